@@ -1,0 +1,146 @@
+//! `slipway doctor`: the Environment screen in a terminal.
+
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::Args;
+use slipway_engine::aws::{AwsTarget, CredentialSource, ProfileKind};
+use slipway_engine::docker::DockerStatus;
+use slipway_engine::environment::{check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus};
+use slipway_engine::host::HostEnv;
+use slipway_engine::jobs::Cancel;
+
+use crate::output::{heading, json, line, Mark};
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// The AWS profile whose identity to check (default: AWS_PROFILE, else "default").
+    #[arg(long, conflicts_with = "env_credentials")]
+    profile: Option<String>,
+    /// Check the environment's credentials (AWS_ACCESS_KEY_ID...) instead of a profile.
+    #[arg(long)]
+    env_credentials: bool,
+    /// The region to ask STS in (default: the profile's region).
+    #[arg(long)]
+    region: Option<String>,
+    /// Send AWS calls to this endpoint instead of AWS (an emulator such as moto or LocalStack).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Do not call AWS; only list the profiles.
+    #[arg(long)]
+    no_identity: bool,
+}
+
+pub async fn run(args: DoctorArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let source = match (&args.profile, args.env_credentials) {
+        (Some(name), _) => CredentialSource::Profile(name.clone()),
+        (None, true) => CredentialSource::Environment,
+        (None, false) => CredentialSource::Default,
+    };
+    let request = CheckRequest {
+        identity: (!args.no_identity).then(|| AwsTarget {
+            source,
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+        }),
+    };
+    let cancel = Cancel::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let quiet = |_: EnvironmentEvent| {};
+    match check(&host, &request, &quiet, &cancel, SystemTime::now()).await {
+        Ok(report) => {
+            if as_json {
+                json(&report);
+            } else {
+                print_report(&report);
+            }
+            if is_ready(&report) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("slipway doctor: {e}");
+            ExitCode::from(130)
+        }
+    }
+}
+
+fn is_ready(report: &EnvironmentReport) -> bool {
+    matches!(report.docker, DockerStatus::Running { .. })
+        && !matches!(report.identity, IdentityStatus::Failed { .. })
+        && report.aws.problems.is_empty()
+}
+
+fn print_report(report: &EnvironmentReport) {
+    heading("Docker");
+    match &report.docker {
+        DockerStatus::Running { endpoint, engine } => {
+            line(Mark::Ok, format!("Docker {} ({}/{}), API {}", engine.version, engine.os, engine.arch, engine.api_version));
+            line(Mark::Info, format!("at {} ({})", endpoint.uri, endpoint.source.label()));
+        }
+        DockerStatus::Unavailable { endpoint, reason, advice } => {
+            line(Mark::Problem, format!("not running at {} ({}): {reason}", endpoint.uri, endpoint.source.label()));
+            line(Mark::Info, advice);
+        }
+    }
+
+    heading("AWS");
+    let aws = &report.aws;
+    for file in [&aws.config_file, &aws.credentials_file] {
+        let state = if file.exists { "found" } else { "not found" };
+        line(Mark::Info, format!("{} ({state})", file.path));
+    }
+    for problem in &aws.problems {
+        line(Mark::Problem, format!("{} line {}: {}", problem.path, problem.line, problem.problem));
+    }
+    if aws.profiles.is_empty() {
+        line(Mark::Info, "no profiles");
+    }
+    for profile in &aws.profiles {
+        let selected = if profile.name == aws.selected_profile { " (selected)" } else { "" };
+        line(
+            Mark::Info,
+            format!(
+                "profile {}{selected}: {}, region {}",
+                profile.name,
+                kind_label(profile.kind),
+                profile.region.as_deref().unwrap_or("not set")
+            ),
+        );
+    }
+    if let Some(env) = &aws.environment {
+        line(Mark::Info, format!("environment credentials: {}", env.access_key_id));
+    }
+    match &report.identity {
+        IdentityStatus::NotChecked => line(Mark::Info, "identity not checked (--no-identity)"),
+        IdentityStatus::Verified { identity } => {
+            line(Mark::Ok, format!("account {} as {}", identity.account, identity.arn));
+            let via = identity.endpoint_url.as_deref().map(|e| format!(" via {e}")).unwrap_or_default();
+            line(Mark::Info, format!("from {}, region {}{via}", identity.source, identity.region));
+        }
+        IdentityStatus::Failed { message, .. } => line(Mark::Problem, message),
+    }
+
+    heading("Slipway");
+    line(Mark::Info, format!("version {}", report.app.version));
+    line(Mark::Info, format!("data in {}", report.app.data_dir));
+}
+
+fn kind_label(kind: ProfileKind) -> &'static str {
+    match kind {
+        ProfileKind::AccessKeys => "access keys",
+        ProfileKind::Sso => "SSO",
+        ProfileKind::AssumeRole => "assume role",
+        ProfileKind::CredentialProcess => "credential process",
+        ProfileKind::WebIdentity => "web identity",
+        ProfileKind::NoCredentials => "no credentials",
+    }
+}

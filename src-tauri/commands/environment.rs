@@ -1,0 +1,28 @@
+//! The Environment screen's check, as a cancellable job streaming one event per probe.
+
+use std::time::SystemTime;
+
+use slipway_engine::environment::{check, CheckRequest, EnvironmentEvent, EnvironmentReport};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::{Host, Jobs};
+
+#[tauri::command]
+#[specta::specta]
+pub async fn check_environment(
+    job_id: String,
+    request: CheckRequest,
+    on_event: Channel<EnvironmentEvent>,
+    host: State<'_, Host>,
+    jobs: State<'_, Jobs>,
+) -> Result<EnvironmentReport, IpcError> {
+    let job = jobs.0.start(&job_id)?;
+    let sink = move |event: EnvironmentEvent| {
+        if let Err(e) = on_event.send(event) {
+            tracing::warn!("the window stopped listening to job events: {e}");
+        }
+    };
+    Ok(check(&host.0, &request, &sink, &job.cancel_token(), SystemTime::now()).await?)
+}

@@ -1,0 +1,15 @@
+//! Slipway's engine: Docker, AWS and the deployment domain, shared by the desktop app and
+//! the `slipway` CLI. It knows nothing of windows or terminals; callers hand it a
+//! [`host::HostEnv`], a [`progress::ProgressSink`] and a [`jobs::Cancel`] token.
+
+pub mod app;
+pub mod aws;
+pub mod docker;
+pub mod environment;
+pub mod error;
+pub mod host;
+pub mod jobs;
+pub mod progress;
+pub mod test_support;
+
+pub use error::{EngineError, ErrorCode};

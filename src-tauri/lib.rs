@@ -1,0 +1,54 @@
+//! The Slipway desktop app: assembles Tauri (state, plugins, the typed command list) around
+//! the engine. Commands live in `commands/`, one file per feature; nothing here decides.
+
+mod commands;
+mod error;
+mod state;
+
+pub use error::IpcError;
+
+use slipway_engine::host::HostEnv;
+use slipway_engine::jobs::JobRegistry;
+
+/// The one list of commands, for any runtime: the app uses Wry, the IPC tests MockRuntime.
+/// (A macro, because `collect_commands!` cannot be used inside a generic function.)
+macro_rules! specta_builder {
+    ($runtime:ty) => {
+        // One TypeScript type per Rust type (no _Serialize/_Deserialize split): every
+        // type here has the same shape in both directions.
+        tauri_specta::Builder::<$runtime>::new()
+            .disable_serde_phases()
+            .commands(tauri_specta::collect_commands![
+            $crate::commands::app::app_info,
+            $crate::commands::environment::check_environment,
+            $crate::commands::jobs::cancel_job,
+        ])
+    };
+}
+
+/// The builder `run()` uses; the bindings test exports it to `ui/src/lib/ipc/bindings.ts`.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    specta_builder!(tauri::Wry)
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| "slipway=info,warn".into()),
+        )
+        .init();
+    let builder = specta_builder();
+    tauri::Builder::default()
+        .manage(state::Host(HostEnv::from_process()))
+        .manage(state::Jobs(JobRegistry::default()))
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("the Slipway window could not start");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! The IPC contract: commands driven through Tauri's mock runtime exactly as the window
+//! calls them (JSON in, JSON or `{ code, message }` out, events over a Channel), and the
+//! generated TypeScript bindings kept in step with the Rust types.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use slipway_engine::host::{HostEnv, Os};
+use slipway_engine::jobs::JobRegistry;
+use slipway_engine::EngineError;
+use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+use crate::state::{Host, Jobs};
+use crate::IpcError;
+
+fn mock_app(host: HostEnv, events: mpsc::Sender<Value>) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let builder = specta_builder!(MockRuntime);
+    let app = mock_builder()
+        .manage(Host(host))
+        .manage(Jobs(JobRegistry::default()))
+        .invoke_handler(builder.invoke_handler())
+        .channel_interceptor(move |_webview, _callback, _index, body| {
+            if let InvokeResponseBody::Json(text) = body {
+                let _ = events.send(serde_json::from_str(text).expect("channel events are JSON"));
+            }
+            true
+        })
+        .build(mock_context(noop_assets()))
+        .expect("mock app builds");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window");
+    (app, window)
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+    tauri::test::get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+/// A host of the test's own: AWS files in a temp home, Docker at a socket that does not exist.
+fn offline_host(home: &Path) -> HostEnv {
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(home.join(".aws/config"), "[profile emu]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(home.join(".aws/credentials"), "[emu]\naws_access_key_id = AKIAEMU\naws_secret_access_key = x\n").unwrap();
+    HostEnv::new(
+        Os::Linux,
+        Some(home.to_owned()),
+        [
+            ("DOCKER_HOST".to_owned(), format!("unix://{}/no-docker.sock", home.display())),
+            ("SLIPWAY_DATA_DIR".to_owned(), home.join("data").display().to_string()),
+        ],
+    )
+}
+
+#[test]
+fn error_json_is_code_and_message() {
+    let err = IpcError::from(EngineError::ProfileNotFound {
+        profile: "dev".into(),
+        searched: "~/.aws/config".into(),
+    });
+    let value = serde_json::to_value(&err).unwrap();
+    assert_eq!(value["code"], "ProfileNotFound", "the UI branches on this exact string");
+    assert_eq!(value.as_object().unwrap().len(), 2, "only code and message cross IPC: {value}");
+    assert!(value["message"].as_str().unwrap().contains("\"dev\""));
+    assert_eq!(
+        serde_json::to_value(IpcError::from(EngineError::Cancelled)).unwrap(),
+        json!({ "code": "Cancelled", "message": "Cancelled." })
+    );
+}
+
+#[test]
+fn app_info_reports_version_and_the_data_dir_of_this_host() {
+    let home = tempfile::tempdir().unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), tx);
+    let info = invoke(&window, "app_info", json!({})).unwrap();
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["dataDir"], home.path().join("data").display().to_string());
+}
+
+#[test]
+fn check_environment_streams_each_probe_and_reports_a_dead_docker_as_a_finding() {
+    let home = tempfile::tempdir().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), tx);
+    let report = invoke(
+        &window,
+        "check_environment",
+        json!({ "jobId": "env-1", "request": { "identity": null }, "onEvent": "__CHANNEL__:7" }),
+    )
+    .expect("a missing Docker engine is shown, not thrown");
+    assert_eq!(report["docker"]["state"], "unavailable");
+    assert!(report["docker"]["advice"].as_str().unwrap().contains("DOCKER_HOST"));
+    assert_eq!(report["aws"]["profiles"][0]["name"], "emu");
+    assert_eq!(report["identity"]["state"], "notChecked");
+
+    let types: Vec<String> = rx.try_iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect();
+    let mut sorted = types.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["DockerProbed", "IdentityChecked", "ProfilesRead"], "one event per probe: {types:?}");
+}
+
+#[test]
+fn an_unknown_profile_is_a_failed_identity_with_its_code() {
+    let home = tempfile::tempdir().unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), tx);
+    let report = invoke(
+        &window,
+        "check_environment",
+        json!({
+            "jobId": "env-2",
+            "request": { "identity": { "source": { "kind": "profile", "name": "nope" }, "region": null, "endpointUrl": null } },
+            "onEvent": "__CHANNEL__:8"
+        }),
+    )
+    .unwrap();
+    assert_eq!(report["identity"]["state"], "failed");
+    assert_eq!(report["identity"]["code"], "ProfileNotFound");
+}
+
+#[test]
+fn cancel_job_stops_a_check_that_waits_on_a_silent_endpoint() {
+    // An endpoint that accepts connections and never answers: the STS call would hang.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in silent.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                while conn.read(&mut buf).map(|n| n > 0).unwrap_or(false) {}
+            });
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), tx);
+    let canceller = window.clone();
+    std::thread::spawn(move || {
+        // Wait until the job runs (its first probe reported), then cancel it.
+        rx.recv_timeout(Duration::from_secs(10)).expect("a first event");
+        let cancelled = invoke(&canceller, "cancel_job", json!({ "jobId": "env-slow" })).unwrap();
+        assert_eq!(cancelled, json!(true), "the running job is found by its id");
+    });
+    let outcome = invoke(
+        &window,
+        "check_environment",
+        json!({
+            "jobId": "env-slow",
+            "request": { "identity": { "source": { "kind": "profile", "name": "emu" }, "region": null, "endpointUrl": endpoint } },
+            "onEvent": "__CHANNEL__:9"
+        }),
+    );
+    assert_eq!(outcome, Err(json!({ "code": "Cancelled", "message": "Cancelled." })));
+    let again = invoke(&window, "cancel_job", json!({ "jobId": "env-slow" })).unwrap();
+    assert_eq!(again, json!(false), "a finished job leaves the registry");
+}
+
+#[test]
+fn typescript_bindings_are_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/bindings.ts");
+    let fresh = tempfile::NamedTempFile::new().unwrap();
+    crate::specta_builder()
+        .export(
+            specta_typescript::Typescript::default().header("// Generated by src-tauri/tests.rs from the Rust types. Do not edit.\n// @ts-nocheck"),
+            fresh.path(),
+        )
+        .expect("bindings export");
+    let fresh = std::fs::read_to_string(fresh.path()).unwrap();
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if fresh != current {
+        std::fs::write(&path, &fresh).unwrap();
+        panic!(
+            "ui/src/lib/ipc/bindings.ts was stale and has been regenerated: review and commit it.\n\
+             (CI fails here so that the UI is never checked against old types.)"
+        );
+    }
+}
