@@ -19,10 +19,10 @@ macro_rules! specta_builder {
         tauri_specta::Builder::<$runtime>::new()
             .disable_serde_phases()
             .commands(tauri_specta::collect_commands![
-            $crate::commands::app::app_info,
-            $crate::commands::environment::check_environment,
-            $crate::commands::jobs::cancel_job,
-        ])
+                $crate::commands::app::app_info,
+                $crate::commands::environment::check_environment,
+                $crate::commands::jobs::cancel_job,
+            ])
     };
 }
 
@@ -34,7 +34,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| "slipway=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG")
+                .unwrap_or_else(|_| "slipway=info,warn".into()),
         )
         .init();
     let builder = specta_builder();

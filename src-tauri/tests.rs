@@ -20,7 +20,10 @@ use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 use crate::state::{Host, Jobs};
 use crate::IpcError;
 
-fn mock_app(host: HostEnv, events: mpsc::Sender<Value>) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+fn mock_app(
+    host: HostEnv,
+    events: mpsc::Sender<Value>,
+) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let builder = specta_builder!(MockRuntime);
     let app = mock_builder()
         .manage(Host(host))
@@ -59,14 +62,28 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result
 /// A host of the test's own: AWS files in a temp home, Docker at a socket that does not exist.
 fn offline_host(home: &Path) -> HostEnv {
     std::fs::create_dir_all(home.join(".aws")).unwrap();
-    std::fs::write(home.join(".aws/config"), "[profile emu]\nregion = eu-west-1\n").unwrap();
-    std::fs::write(home.join(".aws/credentials"), "[emu]\naws_access_key_id = AKIAEMU\naws_secret_access_key = x\n").unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        "[profile emu]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[emu]\naws_access_key_id = AKIAEMU\naws_secret_access_key = x\n",
+    )
+    .unwrap();
     HostEnv::new(
         Os::Linux,
         Some(home.to_owned()),
         [
-            ("DOCKER_HOST".to_owned(), format!("unix://{}/no-docker.sock", home.display())),
-            ("SLIPWAY_DATA_DIR".to_owned(), home.join("data").display().to_string()),
+            (
+                "DOCKER_HOST".to_owned(),
+                format!("unix://{}/no-docker.sock", home.display()),
+            ),
+            (
+                "SLIPWAY_DATA_DIR".to_owned(),
+                home.join("data").display().to_string(),
+            ),
         ],
     )
 }
@@ -78,8 +95,15 @@ fn error_json_is_code_and_message() {
         searched: "~/.aws/config".into(),
     });
     let value = serde_json::to_value(&err).unwrap();
-    assert_eq!(value["code"], "ProfileNotFound", "the UI branches on this exact string");
-    assert_eq!(value.as_object().unwrap().len(), 2, "only code and message cross IPC: {value}");
+    assert_eq!(
+        value["code"], "ProfileNotFound",
+        "the UI branches on this exact string"
+    );
+    assert_eq!(
+        value.as_object().unwrap().len(),
+        2,
+        "only code and message cross IPC: {value}"
+    );
     assert!(value["message"].as_str().unwrap().contains("\"dev\""));
     assert_eq!(
         serde_json::to_value(IpcError::from(EngineError::Cancelled)).unwrap(),
@@ -94,7 +118,10 @@ fn app_info_reports_version_and_the_data_dir_of_this_host() {
     let (_app, window) = mock_app(offline_host(home.path()), tx);
     let info = invoke(&window, "app_info", json!({})).unwrap();
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(info["dataDir"], home.path().join("data").display().to_string());
+    assert_eq!(
+        info["dataDir"],
+        home.path().join("data").display().to_string()
+    );
 }
 
 #[test]
@@ -109,14 +136,24 @@ fn check_environment_streams_each_probe_and_reports_a_dead_docker_as_a_finding()
     )
     .expect("a missing Docker engine is shown, not thrown");
     assert_eq!(report["docker"]["state"], "unavailable");
-    assert!(report["docker"]["advice"].as_str().unwrap().contains("DOCKER_HOST"));
+    assert!(report["docker"]["advice"]
+        .as_str()
+        .unwrap()
+        .contains("DOCKER_HOST"));
     assert_eq!(report["aws"]["profiles"][0]["name"], "emu");
     assert_eq!(report["identity"]["state"], "notChecked");
 
-    let types: Vec<String> = rx.try_iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect();
+    let types: Vec<String> = rx
+        .try_iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
     let mut sorted = types.clone();
     sorted.sort();
-    assert_eq!(sorted, vec!["DockerProbed", "IdentityChecked", "ProfilesRead"], "one event per probe: {types:?}");
+    assert_eq!(
+        sorted,
+        vec!["DockerProbed", "IdentityChecked", "ProfilesRead"],
+        "one event per probe: {types:?}"
+    );
 }
 
 #[test]
@@ -157,7 +194,8 @@ fn cancel_job_stops_a_check_that_waits_on_a_silent_endpoint() {
     let canceller = window.clone();
     std::thread::spawn(move || {
         // Wait until the job runs (its first probe reported), then cancel it.
-        rx.recv_timeout(Duration::from_secs(10)).expect("a first event");
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("a first event");
         let cancelled = invoke(&canceller, "cancel_job", json!({ "jobId": "env-slow" })).unwrap();
         assert_eq!(cancelled, json!(true), "the running job is found by its id");
     });
@@ -170,7 +208,10 @@ fn cancel_job_stops_a_check_that_waits_on_a_silent_endpoint() {
             "onEvent": "__CHANNEL__:9"
         }),
     );
-    assert_eq!(outcome, Err(json!({ "code": "Cancelled", "message": "Cancelled." })));
+    assert_eq!(
+        outcome,
+        Err(json!({ "code": "Cancelled", "message": "Cancelled." }))
+    );
     let again = invoke(&window, "cancel_job", json!({ "jobId": "env-slow" })).unwrap();
     assert_eq!(again, json!(false), "a finished job leaves the registry");
 }

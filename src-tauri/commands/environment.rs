@@ -24,5 +24,12 @@ pub async fn check_environment(
             tracing::warn!("the window stopped listening to job events: {e}");
         }
     };
-    Ok(check(&host.0, &request, &sink, &job.cancel_token(), SystemTime::now()).await?)
+    Ok(check(
+        &host.0,
+        &request,
+        &sink,
+        &job.cancel_token(),
+        SystemTime::now(),
+    )
+    .await?)
 }

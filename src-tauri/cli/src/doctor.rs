@@ -6,7 +6,9 @@ use std::time::SystemTime;
 use clap::Args;
 use slipway_engine::aws::{AwsTarget, CredentialSource, ProfileKind};
 use slipway_engine::docker::DockerStatus;
-use slipway_engine::environment::{check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus};
+use slipway_engine::environment::{
+    check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus,
+};
 use slipway_engine::host::HostEnv;
 use slipway_engine::jobs::Cancel;
 
@@ -83,11 +85,31 @@ fn print_report(report: &EnvironmentReport) {
     heading("Docker");
     match &report.docker {
         DockerStatus::Running { endpoint, engine } => {
-            line(Mark::Ok, format!("Docker {} ({}/{}), API {}", engine.version, engine.os, engine.arch, engine.api_version));
-            line(Mark::Info, format!("at {} ({})", endpoint.uri, endpoint.source.label()));
+            line(
+                Mark::Ok,
+                format!(
+                    "Docker {} ({}/{}), API {}",
+                    engine.version, engine.os, engine.arch, engine.api_version
+                ),
+            );
+            line(
+                Mark::Info,
+                format!("at {} ({})", endpoint.uri, endpoint.source.label()),
+            );
         }
-        DockerStatus::Unavailable { endpoint, reason, advice } => {
-            line(Mark::Problem, format!("not running at {} ({}): {reason}", endpoint.uri, endpoint.source.label()));
+        DockerStatus::Unavailable {
+            endpoint,
+            reason,
+            advice,
+        } => {
+            line(
+                Mark::Problem,
+                format!(
+                    "not running at {} ({}): {reason}",
+                    endpoint.uri,
+                    endpoint.source.label()
+                ),
+            );
             line(Mark::Info, advice);
         }
     }
@@ -99,13 +121,23 @@ fn print_report(report: &EnvironmentReport) {
         line(Mark::Info, format!("{} ({state})", file.path));
     }
     for problem in &aws.problems {
-        line(Mark::Problem, format!("{} line {}: {}", problem.path, problem.line, problem.problem));
+        line(
+            Mark::Problem,
+            format!(
+                "{} line {}: {}",
+                problem.path, problem.line, problem.problem
+            ),
+        );
     }
     if aws.profiles.is_empty() {
         line(Mark::Info, "no profiles");
     }
     for profile in &aws.profiles {
-        let selected = if profile.name == aws.selected_profile { " (selected)" } else { "" };
+        let selected = if profile.name == aws.selected_profile {
+            " (selected)"
+        } else {
+            ""
+        };
         line(
             Mark::Info,
             format!(
@@ -117,14 +149,27 @@ fn print_report(report: &EnvironmentReport) {
         );
     }
     if let Some(env) = &aws.environment {
-        line(Mark::Info, format!("environment credentials: {}", env.access_key_id));
+        line(
+            Mark::Info,
+            format!("environment credentials: {}", env.access_key_id),
+        );
     }
     match &report.identity {
         IdentityStatus::NotChecked => line(Mark::Info, "identity not checked (--no-identity)"),
         IdentityStatus::Verified { identity } => {
-            line(Mark::Ok, format!("account {} as {}", identity.account, identity.arn));
-            let via = identity.endpoint_url.as_deref().map(|e| format!(" via {e}")).unwrap_or_default();
-            line(Mark::Info, format!("from {}, region {}{via}", identity.source, identity.region));
+            line(
+                Mark::Ok,
+                format!("account {} as {}", identity.account, identity.arn),
+            );
+            let via = identity
+                .endpoint_url
+                .as_deref()
+                .map(|e| format!(" via {e}"))
+                .unwrap_or_default();
+            line(
+                Mark::Info,
+                format!("from {}, region {}{via}", identity.source, identity.region),
+            );
         }
         IdentityStatus::Failed { message, .. } => line(Mark::Problem, message),
     }

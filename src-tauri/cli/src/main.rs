@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "slipway", version, about = "From a folder with a Dockerfile to a running URL on AWS Fargate")]
+#[command(
+    name = "slipway",
+    version,
+    about = "From a folder with a Dockerfile to a running URL on AWS Fargate"
+)]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]

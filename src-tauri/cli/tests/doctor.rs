@@ -15,23 +15,37 @@ fn doctor(home: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> 
         .envs(extra_env.iter().copied())
         .output()
         .expect("slipway runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn write_profile(home: &std::path::Path) {
     std::fs::create_dir_all(home.join(".aws")).unwrap();
     std::fs::write(home.join(".aws/config"), "[default]\nregion = us-west-2\n").unwrap();
-    std::fs::write(home.join(".aws/credentials"), "[default]\naws_access_key_id = AKIATEST\naws_secret_access_key = x\n").unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[default]\naws_access_key_id = AKIATEST\naws_secret_access_key = x\n",
+    )
+    .unwrap();
 }
 
 #[test]
 fn json_report_names_the_account_the_emulator_reports_and_the_docker_version() {
-    let (Some(endpoint), Some(docker_host)) = (require("SLIPWAY_TEST_AWS_ENDPOINT"), require("SLIPWAY_TEST_DOCKER_HOST")) else {
+    let (Some(endpoint), Some(docker_host)) = (
+        require("SLIPWAY_TEST_AWS_ENDPOINT"),
+        require("SLIPWAY_TEST_DOCKER_HOST"),
+    ) else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
     write_profile(home.path());
-    let (code, stdout) = doctor(home.path(), &[("DOCKER_HOST", &docker_host)], &["--json", "--endpoint-url", &endpoint]);
+    let (code, stdout) = doctor(
+        home.path(),
+        &[("DOCKER_HOST", &docker_host)],
+        &["--json", "--endpoint-url", &endpoint],
+    );
     let report: Value = serde_json::from_str(&stdout).expect("--json prints one JSON document");
     assert_eq!(report["identity"]["state"], "verified", "{report}");
     assert_eq!(report["identity"]["identity"]["account"], "123456789012");
@@ -44,10 +58,17 @@ fn json_report_names_the_account_the_emulator_reports_and_the_docker_version() {
 fn a_dead_docker_host_and_a_malformed_file_exit_1_with_the_fix_in_words() {
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(home.path().join(".aws/config"), "[default]\nregion us-east-1\n").unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[default]\nregion us-east-1\n",
+    )
+    .unwrap();
     let dead = format!("unix://{}/dead.sock", home.path().display());
     let (code, stdout) = doctor(home.path(), &[("DOCKER_HOST", &dead)], &["--no-identity"]);
     assert_eq!(code, 1, "not ready: {stdout}");
     assert!(stdout.contains("not running at"), "{stdout}");
-    assert!(stdout.contains("config line 2"), "names the file and line: {stdout}");
+    assert!(
+        stdout.contains("config line 2"),
+        "names the file and line: {stdout}"
+    );
 }

@@ -62,19 +62,33 @@ mod tests {
     fn data_dir_follows_each_platforms_convention() {
         let home = Some(PathBuf::from("/home/ana"));
         let linux = HostEnv::new(Os::Linux, home.clone(), []);
-        assert_eq!(data_dir(&linux), PathBuf::from("/home/ana/.local/share/dev.slipway.desktop"));
+        assert_eq!(
+            data_dir(&linux),
+            PathBuf::from("/home/ana/.local/share/dev.slipway.desktop")
+        );
         let mac = HostEnv::new(Os::Macos, home.clone(), []);
         assert_eq!(
             data_dir(&mac),
             PathBuf::from("/home/ana/Library/Application Support/dev.slipway.desktop")
         );
-        let win = HostEnv::new(Os::Windows, home, [("APPDATA".into(), "C:/Users/ana/AppData/Roaming".into())]);
-        assert_eq!(data_dir(&win), PathBuf::from("C:/Users/ana/AppData/Roaming/dev.slipway.desktop"));
+        let win = HostEnv::new(
+            Os::Windows,
+            home,
+            [("APPDATA".into(), "C:/Users/ana/AppData/Roaming".into())],
+        );
+        assert_eq!(
+            data_dir(&win),
+            PathBuf::from("C:/Users/ana/AppData/Roaming/dev.slipway.desktop")
+        );
     }
 
     #[test]
     fn slipway_data_dir_overrides_the_platform_default() {
-        let host = HostEnv::new(Os::Linux, None, [("SLIPWAY_DATA_DIR".into(), "/tmp/x".into())]);
+        let host = HostEnv::new(
+            Os::Linux,
+            None,
+            [("SLIPWAY_DATA_DIR".into(), "/tmp/x".into())],
+        );
         assert_eq!(data_dir(&host), PathBuf::from("/tmp/x"));
     }
 }

@@ -102,12 +102,21 @@ mod tests {
         let host = HostEnv::new(
             Os::Linux,
             Some(home.path().to_owned()),
-            [("DOCKER_HOST".into(), format!("unix://{}/nope.sock", home.path().display()))],
+            [(
+                "DOCKER_HOST".into(),
+                format!("unix://{}/nope.sock", home.path().display()),
+            )],
         );
         let events = Recorder::default();
-        let report = check(&host, &CheckRequest::default(), &events, &Cancel::new(), SystemTime::now())
-            .await
-            .expect("a missing Docker is a finding, not a failure");
+        let report = check(
+            &host,
+            &CheckRequest::default(),
+            &events,
+            &Cancel::new(),
+            SystemTime::now(),
+        )
+        .await
+        .expect("a missing Docker is a finding, not a failure");
         assert!(matches!(report.docker, DockerStatus::Unavailable { .. }));
         assert!(report.aws.profiles.is_empty());
         assert!(matches!(report.identity, IdentityStatus::NotChecked));
@@ -119,9 +128,15 @@ mod tests {
         let cancel = Cancel::new();
         cancel.cancel();
         let host = HostEnv::new(Os::Linux, None, []);
-        let err = check(&host, &CheckRequest::default(), &Recorder::default(), &cancel, SystemTime::now())
-            .await
-            .unwrap_err();
+        let err = check(
+            &host,
+            &CheckRequest::default(),
+            &Recorder::default(),
+            &cancel,
+            SystemTime::now(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Cancelled);
     }
 }

@@ -45,7 +45,11 @@ impl HostEnv {
     }
 
     /// A host made up by a caller (tests, or a CLI that pins values).
-    pub fn new(os: Os, home: Option<PathBuf>, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub fn new(
+        os: Os,
+        home: Option<PathBuf>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
         Self {
             os,
             home,
@@ -60,6 +64,9 @@ impl HostEnv {
 
     /// A variable's value; an empty value counts as unset, as the AWS CLI and Docker treat it.
     pub fn var(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }

@@ -47,7 +47,13 @@ impl JobRegistry {
     }
 
     pub fn running(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.tokens.lock().expect("job registry lock").keys().cloned().collect();
+        let mut ids: Vec<String> = self
+            .tokens
+            .lock()
+            .expect("job registry lock")
+            .keys()
+            .cloned()
+            .collect();
         ids.sort();
         ids
     }
@@ -75,7 +81,10 @@ impl Drop for JobGuard {
 }
 
 /// Runs `work` until it finishes or `cancel` fires, whichever comes first.
-pub async fn until_cancelled<T>(cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
+pub async fn until_cancelled<T>(
+    cancel: &Cancel,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
     tokio::select! {
         biased;
         _ = cancel.cancelled() => Err(EngineError::Cancelled),
@@ -93,7 +102,10 @@ mod tests {
         let guard = jobs.start("build-1").unwrap();
         assert_eq!(jobs.running(), vec!["build-1".to_owned()]);
         drop(guard);
-        assert!(jobs.running().is_empty(), "the guard must remove its token on drop");
+        assert!(
+            jobs.running().is_empty(),
+            "the guard must remove its token on drop"
+        );
         assert!(jobs.start("build-1").is_ok());
     }
 

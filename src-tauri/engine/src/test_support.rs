@@ -7,15 +7,21 @@
 pub fn require(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set under CI: run the tests through `make test`, which starts tests/env/up")
-        }
         _ => {
-            eprintln!(
-                "\n*** SKIPPED: {var} is not set, so this test cannot reach the test environment.\n\
-                 *** Run `eval \"$(tests/env/up)\"` first, or use `make test`.\n"
-            );
+            skip_or_fail(&format!(
+                "{var} is not set, so this test cannot reach the test environment"
+            ));
             None
         }
     }
+}
+
+/// Under CI, fails with `reason`; elsewhere prints it as a loud skip.
+pub fn skip_or_fail(reason: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{reason}: under CI the tests run through `make test`, which prepares everything");
+    }
+    eprintln!(
+        "\n*** SKIPPED: {reason}.\n*** Run `eval \"$(tests/env/up)\"` first, or use `make test`.\n"
+    );
 }

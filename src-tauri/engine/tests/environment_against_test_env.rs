@@ -12,18 +12,28 @@ use slipway_engine::ErrorCode;
 /// A host with its own AWS files holding one access-key profile, and nothing else of ours.
 fn host_with_profile(home: &std::path::Path, docker_host: &str) -> HostEnv {
     std::fs::create_dir_all(home.join(".aws")).unwrap();
-    std::fs::write(home.join(".aws/config"), "[profile emu]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        "[profile emu]\nregion = eu-west-1\n",
+    )
+    .unwrap();
     std::fs::write(
         home.join(".aws/credentials"),
         "[emu]\naws_access_key_id = AKIATESTTESTTEST\naws_secret_access_key = not-a-secret\n",
     )
     .unwrap();
-    HostEnv::new(Os::current(), Some(home.to_owned()), [("DOCKER_HOST".to_owned(), docker_host.to_owned())])
+    HostEnv::new(
+        Os::current(),
+        Some(home.to_owned()),
+        [("DOCKER_HOST".to_owned(), docker_host.to_owned())],
+    )
 }
 
 #[tokio::test]
 async fn sts_identity_comes_through_the_same_sdk_config_builder_the_app_uses() {
-    let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else { return };
+    let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let host = host_with_profile(home.path(), "unix:///nonexistent");
     let target = AwsTarget {
@@ -42,7 +52,9 @@ async fn sts_identity_comes_through_the_same_sdk_config_builder_the_app_uses() {
 
 #[tokio::test]
 async fn an_emulator_that_is_down_is_reported_as_unreachable_not_as_a_panic() {
-    let Some(_) = require("SLIPWAY_TEST_AWS_ENDPOINT") else { return };
+    let Some(_) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let host = host_with_profile(home.path(), "unix:///nonexistent");
     // Port 9 (discard) on loopback: nothing listens there in the test environment.
@@ -53,18 +65,29 @@ async fn an_emulator_that_is_down_is_reported_as_unreachable_not_as_a_panic() {
     };
     let err = whoami(&host, &target, SystemTime::now()).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::AwsUnreachable, "{err}");
-    assert!(err.to_string().contains("127.0.0.1:9"), "the message names the endpoint: {err}");
+    assert!(
+        err.to_string().contains("127.0.0.1:9"),
+        "the message names the endpoint: {err}"
+    );
 }
 
 #[tokio::test]
 async fn docker_engine_reports_its_version_and_answers_ping() {
-    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else { return };
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let host = host_with_profile(home.path(), &docker_host);
-    let (docker, endpoint, engine) = connect(&host).await.expect("the test environment's engine answers");
+    let (docker, endpoint, engine) = connect(&host)
+        .await
+        .expect("the test environment's engine answers");
     assert_eq!(endpoint.source, EndpointSource::DockerHostVariable);
     let daemon_says = docker.version().await.unwrap();
-    assert_eq!(Some(engine.version.clone()), daemon_says.version, "we report what the daemon reports");
+    assert_eq!(
+        Some(engine.version.clone()),
+        daemon_says.version,
+        "we report what the daemon reports"
+    );
     assert_eq!(docker.ping().await.unwrap(), "OK");
     assert!(!engine.arch.is_empty() && engine.os == "linux");
 }
@@ -75,7 +98,9 @@ async fn a_dead_docker_host_is_docker_unavailable_with_advice() {
     let dead = format!("unix://{}/dead.sock", home.path().display());
     let host = host_with_profile(home.path(), &dead);
     match probe(&host).await {
-        DockerStatus::Unavailable { endpoint, advice, .. } => {
+        DockerStatus::Unavailable {
+            endpoint, advice, ..
+        } => {
             assert_eq!(endpoint.uri, dead);
             assert!(advice.contains("DOCKER_HOST"), "{advice}");
         }

@@ -68,14 +68,24 @@ pub async fn sdk_config(host: &HostEnv, target: &AwsTarget) -> Result<AwsContext
     let region = target
         .region
         .clone()
-        .or_else(|| profile.as_deref().and_then(|p| profiles.get(p)).and_then(|p| p.region.clone()))
+        .or_else(|| {
+            profile
+                .as_deref()
+                .and_then(|p| profiles.get(p))
+                .and_then(|p| p.region.clone())
+        })
         .or_else(|| profiles.environment_region.clone())
         .unwrap_or_else(|| DEFAULT_REGION.to_owned());
     let endpoint_url = target
         .endpoint_url
         .clone()
         .or_else(|| host.var("AWS_ENDPOINT_URL").map(str::to_owned))
-        .or_else(|| profile.as_deref().and_then(|p| profiles.get(p)).and_then(|p| p.endpoint_url.clone()));
+        .or_else(|| {
+            profile
+                .as_deref()
+                .and_then(|p| profiles.get(p))
+                .and_then(|p| p.endpoint_url.clone())
+        });
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .profile_files(profile_files(host))
@@ -114,11 +124,19 @@ fn profile_files(host: &HostEnv) -> EnvConfigFiles {
 
 type Chosen = (SharedCredentialsProvider, String, Option<String>);
 
-fn credentials_for(host: &HostEnv, profiles: &AwsProfiles, source: &CredentialSource) -> Result<Chosen> {
+fn credentials_for(
+    host: &HostEnv,
+    profiles: &AwsProfiles,
+    source: &CredentialSource,
+) -> Result<Chosen> {
     match source {
-        CredentialSource::Environment => environment_credentials(host).ok_or(EngineError::NoCredentials {
-            detail: Some("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".to_owned()),
-        }),
+        CredentialSource::Environment => {
+            environment_credentials(host).ok_or(EngineError::NoCredentials {
+                detail: Some(
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".to_owned(),
+                ),
+            })
+        }
         CredentialSource::Profile(name) => profile_credentials(host, profiles, name),
         CredentialSource::Default => {
             if let Some(found) = environment_credentials(host) {
@@ -154,7 +172,10 @@ fn profile_credentials(host: &HostEnv, profiles: &AwsProfiles, name: &str) -> Re
     let Some(profile) = profiles.get(name) else {
         return Err(EngineError::ProfileNotFound {
             profile: name.to_owned(),
-            searched: format!("{} and {}", profiles.config_file.path, profiles.credentials_file.path),
+            searched: format!(
+                "{} and {}",
+                profiles.config_file.path, profiles.credentials_file.path
+            ),
         });
     };
     if let Some(problem) = profiles.problem_for(profile) {
@@ -180,7 +201,11 @@ mod tests {
     use super::*;
     use crate::host::Os;
 
-    fn host(config: &str, credentials: &str, vars: &[(&str, &str)]) -> (tempfile::TempDir, HostEnv) {
+    fn host(
+        config: &str,
+        credentials: &str,
+        vars: &[(&str, &str)],
+    ) -> (tempfile::TempDir, HostEnv) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join(".aws")).unwrap();
         std::fs::write(dir.path().join(".aws/config"), config).unwrap();
@@ -209,7 +234,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_explicit_region_and_endpoint_win_over_the_profile() {
-        let (_d, h) = host("[default]\nregion = eu-west-1\n", "[default]\naws_access_key_id = a\naws_secret_access_key = b\n", &[]);
+        let (_d, h) = host(
+            "[default]\nregion = eu-west-1\n",
+            "[default]\naws_access_key_id = a\naws_secret_access_key = b\n",
+            &[],
+        );
         let target = AwsTarget {
             source: CredentialSource::Default,
             region: Some("ap-south-1".into()),
@@ -228,12 +257,21 @@ mod tests {
             ..Default::default()
         };
         let err = sdk_config(&h, &target).await.unwrap_err();
-        assert!(matches!(err, EngineError::ProfileNotFound { ref profile, .. } if profile == "nope"));
+        assert!(
+            matches!(err, EngineError::ProfileNotFound { ref profile, .. } if profile == "nope")
+        );
     }
 
     #[tokio::test]
     async fn the_default_order_prefers_environment_keys_and_explains_when_nothing_is_there() {
-        let (_d, h) = host("", "", &[("AWS_ACCESS_KEY_ID", "AKIA1"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+        let (_d, h) = host(
+            "",
+            "",
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIA1"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+            ],
+        );
         let ctx = sdk_config(&h, &AwsTarget::default()).await.unwrap();
         assert_eq!(ctx.source_name, "the environment's credentials");
         let (_d2, empty) = host("", "", &[]);
@@ -249,6 +287,9 @@ mod tests {
             ..Default::default()
         };
         let err = sdk_config(&h, &target).await.unwrap_err();
-        assert!(matches!(err, EngineError::AwsFileMalformed { line: 3, .. }), "{err}");
+        assert!(
+            matches!(err, EngineError::AwsFileMalformed { line: 3, .. }),
+            "{err}"
+        );
     }
 }

@@ -59,7 +59,11 @@ where
     if let Some(creds) = find_source::<CredentialsError>(&err) {
         return match creds {
             CredentialsError::CredentialsNotLoaded(_) => EngineError::NoCredentials {
-                detail: Some(format!("{} gave none: {}", ctx.source_name, chain_text(creds))),
+                detail: Some(format!(
+                    "{} gave none: {}",
+                    ctx.source_name,
+                    chain_text(creds)
+                )),
             },
             other => EngineError::NoCredentials {
                 detail: Some(format!("{} failed: {}", ctx.source_name, chain_text(other))),
@@ -90,7 +94,10 @@ where
             let code = service.err().code().unwrap_or("Unknown").to_owned();
             let message = service.err().message().unwrap_or_default().to_owned();
             match code.as_str() {
-                "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "UnrecognizedClientException"
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "UnrecognizedClientException"
                 | "InvalidAccessKeyId" => EngineError::CredentialsRejected {
                     source_name: ctx.source_name.clone(),
                     aws_code: code,
@@ -116,7 +123,9 @@ where
     }
 }
 
-fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = current {
         if let Some(found) = e.downcast_ref::<T>() {

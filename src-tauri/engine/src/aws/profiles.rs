@@ -77,7 +77,9 @@ impl AwsProfiles {
 
     /// The first problem in the file that defines `profile`, if any.
     pub fn problem_for(&self, profile: &AwsProfile) -> Option<&AwsFileProblem> {
-        self.problems.iter().find(|p| profile.defined_in.contains(&p.path))
+        self.problems
+            .iter()
+            .find(|p| profile.defined_in.contains(&p.path))
     }
 }
 
@@ -121,10 +123,13 @@ pub(crate) fn parse_ini(text: &str) -> (Vec<Section>, Vec<(u32, String)>) {
         if trimmed.starts_with('[') {
             in_nested = false;
             match trimmed.find(']') {
-                Some(end) if trimmed[end + 1..].trim().is_empty() || is_comment(&trimmed[end + 1..]) => {
+                Some(end)
+                    if trimmed[end + 1..].trim().is_empty() || is_comment(&trimmed[end + 1..]) =>
+                {
                     let header = trimmed[1..end].trim();
                     if header.is_empty() {
-                        problems.push((line_no, "a section header with no name (\"[]\")".to_owned()));
+                        problems
+                            .push((line_no, "a section header with no name (\"[]\")".to_owned()));
                     } else {
                         sections.push(Section {
                             header: header.to_owned(),
@@ -132,8 +137,14 @@ pub(crate) fn parse_ini(text: &str) -> (Vec<Section>, Vec<(u32, String)>) {
                         });
                     }
                 }
-                Some(_) => problems.push((line_no, format!("unexpected text after the section header \"{trimmed}\""))),
-                None => problems.push((line_no, format!("the section header \"{trimmed}\" has no closing \"]\""))),
+                Some(_) => problems.push((
+                    line_no,
+                    format!("unexpected text after the section header \"{trimmed}\""),
+                )),
+                None => problems.push((
+                    line_no,
+                    format!("the section header \"{trimmed}\" has no closing \"]\""),
+                )),
             }
             continue;
         }
@@ -141,7 +152,10 @@ pub(crate) fn parse_ini(text: &str) -> (Vec<Section>, Vec<(u32, String)>) {
             continue; // a sub-key of a nested setting; profiles never need these
         }
         let Some((key, value)) = trimmed.split_once('=') else {
-            problems.push((line_no, format!("expected \"key = value\", found \"{}\"", shorten(trimmed))));
+            problems.push((
+                line_no,
+                format!("expected \"key = value\", found \"{}\"", shorten(trimmed)),
+            ));
             continue;
         };
         let key = key.trim();
@@ -150,7 +164,10 @@ pub(crate) fn parse_ini(text: &str) -> (Vec<Section>, Vec<(u32, String)>) {
             continue;
         }
         let Some(section) = sections.last_mut() else {
-            problems.push((line_no, format!("\"{key}\" appears before any [section] header")));
+            problems.push((
+                line_no,
+                format!("\"{key}\" appears before any [section] header"),
+            ));
             continue;
         };
         let value = value.trim();
@@ -205,7 +222,10 @@ fn read_file(path: &Path) -> FileRead {
         });
     }
     FileRead {
-        file: AwsFile { path: shown, exists },
+        file: AwsFile {
+            path: shown,
+            exists,
+        },
         sections,
         problems,
     }
@@ -251,10 +271,12 @@ pub fn read_profiles(host: &HostEnv) -> AwsProfiles {
         })
         .collect();
 
-    let environment = host.var("AWS_ACCESS_KEY_ID").map(|key| EnvironmentCredentials {
-        access_key_id: mask_key_id(key),
-        has_session_token: host.var("AWS_SESSION_TOKEN").is_some(),
-    });
+    let environment = host
+        .var("AWS_ACCESS_KEY_ID")
+        .map(|key| EnvironmentCredentials {
+            access_key_id: mask_key_id(key),
+            has_session_token: host.var("AWS_SESSION_TOKEN").is_some(),
+        });
 
     AwsProfiles {
         config_file: config.file,
@@ -262,13 +284,23 @@ pub fn read_profiles(host: &HostEnv) -> AwsProfiles {
         profiles,
         selected_profile: host.var("AWS_PROFILE").unwrap_or("default").to_owned(),
         environment,
-        environment_region: host.var("AWS_REGION").or(host.var("AWS_DEFAULT_REGION")).map(str::to_owned),
-        problems: config.problems.into_iter().chain(credentials.problems).collect(),
+        environment_region: host
+            .var("AWS_REGION")
+            .or(host.var("AWS_DEFAULT_REGION"))
+            .map(str::to_owned),
+        problems: config
+            .problems
+            .into_iter()
+            .chain(credentials.problems)
+            .collect(),
     }
 }
 
 /// The SSO settings of a profile: its `[sso-session NAME]` section or its legacy keys.
-pub(crate) fn sso_settings(host: &HostEnv, profile: &str) -> Option<(Option<String>, Option<String>)> {
+pub(crate) fn sso_settings(
+    host: &HostEnv,
+    profile: &str,
+) -> Option<(Option<String>, Option<String>)> {
     let (config_path, _) = file_paths(host);
     let text = std::fs::read_to_string(config_path).ok()?;
     let (sections, _) = parse_ini(&text);
@@ -278,7 +310,10 @@ pub(crate) fn sso_settings(host: &HostEnv, profile: &str) -> Option<(Option<Stri
         format!("profile {profile}")
     };
     let keys = &sections.iter().find(|s| s.header == header)?.keys;
-    Some((keys.get("sso_session").cloned(), keys.get("sso_start_url").cloned()))
+    Some((
+        keys.get("sso_session").cloned(),
+        keys.get("sso_start_url").cloned(),
+    ))
 }
 
 fn kind_of(keys: &BTreeMap<String, String>) -> ProfileKind {
@@ -332,7 +367,11 @@ mod tests {
             "[default]\naws_access_key_id = AKIAEXAMPLE12345678\naws_secret_access_key = s3cr3t\n\n[ci]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = x\n",
         );
         let found = read_profiles(&host);
-        let kinds: Vec<_> = found.profiles.iter().map(|p| (p.name.as_str(), p.kind)).collect();
+        let kinds: Vec<_> = found
+            .profiles
+            .iter()
+            .map(|p| (p.name.as_str(), p.kind))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -342,9 +381,19 @@ mod tests {
                 ("dev", ProfileKind::Sso),
             ]
         );
-        assert_eq!(found.get("default").unwrap().region.as_deref(), Some("us-west-2"));
-        assert_eq!(found.get("default").unwrap().defined_in.len(), 2, "defined in both files");
-        assert!(found.get("corp").is_none(), "an sso-session section is not a profile");
+        assert_eq!(
+            found.get("default").unwrap().region.as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(
+            found.get("default").unwrap().defined_in.len(),
+            2,
+            "defined in both files"
+        );
+        assert!(
+            found.get("corp").is_none(),
+            "an sso-session section is not a profile"
+        );
         assert!(found.problems.is_empty());
     }
 
@@ -355,9 +404,19 @@ mod tests {
         assert_eq!(found.problems.len(), 1);
         let problem = &found.problems[0];
         assert_eq!(problem.line, 3);
-        assert_eq!(problem.path, dir.path().join(".aws/config").display().to_string());
-        assert!(problem.problem.contains("key = value"), "{}", problem.problem);
-        assert!(found.get("ok").is_some(), "a bad line must not hide the profiles after it");
+        assert_eq!(
+            problem.path,
+            dir.path().join(".aws/config").display().to_string()
+        );
+        assert!(
+            problem.problem.contains("key = value"),
+            "{}",
+            problem.problem
+        );
+        assert!(
+            found.get("ok").is_some(),
+            "a bad line must not hide the profiles after it"
+        );
     }
 
     #[test]
@@ -367,14 +426,22 @@ mod tests {
         assert_eq!(problems[0].0, 1);
         assert!(problems[0].1.contains("closing"));
         let (_, problems) = parse_ini("[x]\nwJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n");
-        assert!(!problems[0].1.contains("EXAMPLEKEY"), "a pasted secret must not be printed whole");
+        assert!(
+            !problems[0].1.contains("EXAMPLEKEY"),
+            "a pasted secret must not be printed whole"
+        );
     }
 
     #[test]
     fn nested_settings_and_comments_are_accepted() {
-        let (sections, problems) = parse_ini("# c\n[default]\ns3 =\n  max_concurrent_requests = 20\nregion = us-east-1 \n; c2\n");
+        let (sections, problems) = parse_ini(
+            "# c\n[default]\ns3 =\n  max_concurrent_requests = 20\nregion = us-east-1 \n; c2\n",
+        );
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(sections[0].keys.get("region").map(String::as_str), Some("us-east-1"));
+        assert_eq!(
+            sections[0].keys.get("region").map(String::as_str),
+            Some("us-east-1")
+        );
     }
 
     #[test]
@@ -396,7 +463,10 @@ mod tests {
                 ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
                 ("AWS_SECRET_ACCESS_KEY".into(), "secret".into()),
                 ("AWS_PROFILE".into(), "work".into()),
-                ("AWS_CONFIG_FILE".into(), dir.path().join("elsewhere").display().to_string()),
+                (
+                    "AWS_CONFIG_FILE".into(),
+                    dir.path().join("elsewhere").display().to_string(),
+                ),
             ],
         );
         let found = read_profiles(&host);
@@ -404,6 +474,9 @@ mod tests {
         assert_eq!(env.access_key_id, "AKIA…MPLE");
         assert!(!env.has_session_token);
         assert_eq!(found.selected_profile, "work");
-        assert!(found.config_file.path.ends_with("elsewhere"), "AWS_CONFIG_FILE is honoured");
+        assert!(
+            found.config_file.path.ends_with("elsewhere"),
+            "AWS_CONFIG_FILE is honoured"
+        );
     }
 }

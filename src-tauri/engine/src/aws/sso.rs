@@ -14,14 +14,27 @@ use crate::host::HostEnv;
 
 use super::profiles::sso_settings;
 
-pub(crate) fn cache_file(host: &HostEnv, session: Option<&str>, start_url: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn cache_file(
+    host: &HostEnv,
+    session: Option<&str>,
+    start_url: Option<&str>,
+) -> Option<PathBuf> {
     let key = session.or(start_url)?;
     let hash = sha1_smol::Sha1::from(key).digest().to_string();
-    Some(host.home.clone()?.join(".aws/sso/cache").join(format!("{hash}.json")))
+    Some(
+        host.home
+            .clone()?
+            .join(".aws/sso/cache")
+            .join(format!("{hash}.json")),
+    )
 }
 
 /// Ok when the profile is not SSO or its cached token is still valid at `now`.
-pub(crate) fn check_session(host: &HostEnv, profile: &str, now: SystemTime) -> Result<(), EngineError> {
+pub(crate) fn check_session(
+    host: &HostEnv,
+    profile: &str,
+    now: SystemTime,
+) -> Result<(), EngineError> {
     let Some((session, start_url)) = sso_settings(host, profile) else {
         return Ok(());
     };
@@ -37,7 +50,11 @@ pub(crate) fn check_session(host: &HostEnv, profile: &str, now: SystemTime) -> R
     };
     let expires_at = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
-        .and_then(|v| v.get("expiresAt").and_then(|e| e.as_str()).map(str::to_owned))
+        .and_then(|v| {
+            v.get("expiresAt")
+                .and_then(|e| e.as_str())
+                .map(str::to_owned)
+        })
         .and_then(|s| DateTime::from_str(&s, Format::DateTime).ok());
     match expires_at {
         Some(at) if SystemTime::try_from(at).is_ok_and(|at| at > now) => Ok(()),
@@ -67,7 +84,11 @@ mod tests {
         let host = HostEnv::new(Os::Linux, Some(dir.path().to_owned()), []);
         if let Some(expires) = token {
             let path = cache_file(&host, Some("corp"), None).unwrap();
-            std::fs::write(path, format!(r#"{{"accessToken":"t","expiresAt":"{expires}"}}"#)).unwrap();
+            std::fs::write(
+                path,
+                format!(r#"{{"accessToken":"t","expiresAt":"{expires}"}}"#),
+            )
+            .unwrap();
         }
         (dir, host)
     }
@@ -101,7 +122,12 @@ mod tests {
         let (_dir, host) = sso_host(Some("2026-11-21T12:00:00Z"));
         assert!(check_session(&host, "dev", at("2026-11-21T10:00:00Z")).is_ok());
         let (_dir2, host2) = sso_host(None);
-        let err = check_session(&host2, "dev", SystemTime::UNIX_EPOCH + Duration::from_secs(1)).unwrap_err();
+        let err = check_session(
+            &host2,
+            "dev",
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("never been signed in"));
     }
 

@@ -88,22 +88,52 @@ pub fn candidates(host: &HostEnv, exists: impl Fn(&Path) -> bool) -> Vec<DockerE
         }
         Os::Macos => vec![
             DockerEndpoint::unix(Path::new("/var/run/docker.sock"), EndpointSource::System),
-            DockerEndpoint::unix(&home.join(".docker/run/docker.sock"), EndpointSource::DockerDesktop),
-            DockerEndpoint::unix(&home.join(".orbstack/run/docker.sock"), EndpointSource::OrbStack),
-            DockerEndpoint::unix(&home.join(".colima/default/docker.sock"), EndpointSource::Colima),
+            DockerEndpoint::unix(
+                &home.join(".docker/run/docker.sock"),
+                EndpointSource::DockerDesktop,
+            ),
+            DockerEndpoint::unix(
+                &home.join(".orbstack/run/docker.sock"),
+                EndpointSource::OrbStack,
+            ),
+            DockerEndpoint::unix(
+                &home.join(".colima/default/docker.sock"),
+                EndpointSource::Colima,
+            ),
             DockerEndpoint::unix(&home.join(".colima/docker.sock"), EndpointSource::Colima),
-            DockerEndpoint::unix(&home.join(".rd/docker.sock"), EndpointSource::RancherDesktop),
+            DockerEndpoint::unix(
+                &home.join(".rd/docker.sock"),
+                EndpointSource::RancherDesktop,
+            ),
         ],
         Os::Linux => {
-            let mut list = vec![DockerEndpoint::unix(Path::new("/var/run/docker.sock"), EndpointSource::System)];
+            let mut list = vec![DockerEndpoint::unix(
+                Path::new("/var/run/docker.sock"),
+                EndpointSource::System,
+            )];
             if let Some(runtime) = host.var("XDG_RUNTIME_DIR") {
-                list.push(DockerEndpoint::unix(&Path::new(runtime).join("docker.sock"), EndpointSource::Rootless));
+                list.push(DockerEndpoint::unix(
+                    &Path::new(runtime).join("docker.sock"),
+                    EndpointSource::Rootless,
+                ));
             }
-            list.push(DockerEndpoint::unix(&home.join(".docker/desktop/docker.sock"), EndpointSource::DockerDesktop));
-            list.push(DockerEndpoint::unix(&home.join(".colima/default/docker.sock"), EndpointSource::Colima));
-            list.push(DockerEndpoint::unix(&home.join(".rd/docker.sock"), EndpointSource::RancherDesktop));
+            list.push(DockerEndpoint::unix(
+                &home.join(".docker/desktop/docker.sock"),
+                EndpointSource::DockerDesktop,
+            ));
+            list.push(DockerEndpoint::unix(
+                &home.join(".colima/default/docker.sock"),
+                EndpointSource::Colima,
+            ));
+            list.push(DockerEndpoint::unix(
+                &home.join(".rd/docker.sock"),
+                EndpointSource::RancherDesktop,
+            ));
             if let Some(runtime) = host.var("XDG_RUNTIME_DIR") {
-                list.push(DockerEndpoint::unix(&Path::new(runtime).join("podman/podman.sock"), EndpointSource::Podman));
+                list.push(DockerEndpoint::unix(
+                    &Path::new(runtime).join("podman/podman.sock"),
+                    EndpointSource::Podman,
+                ));
             }
             list
         }
@@ -148,7 +178,11 @@ mod tests {
     fn docker_host_is_the_only_candidate_when_set() {
         let h = host(Os::Macos, &[("DOCKER_HOST", "tcp://127.0.0.1:2375")]);
         let found = candidates(&h, |_| true);
-        assert_eq!(found.len(), 1, "a set DOCKER_HOST must not fall back to other engines");
+        assert_eq!(
+            found.len(),
+            1,
+            "a set DOCKER_HOST must not fall back to other engines"
+        );
         assert_eq!(found[0].uri, "tcp://127.0.0.1:2375");
         assert_eq!(found[0].source, EndpointSource::DockerHostVariable);
     }
@@ -156,7 +190,10 @@ mod tests {
     #[test]
     fn empty_docker_host_counts_as_unset() {
         let h = host(Os::Linux, &[("DOCKER_HOST", "")]);
-        assert_eq!(candidates(&h, |_| false)[0].uri, "unix:///var/run/docker.sock");
+        assert_eq!(
+            candidates(&h, |_| false)[0].uri,
+            "unix:///var/run/docker.sock"
+        );
     }
 
     #[test]
@@ -166,8 +203,14 @@ mod tests {
             p.ends_with(".colima/default/docker.sock") || p.ends_with(".orbstack/run/docker.sock")
         });
         let sources: Vec<_> = found.iter().map(|e| e.source).collect();
-        assert_eq!(sources, vec![EndpointSource::OrbStack, EndpointSource::Colima]);
-        assert_eq!(found[1].uri, "unix:///Users/ana/.colima/default/docker.sock");
+        assert_eq!(
+            sources,
+            vec![EndpointSource::OrbStack, EndpointSource::Colima]
+        );
+        assert_eq!(
+            found[1].uri,
+            "unix:///Users/ana/.colima/default/docker.sock"
+        );
     }
 
     #[test]
@@ -189,7 +232,9 @@ mod tests {
         let h = host(Os::Windows, &[]);
         let found = candidates(&h, |_| panic!("named pipes are not files"));
         assert_eq!(found[0].uri, "npipe:////./pipe/docker_engine");
-        assert!(found.iter().any(|e| e.uri.ends_with("dockerDesktopLinuxEngine")));
+        assert!(found
+            .iter()
+            .any(|e| e.uri.ends_with("dockerDesktopLinuxEngine")));
     }
 
     #[test]
@@ -204,7 +249,11 @@ mod tests {
     fn with_no_socket_anywhere_the_system_default_is_still_reported() {
         let h = host(Os::Linux, &[]);
         let found = candidates(&h, |_| false);
-        assert_eq!(found.len(), 1, "the user needs one address in the error message");
+        assert_eq!(
+            found.len(),
+            1,
+            "the user needs one address in the error message"
+        );
         assert_eq!(found[0].source, EndpointSource::System);
     }
 

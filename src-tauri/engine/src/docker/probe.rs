@@ -46,7 +46,9 @@ struct Unreachable {
     advice: String,
 }
 
-async fn locate(host: &HostEnv) -> std::result::Result<(Docker, DockerEndpoint, DockerEngine), Unreachable> {
+async fn locate(
+    host: &HostEnv,
+) -> std::result::Result<(Docker, DockerEndpoint, DockerEngine), Unreachable> {
     let mut first_failure = None;
     for endpoint in candidates(host, Path::exists) {
         match try_endpoint(&endpoint).await {
@@ -68,14 +70,18 @@ async fn locate(host: &HostEnv) -> std::result::Result<(Docker, DockerEndpoint, 
 /// Connects to the first candidate endpoint whose engine answers, with the API version
 /// negotiated down to what that engine speaks.
 pub async fn connect(host: &HostEnv) -> Result<(Docker, DockerEndpoint, DockerEngine)> {
-    locate(host).await.map_err(|u| EngineError::DockerUnavailable {
-        endpoint: u.endpoint.uri,
-        reason: u.reason,
-        advice: u.advice,
-    })
+    locate(host)
+        .await
+        .map_err(|u| EngineError::DockerUnavailable {
+            endpoint: u.endpoint.uri,
+            reason: u.reason,
+            advice: u.advice,
+        })
 }
 
-async fn try_endpoint(endpoint: &DockerEndpoint) -> std::result::Result<(Docker, DockerEngine), String> {
+async fn try_endpoint(
+    endpoint: &DockerEndpoint,
+) -> std::result::Result<(Docker, DockerEngine), String> {
     let docker = Docker::connect_with_host(&endpoint.uri)
         .map_err(|e| e.to_string())?
         .with_timeout(PROBE_TIMEOUT);

@@ -1,0 +1,58 @@
+# The two commands of the README: `make run` opens the app, `make test` runs every layer.
+# Both install what is missing first. CI runs `make test` (see .ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# One feature set and one profile for every cargo step, so the tree compiles once.
+CARGO_SELECTION := --workspace --features slipway/custom-protocol
+TESTENV_FILE := target/testenv.sh
+WITH_TESTENV := set -a; source $(TESTENV_FILE); set +a;
+
+.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down
+
+run: deps-build node_modules/.installed ui
+	cargo run -p slipway --features custom-protocol
+
+test: deps-test node_modules/.installed ui testenv lint boundary test-rust test-ui
+	@echo "make test: every layer passed"
+
+deps-build:
+	tests/env/install-debian build
+
+deps-test:
+	tests/env/install-debian build test
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
+
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund
+	@touch $@
+
+ui:
+	npx vite build
+
+testenv:
+	@mkdir -p target
+	tests/env/up > $(TESTENV_FILE)
+
+lint:
+	cargo fmt --all --check
+	npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings
+	cargo clippy $(CARGO_SELECTION) --all-targets -- -D warnings
+
+# The engine must not depend on Tauri, directly or through anything else.
+boundary:
+	@if cargo tree -p slipway-engine --edges normal,build,dev --prefix none | grep -E '^tauri'; then \
+	  echo "slipway-engine depends on Tauri (above): move that code to the desktop crate"; exit 1; \
+	else echo "boundary: slipway-engine has no Tauri in its dependency tree"; fi
+
+# Engine, CLI and desktop tests, the IPC contract, the bindings drift check and the
+# WebDriver tests against the real window (under Xvfb).
+test-rust:
+	$(WITH_TESTENV) xvfb-run -a --server-args="-screen 0 1280x860x24" cargo test $(CARGO_SELECTION) --no-fail-fast
+
+test-ui:
+	npx vitest run
+	node --test tests/ui/
+
+test-down:
+	tests/env/down

@@ -1,0 +1,186 @@
+//! A WebDriver session on the real app: tauri-driver (which drives WebKitWebDriver) runs
+//! the built `slipway-desktop` with a home, AWS files and data directory of the test's own.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use slipway_engine::test_support::{require, skip_or_fail};
+
+pub struct Session {
+    client: Client,
+    driver: Child,
+    _home: tempfile::TempDir,
+    pub docker_host: String,
+    name: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(home_bin)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+impl Session {
+    /// Starts the app, or returns `None` after a loud skip when the environment is absent
+    /// (outside CI; under CI `require` fails the test instead).
+    pub async fn start(name: &str) -> Option<Self> {
+        let endpoint = require("SLIPWAY_TEST_AWS_ENDPOINT")?;
+        let docker_host = require("SLIPWAY_TEST_DOCKER_HOST")?;
+        require("DISPLAY")?;
+        let Some(driver_bin) = tool("tauri-driver") else {
+            skip_or_fail("tauri-driver is not installed (cargo install tauri-driver --locked)");
+            return None;
+        };
+
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+        std::fs::write(
+            home.path().join(".aws/config"),
+            format!("[default]\nregion = us-east-1\nendpoint_url = {endpoint}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            home.path().join(".aws/credentials"),
+            "[default]\naws_access_key_id = AKIAE2ETESTKEY000000\naws_secret_access_key = e2e-not-secret\n",
+        )
+        .unwrap();
+
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new(driver_bin);
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("share"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("SLIPWAY_DATA_DIR", home.path().join("slipway-data"))
+            .env("DOCKER_HOST", &docker_host)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for var in [
+            "AWS_PROFILE",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+        ] {
+            command.env_remove(var);
+        }
+        let driver = command.spawn().expect("tauri-driver starts");
+
+        let capabilities = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": env!("CARGO_BIN_EXE_slipway-desktop") }
+        });
+        let caps = capabilities.as_object().unwrap().clone();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("rustls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                // tauri-driver needs a moment before it accepts sessions.
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => panic!("no WebDriver session on the app: {e}"),
+            }
+        };
+        Some(Self {
+            client,
+            driver,
+            _home: home,
+            docker_host,
+            name: name.to_owned(),
+        })
+    }
+
+    /// The text of the first element matching `css`, waiting until it exists and is not empty.
+    pub async fn text(&self, css: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if !text.trim().is_empty() {
+                        return text.trim().to_owned();
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("{}-timeout", self.name)).await;
+                panic!(
+                    "{css} did not appear within {within:?}; screenshot in target/e2e-screenshots"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} not found: {e}"));
+        element.click().await.unwrap();
+    }
+
+    /// Saves the window as `target/e2e-screenshots/NAME.png` (the README's picture comes from here).
+    pub async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        // WebKitWebDriver's snapshot trails the DOM by a few frames under Xvfb: give the
+        // window time to paint what the assertions already saw, or the picture is stale.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        if let Ok(png) = self.client.screenshot().await {
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    pub async fn finish(mut self) {
+        let _ = self.client.clone().close().await;
+        // SIGTERM, not SIGKILL: tauri-driver then stops the WebKitWebDriver it started.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.driver.id().to_string()])
+            .status();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.driver.id().to_string()])
+                .status();
+            let _ = self.driver.wait();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import DockerCard from './DockerCard.svelte';
+import AwsCard from './AwsCard.svelte';
+import { EnvironmentCheck } from './environment.svelte';
+import type { AwsProfiles, DockerStatus, EnvironmentReport } from '../../ipc';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const running: DockerStatus = {
+  state: 'running',
+  endpoint: { uri: 'unix:///var/run/docker.sock', source: 'System' },
+  engine: { version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64', kernelVersion: null },
+};
+
+const profiles: AwsProfiles = {
+  configFile: { path: '/home/ana/.aws/config', exists: true },
+  credentialsFile: { path: '/home/ana/.aws/credentials', exists: true },
+  profiles: [
+    { name: 'default', kind: 'AccessKeys', region: 'us-west-2', definedIn: [], ssoSession: null, endpointUrl: null },
+    { name: 'work', kind: 'Sso', region: 'eu-west-1', definedIn: [], ssoSession: 'corp', endpointUrl: null },
+  ],
+  selectedProfile: 'default',
+  environment: null,
+  environmentRegion: null,
+  problems: [{ path: '/home/ana/.aws/config', line: 7, problem: 'expected "key = value", found "oops"' }],
+};
+
+describe('DockerCard', () => {
+  it('shows the engine version and where it was found', () => {
+    render(DockerCard, { status: running });
+    expect(screen.getByTestId('docker-version').textContent).toBe('27.3.1');
+    expect(screen.getByText('Running')).toBeTruthy();
+    expect(screen.getByText('(System socket)')).toBeTruthy();
+  });
+
+  it('says what to do when Docker is not running', () => {
+    render(DockerCard, {
+      status: {
+        state: 'unavailable',
+        endpoint: { uri: 'unix:///var/run/docker.sock', source: 'System' },
+        reason: 'the connection was refused',
+        advice: 'Start Docker Desktop, Colima (`colima start`), OrbStack or Rancher Desktop, then press Check again.',
+      },
+    });
+    expect(screen.getByText('Not running')).toBeTruthy();
+    expect(screen.getByTestId('docker-problem').textContent).toContain('the connection was refused');
+    expect(screen.getByText(/colima start/)).toBeTruthy();
+  });
+});
+
+describe('AwsCard', () => {
+  const base = { source: { kind: 'default' as const }, checking: false, onSourceChange: () => {}, onCheck: () => {} };
+
+  it('lists profiles with kind and region, and names the malformed line', () => {
+    render(AwsCard, { ...base, aws: profiles, identity: { state: 'notChecked' } });
+    expect(screen.getAllByTestId('aws-profile')).toHaveLength(2);
+    expect(screen.getByText('SSO')).toBeTruthy();
+    expect(screen.getByText('eu-west-1')).toBeTruthy();
+    expect(screen.getByTestId('aws-file-problem').textContent).toContain('line 7');
+  });
+
+  it('shows the verified account and the endpoint override', () => {
+    render(AwsCard, {
+      ...base,
+      aws: profiles,
+      identity: {
+        state: 'verified',
+        identity: {
+          account: '123456789012',
+          arn: 'arn:aws:iam::123456789012:user/ana',
+          userId: 'AIDA',
+          source: 'profile "default"',
+          region: 'us-west-2',
+          endpointUrl: 'http://127.0.0.1:5055',
+        },
+      },
+    });
+    expect(screen.getByTestId('aws-account').textContent).toBe('123456789012');
+    expect(screen.getByText('(override, not AWS)')).toBeTruthy();
+  });
+
+  it('picks a profile and asks for a check', async () => {
+    const picked: unknown[] = [];
+    let checks = 0;
+    render(AwsCard, {
+      ...base,
+      aws: profiles,
+      identity: { state: 'notChecked' },
+      onSourceChange: (s: unknown) => picked.push(s),
+      onCheck: () => (checks += 1),
+    });
+    await fireEvent.click(screen.getByLabelText('work'));
+    await fireEvent.click(screen.getByTestId('aws-check'));
+    expect(picked).toEqual([{ kind: 'profile', name: 'work' }]);
+    expect(checks).toBe(1);
+  });
+});
+
+describe('EnvironmentCheck', () => {
+  it('applies streamed events before the job ends and reports a cancel in words', async () => {
+    const report: EnvironmentReport = {
+      app: { version: '0.1.0', dataDir: '/d', os: 'linux', arch: 'x86_64' },
+      docker: running,
+      aws: profiles,
+      identity: { state: 'notChecked' },
+    };
+    let seen: DockerStatus | null = null;
+    const check = new EnvironmentCheck();
+    mockIPC((cmd, args) => {
+      if (cmd !== 'check_environment') return null;
+      const channel = (args as { onEvent: { onmessage: (e: unknown) => void } }).onEvent;
+      channel.onmessage({ type: 'DockerProbed', data: running });
+      seen = check.docker;
+      return report;
+    });
+    await check.run(false);
+    expect(seen).toEqual(running);
+    expect(check.app?.version).toBe('0.1.0');
+
+    mockIPC(() => Promise.reject({ code: 'Cancelled', message: 'Cancelled.' }));
+    await check.run(true);
+    expect(check.error).toBe('Check cancelled.');
+  });
+});
