@@ -7,6 +7,7 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { installTauriMock } from './tauri-mock.js';
+import fixtures from '../fixtures/environment.json' with { type: 'json' };
 
 const dist = new URL('../../dist/', import.meta.url).pathname;
 const shots = new URL('../../target/ui-screenshots/', import.meta.url).pathname;
@@ -44,31 +45,7 @@ after(async () => {
   server?.close();
 });
 
-const app = { version: '0.1.0', dataDir: '/home/ana/.local/share/dev.slipway.desktop', os: 'linux', arch: 'x86_64' };
-const dockerRunning = {
-  state: 'running',
-  endpoint: { uri: 'unix:///var/run/docker.sock', source: 'System' },
-  engine: { version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64', kernelVersion: '6.1.0' },
-};
-const aws = {
-  configFile: { path: '/home/ana/.aws/config', exists: true },
-  credentialsFile: { path: '/home/ana/.aws/credentials', exists: true },
-  profiles: [
-    { name: 'default', kind: 'AccessKeys', region: 'us-west-2', definedIn: [], ssoSession: null, endpointUrl: null },
-    { name: 'work', kind: 'Sso', region: 'eu-west-1', definedIn: [], ssoSession: 'corp', endpointUrl: null },
-  ],
-  selectedProfile: 'default',
-  environment: null,
-  environmentRegion: null,
-  problems: [],
-};
-const verified = {
-  state: 'verified',
-  identity: {
-    account: '123456789012', arn: 'arn:aws:iam::123456789012:user/ana', userId: 'AIDA',
-    source: 'profile "work"', region: 'eu-west-1', endpointUrl: null,
-  },
-};
+const { app, dockerRunning, aws, verified } = fixtures;
 
 async function open(scenario) {
   const page = await browser.newPage({ viewport: { width: 1180, height: 780 } });

@@ -5,28 +5,17 @@ import DockerCard from './DockerCard.svelte';
 import AwsCard from './AwsCard.svelte';
 import { EnvironmentCheck } from './environment.svelte';
 import type { AwsProfiles, DockerStatus, EnvironmentReport } from '../../ipc';
+import fixtures from '../../../../../tests/fixtures/environment.json';
 
 afterEach(() => {
   cleanup();
   clearMocks();
 });
 
-const running: DockerStatus = {
-  state: 'running',
-  endpoint: { uri: 'unix:///var/run/docker.sock', source: 'System' },
-  engine: { version: '27.3.1', apiVersion: '1.47', os: 'linux', arch: 'amd64', kernelVersion: null },
-};
-
+// The same answers the Chromium flows use (tests/ui), typed by the bindings.
+const running = fixtures.dockerRunning as DockerStatus;
 const profiles: AwsProfiles = {
-  configFile: { path: '/home/ana/.aws/config', exists: true },
-  credentialsFile: { path: '/home/ana/.aws/credentials', exists: true },
-  profiles: [
-    { name: 'default', kind: 'AccessKeys', region: 'us-west-2', definedIn: [], ssoSession: null, endpointUrl: null },
-    { name: 'work', kind: 'Sso', region: 'eu-west-1', definedIn: [], ssoSession: 'corp', endpointUrl: null },
-  ],
-  selectedProfile: 'default',
-  environment: null,
-  environmentRegion: null,
+  ...(fixtures.aws as AwsProfiles),
   problems: [{ path: '/home/ana/.aws/config', line: 7, problem: 'expected "key = value", found "oops"' }],
 };
 
@@ -104,7 +93,7 @@ describe('AwsCard', () => {
 describe('EnvironmentCheck', () => {
   it('applies streamed events before the job ends and reports a cancel in words', async () => {
     const report: EnvironmentReport = {
-      app: { version: '0.1.0', dataDir: '/d', os: 'linux', arch: 'x86_64' },
+      app: fixtures.app as EnvironmentReport['app'],
       docker: running,
       aws: profiles,
       identity: { state: 'notChecked' },
