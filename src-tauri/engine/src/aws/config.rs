@@ -19,10 +19,11 @@ use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
 
 /// Where credentials come from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "kind", content = "name", rename_all = "camelCase")]
 pub enum CredentialSource {
     /// As the AWS CLI decides: environment keys if set, else AWS_PROFILE or "default".
+    #[default]
     Default,
     Profile(String),
     Environment,
@@ -35,12 +36,6 @@ pub struct AwsTarget {
     pub region: Option<String>,
     /// An emulator such as moto or LocalStack; AWS itself when unset.
     pub endpoint_url: Option<String>,
-}
-
-impl Default for CredentialSource {
-    fn default() -> Self {
-        Self::Default
-    }
 }
 
 /// A ready SDK configuration and what it was made from, for messages.

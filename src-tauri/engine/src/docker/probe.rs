@@ -97,21 +97,32 @@ async fn try_endpoint(
     Ok((docker, engine))
 }
 
-/// bollard's errors name the transport; say what happened in a person's words.
+/// bollard's errors name the transport; say what happened in a person's words, from the
+/// I/O error underneath where there is one.
 fn describe(err: bollard::errors::Error) -> String {
-    let text = err.to_string();
-    let lower = text.to_lowercase();
-    if lower.contains("no such file") || (lower.contains("not found") && lower.contains("socket")) {
-        "no engine listens there (the socket does not exist)".to_owned()
-    } else if lower.contains("connection refused") {
-        "the connection was refused".to_owned()
-    } else if lower.contains("permission denied") {
-        "permission denied on the socket".to_owned()
-    } else if lower.contains("timed out") || lower.contains("timeout") {
-        format!("no answer within {} s", PROBE_TIMEOUT.as_secs())
-    } else {
-        text
+    use std::io::ErrorKind;
+    if let bollard::errors::Error::RequestTimeoutError = err {
+        return format!("no answer within {} s", PROBE_TIMEOUT.as_secs());
     }
+    if let bollard::errors::Error::SocketNotFoundError(path) = &err {
+        return format!("no engine listens there ({path} does not exist)");
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                ErrorKind::NotFound => {
+                    "no engine listens there (the socket does not exist)".to_owned()
+                }
+                ErrorKind::ConnectionRefused => "the connection was refused".to_owned(),
+                ErrorKind::PermissionDenied => "permission denied on the socket".to_owned(),
+                ErrorKind::TimedOut => format!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
+                _ => io.to_string(),
+            };
+        }
+        source = e.source();
+    }
+    err.to_string()
 }
 
 /// The Environment screen's view of Docker: never an error, always something to show.
