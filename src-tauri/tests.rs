@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use slipway_engine::host::{HostEnv, Os};
 use slipway_engine::jobs::JobRegistry;
+use slipway_engine::test_support::write_aws_files;
 use slipway_engine::EngineError;
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
@@ -61,17 +62,11 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result
 
 /// A host of the test's own: AWS files in a temp home, Docker at a socket that does not exist.
 fn offline_host(home: &Path) -> HostEnv {
-    std::fs::create_dir_all(home.join(".aws")).unwrap();
-    std::fs::write(
-        home.join(".aws/config"),
+    write_aws_files(
+        home,
         "[profile emu]\nregion = eu-west-1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        home.join(".aws/credentials"),
         "[emu]\naws_access_key_id = AKIAEMU\naws_secret_access_key = x\n",
-    )
-    .unwrap();
+    );
     HostEnv::new(
         Os::Linux,
         Some(home.to_owned()),

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use slipway_engine::test_support::{require, skip_or_fail};
+use slipway_engine::test_support::{require, skip_or_fail, write_aws_files};
 
 pub struct Session {
     client: Client,
@@ -47,17 +47,11 @@ impl Session {
         };
 
         let home = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-        std::fs::write(
-            home.path().join(".aws/config"),
-            format!("[default]\nregion = us-east-1\nendpoint_url = {endpoint}\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            home.path().join(".aws/credentials"),
+        write_aws_files(
+            home.path(),
+            &format!("[default]\nregion = us-east-1\nendpoint_url = {endpoint}\n"),
             "[default]\naws_access_key_id = AKIAE2ETESTKEY000000\naws_secret_access_key = e2e-not-secret\n",
-        )
-        .unwrap();
+        );
 
         let port = free_port();
         let native_port = free_port();

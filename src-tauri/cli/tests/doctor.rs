@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use serde_json::Value;
-use slipway_engine::test_support::require;
+use slipway_engine::test_support::{require, write_aws_files};
 
 fn doctor(home: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
@@ -21,16 +21,6 @@ fn doctor(home: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> 
     )
 }
 
-fn write_profile(home: &std::path::Path) {
-    std::fs::create_dir_all(home.join(".aws")).unwrap();
-    std::fs::write(home.join(".aws/config"), "[default]\nregion = us-west-2\n").unwrap();
-    std::fs::write(
-        home.join(".aws/credentials"),
-        "[default]\naws_access_key_id = AKIATEST\naws_secret_access_key = x\n",
-    )
-    .unwrap();
-}
-
 #[test]
 fn json_report_names_the_account_the_emulator_reports_and_the_docker_version() {
     let (Some(endpoint), Some(docker_host)) = (
@@ -40,7 +30,16 @@ fn json_report_names_the_account_the_emulator_reports_and_the_docker_version() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    write_profile(home.path());
+    write_aws_files(
+        home.path(),
+        "[default]
+region = us-west-2
+",
+        "[default]
+aws_access_key_id = AKIATEST
+aws_secret_access_key = x
+",
+    );
     let (code, stdout) = doctor(
         home.path(),
         &[("DOCKER_HOST", &docker_host)],
@@ -57,12 +56,13 @@ fn json_report_names_the_account_the_emulator_reports_and_the_docker_version() {
 #[test]
 fn a_dead_docker_host_and_a_malformed_file_exit_1_with_the_fix_in_words() {
     let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(
-        home.path().join(".aws/config"),
-        "[default]\nregion us-east-1\n",
-    )
-    .unwrap();
+    write_aws_files(
+        home.path(),
+        "[default]
+region us-east-1
+",
+        "",
+    );
     let dead = format!("unix://{}/dead.sock", home.path().display());
     let (code, stdout) = doctor(home.path(), &[("DOCKER_HOST", &dead)], &["--no-identity"]);
     assert_eq!(code, 1, "not ready: {stdout}");

@@ -6,22 +6,16 @@ use std::time::SystemTime;
 use slipway_engine::aws::{sdk_config, whoami, AwsTarget, CredentialSource};
 use slipway_engine::docker::{connect, probe, DockerStatus, EndpointSource};
 use slipway_engine::host::{HostEnv, Os};
-use slipway_engine::test_support::require;
+use slipway_engine::test_support::{require, write_aws_files};
 use slipway_engine::ErrorCode;
 
 /// A host with its own AWS files holding one access-key profile, and nothing else of ours.
 fn host_with_profile(home: &std::path::Path, docker_host: &str) -> HostEnv {
-    std::fs::create_dir_all(home.join(".aws")).unwrap();
-    std::fs::write(
-        home.join(".aws/config"),
+    write_aws_files(
+        home,
         "[profile emu]\nregion = eu-west-1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        home.join(".aws/credentials"),
         "[emu]\naws_access_key_id = AKIATESTTESTTEST\naws_secret_access_key = not-a-secret\n",
-    )
-    .unwrap();
+    );
     HostEnv::new(
         Os::current(),
         Some(home.to_owned()),

@@ -59,28 +59,19 @@ const DEFAULT_REGION: &str = "us-east-1";
 pub async fn sdk_config(host: &HostEnv, target: &AwsTarget) -> Result<AwsContext> {
     let profiles = read_profiles(host);
     let (credentials, source_name, profile) = credentials_for(host, &profiles, &target.source)?;
+    let chosen = profile.as_deref().and_then(|p| profiles.get(p));
 
     let region = target
         .region
         .clone()
-        .or_else(|| {
-            profile
-                .as_deref()
-                .and_then(|p| profiles.get(p))
-                .and_then(|p| p.region.clone())
-        })
+        .or_else(|| chosen.and_then(|p| p.region.clone()))
         .or_else(|| profiles.environment_region.clone())
         .unwrap_or_else(|| DEFAULT_REGION.to_owned());
     let endpoint_url = target
         .endpoint_url
         .clone()
         .or_else(|| host.var("AWS_ENDPOINT_URL").map(str::to_owned))
-        .or_else(|| {
-            profile
-                .as_deref()
-                .and_then(|p| profiles.get(p))
-                .and_then(|p| p.endpoint_url.clone())
-        });
+        .or_else(|| chosen.and_then(|p| p.endpoint_url.clone()));
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .profile_files(profile_files(host))
