@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::project::FieldProblem;
+
 /// What went wrong, as a stable code the UI branches on; the message carries the detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 pub enum ErrorCode {
@@ -19,6 +21,18 @@ pub enum ErrorCode {
     AwsError,
     Cancelled,
     JobAlreadyRunning,
+    ProjectNotFound,
+    ProjectNotInitialised,
+    InvalidProjectConfig,
+    ProjectFileMalformed,
+    PreflightFailed,
+    BuildFailed,
+    NoReleases,
+    ReleaseNotFound,
+    PreviewFailed,
+    PreviewNotRunning,
+    DockerError,
+    FileSystem,
     Internal,
 }
 
@@ -70,8 +84,76 @@ pub enum EngineError {
     #[error("A job with id {job_id} is already running.")]
     JobAlreadyRunning { job_id: String },
 
+    #[error("Cannot open the project at {dir}: {reason}.", dir = .dir.display())]
+    ProjectNotFound { dir: PathBuf, reason: String },
+
+    #[error("{dir} has no slipway.toml yet. Open it in Slipway and save its settings, or run `slipway init`.", dir = .dir.display())]
+    ProjectNotInitialised { dir: PathBuf },
+
+    #[error("The project settings were not saved: {}", describe_problems(.problems))]
+    InvalidProjectConfig { problems: Vec<FieldProblem> },
+
+    #[error("{file} line {line}: {problem}. Fix that line (or remove it to use Slipway's default).", file = .file.display())]
+    ProjectFileMalformed {
+        file: PathBuf,
+        line: usize,
+        problem: String,
+    },
+
+    #[error("Could not read or write {path}: {reason}", path = .path.display())]
+    FileSystem { path: PathBuf, reason: String },
+
+    #[error("Slipway's data file {file} could not be used: {reason}", file = .file.display())]
+    Storage { file: PathBuf, reason: String },
+
+    #[error("The build context folder {dir} does not exist. Set the build context to a folder inside the project.", dir = .dir.display())]
+    ContextMissing { dir: PathBuf },
+
+    #[error("{file} could not be read as .dockerignore rules: {reason}", file = .file.display())]
+    DockerignoreInvalid { file: PathBuf, reason: String },
+
+    #[error("Pre-flight found what would make this build fail: {}", .problems.join(" "))]
+    PreflightFailed { problems: Vec<String> },
+
+    #[error("The build failed{}: {reason}. The output above shows why; fix the Dockerfile or the files it uses and build again.", .step.as_deref().map(|s| format!(" at {s}")).unwrap_or_default())]
+    BuildFailed {
+        step: Option<String>,
+        reason: String,
+        output: Vec<String>,
+    },
+
+    #[error("{app} has no local release yet. Build it first.")]
+    NoReleases { app: String },
+
+    #[error("{app} has no local release {version}. Known releases: {}.", .known.join(", "))]
+    ReleaseNotFound {
+        app: String,
+        version: String,
+        known: Vec<String>,
+    },
+
+    #[error("{app} has no release older than {current} to roll back to.")]
+    NoEarlierRelease { app: String, current: String },
+
+    #[error("The preview of {app} could not start: {reason}")]
+    PreviewFailed { app: String, reason: String },
+
+    #[error("{app} has no preview running. Start one first.")]
+    PreviewNotRunning { app: String },
+
+    #[error("Docker could not {operation}: {reason}")]
+    Docker { operation: String, reason: String },
+
     #[error("Slipway hit an internal problem: {0}")]
     Internal(String),
+}
+
+fn describe_problems(problems: &[FieldProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl EngineError {
@@ -87,7 +169,32 @@ impl EngineError {
             Self::Aws { .. } => ErrorCode::AwsError,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::JobAlreadyRunning { .. } => ErrorCode::JobAlreadyRunning,
+            Self::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
+            Self::ProjectNotInitialised { .. } => ErrorCode::ProjectNotInitialised,
+            Self::InvalidProjectConfig { .. } => ErrorCode::InvalidProjectConfig,
+            Self::ProjectFileMalformed { .. } => ErrorCode::ProjectFileMalformed,
+            Self::FileSystem { .. } | Self::Storage { .. } | Self::ContextMissing { .. } => {
+                ErrorCode::FileSystem
+            }
+            Self::DockerignoreInvalid { .. } | Self::PreflightFailed { .. } => {
+                ErrorCode::PreflightFailed
+            }
+            Self::BuildFailed { .. } => ErrorCode::BuildFailed,
+            Self::NoReleases { .. } | Self::NoEarlierRelease { .. } => ErrorCode::NoReleases,
+            Self::ReleaseNotFound { .. } => ErrorCode::ReleaseNotFound,
+            Self::PreviewFailed { .. } => ErrorCode::PreviewFailed,
+            Self::PreviewNotRunning { .. } => ErrorCode::PreviewNotRunning,
+            Self::Docker { .. } => ErrorCode::DockerError,
             Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl EngineError {
+    pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
+        Self::FileSystem {
+            path: path.to_owned(),
+            reason: err.to_string(),
         }
     }
 }

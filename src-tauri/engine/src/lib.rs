@@ -4,12 +4,19 @@
 
 pub mod app;
 pub mod aws;
+pub mod build;
 pub mod docker;
 pub mod environment;
 pub mod error;
+pub mod fargate;
 pub mod host;
 pub mod jobs;
+pub mod preflight;
+pub mod preview;
 pub mod progress;
+pub mod project;
+pub mod releases;
+pub mod store;
 pub mod test_support;
 
 pub use error::{EngineError, ErrorCode};

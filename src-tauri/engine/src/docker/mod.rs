@@ -7,3 +7,16 @@ mod probe;
 
 pub use discovery::{candidates, DockerEndpoint, EndpointSource};
 pub use probe::{connect, probe, DockerEngine, DockerStatus};
+
+/// An engine API failure while doing `operation`, in the engine's own words.
+pub fn engine_error(operation: &str, err: bollard::errors::Error) -> crate::EngineError {
+    let reason = match err {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message,
+        bollard::errors::Error::DockerStreamError { error } => error,
+        other => other.to_string(),
+    };
+    crate::EngineError::Docker {
+        operation: operation.to_owned(),
+        reason,
+    }
+}

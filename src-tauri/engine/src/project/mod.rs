@@ -1,0 +1,204 @@
+//! A Slipway project: a folder with a Dockerfile and the `slipway.toml` that describes how
+//! to build and run it. This module owns the settings' shape, their validation, the file
+//! (read and written with toml_edit so a user's comments survive), the recent-projects
+//! list and the sample project. Building and running belong to `build` and `preview`.
+
+mod file;
+mod recent;
+mod sample;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use file::{load, propose, save, PROJECT_FILE};
+pub use recent::{forget_recent, recent_projects, remember, RecentProject};
+pub use sample::{sample_dir, write_sample, SAMPLE_NAME};
+pub use validate::{validate, FieldProblem};
+
+use crate::error::Result;
+use crate::host::HostEnv;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+pub enum Platform {
+    #[default]
+    #[serde(rename = "linux/amd64")]
+    LinuxAmd64,
+    #[serde(rename = "linux/arm64")]
+    LinuxArm64,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LinuxAmd64 => "linux/amd64",
+            Self::LinuxArm64 => "linux/arm64",
+        }
+    }
+
+    /// The architecture as Docker's image config names it.
+    pub fn arch(self) -> &'static str {
+        match self {
+            Self::LinuxAmd64 => "amd64",
+            Self::LinuxArm64 => "arm64",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "linux/amd64" => Some(Self::LinuxAmd64),
+            "linux/arm64" => Some(Self::LinuxArm64),
+            _ => None,
+        }
+    }
+}
+
+/// How the container's health is judged: an HTTP GET on the container port (what a load
+/// balancer would do), a container health-check command (`CMD` or `CMD-SHELL` first, as in
+/// a task definition), or not at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum HealthProbe {
+    Http { path: String },
+    Command { command: Vec<String> },
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheck {
+    pub probe: HealthProbe,
+    /// Seconds between checks (5-300).
+    pub interval: u32,
+    /// Seconds before one check counts as failed (2-60).
+    pub timeout: u32,
+    /// Consecutive failures that make the container unhealthy (1-10).
+    pub retries: u32,
+    /// Seconds after start during which failures do not count (0-300).
+    pub start_period: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        Self {
+            probe: HealthProbe::Http { path: "/".into() },
+            interval: 30,
+            timeout: 5,
+            retries: 3,
+            start_period: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KeyValue {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct TaskSize {
+    /// CPU units (1024 = 1 vCPU).
+    pub cpu: u32,
+    /// Memory in MiB.
+    pub memory: u32,
+}
+
+impl Default for TaskSize {
+    fn default() -> Self {
+        Self {
+            cpu: 256,
+            memory: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Everything `slipway.toml` says. Paths are relative to the project folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectConfig {
+    pub name: String,
+    pub dockerfile: String,
+    pub context: String,
+    pub platform: Platform,
+    pub port: u32,
+    pub health: HealthCheck,
+    pub build_args: Vec<KeyValue>,
+    pub env: Vec<KeyValue>,
+    /// Environment variables filled from Secrets Manager or SSM on AWS (name, ARN).
+    pub secrets: Vec<KeyValue>,
+    pub task: TaskSize,
+    pub aws: AwsSettings,
+}
+
+/// A project as the UI and CLI see it: where it is, its settings, whether they are saved
+/// yet, and what validation says about them.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub dir: String,
+    pub config: ProjectConfig,
+    /// False when there is no slipway.toml yet and `config` is Slipway's proposal.
+    pub saved: bool,
+    pub problems: Vec<FieldProblem>,
+}
+
+impl Project {
+    pub fn dir(&self) -> PathBuf {
+        PathBuf::from(&self.dir)
+    }
+}
+
+/// Opens the project in `dir`: its slipway.toml when there is one, else a proposal from
+/// the folder and its Dockerfile. Remembers it among the recent projects.
+pub fn open(host: &HostEnv, dir: &Path) -> Result<Project> {
+    let dir = std::fs::canonicalize(dir).map_err(|e| crate::EngineError::ProjectNotFound {
+        dir: dir.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !dir.is_dir() {
+        return Err(crate::EngineError::ProjectNotFound {
+            dir,
+            reason: "it is a file, not a folder".into(),
+        });
+    }
+    let (config, saved) = match load(&dir)? {
+        Some(config) => (config, true),
+        None => (propose(&dir), false),
+    };
+    remember(host, &dir, &config.name)?;
+    Ok(Project {
+        dir: dir.display().to_string(),
+        problems: validate(&config),
+        config,
+        saved,
+    })
+}
+
+/// The project in `dir` with its saved settings; a folder without slipway.toml is an error
+/// here, because building needs settings the user has seen.
+pub fn open_saved(dir: &Path) -> Result<(PathBuf, ProjectConfig)> {
+    let dir = std::fs::canonicalize(dir).map_err(|e| crate::EngineError::ProjectNotFound {
+        dir: dir.to_owned(),
+        reason: e.to_string(),
+    })?;
+    match load(&dir)? {
+        Some(config) => {
+            let problems = validate(&config);
+            if problems.is_empty() {
+                Ok((dir, config))
+            } else {
+                Err(crate::EngineError::InvalidProjectConfig { problems })
+            }
+        }
+        None => Err(crate::EngineError::ProjectNotInitialised { dir }),
+    }
+}

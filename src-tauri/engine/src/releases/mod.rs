@@ -1,0 +1,196 @@
+//! Local releases: every successful build is an image labelled with its app, version and
+//! content fingerprint. Docker's image list is the record (nothing to keep in sync); this
+//! module reads it, says which release the preview runs, and picks what a local rollback
+//! goes back to.
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::ListImagesOptions;
+use bollard::Docker;
+use serde::Serialize;
+
+use crate::docker::engine_error;
+use crate::error::{EngineError, Result};
+
+/// The labels Slipway puts on the images it builds and the containers it runs.
+pub mod labels {
+    pub const APP: &str = "dev.slipway.app";
+    pub const VERSION: &str = "dev.slipway.version";
+    pub const FINGERPRINT: &str = "dev.slipway.fingerprint";
+    pub const PROJECT: &str = "dev.slipway.project";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalRelease {
+    pub app: String,
+    pub version: String,
+    pub image_id: String,
+    /// Tags such as `hello-site:20261121-143005` and `hello-site:latest`.
+    pub tags: Vec<String>,
+    /// Seconds since the Unix epoch.
+    pub created_at: f64,
+    pub size_bytes: f64,
+    pub fingerprint: String,
+    /// True when `<app>:latest` points at this release.
+    pub latest: bool,
+}
+
+async fn list_labelled(docker: &Docker, filters: Vec<String>) -> Result<Vec<LocalRelease>> {
+    let images = docker
+        .list_images(Some(ListImagesOptions {
+            filters: Some(HashMap::from([("label".to_owned(), filters)])),
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| engine_error("list images", e))?;
+    let mut releases: Vec<LocalRelease> = images
+        .into_iter()
+        .filter_map(|image| {
+            let label = |k: &str| image.labels.get(k).cloned();
+            let app = label(labels::APP)?;
+            Some(LocalRelease {
+                latest: image
+                    .repo_tags
+                    .iter()
+                    .any(|t| *t == format!("{app}:latest")),
+                version: label(labels::VERSION)?,
+                fingerprint: label(labels::FINGERPRINT).unwrap_or_default(),
+                image_id: image.id,
+                tags: image.repo_tags,
+                created_at: image.created as f64,
+                size_bytes: image.size as f64,
+                app,
+            })
+        })
+        .collect();
+    // Newest first; images built within one second keep their version order.
+    releases.sort_by(|a, b| {
+        b.created_at
+            .total_cmp(&a.created_at)
+            .then(b.version.cmp(&a.version))
+    });
+    Ok(releases)
+}
+
+/// The app's local releases, newest first.
+pub async fn list(docker: &Docker, app: &str) -> Result<Vec<LocalRelease>> {
+    list_labelled(docker, vec![format!("{}={app}", labels::APP)]).await
+}
+
+pub async fn find_by_fingerprint(
+    docker: &Docker,
+    app: &str,
+    fingerprint: &str,
+) -> Result<Option<LocalRelease>> {
+    Ok(list_labelled(
+        docker,
+        vec![
+            format!("{}={app}", labels::APP),
+            format!("{}={fingerprint}", labels::FINGERPRINT),
+        ],
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
+/// The release named `version`, or the newest when `None`.
+pub fn pick<'a>(
+    releases: &'a [LocalRelease],
+    app: &str,
+    version: Option<&str>,
+) -> Result<&'a LocalRelease> {
+    match version {
+        None => releases.first().ok_or_else(|| EngineError::NoReleases {
+            app: app.to_owned(),
+        }),
+        Some(v) => releases
+            .iter()
+            .find(|r| r.version == v || r.image_id.trim_start_matches("sha256:").starts_with(v))
+            .ok_or_else(|| EngineError::ReleaseNotFound {
+                app: app.to_owned(),
+                version: v.to_owned(),
+                known: releases.iter().map(|r| r.version.clone()).collect(),
+            }),
+    }
+}
+
+/// What a rollback without a named target goes back to: the release just older than the
+/// current one (the running one, else the one tagged latest, else the newest).
+pub fn rollback_target<'a>(
+    releases: &'a [LocalRelease],
+    app: &str,
+    current: Option<&str>,
+) -> Result<&'a LocalRelease> {
+    let current_index = current
+        .and_then(|v| releases.iter().position(|r| r.version == v))
+        .or_else(|| releases.iter().position(|r| r.latest))
+        .unwrap_or(0);
+    releases
+        .get(current_index + 1)
+        .ok_or_else(|| EngineError::NoEarlierRelease {
+            app: app.to_owned(),
+            current: releases
+                .get(current_index)
+                .map(|r| r.version.clone())
+                .unwrap_or_default(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(version: &str, latest: bool) -> LocalRelease {
+        LocalRelease {
+            app: "hello-site".into(),
+            version: version.into(),
+            image_id: format!("sha256:{version}ff"),
+            tags: vec![],
+            created_at: 0.0,
+            size_bytes: 0.0,
+            fingerprint: String::new(),
+            latest,
+        }
+    }
+
+    #[test]
+    fn rollback_goes_to_the_release_before_the_running_one() {
+        let releases = vec![
+            release("v3", true),
+            release("v2", false),
+            release("v1", false),
+        ];
+        assert_eq!(
+            rollback_target(&releases, "a", Some("v2")).unwrap().version,
+            "v1"
+        );
+        assert_eq!(
+            rollback_target(&releases, "a", None).unwrap().version,
+            "v2",
+            "latest counts as current"
+        );
+        let err = rollback_target(&releases, "a", Some("v1")).unwrap_err();
+        assert!(
+            matches!(err, EngineError::NoEarlierRelease { .. }),
+            "nothing is older than the oldest"
+        );
+    }
+
+    #[test]
+    fn a_release_is_picked_by_version_or_image_id_prefix() {
+        let releases = vec![release("v2", true), release("v1", false)];
+        assert_eq!(pick(&releases, "a", None).unwrap().version, "v2");
+        assert_eq!(pick(&releases, "a", Some("v1ff")).unwrap().version, "v1");
+        let err = pick(&releases, "a", Some("v9")).unwrap_err();
+        assert!(
+            err.to_string().contains("v2, v1"),
+            "the message lists what exists: {err}"
+        );
+        assert!(matches!(
+            pick(&[], "a", None),
+            Err(EngineError::NoReleases { .. })
+        ));
+    }
+}

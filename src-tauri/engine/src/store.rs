@@ -1,0 +1,69 @@
+//! Slipway's own data (recent projects today; deploy history later) in one SQLite file in
+//! the app data folder, with numbered migrations recorded in `user_version`. Each kind of
+//! record has one writer module; this one only opens and migrates.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use crate::app::data_dir;
+use crate::error::{EngineError, Result};
+use crate::host::HostEnv;
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE recent_projects (
+        dir TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        opened_at INTEGER NOT NULL
+    );"];
+
+pub fn db_path(host: &HostEnv) -> PathBuf {
+    data_dir(host).join("slipway.sqlite3")
+}
+
+/// Opens (creating and migrating as needed) the database for this host's data folder.
+pub fn open(host: &HostEnv) -> Result<Connection> {
+    open_at(&db_path(host))
+}
+
+pub fn open_at(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+    }
+    let db_error = |e: rusqlite::Error| EngineError::Storage {
+        file: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let mut conn = Connection::open(path).map_err(db_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_error)?;
+    let version: usize = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(db_error)?;
+    if version < MIGRATIONS.len() {
+        let tx = conn.transaction().map_err(db_error)?;
+        for migration in &MIGRATIONS[version..] {
+            tx.execute_batch(migration).map_err(db_error)?;
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len())
+            .map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
+    }
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_twice_migrates_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/slipway.sqlite3");
+        drop(open_at(&path).unwrap());
+        let conn = open_at(&path).expect("a migrated database opens again");
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
+}
