@@ -22,6 +22,21 @@ macro_rules! specta_builder {
                 $crate::commands::app::app_info,
                 $crate::commands::environment::check_environment,
                 $crate::commands::jobs::cancel_job,
+                $crate::commands::project::open_project,
+                $crate::commands::project::open_sample,
+                $crate::commands::project::validate_project,
+                $crate::commands::project::save_project,
+                $crate::commands::project::recent_projects,
+                $crate::commands::project::forget_recent_project,
+                $crate::commands::project::task_sizes,
+                $crate::commands::project::check_project,
+                $crate::commands::build::build_project,
+                $crate::commands::preview::start_preview,
+                $crate::commands::preview::preview_status,
+                $crate::commands::preview::stop_preview,
+                $crate::commands::preview::watch_preview,
+                $crate::commands::releases::local_releases,
+                $crate::commands::releases::rollback_local,
             ])
     };
 }
@@ -40,6 +55,8 @@ pub fn run() {
         .init();
     let builder = specta_builder();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(state::Host(HostEnv::from_process()))
         .manage(state::Jobs(JobRegistry::default()))
         .invoke_handler(builder.invoke_handler())

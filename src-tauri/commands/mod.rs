@@ -1,5 +1,9 @@
 //! IPC commands, one file per feature: parse the request, call the engine, convert the error.
 
 pub mod app;
+pub mod build;
 pub mod environment;
 pub mod jobs;
+pub mod preview;
+pub mod project;
+pub mod releases;

@@ -1,6 +1,9 @@
 //! A WebDriver session on the real app: tauri-driver (which drives WebKitWebDriver) runs
 //! the built `slipway-desktop` with a home, AWS files and data directory of the test's own.
 
+// Each e2e test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -133,6 +136,32 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
+    }
+
+    /// Waits until the first element matching `css` contains `needle`, and returns its text.
+    pub async fn text_containing(&self, css: &str, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        let mut last = String::new();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text.trim().to_owned();
+                    }
+                    last = text;
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("{}-timeout", self.name)).await;
+                panic!("{css} did not show {needle:?} within {within:?} (last: {last:?}); screenshot in target/e2e-screenshots");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Slipway's data folder for this session (what `SLIPWAY_DATA_DIR` points the app at).
+    pub fn data_dir(&self) -> PathBuf {
+        self._home.path().join("slipway-data")
     }
 
     pub async fn click(&self, css: &str) {

@@ -1,8 +1,11 @@
 //! `slipway`: the headless front end of Slipway over the same engine as the desktop app,
 //! for CI and power users. Each verb prints for people by default and JSON with `--json`.
 
+mod build;
 mod doctor;
 mod output;
+mod preview;
+mod project;
 
 use std::process::ExitCode;
 
@@ -30,6 +33,18 @@ enum Command {
     /// Exit code 0 when everything needed is ready, 1 when something is not (the report says
     /// what and how to fix it).
     Doctor(doctor::DoctorArgs),
+    /// Write slipway.toml for a folder with a Dockerfile, from flags or answers (validated).
+    Init(project::InitArgs),
+    /// Validate slipway.toml and run pre-flight on the Dockerfile and build context.
+    Check(project::CheckArgs),
+    /// Build the image as a new local release (skipped when nothing changed).
+    Build(build::BuildArgs),
+    /// Run a release locally as Fargate would, print its URL and follow its logs until Ctrl-C.
+    Preview(preview::PreviewArgs),
+    /// List releases (`--local`: on this machine's Docker engine).
+    Releases(preview::ReleasesArgs),
+    /// Run an earlier release (`--local`: in the local preview).
+    Rollback(preview::RollbackArgs),
 }
 
 #[tokio::main]
@@ -37,5 +52,11 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Doctor(args) => doctor::run(args, cli.json).await,
+        Command::Init(args) => project::init(args, cli.json),
+        Command::Check(args) => project::check(args, cli.json).await,
+        Command::Build(args) => build::run(args, cli.json).await,
+        Command::Preview(args) => preview::run(args, cli.json).await,
+        Command::Releases(args) => preview::list(args, cli.json).await,
+        Command::Rollback(args) => preview::rollback(args, cli.json).await,
     }
 }

@@ -29,3 +29,42 @@ pub enum Mark {
     Problem,
     Info,
 }
+
+/// Reports an engine error: the sentence on stderr, and `{ "error": { code, message } }` on
+/// stdout with `--json`. Exit code 130 for a cancellation (Ctrl-C), 1 otherwise.
+pub fn fail(verb: &str, err: &slipway_engine::EngineError, as_json: bool) -> std::process::ExitCode {
+    if as_json {
+        json(&serde_json::json!({ "error": { "code": err.code(), "message": err.to_string() } }));
+    }
+    eprintln!("slipway {verb}: {err}");
+    if let slipway_engine::EngineError::BuildFailed { output, .. } = err {
+        if !as_json && !output.is_empty() {
+            eprintln!("\nOutput of the failing step:");
+            for l in output {
+                eprintln!("  | {l}");
+            }
+        }
+    }
+    if err.code() == slipway_engine::ErrorCode::Cancelled {
+        std::process::ExitCode::from(130)
+    } else {
+        std::process::ExitCode::from(1)
+    }
+}
+
+/// One JSON object per line, for streams of events (`--json` on long verbs).
+pub fn json_line<T: Serialize>(value: &T) {
+    println!("{}", serde_json::to_string(value).expect("engine types always serialize"));
+}
+
+/// A token cancelled by Ctrl-C, so a long verb stops cleanly.
+pub fn cancel_on_ctrl_c() -> slipway_engine::jobs::Cancel {
+    let cancel = slipway_engine::jobs::Cancel::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    cancel
+}

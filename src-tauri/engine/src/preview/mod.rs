@@ -43,7 +43,7 @@ pub fn container_name(app: &str) -> String {
 )]
 pub enum ContainerState {
     Running,
-    Exited { exit_code: i64, oom_killed: bool },
+    Exited { exit_code: i32, oom_killed: bool },
     Other { status: String },
 }
 
@@ -82,7 +82,7 @@ pub enum PreviewEvent {
         health: Health,
     },
     Exited {
-        exit_code: i64,
+        exit_code: i32,
         oom_killed: bool,
         message: String,
     },
@@ -254,7 +254,7 @@ async fn describe(docker: &Docker, app: &str) -> Result<Option<Preview>> {
         }
     } else {
         ContainerState::Exited {
-            exit_code: state.exit_code.unwrap_or(0),
+            exit_code: state.exit_code.unwrap_or(0) as i32,
             oom_killed: state.oom_killed.unwrap_or(false),
         }
     };
@@ -486,7 +486,7 @@ async fn container_check(docker: &Docker, name: &str) -> (bool, String) {
     (status == "healthy", format!("health-check command: {last}"))
 }
 
-fn exit_message(exit_code: i64, oom_killed: bool, memory: u32) -> String {
+fn exit_message(exit_code: i32, oom_killed: bool, memory: u32) -> String {
     if oom_killed {
         return format!("The container ran out of its {memory} MiB and was killed (on Fargate: OutOfMemoryError, exit 137). Raise the task's memory.");
     }

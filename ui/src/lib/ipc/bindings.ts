@@ -10,6 +10,28 @@ export const commands = {
 	checkEnvironment: (jobId: string, request: CheckRequest, onEvent: Channel<EnvironmentEvent>) => typedError<EnvironmentReport, IpcError>(__TAURI_INVOKE("check_environment", { jobId, request, onEvent })),
 	/**  Asks the job to stop; false when no job with that id runs (it may have just finished). */
 	cancelJob: (jobId: string) => __TAURI_INVOKE<boolean>("cancel_job", { jobId }),
+	openProject: (dir: string) => typedError<Project, IpcError>(__TAURI_INVOKE("open_project", { dir })),
+	/**  Opens the sample project, writing its files first when this is the first time. */
+	openSample: () => typedError<Project, IpcError>(__TAURI_INVOKE("open_sample")),
+	validateProject: (config: ProjectConfig) => __TAURI_INVOKE<FieldProblem[]>("validate_project", { config }),
+	/**  Validates and writes slipway.toml; the file is untouched when validation fails. */
+	saveProject: (dir: string, config: ProjectConfig) => typedError<Project, IpcError>(__TAURI_INVOKE("save_project", { dir, config })),
+	recentProjects: () => typedError<RecentProject[], IpcError>(__TAURI_INVOKE("recent_projects")),
+	forgetRecentProject: (dir: string) => typedError<null, IpcError>(__TAURI_INVOKE("forget_recent_project", { dir })),
+	taskSizes: () => __TAURI_INVOKE<TaskSizeOption[]>("task_sizes"),
+	/**  Pre-flight for the settings as they are in the form (saved or not). */
+	checkProject: (dir: string, config: ProjectConfig) => typedError<Preflight, IpcError>(__TAURI_INVOKE("check_project", { dir, config })),
+	buildProject: (jobId: string, dir: string, request: BuildRequest, onEvent: Channel<BuildEvent>) => typedError<BuildOutcome, IpcError>(__TAURI_INVOKE("build_project", { jobId, dir, request, onEvent })),
+	/**  Runs `version` (the newest release when null), replacing the app's running preview. */
+	startPreview: (dir: string, version: string | null) => typedError<Preview, IpcError>(__TAURI_INVOKE("start_preview", { dir, version })),
+	previewStatus: (app: string) => typedError<Preview | null, IpcError>(__TAURI_INVOKE("preview_status", { app })),
+	/**  Removes the app's preview container; false when none was there. */
+	stopPreview: (app: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("stop_preview", { app })),
+	/**  Streams the preview's logs and health until it exits or the job is cancelled. */
+	watchPreview: (jobId: string, dir: string, onEvent: Channel<PreviewEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("watch_preview", { jobId, dir, onEvent })),
+	localReleases: (dir: string) => typedError<ReleaseList, IpcError>(__TAURI_INVOKE("local_releases", { dir })),
+	/**  Runs `to` in the preview, or the release just before the running one when null. */
+	rollbackLocal: (dir: string, to: string | null) => typedError<Preview, IpcError>(__TAURI_INVOKE("rollback_local", { dir, to })),
 };
 
 /* Types */
@@ -53,11 +75,59 @@ export type AwsProfiles = {
 	problems: AwsFileProblem[],
 };
 
+export type AwsSettings = {
+	profile: string | null,
+	region: string | null,
+};
+
 export type AwsTarget = {
 	source: CredentialSource,
 	region: string | null,
 	/**  An emulator such as moto or LocalStack; AWS itself when unset. */
 	endpointUrl: string | null,
+};
+
+export type BuildEvent = { type: "PreflightChecked"; data: {
+	findings: Finding[],
+} } | { type: "ContextPacked"; data: {
+	files: number,
+	bytes: number | null,
+	fingerprint: string,
+} } | 
+/**  A release with this exact content exists: no build needed. */
+{ type: "UpToDate"; data: {
+	version: string,
+} } | { type: "StepStarted"; data: {
+	step: number,
+	total: number,
+	instruction: string,
+	elapsedMs: number | null,
+} } | 
+/**  One line of the builder's output (the running step's, or a message of its own). */
+{ type: "OutputLogged"; data: {
+	line: string,
+} } | 
+/**  A base layer downloading or extracting; `current`/`total` in bytes when known. */
+{ type: "LayerProgressed"; data: {
+	id: string,
+	status: string,
+	current: number | null,
+	total: number | null,
+} } | { type: "ImageTagged"; data: {
+	tags: string[],
+	elapsedMs: number | null,
+} };
+
+export type BuildOutcome = {
+	release: LocalRelease,
+	/**  True when an identical release already existed and no build ran. */
+	upToDate: boolean,
+	elapsedMs: number | null,
+};
+
+export type BuildRequest = {
+	/**  Build even when an identical release exists. */
+	force?: boolean,
 };
 
 export type CallerIdentity = {
@@ -73,6 +143,16 @@ export type CallerIdentity = {
 export type CheckRequest = {
 	/**  Whose identity to resolve; `None` skips the STS call. */
 	identity: AwsTarget | null,
+};
+
+export type ContainerState = { state: "running" } | { state: "exited"; exitCode: number; oomKilled: boolean } | { state: "other"; status: string };
+
+export type ContextSummary = {
+	files: number,
+	bytes: number | null,
+	/**  The largest top-level entries (and the largest folders one level down), biggest first. */
+	biggest: PathSize[],
+	hasDockerignore: boolean,
 };
 
 /**  Where credentials come from. */
@@ -117,7 +197,46 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "Cancelled" | "JobAlreadyRunning" | "Internal";
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+
+export type FieldProblem = {
+	/**  The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`. */
+	field: string,
+	message: string,
+};
+
+export type Finding = {
+	kind: FindingKind,
+	severity: Severity,
+	title: string,
+	/**  What to change, in one or two sentences. */
+	fix: string,
+};
+
+export type FindingKind = "dockerfileMissing" | "contextMissing" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | "secretsNotLocal" | "dockerUnavailable";
+
+export type Health = 
+/**  The project has no health check. */
+{ state: "notChecked" } | { state: "starting"; detail: string } | { state: "healthy"; detail: string } | { state: "unhealthy"; detail: string };
+
+export type HealthCheck = {
+	probe: HealthProbe,
+	/**  Seconds between checks (5-300). */
+	interval: number,
+	/**  Seconds before one check counts as failed (2-60). */
+	timeout: number,
+	/**  Consecutive failures that make the container unhealthy (1-10). */
+	retries: number,
+	/**  Seconds after start during which failures do not count (0-300). */
+	startPeriod: number,
+};
+
+/**
+ *  How the container's health is judged: an HTTP GET on the container port (what a load
+ *  balancer would do), a container health-check command (`CMD` or `CMD-SHELL` first, as in
+ *  a task definition), or not at all.
+ */
+export type HealthProbe = { kind: "http"; path: string } | { kind: "command"; command: string[] } | { kind: "none" };
 
 export type IdentityStatus = { state: "notChecked" } | { state: "verified"; identity: CallerIdentity } | { state: "failed"; code: ErrorCode; message: string };
 
@@ -126,11 +245,138 @@ export type IpcError = {
 	message: string,
 };
 
+export type KeyValue = {
+	name: string,
+	value: string,
+};
+
+export type LocalRelease = {
+	app: string,
+	version: string,
+	imageId: string,
+	/**  Tags such as `hello-site:20261121-143005` and `hello-site:latest`. */
+	tags: string[],
+	/**  Seconds since the Unix epoch. */
+	createdAt: number | null,
+	sizeBytes: number | null,
+	fingerprint: string,
+	/**  True when `<app>:latest` points at this release. */
+	latest: boolean,
+};
+
+export type LogStream = "stdout" | "stderr";
+
 export type Os = "linux" | "macos" | "windows";
+
+export type PathSize = {
+	path: string,
+	bytes: number | null,
+};
+
+export type Platform = "linux/amd64" | "linux/arm64";
+
+export type Preflight = {
+	findings: Finding[],
+	context: ContextSummary | null,
+	/**  The number of instructions after FROM lines, as the build counts steps. */
+	steps: number,
+	baseImage: string | null,
+};
+
+export type Preview = {
+	app: string,
+	version: string,
+	imageId: string,
+	containerId: string,
+	/**  `http://127.0.0.1:PORT/`, where the container port is published. */
+	url: string,
+	containerPort: number,
+	state: ContainerState,
+	/**  Secret names that are unset locally (they come from AWS at deploy time). */
+	unsetSecrets: string[],
+	/**  CPU and memory limits as applied, e.g. "0.25 vCPU, 512 MiB". */
+	limits: string,
+};
+
+export type PreviewEvent = { type: "LogLogged"; data: {
+	stream: LogStream,
+	line: string,
+} } | { type: "HealthChanged"; data: {
+	health: Health,
+} } | { type: "Exited"; data: {
+	exitCode: number,
+	oomKilled: boolean,
+	message: string,
+} };
 
 export type ProfileKind = "AccessKeys" | "Sso" | "AssumeRole" | "CredentialProcess" | "WebIdentity" | 
 /**  Settings (a region, say) but no way to get credentials. */
 "NoCredentials";
+
+/**
+ *  A project as the UI and CLI see it: where it is, its settings, whether they are saved
+ *  yet, and what validation says about them.
+ */
+export type Project = {
+	dir: string,
+	config: ProjectConfig,
+	/**  False when there is no slipway.toml yet and `config` is Slipway's proposal. */
+	saved: boolean,
+	problems: FieldProblem[],
+};
+
+/**  Everything `slipway.toml` says. Paths are relative to the project folder. */
+export type ProjectConfig = {
+	name: string,
+	dockerfile: string,
+	context: string,
+	platform: Platform,
+	port: number,
+	health: HealthCheck,
+	buildArgs: KeyValue[],
+	env: KeyValue[],
+	/**  Environment variables filled from Secrets Manager or SSM on AWS (name, ARN). */
+	secrets: KeyValue[],
+	task: TaskSize,
+	aws: AwsSettings,
+};
+
+export type RecentProject = {
+	dir: string,
+	name: string,
+	/**  Milliseconds since the Unix epoch. */
+	openedAt: number | null,
+	/**  False when the folder has since been moved or deleted. */
+	exists: boolean,
+};
+
+/**  A project's local releases and which one its preview runs. */
+export type ReleaseList = {
+	app: string,
+	/**  Newest first. */
+	releases: LocalRelease[],
+	/**  The version the preview container runs, when one is running. */
+	running: string | null,
+};
+
+export type Severity = 
+/**  The build or the container cannot work; building is refused. */
+"error" | 
+/**  It may work here but is likely wrong, or slow. */
+"warning" | "info";
+
+export type TaskSize = {
+	/**  CPU units (1024 = 1 vCPU). */
+	cpu: number,
+	/**  Memory in MiB. */
+	memory: number,
+};
+
+/**  One cpu setting and the memory sizes Fargate accepts with it. */
+export type TaskSizeOption = {
+	cpu: number,
+	memories: number[],
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

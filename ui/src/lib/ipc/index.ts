@@ -1,8 +1,28 @@
 // The only module that talks to the Rust side. Features call these functions; they never
 // import @tauri-apps/* or the generated bindings themselves.
 import { Channel } from '@tauri-apps/api/core';
+import { open as openDialog } from '@tauri-apps/plugin-dialog';
+import { openUrl } from '@tauri-apps/plugin-opener';
 import { commands } from './bindings';
-import type { CheckRequest, EnvironmentEvent, EnvironmentReport, IpcError, AppInfo } from './bindings';
+import type {
+  AppInfo,
+  BuildEvent,
+  BuildOutcome,
+  BuildRequest,
+  CheckRequest,
+  EnvironmentEvent,
+  EnvironmentReport,
+  FieldProblem,
+  IpcError,
+  Preflight,
+  Preview,
+  PreviewEvent,
+  Project,
+  ProjectConfig,
+  RecentProject,
+  ReleaseList,
+  TaskSizeOption,
+} from './bindings';
 
 export type * from './bindings';
 
@@ -53,3 +73,54 @@ export function checkEnvironment(
     commands.checkEnvironment(jobId, request, channel),
   );
 }
+
+/** Unwraps a command's `{status, data | error}` into a value or a thrown IpcFailure. */
+async function unwrap<T>(outcome: Promise<Outcome<T>>): Promise<T> {
+  const result = await outcome;
+  if (result.status === 'error') throw new IpcFailure(result.error);
+  return result.data;
+}
+
+/** The system folder picker; null when the user closes it without choosing. */
+export async function pickFolder(): Promise<string | null> {
+  const chosen = await openDialog({ directory: true, multiple: false, title: 'Open a folder with a Dockerfile' });
+  return typeof chosen === 'string' ? chosen : null;
+}
+
+/** Opens a URL in the user's browser. */
+export function openInBrowser(url: string): Promise<void> {
+  return openUrl(url);
+}
+
+export const openProject = (dir: string): Promise<Project> => unwrap(commands.openProject(dir));
+export const openSample = (): Promise<Project> => unwrap(commands.openSample());
+export const validateProject = (config: ProjectConfig): Promise<FieldProblem[]> => commands.validateProject(config);
+export const saveProject = (dir: string, config: ProjectConfig): Promise<Project> =>
+  unwrap(commands.saveProject(dir, config));
+export const recentProjects = (): Promise<RecentProject[]> => unwrap(commands.recentProjects());
+export const forgetRecentProject = (dir: string): Promise<null> => unwrap(commands.forgetRecentProject(dir));
+export const taskSizes = (): Promise<TaskSizeOption[]> => commands.taskSizes();
+export const checkProject = (dir: string, config: ProjectConfig): Promise<Preflight> =>
+  unwrap(commands.checkProject(dir, config));
+
+export function buildProject(
+  dir: string,
+  request: BuildRequest,
+  onEvent: (event: BuildEvent) => void,
+): Job<BuildOutcome> {
+  return startJob('build', onEvent, (jobId, channel) => commands.buildProject(jobId, dir, request, channel));
+}
+
+export const startPreview = (dir: string, version: string | null): Promise<Preview> =>
+  unwrap(commands.startPreview(dir, version));
+export const previewStatus = (app: string): Promise<Preview | null> => unwrap(commands.previewStatus(app));
+export const stopPreview = (app: string): Promise<boolean> => unwrap(commands.stopPreview(app));
+
+/** Streams the preview's logs and health until it exits or `cancel` is called. */
+export function watchPreview(dir: string, onEvent: (event: PreviewEvent) => void): Job<null> {
+  return startJob('preview', onEvent, (jobId, channel) => commands.watchPreview(jobId, dir, channel));
+}
+
+export const localReleases = (dir: string): Promise<ReleaseList> => unwrap(commands.localReleases(dir));
+export const rollbackLocal = (dir: string, to: string | null): Promise<Preview> =>
+  unwrap(commands.rollbackLocal(dir, to));

@@ -1,0 +1,49 @@
+//! The local preview: start a release, watch its logs and health, stop it.
+
+use std::path::PathBuf;
+
+use slipway_engine::preview::{self, Preview, PreviewEvent};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::{Host, Jobs};
+
+/// Runs `version` (the newest release when null), replacing the app's running preview.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_preview(dir: String, version: Option<String>, host: State<'_, Host>) -> Result<Preview, IpcError> {
+    Ok(preview::start(&host.0, &PathBuf::from(dir), version.as_deref()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_status(app: String, host: State<'_, Host>) -> Result<Option<Preview>, IpcError> {
+    Ok(preview::status(&host.0, &app).await?)
+}
+
+/// Removes the app's preview container; false when none was there.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_preview(app: String, host: State<'_, Host>) -> Result<bool, IpcError> {
+    Ok(preview::stop(&host.0, &app).await?)
+}
+
+/// Streams the preview's logs and health until it exits or the job is cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_preview(
+    job_id: String,
+    dir: String,
+    on_event: Channel<PreviewEvent>,
+    host: State<'_, Host>,
+    jobs: State<'_, Jobs>,
+) -> Result<(), IpcError> {
+    let job = jobs.0.start(&job_id)?;
+    let sink = move |event: PreviewEvent| {
+        if let Err(e) = on_event.send(event) {
+            tracing::warn!("the window stopped listening to the preview: {e}");
+        }
+    };
+    Ok(preview::watch(&host.0, &PathBuf::from(dir), &sink, &job.cancel_token()).await?)
+}

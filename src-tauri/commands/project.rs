@@ -1,0 +1,66 @@
+//! Opening, checking and saving a project's settings; the recent list; the sample.
+
+use std::path::PathBuf;
+
+use slipway_engine::fargate::{task_size_options, TaskSizeOption};
+use slipway_engine::preflight::{self, Preflight};
+use slipway_engine::project::{self, FieldProblem, Project, ProjectConfig, RecentProject};
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::Host;
+
+#[tauri::command]
+#[specta::specta]
+pub fn open_project(dir: String, host: State<'_, Host>) -> Result<Project, IpcError> {
+    Ok(project::open(&host.0, &PathBuf::from(dir))?)
+}
+
+/// Opens the sample project, writing its files first when this is the first time.
+#[tauri::command]
+#[specta::specta]
+pub fn open_sample(host: State<'_, Host>) -> Result<Project, IpcError> {
+    let dir = project::sample_dir(&host.0);
+    project::write_sample(&dir)?;
+    Ok(project::open(&host.0, &dir)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn validate_project(config: ProjectConfig) -> Vec<FieldProblem> {
+    project::validate(&config)
+}
+
+/// Validates and writes slipway.toml; the file is untouched when validation fails.
+#[tauri::command]
+#[specta::specta]
+pub fn save_project(dir: String, config: ProjectConfig, host: State<'_, Host>) -> Result<Project, IpcError> {
+    let dir = PathBuf::from(dir);
+    project::save(&dir, &config)?;
+    Ok(project::open(&host.0, &dir)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn recent_projects(host: State<'_, Host>) -> Result<Vec<RecentProject>, IpcError> {
+    Ok(project::recent_projects(&host.0)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn forget_recent_project(dir: String, host: State<'_, Host>) -> Result<(), IpcError> {
+    Ok(project::forget_recent(&host.0, &dir)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn task_sizes() -> Vec<TaskSizeOption> {
+    task_size_options()
+}
+
+/// Pre-flight for the settings as they are in the form (saved or not).
+#[tauri::command]
+#[specta::specta]
+pub async fn check_project(dir: String, config: ProjectConfig, host: State<'_, Host>) -> Result<Preflight, IpcError> {
+    Ok(preflight::check(&host.0, &PathBuf::from(dir), &config).await?)
+}
