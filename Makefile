@@ -8,7 +8,7 @@ CARGO_SELECTION := --workspace --features slipway/custom-protocol
 TESTENV_FILE := target/testenv.sh
 WITH_TESTENV := set -a; source $(TESTENV_FILE); set +a;
 
-.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down
+.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down bench
 
 run: deps-build node_modules/.installed ui
 	cargo run -p slipway --features custom-protocol
@@ -56,3 +56,7 @@ test-ui:
 
 test-down:
 	tests/env/down
+
+# Benchmarks (release build; not part of `make test`): prints a table of figures.
+bench: testenv
+	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build

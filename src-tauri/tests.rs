@@ -220,37 +220,71 @@ fn the_sample_opens_saves_and_refuses_an_invalid_size_with_its_field_named() {
     assert_eq!(project["saved"], true);
     assert_eq!(project["problems"], json!([]));
     let dir = project["dir"].as_str().unwrap().to_owned();
-    assert!(dir.starts_with(home.path().join("data").to_str().unwrap()), "the sample lives in the app data folder: {dir}");
+    assert!(
+        dir.starts_with(home.path().join("data").to_str().unwrap()),
+        "the sample lives in the app data folder: {dir}"
+    );
 
     let mut config = project["config"].clone();
     config["task"]["memory"] = json!(3000);
     let problems = invoke(&window, "validate_project", json!({ "config": config })).unwrap();
-    assert_eq!(problems[0]["field"], "task.memory", "live validation names the field: {problems}");
+    assert_eq!(
+        problems[0]["field"], "task.memory",
+        "live validation names the field: {problems}"
+    );
     let before = std::fs::read_to_string(Path::new(&dir).join("slipway.toml")).unwrap();
-    let refused = invoke(&window, "save_project", json!({ "dir": dir, "config": config })).unwrap_err();
+    let refused = invoke(
+        &window,
+        "save_project",
+        json!({ "dir": dir, "config": config }),
+    )
+    .unwrap_err();
     assert_eq!(refused["code"], "InvalidProjectConfig");
-    assert!(refused["message"].as_str().unwrap().contains("task.memory"), "{refused}");
-    assert_eq!(std::fs::read_to_string(Path::new(&dir).join("slipway.toml")).unwrap(), before);
+    assert!(
+        refused["message"].as_str().unwrap().contains("task.memory"),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(Path::new(&dir).join("slipway.toml")).unwrap(),
+        before
+    );
 
     config["task"]["memory"] = json!(1024);
-    let saved = invoke(&window, "save_project", json!({ "dir": dir, "config": config })).unwrap();
+    let saved = invoke(
+        &window,
+        "save_project",
+        json!({ "dir": dir, "config": config }),
+    )
+    .unwrap();
     assert_eq!(saved["config"]["task"]["memory"], 1024);
     let recent = invoke(&window, "recent_projects", json!({})).unwrap();
-    assert_eq!(recent.as_array().unwrap().len(), 1, "reopening is not a second entry: {recent}");
+    assert_eq!(
+        recent.as_array().unwrap().len(),
+        1,
+        "reopening is not a second entry: {recent}"
+    );
 }
 
 #[test]
 fn a_missing_folder_and_a_dead_docker_come_back_as_their_codes() {
     let home = tempfile::tempdir().unwrap();
     let (_app, window) = mock_app(offline_host(home.path()), mpsc::channel().0);
-    let missing = invoke(&window, "open_project", json!({ "dir": home.path().join("nope") })).unwrap_err();
+    let missing = invoke(
+        &window,
+        "open_project",
+        json!({ "dir": home.path().join("nope") }),
+    )
+    .unwrap_err();
     assert_eq!(missing["code"], "ProjectNotFound");
     let sample = invoke(&window, "open_sample", json!({})).unwrap();
     let dir = sample["dir"].clone();
     let err = invoke(&window, "local_releases", json!({ "dir": dir })).unwrap_err();
     assert_eq!(err["code"], "DockerUnavailable", "{err}");
     let sizes = invoke(&window, "task_sizes", json!({})).unwrap();
-    assert_eq!(sizes[0], json!({ "cpu": 256, "memories": [512, 1024, 2048] }));
+    assert_eq!(
+        sizes[0],
+        json!({ "cpu": 256, "memories": [512, 1024, 2048] })
+    );
 }
 
 #[test]

@@ -12,13 +12,20 @@ use crate::state::{Host, Jobs};
 /// Runs `version` (the newest release when null), replacing the app's running preview.
 #[tauri::command]
 #[specta::specta]
-pub async fn start_preview(dir: String, version: Option<String>, host: State<'_, Host>) -> Result<Preview, IpcError> {
+pub async fn start_preview(
+    dir: String,
+    version: Option<String>,
+    host: State<'_, Host>,
+) -> Result<Preview, IpcError> {
     Ok(preview::start(&host.0, &PathBuf::from(dir), version.as_deref()).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn preview_status(app: String, host: State<'_, Host>) -> Result<Option<Preview>, IpcError> {
+pub async fn preview_status(
+    app: String,
+    host: State<'_, Host>,
+) -> Result<Option<Preview>, IpcError> {
     Ok(preview::status(&host.0, &app).await?)
 }
 

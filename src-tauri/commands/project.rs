@@ -34,7 +34,11 @@ pub fn validate_project(config: ProjectConfig) -> Vec<FieldProblem> {
 /// Validates and writes slipway.toml; the file is untouched when validation fails.
 #[tauri::command]
 #[specta::specta]
-pub fn save_project(dir: String, config: ProjectConfig, host: State<'_, Host>) -> Result<Project, IpcError> {
+pub fn save_project(
+    dir: String,
+    config: ProjectConfig,
+    host: State<'_, Host>,
+) -> Result<Project, IpcError> {
     let dir = PathBuf::from(dir);
     project::save(&dir, &config)?;
     Ok(project::open(&host.0, &dir)?)
@@ -61,6 +65,10 @@ pub fn task_sizes() -> Vec<TaskSizeOption> {
 /// Pre-flight for the settings as they are in the form (saved or not).
 #[tauri::command]
 #[specta::specta]
-pub async fn check_project(dir: String, config: ProjectConfig, host: State<'_, Host>) -> Result<Preflight, IpcError> {
+pub async fn check_project(
+    dir: String,
+    config: ProjectConfig,
+    host: State<'_, Host>,
+) -> Result<Preflight, IpcError> {
     Ok(preflight::check(&host.0, &PathBuf::from(dir), &config).await?)
 }

@@ -18,6 +18,10 @@ pub async fn local_releases(dir: String, host: State<'_, Host>) -> Result<Releas
 /// Runs `to` in the preview, or the release just before the running one when null.
 #[tauri::command]
 #[specta::specta]
-pub async fn rollback_local(dir: String, to: Option<String>, host: State<'_, Host>) -> Result<Preview, IpcError> {
+pub async fn rollback_local(
+    dir: String,
+    to: Option<String>,
+    host: State<'_, Host>,
+) -> Result<Preview, IpcError> {
     Ok(releases::rollback_local(&host.0, &PathBuf::from(dir), to.as_deref()).await?)
 }

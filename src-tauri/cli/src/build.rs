@@ -39,11 +39,24 @@ pub async fn run(args: BuildArgs, as_json: bool) -> ExitCode {
                 }
             }
             BuildEvent::ContextPacked { files, bytes, .. } => {
-                println!("Context: {files} files, {}", slipway_engine::preflight::human_bytes(bytes as u64));
+                println!(
+                    "Context: {files} files, {}",
+                    slipway_engine::preflight::human_bytes(bytes as u64)
+                );
             }
-            BuildEvent::UpToDate { version } => println!("Up to date: release {version} has exactly this content."),
-            BuildEvent::StepStarted { step, total, instruction, elapsed_ms } => {
-                println!("[{:>5.1}s] Step {step}/{total}: {instruction}", elapsed_ms / 1000.0);
+            BuildEvent::UpToDate { version } => {
+                println!("Up to date: release {version} has exactly this content.")
+            }
+            BuildEvent::StepStarted {
+                step,
+                total,
+                instruction,
+                elapsed_ms,
+            } => {
+                println!(
+                    "[{:>5.1}s] Step {step}/{total}: {instruction}",
+                    elapsed_ms / 1000.0
+                );
             }
             BuildEvent::OutputLogged { line } if verbose => println!("         {line}"),
             BuildEvent::OutputLogged { .. } | BuildEvent::LayerProgressed { .. } => {}
@@ -53,12 +66,24 @@ pub async fn run(args: BuildArgs, as_json: bool) -> ExitCode {
         }
     };
     let cancel = cancel_on_ctrl_c();
-    match build(&host, &dir, &BuildRequest { force: args.force }, &print, &cancel, OffsetDateTime::now_utc()).await {
+    match build(
+        &host,
+        &dir,
+        &BuildRequest { force: args.force },
+        &print,
+        &cancel,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    {
         Ok(outcome) => {
             if as_json {
                 json(&outcome);
             } else {
-                println!("Release {} ({})", outcome.release.version, outcome.release.image_id);
+                println!(
+                    "Release {} ({})",
+                    outcome.release.version, outcome.release.image_id
+                );
             }
             ExitCode::SUCCESS
         }

@@ -32,7 +32,11 @@ pub enum Mark {
 
 /// Reports an engine error: the sentence on stderr, and `{ "error": { code, message } }` on
 /// stdout with `--json`. Exit code 130 for a cancellation (Ctrl-C), 1 otherwise.
-pub fn fail(verb: &str, err: &slipway_engine::EngineError, as_json: bool) -> std::process::ExitCode {
+pub fn fail(
+    verb: &str,
+    err: &slipway_engine::EngineError,
+    as_json: bool,
+) -> std::process::ExitCode {
     if as_json {
         json(&serde_json::json!({ "error": { "code": err.code(), "message": err.to_string() } }));
     }
@@ -54,7 +58,10 @@ pub fn fail(verb: &str, err: &slipway_engine::EngineError, as_json: bool) -> std
 
 /// One JSON object per line, for streams of events (`--json` on long verbs).
 pub fn json_line<T: Serialize>(value: &T) {
-    println!("{}", serde_json::to_string(value).expect("engine types always serialize"));
+    println!(
+        "{}",
+        serde_json::to_string(value).expect("engine types always serialize")
+    );
 }
 
 /// A token cancelled by Ctrl-C, so a long verb stops cleanly.

@@ -64,10 +64,16 @@ fn announce(preview: &Preview, as_json: bool) {
     if as_json {
         json_line(&serde_json::json!({ "preview": preview }));
     } else {
-        println!("{} {} is running at {}", preview.app, preview.version, preview.url);
+        println!(
+            "{} {} is running at {}",
+            preview.app, preview.version, preview.url
+        );
         println!("Limits: {}", preview.limits);
         if !preview.unset_secrets.is_empty() {
-            println!("Not set locally (secrets on AWS): {}", preview.unset_secrets.join(", "));
+            println!(
+                "Not set locally (secrets on AWS): {}",
+                preview.unset_secrets.join(", ")
+            );
         }
     }
 }
@@ -83,8 +89,14 @@ async fn follow(host: &HostEnv, dir: &std::path::Path, app: &str, as_json: bool)
             return;
         }
         match event {
-            PreviewEvent::LogLogged { stream: LogStream::Stdout, line } => println!("{line}"),
-            PreviewEvent::LogLogged { stream: LogStream::Stderr, line } => eprintln!("{line}"),
+            PreviewEvent::LogLogged {
+                stream: LogStream::Stdout,
+                line,
+            } => println!("{line}"),
+            PreviewEvent::LogLogged {
+                stream: LogStream::Stderr,
+                line,
+            } => eprintln!("{line}"),
             PreviewEvent::HealthChanged { health } => match health {
                 Health::NotChecked => {}
                 Health::Starting { detail } => println!("· health: starting ({detail})"),
@@ -123,7 +135,10 @@ pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
             if as_json {
                 json(&list);
             } else if list.releases.is_empty() {
-                println!("{} has no local release yet: run `slipway build`.", list.app);
+                println!(
+                    "{} has no local release yet: run `slipway build`.",
+                    list.app
+                );
             } else {
                 println!("Local releases of {}, newest first:", list.app);
                 for r in &list.releases {
@@ -134,7 +149,12 @@ pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
                     if r.latest {
                         marks.push("latest");
                     }
-                    let short = r.image_id.trim_start_matches("sha256:").chars().take(12).collect::<String>();
+                    let short = r
+                        .image_id
+                        .trim_start_matches("sha256:")
+                        .chars()
+                        .take(12)
+                        .collect::<String>();
                     println!("  {:<32} {short}  {}", r.version, marks.join(", "));
                 }
             }
@@ -164,7 +184,10 @@ pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
             if as_json {
                 json(&preview);
             } else {
-                println!("Rolled back: {} {} is running at {}", preview.app, preview.version, preview.url);
+                println!(
+                    "Rolled back: {} {} is running at {}",
+                    preview.app, preview.version, preview.url
+                );
             }
             ExitCode::SUCCESS
         }

@@ -64,7 +64,10 @@ fn pairs(items: &[String], what: &str) -> Result<Vec<KeyValue>, String> {
         .iter()
         .map(|item| {
             item.split_once('=')
-                .map(|(n, v)| KeyValue { name: n.to_owned(), value: v.to_owned() })
+                .map(|(n, v)| KeyValue {
+                    name: n.to_owned(),
+                    value: v.to_owned(),
+                })
                 .ok_or_else(|| format!("--{what} {item}: write it as NAME=VALUE"))
         })
         .collect()
@@ -118,7 +121,9 @@ fn apply_flags(args: &InitArgs, config: &mut ProjectConfig) -> Result<(), String
         config.health.probe = HealthProbe::Http { path: path.clone() };
     }
     if let Some(cmd) = &args.health_cmd {
-        config.health.probe = HealthProbe::Command { command: vec!["CMD-SHELL".into(), cmd.clone()] };
+        config.health.probe = HealthProbe::Command {
+            command: vec!["CMD-SHELL".into(), cmd.clone()],
+        };
     }
     for kv in pairs(&args.env, "env")? {
         config.env.retain(|e| e.name != kv.name);
@@ -149,16 +154,21 @@ fn ask(mut config: ProjectConfig) -> ProjectConfig {
             return current;
         }
         let answer = answer.trim();
-        if answer.is_empty() { current } else { answer.to_owned() }
-    };
-    let field_ok = |config: &ProjectConfig, field: &str| {
-        match project::validate(config).into_iter().find(|p| p.field == field) {
-            Some(p) => {
-                println!("  {}", p.message);
-                false
-            }
-            None => true,
+        if answer.is_empty() {
+            current
+        } else {
+            answer.to_owned()
         }
+    };
+    let field_ok = |config: &ProjectConfig, field: &str| match project::validate(config)
+        .into_iter()
+        .find(|p| p.field == field)
+    {
+        Some(p) => {
+            println!("  {}", p.message);
+            false
+        }
+        None => true,
     };
     loop {
         config.name = prompt("App name", config.name.clone());
@@ -167,14 +177,20 @@ fn ask(mut config: ProjectConfig) -> ProjectConfig {
         }
     }
     loop {
-        config.port = prompt("Container port", config.port.to_string()).parse().unwrap_or(0);
+        config.port = prompt("Container port", config.port.to_string())
+            .parse()
+            .unwrap_or(0);
         if field_ok(&config, "port") {
             break;
         }
     }
     loop {
-        config.task.cpu = prompt("CPU units (256 = 0.25 vCPU)", config.task.cpu.to_string()).parse().unwrap_or(0);
-        config.task.memory = prompt("Memory (MiB)", config.task.memory.to_string()).parse().unwrap_or(0);
+        config.task.cpu = prompt("CPU units (256 = 0.25 vCPU)", config.task.cpu.to_string())
+            .parse()
+            .unwrap_or(0);
+        config.task.memory = prompt("Memory (MiB)", config.task.memory.to_string())
+            .parse()
+            .unwrap_or(0);
         if field_ok(&config, "task.cpu") && field_ok(&config, "task.memory") {
             break;
         }
@@ -196,7 +212,11 @@ pub async fn check(args: CheckArgs, as_json: bool) -> ExitCode {
         Err(e) => return fail("check", &e, as_json),
     };
     if !opened.saved {
-        return fail("check", &EngineError::ProjectNotInitialised { dir: opened.dir() }, as_json);
+        return fail(
+            "check",
+            &EngineError::ProjectNotInitialised { dir: opened.dir() },
+            as_json,
+        );
     }
     let found = match preflight::check(&host, &opened.dir(), &opened.config).await {
         Ok(f) => f,
@@ -228,9 +248,17 @@ pub async fn check(args: CheckArgs, as_json: bool) -> ExitCode {
         if let Some(ctx) = &found.context {
             line(
                 Mark::Info,
-                format!("build context: {} files, {}", ctx.files, preflight::human_bytes(ctx.bytes as u64)),
+                format!(
+                    "build context: {} files, {}",
+                    ctx.files,
+                    preflight::human_bytes(ctx.bytes as u64)
+                ),
             );
         }
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

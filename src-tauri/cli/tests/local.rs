@@ -35,26 +35,55 @@ fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("shop-api");
     std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("Dockerfile"), "FROM busybox:1.36\nEXPOSE 3000\nCMD [\"httpd\", \"-f\"]\n").unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM busybox:1.36\nEXPOSE 3000\nCMD [\"httpd\", \"-f\"]\n",
+    )
+    .unwrap();
     let d = dir.to_str().unwrap();
-    let (code, out, err) = slipway(home.path(), "unix:///nonexistent", &["init", d, "--yes", "--json", "--env", "MODE=demo"]);
+    let (code, out, err) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &["init", d, "--yes", "--json", "--env", "MODE=demo"],
+    );
     assert_eq!(code, 0, "{err}");
     let written = json(&out);
-    assert_eq!(written["config"]["name"], "shop-api", "the folder name is the proposal");
-    assert_eq!(written["config"]["port"], 3000, "the port comes from EXPOSE");
+    assert_eq!(
+        written["config"]["name"], "shop-api",
+        "the folder name is the proposal"
+    );
+    assert_eq!(
+        written["config"]["port"], 3000,
+        "the port comes from EXPOSE"
+    );
     let before = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
     assert!(before.contains("MODE = \"demo\""), "{before}");
 
-    let (code, out, err) = slipway(home.path(), "unix:///nonexistent", &["init", d, "--yes", "--json", "--cpu", "1024", "--memory", "512"]);
+    let (code, out, err) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &[
+            "init", d, "--yes", "--json", "--cpu", "1024", "--memory", "512",
+        ],
+    );
     assert_eq!(code, 1);
     assert_eq!(json(&out)["error"]["code"], "InvalidProjectConfig");
-    assert!(err.contains("task.memory"), "the message names the field: {err}");
-    assert_eq!(std::fs::read_to_string(dir.join("slipway.toml")).unwrap(), before, "a refused init leaves the file as it was");
+    assert!(
+        err.contains("task.memory"),
+        "the message names the field: {err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("slipway.toml")).unwrap(),
+        before,
+        "a refused init leaves the file as it was"
+    );
 }
 
 #[test]
 fn build_preview_releases_and_rollback_from_the_command_line() {
-    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else { return };
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("site");
     write_sample(&dir).unwrap();
@@ -78,23 +107,49 @@ fn build_preview_releases_and_rollback_from_the_command_line() {
     let (code, out, _) = run(&["releases", "--local", d, "--json"]);
     assert_eq!(code, 0);
     let releases = json(&out);
-    let versions: Vec<String> = releases["releases"].as_array().unwrap().iter().map(|r| r["version"].as_str().unwrap().to_owned()).collect();
+    let versions: Vec<String> = releases["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["version"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(versions.len(), 2, "{out}");
 
     let (code, out, err) = run(&["preview", d, "--detach", "--json"]);
     assert_eq!(code, 0, "{err}");
     let started = json(out.lines().next().unwrap());
-    assert_eq!(started["preview"]["version"], versions[0].as_str(), "the newest runs");
+    assert_eq!(
+        started["preview"]["version"],
+        versions[0].as_str(),
+        "the newest runs"
+    );
 
     let (code, out, err) = run(&["rollback", "--local", d, "--json"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(json(&out)["version"], versions[1].as_str(), "rollback runs the release before the running one");
+    assert_eq!(
+        json(&out)["version"],
+        versions[1].as_str(),
+        "rollback runs the release before the running one"
+    );
 
     let (code, out, _) = run(&["preview", d, "--stop", "--json"]);
     assert_eq!(code, 0);
     assert_eq!(json(&out)["stopped"], true);
     let (_, out, _) = run(&["releases", "--local", d, "--json"]);
-    assert_eq!(json(&out)["running"], Value::Null, "nothing runs after --stop");
+    assert_eq!(
+        json(&out)["running"],
+        Value::Null,
+        "nothing runs after --stop"
+    );
 
-    let _ = Command::new("docker").args(["rmi", "-f", &format!("{app}:{}", versions[0]), &format!("{app}:{}", versions[1]), &format!("{app}:latest")]).env("DOCKER_HOST", &docker_host).output();
+    let _ = Command::new("docker")
+        .args([
+            "rmi",
+            "-f",
+            &format!("{app}:{}", versions[0]),
+            &format!("{app}:{}", versions[1]),
+            &format!("{app}:latest"),
+        ])
+        .env("DOCKER_HOST", &docker_host)
+        .output();
 }

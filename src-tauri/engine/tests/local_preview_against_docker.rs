@@ -106,7 +106,7 @@ impl Drop for Fixture {
                 "images",
                 "-q",
                 "--filter",
-                &format!("label=dev.slipway.app={}", self.app),
+                &format!("reference={}", self.app),
             ])
             .output();
         if let Ok(out) = images {
@@ -392,4 +392,99 @@ async fn a_dead_docker_host_gives_the_docker_unavailable_code() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DockerUnavailable);
+}
+
+#[tokio::test]
+async fn a_container_that_exits_is_reported_with_its_code_and_last_words() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    fixture.write(
+        "Dockerfile",
+        "FROM busybox:1.36\nEXPOSE 8080\nCMD [\"sh\", \"-c\", \"sleep 1; echo cannot open the database; exit 3\"]\n",
+    );
+    fixture.build().await.unwrap();
+    preview::start(&fixture.host, &fixture.dir, None)
+        .await
+        .unwrap();
+    let events = watch_until(&fixture, Duration::from_secs(20), |events| {
+        events
+            .iter()
+            .any(|e| matches!(e, PreviewEvent::Exited { .. }))
+    })
+    .await;
+    let exited = events.iter().find_map(|e| match e {
+        PreviewEvent::Exited {
+            exit_code, message, ..
+        } => Some((*exit_code, message.clone())),
+        _ => None,
+    });
+    let (code, message) = exited.unwrap();
+    assert_eq!(code, 3);
+    assert!(message.contains("exit code 3"), "{message}");
+    assert!(
+        events.iter().any(|e| matches!(e, PreviewEvent::LogLogged { line, .. } if line.contains("cannot open the database"))),
+        "the last words before the exit are streamed: {events:#?}"
+    );
+    preview::stop(&fixture.host, &fixture.app).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_build_stops_promptly_and_tags_nothing() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    fixture.write(
+        "Dockerfile",
+        "FROM busybox:1.36\nRUN sleep 60\nEXPOSE 8080\nCMD [\"httpd\", \"-f\"]\n",
+    );
+    let events = Recorder::default();
+    let cancel = Cancel::new();
+    let started = Instant::now();
+    let job = {
+        let (host, dir, events, cancel) = (
+            fixture.host.clone(),
+            fixture.dir.clone(),
+            events.clone(),
+            cancel.clone(),
+        );
+        tokio::spawn(async move {
+            build(
+                &host,
+                &dir,
+                &BuildRequest::default(),
+                &events,
+                &cancel,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+        })
+    };
+    while !events
+        .events()
+        .iter()
+        .any(|e| matches!(e, BuildEvent::StepStarted { step: 2, .. }))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the build never reached RUN sleep"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cancel.cancel();
+    let err = job.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Cancelled);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "cancel does not wait for the 60 s step"
+    );
+    let (docker, ..) = slipway_engine::docker::connect(&fixture.host)
+        .await
+        .unwrap();
+    assert!(slipway_engine::releases::list(&docker, &fixture.app)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -140,12 +140,10 @@ pub async fn build(
                 .map(|kv| (kv.name.clone(), kv.value.clone()))
                 .collect(),
         ),
-        labels: Some(HashMap::from([
-            (labels::APP.to_owned(), config.name.clone()),
-            (labels::VERSION.to_owned(), version.clone()),
-            (labels::FINGERPRINT.to_owned(), fingerprint.clone()),
-            (labels::PROJECT.to_owned(), dir.display().to_string()),
-        ])),
+        labels: Some(HashMap::from([(
+            labels::RELEASE.to_owned(),
+            labels::release(&config.name, &version, &fingerprint),
+        )])),
         rm: true,
         forcerm: true,
         ..Default::default()

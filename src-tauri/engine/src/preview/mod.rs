@@ -91,7 +91,7 @@ pub enum PreviewEvent {
 /// Starts `version` (the newest release when `None`) of the project in `dir`, replacing
 /// the app's running preview if there is one.
 pub async fn start(host: &HostEnv, dir: &Path, version: Option<&str>) -> Result<Preview> {
-    let (_, config) = project::open_saved(dir)?;
+    let (project_dir, config) = project::open_saved(dir)?;
     let (docker, ..) = docker::connect(host).await?;
     let releases = releases::list(&docker, &config.name).await?;
     let release = releases::pick(&releases, &config.name, version)?.clone();
@@ -103,7 +103,7 @@ pub async fn start(host: &HostEnv, dir: &Path, version: Option<&str>) -> Result<
         .and_then(|i| i.ncpu)
         .unwrap_or(1)
         .max(1);
-    let (body, limits) = container_body(&config, &release, host_cpus);
+    let (body, limits) = container_body(&config, &project_dir, &release, host_cpus);
     let name = container_name(&config.name);
     let created = docker
         .create_container(
@@ -139,6 +139,7 @@ pub async fn start(host: &HostEnv, dir: &Path, version: Option<&str>) -> Result<
 /// The container Fargate's task definition would describe, for the local engine.
 fn container_body(
     config: &ProjectConfig,
+    project_dir: &Path,
     release: &LocalRelease,
     host_cpus: i64,
 ) -> (ContainerCreateBody, String) {
@@ -187,6 +188,10 @@ fn container_body(
         labels: Some(HashMap::from([
             (labels::APP.to_owned(), release.app.clone()),
             (labels::VERSION.to_owned(), release.version.clone()),
+            (
+                labels::PROJECT.to_owned(),
+                project_dir.display().to_string(),
+            ),
             (ROLE_LABEL.to_owned(), "preview".to_owned()),
         ])),
         host_config: Some(HostConfig {
@@ -387,7 +392,10 @@ pub async fn watch(
                 let final_state = describe(&docker, &config.name).await?.map(|p| p.state);
                 let (exit_code, oom_killed) = match final_state {
                     Some(ContainerState::Exited { exit_code, oom_killed }) => (exit_code, oom_killed),
-                    _ => (0, false),
+                    // Stop (or a newer preview) removed it: nothing went wrong, the watch ends.
+                    None => return Ok(()),
+                    Some(ContainerState::Other { status }) if status == "removing" => return Ok(()),
+                    Some(_) => (0, false),
                 };
                 // The last lines the app wrote before it stopped.
                 while let Ok(Some(Ok(out))) = tokio::time::timeout(Duration::from_millis(200), logs.next()).await {
