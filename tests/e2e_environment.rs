@@ -20,6 +20,7 @@ async fn environment_screen_shows_docker_version_and_emulator_account() {
             .expect("the test environment's Docker engine answers");
     let daemon_version = daemon.0.version().await.unwrap().version.unwrap();
 
+    session.click("[data-testid=nav-environment]").await;
     let shown = session
         .text("[data-testid=docker-version]", Duration::from_secs(20))
         .await;

@@ -8,6 +8,7 @@ import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { installTauriMock } from './tauri-mock.js';
 import fixtures from '../fixtures/environment.json' with { type: 'json' };
+import project from '../fixtures/project.json' with { type: 'json' };
 
 const dist = new URL('../../dist/', import.meta.url).pathname;
 const shots = new URL('../../target/ui-screenshots/', import.meta.url).pathname;
@@ -51,13 +52,20 @@ async function open(scenario) {
   const page = await browser.newPage({ viewport: { width: 1180, height: 780 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
-  await page.addInitScript(installTauriMock, scenario);
+  // The Project screen opens first and asks for its lists, so every scenario has a project world.
+  await page.addInitScript(installTauriMock, { app, project, ...scenario });
   await page.goto(base);
   return { page, errors };
 }
 
+async function openEnvironment(scenario) {
+  const opened = await open(scenario);
+  await opened.page.getByTestId('nav-environment').click();
+  return opened;
+}
+
 test('Environment shows Docker at once and the account after Check, for the chosen profile', async () => {
-  const { page, errors } = await open({ app, docker: dockerRunning, aws, identity: verified });
+  const { page, errors } = await openEnvironment({ docker: dockerRunning, aws, identity: verified });
   await page.getByTestId('docker-version').waitFor();
   assert.equal(await page.getByTestId('docker-version').textContent(), '27.3.1');
   assert.equal(await page.getByTestId('app-version').textContent(), '0.1.0');
@@ -74,8 +82,7 @@ test('Environment shows Docker at once and the account after Check, for the chos
 });
 
 test('Missing Docker and an expired SSO session each say what to do', async () => {
-  const { page } = await open({
-    app,
+  const { page } = await openEnvironment({
     docker: {
       state: 'unavailable',
       endpoint: { uri: 'unix:///var/run/docker.sock', source: 'System' },
@@ -100,12 +107,225 @@ test('Missing Docker and an expired SSO session each say what to do', async () =
 });
 
 test('Cancel stops a slow identity check and says so', async () => {
-  const { page } = await open({ app, docker: dockerRunning, aws, identity: verified, hangIdentity: true });
+  const { page } = await openEnvironment({ docker: dockerRunning, aws, identity: verified, hangIdentity: true });
   await page.getByTestId('docker-version').waitFor();
   await page.getByTestId('check-all').click();
   await page.getByTestId('check-cancel').click();
   await page.getByRole('alert').waitFor();
   assert.equal(await page.getByRole('alert').textContent(), 'Check cancelled.');
   assert.equal(await page.getByTestId('check-all').isEnabled(), true, 'the screen is usable again');
+  await page.close();
+});
+
+// The Project screen: settings, pre-flight, build, preview and local rollback.
+
+const calls = (page, cmd) => page.evaluate((name) => window.__SLIPWAY_CALLS__.filter((c) => c.cmd === name), cmd);
+const text = (page, testId) => page.getByTestId(testId).textContent();
+const newest = project.build.release.version;
+const [previous, oldest] = project.releases.map((r) => r.version);
+
+async function openSample(page) {
+  await page.getByTestId('open-sample').click();
+  await page.getByTestId('project-name').waitFor();
+  await page.getByTestId('release-row').first().waitFor();
+}
+
+test('A newcomer meets the Project screen first, opens the sample and fixes an invalid task size before saving', async () => {
+  const { page, errors } = await open({});
+  assert.equal(await page.getByTestId('nav-project').getAttribute('aria-current'), 'page', 'the project screen is the default');
+  await page.getByTestId('recent-project').first().waitFor();
+  assert.equal(await page.getByTestId('recent-project').count(), 2);
+  await page.screenshot({ path: join(shots, 'project-welcome.png') });
+  await page.getByTestId('forget-recent').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=recent-project]').length === 1);
+  assert.deepEqual((await calls(page, 'forget_recent_project'))[0].args, { dir: '/home/ana/old/blog' }, 'only the vanished folder is forgotten');
+
+  await openSample(page);
+  assert.match(await text(page, 'project-name'), /hello-site/);
+  assert.equal(await page.getByTestId('field-name').inputValue(), 'hello-site');
+  assert.equal(await page.getByTestId('save').isDisabled(), true, 'nothing to save before a change');
+  await page.getByTestId('finding').first().waitFor();
+  assert.equal(await page.getByTestId('finding').count(), 2, 'both pre-flight findings are listed');
+  assert.match(await text(page, 'context-summary'), /4 files/);
+
+  await page.getByTestId('field-memory').selectOption('4096');
+  await page.getByTestId('problem-task.memory').waitFor();
+  assert.match(await text(page, 'problem-task.memory'), /With 256 CPU units Fargate accepts 512, 1024, 2048 MiB/);
+  assert.equal(await page.getByTestId('save').isDisabled(), true, 'a problem blocks saving');
+  assert.match(await text(page, 'build-blocker'), /Fix the settings/);
+  await page.screenshot({ path: join(shots, 'project-invalid.png') });
+  assert.equal(await page.getByTestId('build').isDisabled(), true);
+
+  await page.getByTestId('add-env').click();
+  await page.locator('#env-name-1').fill('1BAD');
+  await page.getByTestId('problem-env-1').waitFor();
+  assert.match(await text(page, 'problem-env-1'), /"1BAD" is not/, 'a row problem sits next to its row');
+  await page.getByRole('button', { name: 'Remove 1BAD' }).click();
+  await page.getByTestId('problem-env-1').waitFor({ state: 'detached' });
+
+  await page.getByTestId('field-memory').selectOption('1024');
+  await page.getByTestId('problem-task.memory').waitFor({ state: 'detached' });
+  await page.getByTestId('save').click();
+  await page.getByTestId('saved-note').waitFor();
+  const saved = (await calls(page, 'save_project')).at(-1).args;
+  assert.deepEqual(saved.config.task, { cpu: 256, memory: 1024 }, 'the fixed size is what is written');
+  assert.deepEqual(saved.config.env, project.sample.config.env, 'the removed row is not written');
+  assert.equal(await page.getByTestId('build').isEnabled(), true, 'saved settings can be built');
+  assert.equal((await calls(page, 'check_project')).length, 2, 'pre-flight runs on open and after save');
+
+  await page.getByTestId('field-cpu').selectOption('4096');
+  assert.equal(await page.getByTestId('field-memory').inputValue(), '8192', 'a CPU change moves memory to the smallest size that fits');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A build shows its steps, layers and output while it runs, then names the new release', async () => {
+  const { page, errors } = await open({ pauseBuild: true });
+  await openSample(page);
+  await page.getByTestId('build').click();
+  await page.getByText('Step 2 of 4').waitFor();
+  assert.match(await text(page, 'layer'), /Downloading/);
+  assert.match(await text(page, 'build-output'), /Step 1\/4 : FROM busybox:1\.36/);
+  assert.match(await text(page, 'build-elapsed'), /^0:0\d$/);
+  await page.screenshot({ path: join(shots, 'project-building.png') });
+
+  await page.evaluate(() => window.__SLIPWAY_MOCK__.resumeBuild());
+  await page.getByTestId('build-result').waitFor();
+  assert.equal(await text(page, 'build-result'), `Release ${newest} built in 4.2 s`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=release-row]').length === 3);
+  const first = page.getByTestId('release-row').first();
+  assert.equal(await first.getByTestId('release-version').textContent(), newest, 'the new release is listed first');
+  assert.equal(await first.getByTestId('badge-latest').count(), 1, 'and is the latest');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A failing build names the failing step and shows that step\'s output', async () => {
+  const { page } = await open({ buildFails: true });
+  await openSample(page);
+  await page.getByTestId('build').click();
+  const failure = page.getByRole('alert').filter({ hasText: 'The build failed' });
+  await failure.waitFor();
+  assert.match(await failure.textContent(), /at step 3\/4 \(RUN \.\/generate-pages\.sh\)/);
+  const output = await text(page, 'build-failure-output');
+  assert.match(output, /generate-pages\.sh: not found/);
+  assert.doesNotMatch(output, /5e6f7a8b9c0d/, 'only the failing step\'s lines, not the earlier steps\'');
+  assert.equal(await page.getByTestId('build-result').count(), 0);
+  await page.screenshot({ path: join(shots, 'project-build-failed.png') });
+  assert.equal(await page.getByTestId('build').isEnabled(), true, 'the user can build again after fixing');
+  await page.close();
+});
+
+test('Cancel stops a running build and says so', async () => {
+  const { page } = await open({ pauseBuild: true });
+  await openSample(page);
+  await page.getByTestId('build').click();
+  await page.getByText('Step 2 of 4').waitFor();
+  await page.getByTestId('build-cancel').click();
+  await page.getByTestId('build-cancelled').waitFor();
+  assert.equal(await text(page, 'build-cancelled'), 'Build cancelled.');
+  assert.equal((await calls(page, 'cancel_job')).length, 1);
+  await page.close();
+});
+
+test('The preview shows its address, health and logs, and Stop removes it', async () => {
+  const { page, errors } = await open({});
+  await openSample(page);
+  await page.getByTestId('start-preview').click();
+  await page.getByTestId('preview-url').waitFor();
+  assert.equal(await text(page, 'preview-url'), project.preview.url);
+  await page.getByTestId('preview-health').filter({ hasText: 'Healthy' }).waitFor();
+  await page.getByTestId('preview-logs').filter({ hasText: 'favicon.ico' }).waitFor();
+  assert.match(await text(page, 'preview-logs'), /url:\//);
+  assert.equal(await page.getByTestId('preview-logs').locator('.stderr').count(), 1, 'the stderr line is told apart');
+  await page.getByTestId('badge-running').waitFor();
+  const running = page.getByTestId('release-row').filter({ has: page.getByTestId('badge-running') });
+  assert.equal(await running.getByTestId('release-version').textContent(), previous, 'the newest release runs');
+  await page.screenshot({ path: join(shots, 'project.png'), fullPage: true });
+
+  await page.getByRole('button', { name: 'Open in browser' }).click();
+  await page.waitForFunction(() => window.__SLIPWAY_CALLS__.some((c) => c.cmd === 'plugin:opener|open_url'));
+  assert.equal((await calls(page, 'plugin:opener|open_url'))[0].args.url, project.preview.url);
+  await page.getByTestId('copy-url').click();
+  await page.getByTestId('copy-note').waitFor();
+  assert.match(await text(page, 'copy-note'), /^Copied$|refused the clipboard/, 'copying says whether it worked');
+
+  await page.getByTestId('stop-preview').click();
+  await page.getByTestId('start-preview').waitFor();
+  assert.deepEqual((await calls(page, 'stop_preview'))[0].args, { app: 'hello-site' });
+  const watch = (await calls(page, 'watch_preview'))[0].args.jobId;
+  assert.ok((await calls(page, 'cancel_job')).some((c) => c.args.jobId === watch), 'the log stream is cancelled');
+  await page.getByTestId('badge-running').waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A preview that was already running is shown, and rolling back moves the running badge', async () => {
+  const { page, errors } = await open({ runningVersion: previous });
+  await openSample(page);
+  await page.getByTestId('preview-url').waitFor();
+  assert.equal(await text(page, 'preview-version'), previous, 'the running preview is picked up on open');
+  const newestRow = page.locator(`[data-testid=release-row][data-version="${previous}"]`);
+  const olderRow = page.locator(`[data-testid=release-row][data-version="${oldest}"]`);
+  await newestRow.getByTestId('badge-running').waitFor();
+  assert.equal(await newestRow.getByTestId('run-release').count(), 0, 'the running release has no button');
+  assert.equal(await olderRow.getByTestId('run-release').textContent(), 'Roll back to this');
+
+  await olderRow.getByTestId('run-release').click();
+  await olderRow.getByTestId('badge-running').waitFor();
+  assert.deepEqual((await calls(page, 'rollback_local'))[0].args, { dir: project.sample.dir, to: oldest });
+  assert.equal(await newestRow.getByTestId('badge-running').count(), 0);
+  assert.equal(await newestRow.getByTestId('run-release').textContent(), 'Run this release');
+  assert.equal(await text(page, 'preview-version'), oldest);
+  assert.equal((await calls(page, 'watch_preview')).length, 2, 'the logs are followed afresh for the new container');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A preview that dies says why, in words', async () => {
+  const message = 'The container ran out of its 512 MiB and was killed (on Fargate: OutOfMemoryError, exit 137). Raise the task\'s memory.';
+  const { page } = await open({ runningVersion: previous, previewExits: { exitCode: 137, oomKilled: true, message } });
+  await openSample(page);
+  await page.getByTestId('preview-exited').waitFor();
+  assert.match(await text(page, 'preview-exited'), /ran out of its 512 MiB/);
+  assert.match(await text(page, 'preview-health'), /Not checked/);
+  await page.close();
+});
+
+test('Without Docker, the project screen says so and points to the Environment screen', async () => {
+  const dockerDown = {
+    code: 'DockerUnavailable',
+    message: 'Docker is not running at unix:///var/run/docker.sock: the connection was refused. Start Docker Desktop, Colima (`colima start`), OrbStack or Rancher Desktop, then press Check again.',
+  };
+  const { page } = await open({ dockerDown, docker: dockerRunning, aws, identity: verified });
+  await page.getByTestId('open-sample').click();
+  await page.getByTestId('project-name').waitFor();
+  const banner = page.getByRole('alert').filter({ hasText: 'Docker is not running' }).first();
+  await banner.waitFor();
+  await banner.getByRole('button', { name: 'Open the Environment screen' }).click();
+  await page.getByTestId('docker-version').waitFor();
+  await page.getByTestId('nav-project').click();
+  assert.match(await text(page, 'project-name'), /hello-site/, 'the open project is still there');
+  await page.close();
+});
+
+test('A folder without slipway.toml opens as a proposal that must be saved before building, and unsaved edits are not dropped silently', async () => {
+  const { page, errors } = await open({ pickedFolder: project.picked.dir });
+  await page.getByTestId('open-folder').click();
+  await page.getByTestId('project-name').waitFor();
+  assert.match(await text(page, 'project-name'), /shop/);
+  await page.getByText('Not saved yet').waitFor();
+  assert.match(await text(page, 'build-blocker'), /Save the settings first/);
+  assert.equal(await page.getByTestId('save').isEnabled(), true, 'a proposal can be saved as it is');
+
+  await page.getByTestId('field-name').fill('shop-api');
+  await page.getByTestId('close-project').click();
+  await page.getByTestId('unsaved-warning').waitFor();
+  await page.getByRole('button', { name: 'Keep editing' }).click();
+  assert.equal(await page.getByTestId('field-name').inputValue(), 'shop-api', 'the edit is still there');
+  await page.getByTestId('close-project').click();
+  await page.getByRole('button', { name: 'Discard changes' }).click();
+  await page.getByTestId('open-sample').waitFor();
+  assert.deepEqual(errors, []);
   await page.close();
 });

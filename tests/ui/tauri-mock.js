@@ -5,19 +5,24 @@
 export function installTauriMock(scenario) {
   const callbacks = new Map();
   let nextId = 1;
-  let cancelled = null;
+  /** Jobs waiting to be cancelled, by job id: resolves their wait. */
+  const cancellable = new Map();
   const calls = [];
   window.__SLIPWAY_CALLS__ = calls;
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+  const untilCancelled = (jobId) => new Promise((resolve) => cancellable.set(jobId, resolve));
+  const channel = (onEvent) => {
+    let index = 0;
+    return (type, data) => callbacks.get(onEvent.id)?.({ message: { type, data }, index: index++ });
+  };
 
   async function checkEnvironment({ jobId, request, onEvent }) {
-    let index = 0;
-    const send = (type, data) => callbacks.get(onEvent.id)?.({ message: { type, data }, index: index++ });
+    const send = channel(onEvent);
     await wait(scenario.delayMs ?? 30);
     send('DockerProbed', scenario.docker);
     send('ProfilesRead', scenario.aws);
     if (request.identity && scenario.hangIdentity) {
-      await new Promise((resolve) => (cancelled = { jobId, resolve }));
+      await untilCancelled(jobId);
       throw { code: 'Cancelled', message: 'Cancelled.' };
     }
     const identity = request.identity ? scenario.identity : { state: 'notChecked' };
@@ -26,15 +31,144 @@ export function installTauriMock(scenario) {
     return { app: scenario.app, docker: scenario.docker, aws: scenario.aws, identity };
   }
 
+  // The Project screen's world: one project (the sample), its releases and its preview.
+  const project = scenario.project ?? {};
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const aged = ({ ageSeconds, ...release }) => ({ ...release, createdAt: nowSeconds() - ageSeconds });
+  const world = {
+    saved: project.sample ? structuredClone(project.sample) : null,
+    releases: (scenario.releases ?? project.releases ?? []).map(aged),
+    running: scenario.runningVersion ?? null,
+  };
+  /** Lets a flow hold a build half-way and look at it: `window.__SLIPWAY_MOCK__.resumeBuild()`. */
+  let resumeBuild = null;
+  window.__SLIPWAY_MOCK__ = { resumeBuild: () => resumeBuild?.() };
+
+  // A few of the engine's rules, with its words, so the form's live validation can be driven.
+  function validate(config) {
+    const problems = [];
+    if (!/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/.test(config.name) || config.name.length < 2) {
+      problems.push({ field: 'name', message: `The app name names the image, the ECR repository, the cluster, the service and the log group, so it must be 2 to 64 lowercase letters and digits, with single - or _ between them (e.g. hello-site); "${config.name}" is not.` });
+    }
+    if (config.port < 1 || config.port > 65535) {
+      problems.push({ field: 'port', message: `The container port must be between 1 and 65535; ${config.port} is not.` });
+    }
+    const memories = project.taskSizes.find((o) => o.cpu === config.task.cpu)?.memories ?? [];
+    if (!memories.includes(config.task.memory)) {
+      problems.push({ field: 'task.memory', message: `With ${config.task.cpu} CPU units Fargate accepts ${memories.join(', ')} MiB of memory; ${config.task.memory} MiB is not a valid pair.` });
+    }
+    for (const [section, pairs] of [['build_args', config.buildArgs], ['env', config.env], ['secrets', config.secrets]]) {
+      pairs.forEach((pair, index) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.name)) {
+          problems.push({ field: pair.name ? `${section}.${pair.name}` : `${section}[${index + 1}]`, message: `A variable name is letters, digits and _, not starting with a digit; "${pair.name}" is not.` });
+        }
+      });
+    }
+    return problems;
+  }
+
+  const opened = (p) => ({ ...structuredClone(p), problems: validate(p.config) });
+  const previewOf = (version) => {
+    const release = world.releases.find((r) => r.version === version);
+    return { ...project.preview, version, imageId: release.imageId };
+  };
+  const releaseList = () => ({ app: project.sample.config.name, releases: world.releases, running: world.running });
+
+  async function buildProject({ jobId, onEvent }) {
+    const send = channel(onEvent);
+    const plan = scenario.buildFails ? project.failingBuild : project.build;
+    const pauseAfter = scenario.pauseBuild ? project.build.pauseAfter : -1;
+    const cancelled = untilCancelled(jobId).then(() => 'cancelled');
+    for (const [index, event] of plan.events.entries()) {
+      if (index === pauseAfter) {
+        const resumed = new Promise((resolve) => (resumeBuild = () => resolve('resumed')));
+        if ((await Promise.race([resumed, cancelled])) === 'cancelled') {
+          throw { code: 'Cancelled', message: 'Cancelled.' };
+        }
+      }
+      await wait(scenario.delayMs ?? 15);
+      send(event.type, event.data);
+    }
+    cancellable.delete(jobId);
+    if (scenario.buildFails) throw project.failingBuild.error;
+    const release = aged(project.build.release);
+    world.releases = [release, ...world.releases.map((r) => ({ ...r, latest: false }))];
+    return { release, upToDate: false, elapsedMs: project.build.elapsedMs };
+  }
+
+  async function watchPreview({ jobId, onEvent }) {
+    const send = channel(onEvent);
+    const stopped = untilCancelled(jobId);
+    for (const event of project.previewEvents) {
+      await wait(scenario.delayMs ?? 15);
+      send(event.type, event.data);
+    }
+    if (scenario.previewExits) {
+      send('Exited', scenario.previewExits);
+      cancellable.delete(jobId);
+      return null;
+    }
+    await stopped;
+    return null;
+  }
+
   const handlers = {
     app_info: async () => scenario.app,
     check_environment: checkEnvironment,
     cancel_job: async ({ jobId }) => {
-      if (cancelled?.jobId !== jobId) return false;
-      cancelled.resolve();
+      const resolve = cancellable.get(jobId);
+      if (!resolve) return false;
+      cancellable.delete(jobId);
+      resolve();
       return true;
     },
+    'plugin:dialog|open': async () => scenario.pickedFolder ?? null,
+    'plugin:opener|open_url': async () => null,
+    open_sample: async () => opened(world.saved),
+    open_project: async ({ dir }) => {
+      if (dir === world.saved?.dir) return opened(world.saved);
+      if (dir === project.picked?.dir) return opened(project.picked);
+      throw { code: 'ProjectNotFound', message: `Cannot open the project at ${dir}: No such file or directory (os error 2).` };
+    },
+    validate_project: async ({ config }) => validate(config),
+    save_project: async ({ dir, config }) => {
+      const problems = validate(config);
+      if (problems.length > 0) {
+        throw { code: 'InvalidProjectConfig', message: `The project settings were not saved: ${problems.map((p) => p.message).join(' ')}` };
+      }
+      world.saved = { dir, config, saved: true, problems: [] };
+      return opened(world.saved);
+    },
+    recent_projects: async () =>
+      (scenario.recent ?? project.recent ?? []).map(({ ageSeconds, ...recent }) => ({ ...recent, openedAt: Date.now() - ageSeconds * 1000 })),
+    forget_recent_project: async ({ dir }) => {
+      scenario.recent = (scenario.recent ?? project.recent).filter((r) => r.dir !== dir);
+      return null;
+    },
+    task_sizes: async () => project.taskSizes,
+    check_project: async () => project.preflight,
+    build_project: buildProject,
+    start_preview: async ({ version }) => {
+      const chosen = version ?? world.releases[0]?.version;
+      if (!chosen) throw { code: 'NoReleases', message: 'hello-site has no local release yet. Build it first.' };
+      world.running = chosen;
+      return previewOf(chosen);
+    },
+    preview_status: async () => (world.running ? previewOf(world.running) : null),
+    stop_preview: async () => {
+      const was = world.running !== null;
+      world.running = null;
+      return was;
+    },
+    watch_preview: watchPreview,
+    local_releases: async () => releaseList(),
+    rollback_local: async ({ to }) => {
+      world.running = to;
+      return previewOf(to);
+    },
   };
+
+  const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local']);
 
   window.__TAURI_INTERNALS__ = {
     metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
@@ -49,6 +183,7 @@ export function installTauriMock(scenario) {
     convertFileSrc: (path) => path,
     async invoke(cmd, args) {
       calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
+      if (scenario.dockerDown && needsDocker.has(cmd)) throw scenario.dockerDown;
       const handler = handlers[cmd];
       if (!handler) throw { code: 'Internal', message: `the mock has no command ${cmd}` };
       return handler(args ?? {});

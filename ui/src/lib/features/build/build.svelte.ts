@@ -1,0 +1,181 @@
+// A build of the open project: the engine's event stream folded into what the Build card
+// shows (step N of M, base-layer downloads, output), the running clock, and the outcome.
+import { buildProject, IpcFailure, type BuildEvent, type BuildOutcome, type Finding, type Job } from '../../ipc';
+import { failureOf, type Failure } from '../../ui/failure';
+import { formatDuration } from '../../ui/format';
+
+/** The output box keeps this many lines; the failing step's own lines are kept apart. */
+export const OUTPUT_CAP = 5000;
+
+export interface LayerProgress {
+  id: string;
+  status: string;
+  current: number | null;
+  total: number | null;
+}
+
+export interface OutputLine {
+  /** Increasing number, a stable key for the line. */
+  n: number;
+  line: string;
+}
+
+export interface BuildProgress {
+  step: number;
+  total: number;
+  instruction: string | null;
+  /** Every output line, oldest first (capped). */
+  output: OutputLine[];
+  /** Output lines seen so far, kept or dropped. */
+  seen: number;
+  /** The lines since the current step started: what a failure shows. */
+  stepOutput: string[];
+  layers: LayerProgress[];
+  findings: Finding[];
+  context: { files: number; bytes: number | null } | null;
+  /** The version of an identical release, when the engine found one and built nothing. */
+  upToDate: string | null;
+  tags: string[];
+}
+
+export function newProgress(): BuildProgress {
+  return {
+    step: 0,
+    total: 0,
+    instruction: null,
+    output: [],
+    seen: 0,
+    stepOutput: [],
+    layers: [],
+    findings: [],
+    context: null,
+    upToDate: null,
+    tags: [],
+  };
+}
+
+/** Folds one build event into `progress` (in place, so a $state proxy updates finely). */
+export function applyBuildEvent(progress: BuildProgress, event: BuildEvent): void {
+  switch (event.type) {
+    case 'PreflightChecked':
+      progress.findings = event.data.findings;
+      break;
+    case 'ContextPacked':
+      progress.context = { files: event.data.files, bytes: event.data.bytes };
+      break;
+    case 'UpToDate':
+      progress.upToDate = event.data.version;
+      break;
+    case 'StepStarted':
+      progress.step = event.data.step;
+      progress.total = event.data.total;
+      progress.instruction = event.data.instruction;
+      progress.stepOutput = [];
+      logLine(progress, `Step ${event.data.step}/${event.data.total} : ${event.data.instruction}`);
+      break;
+    case 'OutputLogged':
+      logLine(progress, event.data.line);
+      pushCapped(progress.stepOutput, event.data.line);
+      break;
+    case 'LayerProgressed': {
+      const { id, status, current, total } = event.data;
+      const layer = progress.layers.find((l) => l.id === id);
+      if (layer) {
+        layer.status = status;
+        layer.current = current;
+        layer.total = total;
+      } else {
+        progress.layers.push({ id, status, current, total });
+      }
+      break;
+    }
+    case 'ImageTagged':
+      progress.tags = event.data.tags;
+      break;
+  }
+}
+
+function logLine(progress: BuildProgress, line: string): void {
+  pushCapped(progress.output, { n: progress.seen, line });
+  progress.seen += 1;
+}
+
+function pushCapped<T>(lines: T[], line: T): void {
+  lines.push(line);
+  if (lines.length > OUTPUT_CAP) lines.splice(0, lines.length - OUTPUT_CAP);
+}
+
+/** A layer's completion in percent, or null while its size is unknown. */
+export function layerPercent(layer: LayerProgress): number | null {
+  if (!layer.total || layer.current === null) return null;
+  return Math.min(100, Math.round((layer.current / layer.total) * 100));
+}
+
+/** The finished build in one sentence, naming the release. */
+export function resultText(outcome: BuildOutcome): string {
+  const version = outcome.release.version;
+  if (outcome.upToDate) return `Release ${version} is up to date — nothing changed`;
+  return outcome.elapsedMs === null ? `Release ${version} built` : `Release ${version} built in ${formatDuration(outcome.elapsedMs)}`;
+}
+
+export type BuildPhase = 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export class BuildRun {
+  phase = $state<BuildPhase>('idle');
+  progress = $state<BuildProgress>(newProgress());
+  outcome = $state<BuildOutcome | null>(null);
+  failure = $state<Failure | null>(null);
+  startedAt = $state(0);
+  now = $state(0);
+  elapsedMs = $derived(this.phase === 'running' ? this.now - this.startedAt : 0);
+
+  #dir: string;
+  #onBuilt: () => void;
+  #job: Job<BuildOutcome> | null = null;
+  #clock: ReturnType<typeof setInterval> | null = null;
+
+  /** `onBuilt` runs after a build that produced or found a release. */
+  constructor(dir: string, onBuilt: () => void) {
+    this.#dir = dir;
+    this.#onBuilt = onBuilt;
+  }
+
+  async start(force = false): Promise<void> {
+    if (this.phase === 'running') return;
+    this.phase = 'running';
+    this.progress = newProgress();
+    this.outcome = null;
+    this.failure = null;
+    this.startedAt = Date.now();
+    this.now = this.startedAt;
+    this.#clock = setInterval(() => (this.now = Date.now()), 1000);
+    const job = buildProject(this.#dir, { force }, (event) => applyBuildEvent(this.progress, event));
+    this.#job = job;
+    try {
+      this.outcome = await job.promise;
+      this.phase = 'done';
+      this.#onBuilt();
+    } catch (e) {
+      this.failure = failureOf(e);
+      this.phase = e instanceof IpcFailure && e.code === 'Cancelled' ? 'cancelled' : 'failed';
+    } finally {
+      this.#job = null;
+      this.#stopClock();
+    }
+  }
+
+  cancel(): void {
+    this.#job?.cancel().catch((e: unknown) => (this.failure = failureOf(e)));
+  }
+
+  /** The project closed: a build still running is asked to stop. */
+  dispose(): void {
+    this.cancel();
+    this.#stopClock();
+  }
+
+  #stopClock(): void {
+    if (this.#clock !== null) clearInterval(this.#clock);
+    this.#clock = null;
+  }
+}

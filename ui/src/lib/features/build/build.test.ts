@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, screen } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { applyBuildEvent, BuildRun, layerPercent, newProgress, OUTPUT_CAP, resultText } from './build.svelte';
+import BuildCard from './BuildCard.svelte';
+import type { BuildEvent, BuildOutcome, LocalRelease } from '../../ipc';
+import fixtures from '../../../../../tests/fixtures/project.json';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+// The same stream the Chromium flows use (tests/ui), typed by the bindings.
+const events = fixtures.build.events as BuildEvent[];
+const failing = fixtures.failingBuild.events as BuildEvent[];
+const { ageSeconds: _age, ...releaseFields } = fixtures.build.release;
+const release: LocalRelease = { ...releaseFields, createdAt: 1_763_735_405 };
+const outcome: BuildOutcome = { release, upToDate: false, elapsedMs: 4200 };
+
+describe('applyBuildEvent', () => {
+  it('turns the stream into step N of M, layer progress and output', () => {
+    const progress = newProgress();
+    for (const event of events.slice(0, 6)) applyBuildEvent(progress, event);
+    expect([progress.step, progress.total, progress.instruction]).toEqual([2, 4, 'COPY site/ /www/']);
+    expect(progress.context).toEqual({ files: 4, bytes: 10240 });
+    expect(progress.layers).toEqual([{ id: 'a1b2c3d4e5f6', status: 'Downloading', current: 860000, total: 2150000 }]);
+    expect(layerPercent(progress.layers[0])).toBe(40);
+    expect(progress.output.map((l) => l.line)).toEqual(['Step 1/4 : FROM busybox:1.36', ' ---> 3f57d9401f8d', 'Step 2/4 : COPY site/ /www/']);
+
+    for (const event of events.slice(6)) applyBuildEvent(progress, event);
+    expect(progress.layers).toHaveLength(1);
+    expect(progress.layers[0].status).toBe('Pull complete');
+    expect(progress.tags).toEqual(['hello-site:20261121-143005', 'hello-site:latest']);
+  });
+
+  it('keeps apart the lines of the step that is running, which a failure shows', () => {
+    const progress = newProgress();
+    for (const event of failing) applyBuildEvent(progress, event);
+    expect(progress.stepOutput).toEqual([' ---> Running in 9f8e7d6c', '/bin/sh: ./generate-pages.sh: not found']);
+  });
+
+  it('keeps the newest lines when the output grows past its cap, with keys that stay unique', () => {
+    const progress = newProgress();
+    for (let i = 0; i < OUTPUT_CAP + 10; i += 1) applyBuildEvent(progress, { type: 'OutputLogged', data: { line: `line ${i}` } });
+    expect(progress.output).toHaveLength(OUTPUT_CAP);
+    expect(progress.output[0]).toEqual({ n: 10, line: 'line 10' });
+  });
+
+  it('says what an unchanged project built, and when a layer size is unknown', () => {
+    expect(resultText(outcome)).toBe('Release 20261121-143005 built in 4.2 s');
+    expect(resultText({ ...outcome, upToDate: true })).toBe('Release 20261121-143005 is up to date — nothing changed');
+    expect(layerPercent({ id: 'x', status: 'Waiting', current: null, total: null })).toBeNull();
+  });
+});
+
+describe('BuildRun', () => {
+  it('shows events as they stream, then the outcome, and tells the releases', async () => {
+    let built = 0;
+    let seenStep = 0;
+    const run = new BuildRun('/p', () => (built += 1));
+    mockIPC((cmd, args) => {
+      if (cmd !== 'build_project') return null;
+      const channel = (args as { onEvent: { onmessage: (e: unknown) => void } }).onEvent;
+      for (const event of events) channel.onmessage(event);
+      seenStep = run.progress.step;
+      return outcome;
+    });
+    await run.start();
+    expect(seenStep).toBe(4);
+    expect(run.phase).toBe('done');
+    expect(built).toBe(1);
+  });
+
+  it('reports a failure with its message and a cancel as cancelled', async () => {
+    const run = new BuildRun('/p', () => {});
+    mockIPC((cmd, args) => {
+      if (cmd !== 'build_project') return null;
+      const channel = (args as { onEvent: { onmessage: (e: unknown) => void } }).onEvent;
+      for (const event of failing) channel.onmessage(event);
+      return Promise.reject(fixtures.failingBuild.error);
+    });
+    await run.start();
+    expect(run.phase).toBe('failed');
+    expect(run.failure).toEqual(fixtures.failingBuild.error);
+    expect(run.progress.stepOutput.at(-1)).toContain('not found');
+
+    mockIPC(() => Promise.reject({ code: 'Cancelled', message: 'Cancelled.' }));
+    await run.start();
+    expect(run.phase).toBe('cancelled');
+  });
+});
+
+describe('BuildCard', () => {
+  it('says why Build is unavailable', () => {
+    render(BuildCard, { run: new BuildRun('/p', () => {}), blocker: 'Save your changes first.', onEnvironment: () => {} });
+    expect(screen.getByTestId('build-blocker').textContent).toBe('Save your changes first.');
+    expect((screen.getByTestId('build') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
