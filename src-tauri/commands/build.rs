@@ -7,6 +7,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
 
+use super::jobs::channel_sink;
 use crate::error::IpcError;
 use crate::state::{Host, Jobs};
 
@@ -21,11 +22,7 @@ pub async fn build_project(
     jobs: State<'_, Jobs>,
 ) -> Result<BuildOutcome, IpcError> {
     let job = jobs.0.start(&job_id)?;
-    let sink = move |event: BuildEvent| {
-        if let Err(e) = on_event.send(event) {
-            tracing::warn!("the window stopped listening to build events: {e}");
-        }
-    };
+    let sink = channel_sink(on_event);
     Ok(build(
         &host.0,
         &PathBuf::from(dir),

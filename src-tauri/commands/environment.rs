@@ -6,6 +6,7 @@ use slipway_engine::environment::{check, CheckRequest, EnvironmentEvent, Environ
 use tauri::ipc::Channel;
 use tauri::State;
 
+use super::jobs::channel_sink;
 use crate::error::IpcError;
 use crate::state::{Host, Jobs};
 
@@ -19,11 +20,7 @@ pub async fn check_environment(
     jobs: State<'_, Jobs>,
 ) -> Result<EnvironmentReport, IpcError> {
     let job = jobs.0.start(&job_id)?;
-    let sink = move |event: EnvironmentEvent| {
-        if let Err(e) = on_event.send(event) {
-            tracing::warn!("the window stopped listening to job events: {e}");
-        }
-    };
+    let sink = channel_sink(on_event);
     Ok(check(
         &host.0,
         &request,

@@ -6,6 +6,7 @@ use slipway_engine::preview::{self, Preview, PreviewEvent};
 use tauri::ipc::Channel;
 use tauri::State;
 
+use super::jobs::channel_sink;
 use crate::error::IpcError;
 use crate::state::{Host, Jobs};
 
@@ -47,10 +48,6 @@ pub async fn watch_preview(
     jobs: State<'_, Jobs>,
 ) -> Result<(), IpcError> {
     let job = jobs.0.start(&job_id)?;
-    let sink = move |event: PreviewEvent| {
-        if let Err(e) = on_event.send(event) {
-            tracing::warn!("the window stopped listening to the preview: {e}");
-        }
-    };
+    let sink = channel_sink(on_event);
     Ok(preview::watch(&host.0, &PathBuf::from(dir), &sink, &job.cancel_token()).await?)
 }

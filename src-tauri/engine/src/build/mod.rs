@@ -29,7 +29,6 @@ use crate::preflight::{self, Finding};
 use crate::progress::ProgressSink;
 use crate::project::{self, ProjectConfig};
 use crate::releases::{self, labels, LocalRelease};
-use context::Context;
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
@@ -97,7 +96,18 @@ pub async fn build(
 ) -> Result<BuildOutcome> {
     let started = Instant::now();
     let (dir, config) = project::open_saved(dir)?;
-    let checked = preflight::check(host, &dir, &config).await?;
+    // One connection and one walk of the context serve pre-flight and the build; a dead
+    // engine is a pre-flight warning first, so a broken project reports its blockers.
+    let connected = docker::connect(host).await;
+    let (checked, scanned) = preflight::check_with(
+        connected
+            .as_ref()
+            .map(|(d, ..)| d)
+            .map_err(ToString::to_string),
+        &dir,
+        &config,
+    )
+    .await?;
     sink.emit(BuildEvent::PreflightChecked {
         findings: checked.findings.clone(),
     });
@@ -105,8 +115,9 @@ pub async fn build(
     if !blockers.is_empty() {
         return Err(EngineError::PreflightFailed { problems: blockers });
     }
-    let dockerfile = dir.join(&config.dockerfile);
-    let context = Context::scan(&dir.join(&config.context), &dockerfile)?;
+    let context = scanned.ok_or_else(|| EngineError::ContextMissing {
+        dir: dir.join(&config.context),
+    })?;
     let (tar, context_fingerprint) = context.pack()?;
     let fingerprint = fingerprint(&context_fingerprint, &context.dockerfile_name(), &config);
     sink.emit(BuildEvent::ContextPacked {
@@ -114,7 +125,7 @@ pub async fn build(
         bytes: tar.len() as f64,
         fingerprint: fingerprint.clone(),
     });
-    let (docker, ..) = docker::connect(host).await?;
+    let (docker, ..) = connected?;
     if !request.force {
         if let Some(existing) =
             releases::find_by_fingerprint(&docker, &config.name, &fingerprint).await?

@@ -6,6 +6,7 @@ pub mod dockerfile;
 
 use std::path::Path;
 
+use bollard::Docker;
 use serde::Serialize;
 
 use crate::build::context::{Context, ContextSummary};
@@ -85,6 +86,16 @@ pub fn findings(
     config: &ProjectConfig,
     base: impl Fn(&str) -> BaseImage,
 ) -> Result<Preflight> {
+    Ok(scan_and_find(dir, config, base)?.0)
+}
+
+/// The findings, and the build context as scanned for them (none when its folder is
+/// missing), so a build that follows reuses the walk.
+fn scan_and_find(
+    dir: &Path,
+    config: &ProjectConfig,
+    base: impl Fn(&str) -> BaseImage,
+) -> Result<(Preflight, Option<Context>)> {
     let mut findings = Vec::new();
     let dockerfile_path = dir.join(&config.dockerfile);
     let context_dir = dir.join(&config.context);
@@ -100,8 +111,8 @@ pub fn findings(
             None
         }
     };
-    let context = if context_dir.is_dir() {
-        Some(Context::scan(&context_dir, &dockerfile_path)?.summary())
+    let scanned = if context_dir.is_dir() {
+        Some(Context::scan(&context_dir, &dockerfile_path)?)
     } else {
         findings.push(Finding {
             kind: FindingKind::ContextMissing,
@@ -114,6 +125,7 @@ pub fn findings(
         });
         None
     };
+    let context = scanned.as_ref().map(Context::summary);
     let mut steps = 0;
     let mut base_image = None;
     if let Some(dockerfile) = &parsed {
@@ -162,12 +174,13 @@ pub fn findings(
                 .into(),
         });
     }
-    Ok(Preflight {
+    let preflight = Preflight {
         findings,
         context,
         steps,
         base_image,
-    })
+    };
+    Ok((preflight, scanned))
 }
 
 fn dockerfile_findings(
@@ -250,13 +263,27 @@ fn dockerfile_findings(
 
 /// Pre-flight with the real Docker engine answering for base images.
 pub async fn check(host: &HostEnv, dir: &Path, config: &ProjectConfig) -> Result<Preflight> {
-    let docker = crate::docker::connect(host).await;
+    let connected = crate::docker::connect(host).await;
+    let docker = connected
+        .as_ref()
+        .map(|(d, ..)| d)
+        .map_err(ToString::to_string);
+    Ok(check_with(docker, dir, config).await?.0)
+}
+
+/// Pre-flight on an engine the caller already connected to (or the reason it could not),
+/// returning the scanned build context too, so a build walks it once.
+pub async fn check_with(
+    docker: std::result::Result<&Docker, String>,
+    dir: &Path,
+    config: &ProjectConfig,
+) -> Result<(Preflight, Option<Context>)> {
     let dockerfile = Dockerfile::read(&dir.join(&config.dockerfile)).unwrap_or_default();
     let mut known = std::collections::HashMap::new();
     for (image, _) in dockerfile.external_bases() {
         let answer = match &docker {
-            Err(e) => BaseImage::EngineUnavailable(e.to_string()),
-            Ok((docker, ..)) => match docker.inspect_image(image).await {
+            Err(reason) => BaseImage::EngineUnavailable(reason.clone()),
+            Ok(docker) => match docker.inspect_image(image).await {
                 Ok(info) => BaseImage::Local {
                     arch: info.architecture.unwrap_or_default(),
                     has_command: info.config.is_some_and(|c| {
@@ -272,7 +299,7 @@ pub async fn check(host: &HostEnv, dir: &Path, config: &ProjectConfig) -> Result
         };
         known.insert(image.to_owned(), answer);
     }
-    findings(dir, config, |image| {
+    scan_and_find(dir, config, |image| {
         known.get(image).cloned().unwrap_or(BaseImage::NotLocal)
     })
 }
