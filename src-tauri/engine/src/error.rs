@@ -19,6 +19,10 @@ pub enum ErrorCode {
     CredentialsRejected,
     AwsUnreachable,
     AwsError,
+    AccessDenied,
+    AwsThrottled,
+    ProfileExists,
+    InvalidInput,
     Cancelled,
     JobAlreadyRunning,
     ProjectNotFound,
@@ -77,6 +81,32 @@ pub enum EngineError {
         aws_code: String,
         aws_message: String,
     },
+
+    #[error("AWS denied {action} to {source_name}: {aws_message}. Ask an administrator to allow {action} for these credentials, or choose a profile that has it.")]
+    AccessDenied {
+        action: String,
+        source_name: String,
+        aws_message: String,
+    },
+
+    #[error("AWS kept throttling {operation} after several retries. Wait a minute and try again; nothing was lost.")]
+    AwsThrottled { operation: String },
+
+    #[error("Could not {step}: {cause} {}What was done before this step is kept and recorded; run setup again to continue from here.", .fix.as_deref().map(|f| format!("{f} ")).unwrap_or_default())]
+    AwsStepFailed {
+        step: String,
+        cause: Box<EngineError>,
+        fix: Option<String>,
+    },
+
+    #[error("These AWS names would be refused: {}. Choose a shorter or simpler app name.", .problems.join("; "))]
+    InvalidResourceNames { problems: Vec<String> },
+
+    #[error("A profile named \"{profile}\" already exists in {file}. Choose another name, or edit that file to change it.")]
+    ProfileExists { profile: String, file: String },
+
+    #[error("{what} is not valid: {reason}")]
+    InvalidInput { what: String, reason: String },
 
     #[error("Cancelled.")]
     Cancelled,
@@ -167,6 +197,12 @@ impl EngineError {
             Self::CredentialsRejected { .. } => ErrorCode::CredentialsRejected,
             Self::AwsUnreachable { .. } => ErrorCode::AwsUnreachable,
             Self::Aws { .. } => ErrorCode::AwsError,
+            Self::AccessDenied { .. } => ErrorCode::AccessDenied,
+            Self::AwsThrottled { .. } => ErrorCode::AwsThrottled,
+            Self::AwsStepFailed { cause, .. } => cause.code(),
+            Self::InvalidResourceNames { .. } => ErrorCode::InvalidProjectConfig,
+            Self::InvalidInput { .. } => ErrorCode::InvalidInput,
+            Self::ProfileExists { .. } => ErrorCode::ProfileExists,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::JobAlreadyRunning { .. } => ErrorCode::JobAlreadyRunning,
             Self::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,

@@ -16,7 +16,10 @@ pub mod preview;
 pub mod progress;
 pub mod project;
 pub mod releases;
+pub mod settings;
+pub mod setup;
 pub mod store;
+pub mod teardown;
 pub mod test_support;
 
 pub use error::{EngineError, ErrorCode};

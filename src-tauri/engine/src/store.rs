@@ -1,4 +1,5 @@
-//! Slipway's own data (recent projects today; deploy history later) in one SQLite file in
+//! Slipway's own data (recent projects, app settings, the AWS resources it created; deploy
+//! history later) in one SQLite file in
 //! the app data folder, with numbered migrations recorded in `user_version`. Each kind of
 //! record has one writer module; this one only opens and migrates.
 
@@ -10,11 +11,27 @@ use crate::app::data_dir;
 use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE recent_projects (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE recent_projects (
         dir TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         opened_at INTEGER NOT NULL
-    );"];
+    );",
+    "CREATE TABLE aws_resources (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        app TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        id TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, region, app, kind)
+    );",
+    "CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+];
 
 pub fn db_path(host: &HostEnv) -> PathBuf {
     data_dir(host).join("slipway.sqlite3")
@@ -23,6 +40,13 @@ pub fn db_path(host: &HostEnv) -> PathBuf {
 /// Opens (creating and migrating as needed) the database for this host's data folder.
 pub fn open(host: &HostEnv) -> Result<Connection> {
     open_at(&db_path(host))
+}
+
+pub fn storage_error(path: &Path, e: rusqlite::Error) -> EngineError {
+    EngineError::Storage {
+        file: path.to_owned(),
+        reason: e.to_string(),
+    }
 }
 
 pub fn open_at(path: &Path) -> Result<Connection> {

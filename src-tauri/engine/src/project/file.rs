@@ -162,12 +162,25 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
     set_pairs(root, "env", &config.env);
     set_pairs(root, "secrets", &config.secrets);
 
-    let has_aws =
-        config.aws.profile.is_some() || config.aws.region.is_some() || root.contains_key("aws");
+    let a = &config.aws;
+    let has_aws = a.profile.is_some()
+        || a.region.is_some()
+        || a.vpc.is_some()
+        || a.allow_from.is_some()
+        || a.log_retention_days.is_some()
+        || root.contains_key("aws");
     if has_aws {
         let aws = table(root, "aws");
-        set_optional(aws, "profile", config.aws.profile.as_deref());
-        set_optional(aws, "region", config.aws.region.as_deref());
+        set_optional(aws, "profile", a.profile.as_deref());
+        set_optional(aws, "region", a.region.as_deref());
+        set_optional(aws, "vpc", a.vpc.as_deref());
+        set_optional(aws, "allow_from", a.allow_from.as_deref());
+        match a.log_retention_days {
+            Some(days) => set(aws, "log_retention_days", i64::from(days).into()),
+            None => {
+                aws.remove("log_retention_days");
+            }
+        }
     }
 }
 
@@ -335,6 +348,19 @@ impl Reader<'_> {
                     Some(t) => self.string(t, "aws.region", "region")?,
                     None => None,
                 },
+                vpc: match aws_table {
+                    Some(t) => self.string(t, "aws.vpc", "vpc")?,
+                    None => None,
+                },
+                allow_from: match aws_table {
+                    Some(t) => self.string(t, "aws.allow_from", "allow_from")?,
+                    None => None,
+                },
+                log_retention_days: self.number(
+                    aws_table,
+                    "aws.log_retention_days",
+                    "log_retention_days",
+                )?,
             },
         })
     }

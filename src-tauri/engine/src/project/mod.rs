@@ -119,6 +119,33 @@ impl Default for TaskSize {
 pub struct AwsSettings {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// The VPC to run in; the region's default VPC when unset.
+    pub vpc: Option<String>,
+    /// Who may reach the container port (an IPv4 CIDR); everyone when unset.
+    pub allow_from: Option<String>,
+    /// How long CloudWatch keeps the app's logs; 30 days when unset.
+    pub log_retention_days: Option<u32>,
+}
+
+impl AwsSettings {
+    pub const DEFAULT_ALLOW_FROM: &'static str = "0.0.0.0/0";
+    pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+    /// The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
+    pub const LOG_RETENTION_CHOICES: [u32; 22] = [
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ];
+
+    pub fn allow_from(&self) -> &str {
+        self.allow_from
+            .as_deref()
+            .unwrap_or(Self::DEFAULT_ALLOW_FROM)
+    }
+
+    pub fn log_retention_days(&self) -> u32 {
+        self.log_retention_days
+            .unwrap_or(Self::DEFAULT_LOG_RETENTION_DAYS)
+    }
 }
 
 /// Everything `slipway.toml` says. Paths are relative to the project folder.

@@ -105,7 +105,38 @@ pub fn validate(config: &ProjectConfig) -> Vec<FieldProblem> {
             ));
         }
     }
+    check_aws_network(&config.aws, &mut problems);
     problems
+}
+
+fn check_aws_network(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProblem>) {
+    if let Some(vpc) = &aws.vpc {
+        let hex = vpc.strip_prefix("vpc-").unwrap_or_default();
+        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            problems.push(problem(
+                "aws.vpc",
+                format!("\"{vpc}\" is not a VPC id such as vpc-0a1b2c3d; leave it empty to use the default VPC."),
+            ));
+        }
+    }
+    if let Some(cidr) = &aws.allow_from {
+        if let Err(why) = crate::setup::network::parse_cidr(cidr) {
+            problems.push(problem("aws.allow_from", why));
+        }
+    }
+    if let Some(days) = aws.log_retention_days {
+        if !crate::project::AwsSettings::LOG_RETENTION_CHOICES.contains(&days) {
+            let choices = crate::project::AwsSettings::LOG_RETENTION_CHOICES
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            problems.push(problem(
+                "aws.log_retention_days",
+                format!("CloudWatch Logs keeps logs for one of {choices} days; {days} is not one of them."),
+            ));
+        }
+    }
 }
 
 fn check_name(name: &str, problems: &mut Vec<FieldProblem>) {
@@ -311,8 +342,25 @@ mod tests {
             aws: AwsSettings {
                 profile: Some("default".into()),
                 region: Some("eu-west-2".into()),
+                ..Default::default()
             },
         }
+    }
+
+    #[test]
+    fn network_settings_name_what_aws_would_refuse() {
+        let mut config = valid();
+        config.aws.vpc = Some("vpc-xyz".into());
+        config.aws.allow_from = Some("10.0.0.1/8".into());
+        config.aws.log_retention_days = Some(31);
+        assert_eq!(
+            fields(&config),
+            ["aws.vpc", "aws.allow_from", "aws.log_retention_days"]
+        );
+        config.aws.vpc = Some("vpc-0a1b2c".into());
+        config.aws.allow_from = Some("203.0.113.7/32".into());
+        config.aws.log_retention_days = Some(14);
+        assert_eq!(validate(&config), vec![]);
     }
 
     fn fields(config: &ProjectConfig) -> Vec<String> {

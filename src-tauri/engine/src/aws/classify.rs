@@ -1,0 +1,128 @@
+//! Turning an AWS SDK failure into what went wrong for the user: missing or rejected
+//! credentials, an unreachable endpoint, a denied action (named, so an administrator
+//! knows what to allow), throttling that outlasted the retries, or AWS's own words.
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+use super::config::AwsContext;
+use crate::error::EngineError;
+
+/// Turns an SDK failure of `operation` (written as IAM spells actions, "ecr:CreateRepository")
+/// into what went wrong for the user. Credential problems are found by type in the error's
+/// source chain. Denials, throttling and rejected keys are not modelled error types in most
+/// services (and not at all in EC2's), so their error code string is the only handle.
+pub fn classify<E, R>(ctx: &AwsContext, operation: &str, err: SdkError<E, R>) -> EngineError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if let Some(creds) = find_source::<CredentialsError>(&err) {
+        return match creds {
+            CredentialsError::CredentialsNotLoaded(_) => EngineError::NoCredentials {
+                detail: Some(format!(
+                    "{} gave none: {}",
+                    ctx.source_name,
+                    chain_text(creds)
+                )),
+            },
+            other => EngineError::NoCredentials {
+                detail: Some(format!("{} failed: {}", ctx.source_name, chain_text(other))),
+            },
+        };
+    }
+    let endpoint = ctx
+        .endpoint_url
+        .clone()
+        .unwrap_or_else(|| format!("AWS in {}", ctx.region));
+    match &err {
+        SdkError::DispatchFailure(failure) => EngineError::AwsUnreachable {
+            endpoint,
+            reason: if failure.is_timeout() {
+                "the connection timed out".to_owned()
+            } else {
+                failure
+                    .as_connector_error()
+                    .map(|c| chain_text(c))
+                    .unwrap_or_else(|| "the request could not be sent".to_owned())
+            },
+        },
+        SdkError::TimeoutError(_) => EngineError::AwsUnreachable {
+            endpoint,
+            reason: "no answer in time".to_owned(),
+        },
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown").to_owned();
+            let message = service.err().message().unwrap_or_default().to_owned();
+            match code.as_str() {
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "UnrecognizedClientException"
+                | "InvalidAccessKeyId" => EngineError::CredentialsRejected {
+                    source_name: ctx.source_name.clone(),
+                    aws_code: code,
+                    aws_message: message,
+                },
+                "AccessDenied"
+                | "AccessDeniedException"
+                | "UnauthorizedOperation"
+                | "UnauthorizedAccess"
+                | "Forbidden" => EngineError::AccessDenied {
+                    action: operation.to_owned(),
+                    source_name: ctx.source_name.clone(),
+                    aws_message: message,
+                },
+                "Throttling"
+                | "ThrottlingException"
+                | "ThrottledException"
+                | "RequestLimitExceeded"
+                | "TooManyRequestsException" => EngineError::AwsThrottled {
+                    operation: operation.to_owned(),
+                },
+                _ => EngineError::Aws {
+                    operation: operation.to_owned(),
+                    aws_code: code,
+                    aws_message: message,
+                },
+            }
+        }
+        SdkError::ResponseError(_) => EngineError::Aws {
+            operation: operation.to_owned(),
+            aws_code: "UnreadableResponse".to_owned(),
+            aws_message: format!("{endpoint} answered something that is not an AWS response"),
+        },
+        _ => EngineError::Aws {
+            operation: operation.to_owned(),
+            aws_code: "RequestFailed".to_owned(),
+            aws_message: chain_text(&err),
+        },
+    }
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// An error and its causes on one line, without repeats.
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}

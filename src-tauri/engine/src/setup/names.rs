@@ -1,0 +1,146 @@
+//! What Slipway calls an app's AWS resources, how it marks them as its own, and the
+//! check that every name fits AWS's rules before any call is made.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The tag that says Slipway created a resource, and the one naming the app it belongs to.
+/// Teardown deletes only what carries both, with this app's name.
+pub const MANAGED_BY_KEY: &str = "slipway:managed-by";
+pub const MANAGED_BY_VALUE: &str = "slipway";
+pub const APP_KEY: &str = "slipway:app";
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The tags Slipway puts on everything it creates for `app`.
+pub fn tags_for(app: &str) -> Tags {
+    Tags::from([
+        (MANAGED_BY_KEY.to_owned(), MANAGED_BY_VALUE.to_owned()),
+        (APP_KEY.to_owned(), app.to_owned()),
+    ])
+}
+
+/// True when `tags` mark a resource Slipway created for `app`.
+pub fn is_managed(tags: &Tags, app: &str) -> bool {
+    tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+        && tags.get(APP_KEY).map(String::as_str) == Some(app)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceNames {
+    pub repository: String,
+    pub cluster: String,
+    pub log_group: String,
+    pub execution_role: String,
+    pub security_group: String,
+}
+
+/// Inline policies Slipway puts on the execution role.
+pub const LOGS_POLICY: &str = "slipway-logs";
+pub const SECRETS_POLICY: &str = "slipway-secrets";
+
+impl ResourceNames {
+    /// The names for `app`, or every rule they break (from fargate-facts: ECR, ECS, Logs,
+    /// IAM and EC2 name limits), so nothing is sent to AWS that it would refuse.
+    pub fn for_app(app: &str) -> Result<Self, Vec<String>> {
+        let names = Self {
+            repository: app.to_owned(),
+            cluster: app.to_owned(),
+            log_group: format!("/ecs/{app}"),
+            execution_role: format!("slipway-{app}-exec"),
+            security_group: format!("slipway-{app}"),
+        };
+        let mut problems = Vec::new();
+        let repo_ok =
+            regex::Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+                .expect("ECR name pattern")
+                .is_match(&names.repository);
+        if !repo_ok || !(2..=256).contains(&names.repository.len()) {
+            problems.push(format!(
+                "ECR repository \"{}\": 2 to 256 lowercase letters, digits and single . _ - or / between them",
+                names.repository
+            ));
+        }
+        let ecs_ok = |s: &str| {
+            (1..=255).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !ecs_ok(&names.cluster) {
+            problems.push(format!(
+                "ECS cluster \"{}\": up to 255 letters, digits, - and _",
+                names.cluster
+            ));
+        }
+        let log_ok = (1..=512).contains(&names.log_group.len())
+            && names
+                .log_group
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c));
+        if !log_ok {
+            problems.push(format!(
+                "log group \"{}\": 1 to 512 of letters, digits and _ - / . #",
+                names.log_group
+            ));
+        }
+        let role_ok = (1..=64).contains(&names.execution_role.len())
+            && names
+                .execution_role
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        if !role_ok {
+            problems.push(format!(
+                "IAM role \"{}\": at most 64 characters, so the app name can have at most {} ({} has {})",
+                names.execution_role,
+                64 - "slipway--exec".len(),
+                app,
+                app.len()
+            ));
+        }
+        if names.security_group.len() > 255 || names.security_group.starts_with("sg-") {
+            problems.push(format!(
+                "security group \"{}\": up to 255 characters, not starting with sg-",
+                names.security_group
+            ));
+        }
+        if problems.is_empty() {
+            Ok(names)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_gets_one_name_per_resource() {
+        let names = ResourceNames::for_app("hello-site").unwrap();
+        assert_eq!(names.repository, "hello-site");
+        assert_eq!(names.log_group, "/ecs/hello-site");
+        assert_eq!(names.execution_role, "slipway-hello-site-exec");
+        assert_eq!(names.security_group, "slipway-hello-site");
+    }
+
+    #[test]
+    fn a_name_too_long_for_iam_is_refused_before_any_call() {
+        let app = "a".repeat(60);
+        let problems = ResourceNames::for_app(&app).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("at most 51"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn only_both_tags_with_this_app_mean_slipway_owns_it() {
+        assert!(is_managed(&tags_for("a1"), "a1"));
+        assert!(!is_managed(&tags_for("a1"), "a2"), "another app's resource");
+        let mut only_app = tags_for("a1");
+        only_app.remove(MANAGED_BY_KEY);
+        assert!(!is_managed(&only_app, "a1"), "a user's own tag is not ours");
+        assert!(!is_managed(&Tags::new(), "a1"));
+    }
+}

@@ -1,0 +1,360 @@
+//! Test-only parts of Slipway's own, shared by the engine, CLI and desktop tests. Nothing
+//! here ships in the app.
+//!
+//! [`FaultProxy`] sits between the app and the AWS emulator on 127.0.0.1: it forwards each
+//! request as it is, records which AWS action it was (so a test can count mutating calls),
+//! and, when told to, answers an action with a fault instead: throttling, a 5xx, an
+//! AccessDenied, or a dropped connection, in the wire format of that service's protocol
+//! (JSON with `x-amz-target`, or the query/XML protocol of IAM, STS and EC2).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The service's throttling error (retryable).
+    Throttle,
+    /// An HTTP 5xx with the service's internal-error body (retryable).
+    ServerError(u16),
+    /// The service's access-denied error (not retryable).
+    AccessDenied,
+    /// The connection is closed without an answer (retryable).
+    Drop,
+}
+
+/// One request that reached the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The signing name of the service ("ecs", "iam", "ec2"...).
+    pub service: String,
+    /// The action ("CreateCluster").
+    pub action: String,
+    /// The fault answered instead of forwarding, if any.
+    pub fault: Option<Fault>,
+}
+
+impl Call {
+    /// True for actions that change something (everything that is not a read).
+    pub fn is_mutating(&self) -> bool {
+        !["Describe", "List", "Get", "BatchGet", "Filter", "Lookup"]
+            .iter()
+            .any(|read| self.action.starts_with(read))
+    }
+}
+
+struct Rule {
+    action: String,
+    fault: Fault,
+    remaining: u32,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<Rule>,
+    calls: Vec<Call>,
+}
+
+pub struct FaultProxy {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy on a free port of 127.0.0.1 in front of `upstream`
+    /// (`http://127.0.0.1:PORT`).
+    pub async fn start(upstream: &str) -> Self {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fault proxy on 127.0.0.1");
+        let addr = listener.local_addr().expect("the proxy's address");
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let state = shared.clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let _ = serve(client, &upstream, &state).await;
+                });
+            }
+        });
+        Self { addr, state, task }
+    }
+
+    /// The endpoint URL to give the app instead of the emulator's.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Answers the next `times` calls of `action` with `fault`.
+    pub fn fail(&self, action: &str, fault: Fault, times: u32) {
+        self.state.lock().expect("proxy state").rules.push(Rule {
+            action: action.to_owned(),
+            fault,
+            remaining: times,
+        });
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().expect("proxy state").calls.clone()
+    }
+
+    /// The mutating actions that reached the emulator (faults not counted).
+    pub fn mutating_calls(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.fault.is_none() && c.is_mutating())
+            .map(|c| c.action)
+            .collect()
+    }
+
+    pub fn forget_calls(&self) {
+        self.state.lock().expect("proxy state").calls.clear();
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    fn service(&self) -> String {
+        // Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+        self.header("authorization")
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .and_then(|cred| cred.split('/').nth(3))
+            .unwrap_or("unknown")
+            .to_owned()
+    }
+
+    fn action(&self) -> String {
+        if let Some(target) = self.header("x-amz-target") {
+            return target.rsplit('.').next().unwrap_or(target).to_owned();
+        }
+        String::from_utf8_lossy(&self.body)
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("Action="))
+            .unwrap_or("unknown")
+            .to_owned()
+    }
+
+    fn is_json_protocol(&self) -> bool {
+        self.header("x-amz-target").is_some()
+    }
+}
+
+async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
+    let Some(request) = read_request(&mut client).await? else {
+        return Ok(());
+    };
+    let service = request.service();
+    let action = request.action();
+    let fault = {
+        let mut state = state.lock().expect("proxy state");
+        let fault = state
+            .rules
+            .iter_mut()
+            .find(|r| r.action == action && r.remaining > 0)
+            .map(|r| {
+                r.remaining -= 1;
+                r.fault
+            });
+        state.calls.push(Call {
+            service: service.clone(),
+            action: action.clone(),
+            fault,
+        });
+        fault
+    };
+    match fault {
+        Some(Fault::Drop) => Ok(()),
+        Some(fault) => {
+            let answer = fault_response(fault, &request, &service, &action);
+            client.write_all(&answer).await
+        }
+        None => {
+            let mut server = TcpStream::connect(upstream).await?;
+            let head = with_connection_close(&request.head);
+            server.write_all(head.as_bytes()).await?;
+            server.write_all(&request.body).await?;
+            let response = read_response(&mut server).await?;
+            client.write_all(&response).await
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 request (head and Content-Length body); `None` on a closed socket.
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let Some((head, rest)) = read_head(stream).await? else {
+        return Ok(None);
+    };
+    let length = content_length(&head);
+    let body = read_body(stream, rest, length).await?;
+    Ok(Some(Request { head, body }))
+}
+
+async fn read_response(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let Some((head, rest)) = read_head(stream).await? else {
+        return Err(std::io::Error::other("the emulator closed the connection"));
+    };
+    let body = match content_length(&head) {
+        Some(length) => read_body(stream, rest, Some(length)).await?,
+        None => {
+            let mut body = rest;
+            stream.read_to_end(&mut body).await?;
+            body
+        }
+    };
+    let mut out = with_connection_close(&head).into_bytes();
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+async fn read_head<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end + 4]).into_owned();
+            return Ok(Some((head, buffer[end + 4..].to_vec())));
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn read_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    mut body: Vec<u8>,
+    length: Option<usize>,
+) -> std::io::Result<Vec<u8>> {
+    let length = length.unwrap_or(0);
+    let mut chunk = [0u8; 8192];
+    while body.len() < length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(body)
+}
+
+fn content_length(head: &str) -> Option<usize> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    })
+}
+
+/// The head with its Connection header set to close: one exchange per connection keeps
+/// the proxy simple and every request visible.
+fn with_connection_close(head: &str) -> String {
+    let mut lines: Vec<&str> = head
+        .trim_end_matches("\r\n")
+        .split("\r\n")
+        .filter(|l| {
+            !l.split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("connection")
+        })
+        .collect();
+    lines.push("Connection: close");
+    format!("{}\r\n\r\n", lines.join("\r\n"))
+}
+
+fn fault_response(fault: Fault, request: &Request, service: &str, action: &str) -> Vec<u8> {
+    let denied = format!(
+        "User: arn:aws:iam::123456789012:user/slipway-test is not authorized to perform: {service}:{action}"
+    );
+    let (status, code, message) = match fault {
+        Fault::Throttle if service == "ec2" => (
+            503,
+            "RequestLimitExceeded",
+            "Request limit exceeded.".to_owned(),
+        ),
+        Fault::Throttle if request.is_json_protocol() => {
+            (400, "ThrottlingException", "Rate exceeded".to_owned())
+        }
+        Fault::Throttle => (400, "Throttling", "Rate exceeded".to_owned()),
+        Fault::ServerError(status) if service == "ec2" => (
+            status,
+            "InternalError",
+            "An internal error has occurred".to_owned(),
+        ),
+        Fault::ServerError(status) => (
+            status,
+            "InternalFailure",
+            "An internal error has occurred".to_owned(),
+        ),
+        Fault::AccessDenied if service == "ec2" => (
+            403,
+            "UnauthorizedOperation",
+            format!("You are not authorized to perform this operation. {denied}"),
+        ),
+        Fault::AccessDenied if request.is_json_protocol() => (400, "AccessDeniedException", denied),
+        Fault::AccessDenied => (403, "AccessDenied", denied),
+        Fault::Drop => unreachable!("a dropped connection has no answer"),
+    };
+    let (content_type, body) = if request.is_json_protocol() {
+        (
+            "application/x-amz-json-1.1",
+            format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"),
+        )
+    } else if service == "ec2" {
+        (
+            "text/xml",
+            format!("<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>"),
+        )
+    } else {
+        (
+            "text/xml",
+            format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"),
+        )
+    };
+    let reason = match status {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {code}\r\nx-amzn-RequestId: fault-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
