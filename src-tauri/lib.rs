@@ -37,6 +37,16 @@ macro_rules! specta_builder {
                 $crate::commands::preview::watch_preview,
                 $crate::commands::releases::local_releases,
                 $crate::commands::releases::rollback_local,
+                $crate::commands::aws::aws_profiles,
+                $crate::commands::aws::add_access_key_profile,
+                $crate::commands::aws::connect_project_aws,
+                $crate::commands::aws::app_settings,
+                $crate::commands::aws::save_app_settings,
+                $crate::commands::aws::find_my_ip,
+                $crate::commands::setup::plan_setup,
+                $crate::commands::setup::apply_setup,
+                $crate::commands::setup::plan_teardown,
+                $crate::commands::setup::apply_teardown,
             ])
     };
 }

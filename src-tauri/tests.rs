@@ -288,6 +288,118 @@ fn a_missing_folder_and_a_dead_docker_come_back_as_their_codes() {
 }
 
 #[test]
+fn an_access_key_profile_is_written_owner_only_and_its_secret_never_comes_back() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, window) = mock_app(offline_host(home.path()), mpsc::channel().0);
+    let secret = "ipcSecret0123456789abcdefghijklmnopqrstu";
+    let request = json!({ "request": {
+        "name": "added",
+        "accessKeyId": "AKIAIPCTEST000000001",
+        "secretAccessKey": secret,
+        "region": "eu-west-2"
+    }});
+    let profile = invoke(&window, "add_access_key_profile", request.clone()).unwrap();
+    assert_eq!(profile["name"], "added");
+    assert_eq!(profile["kind"], "AccessKeys");
+    assert!(
+        !profile.to_string().contains(secret),
+        "the answer never carries the secret"
+    );
+    let listed = invoke(&window, "aws_profiles", json!({})).unwrap();
+    assert!(!listed.to_string().contains(secret));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.path().join(".aws/credentials"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = invoke(&window, "add_access_key_profile", request).unwrap_err();
+    assert_eq!(again["code"], "ProfileExists");
+    assert!(!again.to_string().contains(secret));
+}
+
+#[test]
+fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
+    let Some(endpoint) = slipway_engine::test_support::require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let (events_tx, events) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), events_tx);
+    let bad = invoke(
+        &window,
+        "save_app_settings",
+        json!({ "settings": { "awsEndpointUrl": "localhost:1" } }),
+    )
+    .unwrap_err();
+    assert_eq!(bad["code"], "InvalidInput");
+    invoke(
+        &window,
+        "save_app_settings",
+        json!({ "settings": { "awsEndpointUrl": endpoint } }),
+    )
+    .unwrap();
+
+    let sample = invoke(&window, "open_sample", json!({})).unwrap();
+    let dir = sample["dir"].clone();
+    let mut config = sample["config"].clone();
+    config["name"] = json!(format!("ipc{}", std::process::id()));
+    config["aws"]["profile"] = json!("emu");
+    config["aws"]["region"] = json!("us-west-1");
+    invoke(
+        &window,
+        "save_project",
+        json!({ "dir": dir, "config": config }),
+    )
+    .unwrap();
+
+    let identity = invoke(&window, "connect_project_aws", json!({ "dir": dir })).unwrap();
+    assert_eq!(identity["account"], "123456789012");
+    assert_eq!(identity["region"], "us-west-1");
+    assert_eq!(
+        identity["endpointUrl"],
+        json!(endpoint),
+        "the saved override is used"
+    );
+
+    let plan = invoke(&window, "plan_setup", json!({ "dir": dir })).unwrap();
+    assert_eq!(
+        plan["resources"][0]["state"]["state"], "willCreate",
+        "{plan}"
+    );
+    let after = invoke(
+        &window,
+        "apply_setup",
+        json!({ "jobId": "setup-1", "dir": dir, "onEvent": "__CHANNEL__:7" }),
+    )
+    .unwrap();
+    assert_eq!(after["resources"][0]["state"]["state"], "ready", "{after}");
+    let kinds: Vec<String> = events
+        .try_iter()
+        .filter_map(|e| e["type"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("Planned"),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k == "ResourceReady"), "{kinds:?}");
+
+    let teardown = invoke(&window, "plan_teardown", json!({ "dir": dir })).unwrap();
+    assert!(!teardown["items"].as_array().unwrap().is_empty());
+    let done = invoke(
+        &window,
+        "apply_teardown",
+        json!({ "jobId": "teardown-1", "dir": dir, "onEvent": "__CHANNEL__:8" }),
+    )
+    .unwrap();
+    assert_eq!(done["items"], json!([]), "the app is gone: {done}");
+}
+
+#[test]
 fn typescript_bindings_are_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/bindings.ts");
     let fresh = tempfile::NamedTempFile::new().unwrap();

@@ -1,9 +1,11 @@
 //! IPC commands, one file per feature: parse the request, call the engine, convert the error.
 
 pub mod app;
+pub mod aws;
 pub mod build;
 pub mod environment;
 pub mod jobs;
 pub mod preview;
 pub mod project;
 pub mod releases;
+pub mod setup;

@@ -17,6 +17,8 @@ pub struct Session {
     driver: Child,
     _home: tempfile::TempDir,
     pub docker_host: String,
+    /// The AWS emulator, as the session's default profile reaches it.
+    pub endpoint: String,
     name: String,
 }
 
@@ -113,6 +115,7 @@ impl Session {
             driver,
             _home: home,
             docker_host,
+            endpoint,
             name: name.to_owned(),
         })
     }
@@ -162,6 +165,19 @@ impl Session {
     /// Slipway's data folder for this session (what `SLIPWAY_DATA_DIR` points the app at).
     pub fn data_dir(&self) -> PathBuf {
         self._home.path().join("slipway-data")
+    }
+
+    /// Replaces the value of the input matching `css` with `text`, as typing would.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} not found: {e}"));
+        element.clear().await.unwrap();
+        element.send_keys(text).await.unwrap();
     }
 
     pub async fn click(&self, css: &str) {

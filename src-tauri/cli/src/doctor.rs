@@ -179,7 +179,7 @@ fn print_report(report: &EnvironmentReport) {
     line(Mark::Info, format!("data in {}", report.app.data_dir));
 }
 
-fn kind_label(kind: ProfileKind) -> &'static str {
+pub(crate) fn kind_label(kind: ProfileKind) -> &'static str {
     match kind {
         ProfileKind::AccessKeys => "access keys",
         ProfileKind::Sso => "SSO",

@@ -1,11 +1,13 @@
 //! `slipway`: the headless front end of Slipway over the same engine as the desktop app,
 //! for CI and power users. Each verb prints for people by default and JSON with `--json`.
 
+mod aws;
 mod build;
 mod doctor;
 mod output;
 mod preview;
 mod project;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -45,6 +47,15 @@ enum Command {
     Releases(preview::ReleasesArgs),
     /// Run an earlier release (`--local`: in the local preview).
     Rollback(preview::RollbackArgs),
+    /// AWS connection: profiles, identity, adding an access key, the endpoint override.
+    #[command(subcommand)]
+    Aws(aws::AwsCommand),
+    /// Show what the app needs on AWS (ECR, ECS, logs, IAM role, security group, subnets);
+    /// `--apply` creates what is missing. Safe to repeat.
+    Setup(setup::SetupArgs),
+    /// Show what Slipway created for the app on AWS; `--apply` stops its tasks and removes
+    /// exactly that (untagged resources of the same name are kept).
+    Teardown(setup::SetupArgs),
 }
 
 #[tokio::main]
@@ -58,5 +69,8 @@ async fn main() -> ExitCode {
         Command::Preview(args) => preview::run(args, cli.json).await,
         Command::Releases(args) => preview::list(args, cli.json).await,
         Command::Rollback(args) => preview::rollback(args, cli.json).await,
+        Command::Aws(command) => aws::run(command, cli.json).await,
+        Command::Setup(args) => setup::setup(args, cli.json).await,
+        Command::Teardown(args) => setup::teardown(args, cli.json).await,
     }
 }

@@ -106,62 +106,8 @@ impl Fixture {
             .sdk
     }
 
-    /// Real default VPCs route 0.0.0.0/0 to an internet gateway; moto's do not, so the
-    /// test gives its region's default VPC what AWS would have.
     async fn give_default_vpc_an_internet_route(&self) {
-        let ec2 = aws_sdk_ec2::Client::new(&self.direct().await);
-        let vpc = ec2
-            .describe_vpcs()
-            .filters(Filter::builder().name("isDefault").values("true").build())
-            .send()
-            .await
-            .unwrap()
-            .vpcs()[0]
-            .vpc_id
-            .clone()
-            .unwrap();
-        let tables = ec2
-            .describe_route_tables()
-            .filters(Filter::builder().name("vpc-id").values(&vpc).build())
-            .send()
-            .await
-            .unwrap();
-        let main = tables
-            .route_tables()
-            .iter()
-            .find(|t| t.associations().iter().any(|a| a.main == Some(true)))
-            .unwrap();
-        let routed = main.routes().iter().any(|r| {
-            r.destination_cidr_block.as_deref() == Some("0.0.0.0/0")
-                && r.gateway_id
-                    .as_deref()
-                    .is_some_and(|g| g.starts_with("igw-"))
-        });
-        if routed {
-            return;
-        }
-        let igw = ec2
-            .create_internet_gateway()
-            .send()
-            .await
-            .unwrap()
-            .internet_gateway
-            .unwrap()
-            .internet_gateway_id
-            .unwrap();
-        ec2.attach_internet_gateway()
-            .internet_gateway_id(&igw)
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .unwrap();
-        ec2.create_route()
-            .route_table_id(main.route_table_id.clone().unwrap())
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id(&igw)
-            .send()
-            .await
-            .unwrap();
+        slipway_testkit::emulator::give_default_vpc_an_internet_route(&self.direct().await).await;
     }
 
     async fn apply(

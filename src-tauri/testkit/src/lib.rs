@@ -1,11 +1,14 @@
 //! Test-only parts of Slipway's own, shared by the engine, CLI and desktop tests. Nothing
-//! here ships in the app.
+//! here ships in the app. [`emulator`] makes moto's account look like a real one where
+//! the difference matters.
 //!
 //! [`FaultProxy`] sits between the app and the AWS emulator on 127.0.0.1: it forwards each
 //! request as it is, records which AWS action it was (so a test can count mutating calls),
 //! and, when told to, answers an action with a fault instead: throttling, a 5xx, an
 //! AccessDenied, or a dropped connection, in the wire format of that service's protocol
 //! (JSON with `x-amz-target`, or the query/XML protocol of IAM, STS and EC2).
+
+pub mod emulator;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod policy;
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -22,9 +23,10 @@ pub use observe::{observe, Observed, ObservedCluster, ObservedLogGroup, Observed
 pub use observe::{ObservedRole, ObservedSecurityGroup, VpcChoice};
 pub use plan::{decide, Wanted};
 
-use crate::aws::Connection;
+use crate::aws::{AwsTarget, Connection, CredentialSource};
 use crate::error::{EngineError, Result};
-use crate::project::ProjectConfig;
+use crate::host::HostEnv;
+use crate::project::{AwsSettings, ProjectConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -292,6 +294,40 @@ pub fn wanted(config: &ProjectConfig, connection: &Connection) -> Result<Wanted>
         secret_refs: config.secrets.iter().map(|s| s.value.clone()).collect(),
         vpc: config.aws.vpc.clone(),
     })
+}
+
+/// The AWS target a project works with: the profile and region in its slipway.toml, and
+/// the endpoint override given (a CLI flag), else the one saved in Slipway's settings.
+pub fn target_for(
+    host: &HostEnv,
+    aws: &AwsSettings,
+    endpoint_override: Option<String>,
+) -> Result<AwsTarget> {
+    let endpoint_url = match endpoint_override {
+        Some(url) => Some(url),
+        None => crate::settings::load(host)?.aws_endpoint_url,
+    };
+    Ok(AwsTarget {
+        source: match &aws.profile {
+            Some(name) => CredentialSource::Profile(name.clone()),
+            None => CredentialSource::Default,
+        },
+        region: aws.region.clone(),
+        endpoint_url,
+    })
+}
+
+/// Opens the saved project in `dir` and connects with its target.
+pub async fn connect_project(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: SystemTime,
+) -> Result<(ProjectConfig, Connection)> {
+    let (_, config) = crate::project::open_saved(dir)?;
+    let target = target_for(host, &config.aws, endpoint_override)?;
+    let connection = crate::aws::connect(host, &target, now).await?;
+    Ok((config, connection))
 }
 
 /// Observes the account and decides; makes no change.

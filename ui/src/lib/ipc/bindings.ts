@@ -32,6 +32,19 @@ export const commands = {
 	localReleases: (dir: string) => typedError<ReleaseList, IpcError>(__TAURI_INVOKE("local_releases", { dir })),
 	/**  Runs `to` in the preview, or the release just before the running one when null. */
 	rollbackLocal: (dir: string, to: string | null) => typedError<Preview, IpcError>(__TAURI_INVOKE("rollback_local", { dir, to })),
+	awsProfiles: () => __TAURI_INVOKE<AwsProfiles>("aws_profiles"),
+	/**  Writes a named access-key profile to the AWS CLI's own files (owner-only). */
+	addAccessKeyProfile: (request: NewAccessKeyProfile) => typedError<AwsProfile, IpcError>(__TAURI_INVOKE("add_access_key_profile", { request })),
+	/**  Who the project's AWS settings (profile, region, endpoint override) connect as. */
+	connectProjectAws: (dir: string) => typedError<CallerIdentity, IpcError>(__TAURI_INVOKE("connect_project_aws", { dir })),
+	appSettings: () => typedError<AppSettings, IpcError>(__TAURI_INVOKE("app_settings")),
+	saveAppSettings: (settings: AppSettings) => typedError<AppSettings, IpcError>(__TAURI_INVOKE("save_app_settings", { settings })),
+	/**  This computer's public IPv4 as a /32, for "only my IP". */
+	findMyIp: () => typedError<string, IpcError>(__TAURI_INVOKE("find_my_ip")),
+	planSetup: (dir: string) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("plan_setup", { dir })),
+	applySetup: (jobId: string, dir: string, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, onEvent })),
+	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
+	applyTeardown: (jobId: string, dir: string, onEvent: Channel<TeardownEvent>) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("apply_teardown", { jobId, dir, onEvent })),
 };
 
 /* Types */
@@ -40,6 +53,11 @@ export type AppInfo = {
 	dataDir: string,
 	os: Os,
 	arch: string,
+};
+
+export type AppSettings = {
+	/**  Send every AWS call here instead of AWS (an emulator); AWS itself when unset. */
+	awsEndpointUrl: string | null,
 };
 
 export type AwsFile = {
@@ -78,6 +96,12 @@ export type AwsProfiles = {
 export type AwsSettings = {
 	profile: string | null,
 	region: string | null,
+	/**  The VPC to run in; the region's default VPC when unset. */
+	vpc: string | null,
+	/**  Who may reach the container port (an IPv4 CIDR); everyone when unset. */
+	allowFrom: string | null,
+	/**  How long CloudWatch keeps the app's logs; 30 days when unset. */
+	logRetentionDays: number | null,
 };
 
 export type AwsTarget = {
@@ -140,6 +164,11 @@ export type CallerIdentity = {
 	endpointUrl: string | null,
 };
 
+/**  One change apply makes, in the order it makes them. */
+export type Change = { action: "createRepository"; name: string } | { action: "enableScanOnPush"; name: string } | { action: "createCluster"; name: string } | { action: "createLogGroup"; name: string; retention_days: number } | { action: "setLogRetention"; name: string; retention_days: number } | { action: "createRole"; name: string } | { action: "trustEcsTasks"; role: string } | { action: "attachPolicy"; role: string; policy_arn: string } | { action: "putInlinePolicy"; role: string; policy: string; document: string } | { action: "deleteInlinePolicy"; role: string; policy: string } | { action: "createSecurityGroup"; name: string; vpc: string } | 
+/**  `group` is `None` for the group this same apply creates. */
+{ action: "allowIngress"; group: string | null; port: number; cidr: string } | { action: "revokeIngress"; group: string; rule: IngressRule };
+
 export type CheckRequest = {
 	/**  Whose identity to resolve; `None` skips the STS call. */
 	identity: AwsTarget | null,
@@ -197,7 +226,7 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
 
 export type FieldProblem = {
 	/**  The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`. */
@@ -240,6 +269,15 @@ export type HealthProbe = { kind: "http"; path: string } | { kind: "command"; co
 
 export type IdentityStatus = { state: "notChecked" } | { state: "verified"; identity: CallerIdentity } | { state: "failed"; code: ErrorCode; message: string };
 
+/**  One TCP (or all-traffic) ingress permission as EC2 reports it. */
+export type IngressRule = {
+	/**  "tcp", "udp", "icmp" or "-1" (all traffic). */
+	protocol: string,
+	fromPort: number,
+	toPort: number,
+	cidr: string,
+};
+
 export type IpcError = {
 	code: ErrorCode,
 	message: string,
@@ -266,11 +304,39 @@ export type LocalRelease = {
 
 export type LogStream = "stdout" | "stderr";
 
+export type NewAccessKeyProfile = {
+	name: string,
+	accessKeyId: string,
+	secretAccessKey: Secret,
+	region: string | null,
+};
+
 export type Os = "linux" | "macos" | "windows";
+
+/**  Who made a resource, which decides whether teardown may remove it. */
+export type Owner = 
+/**  Tagged as Slipway's, for this app. */
+"slipway" | 
+/**  Same name, not tagged by Slipway: used as it is, never removed. */
+"someone" | 
+/**  Does not exist yet. */
+"nobody";
 
 export type PathSize = {
 	path: string,
 	bytes: number | null,
+};
+
+export type PlannedResource = {
+	kind: ResourceKind,
+	title: string,
+	name: string,
+	/**  ARN or id, once it exists. */
+	id: string | null,
+	state: ResourceState,
+	owner: Owner,
+	/**  What it is or will be, in words ("scan on push", "keeps logs 30 days"). */
+	facts: string[],
 };
 
 export type Platform = "linux/amd64" | "linux/arm64";
@@ -359,11 +425,72 @@ export type ReleaseList = {
 	running: string | null,
 };
 
+export type ResourceKind = "repository" | "cluster" | "logGroup" | "executionRole" | "securityGroup" | "subnets";
+
+export type ResourceNames = {
+	repository: string,
+	cluster: string,
+	logGroup: string,
+	executionRole: string,
+	securityGroup: string,
+};
+
+export type ResourceState = 
+/**  Exists and is as the app needs it. */
+{ state: "ready" } | { state: "willCreate" } | 
+/**  Exists; apply will make these changes. */
+{ state: "willChange"; changes: string[] } | 
+/**  Apply cannot make this right; the reason and what the user can do. */
+{ state: "blocked"; reason: string; fix: string };
+
+/**
+ *  A secret that prints as `***` in every Debug output, so it cannot reach a log by way
+ *  of `{:?}` on a request.
+ */
+export type Secret = string;
+
+export type SetupEvent = 
+/**
+ *  The plan apply is about to carry out (observed afresh, so it may differ from the one
+ *  the user last looked at, if someone changed the account in between).
+ */
+{ type: "Planned"; data: SetupPlan } | { type: "ResourceStarted"; data: {
+	kind: ResourceKind,
+} } | { type: "ChangeApplied"; data: {
+	kind: ResourceKind,
+	change: string,
+} } | { type: "ResourceReady"; data: {
+	kind: ResourceKind,
+} };
+
+/**  What setup would do for one app in one account and region. */
+export type SetupPlan = {
+	app: string,
+	account: string,
+	region: string,
+	names: ResourceNames,
+	/**  The VPC in use, and the others the user could choose. */
+	vpc: VpcChoice | null,
+	vpcs: VpcChoice[],
+	resources: PlannedResource[],
+	subnets: SubnetVerdict[],
+	warnings: string[],
+	changes: Change[],
+};
+
 export type Severity = 
 /**  The build or the container cannot work; building is refused. */
 "error" | 
 /**  It may work here but is likely wrong, or slow. */
 "warning" | "info";
+
+export type SubnetVerdict = {
+	id: string,
+	availabilityZone: string,
+	public: boolean,
+	/**  Why it is not public, in words; empty when it is. */
+	reason: string,
+};
 
 export type TaskSize = {
 	/**  CPU units (1024 = 1 vCPU). */
@@ -376,6 +503,51 @@ export type TaskSize = {
 export type TaskSizeOption = {
 	cpu: number,
 	memories: number[],
+};
+
+export type TeardownAction = 
+/**  Slipway's: will be removed; `details` says what goes with it. */
+{ action: "remove"; details: string[] } | 
+/**  Same name but not created by Slipway for this app: left exactly as it is. */
+{ action: "keep"; reason: string };
+
+export type TeardownEvent = { type: "Planned"; data: TeardownPlan } | { type: "StepStarted"; data: {
+	step: TeardownStep,
+} } | { type: "StepDone"; data: {
+	step: TeardownStep,
+} } | 
+/**
+ *  Waiting for something AWS does in its own time (tasks stopping, network interfaces
+ *  being released), with what is awaited.
+ */
+{ type: "Waiting"; data: {
+	step: TeardownStep,
+	what: string,
+} };
+
+export type TeardownItem = {
+	step: TeardownStep,
+	title: string,
+	/**  Names or ids; several for tasks, services and task definitions. */
+	names: string[],
+	action: TeardownAction,
+};
+
+export type TeardownPlan = {
+	app: string,
+	account: string,
+	region: string,
+	items: TeardownItem[],
+};
+
+export type TeardownStep = "services" | "tasks" | "taskDefinitions" | "cluster" | "securityGroup" | "executionRole" | "logGroup" | "repository";
+
+export type VpcChoice = {
+	id: string,
+	cidr: string,
+	isDefault: boolean,
+	/**  Its Name tag, when it has one. */
+	name: string | null,
 };
 
 /* Tauri Specta runtime */

@@ -1,0 +1,171 @@
+//! The AWS verbs as a user runs them, each a fresh process with its own HOME and data
+//! folder: `aws add-profile` (secret on stdin), `aws profiles`, `aws endpoint`,
+//! `aws whoami`, `setup [--apply]` and `teardown [--apply]` against the emulator.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use slipway_engine::project::write_sample;
+use slipway_engine::test_support::require;
+
+fn slipway(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SLIPWAY_DATA_DIR", home.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("slipway runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+const SECRET: &str = "cliSecret/0123456789abcdefghijklmnopqrstu";
+
+#[test]
+fn add_profile_reads_the_secret_from_stdin_writes_it_owner_only_and_never_prints_it() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, err) = slipway(
+        home.path(),
+        &[
+            "aws",
+            "add-profile",
+            "demo",
+            "--access-key-id",
+            "AKIACLITEST000000001",
+            "--region",
+            "eu-west-2",
+            "--json",
+        ],
+        &format!("{SECRET}\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["name"], "demo");
+    assert!(
+        !out.contains(SECRET) && !err.contains(SECRET),
+        "the secret is never printed"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.path().join(".aws/credentials"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (code, out, _) = slipway(home.path(), &["aws", "profiles"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("demo") && out.contains("eu-west-2"), "{out}");
+    assert!(!out.contains(SECRET));
+
+    let (code, out, err) = slipway(
+        home.path(),
+        &[
+            "aws",
+            "add-profile",
+            "demo",
+            "--access-key-id",
+            "AKIACLITEST000000001",
+            "--json",
+        ],
+        &format!("{SECRET}\n"),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(json(&out)["error"]["code"], "ProfileExists", "{err}");
+}
+
+#[test]
+fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
+    let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    slipway_engine::test_support::write_aws_files(
+        home.path(),
+        "[profile emu]\nregion = us-east-2\n",
+        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
+    );
+    let dir = home.path().join("site");
+    write_sample(&dir).unwrap();
+    let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    let app = format!("cli{}", std::process::id());
+    std::fs::write(
+        dir.join("slipway.toml"),
+        toml.replace("name = \"hello-site\"", &format!("name = \"{app}\""))
+            + "\n[aws]\nprofile = \"emu\"\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+
+    let (code, out, err) = slipway(home.path(), &["aws", "endpoint", &endpoint, "--json"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["awsEndpointUrl"], endpoint.as_str());
+    let (code, out, err) = slipway(
+        home.path(),
+        &["aws", "whoami", "--profile", "emu", "--json"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        json(&out)["account"],
+        "123456789012",
+        "the saved endpoint is used"
+    );
+
+    let (code, out, err) = slipway(home.path(), &["setup", "--project", d], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("AWS account 123456789012 in us-east-2"),
+        "the account banner comes first: {out}"
+    );
+    assert!(out.contains("will be created"), "{out}");
+    assert!(
+        out.contains("open to the whole internet"),
+        "0.0.0.0/0 is warned about: {out}"
+    );
+
+    let (_, out, err) = slipway(
+        home.path(),
+        &["setup", "--project", d, "--apply", "--json"],
+        "",
+    );
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"]["type"] == "ResourceStarted"),
+        "{err}"
+    );
+    let result = &lines.last().unwrap()["result"];
+    for resource in result["resources"].as_array().unwrap().iter().take(5) {
+        assert_eq!(resource["state"]["state"], "ready", "{resource}");
+    }
+
+    let (code, out, _) = slipway(home.path(), &["teardown", "--project", d, "--json"], "");
+    assert_eq!(code, 0);
+    assert!(!json(&out)["items"].as_array().unwrap().is_empty());
+    let (code, out, err) = slipway(home.path(), &["teardown", "--project", d, "--apply"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("nothing of {app}")), "{out}");
+}

@@ -1,0 +1,73 @@
+//! Connecting to AWS: the profile list, adding an access-key profile, who a project's
+//! credentials belong to, and Slipway's app settings (the endpoint override).
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use slipway_engine::aws::{
+    add_access_key_profile as add_profile, read_profiles, AwsProfile, AwsProfiles, CallerIdentity,
+    NewAccessKeyProfile,
+};
+use slipway_engine::settings::{self, AppSettings};
+use slipway_engine::setup::{connect_project, my_public_ip};
+use slipway_engine::EngineError;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::Host;
+
+#[tauri::command]
+#[specta::specta]
+pub fn aws_profiles(host: State<'_, Host>) -> AwsProfiles {
+    read_profiles(&host.0)
+}
+
+/// Writes a named access-key profile to the AWS CLI's own files (owner-only).
+#[tauri::command]
+#[specta::specta]
+pub fn add_access_key_profile(
+    request: NewAccessKeyProfile,
+    host: State<'_, Host>,
+) -> Result<AwsProfile, IpcError> {
+    Ok(add_profile(&host.0, &request)?)
+}
+
+/// Who the project's AWS settings (profile, region, endpoint override) connect as.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_project_aws(
+    dir: String,
+    host: State<'_, Host>,
+) -> Result<CallerIdentity, IpcError> {
+    let (_, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    Ok(connection.identity)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn app_settings(host: State<'_, Host>) -> Result<AppSettings, IpcError> {
+    Ok(settings::load(&host.0)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn save_app_settings(
+    settings: AppSettings,
+    host: State<'_, Host>,
+) -> Result<AppSettings, IpcError> {
+    Ok(settings::save(&host.0, &settings)?)
+}
+
+/// This computer's public IPv4 as a /32, for "only my IP".
+#[tauri::command]
+#[specta::specta]
+pub async fn find_my_ip() -> Result<String, IpcError> {
+    my_public_ip().await.map_err(|reason| {
+        EngineError::InvalidInput {
+            what: "Your public IP".to_owned(),
+            reason,
+        }
+        .into()
+    })
+}
