@@ -274,79 +274,95 @@ async fn observe_teardown(
         ..Default::default()
     };
     if let Some(repo) = &setup.repository {
-        let images = ecr
+        let images: Vec<_> = ecr
             .list_images()
             .repository_name(&names.repository)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Vec<_>>()
             .await
-            .map_err(|e| classify(&c.ctx, "ecr:ListImages", e))?
-            .image_ids
-            .map_or(0, |ids| ids.len());
-        o.repository = Some((repo.arn.clone(), repo.tags.clone(), images));
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify(&c.ctx, "ecr:ListImages", e))?;
+        o.repository = Some((repo.arn.clone(), repo.tags.clone(), images.len()));
     }
     if o.cluster.is_some() {
-        let services = ecs
+        let services: Vec<String> = ecs
             .list_services()
             .cluster(&names.cluster)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Vec<_>>()
             .await
-            .map_err(|e| classify(&c.ctx, "ecs:ListServices", e))?
-            .service_arns
-            .unwrap_or_default();
-        if !services.is_empty() {
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify(&c.ctx, "ecs:ListServices", e))?;
+        // DescribeServices takes at most 10 services a call.
+        for batch in services.chunks(10) {
             let described = ecs
                 .describe_services()
                 .cluster(&names.cluster)
-                .set_services(Some(services))
+                .set_services(Some(batch.to_vec()))
                 .include(ServiceField::Tags)
                 .send()
                 .await
                 .map_err(|e| classify(&c.ctx, "ecs:DescribeServices", e))?;
-            o.services = described
-                .services
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|s| s.status.as_deref() != Some("INACTIVE"))
-                .filter(|s| is_managed(&ecs_tags(s.tags()), app))
-                .filter_map(|s| s.service_name)
-                .collect();
+            o.services.extend(
+                described
+                    .services
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| s.status.as_deref() != Some("INACTIVE"))
+                    .filter(|s| is_managed(&ecs_tags(s.tags()), app))
+                    .filter_map(|s| s.service_name),
+            );
         }
-        let tasks = ecs
+        let tasks: Vec<String> = ecs
             .list_tasks()
             .cluster(&names.cluster)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Vec<_>>()
             .await
-            .map_err(|e| classify(&c.ctx, "ecs:ListTasks", e))?
-            .task_arns
-            .unwrap_or_default();
-        if !tasks.is_empty() {
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify(&c.ctx, "ecs:ListTasks", e))?;
+        // DescribeTasks takes at most 100 tasks a call.
+        for batch in tasks.chunks(100) {
             let described = ecs
                 .describe_tasks()
                 .cluster(&names.cluster)
-                .set_tasks(Some(tasks))
+                .set_tasks(Some(batch.to_vec()))
                 .include(TaskField::Tags)
                 .send()
                 .await
                 .map_err(|e| classify(&c.ctx, "ecs:DescribeTasks", e))?;
-            o.tasks = described
-                .tasks
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|t| t.last_status.as_deref() != Some("STOPPED"))
-                .filter(|t| is_managed(&ecs_tags(t.tags()), app))
-                .filter_map(|t| t.task_arn)
-                .collect();
+            o.tasks.extend(
+                described
+                    .tasks
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|t| t.last_status.as_deref() != Some("STOPPED"))
+                    .filter(|t| is_managed(&ecs_tags(t.tags()), app))
+                    .filter_map(|t| t.task_arn),
+            );
         }
     }
-    let families = ecs
+    let definitions: Vec<String> = ecs
         .list_task_definitions()
         .family_prefix(app)
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Vec<_>>()
         .await
-        .map_err(|e| classify(&c.ctx, "ecs:ListTaskDefinitions", e))?
-        .task_definition_arns
-        .unwrap_or_default();
-    for arn in families {
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| classify(&c.ctx, "ecs:ListTaskDefinitions", e))?;
+    for arn in definitions {
         let out = ecs
             .describe_task_definition()
             .task_definition(&arn)
@@ -354,19 +370,13 @@ async fn observe_teardown(
             .send()
             .await
             .map_err(|e| classify(&c.ctx, "ecs:DescribeTaskDefinition", e))?;
+        let definition = out.task_definition.as_ref();
         let ours = is_managed(&ecs_tags(out.tags()), app);
-        let family_matches = out
-            .task_definition
-            .as_ref()
-            .and_then(|t| t.family.as_deref())
-            == Some(app);
-        let active = out
-            .task_definition
-            .as_ref()
+        let same_family = definition.and_then(|t| t.family.as_deref()) == Some(app);
+        let active = definition
             .and_then(|t| t.status.as_ref())
-            .map(|s| s.as_str())
-            == Some("ACTIVE");
-        if ours && family_matches && active {
+            .is_some_and(|s| s.as_str() == "ACTIVE");
+        if ours && same_family && active {
             o.task_definitions.push(arn);
         }
     }
@@ -493,17 +503,23 @@ async fn remove(
                 what: format!("{} task(s) to stop", item.names.len()),
             });
             wait_until(cancel, || async {
-                let out = ecs
-                    .describe_tasks()
-                    .cluster(&names.cluster)
-                    .set_tasks(Some(item.names.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| classify(ctx, "ecs:DescribeTasks", e))?;
-                Ok(out
-                    .tasks()
-                    .iter()
-                    .all(|t| t.last_status.as_deref() == Some("STOPPED")))
+                for batch in item.names.chunks(100) {
+                    let out = ecs
+                        .describe_tasks()
+                        .cluster(&names.cluster)
+                        .set_tasks(Some(batch.to_vec()))
+                        .send()
+                        .await
+                        .map_err(|e| classify(ctx, "ecs:DescribeTasks", e))?;
+                    let stopped = out
+                        .tasks()
+                        .iter()
+                        .all(|t| t.last_status.as_deref() == Some("STOPPED"));
+                    if !stopped {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
             })
             .await?;
         }
