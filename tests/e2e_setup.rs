@@ -102,8 +102,7 @@ async fn setup_is_planned_applied_and_every_resource_reads_ready_in_the_window()
     session.screenshot("setup").await;
 
     // Leave the emulator as it was: remove what this test created.
-    let mut host = keys.clone();
-    host = host.with_var("SLIPWAY_DATA_DIR", session.data_dir().display().to_string());
+    let host = keys.with_var("SLIPWAY_DATA_DIR", session.data_dir().display().to_string());
     slipway_engine::teardown::apply_teardown(
         &host,
         &arranged,
