@@ -5,6 +5,7 @@
 pub mod app;
 pub mod aws;
 pub mod build;
+pub mod diagnosis;
 pub mod docker;
 pub mod environment;
 pub mod error;
