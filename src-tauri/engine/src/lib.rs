@@ -20,6 +20,7 @@ pub mod releases;
 pub mod settings;
 pub mod setup;
 pub mod store;
+pub mod taskdef;
 pub mod teardown;
 pub mod test_support;
 
