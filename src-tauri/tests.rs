@@ -104,6 +104,32 @@ fn error_json_is_code_and_message() {
         serde_json::to_value(IpcError::from(EngineError::Cancelled)).unwrap(),
         json!({ "code": "Cancelled", "message": "Cancelled." })
     );
+    let denied = IpcError::from(EngineError::AwsStepFailed {
+        step: "create the IAM role slipway-x-us-east-1".into(),
+        cause: Box::new(EngineError::AccessDenied {
+            action: "iam:CreateRole".into(),
+            source_name: "profile \"dev\"".into(),
+            aws_message: "not authorized".into(),
+        }),
+        fix: None,
+        again: "run setup again to continue from here".into(),
+    });
+    let value = serde_json::to_value(&denied).unwrap();
+    assert_eq!(
+        value["code"], "AccessDenied",
+        "a failed step keeps its cause's code, so the UI can tell a denial apart"
+    );
+    assert!(value["message"]
+        .as_str()
+        .unwrap()
+        .contains("iam:CreateRole"));
+    assert_eq!(
+        serde_json::to_value(IpcError::from(EngineError::AwsThrottled {
+            operation: "ecs:CreateCluster".into()
+        }))
+        .unwrap()["code"],
+        "AwsThrottled"
+    );
 }
 
 #[test]
@@ -349,6 +375,21 @@ fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
     config["name"] = json!(format!("ipc{}", std::process::id()));
     config["aws"]["profile"] = json!("emu");
     config["aws"]["region"] = json!("us-west-1");
+    // As a real default VPC has (moto's has no internet gateway route).
+    tauri::async_runtime::block_on(async {
+        let host = HostEnv::from_process()
+            .with_var("AWS_ACCESS_KEY_ID", "AKIAEMU")
+            .with_var("AWS_SECRET_ACCESS_KEY", "x");
+        let target = slipway_engine::aws::AwsTarget {
+            source: slipway_engine::aws::CredentialSource::Environment,
+            region: Some("us-west-1".to_owned()),
+            endpoint_url: Some(endpoint.clone()),
+        };
+        let arranged = slipway_engine::aws::connect(&host, &target, std::time::SystemTime::now())
+            .await
+            .unwrap();
+        slipway_testkit::emulator::give_default_vpc_an_internet_route(&arranged.ctx.sdk).await;
+    });
     invoke(
         &window,
         "save_project",
@@ -376,7 +417,9 @@ fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
         json!({ "jobId": "setup-1", "dir": dir, "onEvent": "__CHANNEL__:7" }),
     )
     .unwrap();
-    assert_eq!(after["resources"][0]["state"]["state"], "ready", "{after}");
+    for resource in after["resources"].as_array().unwrap() {
+        assert_eq!(resource["state"]["state"], "ready", "{resource}");
+    }
     let kinds: Vec<String> = events
         .try_iter()
         .filter_map(|e| e["type"].as_str().map(str::to_owned))

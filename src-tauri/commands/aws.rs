@@ -10,7 +10,6 @@ use slipway_engine::aws::{
 };
 use slipway_engine::settings::{self, AppSettings};
 use slipway_engine::setup::{connect_project, my_public_ip};
-use slipway_engine::EngineError;
 use tauri::State;
 
 use crate::error::IpcError;
@@ -63,11 +62,5 @@ pub fn save_app_settings(
 #[tauri::command]
 #[specta::specta]
 pub async fn find_my_ip() -> Result<String, IpcError> {
-    my_public_ip().await.map_err(|reason| {
-        EngineError::InvalidInput {
-            what: "Your public IP".to_owned(),
-            reason,
-        }
-        .into()
-    })
+    Ok(my_public_ip().await?)
 }

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { installTauriMock } from './tauri-mock.js';
 import fixtures from '../fixtures/environment.json' with { type: 'json' };
 import project from '../fixtures/project.json' with { type: 'json' };
+import cloud from '../fixtures/aws.json' with { type: 'json' };
 
 const dist = new URL('../../dist/', import.meta.url).pathname;
 const shots = new URL('../../target/ui-screenshots/', import.meta.url).pathname;
@@ -53,7 +54,7 @@ async function open(scenario) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   // The Project screen opens first and asks for its lists, so every scenario has a project world.
-  await page.addInitScript(installTauriMock, { app, project, ...scenario });
+  await page.addInitScript(installTauriMock, { app, project, aws, cloud, ...scenario });
   await page.goto(base);
   return { page, errors };
 }
@@ -326,6 +327,184 @@ test('A folder without slipway.toml opens as a proposal that must be saved befor
   await page.getByTestId('close-project').click();
   await page.getByRole('button', { name: 'Discard changes' }).click();
   await page.getByTestId('open-sample').waitFor();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// AWS: connecting, the account banner, setup as plan then apply, access keys, the endpoint
+// override and teardown, against the account in tests/fixtures/aws.json.
+
+const kinds = ['repository', 'cluster', 'logGroup', 'executionRole', 'securityGroup', 'subnets'];
+const resourceState = (page, kind) =>
+  page.locator(`[data-testid=setup-resource][data-kind=${kind}] [data-testid=resource-state]`);
+
+test('Connect names the account on every screen; the plan lists each resource, and Apply makes every one ready', async () => {
+  const { page, errors } = await open({ pauseSetup: true, docker: dockerRunning });
+  await openSample(page);
+  assert.equal(await page.getByTestId('account-banner').count(), 0, 'no banner before connecting');
+  assert.equal(await page.getByTestId('apply-setup').isDisabled(), true, 'nothing to apply before a plan');
+  await page.getByTestId('aws-connect').click();
+  await page.getByTestId('account-banner').waitFor();
+  const banner = await text(page, 'account-banner');
+  assert.match(banner, /123456789012/);
+  assert.match(banner, /us-west-2/);
+  assert.equal(await page.getByTestId('emulator-badge').count(), 0, 'real AWS has no emulator badge');
+  await page.getByTestId('nav-environment').click();
+  await page.getByTestId('docker-version').waitFor();
+  assert.match(await text(page, 'account-banner'), /123456789012/, 'the banner stays in view on the other screens');
+  await page.getByTestId('nav-project').click();
+
+  // The options are saved to slipway.toml by Review plan, and shape the plan.
+  assert.equal(await page.getByTestId('open-to-everyone').count(), 1, 'an open port is called out before any plan');
+  await page.getByTestId('only-my-ip').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=allow-from]').value === '203.0.113.7/32');
+  assert.equal(await page.getByTestId('open-to-everyone').count(), 0);
+  await page.getByTestId('log-retention').selectOption('90');
+  await page.getByTestId('plan-setup').click();
+  await page.getByTestId('setup-resource').first().waitFor();
+  const saved = (await calls(page, 'save_project')).at(-1).args.config.aws;
+  assert.deepEqual(saved, { profile: null, region: null, vpc: null, allowFrom: '203.0.113.7/32', logRetentionDays: 90 });
+  assert.equal(await page.getByTestId('setup-warning').count(), 0, 'no open-port warning for one address');
+  assert.equal(await page.getByTestId('setup-resource').count(), 6);
+  for (const kind of kinds.slice(0, 5)) {
+    assert.match(await resourceState(page, kind).textContent(), /Will be created/, `${kind} will be created`);
+  }
+  assert.match(await page.locator('[data-testid=setup-resource][data-kind=logGroup]').textContent(), /keeps logs 90 days/);
+  assert.match(await page.locator('[data-testid=setup-resource][data-kind=subnets]').textContent(), /subnet-0a1b2c3d4e5f60718/);
+  assert.match(await page.locator('[data-testid=setup-resource][data-kind=subnets]').textContent(), /Not created by Slipway — used as is, kept on teardown/);
+
+  await page.getByTestId('apply-setup').click();
+  await resourceState(page, 'repository').filter({ hasText: 'Working…' }).waitFor();
+  assert.doesNotMatch(await resourceState(page, 'repository').textContent(), /Ready/, 'a resource being worked on is not ready');
+  assert.equal(await page.getByTestId('plan-setup').count(), 0, 'no second plan while applying');
+  assert.equal(await page.getByTestId('apply-setup').isDisabled(), true);
+  await page.screenshot({ path: join(shots, 'setup-applying.png'), fullPage: true });
+  await page.evaluate(() => window.__SLIPWAY_MOCK__.resumeSetup());
+  for (const kind of kinds) {
+    await resourceState(page, kind).filter({ hasText: 'Ready' }).waitFor();
+  }
+  await page.getByTestId('setup-nothing-to-do').waitFor();
+  assert.match(await page.locator('[data-testid=setup-resource][data-kind=executionRole]').textContent(), /attach AmazonECSTaskExecutionRolePolicy/, 'what was done stays listed');
+  assert.equal(await page.getByTestId('apply-setup').isDisabled(), true, 'nothing left to apply');
+  await page.screenshot({ path: join(shots, 'setup-ready.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A failing apply says why at the resource it stopped at, and that Apply continues from there', async () => {
+  const { page, errors } = await open({ setupFails: true });
+  await openSample(page);
+  await page.getByTestId('plan-setup').click();
+  await page.getByTestId('account-banner').waitFor();
+  await page.getByTestId('setup-warning').waitFor();
+  assert.match(await text(page, 'setup-warning'), /0\.0\.0\.0\/0/, 'the plan warns about an open port');
+  await page.getByTestId('apply-setup').click();
+  const row = page.locator('[data-testid=setup-resource][data-kind=executionRole]');
+  await row.getByTestId('resource-failure').waitFor();
+  assert.match(await row.getByTestId('resource-failure').textContent(), /iam:CreateRole/);
+  assert.match(await page.getByRole('alert').filter({ hasText: 'Could not create the IAM role' }).textContent(), /AccessDenied/);
+  assert.match(await text(page, 'setup-stopped'), /kept/);
+  assert.match(await resourceState(page, 'repository').textContent(), /Ready/, 'what was made before stays ready');
+  assert.equal(await page.getByTestId('apply-setup').textContent(), 'Apply again');
+  assert.equal(await page.getByTestId('apply-setup').isEnabled(), true);
+  await page.screenshot({ path: join(shots, 'setup-failed.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Without credentials, Connect points at adding an access key; the key is saved, chosen, and never left on screen', async () => {
+  const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const { page, errors } = await open({
+    connectFails: { code: 'NoCredentials', message: 'No AWS credentials were found. Add an access key profile, run `aws configure`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.' },
+  });
+  await openSample(page);
+  await page.getByTestId('aws-connect').click();
+  await page.getByTestId('aws-connect-hint').waitFor();
+  assert.match(await text(page, 'aws-connect-hint'), /Add an access key/);
+  assert.equal(await page.getByTestId('account-banner').count(), 0);
+
+  await page.getByTestId('add-access-key').click();
+  assert.equal(await page.getByTestId('key-secret').getAttribute('type'), 'password');
+  assert.equal(await page.getByTestId('key-secret').getAttribute('autocomplete'), 'off');
+  await page.getByTestId('key-name').fill('default');
+  await page.getByTestId('key-id').fill('AKIAIOSFODNN7EXAMPLE');
+  await page.getByTestId('key-secret').fill(secret);
+  await page.getByTestId('save-access-key').click();
+  await page.getByTestId('problem-key-name').waitFor();
+  await page.getByTestId('aws-card').screenshot({ path: join(shots, 'aws-add-key.png') });
+  assert.match(await text(page, 'problem-key-name'), /already exists/, 'a taken name is refused next to the field');
+  assert.equal(await page.getByTestId('key-secret').inputValue(), '', 'the secret is cleared after a refusal too');
+
+  await page.getByTestId('key-name').fill('demo');
+  await page.getByTestId('key-region').fill('eu-central-1');
+  await page.getByTestId('key-secret').fill(secret);
+  await page.getByTestId('save-access-key').click();
+  await page.getByTestId('access-key-added').waitFor();
+  const sent = (await calls(page, 'add_access_key_profile')).at(-1).args.request;
+  assert.deepEqual(sent, { name: 'demo', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret, region: 'eu-central-1' });
+  assert.equal(await page.getByTestId('aws-profile-select').inputValue(), 'demo', 'the new profile is chosen');
+  assert.match(await page.getByTestId('aws-profile-select').textContent(), /demo — Access keys, eu-central-1/);
+  assert.equal(await page.getByTestId('access-key-form').count(), 0, 'the form closes');
+  const onScreen = await page.evaluate(() => [document.documentElement.outerHTML, ...[...document.querySelectorAll('input')].map((i) => i.value)].join('\n'));
+  assert.equal(onScreen.includes(secret), false, 'the secret is nowhere in the page');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('The endpoint override is checked, saved, and shows as an emulator in the status and the account banner', async () => {
+  const { page, errors } = await openEnvironment({ docker: dockerRunning, aws, identity: verified });
+  await page.getByTestId('endpoint-status').waitFor();
+  assert.equal(await text(page, 'endpoint-status'), 'AWS calls go to AWS');
+  await page.getByTestId('endpoint-input').fill('127.0.0.1:5055');
+  await page.getByTestId('save-endpoint').click();
+  await page.getByTestId('problem-endpoint').waitFor();
+  assert.match(await text(page, 'problem-endpoint'), /not an http:\/\/ or https:\/\/ address/);
+  assert.equal(await text(page, 'endpoint-status'), 'AWS calls go to AWS', 'nothing changed');
+
+  await page.getByTestId('endpoint-input').fill('http://127.0.0.1:5055');
+  await page.getByTestId('save-endpoint').click();
+  await page.getByTestId('endpoint-status').filter({ hasText: 'emulator' }).waitFor();
+  assert.equal(await text(page, 'endpoint-status'), 'AWS calls go to http://127.0.0.1:5055 (an emulator), not AWS');
+  assert.deepEqual((await calls(page, 'save_app_settings')).at(-1).args, { settings: { awsEndpointUrl: 'http://127.0.0.1:5055' } });
+
+  await page.getByTestId('nav-project').click();
+  await openSample(page);
+  await page.getByTestId('aws-connect').click();
+  await page.getByTestId('account-banner').waitFor();
+  assert.match(await text(page, 'account-banner'), /Emulator\s*http:\/\/127\.0\.0\.1:5055/);
+
+  // A new endpoint makes the identity doubtful: the banner goes until the next connect.
+  await page.getByTestId('nav-environment').click();
+  await page.getByTestId('clear-endpoint').click();
+  await page.getByTestId('endpoint-status').filter({ hasText: 'AWS calls go to AWS' }).waitFor();
+  assert.equal(await page.getByTestId('account-banner').count(), 0);
+  await page.screenshot({ path: join(shots, 'environment-endpoint.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Teardown lists what it removes and what it keeps, asks for the app name, then says what is left', async () => {
+  const { page, errors } = await open({ setUp: true });
+  await openSample(page);
+  await page.getByTestId('plan-teardown').click();
+  await page.getByTestId('teardown-item').first().waitFor();
+  assert.match(await text(page, 'account-banner'), /123456789012/, 'the account is named before the plan');
+  assert.equal(await page.getByTestId('teardown-item').count(), 5);
+  const removed = page.locator('[data-testid=teardown-item][data-action=remove]');
+  const keptItem = page.locator('[data-testid=teardown-item][data-action=keep]');
+  assert.equal(await removed.count(), 4);
+  assert.match(await removed.filter({ hasText: 'CloudWatch log group' }).textContent(), /the app's logs are deleted with it/);
+  assert.match(await keptItem.textContent(), /ECR repository.*not created by Slipway/s);
+
+  await page.getByTestId('confirm-teardown').click();
+  assert.equal(await page.getByTestId('apply-teardown').isDisabled(), true, 'deleting waits for the app name');
+  await page.getByTestId('teardown-confirm-input').fill('hello-site');
+  await page.screenshot({ path: join(shots, 'teardown-confirm.png'), fullPage: true });
+  await page.getByTestId('apply-teardown').click();
+  await page.getByTestId('teardown-result').waitFor();
+  assert.match(await text(page, 'teardown-result'), /Left as they were.*ECR repository/s);
+  assert.equal(await removed.filter({ hasText: 'Removed' }).count(), 4, 'every removal is marked done');
+  assert.equal((await calls(page, 'apply_teardown')).length, 1);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -40,9 +40,10 @@ export function installTauriMock(scenario) {
     releases: (scenario.releases ?? project.releases ?? []).map(aged),
     running: scenario.runningVersion ?? null,
   };
-  /** Lets a flow hold a build half-way and look at it: `window.__SLIPWAY_MOCK__.resumeBuild()`. */
+  /** Lets a flow hold a build or a setup half-way and look at it: `window.__SLIPWAY_MOCK__.resumeBuild()`. */
   let resumeBuild = null;
-  window.__SLIPWAY_MOCK__ = { resumeBuild: () => resumeBuild?.() };
+  let resumeSetup = null;
+  window.__SLIPWAY_MOCK__ = { resumeBuild: () => resumeBuild?.(), resumeSetup: () => resumeSetup?.() };
 
   // A few of the engine's rules, with its words, so the form's live validation can be driven.
   function validate(config) {
@@ -112,6 +113,137 @@ export function installTauriMock(scenario) {
     return null;
   }
 
+
+  // The AWS side: the profiles on this computer, Slipway's app settings, and one account
+  // (tests/fixtures/aws.json) in which setup creates, and teardown removes, the app's resources.
+  const cloud = scenario.cloud ?? {};
+  const noFile = (path) => ({ path, exists: false });
+  const cloudWorld = {
+    profiles: structuredClone(scenario.aws ?? {
+      configFile: noFile('/home/ana/.aws/config'), credentialsFile: noFile('/home/ana/.aws/credentials'),
+      profiles: [], selectedProfile: 'default', environment: null, environmentRegion: null, problems: [],
+    }),
+    settings: { awsEndpointUrl: scenario.endpointUrl ?? null },
+    setUp: scenario.setUp ?? false,
+    tornDown: false,
+  };
+  const invalid = (what, reason) => ({ code: 'InvalidInput', message: `${what} is not valid: ${reason}` });
+
+  function identity() {
+    if (scenario.connectFails) throw scenario.connectFails;
+    const settings = world.saved?.config.aws ?? {};
+    const name = settings.profile ?? cloudWorld.profiles.selectedProfile;
+    const profile = cloudWorld.profiles.profiles.find((p) => p.name === name);
+    if (settings.profile && !profile) {
+      throw { code: 'ProfileNotFound', message: `There is no AWS profile named "${name}" in ~/.aws/config or ~/.aws/credentials. Pick one of the listed profiles or add it with \`aws configure --profile ${name}\`.` };
+    }
+    return {
+      ...cloud.identity,
+      source: settings.profile ? `profile "${settings.profile}"` : cloud.identity.source,
+      region: settings.region ?? profile?.region ?? cloud.identity.region,
+      endpointUrl: cloudWorld.settings.awsEndpointUrl,
+    };
+  }
+
+  /** The fixture's plan, as the saved options (allowed range, log retention) shape it. */
+  function setupPlan() {
+    const who = identity();
+    const config = world.saved.config;
+    const allowFrom = config.aws.allowFrom ?? '0.0.0.0/0';
+    const days = config.aws.logRetentionDays ?? 30;
+    const plan = structuredClone(cloudWorld.setUp ? cloud.readyPlan : cloud.setupPlan);
+    plan.account = who.account;
+    plan.region = who.region;
+    if (allowFrom !== '0.0.0.0/0') plan.warnings = [];
+    for (const resource of plan.resources) {
+      if (resource.kind === 'logGroup') resource.facts = [`keeps logs ${days} days`];
+      if (resource.kind === 'securityGroup') resource.facts = [`allows TCP ${config.port} from ${allowFrom}`];
+    }
+    return plan;
+  }
+
+  async function applySetup({ jobId, onEvent }) {
+    const send = channel(onEvent);
+    const plan = setupPlan();
+    send('Planned', plan);
+    if (plan.changes.length === 0) return plan;
+    const cancelled = untilCancelled(jobId).then(() => 'cancelled');
+    const config = world.saved.config;
+    const said = (data) =>
+      'change' in data
+        ? { ...data, change: data.change.replace('0.0.0.0/0', config.aws.allowFrom ?? '0.0.0.0/0').replace('30 days', `${config.aws.logRetentionDays ?? 30} days`) }
+        : data;
+    for (const [index, event] of cloud.setupEvents.entries()) {
+      await wait(scenario.delayMs ?? 15);
+      send(event.type, said(event.data));
+      if (scenario.setupFails && event.type === 'ResourceStarted' && event.data.kind === 'executionRole') {
+        cancellable.delete(jobId);
+        throw cloud.setupFailure;
+      }
+      if (scenario.pauseSetup && index === 0) {
+        const resumed = new Promise((resolve) => (resumeSetup = () => resolve('resumed')));
+        if ((await Promise.race([resumed, cancelled])) === 'cancelled') {
+          throw { code: 'Cancelled', message: 'Cancelled.' };
+        }
+      }
+    }
+    cancellable.delete(jobId);
+    cloudWorld.setUp = true;
+    cloudWorld.tornDown = false;
+    return setupPlan();
+  }
+
+  function teardownPlan() {
+    const who = identity();
+    const plan = structuredClone(cloudWorld.tornDown ? cloud.teardownLeft : cloud.teardownPlan);
+    return { ...plan, account: who.account, region: who.region };
+  }
+
+  async function applyTeardown({ onEvent }) {
+    const send = channel(onEvent);
+    const plan = teardownPlan();
+    send('Planned', plan);
+    for (const item of plan.items.filter((i) => i.action.action === 'remove')) {
+      await wait(scenario.delayMs ?? 15);
+      send('StepStarted', { step: item.step });
+      const what = cloud.teardownWaits?.[item.step];
+      if (what) {
+        send('Waiting', { step: item.step, what });
+        await wait(scenario.delayMs ?? 15);
+      }
+      send('StepDone', { step: item.step });
+    }
+    cloudWorld.tornDown = true;
+    cloudWorld.setUp = false;
+    return teardownPlan();
+  }
+
+  function addAccessKeyProfile({ request }) {
+    const { name, accessKeyId, secretAccessKey, region } = request;
+    const files = cloudWorld.profiles;
+    if (!/^[A-Za-z0-9_.@+-]{1,64}$/.test(name)) throw invalid('The profile name', 'use up to 64 letters, digits and - _ . @ + (for example work or my-demo)');
+    if (files.profiles.some((p) => p.name === name)) {
+      throw { code: 'ProfileExists', message: `A profile named "${name}" already exists in ${files.credentialsFile.path} or ${files.configFile.path}. Choose another name, or edit that file to change it.` };
+    }
+    if (!/^[A-Z0-9]{16,128}$/.test(accessKeyId)) throw invalid('The access key ID', 'it is 16 or more capital letters and digits, starting with AKIA for a long-term key (copy it from the IAM console)');
+    if (secretAccessKey.length < 16 || /\s/.test(secretAccessKey)) throw invalid('The secret access key', 'it is a 40-character string without spaces, shown once when the key is created');
+    if (region !== null && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw invalid('The region', 'use a region code such as us-east-1 or eu-west-2');
+    const profile = { name, kind: 'AccessKeys', region, definedIn: [files.credentialsFile.path, files.configFile.path], ssoSession: null, endpointUrl: null };
+    files.profiles = [...files.profiles, profile];
+    files.credentialsFile.exists = true;
+    files.configFile.exists = true;
+    return profile;
+  }
+
+  function saveAppSettings({ settings }) {
+    const url = settings.awsEndpointUrl?.trim() || null;
+    if (url !== null && !/^https?:\/\/[^\s]+$/.test(url)) {
+      throw invalid('The AWS endpoint override', `"${url}" is not an http:// or https:// address such as http://127.0.0.1:5000`);
+    }
+    cloudWorld.settings = { awsEndpointUrl: url };
+    return cloudWorld.settings;
+  }
+
   const handlers = {
     app_info: async () => scenario.app,
     check_environment: checkEnvironment,
@@ -166,6 +298,28 @@ export function installTauriMock(scenario) {
       world.running = to;
       return previewOf(to);
     },
+    aws_profiles: async () => cloudWorld.profiles,
+    add_access_key_profile: async (args) => addAccessKeyProfile(args),
+    connect_project_aws: async () => {
+      await wait(scenario.delayMs ?? 15);
+      return identity();
+    },
+    app_settings: async () => cloudWorld.settings,
+    save_app_settings: async (args) => saveAppSettings(args),
+    find_my_ip: async () => {
+      if (scenario.myIpFails) throw scenario.myIpFails;
+      return cloud.myIp;
+    },
+    plan_setup: async () => {
+      await wait(scenario.delayMs ?? 15);
+      return setupPlan();
+    },
+    apply_setup: applySetup,
+    plan_teardown: async () => {
+      await wait(scenario.delayMs ?? 15);
+      return teardownPlan();
+    },
+    apply_teardown: applyTeardown,
   };
 
   const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local']);

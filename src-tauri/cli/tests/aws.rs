@@ -95,8 +95,24 @@ fn add_profile_reads_the_secret_from_stdin_writes_it_owner_only_and_never_prints
     assert_eq!(json(&out)["error"]["code"], "ProfileExists", "{err}");
 }
 
-#[test]
-fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
+/// As a real default VPC has (moto's has no internet gateway route).
+async fn give_region_an_internet_route(endpoint: &str, region: &str) {
+    let host = slipway_engine::host::HostEnv::from_process()
+        .with_var("AWS_ACCESS_KEY_ID", "AKIAEMULATOR0000001")
+        .with_var("AWS_SECRET_ACCESS_KEY", "x");
+    let target = slipway_engine::aws::AwsTarget {
+        source: slipway_engine::aws::CredentialSource::Environment,
+        region: Some(region.to_owned()),
+        endpoint_url: Some(endpoint.to_owned()),
+    };
+    let connection = slipway_engine::aws::connect(&host, &target, std::time::SystemTime::now())
+        .await
+        .unwrap();
+    slipway_testkit::emulator::give_default_vpc_an_internet_route(&connection.ctx.sdk).await;
+}
+
+#[tokio::test]
+async fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
     let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
         return;
     };
@@ -117,6 +133,7 @@ fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
     )
     .unwrap();
     let d = dir.to_str().unwrap();
+    give_region_an_internet_route(&endpoint, "us-east-2").await;
 
     let (code, out, err) = slipway(home.path(), &["aws", "endpoint", &endpoint, "--json"], "");
     assert_eq!(code, 0, "{err}");
@@ -145,10 +162,14 @@ fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
         "0.0.0.0/0 is warned about: {out}"
     );
 
-    let (_, out, err) = slipway(
+    let (code, out, err) = slipway(
         home.path(),
         &["setup", "--project", d, "--apply", "--json"],
         "",
+    );
+    assert_eq!(
+        code, 0,
+        "every resource is ready, so the exit code says success: {err}"
     );
     let lines: Vec<Value> = out.lines().map(json).collect();
     assert!(
@@ -157,10 +178,20 @@ fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
             .any(|l| l["event"]["type"] == "ResourceStarted"),
         "{err}"
     );
-    let result = &lines.last().unwrap()["result"];
-    for resource in result["resources"].as_array().unwrap().iter().take(5) {
+    let resources = lines.last().unwrap()["result"]["resources"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(resources.len(), 6);
+    for resource in &resources {
         assert_eq!(resource["state"]["state"], "ready", "{resource}");
     }
+    let (code, out, _) = slipway(home.path(), &["setup", "--project", d], "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("nothing to do"),
+        "a second plan finds nothing to do: {out}"
+    );
 
     let (code, out, _) = slipway(home.path(), &["teardown", "--project", d, "--json"], "");
     assert_eq!(code, 0);

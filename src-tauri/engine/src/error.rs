@@ -92,12 +92,20 @@ pub enum EngineError {
     #[error("AWS kept throttling {operation} after several retries. Wait a minute and try again; nothing was lost.")]
     AwsThrottled { operation: String },
 
-    #[error("Could not {step}: {cause} {}What was done before this step is kept and recorded; run setup again to continue from here.", .fix.as_deref().map(|f| format!("{f} ")).unwrap_or_default())]
+    #[error("Could not {step}: {cause} {}What was done before this step is kept and recorded; {again}.", .fix.as_deref().map(|f| format!("{f} ")).unwrap_or_default())]
     AwsStepFailed {
         step: String,
         cause: Box<EngineError>,
         fix: Option<String>,
+        /// What to run to carry on ("run setup again to continue from here").
+        again: String,
     },
+
+    #[error("AWS had not finished {what} after {seconds} s. Nothing is lost; run teardown again in a minute to finish.")]
+    AwsWaitTimedOut { what: String, seconds: u64 },
+
+    #[error("Could not find your public IP address: {reason}. Type it instead, as x.x.x.x/32.")]
+    PublicIpUnknown { reason: String },
 
     #[error("These AWS names would be refused: {}. Choose a shorter or simpler app name.", .problems.join("; "))]
     InvalidResourceNames { problems: Vec<String> },
@@ -200,6 +208,8 @@ impl EngineError {
             Self::AccessDenied { .. } => ErrorCode::AccessDenied,
             Self::AwsThrottled { .. } => ErrorCode::AwsThrottled,
             Self::AwsStepFailed { cause, .. } => cause.code(),
+            Self::AwsWaitTimedOut { .. } => ErrorCode::AwsError,
+            Self::PublicIpUnknown { .. } => ErrorCode::AwsUnreachable,
             Self::InvalidResourceNames { .. } => ErrorCode::InvalidProjectConfig,
             Self::InvalidInput { .. } => ErrorCode::InvalidInput,
             Self::ProfileExists { .. } => ErrorCode::ProfileExists,

@@ -27,11 +27,33 @@ impl Os {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HostEnv {
     pub os: Os,
     pub home: Option<PathBuf>,
     vars: BTreeMap<String, String>,
+}
+
+/// Variable names whose values never go into a debug print (and so never into a log).
+fn is_secret(name: &str) -> bool {
+    ["SECRET", "TOKEN", "PASSWORD", "CREDENTIAL"]
+        .iter()
+        .any(|word| name.to_ascii_uppercase().contains(word))
+}
+
+impl std::fmt::Debug for HostEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let vars: BTreeMap<&str, &str> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), if is_secret(k) { "***" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("HostEnv")
+            .field("os", &self.os)
+            .field("home", &self.home)
+            .field("vars", &vars)
+            .finish()
+    }
 }
 
 impl HostEnv {

@@ -121,6 +121,8 @@ pub struct TeardownObserved {
     /// Services and running tasks in the app's cluster that carry the app's tags.
     pub services: Vec<String>,
     pub tasks: Vec<String>,
+    /// Services and tasks in that cluster that are not the app's: the cluster stays.
+    pub others_in_cluster: usize,
     pub task_definitions: Vec<String>,
     /// Security groups tagged for the app, in any VPC, and a same-named untagged one.
     pub security_groups: Vec<String>,
@@ -174,10 +176,14 @@ pub fn decide_teardown(
         ));
     }
     if let Some((_, tags)) = &o.cluster {
-        let action = if is_managed(tags, app) {
-            TeardownAction::Remove { details: vec![] }
-        } else {
-            keep()
+        let action = match (is_managed(tags, app), o.others_in_cluster) {
+            (false, _) => keep(),
+            (true, 0) => TeardownAction::Remove { details: vec![] },
+            (true, others) => TeardownAction::Keep {
+                reason: format!(
+                    "it also runs {others} service(s) or task(s) that are not this app's, so it stays"
+                ),
+            },
         };
         items.push(item(
             TeardownStep::Cluster,
@@ -241,7 +247,7 @@ pub fn decide_teardown(
 }
 
 pub async fn plan_teardown(connection: &Connection, app: &str) -> Result<TeardownPlan> {
-    let names = ResourceNames::for_app(app)
+    let names = ResourceNames::for_app(app, &connection.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
     let observed = observe_teardown(connection, app, &names).await?;
     Ok(TeardownPlan {
@@ -309,15 +315,15 @@ async fn observe_teardown(
                 .send()
                 .await
                 .map_err(|e| classify(&c.ctx, "ecs:DescribeServices", e))?;
-            o.services.extend(
-                described
-                    .services
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|s| s.status.as_deref() != Some("INACTIVE"))
-                    .filter(|s| is_managed(&ecs_tags(s.tags()), app))
-                    .filter_map(|s| s.service_name),
-            );
+            for service in described.services.unwrap_or_default() {
+                let ours = is_managed(&ecs_tags(service.tags()), app);
+                // A DRAINING service is already being deleted; an INACTIVE one is gone.
+                match (service.status.as_deref(), ours) {
+                    (Some("ACTIVE"), true) => o.services.extend(service.service_name),
+                    (Some("ACTIVE") | Some("DRAINING"), false) => o.others_in_cluster += 1,
+                    _ => {}
+                }
+            }
         }
         let tasks: Vec<String> = ecs
             .list_tasks()
@@ -340,15 +346,21 @@ async fn observe_teardown(
                 .send()
                 .await
                 .map_err(|e| classify(&c.ctx, "ecs:DescribeTasks", e))?;
-            o.tasks.extend(
-                described
-                    .tasks
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|t| t.last_status.as_deref() != Some("STOPPED"))
-                    .filter(|t| is_managed(&ecs_tags(t.tags()), app))
-                    .filter_map(|t| t.task_arn),
-            );
+            for task in described.tasks.unwrap_or_default() {
+                if task.last_status.as_deref() == Some("STOPPED") {
+                    continue;
+                }
+                if is_managed(&ecs_tags(task.tags()), app) {
+                    o.tasks.extend(task.task_arn);
+                } else if task
+                    .group
+                    .as_deref()
+                    .is_none_or(|g| !g.starts_with("service:"))
+                {
+                    // A service's own tasks are counted with their service.
+                    o.others_in_cluster += 1;
+                }
+            }
         }
     }
     let definitions: Vec<String> = ecs
@@ -429,7 +441,7 @@ pub async fn apply_teardown(
 ) -> Result<TeardownPlan> {
     let plan = plan_teardown(connection, app).await?;
     sink.emit(TeardownEvent::Planned(plan.clone()));
-    let names = ResourceNames::for_app(app)
+    let names = ResourceNames::for_app(app, &connection.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
     let db = crate::store::db_path(host);
     for item in &plan.items {
@@ -450,6 +462,7 @@ pub async fn apply_teardown(
                 ),
                 cause: Box::new(cause),
                 fix: None,
+                again: "run teardown again to finish".to_owned(),
             })?;
         if let Some(kind) = item.step.resource_kind() {
             forget_created(&db, connection, app, kind)?;
@@ -487,6 +500,29 @@ async fn remove(
                     .await
                     .map_err(|e| classify(ctx, "ecs:DeleteService", e))?;
             }
+            // The cluster can only go once its services are INACTIVE.
+            sink.emit(TeardownEvent::Waiting {
+                step: item.step,
+                what: format!("{} service(s) to drain", item.names.len()),
+            });
+            wait_until(
+                cancel,
+                &format!("draining {}", item.names.join(", ")),
+                || async {
+                    let out = ecs
+                        .describe_services()
+                        .cluster(&names.cluster)
+                        .set_services(Some(item.names.clone()))
+                        .send()
+                        .await
+                        .map_err(|e| classify(ctx, "ecs:DescribeServices", e))?;
+                    Ok(out
+                        .services()
+                        .iter()
+                        .all(|s| s.status.as_deref() == Some("INACTIVE")))
+                },
+            )
+            .await?;
         }
         TeardownStep::Tasks => {
             for task in &item.names {
@@ -502,7 +538,7 @@ async fn remove(
                 step: item.step,
                 what: format!("{} task(s) to stop", item.names.len()),
             });
-            wait_until(cancel, || async {
+            wait_until(cancel, "the app's tasks to stop", || async {
                 for batch in item.names.chunks(100) {
                     let out = ecs
                         .describe_tasks()
@@ -545,7 +581,8 @@ async fn remove(
                 // A stopped task's network interface is released a little later; until
                 // then EC2 answers DependencyViolation (a code string: EC2 models no errors).
                 let waited = std::sync::atomic::AtomicBool::new(false);
-                wait_until(cancel, || async {
+                let awaited = format!("AWS to release what still uses {id}");
+                wait_until(cancel, &awaited, || async {
                     match ec2.delete_security_group().group_id(id).send().await {
                         Ok(_) => Ok(true),
                         Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(true),
@@ -553,7 +590,9 @@ async fn remove(
                             if !waited.swap(true, std::sync::atomic::Ordering::Relaxed) {
                                 sink.emit(TeardownEvent::Waiting {
                                     step: item.step,
-                                    what: format!("network interfaces to release {id}"),
+                                    what: format!(
+                                        "AWS to release what still uses {id} (usually a stopped task's network interface)"
+                                    ),
                                 });
                             }
                             Ok(false)
@@ -626,7 +665,7 @@ async fn remove(
 
 /// Polls `done` until it says yes, quickly at first and then every few seconds, until
 /// [`WAIT_LIMIT`]. There is no fixed sleep: the first check is immediate.
-async fn wait_until<F, Fut>(cancel: &Cancel, mut done: F) -> Result<()>
+async fn wait_until<F, Fut>(cancel: &Cancel, what: &str, mut done: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool>>,
@@ -638,13 +677,9 @@ where
             return Ok(());
         }
         if tokio::time::Instant::now() + pause > deadline {
-            return Err(EngineError::Aws {
-                operation: "waiting".to_owned(),
-                aws_code: "Timeout".to_owned(),
-                aws_message: format!(
-                    "AWS had not finished after {} s; run teardown again in a minute to finish",
-                    WAIT_LIMIT.as_secs()
-                ),
+            return Err(EngineError::AwsWaitTimedOut {
+                what: what.to_owned(),
+                seconds: WAIT_LIMIT.as_secs(),
             });
         }
         tokio::select! {
@@ -662,7 +697,7 @@ mod tests {
 
     #[test]
     fn only_tagged_resources_are_removed_and_twins_are_kept() {
-        let names = ResourceNames::for_app("hello").unwrap();
+        let names = ResourceNames::for_app("hello", "us-east-1").unwrap();
         let observed = TeardownObserved {
             cluster: Some(("arn:c".into(), tags_for("hello"))),
             tasks: vec!["arn:task/1".into()],
@@ -698,7 +733,7 @@ mod tests {
 
     #[test]
     fn an_empty_account_has_nothing_to_tear_down() {
-        let names = ResourceNames::for_app("hello").unwrap();
+        let names = ResourceNames::for_app("hello", "us-east-1").unwrap();
         let plan = TeardownPlan {
             app: "hello".into(),
             account: "1".into(),

@@ -127,7 +127,7 @@ impl Fixture {
     }
 
     fn names(&self) -> slipway_engine::setup::ResourceNames {
-        slipway_engine::setup::ResourceNames::for_app(&self.config.name).unwrap()
+        slipway_engine::setup::ResourceNames::for_app(&self.config.name, &self.region).unwrap()
     }
 }
 
@@ -407,6 +407,7 @@ async fn teardown_stops_the_apps_task_removes_what_slipway_tagged_and_keeps_an_u
     );
     assert_eq!(removes(TeardownStep::Repository), Some(true));
 
+    fx.proxy.forget_calls();
     let events = Recorder::default();
     let after = apply_teardown(
         &fx.host,
@@ -417,6 +418,24 @@ async fn teardown_stops_the_apps_task_removes_what_slipway_tagged_and_keeps_an_u
     )
     .await
     .unwrap();
+    let mutating = fx.proxy.mutating_calls();
+    for expected in [
+        "StopTask",
+        "DeregisterTaskDefinition",
+        "DeleteCluster",
+        "DeleteSecurityGroup",
+        "DeleteRole",
+        "DeleteRepository",
+    ] {
+        assert!(
+            mutating.iter().any(|m| m == expected),
+            "{expected} was called: {mutating:?}"
+        );
+    }
+    assert!(
+        !mutating.iter().any(|m| m == "DeleteLogGroup"),
+        "the untagged twin log group is never deleted: {mutating:?}"
+    );
     assert!(
         after.nothing_to_do(),
         "nothing of Slipway's is left: {:?}",
@@ -563,7 +582,7 @@ async fn a_name_aws_would_refuse_stops_before_any_setup_call() {
     let Some(mut fx) = Fixture::new("sa-east-1").await else {
         return;
     };
-    fx.config.name = "a".repeat(60);
+    fx.config.name = "a".repeat(50);
     let connection = fx.connect().await;
     fx.proxy.forget_calls();
     let err = plan_setup(&connection, &fx.config).await.unwrap_err();
@@ -597,11 +616,18 @@ async fn secret_access_is_granted_for_the_apps_secrets_only() {
         .send()
         .await
         .unwrap();
-    let document = policy.policy_document;
-    assert!(
-        document.contains("ssm") && document.contains("app%2Ftoken")
-            || document.contains("app/token"),
-        "{document}"
+    let document = slipway_engine::setup::policy::decode_document(&policy.policy_document).unwrap();
+    assert_eq!(
+        document,
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters"],
+                "Resource": ["arn:aws:ssm:ap-northeast-1:123456789012:parameter/app/token"]
+            }]
+        }),
+        "read access to exactly the app's one parameter"
     );
     fx.config.secrets.clear();
     let (after, _) = fx.apply().await.unwrap();
@@ -678,6 +704,23 @@ async fn an_access_key_profile_is_owner_only_works_and_its_secret_is_never_logge
         !logs.contains(SECRET),
         "the secret must not appear in any log"
     );
+    let credentials = fx._temp.path().join(".aws/credentials");
+    let mut stack = vec![fx._temp.path().to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path != credentials {
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(SECRET),
+                    "the secret is stored only in the credentials file, not in {}",
+                    path.display()
+                );
+            }
+        }
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -134,6 +134,14 @@ fn check(request: &NewAccessKeyProfile) -> Result<()> {
 /// The new file is owner-only (0600) from the moment it exists; its folder is created
 /// owner-only (0700) when missing.
 fn append_private(path: &Path, text: &str) -> Result<()> {
+    // A symlinked file (a dotfiles setup) is written where the link points, so the link stays.
+    let resolved = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(|e| EngineError::io(path, e))?
+        }
+        _ => path.to_owned(),
+    };
+    let path = resolved.as_path();
     let dir = path.parent().unwrap_or(Path::new("."));
     if !dir.exists() {
         let mut builder = std::fs::DirBuilder::new();
@@ -155,7 +163,13 @@ fn append_private(path: &Path, text: &str) -> Result<()> {
         content.push('\n');
     }
     content.push_str(text);
-    let temp = path.with_extension(format!("slipway-{}.tmp", std::process::id()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.slipway.tmp"));
+    // A leftover from an interrupted write is Slipway's own: remove it, secret and all.
+    let _ = std::fs::remove_file(&temp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -214,6 +228,48 @@ mod tests {
             "the secret goes to the credentials file only"
         );
         assert_eq!(format!("{:?}", request("x")).matches(SECRET).count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_credentials_file_is_written_through_its_link() {
+        let home = tempfile::tempdir().unwrap();
+        let dotfiles = home.path().join("dotfiles");
+        std::fs::create_dir_all(&dotfiles).unwrap();
+        std::fs::write(
+            dotfiles.join("credentials"),
+            "[old]\naws_access_key_id = AKIAOLD\naws_secret_access_key = o\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+        std::os::unix::fs::symlink(
+            dotfiles.join("credentials"),
+            home.path().join(".aws/credentials"),
+        )
+        .unwrap();
+        let host = HostEnv::new(Os::Linux, Some(home.path().to_owned()), []);
+        let mut req = request("linked");
+        req.region = None;
+        add_access_key_profile(&host, &req).unwrap();
+        let link = home.path().join(".aws/credentials");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link is kept"
+        );
+        let target = std::fs::read_to_string(dotfiles.join("credentials")).unwrap();
+        assert!(target.contains("[old]") && target.contains("[linked]"));
+        let leftovers: Vec<_> = std::fs::read_dir(&dotfiles)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary file with the secret is left"
+        );
     }
 
     #[test]

@@ -59,10 +59,20 @@ where
                 | "SignatureDoesNotMatch"
                 | "ExpiredToken"
                 | "UnrecognizedClientException"
+                | "ExpiredTokenException"
+                | "InvalidSignatureException"
                 | "InvalidAccessKeyId" => EngineError::CredentialsRejected {
                     source_name: ctx.source_name.clone(),
                     aws_code: code,
                     aws_message: message,
+                },
+                // The request's clock is off by more than AWS allows.
+                "RequestExpired" | "RequestTimeTooSkewed" => EngineError::Aws {
+                    operation: operation.to_owned(),
+                    aws_code: code,
+                    aws_message: format!(
+                        "{message} (AWS refuses requests from a clock that is more than 5 minutes off: set this computer's clock automatically)"
+                    ),
                 },
                 "AccessDenied"
                 | "AccessDeniedException"

@@ -10,6 +10,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification};
 use aws_sdk_ecr::types::ImageScanningConfiguration;
 
 use super::names::{tags_for, Tags};
+use super::network::RULE_MARK;
 use super::policy::trust_policy;
 use super::{decide, observe, record_created, wanted, Change, ResourceKind, SetupEvent, SetupPlan};
 use crate::aws::{classify, Connection};
@@ -62,6 +63,7 @@ pub async fn apply_setup(
                 step: change.describe(),
                 cause: Box::new(cause),
                 fix,
+                again: "run setup again to continue from here".to_owned(),
             }
         })?;
         if let Some((name, id)) = created {
@@ -222,11 +224,11 @@ impl Applier<'_> {
                     Err(e) => Err(classify(ctx, "iam:CreateRole", e)),
                 }
             }
-            Change::TrustEcsTasks { role } => {
+            Change::TrustEcsTasks { role, document } => {
                 aws_sdk_iam::Client::new(sdk)
                     .update_assume_role_policy()
                     .role_name(role)
-                    .policy_document(trust_policy().to_string())
+                    .policy_document(document)
                     .send()
                     .await
                     .map_err(|e| classify(ctx, "iam:UpdateAssumeRolePolicy", e))?;
@@ -306,7 +308,7 @@ impl Applier<'_> {
                     .ip_ranges(
                         IpRange::builder()
                             .cidr_ip(cidr)
-                            .description(format!("{} container port (Slipway)", self.app))
+                            .description(format!("{} container port {RULE_MARK}", self.app))
                             .build(),
                     )
                     .build();

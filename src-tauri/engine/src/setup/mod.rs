@@ -119,8 +119,10 @@ pub enum Change {
     CreateRole {
         name: String,
     },
+    /// `document` keeps the statements the role already had.
     TrustEcsTasks {
         role: String,
+        document: String,
     },
     AttachPolicy {
         role: String,
@@ -185,7 +187,7 @@ impl Change {
                 retention_days,
             } => format!("set {name} to keep logs {retention_days} days"),
             Self::CreateRole { name } => format!("create the IAM role {name}"),
-            Self::TrustEcsTasks { role } => format!("let ECS tasks assume {role}"),
+            Self::TrustEcsTasks { role, .. } => format!("let ECS tasks assume {role}"),
             Self::AttachPolicy { role, policy_arn } => {
                 let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
                 format!("attach {short} to {role}")
@@ -207,6 +209,7 @@ impl Change {
     }
 
     /// What to tell the user when AWS refuses this change, beyond AWS's own words.
+    /// (Only given when AWS denied the action.)
     pub fn fix(&self) -> Option<String> {
         match self {
             Self::CreateRole { .. }
@@ -214,12 +217,20 @@ impl Change {
             | Self::AttachPolicy { .. }
             | Self::PutInlinePolicy { .. }
             | Self::DeleteInlinePolicy { .. } => Some(
-                "Creating the execution role needs IAM permissions (iam:CreateRole, iam:AttachRolePolicy, iam:PutRolePolicy); an administrator can create it once and Slipway will use it.".to_owned(),
+                "Creating the execution role needs IAM permissions (iam:CreateRole, iam:TagRole, iam:AttachRolePolicy, iam:PutRolePolicy, iam:UpdateAssumeRolePolicy); an administrator can create it once and Slipway will use it.".to_owned(),
             ),
             Self::CreateSecurityGroup { .. } | Self::AllowIngress { .. } | Self::RevokeIngress { .. } => Some(
-                "Check that the VPC still exists and that these credentials may change its security groups.".to_owned(),
+                "Check that the VPC still exists and that these credentials may change its security groups (ec2:CreateSecurityGroup, ec2:CreateTags, ec2:AuthorizeSecurityGroupIngress).".to_owned(),
             ),
-            _ => None,
+            Self::CreateRepository { .. } | Self::EnableScanOnPush { .. } => Some(
+                "These credentials need ecr:CreateRepository, ecr:TagResource and ecr:PutImageScanningConfiguration.".to_owned(),
+            ),
+            Self::CreateCluster { .. } => Some(
+                "These credentials need ecs:CreateCluster and ecs:TagResource.".to_owned(),
+            ),
+            Self::CreateLogGroup { .. } | Self::SetLogRetention { .. } => Some(
+                "These credentials need logs:CreateLogGroup, logs:TagResource and logs:PutRetentionPolicy.".to_owned(),
+            ),
         }
     }
 }
@@ -274,7 +285,7 @@ pub enum SetupEvent {
 
 /// The wanted state for `config` on `connection`, after checking every name.
 pub fn wanted(config: &ProjectConfig, connection: &Connection) -> Result<Wanted> {
-    let names = ResourceNames::for_app(&config.name)
+    let names = ResourceNames::for_app(&config.name, &connection.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
     let port = u16::try_from(config.port).map_err(|_| EngineError::InvalidInput {
         what: "The container port".to_owned(),

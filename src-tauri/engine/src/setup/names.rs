@@ -42,14 +42,18 @@ pub const LOGS_POLICY: &str = "slipway-logs";
 pub const SECRETS_POLICY: &str = "slipway-secrets";
 
 impl ResourceNames {
-    /// The names for `app`, or every rule they break (from fargate-facts: ECR, ECS, Logs,
-    /// IAM and EC2 name limits), so nothing is sent to AWS that it would refuse.
-    pub fn for_app(app: &str) -> Result<Self, Vec<String>> {
+    /// The names for `app` in `region`, or every rule they break (from fargate-facts: ECR,
+    /// ECS, Logs, IAM and EC2 name limits), so nothing is sent to AWS that it would refuse.
+    ///
+    /// IAM is global while everything else is regional, so the role's name carries the
+    /// region: setting the app up in a second region, or tearing it down there, never
+    /// rewrites or removes the role the first region's tasks use.
+    pub fn for_app(app: &str, region: &str) -> Result<Self, Vec<String>> {
         let names = Self {
             repository: app.to_owned(),
             cluster: app.to_owned(),
             log_group: format!("/ecs/{app}"),
-            execution_role: format!("slipway-{app}-exec"),
+            execution_role: format!("slipway-{app}-{region}"),
             security_group: format!("slipway-{app}"),
         };
         let mut problems = Vec::new();
@@ -92,9 +96,9 @@ impl ResourceNames {
                 .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
         if !role_ok {
             problems.push(format!(
-                "IAM role \"{}\": at most 64 characters, so the app name can have at most {} ({} has {})",
+                "IAM role \"{}\": at most 64 characters, so in {region} the app name can have at most {} ({} has {})",
                 names.execution_role,
-                64 - "slipway--exec".len(),
+                64usize.saturating_sub("slipway--".len() + region.len()),
                 app,
                 app.len()
             ));
@@ -119,19 +123,22 @@ mod tests {
 
     #[test]
     fn an_app_gets_one_name_per_resource() {
-        let names = ResourceNames::for_app("hello-site").unwrap();
+        let names = ResourceNames::for_app("hello-site", "eu-west-1").unwrap();
         assert_eq!(names.repository, "hello-site");
         assert_eq!(names.log_group, "/ecs/hello-site");
-        assert_eq!(names.execution_role, "slipway-hello-site-exec");
+        assert_eq!(
+            names.execution_role, "slipway-hello-site-eu-west-1",
+            "one role per region, as IAM is global"
+        );
         assert_eq!(names.security_group, "slipway-hello-site");
     }
 
     #[test]
     fn a_name_too_long_for_iam_is_refused_before_any_call() {
-        let app = "a".repeat(60);
-        let problems = ResourceNames::for_app(&app).unwrap_err();
+        let app = "a".repeat(50);
+        let problems = ResourceNames::for_app(&app, "ap-southeast-2").unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("at most 51"), "{}", problems[0]);
+        assert!(problems[0].contains("at most 41"), "{}", problems[0]);
     }
 
     #[test]

@@ -92,15 +92,23 @@ pub struct IngressRule {
     pub from_port: i32,
     pub to_port: i32,
     pub cidr: String,
+    /// True when Slipway added it (its description ends in [`RULE_MARK`]); only such
+    /// rules are ever revoked.
+    pub added_by_slipway: bool,
 }
 
+/// The end of the description Slipway gives the rules it adds.
+pub const RULE_MARK: &str = "(Slipway)";
+
 impl IngressRule {
+    /// The rule Slipway adds for `port` from `cidr`.
     pub fn tcp(port: u16, cidr: &str) -> Self {
         Self {
             protocol: "tcp".to_owned(),
             from_port: i32::from(port),
             to_port: i32::from(port),
             cidr: cidr.to_owned(),
+            added_by_slipway: true,
         }
     }
 
@@ -129,27 +137,26 @@ impl IngressRule {
 
 /// This computer's public IPv4 address as AWS sees it (checkip.amazonaws.com), for the
 /// "only my IP" choice. Asked only when the user asks; any failure is said plainly.
-pub async fn my_public_ip() -> Result<String, String> {
+pub async fn my_public_ip() -> crate::error::Result<String> {
+    let unknown = |reason: String| crate::error::EngineError::PublicIpUnknown { reason };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| unknown(e.to_string()))?;
     let text = client
         .get("https://checkip.amazonaws.com/")
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(|e| {
-            format!("could not ask checkip.amazonaws.com ({e}); type your address instead")
-        })?
+        .map_err(|e| unknown(format!("checkip.amazonaws.com did not answer ({e})")))?
         .text()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| unknown(e.to_string()))?;
     let ip: Ipv4Addr = text.trim().parse().map_err(|_| {
-        format!(
+        unknown(format!(
             "checkip.amazonaws.com answered \"{}\", which is not an IPv4 address",
             text.trim()
-        )
+        ))
     })?;
     Ok(format!("{ip}/32"))
 }
@@ -200,6 +207,7 @@ mod tests {
             from_port: 8000,
             to_port: 9000,
             cidr: "0.0.0.0/0".into(),
+            added_by_slipway: false,
         };
         assert!(range.covers(8080, "0.0.0.0/0"));
         assert!(!range.covers(8080, "203.0.113.7/32"));
@@ -209,6 +217,7 @@ mod tests {
             from_port: -1,
             to_port: -1,
             cidr: "10.0.0.0/8".into(),
+            added_by_slipway: false,
         };
         assert!(all.covers(22, "10.0.0.0/8"));
         assert_eq!(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::names::{ResourceNames, Tags, LOGS_POLICY, SECRETS_POLICY};
-use super::network::{IngressRule, ObservedSubnet};
+use super::network::{IngressRule, ObservedSubnet, RULE_MARK};
 use super::policy::decode_document;
 use crate::aws::{classify, Connection};
 use crate::error::Result;
@@ -394,6 +394,10 @@ fn ingress_rules(permissions: &[aws_sdk_ec2::types::IpPermission]) -> Vec<Ingres
                     from_port: p.from_port.unwrap_or(-1),
                     to_port: p.to_port.unwrap_or(-1),
                     cidr: r.cidr_ip.clone()?,
+                    added_by_slipway: r
+                        .description
+                        .as_deref()
+                        .is_some_and(|d| d.ends_with(RULE_MARK)),
                 })
             })
         })

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::names::{is_managed, ResourceNames, LOGS_POLICY, SECRETS_POLICY};
-use super::network::{is_everyone, judge_subnet, IngressRule};
+use super::network::{is_everyone, judge_subnet};
 use super::observe::Observed;
 use super::policy::{self, ArnScope, EXECUTION_ROLE_POLICY};
 use super::{Change, Owner, PlannedResource, ResourceKind, ResourceState, SetupPlan};
@@ -146,11 +146,20 @@ fn cluster(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResour
 fn log_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
     let name = &w.names.log_group;
     let mut new = Vec::new();
+    let mut facts = vec![format!("keeps logs {} days", w.retention_days)];
     match &o.log_group {
         None => new.push(Change::CreateLogGroup {
             name: name.clone(),
             retention_days: w.retention_days,
         }),
+        // A shorter retention deletes older logs: only Slipway's own group follows the
+        // setting; someone else's keeps theirs.
+        Some(g) if !is_managed(&g.tags, &w.app) => {
+            facts = vec![match g.retention_days {
+                Some(days) => format!("keeps logs {days} days (its own setting, left as it is)"),
+                None => "keeps logs forever (its own setting, left as it is)".to_owned(),
+            }];
+        }
         Some(g) if g.retention_days != Some(w.retention_days) => {
             new.push(Change::SetLogRetention {
                 name: name.clone(),
@@ -164,14 +173,7 @@ fn log_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedReso
         None => (None, Owner::Nobody),
     };
     let state = settle(o.log_group.is_some(), new, changes);
-    resource(
-        ResourceKind::LogGroup,
-        name,
-        id,
-        who,
-        state,
-        vec![format!("keeps logs {} days", w.retention_days)],
-    )
+    resource(ResourceKind::LogGroup, name, id, who, state, facts)
 }
 
 fn execution_role(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
@@ -189,10 +191,13 @@ fn execution_role(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
         None => (false, [].as_slice(), &none),
     };
     let mut new = Vec::new();
-    if o.role.is_none() {
-        new.push(Change::CreateRole { name: role.clone() });
-    } else if !trusted {
-        new.push(Change::TrustEcsTasks { role: role.clone() });
+    match &o.role {
+        None => new.push(Change::CreateRole { name: role.clone() }),
+        Some(r) if !trusted => new.push(Change::TrustEcsTasks {
+            role: role.clone(),
+            document: policy::with_ecs_trust(r.trust.as_ref()).to_string(),
+        }),
+        Some(_) => {}
     }
     if !attached.contains(&managed_arn) {
         new.push(Change::AttachPolicy {
@@ -274,16 +279,17 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                     cidr: w.allow_from.clone(),
                 });
             }
-            // Rules Slipway once added for an older port or range are removed from its
-            // own group; a user's group keeps every rule it has.
-            if is_managed(&group.tags, &w.app) {
-                let wanted = IngressRule::tcp(w.port, &w.allow_from);
-                for rule in group.ingress.iter().filter(|r| **r != wanted) {
-                    new.push(Change::RevokeIngress {
-                        group: group.id.clone(),
-                        rule: rule.clone(),
-                    });
-                }
+            // Rules Slipway added for an older port or range go; a rule someone else
+            // added stays, and so does any rule that lets the wanted traffic in.
+            for rule in group
+                .ingress
+                .iter()
+                .filter(|r| r.added_by_slipway && !r.covers(w.port, &w.allow_from))
+            {
+                new.push(Change::RevokeIngress {
+                    group: group.id.clone(),
+                    rule: rule.clone(),
+                });
             }
         }
     }
@@ -371,13 +377,14 @@ mod tests {
 
     use super::*;
     use crate::setup::names::tags_for;
+    use crate::setup::network::IngressRule;
     use crate::setup::network::ObservedSubnet;
     use crate::setup::observe::*;
 
     fn wanted() -> Wanted {
         Wanted {
             app: "hello".into(),
-            names: ResourceNames::for_app("hello").unwrap(),
+            names: ResourceNames::for_app("hello", "us-east-1").unwrap(),
             scope: ArnScope::new("us-east-1", "123456789012"),
             port: 8080,
             allow_from: "0.0.0.0/0".into(),
@@ -506,7 +513,10 @@ mod tests {
         observed.repository.as_mut().unwrap().tags = Tags::new();
         let group = observed.security_group.as_mut().unwrap();
         group.tags = Tags::new();
-        group.ingress = vec![IngressRule::tcp(22, "10.0.0.0/8")];
+        group.ingress = vec![IngressRule {
+            added_by_slipway: false,
+            ..IngressRule::tcp(22, "10.0.0.0/8")
+        }];
         let plan = decide(&wanted(), &observed);
         assert_eq!(
             plan.changes,
@@ -534,6 +544,44 @@ mod tests {
             group: "sg-1".into(),
             rule: IngressRule::tcp(8080, "0.0.0.0/0")
         }));
+    }
+
+    #[test]
+    fn a_users_rule_and_a_rule_that_already_lets_the_port_in_are_never_revoked() {
+        let mut observed = set_up_account();
+        let group = observed.security_group.as_mut().unwrap();
+        group.ingress = vec![
+            IngressRule {
+                protocol: "tcp".into(),
+                from_port: 8000,
+                to_port: 9000,
+                cidr: "0.0.0.0/0".into(),
+                added_by_slipway: true,
+            },
+            IngressRule {
+                added_by_slipway: false,
+                ..IngressRule::tcp(443, "0.0.0.0/0")
+            },
+        ];
+        let plan = decide(&wanted(), &observed);
+        assert!(
+            plan.nothing_to_do(),
+            "the range covers 8080 and 443 is the user's: {:?}",
+            plan.changes
+        );
+    }
+
+    #[test]
+    fn someone_elses_log_group_keeps_its_retention() {
+        let mut observed = set_up_account();
+        let group = observed.log_group.as_mut().unwrap();
+        group.tags = Tags::new();
+        group.retention_days = Some(3653);
+        let mut w = wanted();
+        w.retention_days = 7;
+        let plan = decide(&w, &observed);
+        assert!(plan.nothing_to_do(), "{:?}", plan.changes);
+        assert!(plan.resources[2].facts[0].contains("left as it is"));
     }
 
     #[test]
@@ -571,7 +619,7 @@ mod tests {
         assert_eq!(
             plan.changes,
             vec![Change::DeleteInlinePolicy {
-                role: "slipway-hello-exec".into(),
+                role: "slipway-hello-us-east-1".into(),
                 policy: SECRETS_POLICY.into()
             }],
             "secret access goes when the last secret does"

@@ -46,6 +46,23 @@ pub fn trust_policy() -> Value {
     })
 }
 
+/// `existing` with a statement added that lets ECS tasks assume the role, keeping every
+/// principal the role already trusts; Slipway's trust policy when there is none.
+pub fn with_ecs_trust(existing: Option<&Value>) -> Value {
+    let ours = trust_policy()["Statement"][0].clone();
+    let Some(doc) = existing.filter(|d| d.is_object()) else {
+        return trust_policy();
+    };
+    let mut doc = doc.clone();
+    let statements = match doc["Statement"].take() {
+        Value::Array(list) => list,
+        Value::Null => vec![],
+        single => vec![single],
+    };
+    doc["Statement"] = Value::Array(statements.into_iter().chain([ours]).collect());
+    doc
+}
+
 /// True when `doc` lets ECS tasks assume the role (other statements may be there too).
 pub fn trusts_ecs_tasks(doc: &Value) -> bool {
     let statements = match &doc["Statement"] {
@@ -175,6 +192,19 @@ mod tests {
         assert!(!trusts_ecs_tasks(
             &json!({"Statement": {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}})
         ));
+    }
+
+    #[test]
+    fn trust_is_added_to_a_roles_own_statements_not_put_in_their_place() {
+        let lambda = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}});
+        let merged = with_ecs_trust(Some(&lambda));
+        assert_eq!(merged["Statement"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            merged["Statement"][0]["Principal"]["Service"],
+            "lambda.amazonaws.com"
+        );
+        assert!(trusts_ecs_tasks(&merged));
+        assert_eq!(with_ecs_trust(None), trust_policy());
     }
 
     #[test]

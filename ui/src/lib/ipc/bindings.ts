@@ -165,7 +165,9 @@ export type CallerIdentity = {
 };
 
 /**  One change apply makes, in the order it makes them. */
-export type Change = { action: "createRepository"; name: string } | { action: "enableScanOnPush"; name: string } | { action: "createCluster"; name: string } | { action: "createLogGroup"; name: string; retention_days: number } | { action: "setLogRetention"; name: string; retention_days: number } | { action: "createRole"; name: string } | { action: "trustEcsTasks"; role: string } | { action: "attachPolicy"; role: string; policy_arn: string } | { action: "putInlinePolicy"; role: string; policy: string; document: string } | { action: "deleteInlinePolicy"; role: string; policy: string } | { action: "createSecurityGroup"; name: string; vpc: string } | 
+export type Change = { action: "createRepository"; name: string } | { action: "enableScanOnPush"; name: string } | { action: "createCluster"; name: string } | { action: "createLogGroup"; name: string; retention_days: number } | { action: "setLogRetention"; name: string; retention_days: number } | { action: "createRole"; name: string } | 
+/**  `document` keeps the statements the role already had. */
+{ action: "trustEcsTasks"; role: string; document: string } | { action: "attachPolicy"; role: string; policy_arn: string } | { action: "putInlinePolicy"; role: string; policy: string; document: string } | { action: "deleteInlinePolicy"; role: string; policy: string } | { action: "createSecurityGroup"; name: string; vpc: string } | 
 /**  `group` is `None` for the group this same apply creates. */
 { action: "allowIngress"; group: string | null; port: number; cidr: string } | { action: "revokeIngress"; group: string; rule: IngressRule };
 
@@ -276,6 +278,11 @@ export type IngressRule = {
 	fromPort: number,
 	toPort: number,
 	cidr: string,
+	/**
+	 *  True when Slipway added it (its description ends in [`RULE_MARK`]); only such
+	 *  rules are ever revoked.
+	 */
+	addedBySlipway: boolean,
 };
 
 export type IpcError = {

@@ -6,14 +6,19 @@ import { openUrl } from '@tauri-apps/plugin-opener';
 import { commands } from './bindings';
 import type {
   AppInfo,
+  AppSettings,
+  AwsProfile,
+  AwsProfiles,
   BuildEvent,
   BuildOutcome,
   BuildRequest,
+  CallerIdentity,
   CheckRequest,
   EnvironmentEvent,
   EnvironmentReport,
   FieldProblem,
   IpcError,
+  NewAccessKeyProfile,
   Preflight,
   Preview,
   PreviewEvent,
@@ -21,7 +26,11 @@ import type {
   ProjectConfig,
   RecentProject,
   ReleaseList,
+  SetupEvent,
+  SetupPlan,
   TaskSizeOption,
+  TeardownEvent,
+  TeardownPlan,
 } from './bindings';
 
 export type * from './bindings';
@@ -124,3 +133,31 @@ export function watchPreview(dir: string, onEvent: (event: PreviewEvent) => void
 export const localReleases = (dir: string): Promise<ReleaseList> => unwrap(commands.localReleases(dir));
 export const rollbackLocal = (dir: string, to: string | null): Promise<Preview> =>
   unwrap(commands.rollbackLocal(dir, to));
+
+// AWS: every command below works on the project's saved slipway.toml ([aws] profile,
+// region, vpc, allow_from, log_retention_days) and the app-wide endpoint override.
+
+export const awsProfiles = (): Promise<AwsProfiles> => commands.awsProfiles();
+/** Writes an access-key profile to the AWS CLI's own files; Slipway keeps no copy of the key. */
+export const addAccessKeyProfile = (request: NewAccessKeyProfile): Promise<AwsProfile> =>
+  unwrap(commands.addAccessKeyProfile(request));
+export const connectProjectAws = (dir: string): Promise<CallerIdentity> => unwrap(commands.connectProjectAws(dir));
+export const appSettings = (): Promise<AppSettings> => unwrap(commands.appSettings());
+export const saveAppSettings = (settings: AppSettings): Promise<AppSettings> =>
+  unwrap(commands.saveAppSettings(settings));
+/** This computer's public IPv4 as a /32. */
+export const findMyIp = (): Promise<string> => unwrap(commands.findMyIp());
+
+export const planSetup = (dir: string): Promise<SetupPlan> => unwrap(commands.planSetup(dir));
+
+/** Creates or completes the app's AWS resources; resolves to the plan observed afterwards. */
+export function applySetup(dir: string, onEvent: (event: SetupEvent) => void): Job<SetupPlan> {
+  return startJob('setup', onEvent, (jobId, channel) => commands.applySetup(jobId, dir, channel));
+}
+
+export const planTeardown = (dir: string): Promise<TeardownPlan> => unwrap(commands.planTeardown(dir));
+
+/** Removes what Slipway created for the app; resolves to what is left (the kept items). */
+export function applyTeardown(dir: string, onEvent: (event: TeardownEvent) => void): Job<TeardownPlan> {
+  return startJob('teardown', onEvent, (jobId, channel) => commands.applyTeardown(jobId, dir, channel));
+}

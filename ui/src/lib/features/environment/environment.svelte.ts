@@ -25,6 +25,12 @@ export class EnvironmentCheck {
   error = $state<string | null>(null);
   source = $state<CredentialSource>({ kind: 'default' });
   #job: Job<EnvironmentReport> | null = null;
+  #endpoint: () => string | null;
+
+  /** `endpoint` is the saved AWS endpoint override, which the identity check goes to too. */
+  constructor(endpoint: () => string | null = () => null) {
+    this.#endpoint = endpoint;
+  }
 
   /** Probes Docker and reads the profiles; with `withIdentity`, also asks AWS who we are. */
   async run(withIdentity: boolean): Promise<void> {
@@ -34,7 +40,7 @@ export class EnvironmentCheck {
     this.error = null;
     if (withIdentity) this.identity = { state: 'notChecked' };
     const target: AwsTarget | null = withIdentity
-      ? { source: this.source, region: null, endpointUrl: null }
+      ? { source: this.source, region: null, endpointUrl: this.#endpoint() }
       : null;
     const job = checkEnvironment({ identity: target }, (event) => this.#apply(event, withIdentity));
     this.#job = job;

@@ -4,7 +4,10 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import DockerCard from './DockerCard.svelte';
 import AwsCard from './AwsCard.svelte';
 import { EnvironmentCheck } from './environment.svelte';
-import type { AwsProfiles, DockerStatus, EnvironmentReport } from '../../ipc';
+import { EndpointSetting, endpointStatus } from './endpoint.svelte';
+import EndpointCard from './EndpointCard.svelte';
+import { account } from '../aws/aws.svelte';
+import type { AppSettings, AwsProfiles, CallerIdentity, CheckRequest, DockerStatus, EnvironmentReport } from '../../ipc';
 import fixtures from '../../../../../tests/fixtures/environment.json';
 
 afterEach(() => {
@@ -114,5 +117,62 @@ describe('EnvironmentCheck', () => {
     mockIPC(() => Promise.reject({ code: 'Cancelled', message: 'Cancelled.' }));
     await check.run(true);
     expect(check.error).toBe('Check cancelled.');
+  });
+});
+
+describe('the AWS endpoint override', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('says where AWS calls go, naming an emulator as one', () => {
+    expect(endpointStatus('http://127.0.0.1:5055')).toBe('AWS calls go to http://127.0.0.1:5055 (an emulator), not AWS');
+    expect(endpointStatus(null)).toBe('AWS calls go to AWS');
+  });
+
+  it('shows a refused address next to the field, and a saved one in the status, forgetting the connected account', async () => {
+    let stored: AppSettings = { awsEndpointUrl: null };
+    mockIPC((cmd, args) => {
+      if (cmd === 'app_settings') return stored;
+      if (cmd === 'connect_project_aws') return fixtures.verified.identity as CallerIdentity;
+      if (cmd !== 'save_app_settings') return null;
+      const url = (args as { settings: AppSettings }).settings.awsEndpointUrl;
+      if (url && !url.startsWith('http')) {
+        return Promise.reject({ code: 'InvalidInput', message: `The AWS endpoint override is not valid: "${url}" is not an http:// or https:// address` });
+      }
+      stored = { awsEndpointUrl: url };
+      return stored;
+    });
+    const aws = { profile: null, region: null, vpc: null, allowFrom: null, logRetentionDays: null };
+    account.follow('/p', aws);
+    await account.connect('/p', aws);
+    const setting = new EndpointSetting();
+    await setting.load();
+    render(EndpointCard, { setting });
+    expect(screen.getByTestId('endpoint-status').textContent).toBe('AWS calls go to AWS');
+
+    await fireEvent.input(screen.getByTestId('endpoint-input'), { target: { value: 'localhost:5055' } });
+    await fireEvent.click(screen.getByTestId('save-endpoint'));
+    await tick();
+    expect(screen.getByTestId('problem-endpoint').textContent).toContain('not an http://');
+    expect(account.identity, 'a refused address changes nothing').not.toBeNull();
+
+    await fireEvent.input(screen.getByTestId('endpoint-input'), { target: { value: ' http://127.0.0.1:5055 ' } });
+    await fireEvent.click(screen.getByTestId('save-endpoint'));
+    await tick();
+    expect(stored.awsEndpointUrl).toBe('http://127.0.0.1:5055');
+    expect(screen.getByTestId('endpoint-status').textContent).toContain('emulator');
+    expect(screen.queryByTestId('problem-endpoint')).toBeNull();
+    expect(account.identity, 'identities are checked again against the new endpoint').toBeNull();
+    account.follow(null, null);
+  });
+
+  it('sends the identity check to the saved endpoint too', async () => {
+    const asked: CheckRequest[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd !== 'check_environment') return null;
+      asked.push((args as { request: CheckRequest }).request);
+      return Promise.reject({ code: 'Cancelled', message: 'Cancelled.' });
+    });
+    await new EnvironmentCheck(() => 'http://127.0.0.1:5055').run(true);
+    expect(asked[0].identity?.endpointUrl).toBe('http://127.0.0.1:5055');
   });
 });

@@ -1,7 +1,7 @@
 // The settings form's pure rules: where each validation problem belongs, which memory
 // sizes go with a CPU setting, how a health probe is edited, and whether two configs differ.
 // The rules themselves (names, ranges, task sizes) are the engine's; nothing here repeats them.
-import type { FieldProblem, HealthProbe, KeyValue, ProjectConfig, TaskSizeOption } from '../../ipc';
+import type { AwsSettings, FieldProblem, HealthProbe, KeyValue, ProjectConfig, TaskSizeOption } from '../../ipc';
 
 /** The form's key-value tables, by the name slipway.toml gives their section. */
 export const ROW_SECTIONS = { env: 'env', buildArgs: 'build_args', secrets: 'secrets' } as const;
@@ -24,6 +24,10 @@ export const FORM_FIELDS = [
   'task.memory',
   'aws.profile',
   'aws.region',
+  // Edited on the AWS setup card rather than in the settings form.
+  'aws.vpc',
+  'aws.allow_from',
+  'aws.log_retention_days',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -123,6 +127,11 @@ export function shellProbe(line: string): HealthProbe {
 
 /** Two configs are the same settings regardless of key order. */
 export function sameConfig(a: ProjectConfig, b: ProjectConfig): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** Two `[aws]` sections are the same settings regardless of key order. */
+export function sameAws(a: AwsSettings, b: AwsSettings): boolean {
   return canonical(a) === canonical(b);
 }
 

@@ -19,7 +19,7 @@ import {
   type TaskSizeOption,
 } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
-import { memoryAfterCpuChange, placeProblems, sameConfig } from './fields';
+import { memoryAfterCpuChange, placeProblems, sameAws, sameConfig } from './fields';
 
 /** How long the form waits after the last keystroke before asking the engine. */
 export const VALIDATE_DELAY_MS = 150;
@@ -207,6 +207,34 @@ export class ProjectSession {
     } catch (e) {
       // The draft stays as the user left it; only the banner says what went wrong.
       this.error = failureOf(e);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /**
+   * Writes the form's `[aws]` settings to slipway.toml on top of the saved settings, leaving
+   * every other edit unsaved: AWS commands read the saved file, and connecting should not
+   * also publish a half-finished port or secret. Resolves to the saved project (unchanged
+   * when the AWS settings already were saved); rejects with what went wrong, for the caller
+   * to show where the user acted.
+   */
+  async saveAws(): Promise<Project> {
+    if (!this.project || !this.draft) throw new Error('Open a project first.');
+    if (!this.project.saved) throw new Error('Save the settings first: AWS reads them from slipway.toml.');
+    const aws = $state.snapshot(this.draft.aws);
+    if (sameAws(aws, this.project.config.aws)) return this.project;
+    const sent = { ...$state.snapshot(this.project.config), aws };
+    this.saving = true;
+    try {
+      const saved = await saveProject(this.project.dir, sent);
+      if (sameConfig(saved.config, $state.snapshot(this.draft))) {
+        this.#show(saved);
+        this.savedAt = Date.now();
+      } else {
+        this.project = saved;
+      }
+      return saved;
     } finally {
       this.saving = false;
     }

@@ -138,6 +138,39 @@ describe('ProjectSession', () => {
     expect(session.dirty).toBe(true);
   });
 
+  it('saves the AWS settings alone on top of the saved ones, leaving other edits unsaved', async () => {
+    const written: ProjectConfig[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'open_sample') return sample;
+      if (cmd === 'task_sizes') return sizes;
+      if (cmd === 'check_project') return fixtures.preflight;
+      if (cmd === 'save_project') {
+        const sent = (args as { config: ProjectConfig }).config;
+        written.push(sent);
+        return { ...sample, config: sent };
+      }
+      return null;
+    });
+    const session = new ProjectSession();
+    await session.openSample();
+    await session.saveAws();
+    expect(written, 'unchanged AWS settings are not written again').toEqual([]);
+
+    session.draft!.port = 9090;
+    session.draft!.aws.allowFrom = '203.0.113.7/32';
+    const saved = await session.saveAws();
+    expect(written).toHaveLength(1);
+    expect(written[0].port).toBe(8080);
+    expect(written[0].aws.allowFrom).toBe('203.0.113.7/32');
+    expect(saved.config.aws.allowFrom).toBe('203.0.113.7/32');
+    expect(session.project!.config.aws.allowFrom).toBe('203.0.113.7/32');
+    expect(session.draft!.port, 'the port edit stays in the form').toBe(9090);
+    expect(session.dirty).toBe(true);
+
+    session.draft!.port = 8080;
+    expect(session.dirty).toBe(false);
+  });
+
   it('does not send a number field whose text is not a number', () => {
     const session = new ProjectSession();
     let port = 8080;

@@ -1,0 +1,65 @@
+// The AWS account the open project connects as, shared by every screen: the account banner
+// reads it, the AWS, setup and teardown cards fill it. An identity belongs to one project
+// folder, profile and region (and to the endpoint override, which is app-wide): when any of
+// these change, it is forgotten rather than shown for credentials it no longer describes.
+import { untrack } from 'svelte';
+import { connectProjectAws, type AwsSettings, type CallerIdentity } from '../../ipc';
+
+/** Which project settings an identity was found for. */
+export function connectionKey(dir: string, aws: Pick<AwsSettings, 'profile' | 'region'>): string {
+  return JSON.stringify([dir, aws.profile ?? null, aws.region ?? null]);
+}
+
+export class AccountStore {
+  #connected = $state<{ key: string; identity: CallerIdentity } | null>(null);
+  /** The open project's saved settings, as a connection key; null when none is open. */
+  #context = $state<string | null>(null);
+  connecting = $state(false);
+
+  /** The connected identity, only while it still describes the open project's settings. */
+  identity = $derived(
+    this.#connected !== null && this.#connected.key === this.#context ? this.#connected.identity : null,
+  );
+
+  /** The open project (or its saved AWS settings) changed; null when no project is open. */
+  follow(dir: string | null, aws: AwsSettings | null): void {
+    const key = dir !== null && aws !== null ? connectionKey(dir, aws) : null;
+    // Called from an effect: it depends on the project's settings, not on this store.
+    untrack(() => {
+      if (key === this.#context) return;
+      this.#context = key;
+      if (this.#connected?.key !== key) this.#connected = null;
+    });
+  }
+
+  /** Asks AWS who the saved settings of the project in `dir` connect as, and remembers it. */
+  async connect(dir: string, aws: AwsSettings): Promise<CallerIdentity> {
+    const key = connectionKey(dir, aws);
+    this.connecting = true;
+    try {
+      const identity = await connectProjectAws(dir);
+      this.#connected = { key, identity };
+      return identity;
+    } catch (e) {
+      if (this.#connected?.key === key) this.#connected = null;
+      throw e;
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  /** The identity for `dir` and `aws`, connecting first when there is none yet. */
+  async ensure(dir: string, aws: AwsSettings): Promise<CallerIdentity> {
+    const known = this.#connected;
+    if (known !== null && known.key === connectionKey(dir, aws)) return known.identity;
+    return this.connect(dir, aws);
+  }
+
+  /** Something every identity depends on changed (the endpoint override): check again. */
+  forget(): void {
+    this.#connected = null;
+  }
+}
+
+/** The one account store of the window. */
+export const account = new AccountStore();
