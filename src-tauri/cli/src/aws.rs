@@ -15,7 +15,7 @@ use slipway_engine::host::HostEnv;
 use slipway_engine::settings::{self, AppSettings};
 use slipway_engine::EngineError;
 
-use crate::doctor::kind_label;
+use crate::doctor::print_profiles;
 use crate::output::{fail, json, line, Mark};
 
 #[derive(Subcommand)]
@@ -74,31 +74,7 @@ pub async fn run(command: AwsCommand, as_json: bool) -> ExitCode {
             if as_json {
                 json(&profiles);
             } else {
-                for p in &profiles.problems {
-                    line(
-                        Mark::Problem,
-                        format!("{} line {}: {}", p.path, p.line, p.problem),
-                    );
-                }
-                if profiles.profiles.is_empty() {
-                    line(Mark::Info, "no profiles: add one with `slipway aws add-profile NAME --access-key-id ID`");
-                }
-                for p in &profiles.profiles {
-                    let selected = if p.name == profiles.selected_profile {
-                        " (selected)"
-                    } else {
-                        ""
-                    };
-                    line(
-                        Mark::Info,
-                        format!(
-                            "{}{selected}: {}, region {}",
-                            p.name,
-                            kind_label(p.kind),
-                            p.region.as_deref().unwrap_or("not set")
-                        ),
-                    );
-                }
+                print_profiles(&profiles);
             }
             ExitCode::SUCCESS
         }

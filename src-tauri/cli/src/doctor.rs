@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Args;
-use slipway_engine::aws::{AwsTarget, CredentialSource, ProfileKind};
+use slipway_engine::aws::{AwsProfiles, AwsTarget, CredentialSource, ProfileKind};
 use slipway_engine::docker::DockerStatus;
 use slipway_engine::environment::{
     check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus,
@@ -115,45 +115,7 @@ fn print_report(report: &EnvironmentReport) {
     }
 
     heading("AWS");
-    let aws = &report.aws;
-    for file in [&aws.config_file, &aws.credentials_file] {
-        let state = if file.exists { "found" } else { "not found" };
-        line(Mark::Info, format!("{} ({state})", file.path));
-    }
-    for problem in &aws.problems {
-        line(
-            Mark::Problem,
-            format!(
-                "{} line {}: {}",
-                problem.path, problem.line, problem.problem
-            ),
-        );
-    }
-    if aws.profiles.is_empty() {
-        line(Mark::Info, "no profiles");
-    }
-    for profile in &aws.profiles {
-        let selected = if profile.name == aws.selected_profile {
-            " (selected)"
-        } else {
-            ""
-        };
-        line(
-            Mark::Info,
-            format!(
-                "profile {}{selected}: {}, region {}",
-                profile.name,
-                kind_label(profile.kind),
-                profile.region.as_deref().unwrap_or("not set")
-            ),
-        );
-    }
-    if let Some(env) = &aws.environment {
-        line(
-            Mark::Info,
-            format!("environment credentials: {}", env.access_key_id),
-        );
-    }
+    print_profiles(&report.aws);
     match &report.identity {
         IdentityStatus::NotChecked => line(Mark::Info, "identity not checked (--no-identity)"),
         IdentityStatus::Verified { identity } => {
@@ -179,7 +141,52 @@ fn print_report(report: &EnvironmentReport) {
     line(Mark::Info, format!("data in {}", report.app.data_dir));
 }
 
-pub(crate) fn kind_label(kind: ProfileKind) -> &'static str {
+/// The AWS CLI files, their problems, the profiles and environment credentials.
+pub(crate) fn print_profiles(aws: &AwsProfiles) {
+    for file in [&aws.config_file, &aws.credentials_file] {
+        let state = if file.exists { "found" } else { "not found" };
+        line(Mark::Info, format!("{} ({state})", file.path));
+    }
+    for problem in &aws.problems {
+        line(
+            Mark::Problem,
+            format!(
+                "{} line {}: {}",
+                problem.path, problem.line, problem.problem
+            ),
+        );
+    }
+    if aws.profiles.is_empty() {
+        line(
+            Mark::Info,
+            "no profiles: add one with `slipway aws add-profile NAME --access-key-id ID`",
+        );
+    }
+    for profile in &aws.profiles {
+        let selected = if profile.name == aws.selected_profile {
+            " (selected)"
+        } else {
+            ""
+        };
+        line(
+            Mark::Info,
+            format!(
+                "profile {}{selected}: {}, region {}",
+                profile.name,
+                kind_label(profile.kind),
+                profile.region.as_deref().unwrap_or("not set")
+            ),
+        );
+    }
+    if let Some(env) = &aws.environment {
+        line(
+            Mark::Info,
+            format!("environment credentials: {}", env.access_key_id),
+        );
+    }
+}
+
+fn kind_label(kind: ProfileKind) -> &'static str {
     match kind {
         ProfileKind::AccessKeys => "access keys",
         ProfileKind::Sso => "SSO",

@@ -286,10 +286,8 @@ async fn observe_teardown(
             .into_paginator()
             .items()
             .send()
-            .collect::<Vec<_>>()
+            .try_collect()
             .await
-            .into_iter()
-            .collect::<Result<_, _>>()
             .map_err(|e| classify(&c.ctx, "ecr:ListImages", e))?;
         o.repository = Some((repo.arn.clone(), repo.tags.clone(), images.len()));
     }
@@ -300,10 +298,8 @@ async fn observe_teardown(
             .into_paginator()
             .items()
             .send()
-            .collect::<Vec<_>>()
+            .try_collect()
             .await
-            .into_iter()
-            .collect::<Result<_, _>>()
             .map_err(|e| classify(&c.ctx, "ecs:ListServices", e))?;
         // DescribeServices takes at most 10 services a call.
         for batch in services.chunks(10) {
@@ -331,10 +327,8 @@ async fn observe_teardown(
             .into_paginator()
             .items()
             .send()
-            .collect::<Vec<_>>()
+            .try_collect()
             .await
-            .into_iter()
-            .collect::<Result<_, _>>()
             .map_err(|e| classify(&c.ctx, "ecs:ListTasks", e))?;
         // DescribeTasks takes at most 100 tasks a call.
         for batch in tasks.chunks(100) {
@@ -369,10 +363,8 @@ async fn observe_teardown(
         .into_paginator()
         .items()
         .send()
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
-        .into_iter()
-        .collect::<Result<_, _>>()
         .map_err(|e| classify(&c.ctx, "ecs:ListTaskDefinitions", e))?;
     for arn in definitions {
         let out = ecs
