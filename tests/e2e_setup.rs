@@ -71,6 +71,7 @@ async fn setup_is_planned_applied_and_every_resource_reads_ready_in_the_window()
         banner.contains(REGION),
         "the banner names the region: {banner}"
     );
+    session.screenshot("setup-connected").await;
 
     session.click("[data-testid=plan-setup]").await;
     session

@@ -180,15 +180,23 @@ impl Session {
         element.send_keys(text).await.unwrap();
     }
 
+    /// Clicks the first element matching `css` once it exists and is enabled (a button
+    /// disabled while the window is still busy would swallow the click).
     pub async fn click(&self, css: &str) {
-        let element = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} not found: {e}"));
-        element.click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if element.is_enabled().await.unwrap_or(false) {
+                    element.click().await.unwrap();
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("{}-timeout", self.name)).await;
+                panic!("{css} was not there and enabled within 20 s; screenshot in target/e2e-screenshots");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     /// Saves the window as `target/e2e-screenshots/NAME.png` (the README's picture comes from here).
