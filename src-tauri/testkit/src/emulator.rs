@@ -7,16 +7,7 @@ use aws_sdk_ec2::types::Filter;
 /// that run at the same time should each use their own region.
 pub async fn give_default_vpc_an_internet_route(sdk: &aws_config::SdkConfig) {
     let ec2 = aws_sdk_ec2::Client::new(sdk);
-    let vpc = ec2
-        .describe_vpcs()
-        .filters(Filter::builder().name("isDefault").values("true").build())
-        .send()
-        .await
-        .expect("describe the default VPC")
-        .vpcs()[0]
-        .vpc_id
-        .clone()
-        .expect("a VPC id");
+    let vpc = default_vpc_id(sdk).await;
     let tables = ec2
         .describe_route_tables()
         .filters(Filter::builder().name("vpc-id").values(&vpc).build())
@@ -58,4 +49,18 @@ pub async fn give_default_vpc_an_internet_route(sdk: &aws_config::SdkConfig) {
         .send()
         .await
         .expect("route 0.0.0.0/0 to it");
+}
+
+/// The id of the default VPC of `sdk`'s region.
+pub async fn default_vpc_id(sdk: &aws_config::SdkConfig) -> String {
+    aws_sdk_ec2::Client::new(sdk)
+        .describe_vpcs()
+        .filters(Filter::builder().name("isDefault").values("true").build())
+        .send()
+        .await
+        .expect("describe the default VPC")
+        .vpcs()[0]
+        .vpc_id
+        .clone()
+        .expect("a VPC id")
 }

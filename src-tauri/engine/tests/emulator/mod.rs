@@ -1,0 +1,153 @@
+//! The shared fixture of the tests against the AWS emulator (moto) of the test
+//! environment: a temporary home with an `emu` profile, a data folder, an app name no
+//! other test uses, the project's fault-injecting proxy in front of the emulator (which
+//! also counts calls), and the test's own region, whose default VPC gets the internet
+//! route a real default VPC has.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::SystemTime;
+
+use slipway_engine::aws::{connect, AwsTarget, Connection, CredentialSource};
+use slipway_engine::host::{HostEnv, Os};
+use slipway_engine::jobs::Cancel;
+use slipway_engine::progress::Recorder;
+use slipway_engine::project::{propose, ProjectConfig};
+use slipway_engine::setup::{
+    apply_setup, recorded_resources, ResourceKind, ResourceState, SetupEvent,
+};
+use slipway_engine::test_support::{require, write_aws_files};
+use slipway_engine::EngineError;
+use slipway_testkit::FaultProxy;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct Fixture {
+    pub host: HostEnv,
+    pub proxy: FaultProxy,
+    pub emulator: String,
+    pub region: String,
+    pub config: ProjectConfig,
+    pub temp: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// `region` is the test's own: moto keeps one default VPC per region.
+    pub async fn new(region: &str) -> Option<Self> {
+        let emulator = require("SLIPWAY_TEST_AWS_ENDPOINT")?;
+        let temp = tempfile::tempdir().unwrap();
+        write_aws_files(
+            temp.path(),
+            "[profile emu]\nregion = us-east-1\n",
+            "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = emulator-secret\n",
+        );
+        let host = HostEnv::new(
+            Os::current(),
+            Some(temp.path().to_owned()),
+            [(
+                "SLIPWAY_DATA_DIR".to_owned(),
+                temp.path().join("data").display().to_string(),
+            )],
+        );
+        let app = format!(
+            "su{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                % 1_000_000
+        );
+        let mut config = propose(temp.path());
+        config.name = app;
+        config.port = 8080;
+        let fixture = Self {
+            host,
+            proxy: FaultProxy::start(&emulator).await,
+            emulator,
+            region: region.to_owned(),
+            config,
+            temp,
+        };
+        fixture.give_default_vpc_an_internet_route().await;
+        Some(fixture)
+    }
+
+    pub fn target(&self, endpoint: &str) -> AwsTarget {
+        AwsTarget {
+            source: CredentialSource::Profile("emu".into()),
+            region: Some(self.region.clone()),
+            endpoint_url: Some(endpoint.to_owned()),
+        }
+    }
+
+    /// Connected through the proxy.
+    pub async fn connect(&self) -> Connection {
+        connect(
+            &self.host,
+            &self.target(&self.proxy.url()),
+            SystemTime::now(),
+        )
+        .await
+        .expect("connect to the emulator through the proxy")
+    }
+
+    /// Connected straight to the emulator, for arranging and checking behind the app's back.
+    pub async fn direct(&self) -> aws_config::SdkConfig {
+        connect(&self.host, &self.target(&self.emulator), SystemTime::now())
+            .await
+            .unwrap()
+            .ctx
+            .sdk
+    }
+
+    pub async fn give_default_vpc_an_internet_route(&self) {
+        slipway_testkit::emulator::give_default_vpc_an_internet_route(&self.direct().await).await;
+    }
+
+    pub async fn apply(
+        &self,
+    ) -> Result<(slipway_engine::setup::SetupPlan, Vec<SetupEvent>), EngineError> {
+        let events = Recorder::default();
+        let connection = self.connect().await;
+        let plan = apply_setup(
+            &self.host,
+            &connection,
+            &self.config,
+            &events,
+            &Cancel::new(),
+        )
+        .await?;
+        Ok((plan, events.events()))
+    }
+
+    /// What Slipway has recorded as created for this test's app.
+    pub fn recorded(&self) -> Vec<(String, String)> {
+        recorded_resources(
+            &slipway_engine::store::db_path(&self.host),
+            "123456789012",
+            &self.region,
+            &self.config.name,
+        )
+        .unwrap()
+    }
+
+    /// The id of this test region's default VPC.
+    pub async fn default_vpc(&self) -> String {
+        slipway_testkit::emulator::default_vpc_id(&self.direct().await).await
+    }
+
+    pub fn names(&self) -> slipway_engine::setup::ResourceNames {
+        slipway_engine::setup::ResourceNames::for_app(&self.config.name, &self.region).unwrap()
+    }
+}
+
+pub fn state_of(plan: &slipway_engine::setup::SetupPlan, kind: ResourceKind) -> &ResourceState {
+    &plan
+        .resources
+        .iter()
+        .find(|r| r.kind == kind)
+        .unwrap()
+        .state
+}

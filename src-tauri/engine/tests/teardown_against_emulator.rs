@@ -1,0 +1,186 @@
+//! Teardown against the emulator: the app's task stopped, what Slipway tagged removed,
+//! an untagged twin kept, every call seen by the fault proxy.
+
+mod emulator;
+
+use aws_sdk_ec2::types::Filter;
+use emulator::Fixture;
+use slipway_engine::jobs::Cancel;
+use slipway_engine::progress::Recorder;
+use slipway_engine::setup::plan_setup;
+use slipway_engine::teardown::{apply_teardown, plan_teardown, TeardownAction, TeardownStep};
+
+#[tokio::test]
+async fn teardown_stops_the_apps_task_removes_what_slipway_tagged_and_keeps_an_untagged_twin() {
+    let Some(fx) = Fixture::new("eu-central-1").await else {
+        return;
+    };
+    let names = fx.names();
+    let sdk = fx.direct().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    logs.create_log_group()
+        .log_group_name(&names.log_group)
+        .send()
+        .await
+        .unwrap();
+    fx.apply().await.unwrap();
+
+    // A task of the app, as a deploy would start it (tagged, in the app's cluster).
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let tags = [
+        ("slipway:managed-by", "slipway"),
+        ("slipway:app", fx.config.name.as_str()),
+    ]
+    .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build());
+    let family = ecs
+        .register_task_definition()
+        .family(&fx.config.name)
+        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("busybox:1.36")
+                .memory(512)
+                .build(),
+        )
+        .set_tags(Some(tags.to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .task_definition
+        .unwrap()
+        .task_definition_arn
+        .unwrap();
+    let connection = fx.connect().await;
+    let plan = plan_setup(&connection, &fx.config).await.unwrap();
+    let task = ecs
+        .run_task()
+        .cluster(&names.cluster)
+        .task_definition(&family)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .subnets(plan.subnets[0].id.clone())
+                        .security_groups(plan.resources[4].id.clone().unwrap())
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .set_tags(Some(tags.to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .tasks()[0]
+        .task_arn
+        .clone()
+        .unwrap();
+
+    let teardown = plan_teardown(&connection, &fx.config.name).await.unwrap();
+    let removes = |step| {
+        teardown
+            .items
+            .iter()
+            .find(|i| i.step == step)
+            .map(|i| matches!(i.action, TeardownAction::Remove { .. }))
+    };
+    assert_eq!(removes(TeardownStep::Tasks), Some(true), "{teardown:?}");
+    assert_eq!(removes(TeardownStep::TaskDefinitions), Some(true));
+    assert_eq!(
+        removes(TeardownStep::LogGroup),
+        Some(false),
+        "the hand-made log group is kept"
+    );
+    assert_eq!(removes(TeardownStep::Repository), Some(true));
+
+    fx.proxy.forget_calls();
+    let events = Recorder::default();
+    let after = apply_teardown(
+        &fx.host,
+        &connection,
+        &fx.config.name,
+        &events,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    let mutating = fx.proxy.mutating_calls();
+    for expected in [
+        "StopTask",
+        "DeregisterTaskDefinition",
+        "DeleteCluster",
+        "DeleteSecurityGroup",
+        "DeleteRole",
+        "DeleteRepository",
+    ] {
+        assert!(
+            mutating.iter().any(|m| m == expected),
+            "{expected} was called: {mutating:?}"
+        );
+    }
+    assert!(
+        !mutating.iter().any(|m| m == "DeleteLogGroup"),
+        "the untagged twin log group is never deleted: {mutating:?}"
+    );
+    assert!(
+        after.nothing_to_do(),
+        "nothing of Slipway's is left: {:?}",
+        after.items
+    );
+    assert_eq!(
+        after.items.len(),
+        1,
+        "only the kept twin is still listed: {:?}",
+        after.items
+    );
+
+    let stopped = ecs
+        .describe_tasks()
+        .cluster(&names.cluster)
+        .tasks(&task)
+        .send()
+        .await
+        .unwrap();
+    assert!(stopped
+        .tasks()
+        .iter()
+        .all(|t| t.last_status.as_deref() == Some("STOPPED")));
+    let role = aws_sdk_iam::Client::new(&sdk)
+        .get_role()
+        .role_name(&names.execution_role)
+        .send()
+        .await;
+    assert!(role.is_err(), "the execution role is gone");
+    let groups = aws_sdk_ec2::Client::new(&sdk)
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("tag:slipway:app")
+                .values(&fx.config.name)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        groups.security_groups().is_empty(),
+        "the tagged security group is gone"
+    );
+    let kept = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&names.log_group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.log_groups().len(),
+        1,
+        "the untagged twin log group is untouched"
+    );
+    assert!(fx.recorded().is_empty());
+}
