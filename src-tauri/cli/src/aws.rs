@@ -23,7 +23,7 @@ pub enum AwsCommand {
     /// List the AWS CLI profiles on this computer (SSO profiles included).
     Profiles,
     /// Show the account, ARN and region the credentials belong to.
-    Whoami(WhoamiArgs),
+    Whoami(TargetArgs),
     /// Add a named access-key profile to the AWS CLI's files (owner-only). The secret
     /// access key is read from stdin (hidden when typed), never from the command line.
     AddProfile(AddProfileArgs),
@@ -31,19 +31,35 @@ pub enum AwsCommand {
     Endpoint(EndpointArgs),
 }
 
+/// Whose credentials to use: shared by every verb that asks AWS who you are.
 #[derive(Args)]
-pub struct WhoamiArgs {
-    /// The profile to use (default: AWS_PROFILE, else "default").
+pub struct TargetArgs {
+    /// The AWS profile (default: AWS_PROFILE, else "default").
     #[arg(long, conflicts_with = "env_credentials")]
     profile: Option<String>,
-    /// Use the environment's credentials (AWS_ACCESS_KEY_ID...).
+    /// Use the environment's credentials (AWS_ACCESS_KEY_ID...) instead of a profile.
     #[arg(long)]
     env_credentials: bool,
+    /// The region (default: the profile's region).
     #[arg(long)]
     region: Option<String>,
-    /// Send AWS calls here instead of the saved override or AWS.
+    /// Send AWS calls to this endpoint instead of AWS (an emulator such as moto or LocalStack).
     #[arg(long, value_name = "URL")]
-    endpoint_url: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+impl TargetArgs {
+    pub fn target(self) -> AwsTarget {
+        AwsTarget {
+            source: match (self.profile, self.env_credentials) {
+                (Some(name), _) => CredentialSource::Profile(name),
+                (None, true) => CredentialSource::Environment,
+                (None, false) => CredentialSource::Default,
+            },
+            region: self.region,
+            endpoint_url: self.endpoint_url,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -78,23 +94,15 @@ pub async fn run(command: AwsCommand, as_json: bool) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        AwsCommand::Whoami(args) => {
-            let endpoint_url = match args.endpoint_url {
-                Some(url) => Some(url),
-                None => match settings::load(&host) {
-                    Ok(s) => s.aws_endpoint_url,
+        AwsCommand::Whoami(mut args) => {
+            // Without a flag, the endpoint override saved in Slipway's settings applies.
+            if args.endpoint_url.is_none() {
+                match settings::load(&host) {
+                    Ok(saved) => args.endpoint_url = saved.aws_endpoint_url,
                     Err(e) => return fail("aws whoami", &e, as_json),
-                },
-            };
-            let target = AwsTarget {
-                source: match (args.profile, args.env_credentials) {
-                    (Some(name), _) => CredentialSource::Profile(name),
-                    (None, true) => CredentialSource::Environment,
-                    (None, false) => CredentialSource::Default,
-                },
-                region: args.region,
-                endpoint_url,
-            };
+                }
+            }
+            let target = args.target();
             match whoami(&host, &target, SystemTime::now()).await {
                 Ok(identity) => {
                     if as_json {

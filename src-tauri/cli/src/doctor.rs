@@ -4,30 +4,21 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Args;
-use slipway_engine::aws::{AwsProfiles, AwsTarget, CredentialSource, ProfileKind};
+use slipway_engine::aws::{AwsProfiles, ProfileKind};
 use slipway_engine::docker::DockerStatus;
 use slipway_engine::environment::{
     check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus,
 };
 use slipway_engine::host::HostEnv;
-use slipway_engine::jobs::Cancel;
 
-use crate::output::{heading, json, line, Mark};
+use crate::aws::TargetArgs;
+use crate::output::{cancel_on_ctrl_c, heading, json, line, Mark};
 
 #[derive(Args)]
 pub struct DoctorArgs {
-    /// The AWS profile whose identity to check (default: AWS_PROFILE, else "default").
-    #[arg(long, conflicts_with = "env_credentials")]
-    profile: Option<String>,
-    /// Check the environment's credentials (AWS_ACCESS_KEY_ID...) instead of a profile.
-    #[arg(long)]
-    env_credentials: bool,
-    /// The region to ask STS in (default: the profile's region).
-    #[arg(long)]
-    region: Option<String>,
-    /// Send AWS calls to this endpoint instead of AWS (an emulator such as moto or LocalStack).
-    #[arg(long, value_name = "URL")]
-    endpoint_url: Option<String>,
+    /// Whose identity to check.
+    #[command(flatten)]
+    target: TargetArgs,
     /// Do not call AWS; only list the profiles.
     #[arg(long)]
     no_identity: bool,
@@ -35,25 +26,10 @@ pub struct DoctorArgs {
 
 pub async fn run(args: DoctorArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
-    let source = match (&args.profile, args.env_credentials) {
-        (Some(name), _) => CredentialSource::Profile(name.clone()),
-        (None, true) => CredentialSource::Environment,
-        (None, false) => CredentialSource::Default,
-    };
     let request = CheckRequest {
-        identity: (!args.no_identity).then(|| AwsTarget {
-            source,
-            region: args.region.clone(),
-            endpoint_url: args.endpoint_url.clone(),
-        }),
+        identity: (!args.no_identity).then(|| args.target.target()),
     };
-    let cancel = Cancel::new();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
+    let cancel = cancel_on_ctrl_c();
     let quiet = |_: EnvironmentEvent| {};
     match check(&host, &request, &quiet, &cancel, SystemTime::now()).await {
         Ok(report) => {
