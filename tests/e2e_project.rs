@@ -7,23 +7,14 @@ use std::time::Duration;
 
 use slipway_engine::host::HostEnv;
 use slipway_engine::preview;
-use slipway_engine::project::{self, write_sample};
 
 #[tokio::test]
 async fn the_sample_builds_previews_and_answers_at_the_url_the_window_shows() {
     let Some(session) = e2e::Session::start("project").await else {
         return;
     };
-    // The sample under a name of this run's own, so it never meets a real hello-site.
     let app = format!("e2e{}", std::process::id());
-    let sample = session
-        .data_dir()
-        .join("samples")
-        .join(project::SAMPLE_NAME);
-    write_sample(&sample).unwrap();
-    let mut config = project::load(&sample).unwrap().unwrap();
-    config.name = app.clone();
-    project::save(&sample, &config).unwrap();
+    session.prepare_sample(&app, |_| {});
     let host = HostEnv::from_process().with_var("DOCKER_HOST", session.docker_host.clone());
 
     session.click("[data-testid=nav-project]").await;

@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 use slipway_engine::aws::{connect, AwsTarget};
 use slipway_engine::host::HostEnv;
 use slipway_engine::progress::Recorder;
-use slipway_engine::project::{self, write_sample};
 
 /// This test's own region, so its default VPC is not shared with a parallel test.
 const REGION: &str = "us-west-2";
@@ -20,15 +19,7 @@ async fn setup_is_planned_applied_and_every_resource_reads_ready_in_the_window()
         return;
     };
     let app = format!("e2es{}", std::process::id());
-    let sample = session
-        .data_dir()
-        .join("samples")
-        .join(project::SAMPLE_NAME);
-    write_sample(&sample).unwrap();
-    let mut config = project::load(&sample).unwrap().unwrap();
-    config.name = app.clone();
-    config.aws.region = Some(REGION.to_owned());
-    project::save(&sample, &config).unwrap();
+    session.prepare_sample(&app, |config| config.aws.region = Some(REGION.to_owned()));
 
     let direct = AwsTarget {
         source: slipway_engine::aws::CredentialSource::Environment,

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use slipway_engine::project::{self, ProjectConfig};
 use slipway_engine::test_support::{require, skip_or_fail, write_aws_files};
 
 pub struct Session {
@@ -160,6 +161,18 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Puts the bundled sample where "Try the sample project" opens it, under `app` (a
+    /// name of this run's own, so it never meets a real hello-site) and with `edit` applied.
+    pub fn prepare_sample(&self, app: &str, edit: impl FnOnce(&mut ProjectConfig)) -> PathBuf {
+        let sample = self.data_dir().join("samples").join(project::SAMPLE_NAME);
+        project::write_sample(&sample).unwrap();
+        let mut config = project::load(&sample).unwrap().unwrap();
+        config.name = app.to_owned();
+        edit(&mut config);
+        project::save(&sample, &config).unwrap();
+        sample
     }
 
     /// Slipway's data folder for this session (what `SLIPWAY_DATA_DIR` points the app at).
