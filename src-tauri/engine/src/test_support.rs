@@ -35,3 +35,15 @@ pub fn write_aws_files(home: &std::path::Path, config: &str, credentials: &str) 
     std::fs::write(dir.join("config"), config).expect("write the test's AWS config");
     std::fs::write(dir.join("credentials"), credentials).expect("write the test's AWS credentials");
 }
+
+/// A temporary folder holding `files` (relative path, contents), for the engine's unit tests.
+#[cfg(test)]
+pub(crate) fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (name, contents) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a file has a folder")).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}

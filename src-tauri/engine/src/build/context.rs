@@ -287,16 +287,7 @@ fn anchored(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, contents) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, contents).unwrap();
-        }
-        dir
-    }
+    use crate::test_support::tree;
 
     fn names(ctx: &Context) -> Vec<&str> {
         ctx.entries.iter().map(|e| e.relative.as_str()).collect()

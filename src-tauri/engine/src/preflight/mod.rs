@@ -323,16 +323,7 @@ pub fn human_bytes(bytes: u64) -> String {
 mod tests {
     use super::*;
     use crate::project::propose;
-
-    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, contents) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, contents).unwrap();
-        }
-        dir
-    }
+    use crate::test_support::tree;
 
     fn kinds(p: &Preflight) -> Vec<FindingKind> {
         p.findings.iter().map(|f| f.kind).collect()
@@ -345,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_missing_dockerfile_blocks_the_build() {
-        let dir = project(&[("index.html", "hi")]);
+        let dir = tree(&[("index.html", "hi")]);
         let p = findings(dir.path(), &propose(dir.path()), AMD64).unwrap();
         assert_eq!(kinds(&p), vec![FindingKind::DockerfileMissing]);
         assert_eq!(p.blockers().count(), 1);
@@ -353,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_port_that_differs_from_expose_is_reported_with_the_fix() {
-        let dir = project(&[(
+        let dir = tree(&[(
             "Dockerfile",
             "FROM busybox:1.36\nEXPOSE 8080\nCMD [\"httpd\"]\n",
         )]);
@@ -371,7 +362,7 @@ mod tests {
 
     #[test]
     fn an_arm64_base_for_an_amd64_target_is_the_exec_format_error_trap() {
-        let dir = project(&[("Dockerfile", "FROM node:20\nEXPOSE 8080\nCMD [\"node\"]\n")]);
+        let dir = tree(&[("Dockerfile", "FROM node:20\nEXPOSE 8080\nCMD [\"node\"]\n")]);
         let config = propose(dir.path());
         let p = findings(dir.path(), &config, |_| BaseImage::Local {
             arch: "arm64".into(),
@@ -387,7 +378,7 @@ mod tests {
 
     #[test]
     fn no_command_matters_only_when_the_base_has_none() {
-        let dir = project(&[("Dockerfile", "FROM nginx:1.27\nEXPOSE 8080\n")]);
+        let dir = tree(&[("Dockerfile", "FROM nginx:1.27\nEXPOSE 8080\n")]);
         let config = propose(dir.path());
         assert!(
             findings(dir.path(), &config, AMD64)
@@ -401,7 +392,7 @@ mod tests {
             kinds(&p),
             vec![FindingKind::BaseImageNotLocal, FindingKind::NoCommand]
         );
-        let dir = project(&[("Dockerfile", "FROM scratch\nCOPY app /app\nEXPOSE 8080\n")]);
+        let dir = tree(&[("Dockerfile", "FROM scratch\nCOPY app /app\nEXPOSE 8080\n")]);
         let p = findings(dir.path(), &propose(dir.path()), AMD64).unwrap();
         assert_eq!(kinds(&p), vec![FindingKind::NoCommand]);
         assert_eq!(
@@ -413,7 +404,7 @@ mod tests {
 
     #[test]
     fn a_large_context_names_its_biggest_paths() {
-        let dir = project(&[("Dockerfile", "FROM scratch\nEXPOSE 8080\nCMD [\"/app\"]\n")]);
+        let dir = tree(&[("Dockerfile", "FROM scratch\nEXPOSE 8080\nCMD [\"/app\"]\n")]);
         let big = dir.path().join("data/blob.bin");
         std::fs::create_dir_all(big.parent().unwrap()).unwrap();
         std::fs::File::create(&big)
