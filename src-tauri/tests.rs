@@ -376,20 +376,10 @@ fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
     config["aws"]["profile"] = json!("emu");
     config["aws"]["region"] = json!("us-west-1");
     // As a real default VPC has (moto's has no internet gateway route).
-    tauri::async_runtime::block_on(async {
-        let host = HostEnv::from_process()
-            .with_var("AWS_ACCESS_KEY_ID", "AKIAEMU")
-            .with_var("AWS_SECRET_ACCESS_KEY", "x");
-        let target = slipway_engine::aws::AwsTarget {
-            source: slipway_engine::aws::CredentialSource::Environment,
-            region: Some("us-west-1".to_owned()),
-            endpoint_url: Some(endpoint.clone()),
-        };
-        let arranged = slipway_engine::aws::connect(&host, &target, std::time::SystemTime::now())
-            .await
-            .unwrap();
-        slipway_testkit::emulator::give_default_vpc_an_internet_route(&arranged.ctx.sdk).await;
-    });
+    tauri::async_runtime::block_on(slipway_testkit::emulator::give_region_an_internet_route(
+        &endpoint,
+        "us-west-1",
+    ));
     invoke(
         &window,
         "save_project",

@@ -95,22 +95,6 @@ fn add_profile_reads_the_secret_from_stdin_writes_it_owner_only_and_never_prints
     assert_eq!(json(&out)["error"]["code"], "ProfileExists", "{err}");
 }
 
-/// As a real default VPC has (moto's has no internet gateway route).
-async fn give_region_an_internet_route(endpoint: &str, region: &str) {
-    let host = slipway_engine::host::HostEnv::from_process()
-        .with_var("AWS_ACCESS_KEY_ID", "AKIAEMULATOR0000001")
-        .with_var("AWS_SECRET_ACCESS_KEY", "x");
-    let target = slipway_engine::aws::AwsTarget {
-        source: slipway_engine::aws::CredentialSource::Environment,
-        region: Some(region.to_owned()),
-        endpoint_url: Some(endpoint.to_owned()),
-    };
-    let connection = slipway_engine::aws::connect(&host, &target, std::time::SystemTime::now())
-        .await
-        .unwrap();
-    slipway_testkit::emulator::give_default_vpc_an_internet_route(&connection.ctx.sdk).await;
-}
-
 #[tokio::test]
 async fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
     let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
@@ -133,7 +117,8 @@ async fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
     )
     .unwrap();
     let d = dir.to_str().unwrap();
-    give_region_an_internet_route(&endpoint, "us-east-2").await;
+    // As a real default VPC has (moto's has no internet gateway route).
+    slipway_testkit::emulator::give_region_an_internet_route(&endpoint, "us-east-2").await;
 
     let (code, out, err) = slipway(home.path(), &["aws", "endpoint", &endpoint, "--json"], "");
     assert_eq!(code, 0, "{err}");

@@ -64,3 +64,25 @@ pub async fn default_vpc_id(sdk: &aws_config::SdkConfig) -> String {
         .clone()
         .expect("a VPC id")
 }
+
+/// An SDK configuration straight to the emulator at `endpoint` in `region`, with throwaway
+/// keys (moto accepts any), for arranging a test's account behind the app's back.
+pub async fn direct_sdk(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "AKIAEMULATOR0000001",
+            "emulator-secret",
+            None,
+            None,
+            "slipway-testkit",
+        ))
+        .load()
+        .await
+}
+
+/// [`give_default_vpc_an_internet_route`] for `region` of the emulator at `endpoint`.
+pub async fn give_region_an_internet_route(endpoint: &str, region: &str) {
+    give_default_vpc_an_internet_route(&direct_sdk(endpoint, region).await).await;
+}
