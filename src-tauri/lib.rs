@@ -47,6 +47,11 @@ macro_rules! specta_builder {
                 $crate::commands::setup::apply_setup,
                 $crate::commands::setup::plan_teardown,
                 $crate::commands::setup::apply_teardown,
+                $crate::commands::deploy::deploy,
+                $crate::commands::deploy::app_status,
+                $crate::commands::deploy::stop_app,
+                $crate::commands::deploy::unfinished_deploys,
+                $crate::commands::deploy::settle_deploy,
             ])
     };
 }

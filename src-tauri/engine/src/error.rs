@@ -23,6 +23,10 @@ pub enum ErrorCode {
     AwsThrottled,
     ProfileExists,
     InvalidInput,
+    SetupNeeded,
+    DeployFailed,
+    DeployTimedOut,
+    DeployNotFound,
     Cancelled,
     JobAlreadyRunning,
     ProjectNotFound,
@@ -119,6 +123,32 @@ pub enum EngineError {
     #[error("Cancelled.")]
     Cancelled,
 
+    #[error("AWS is not set up for {app} in {region} yet: {}. Run Set up (`slipway setup --apply`) first; it shows what it will create.", .missing.join("; "))]
+    SetupNeeded {
+        app: String,
+        region: String,
+        missing: Vec<String>,
+    },
+
+    #[error("The deploy failed: {}. {} (AWS said: {})", .diagnosis.cause, .diagnosis.fix, .diagnosis.evidence)]
+    DeployFailed {
+        deploy_id: String,
+        diagnosis: Box<crate::diagnosis::Diagnosis>,
+    },
+
+    #[error("The deploy did not finish within {seconds} s: {waiting_for}. {left}")]
+    DeployTimedOut {
+        seconds: u64,
+        waiting_for: String,
+        left: String,
+    },
+
+    #[error("The deploy was cancelled. {left}")]
+    DeployCancelled { left: String },
+
+    #[error("There is no unfinished deploy {deploy_id}.")]
+    DeployNotFound { deploy_id: String },
+
     #[error("A job with id {job_id} is already running.")]
     JobAlreadyRunning { job_id: String },
 
@@ -213,7 +243,11 @@ impl EngineError {
             Self::InvalidResourceNames { .. } => ErrorCode::InvalidProjectConfig,
             Self::InvalidInput { .. } => ErrorCode::InvalidInput,
             Self::ProfileExists { .. } => ErrorCode::ProfileExists,
-            Self::Cancelled => ErrorCode::Cancelled,
+            Self::Cancelled | Self::DeployCancelled { .. } => ErrorCode::Cancelled,
+            Self::SetupNeeded { .. } => ErrorCode::SetupNeeded,
+            Self::DeployFailed { .. } => ErrorCode::DeployFailed,
+            Self::DeployTimedOut { .. } => ErrorCode::DeployTimedOut,
+            Self::DeployNotFound { .. } => ErrorCode::DeployNotFound,
             Self::JobAlreadyRunning { .. } => ErrorCode::JobAlreadyRunning,
             Self::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
             Self::ProjectNotInitialised { .. } => ErrorCode::ProjectNotInitialised,

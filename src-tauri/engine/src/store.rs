@@ -31,6 +31,32 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // The deploy journal: one row per deploy, one per step that made or removed something
+    // on AWS, written as it happens, so a killed app still knows what it left running.
+    "CREATE TABLE deploys (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL,
+        project_dir TEXT NOT NULL,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        cluster TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        version TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome TEXT,
+        url TEXT,
+        summary TEXT
+    );
+    CREATE TABLE deploy_steps (
+        deploy_id TEXT NOT NULL REFERENCES deploys(id),
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (deploy_id, seq)
+    );",
 ];
 
 pub fn db_path(host: &HostEnv) -> PathBuf {

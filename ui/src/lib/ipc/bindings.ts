@@ -45,6 +45,13 @@ export const commands = {
 	applySetup: (jobId: string, dir: string, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, onEvent })),
 	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
 	applyTeardown: (jobId: string, dir: string, onEvent: Channel<TeardownEvent>) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("apply_teardown", { jobId, dir, onEvent })),
+	deploy: (jobId: string, dir: string, request: DeployRequest, onEvent: Channel<DeployEvent>) => typedError<DeployOutcome, IpcError>(__TAURI_INVOKE("deploy", { jobId, dir, request, onEvent })),
+	appStatus: (dir: string) => typedError<AppStatus, IpcError>(__TAURI_INVOKE("app_status", { dir })),
+	stopApp: (dir: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_app", { dir })),
+	/**  Deploys the journal shows as started and never finished, newest first (read at start). */
+	unfinishedDeploys: () => typedError<JournalEntry[], IpcError>(__TAURI_INVOKE("unfinished_deploys")),
+	/**  Closes an unfinished deploy, stopping the tasks it started when `stop` is true. */
+	settleDeploy: (deployId: string, stop: boolean) => typedError<JournalEntry, IpcError>(__TAURI_INVOKE("settle_deploy", { deployId, stop })),
 };
 
 /* Types */
@@ -58,6 +65,19 @@ export type AppInfo = {
 export type AppSettings = {
 	/**  Send every AWS call here instead of AWS (an emulator); AWS itself when unset. */
 	awsEndpointUrl: string | null,
+};
+
+export type AppStatus = {
+	app: string,
+	account: string,
+	region: string,
+	cluster: string,
+	tasks: RunningTask[],
+	service: ServiceStatus | null,
+	/**  Deploys of this app that never finished (the app was closed mid-deploy). */
+	unfinished: JournalEntry[],
+	/**  The newest deploys of this app here, newest first. */
+	history: JournalEntry[],
 };
 
 export type AwsFile = {
@@ -191,6 +211,117 @@ export type CredentialSource =
 /**  As the AWS CLI decides: environment keys if set, else AWS_PROFILE or "default". */
 { kind: "default" } | { kind: "profile"; name: string } | { kind: "environment" };
 
+export type DeployEvent = { type: "Started"; data: {
+	deployId: string,
+	app: string,
+	version: string,
+	mode: DeployMode,
+	account: string,
+	region: string,
+	deadlineSeconds: number,
+} } | { type: "StepStarted"; data: {
+	step: DeployStep,
+	detail: string,
+	atMs: number | null,
+} } | { type: "StepDone"; data: {
+	step: DeployStep,
+	detail: string,
+	atMs: number | null,
+} } | { type: "PushProgress"; data: {
+	tag: string,
+	status: string,
+	layersDone: number,
+	layers: number,
+	currentBytes: number | null,
+	totalBytes: number | null,
+} } | { type: "TaskDefinition"; data: {
+	family: string,
+	/**  The revision in use after this step. */
+	revision: number,
+	/**  The one it replaces, if any. */
+	previousRevision: number | null,
+	changes: string[],
+	registered: boolean,
+} } | { type: "TaskStatus"; data: {
+	taskId: string,
+	status: string,
+	health: string | null,
+	/**  The state before this one and the milliseconds spent in it. */
+	previous: string | null,
+	previousMs: number | null,
+	atMs: number | null,
+} } | { type: "ServiceEvent"; data: {
+	at: string,
+	message: string,
+} } | { type: "Address"; data: {
+	taskId: string,
+	publicIp: string,
+	url: string,
+} } | { type: "Check"; data: {
+	attempt: number,
+	outcome: string,
+} } | { type: "PreviousTasks"; data: {
+	taskIds: string[],
+	stopped: boolean,
+} } | { type: "Failed"; data: {
+	taskId: string | null,
+	diagnosis: Diagnosis,
+	lastLogLines: string[],
+} };
+
+export type DeployMode = 
+/**  A standalone task (run-task), replaced by the next deploy. */
+"task" | 
+/**  An ECS service that keeps the task running and rolls deployments. */
+"service";
+
+/**  A deploy that answered. */
+export type DeployOutcome = {
+	deployId: string,
+	app: string,
+	version: string,
+	mode: DeployMode,
+	url: string,
+	publicIp: string,
+	taskIds: string[],
+	taskDefinition: string,
+	revision: number,
+	image: string,
+	pushed: boolean,
+	/**  The HTTP status and the first bytes of the answer at the URL. */
+	httpStatus: number,
+	answer: string,
+	stoppedPrevious: string[],
+	keptPrevious: string[],
+	elapsedMs: number | null,
+};
+
+export type DeployRequest = {
+	mode?: DeployMode,
+	/**  A local release; the newest build when absent. */
+	version?: string | null,
+	/**
+	 *  Task mode: leave the app's previous tasks running instead of stopping them once the
+	 *  new one answers.
+	 */
+	keepPrevious?: boolean,
+	/**  How long the whole deploy may take, in seconds; 600 when absent. */
+	deadlineSeconds?: number | null,
+};
+
+export type DeployStep = "push" | "register" | "start" | "wait" | "verify" | "retire";
+
+export type Diagnosis = {
+	/**  What went wrong, for a person. */
+	cause: string,
+	/**  What to do about it. */
+	fix: string,
+	/**  AWS's own words that led here (stopped reason, container reason, exit code). */
+	evidence: string,
+	/**  False when no catalog entry matched: `cause` then quotes AWS verbatim. */
+	known: boolean,
+};
+
 /**
  *  One place a Docker engine may answer: `unix:///path`, `npipe:////./pipe/name` or
  *  `tcp://host:port`.
@@ -228,7 +359,7 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
 
 export type FieldProblem = {
 	/**  The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`. */
@@ -288,6 +419,29 @@ export type IngressRule = {
 export type IpcError = {
 	code: ErrorCode,
 	message: string,
+};
+
+/**  A deploy as the journal knows it. */
+export type JournalEntry = {
+	id: string,
+	app: string,
+	projectDir: string,
+	account: string,
+	region: string,
+	cluster: string,
+	mode: DeployMode,
+	version: string,
+	/**  Seconds since the Unix epoch. */
+	startedAt: number | null,
+	finishedAt: number | null,
+	/**  "succeeded", "failed", "cancelled", "timed out", "abandoned"; none while running. */
+	outcome: string | null,
+	url: string | null,
+	summary: string | null,
+	/**  Task ARNs this deploy started and has not seen stopped. */
+	startedTasks: string[],
+	/**  The service this deploy created or updated, if any. */
+	service: string | null,
 };
 
 export type KeyValue = {
@@ -450,11 +604,31 @@ export type ResourceState =
 /**  Apply cannot make this right; the reason and what the user can do. */
 { state: "blocked"; reason: string; fix: string };
 
+export type RunningTask = {
+	taskId: string,
+	taskArn: string,
+	status: string,
+	health: string | null,
+	revision: number | null,
+	publicIp: string | null,
+	url: string | null,
+	/**  The service it belongs to, or None for a standalone task. */
+	fromService: boolean,
+};
+
 /**
  *  A secret that prints as `***` in every Debug output, so it cannot reach a log by way
  *  of `{:?}` on a request.
  */
 export type Secret = string;
+
+export type ServiceStatus = {
+	name: string,
+	desired: number,
+	running: number,
+	revision: number | null,
+	rollout: string | null,
+};
 
 export type SetupEvent = 
 /**
@@ -490,6 +664,12 @@ export type Severity =
 "error" | 
 /**  It may work here but is likely wrong, or slow. */
 "warning" | "info";
+
+export type StopOutcome = {
+	stoppedTasks: string[],
+	/**  The service scaled to zero, if there was one. */
+	serviceScaledDown: string | null,
+};
 
 export type SubnetVerdict = {
 	id: string,

@@ -1,0 +1,455 @@
+//! What runs for an app on AWS, and the lookups a deploy and the status view share: tasks
+//! described in AWS's batch size, public IPs from the tasks' network interfaces, the last
+//! log lines of a task, the URL check; plus `stop_app` and settling a deploy the journal
+//! shows as unfinished.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::journal::{self, JournalEntry, StepKind};
+use super::watch::{task_id, Backoff, TaskSnapshot};
+use super::{DeployEvent, Deployment};
+use crate::aws::{classify, Connection};
+use crate::error::{EngineError, Result};
+use crate::project::ProjectConfig;
+use crate::setup::ResourceNames;
+use crate::taskdef::CONTAINER;
+
+/// DescribeTasks takes at most 100 tasks a call.
+const DESCRIBE_BATCH: usize = 100;
+
+pub async fn describe_tasks(
+    conn: &Connection,
+    cluster: &str,
+    arns: &[String],
+) -> Result<Vec<TaskSnapshot>> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let mut out = Vec::new();
+    for batch in arns.chunks(DESCRIBE_BATCH) {
+        let answer = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "ecs:DescribeTasks", e))?;
+        out.extend(answer.tasks().iter().map(TaskSnapshot::from_sdk));
+    }
+    Ok(out)
+}
+
+/// Task ARNs in `cluster`, filtered as asked (all pages).
+pub async fn list_tasks(
+    conn: &Connection,
+    cluster: &str,
+    family: Option<&str>,
+    started_by: Option<&str>,
+    desired: aws_sdk_ecs::types::DesiredStatus,
+) -> Result<Vec<String>> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let mut pages = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .set_family(family.map(str::to_owned))
+        .set_started_by(started_by.map(str::to_owned))
+        .desired_status(desired)
+        .into_paginator()
+        .send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(&conn.ctx, "ecs:ListTasks", e))?;
+        arns.extend(page.task_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
+/// Public IPs by network interface id (interfaces without one are left out).
+pub async fn public_ips(conn: &Connection, enis: &[String]) -> Result<HashMap<String, String>> {
+    if enis.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&conn.ctx.sdk);
+    let answer = ec2
+        .describe_network_interfaces()
+        .set_network_interface_ids(Some(enis.to_vec()))
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ec2:DescribeNetworkInterfaces", e))?;
+    Ok(answer
+        .network_interfaces()
+        .iter()
+        .filter_map(|n| {
+            let ip = n.association()?.public_ip()?;
+            Some((n.network_interface_id()?.to_owned(), ip.to_owned()))
+        })
+        .collect())
+}
+
+/// The log stream ECS's awslogs driver writes a task's container to.
+pub fn log_stream(task_arn: &str) -> String {
+    format!("slipway/{CONTAINER}/{}", task_id(task_arn))
+}
+
+/// The last `n` lines a task logged, oldest first; empty when it logged nothing (or its
+/// stream does not exist yet).
+pub async fn last_log_lines(
+    conn: &Connection,
+    log_group: &str,
+    task_arn: &str,
+    n: i32,
+) -> Vec<String> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&conn.ctx.sdk);
+    match logs
+        .get_log_events()
+        .log_group_name(log_group)
+        .log_stream_name(log_stream(task_arn))
+        .start_from_head(false)
+        .limit(n)
+        .send()
+        .await
+    {
+        Ok(answer) => answer
+            .events()
+            .iter()
+            .filter_map(|e| e.message().map(|m| m.trim_end().to_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Asks the URL until it answers (any HTTP status below 500) or the deadline passes.
+pub async fn check_url(d: &Deployment<'_>, url: &str) -> Result<(u16, String)> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(4))
+        .no_proxy()
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    let target = format!("{url}{}", d.http_path);
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let outcome = match client.get(&target).send().await {
+            Ok(response) if response.status().as_u16() < 500 => {
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap_or_default();
+                d.emit(DeployEvent::Check {
+                    attempt,
+                    outcome: format!("HTTP {status}"),
+                });
+                return Ok((status, body.chars().take(2000).collect()));
+            }
+            Ok(response) => format!("HTTP {}", response.status().as_u16()),
+            Err(e) if e.is_timeout() => "no answer yet (timed out)".to_owned(),
+            Err(e) if e.is_connect() => "connection refused or unreachable".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        d.emit(DeployEvent::Check {
+            attempt,
+            outcome: outcome.clone(),
+        });
+        if d.past_deadline() {
+            return Err(EngineError::DeployTimedOut {
+                seconds: d.deadline_seconds.into(),
+                waiting_for: format!("{target} never answered (last: {outcome}); check that the app listens on 0.0.0.0:{} and that the security group lets you in", d.port),
+                left: String::new(),
+            });
+        }
+        d.pause(backoff.next(false)).await?;
+    }
+}
+
+/// The tasks this deploy started that still run, in words (for a failure message).
+pub async fn left_running(d: &Deployment<'_>) -> String {
+    let started = list_tasks(
+        d.conn,
+        &d.names.cluster,
+        None,
+        Some(&d.started_by()),
+        aws_sdk_ecs::types::DesiredStatus::Running,
+    )
+    .await
+    .unwrap_or_default();
+    if started.is_empty() {
+        "Nothing this deploy started is left running.".to_owned()
+    } else {
+        let ids: Vec<&str> = started.iter().map(|a| task_id(a)).collect();
+        format!(
+            "Still running (and billed): task {}. Stop it from Status or with `slipway stop`.",
+            ids.join(", ")
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RunningTask {
+    pub task_id: String,
+    pub task_arn: String,
+    pub status: String,
+    pub health: Option<String>,
+    pub revision: Option<i32>,
+    pub public_ip: Option<String>,
+    pub url: Option<String>,
+    /// The service it belongs to, or None for a standalone task.
+    pub from_service: bool,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceStatus {
+    pub name: String,
+    pub desired: i32,
+    pub running: i32,
+    pub revision: Option<i32>,
+    pub rollout: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppStatus {
+    pub app: String,
+    pub account: String,
+    pub region: String,
+    pub cluster: String,
+    pub tasks: Vec<RunningTask>,
+    pub service: Option<ServiceStatus>,
+    /// Deploys of this app that never finished (the app was closed mid-deploy).
+    pub unfinished: Vec<JournalEntry>,
+    /// The newest deploys of this app here, newest first.
+    pub history: Vec<JournalEntry>,
+}
+
+fn revision_of(task_definition_arn: &str) -> Option<i32> {
+    task_definition_arn.rsplit(':').next()?.parse().ok()
+}
+
+/// What runs for the app now: its tasks (with IPs and URLs) and its service.
+pub async fn status(db: &Path, conn: &Connection, config: &ProjectConfig) -> Result<AppStatus> {
+    let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
+        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
+    let cluster_exists = {
+        let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+        let answer = ecs
+            .describe_clusters()
+            .clusters(&names.cluster)
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "ecs:DescribeClusters", e))?;
+        answer
+            .clusters()
+            .iter()
+            .any(|c| c.status() == Some("ACTIVE"))
+    };
+    let (tasks, service) = if cluster_exists {
+        (
+            running_tasks(
+                conn,
+                &names.cluster,
+                &config.name,
+                u16::try_from(config.port).unwrap_or(80),
+            )
+            .await?,
+            service_status(conn, &names.cluster, &config.name).await?,
+        )
+    } else {
+        (Vec::new(), None)
+    };
+    let mut history = journal::history(db, &conn.identity.account, &conn.ctx.region, &config.name)?;
+    history.truncate(20);
+    let unfinished = history
+        .iter()
+        .filter(|e| e.finished_at.is_none())
+        .cloned()
+        .collect();
+    Ok(AppStatus {
+        app: config.name.clone(),
+        account: conn.identity.account.clone(),
+        region: conn.ctx.region.clone(),
+        cluster: names.cluster,
+        tasks,
+        service,
+        unfinished,
+        history,
+    })
+}
+
+async fn running_tasks(
+    conn: &Connection,
+    cluster: &str,
+    family: &str,
+    port: u16,
+) -> Result<Vec<RunningTask>> {
+    let arns = list_tasks(
+        conn,
+        cluster,
+        Some(family),
+        None,
+        aws_sdk_ecs::types::DesiredStatus::Running,
+    )
+    .await?;
+    let snapshots: Vec<TaskSnapshot> = describe_tasks(conn, cluster, &arns)
+        .await?
+        .into_iter()
+        .filter(|t| !t.is_stopped())
+        .collect();
+    let enis: Vec<String> = snapshots
+        .iter()
+        .filter_map(|t| t.network_interface.clone())
+        .collect();
+    let ips = public_ips(conn, &enis).await?;
+    Ok(snapshots
+        .iter()
+        .map(|t| {
+            let public_ip = t
+                .network_interface
+                .as_ref()
+                .and_then(|eni| ips.get(eni).cloned());
+            RunningTask {
+                task_id: t.id().to_owned(),
+                task_arn: t.arn.clone(),
+                status: t.last_status.clone(),
+                health: t.health.clone(),
+                revision: revision_of(&t.task_definition_arn),
+                url: public_ip.as_ref().map(|ip| format!("http://{ip}:{port}")),
+                public_ip,
+                from_service: t
+                    .started_by
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("ecs-svc/")),
+            }
+        })
+        .collect())
+}
+
+async fn service_status(
+    conn: &Connection,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<ServiceStatus>> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let answer = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ecs:DescribeServices", e))?;
+    Ok(answer
+        .services()
+        .iter()
+        .find(|s| s.status() == Some("ACTIVE"))
+        .map(|s| {
+            let primary = s
+                .deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"));
+            ServiceStatus {
+                name: s.service_name().unwrap_or(name).to_owned(),
+                desired: s.desired_count(),
+                running: s.running_count(),
+                revision: s.task_definition().and_then(revision_of),
+                rollout: primary
+                    .and_then(|d| d.rollout_state())
+                    .map(|r| r.as_str().to_owned()),
+            }
+        }))
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StopOutcome {
+    pub stopped_tasks: Vec<String>,
+    /// The service scaled to zero, if there was one.
+    pub service_scaled_down: Option<String>,
+}
+
+/// Stops everything the app runs: its standalone tasks, and its service scaled to zero
+/// (kept, so the next deploy updates it).
+pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopOutcome> {
+    let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
+        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let service = service_status(conn, &names.cluster, &config.name).await?;
+    let mut service_scaled_down = None;
+    if let Some(s) = service.filter(|s| s.desired > 0) {
+        ecs.update_service()
+            .cluster(&names.cluster)
+            .service(&s.name)
+            .desired_count(0)
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))?;
+        service_scaled_down = Some(s.name);
+    }
+    let running = running_tasks(conn, &names.cluster, &config.name, 0).await?;
+    let mut stopped_tasks = Vec::new();
+    for task in running {
+        stop_task(conn, &names.cluster, &task.task_arn, "Stopped in Slipway").await?;
+        stopped_tasks.push(task.task_id);
+    }
+    Ok(StopOutcome {
+        stopped_tasks,
+        service_scaled_down,
+    })
+}
+
+pub async fn stop_task(conn: &Connection, cluster: &str, arn: &str, reason: &str) -> Result<()> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    ecs.stop_task()
+        .cluster(cluster)
+        .task(arn)
+        .reason(reason)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ecs:StopTask", e))?;
+    Ok(())
+}
+
+/// Closes an unfinished deploy: with `stop`, stops the tasks it started that still run.
+/// Returns the entry as closed.
+pub async fn settle_unfinished(
+    db: &Path,
+    conn: &Connection,
+    deploy_id: &str,
+    stop: bool,
+) -> Result<JournalEntry> {
+    let entry = journal::get(db, deploy_id)?
+        .filter(|e| e.finished_at.is_none())
+        .ok_or_else(|| EngineError::DeployNotFound {
+            deploy_id: deploy_id.to_owned(),
+        })?;
+    let still: Vec<TaskSnapshot> = describe_tasks(conn, &entry.cluster, &entry.started_tasks)
+        .await?
+        .into_iter()
+        .filter(|t| !t.is_stopped())
+        .collect();
+    let summary = if stop {
+        for task in &still {
+            stop_task(
+                conn,
+                &entry.cluster,
+                &task.arn,
+                "Unfinished deploy stopped in Slipway",
+            )
+            .await?;
+            journal::Journal::reopen(db, deploy_id).step(StepKind::StoppedTask, &task.arn, "")?;
+        }
+        format!(
+            "closed after a restart; stopped {} task(s) it had started",
+            still.len()
+        )
+    } else {
+        format!(
+            "closed after a restart; {} task(s) it started kept running",
+            still.len()
+        )
+    };
+    journal::finish(db, deploy_id, "abandoned", None, &summary)?;
+    journal::get(db, deploy_id)?.ok_or_else(|| EngineError::DeployNotFound {
+        deploy_id: deploy_id.to_owned(),
+    })
+}

@@ -1,0 +1,295 @@
+//! Standalone-task mode (seed 000 without its fixed sleep): run-task with a public IP in
+//! the public subnets, watch it until it is RUNNING (and HEALTHY when it has a check) and
+//! has a public IP, and once the new task answers, stop the app's previous tasks so the
+//! user does not pay twice.
+
+use std::time::Instant;
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration,
+    PropagateTags, Tag,
+};
+
+use super::journal::StepKind;
+use super::status::{describe_tasks, last_log_lines, list_tasks, public_ips, stop_task};
+use super::watch::{task_id, Backoff, TaskSnapshot, Timeline};
+use super::{DeployEvent, DeployStep, Deployment, Running};
+use crate::aws::classify;
+use crate::diagnosis::diagnose;
+use crate::error::{EngineError, Result};
+use crate::setup::names::{APP_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+
+pub fn network(d: &Deployment<'_>) -> Result<NetworkConfiguration> {
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(d.subnets.clone()))
+                .security_groups(&d.security_group)
+                .assign_public_ip(AssignPublicIp::Enabled)
+                .build()
+                .map_err(|e| EngineError::Internal(format!("network configuration: {e}")))?,
+        )
+        .build())
+}
+
+pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
+    d.step_started(
+        DeployStep::Start,
+        "a standalone Fargate task with a public IP",
+    );
+    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
+    let answer = ecs
+        .run_task()
+        .cluster(&d.names.cluster)
+        .task_definition(task_definition)
+        .launch_type(LaunchType::Fargate)
+        .count(1)
+        .started_by(d.started_by())
+        .network_configuration(network(d)?)
+        .propagate_tags(PropagateTags::TaskDefinition)
+        .tags(
+            Tag::builder()
+                .key(MANAGED_BY_KEY)
+                .value(MANAGED_BY_VALUE)
+                .build(),
+        )
+        .tags(Tag::builder().key(APP_KEY).value(&d.config.name).build())
+        .tags(
+            Tag::builder()
+                .key("slipway:deploy")
+                .value(&d.journal.id)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| classify(&d.conn.ctx, "ecs:RunTask", e))?;
+    if let Some(failure) = answer.failures().first() {
+        return Err(EngineError::AwsStepFailed {
+            step: "start the task".into(),
+            cause: Box::new(EngineError::Aws {
+                operation: "ecs:RunTask".into(),
+                aws_code: failure.reason().unwrap_or("failure").to_owned(),
+                aws_message: failure.detail().unwrap_or_default().to_owned(),
+            }),
+            fix: None,
+            again: "deploy again".into(),
+        });
+    }
+    let arns: Vec<String> = answer
+        .tasks()
+        .iter()
+        .filter_map(|t| t.task_arn().map(str::to_owned))
+        .collect();
+    for arn in &arns {
+        d.journal
+            .step(StepKind::StartedTask, arn, task_definition)?;
+    }
+    let ids: Vec<&str> = arns.iter().map(|a| task_id(a)).collect();
+    d.step_done(DeployStep::Start, format!("task {}", ids.join(", ")));
+    d.step_started(
+        DeployStep::Wait,
+        format!(
+            "until it runs{} and has a public IP (deadline {} s)",
+            if d.has_health_check {
+                ", is healthy"
+            } else {
+                ""
+            },
+            d.deadline_seconds
+        ),
+    );
+    let running = watch_until_ready(d, &arns).await?;
+    d.step_done(DeployStep::Wait, format!("public IP {}", running.public_ip));
+    Ok(running)
+}
+
+/// Follows `arns` until one is ready with a public IP; a stopped task is diagnosed.
+pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Running> {
+    let mut timeline = Timeline::default();
+    let mut backoff = Backoff::for_deploys();
+    loop {
+        let snapshots = describe_tasks(d.conn, &d.names.cluster, arns).await?;
+        let mut changed = false;
+        for task in &snapshots {
+            if let Some(change) = timeline.observe(task, Instant::now()) {
+                changed = true;
+                d.emit(DeployEvent::TaskStatus {
+                    task_id: change.task_id,
+                    status: change.status,
+                    health: change.health,
+                    previous: change.previous,
+                    previous_ms: change.previous_ms,
+                    at_ms: d.at_ms(),
+                });
+            }
+        }
+        if let Some(stopped) = snapshots.iter().find(|t| t.is_stopped()) {
+            return Err(failed(d, stopped).await);
+        }
+        let ready: Vec<&TaskSnapshot> = snapshots
+            .iter()
+            .filter(|t| t.is_ready(d.has_health_check))
+            .collect();
+        if !ready.is_empty() {
+            let enis: Vec<String> = ready
+                .iter()
+                .filter_map(|t| t.network_interface.clone())
+                .collect();
+            let ips = public_ips(d.conn, &enis).await?;
+            if let Some((task, ip)) = ready.iter().find_map(|t| {
+                let ip = ips.get(t.network_interface.as_deref()?)?;
+                Some((t, ip.clone()))
+            }) {
+                let url = format!("http://{ip}:{}", d.port);
+                d.emit(DeployEvent::Address {
+                    task_id: task.id().to_owned(),
+                    public_ip: ip.clone(),
+                    url: url.clone(),
+                });
+                return Ok(Running {
+                    task_arns: arns.to_vec(),
+                    public_ip: ip,
+                    url,
+                });
+            }
+        }
+        if d.past_deadline() {
+            let state = snapshots
+                .iter()
+                .map(|t| {
+                    format!(
+                        "task {} is {}{}",
+                        t.id(),
+                        t.last_status,
+                        t.health
+                            .as_deref()
+                            .map(|h| format!(" ({h})"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(EngineError::DeployTimedOut {
+                seconds: d.deadline_seconds.into(),
+                waiting_for: if state.is_empty() {
+                    "no task was seen".into()
+                } else {
+                    state
+                },
+                left: String::new(),
+            });
+        }
+        d.pause(backoff.next(changed)).await?;
+    }
+}
+
+/// The diagnosis of a stopped task, emitted, as the deploy's error.
+pub async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineError {
+    let mut facts = task.stopped.clone();
+    facts.last_log_lines = last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await;
+    let diagnosis = diagnose(&facts);
+    d.emit(DeployEvent::Failed {
+        task_id: Some(task.id().to_owned()),
+        diagnosis: diagnosis.clone(),
+        last_log_lines: facts.last_log_lines.clone(),
+    });
+    EngineError::DeployFailed {
+        deploy_id: d.journal.id.clone(),
+        diagnosis: Box::new(diagnosis),
+    }
+}
+
+/// Once the new task answers: stops the app's other standalone tasks, or lists them when
+/// the user keeps them. Service tasks are the service's business.
+pub async fn retire_previous(
+    d: &Deployment<'_>,
+    new: &[String],
+    keep: bool,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let others: Vec<String> = list_tasks(
+        d.conn,
+        &d.names.cluster,
+        Some(&d.config.name),
+        None,
+        DesiredStatus::Running,
+    )
+    .await?
+    .into_iter()
+    .filter(|arn| !new.contains(arn))
+    .collect();
+    let previous: Vec<TaskSnapshot> = describe_tasks(d.conn, &d.names.cluster, &others)
+        .await?
+        .into_iter()
+        .filter(|t| !t.is_stopped())
+        .filter(|t| {
+            !t.started_by
+                .as_deref()
+                .is_some_and(|s| s.starts_with("ecs-svc/"))
+        })
+        .collect();
+    if previous.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let ids: Vec<String> = previous.iter().map(|t| t.id().to_owned()).collect();
+    if keep {
+        d.emit(DeployEvent::PreviousTasks {
+            task_ids: ids.clone(),
+            stopped: false,
+        });
+        return Ok((vec![], ids));
+    }
+    d.step_started(
+        DeployStep::Retire,
+        format!(
+            "stopping the previous task {} so you don't pay twice",
+            ids.join(", ")
+        ),
+    );
+    for task in &previous {
+        stop_task(
+            d.conn,
+            &d.names.cluster,
+            &task.arn,
+            &format!("Replaced by Slipway deploy {}", d.journal.id),
+        )
+        .await?;
+        d.journal
+            .step(StepKind::StoppedTask, &task.arn, "replaced")?;
+    }
+    d.emit(DeployEvent::PreviousTasks {
+        task_ids: ids.clone(),
+        stopped: true,
+    });
+    d.step_done(DeployStep::Retire, format!("stopped {}", ids.join(", ")));
+    Ok((ids, vec![]))
+}
+
+/// Stops the tasks this deploy started; says what is left.
+pub async fn stop_started(d: &Deployment<'_>, reason: &str) -> Result<String> {
+    let started = list_tasks(
+        d.conn,
+        &d.names.cluster,
+        None,
+        Some(&d.started_by()),
+        DesiredStatus::Running,
+    )
+    .await?;
+    let running: Vec<TaskSnapshot> = describe_tasks(d.conn, &d.names.cluster, &started)
+        .await?
+        .into_iter()
+        .filter(|t| !t.is_stopped())
+        .collect();
+    for task in &running {
+        stop_task(d.conn, &d.names.cluster, &task.arn, reason).await?;
+        d.journal.step(StepKind::StoppedTask, &task.arn, reason)?;
+    }
+    let ids: Vec<&str> = running.iter().map(|t| t.id()).collect();
+    Ok(if ids.is_empty() {
+        "Nothing it started was running; the app's earlier tasks were not touched.".to_owned()
+    } else {
+        format!(
+            "Stopped task {} that it had started; the app's earlier tasks were not touched.",
+            ids.join(", ")
+        )
+    })
+}
