@@ -10,6 +10,7 @@ import { installTauriMock } from './tauri-mock.js';
 import fixtures from '../fixtures/environment.json' with { type: 'json' };
 import project from '../fixtures/project.json' with { type: 'json' };
 import cloud from '../fixtures/aws.json' with { type: 'json' };
+import deploy from '../fixtures/deploy.json' with { type: 'json' };
 
 const dist = new URL('../../dist/', import.meta.url).pathname;
 const shots = new URL('../../target/ui-screenshots/', import.meta.url).pathname;
@@ -54,7 +55,7 @@ async function open(scenario) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   // The Project screen opens first and asks for its lists, so every scenario has a project world.
-  await page.addInitScript(installTauriMock, { app, project, aws, cloud, ...scenario });
+  await page.addInitScript(installTauriMock, { app, project, aws, cloud, deploy, ...scenario });
   await page.goto(base);
   return { page, errors };
 }
@@ -505,6 +506,140 @@ test('Teardown lists what it removes and what it keeps, asks for the app name, t
   assert.match(await text(page, 'teardown-result'), /Left as they were.*ECR repository/s);
   assert.equal(await removed.filter({ hasText: 'Removed' }).count(), 4, 'every removal is marked done');
   assert.equal((await calls(page, 'apply_teardown')).length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// Deploying: the steps as they happen, the address that answers or the diagnosis of a
+// task that stopped, what runs on AWS, and deploys an earlier run left unfinished
+// (tests/fixtures/deploy.json).
+
+const step = (page, name) => page.locator(`[data-testid=deploy-step][data-step=${name}]`);
+const newTask = deploy.success.outcome.taskIds[0];
+const previousTask = deploy.statusBefore.tasks[0].taskId;
+
+test('A deploy shows each step as it goes, then the address, the answer and the previous task stopped', async () => {
+  const { page, errors } = await open({ setUp: true, pauseDeploy: true });
+  await openSample(page);
+  await page.getByTestId('deploy-card').waitFor();
+  assert.equal(await page.getByTestId('deploy-mode-task').isChecked(), true, 'a standalone task is the default');
+  assert.equal(await page.getByTestId('keep-previous').isChecked(), false);
+  assert.match(await text(page, 'deploy-card'), /so you don't pay twice/);
+  await page.getByTestId('deploy-button').click();
+  await page.getByTestId('push-progress').filter({ hasText: 'layer 3 of 3' }).waitFor();
+  assert.match(await text(page, 'account-banner'), /123456789012/, 'the account is named before anything changes');
+  assert.equal(await step(page, 'push').getAttribute('data-state'), 'running');
+  assert.equal(await step(page, 'register').getAttribute('data-state'), 'pending');
+  assert.match(await text(page, 'deploy-deadline'), /^deadline in (10:00|9:\d\d)$/);
+  assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'task', keepPrevious: false });
+  await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-running.png') });
+
+  await page.evaluate(() => window.__SLIPWAY_MOCK__.resumeDeploy());
+  await page.getByTestId('deploy-url').waitFor();
+  for (const name of ['push', 'register', 'start', 'wait', 'verify', 'retire']) {
+    assert.equal(await step(page, name).getAttribute('data-state'), 'done', `${name} is done`);
+  }
+  assert.equal(await page.getByTestId('taskdef-changes').locator('li').count(), 2, 'what changed in the task definition is listed');
+  const timeline = page.locator(`[data-testid=task-timeline][data-task="${newTask}"]`);
+  const chips = timeline.getByTestId('task-state');
+  assert.equal(await chips.count(), 4);
+  assert.equal(await chips.nth(1).getAttribute('data-status'), 'PENDING');
+  assert.equal(await chips.nth(1).textContent(), 'PENDING · 4.2 s in PROVISIONING');
+  assert.equal(await text(page, 'deploy-url'), deploy.success.outcome.url);
+  assert.match(await text(page, 'deploy-answer'), /<h1>Hello from Slipway<\/h1>/);
+  assert.match(await text(page, 'deploy-previous'), new RegExp(`Stopped the previous task ${previousTask}`));
+  assert.equal(await page.getByTestId('cancel-deploy').count(), 0);
+
+  await page.getByTestId('deploy-open').click();
+  await page.waitForFunction(() => window.__SLIPWAY_CALLS__.some((c) => c.cmd === 'plugin:opener|open_url'));
+  assert.equal((await calls(page, 'plugin:opener|open_url'))[0].args.url, deploy.success.outcome.url);
+  await page.locator(`[data-testid=status-task][data-task="${newTask}"]`).waitFor();
+  assert.equal(await page.locator(`[data-testid=status-task][data-task="${previousTask}"]`).count(), 0, 'what runs is read again after the deploy');
+  await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-answered.png') });
+
+  await page.getByTestId('status-stop').click();
+  await page.getByTestId('status-card').screenshot({ path: join(shots, 'deploy-status.png') });
+  assert.match(await text(page, 'status-stop-question'), /This stops 1 task of hello-site.*you stop paying for it/);
+  await page.getByTestId('status-stop-confirm').click();
+  await page.getByTestId('status-no-tasks').waitFor();
+  assert.equal(await text(page, 'status-stopped'), 'Stopped 1 task.');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A task that stops is explained: cause, fix, AWS\'s words and its last log lines', async () => {
+  const { page, errors } = await open({ setUp: true, deployFails: true });
+  await openSample(page);
+  await page.getByTestId('deploy-button').click();
+  await page.getByTestId('deploy-failure').waitFor();
+  const { diagnosis, lastLogLines } = deploy.failure.events.at(-1).data;
+  assert.equal(await text(page, 'diagnosis-cause'), diagnosis.cause);
+  assert.equal(await page.getByTestId('diagnosis-cause').evaluate((e) => e.tagName), 'STRONG', 'the cause is bold');
+  assert.equal(await text(page, 'diagnosis-fix'), diagnosis.fix);
+  assert.equal(await text(page, 'diagnosis-evidence'), `AWS said: ${diagnosis.evidence}`);
+  assert.match(await text(page, 'deploy-logs'), new RegExp(lastLogLines[1]));
+  assert.equal(await step(page, 'wait').getAttribute('data-state'), 'failed');
+  assert.equal(await step(page, 'verify').getAttribute('data-state'), 'pending');
+  assert.match(await text(page, 'taskdef-changes'), /unchanged: revision 4 reused/);
+  assert.equal(await page.locator('[data-testid=task-state][data-status=STOPPED]').count(), 1);
+  assert.equal(await page.getByTestId('deploy-error').count(), 0, 'the diagnosis is not repeated as an error');
+  assert.equal(await page.getByTestId('deploy-url').count(), 0);
+  await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-failed.png') });
+  assert.equal(await page.getByTestId('deploy-button').textContent(), 'Deploy again');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A service deploy lists the service\'s events; before setup, Deploy says to run Set up first', async () => {
+  const { page, errors } = await open({ setUp: true });
+  await openSample(page);
+  await page.getByTestId('deploy-mode-service').check();
+  assert.equal(await page.getByTestId('keep-previous').count(), 0, 'keeping the previous task is for task mode');
+  await page.getByTestId('deploy-button').click();
+  await page.getByTestId('deploy-url').waitFor();
+  assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'service', keepPrevious: false });
+  assert.equal(await page.getByTestId('service-event').count(), 3);
+  assert.match(await page.getByTestId('service-event').last().textContent(), /deployment completed/);
+  assert.match(await text(page, 'deploy-previous'), /service keeps this task running/);
+  await page.close();
+
+  const before = await open({});
+  await openSample(before.page);
+  await before.page.getByTestId('deploy-button').click();
+  await before.page.getByTestId('deploy-error').waitFor();
+  assert.match(await before.page.getByTestId('deploy-error').textContent(), /not set up.*Run Set up above first/s);
+  assert.equal(await before.page.getByTestId('deploy-step').count(), 0, 'no steps for a deploy that never started');
+  assert.deepEqual([...errors, ...before.errors], []);
+  await before.page.close();
+});
+
+test('Cancel stops a deploy and says what it stopped or left', async () => {
+  const { page } = await open({ setUp: true, pauseDeploy: true });
+  await openSample(page);
+  await page.getByTestId('deploy-button').click();
+  await page.getByTestId('push-progress').waitFor();
+  await page.getByTestId('cancel-deploy').click();
+  await page.getByTestId('deploy-cancelled').waitFor();
+  assert.match(await text(page, 'deploy-cancelled'), /cancelled.*earlier tasks were not touched/);
+  assert.equal(await step(page, 'push').getAttribute('data-state'), 'failed', 'the step it stopped in is marked');
+  assert.equal((await calls(page, 'cancel_job')).length, 1);
+  await page.close();
+});
+
+test('A deploy left unfinished by an earlier run is shown on every screen until its tasks are stopped or kept', async () => {
+  const { page, errors } = await open({ unfinished: true, docker: dockerRunning, aws, identity: verified });
+  const [entry] = deploy.unfinished;
+  const banner = page.locator(`[data-testid=unfinished-deploy][data-deploy="${entry.id}"]`);
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /A deploy of shop \(20261121-220140, eu-central-1\) started 3 h ago did not finish\. It started 1 task that may still run and cost money\./);
+  await page.getByTestId('nav-environment').click();
+  assert.equal(await banner.isVisible(), true, 'the banner stays in view on the other screens');
+  await page.screenshot({ path: join(shots, 'deploy-unfinished.png') });
+  await banner.getByTestId('unfinished-stop').click();
+  await banner.waitFor({ state: 'detached' });
+  assert.deepEqual((await calls(page, 'settle_deploy'))[0].args, { deployId: entry.id, stop: true });
+  assert.match(await text(page, 'unfinished-settled'), /shop: closed after a restart; stopped 1 task\(s\) it had started/);
+  assert.equal((await calls(page, 'unfinished_deploys')).length, 1, 'read once, at start');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -244,6 +244,62 @@ export function installTauriMock(scenario) {
     return cloudWorld.settings;
   }
 
+  // Deploying (tests/fixtures/deploy.json): a task-mode deploy that answers or one whose
+  // task stops, what runs on AWS before and after, and unfinished deploys from a past run.
+  const deploys = scenario.deploy ?? {};
+  const dated = ({ ageSeconds, ...entry }) => {
+    const startedAt = nowSeconds() - ageSeconds;
+    return { ...entry, startedAt, finishedAt: entry.finishedAt === null ? null : startedAt + 60 };
+  };
+  const statusOf = (status) => status && { ...structuredClone(status), history: status.history.map(dated) };
+  const deployWorld = {
+    status: statusOf(deploys.statusBefore),
+    unfinished: scenario.unfinished ? (deploys.unfinished ?? []).map(dated) : [],
+  };
+  let resumeDeploy = null;
+  window.__SLIPWAY_MOCK__.resumeDeploy = () => resumeDeploy?.();
+
+  async function runDeploy({ jobId, request, onEvent }) {
+    if (!cloudWorld.setUp) {
+      throw { code: 'SetupNeeded', message: 'hello-site is not set up in us-west-2 yet: ECR repository hello-site is missing.' };
+    }
+    const send = channel(onEvent);
+    const plan = scenario.deployFails ? deploys.failure : request.mode === 'service' ? deploys.service : deploys.success;
+    const pauseAfter = scenario.pauseDeploy ? deploys.success.pauseAfter : -1;
+    const cancelled = untilCancelled(jobId).then(() => 'cancelled');
+    for (const [index, event] of plan.events.entries()) {
+      if (index === pauseAfter) {
+        const resumed = new Promise((resolve) => (resumeDeploy = () => resolve('resumed')));
+        if ((await Promise.race([resumed, cancelled])) === 'cancelled') {
+          throw { code: 'Cancelled', message: 'The deploy was cancelled. Nothing it started was running; the app\'s earlier tasks were not touched.' };
+        }
+      }
+      await wait(scenario.delayMs ?? 15);
+      send(event.type, event.data);
+    }
+    cancellable.delete(jobId);
+    if (scenario.deployFails) throw plan.error;
+    deployWorld.status = statusOf(deploys.statusAfter);
+    return plan.outcome;
+  }
+
+  function stopApp() {
+    const status = deployWorld.status;
+    const stopped = { stoppedTasks: status.tasks.map((t) => t.taskId), serviceScaledDown: status.service?.desired ? status.service.name : null };
+    status.tasks = [];
+    if (status.service) status.service = { ...status.service, desired: 0, running: 0 };
+    return stopped;
+  }
+
+  function settleDeploy({ deployId, stop }) {
+    const entry = deployWorld.unfinished.find((e) => e.id === deployId);
+    if (!entry) throw { code: 'DeployNotFound', message: `There is no unfinished deploy ${deployId}.` };
+    deployWorld.unfinished = deployWorld.unfinished.filter((e) => e !== entry);
+    const count = entry.startedTasks.length;
+    const summary = stop ? `closed after a restart; stopped ${count} task(s) it had started` : `closed after a restart; ${count} task(s) it started kept running`;
+    return { ...entry, finishedAt: nowSeconds(), outcome: 'abandoned', summary };
+  }
+
   const handlers = {
     app_info: async () => scenario.app,
     check_environment: checkEnvironment,
@@ -320,9 +376,21 @@ export function installTauriMock(scenario) {
       return teardownPlan();
     },
     apply_teardown: applyTeardown,
+    deploy: runDeploy,
+    app_status: async () => {
+      await wait(scenario.delayMs ?? 15);
+      identity();
+      return structuredClone(deployWorld.status);
+    },
+    stop_app: async () => stopApp(),
+    unfinished_deploys: async () => structuredClone(deployWorld.unfinished),
+    settle_deploy: async (args) => {
+      await wait(scenario.delayMs ?? 15);
+      return settleDeploy(args);
+    },
   };
 
-  const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local']);
+  const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local', 'deploy']);
 
   window.__TAURI_INTERNALS__ = {
     metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },

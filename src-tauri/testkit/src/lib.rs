@@ -9,9 +9,15 @@
 //! (JSON with `x-amz-target`, or the query/XML protocol of IAM, STS and EC2).
 
 pub mod emulator;
+mod rewrite;
+pub mod standin;
+
+pub use rewrite::ScriptedChange;
+pub use standin::FargateStandIn;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -59,6 +65,7 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     calls: Vec<Call>,
+    rewrites: rewrite::Rewrites,
 }
 
 pub struct FaultProxy {
@@ -118,6 +125,39 @@ impl FaultProxy {
             .filter(|c| c.fault.is_none() && c.is_mutating())
             .map(|c| c.action)
             .collect()
+    }
+
+    /// Shows each task the emulator reports RUNNING in `states` first, each for its
+    /// duration from the first time the task is described (moto starts tasks RUNNING).
+    pub fn script_task_states(&self, states: &[(&str, Duration)]) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .script(states);
+    }
+
+    /// When each scripted state was first shown, per task.
+    pub fn scripted_changes(&self) -> Vec<ScriptedChange> {
+        self.state.lock().expect("proxy state").rewrites.changes()
+    }
+
+    /// Adds `patch` (DescribeTasks JSON fields) to what the emulator says of a task.
+    pub fn patch_task(&self, task_arn: &str, patch: serde_json::Value) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .patch_task(task_arn, patch);
+    }
+
+    /// Adds `patch` (DescribeServices JSON fields) to what the emulator says of a service.
+    pub fn patch_service(&self, service_arn: &str, patch: serde_json::Value) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .patch_service(service_arn, patch);
     }
 
     pub fn forget_calls(&self) {
@@ -204,6 +244,11 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
             server.write_all(head.as_bytes()).await?;
             server.write_all(&request.body).await?;
             let response = read_response(&mut server).await?;
+            let response = state
+                .lock()
+                .expect("proxy state")
+                .rewrites
+                .apply(&action, response);
             client.write_all(&response).await
         }
     }

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use slipway_engine::aws::{connect, AwsTarget, Connection, CredentialSource};
@@ -24,7 +25,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 pub struct Fixture {
     pub host: HostEnv,
-    pub proxy: FaultProxy,
+    pub proxy: Arc<FaultProxy>,
     pub emulator: String,
     pub region: String,
     pub config: ProjectConfig,
@@ -44,10 +45,17 @@ impl Fixture {
         let host = HostEnv::new(
             Os::current(),
             Some(temp.path().to_owned()),
-            [(
-                "SLIPWAY_DATA_DIR".to_owned(),
-                temp.path().join("data").display().to_string(),
-            )],
+            [
+                (
+                    "SLIPWAY_DATA_DIR".to_owned(),
+                    temp.path().join("data").display().to_string(),
+                ),
+                (
+                    "DOCKER_HOST".to_owned(),
+                    std::env::var("SLIPWAY_TEST_DOCKER_HOST")
+                        .unwrap_or_else(|_| "unix:///var/run/docker.sock".into()),
+                ),
+            ],
         );
         let app = format!(
             "su{}-{}-{}",
@@ -64,7 +72,7 @@ impl Fixture {
         config.port = 8080;
         let fixture = Self {
             host,
-            proxy: FaultProxy::start(&emulator).await,
+            proxy: Arc::new(FaultProxy::start(&emulator).await),
             emulator,
             region: region.to_owned(),
             config,

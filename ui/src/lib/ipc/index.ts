@@ -7,6 +7,7 @@ import { commands } from './bindings';
 import type {
   AppInfo,
   AppSettings,
+  AppStatus,
   AwsProfile,
   AwsProfiles,
   BuildEvent,
@@ -14,10 +15,14 @@ import type {
   BuildRequest,
   CallerIdentity,
   CheckRequest,
+  DeployEvent,
+  DeployOutcome,
+  DeployRequest,
   EnvironmentEvent,
   EnvironmentReport,
   FieldProblem,
   IpcError,
+  JournalEntry,
   NewAccessKeyProfile,
   Preflight,
   Preview,
@@ -28,6 +33,7 @@ import type {
   ReleaseList,
   SetupEvent,
   SetupPlan,
+  StopOutcome,
   TaskSizeOption,
   TeardownEvent,
   TeardownPlan,
@@ -161,3 +167,17 @@ export const planTeardown = (dir: string): Promise<TeardownPlan> => unwrap(comma
 export function applyTeardown(dir: string, onEvent: (event: TeardownEvent) => void): Job<TeardownPlan> {
   return startJob('teardown', onEvent, (jobId, channel) => commands.applyTeardown(jobId, dir, channel));
 }
+
+/** Pushes a local release and runs it on Fargate; resolves once its URL answers. */
+export function deploy(dir: string, request: DeployRequest, onEvent: (event: DeployEvent) => void): Job<DeployOutcome> {
+  return startJob('deploy', onEvent, (jobId, channel) => commands.deploy(jobId, dir, request, channel));
+}
+
+export const appStatus = (dir: string): Promise<AppStatus> => unwrap(commands.appStatus(dir));
+/** Stops every task of the app and scales its service to zero. */
+export const stopApp = (dir: string): Promise<StopOutcome> => unwrap(commands.stopApp(dir));
+/** Deploys of any app that started and never finished (the window closed mid-deploy). */
+export const unfinishedDeploys = (): Promise<JournalEntry[]> => unwrap(commands.unfinishedDeploys());
+/** Closes an unfinished deploy; `stop` stops the tasks it started first. */
+export const settleDeploy = (deployId: string, stop: boolean): Promise<JournalEntry> =>
+  unwrap(commands.settleDeploy(deployId, stop));

@@ -1,0 +1,247 @@
+//! Deploys of the sample against the AWS emulator, the ECR-named test registry and the
+//! test kit's Fargate stand-in, which runs each RUNNING emulated task's image as a local
+//! container behind a public IP on 127.0.x.y.
+
+mod deploying;
+mod emulator;
+
+use std::time::Duration;
+
+use deploying::{Deploying, Timed};
+use slipway_engine::deploy::{journal, DeployEvent, DeployMode, DeployRequest};
+use slipway_engine::jobs::Cancel;
+use slipway_engine::EngineError;
+
+async fn get(url: &str) -> (u16, String) {
+    let answer = reqwest::get(url).await.expect("the URL answers");
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_deploy_answers_at_its_public_ip_and_the_next_one_replaces_it() {
+    let Some(t) = Deploying::new("eu-north-1").await else {
+        return;
+    };
+    t.build().await;
+    let (first, events) = t.deploy(&DeployRequest::default()).await;
+    let first = first.expect("the first deploy answers");
+    assert!(
+        first.url.starts_with("http://127."),
+        "the public IP comes from the ENI: {}",
+        first.url
+    );
+    assert_eq!(first.http_status, 200);
+    let (status, body) = get(&first.url).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Hello from Slipway"), "{body}");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        DeployEvent::TaskDefinition {
+            registered: true,
+            ..
+        }
+    )));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, DeployEvent::Address { .. })));
+    assert!(first.stopped_previous.is_empty());
+
+    t.edit("site/index.html", "<h1>Second release</h1>");
+    t.build().await;
+    let (second, events) = t.deploy(&DeployRequest::default()).await;
+    let second = second.expect("the second deploy answers");
+    assert_ne!(second.url, first.url);
+    assert!(second.revision > first.revision);
+    assert_eq!(
+        second.stopped_previous, first.task_ids,
+        "the first task is stopped once the second answers"
+    );
+    let order: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            DeployEvent::StepDone { step, .. } => Some(match step {
+                slipway_engine::deploy::DeployStep::Verify => "verified",
+                slipway_engine::deploy::DeployStep::Retire => "retired",
+                _ => "",
+            }),
+            _ => None,
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        order,
+        vec!["verified", "retired"],
+        "stop the old only after the new answers"
+    );
+    assert!(get(&second.url).await.1.contains("Second release"));
+    assert_eq!(t.live_tasks().await, second.task_ids);
+
+    // Nothing changed: the revision is reused, not registered again.
+    let (third, events) = t.deploy(&DeployRequest::default()).await;
+    let third = third.unwrap();
+    assert_eq!(third.revision, second.revision);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        DeployEvent::TaskDefinition {
+            registered: false,
+            ..
+        }
+    )));
+    let db = slipway_engine::store::db_path(&t.fx.host);
+    let history = journal::history(&db, "123456789012", &t.fx.region, &t.fx.config.name).unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(history
+        .iter()
+        .all(|h| h.outcome.as_deref() == Some("succeeded")));
+    t.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_deploy_is_created_then_moves_to_the_new_revision() {
+    let Some(t) = Deploying::new("eu-south-1").await else {
+        return;
+    };
+    t.build().await;
+    let service = DeployRequest {
+        mode: DeployMode::Service,
+        ..Default::default()
+    };
+    let (first, _) = t.deploy(&service).await;
+    let first = first.expect("the service comes up");
+    assert_eq!(get(&first.url).await.0, 200);
+
+    t.edit("site/index.html", "<h1>Service v2</h1>");
+    t.build().await;
+    let (second, _) = t.deploy(&service).await;
+    let second = second.expect("the update completes");
+    assert!(second.revision > first.revision);
+    assert!(get(&second.url).await.1.contains("Service v2"));
+    let ecs = aws_sdk_ecs::Client::new(&t.fx.direct().await);
+    let described = ecs
+        .describe_services()
+        .cluster(&t.fx.names().cluster)
+        .services(&t.fx.config.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.services()[0].task_definition(),
+        Some(second.task_definition.as_str())
+    );
+    t.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_scripted_state_is_shown_within_two_seconds_of_the_change() {
+    let Some(t) = Deploying::new("ap-southeast-1").await else {
+        return;
+    };
+    t.build().await;
+    t.fx.proxy.script_task_states(&[
+        ("PROVISIONING", Duration::from_secs(3)),
+        ("PENDING", Duration::from_secs(4)),
+    ]);
+    let events = Timed::default();
+    let outcome = t
+        .deploy_with(&DeployRequest::default(), &events, &Cancel::new())
+        .await
+        .expect("the deploy answers");
+    let shown = events.0.lock().unwrap().clone();
+    for change in t.fx.proxy.scripted_changes() {
+        let seen = shown
+            .iter()
+            .find_map(|(at, e)| match e {
+                DeployEvent::TaskStatus {
+                    task_id, status, ..
+                } if change.task_arn.ends_with(task_id.as_str()) && *status == change.status => {
+                    Some(*at)
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{} was never shown", change.status));
+        let delay = seen.saturating_duration_since(change.at);
+        assert!(
+            delay <= Duration::from_secs(2),
+            "{} shown {delay:?} after the change",
+            change.status
+        );
+    }
+    assert_eq!(outcome.http_status, 200);
+    t.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_mid_deploy_leaves_no_task_running() {
+    let Some(t) = Deploying::new("me-south-1").await else {
+        return;
+    };
+    t.build().await;
+    t.fx.proxy
+        .script_task_states(&[("PROVISIONING", Duration::from_secs(30))]);
+    let cancel = Cancel::new();
+    let token = cancel.clone();
+    let sink = move |e: DeployEvent| {
+        if matches!(e, DeployEvent::TaskStatus { .. }) {
+            token.cancel();
+        }
+    };
+    let result = t
+        .deploy_with(&DeployRequest::default(), &sink, &cancel)
+        .await;
+    let Err(EngineError::DeployCancelled { left }) = result else {
+        panic!("expected a cancelled deploy, got {result:?}");
+    };
+    assert!(left.contains("Stopped task"), "{left}");
+    assert!(t.live_tasks().await.is_empty(), "no task is left running");
+    let db = slipway_engine::store::db_path(&t.fx.host);
+    let entry = &journal::history(&db, "123456789012", &t.fx.region, &t.fx.config.name).unwrap()[0];
+    assert_eq!(entry.outcome.as_deref(), Some("cancelled"));
+    assert!(entry.started_tasks.is_empty());
+    t.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_cut_short_is_listed_as_unfinished_and_can_be_settled() {
+    let Some(t) = Deploying::new("af-south-1").await else {
+        return;
+    };
+    t.build().await;
+    t.fx.proxy
+        .script_task_states(&[("PROVISIONING", Duration::from_secs(60))]);
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let started_tx = std::sync::Mutex::new(Some(started_tx));
+    let sink = move |e: DeployEvent| {
+        if matches!(
+            e,
+            DeployEvent::StepDone {
+                step: slipway_engine::deploy::DeployStep::Start,
+                ..
+            }
+        ) {
+            if let Some(tx) = started_tx.lock().unwrap().take() {
+                let _ = tx.send(());
+            }
+        }
+    };
+    let request = DeployRequest::default();
+    let never = Cancel::new();
+    // The app is "killed": the deploy's future is dropped mid-wait, with no cleanup.
+    tokio::select! {
+        _ = t.deploy_with(&request, &sink, &never) => panic!("the deploy should still be waiting"),
+        _ = started_rx => {}
+    }
+    let db = slipway_engine::store::db_path(&t.fx.host);
+    let open = journal::unfinished(&db).unwrap();
+    assert_eq!(open.len(), 1, "the next start shows the unfinished deploy");
+    assert_eq!(open[0].started_tasks.len(), 1);
+    assert_eq!(t.live_tasks().await.len(), 1, "and its task still runs");
+
+    let connection = t.fx.connect().await;
+    let settled = slipway_engine::deploy::settle_unfinished(&db, &connection, &open[0].id, true)
+        .await
+        .unwrap();
+    assert_eq!(settled.outcome.as_deref(), Some("abandoned"));
+    assert!(journal::unfinished(&db).unwrap().is_empty());
+    assert!(t.live_tasks().await.is_empty());
+    t.shut_down().await;
+}

@@ -1,0 +1,173 @@
+//! Rewriting the emulator's ECS answers where moto cannot say what Fargate would: a
+//! scripted progression of task states (PROVISIONING, PENDING, then the real RUNNING),
+//! and facts a stand-in for Fargate reports about a task or a service (stop codes, exit
+//! codes, container reasons, deployments and their rollout state).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// When the proxy first showed a task in a scripted state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptedChange {
+    pub task_arn: String,
+    pub status: String,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+pub(crate) struct Rewrites {
+    /// States shown, each for its duration, before a task's real state.
+    script: Vec<(String, Duration)>,
+    first_seen: HashMap<String, Instant>,
+    changes: Vec<ScriptedChange>,
+    tasks: HashMap<String, Value>,
+    services: HashMap<String, Value>,
+}
+
+impl Rewrites {
+    pub(crate) fn script(&mut self, states: &[(&str, Duration)]) {
+        self.script = states.iter().map(|(s, d)| (s.to_string(), *d)).collect();
+    }
+
+    pub(crate) fn patch_task(&mut self, arn: &str, patch: Value) {
+        merge(
+            self.tasks.entry(arn.to_owned()).or_insert(Value::Null),
+            patch,
+        );
+    }
+
+    pub(crate) fn patch_service(&mut self, arn: &str, patch: Value) {
+        merge(
+            self.services.entry(arn.to_owned()).or_insert(Value::Null),
+            patch,
+        );
+    }
+
+    pub(crate) fn changes(&self) -> Vec<ScriptedChange> {
+        self.changes.clone()
+    }
+
+    fn wants(&self, action: &str) -> bool {
+        match action {
+            "DescribeTasks" => !self.script.is_empty() || !self.tasks.is_empty(),
+            "DescribeServices" => !self.services.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The response with its JSON body rewritten (and its Content-Length fixed).
+    pub(crate) fn apply(&mut self, action: &str, response: Vec<u8>) -> Vec<u8> {
+        if !self.wants(action) {
+            return response;
+        }
+        let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return response;
+        };
+        let (head, body) = (&response[..split], &response[split + 4..]);
+        let Ok(mut json) = serde_json::from_slice::<Value>(body) else {
+            return response;
+        };
+        match action {
+            "DescribeTasks" => self.tasks_answer(&mut json),
+            _ => self.services_answer(&mut json),
+        }
+        let body = serde_json::to_vec(&json).expect("JSON serialises");
+        let head: Vec<String> = String::from_utf8_lossy(head)
+            .split("\r\n")
+            .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+            .map(str::to_owned)
+            .collect();
+        let mut out = format!(
+            "{}\r\nContent-Length: {}\r\n\r\n",
+            head.join("\r\n"),
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    fn tasks_answer(&mut self, json: &mut Value) {
+        let now = Instant::now();
+        let Some(tasks) = json.get_mut("tasks").and_then(Value::as_array_mut) else {
+            return;
+        };
+        for task in tasks {
+            let arn = task["taskArn"].as_str().unwrap_or_default().to_owned();
+            if let Some(patch) = self.tasks.get(&arn) {
+                merge(task, patch.clone());
+            }
+            if self.script.is_empty() || task["lastStatus"] != "RUNNING" {
+                continue;
+            }
+            let first = *self.first_seen.entry(arn.clone()).or_insert_with(|| {
+                let mut at = now;
+                for (status, duration) in &self.script {
+                    self.changes.push(ScriptedChange {
+                        task_arn: arn.clone(),
+                        status: status.clone(),
+                        at,
+                    });
+                    at += *duration;
+                }
+                self.changes.push(ScriptedChange {
+                    task_arn: arn.clone(),
+                    status: "RUNNING".into(),
+                    at,
+                });
+                now
+            });
+            let mut until = first;
+            for (status, duration) in &self.script {
+                until += *duration;
+                if now < until {
+                    task["lastStatus"] = Value::String(status.clone());
+                    if let Some(obj) = task.as_object_mut() {
+                        obj.remove("healthStatus");
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    fn services_answer(&mut self, json: &mut Value) {
+        let Some(services) = json.get_mut("services").and_then(Value::as_array_mut) else {
+            return;
+        };
+        for service in services {
+            let arn = service["serviceArn"].as_str().unwrap_or_default();
+            if let Some(patch) = self.services.get(arn) {
+                merge(service, patch.clone());
+            }
+        }
+    }
+}
+
+/// Merges `patch` into `target`: objects key by key, `containers` element by element,
+/// anything else replaced.
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (key, value) in p {
+                match (t.get_mut(&key), value) {
+                    (Some(Value::Array(existing)), Value::Array(new)) if key == "containers" => {
+                        for (i, item) in new.into_iter().enumerate() {
+                            match existing.get_mut(i) {
+                                Some(slot) => merge(slot, item),
+                                None => existing.push(item),
+                            }
+                        }
+                    }
+                    (Some(slot @ Value::Object(_)), value @ Value::Object(_)) => merge(slot, value),
+                    (_, value) => {
+                        t.insert(key, value);
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch,
+    }
+}

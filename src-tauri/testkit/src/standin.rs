@@ -1,0 +1,691 @@
+//! A stand-in for Fargate in front of the AWS emulator, so a deploy test runs the task it
+//! started: every task moto reports RUNNING has its image pulled from the (ECR-named)
+//! registry with ECR's token and run as a local container with the task's memory limit;
+//! its network interface gets a public IP (an Elastic IP on its own 127.0.x.y, where the
+//! container's port is published); its output goes to the task's log stream. When the
+//! container cannot be pulled or started, or exits, the task is stopped in the emulator
+//! with the stop code, exit code and reason Fargate would give (through the proxy, which
+//! moto cannot store). For services it plays the scheduler: a task per deployment, and
+//! the deployment's rollout COMPLETED once that task runs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{DesiredStatus, Task};
+use bollard::auth::DockerCredentials;
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, LogsOptions, RemoveContainerOptions,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+use crate::FaultProxy;
+
+/// Loopback addresses handed out as public IPs, unique within the test process.
+static NEXT_IP: AtomicU32 = AtomicU32::new(0);
+
+fn next_public_ip() -> String {
+    let n = NEXT_IP.fetch_add(1, Ordering::SeqCst);
+    let block = 20 + std::process::id() % 200;
+    format!("127.{block}.{}.{}", n / 250, n % 250 + 2)
+}
+
+/// What the stand-in did with one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskRun {
+    Running {
+        container: String,
+        public_ip: String,
+    },
+    Stopped {
+        reason: String,
+    },
+}
+
+#[derive(Default)]
+struct Shared {
+    runs: HashMap<String, TaskRun>,
+    /// Service ARN → its deployments as the stand-in schedules them.
+    services: HashMap<String, Vec<Deployment>>,
+}
+
+#[derive(Debug, Clone)]
+struct Deployment {
+    id: String,
+    task_definition: String,
+    status: &'static str,
+    rollout: &'static str,
+    task: Option<String>,
+}
+
+pub struct FargateStandIn {
+    shared: Arc<Mutex<Shared>>,
+    loop_task: JoinHandle<()>,
+    docker: Docker,
+}
+
+impl FargateStandIn {
+    /// Starts watching `region` of the emulator at `endpoint` (moto itself, not the proxy);
+    /// `proxy` is where the tests' app talks, and where the stand-in reports what moto
+    /// cannot store.
+    pub async fn start(endpoint: &str, region: &str, proxy: Arc<FaultProxy>) -> Self {
+        // moto advances a task one state per DescribeTasks unless told not to; Fargate's
+        // tasks stay RUNNING until stopped.
+        reqwest_free_post(
+            endpoint,
+            "/moto-api/state-manager/set-transition",
+            r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#,
+        )
+        .await;
+        let sdk = crate::emulator::direct_sdk(endpoint, region).await;
+        let docker = Docker::connect_with_local_defaults().expect("connect to Docker");
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let world = World {
+            ecs: aws_sdk_ecs::Client::new(&sdk),
+            ecr: aws_sdk_ecr::Client::new(&sdk),
+            ec2: aws_sdk_ec2::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            docker: docker.clone(),
+            proxy,
+            shared: shared.clone(),
+        };
+        let loop_task = tokio::spawn(async move {
+            loop {
+                world.tick().await;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+        });
+        Self {
+            shared,
+            loop_task,
+            docker,
+        }
+    }
+
+    /// What happened to each task seen, by ARN.
+    pub fn runs(&self) -> HashMap<String, TaskRun> {
+        self.shared.lock().expect("stand-in state").runs.clone()
+    }
+
+    /// The containers still running for tasks.
+    pub fn running_containers(&self) -> Vec<String> {
+        self.runs()
+            .into_values()
+            .filter_map(|r| match r {
+                TaskRun::Running { container, .. } => Some(container),
+                TaskRun::Stopped { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Stops the watch and removes every container it started.
+    pub async fn shut_down(self) {
+        self.loop_task.abort();
+        for container in self.running_containers() {
+            remove(&self.docker, &container).await;
+        }
+    }
+}
+
+async fn remove(docker: &Docker, container: &str) {
+    let _ = docker
+        .remove_container(
+            container,
+            Some(RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await;
+}
+
+/// A POST with no HTTP client crate: the state manager is one call at start.
+async fn reqwest_free_post(endpoint: &str, path: &str, body: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .expect("reach the emulator");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+}
+
+struct World {
+    ecs: aws_sdk_ecs::Client,
+    ecr: aws_sdk_ecr::Client,
+    ec2: aws_sdk_ec2::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    docker: Docker,
+    proxy: Arc<FaultProxy>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl World {
+    async fn tick(&self) {
+        let Ok(clusters) = self.ecs.list_clusters().send().await else {
+            return;
+        };
+        for cluster in clusters.cluster_arns() {
+            self.schedule_services(cluster).await;
+            self.run_tasks(cluster).await;
+        }
+    }
+
+    async fn run_tasks(&self, cluster: &str) {
+        let Ok(list) = self.ecs.list_tasks().cluster(cluster).send().await else {
+            return;
+        };
+        if list.task_arns().is_empty() {
+            return;
+        }
+        let Ok(described) = self
+            .ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(list.task_arns().to_vec()))
+            .send()
+            .await
+        else {
+            return;
+        };
+        for task in described.tasks() {
+            let arn = task.task_arn().unwrap_or_default().to_owned();
+            let known = self.shared.lock().expect("state").runs.get(&arn).cloned();
+            let stopped =
+                task.desired_status() == Some("STOPPED") || task.last_status() == Some("STOPPED");
+            match (known, stopped) {
+                (None, false) => {
+                    let run = self.start(cluster, task).await;
+                    self.shared.lock().expect("state").runs.insert(arn, run);
+                }
+                (Some(TaskRun::Running { container, .. }), true) => {
+                    remove(&self.docker, &container).await;
+                    self.shared.lock().expect("state").runs.insert(
+                        arn,
+                        TaskRun::Stopped {
+                            reason: task.stopped_reason().unwrap_or_default().to_owned(),
+                        },
+                    );
+                }
+                (Some(TaskRun::Running { container, .. }), false) => {
+                    self.check_exit(cluster, &arn, &container).await;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn start(&self, cluster: &str, task: &Task) -> TaskRun {
+        let arn = task.task_arn().unwrap_or_default();
+        let id = arn.rsplit('/').next().unwrap_or(arn).to_owned();
+        let Ok(def) = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(task.task_definition_arn().unwrap_or_default())
+            .send()
+            .await
+        else {
+            return self
+                .fail(
+                    cluster,
+                    arn,
+                    "TaskFailedToStart",
+                    "ResourceInitializationError: the task definition is gone",
+                    None,
+                )
+                .await;
+        };
+        let def = def.task_definition().expect("a task definition").clone();
+        let c = def
+            .container_definitions()
+            .first()
+            .expect("a container")
+            .clone();
+        let image = c.image().unwrap_or_default().to_owned();
+        if let Err(e) = self.pull(&image).await {
+            let reason = format!(
+                "CannotPullContainerError: pull image manifest has been retried 1 time(s): {e}"
+            );
+            return self
+                .fail(cluster, arn, "TaskFailedToStart", &reason, None)
+                .await;
+        }
+        let port = c
+            .port_mappings()
+            .first()
+            .and_then(|p| p.container_port())
+            .unwrap_or(80);
+        let memory_mib: i64 = def.memory().and_then(|m| m.parse().ok()).unwrap_or(512);
+        let public_ip = next_public_ip();
+        let name = format!("slipway-standin-{id}");
+        let body = ContainerCreateBody {
+            image: Some(image.clone()),
+            env: Some(
+                c.environment()
+                    .iter()
+                    .map(|kv| {
+                        format!(
+                            "{}={}",
+                            kv.name().unwrap_or_default(),
+                            kv.value().unwrap_or_default()
+                        )
+                    })
+                    .collect(),
+            ),
+            exposed_ports: Some(vec![format!("{port}/tcp")]),
+            labels: Some(HashMap::from([(
+                "dev.slipway.standin".to_owned(),
+                arn.to_owned(),
+            )])),
+            host_config: Some(HostConfig {
+                port_bindings: Some(HashMap::from([(
+                    format!("{port}/tcp"),
+                    Some(vec![PortBinding {
+                        host_ip: Some(public_ip.clone()),
+                        host_port: Some(port.to_string()),
+                    }]),
+                )])),
+                memory: Some(memory_mib * 1024 * 1024),
+                memory_swap: Some(memory_mib * 1024 * 1024),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: Some(name.clone()),
+                    ..Default::default()
+                }),
+                body,
+            )
+            .await;
+        if let Err(e) = created {
+            let reason = format!("CannotCreateContainerError: {e}");
+            return self
+                .fail(cluster, arn, "TaskFailedToStart", &reason, None)
+                .await;
+        }
+        self.forward_logs(&def, &name, &id).await;
+        if let Err(e) = self
+            .docker
+            .start_container(
+                &name,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+        {
+            // Give the log forwarder a moment with what the container said.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            remove(&self.docker, &name).await;
+            let reason = format!("CannotStartContainerError: {e}");
+            return self
+                .fail(cluster, arn, "TaskFailedToStart", &reason, None)
+                .await;
+        }
+        self.give_public_ip(task, &public_ip).await;
+        TaskRun::Running {
+            container: name,
+            public_ip,
+        }
+    }
+
+    async fn pull(&self, image: &str) -> Result<(), String> {
+        let token = self
+            .ecr
+            .get_authorization_token()
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let decoded = token
+            .authorization_data()
+            .first()
+            .and_then(|a| a.authorization_token())
+            .and_then(|t| aws_smithy_base64(t))
+            .ok_or("no ECR token")?;
+        let (user, password) = decoded.split_once(':').ok_or("bad ECR token")?;
+        let registry = image.split('/').next().unwrap_or_default();
+        let mut pull = self.docker.create_image(
+            Some(CreateImageOptions {
+                from_image: Some(image.to_owned()),
+                ..Default::default()
+            }),
+            None,
+            Some(DockerCredentials {
+                username: Some(user.to_owned()),
+                password: Some(password.to_owned()),
+                serveraddress: Some(registry.to_owned()),
+                ..Default::default()
+            }),
+        );
+        while let Some(step) = pull.next().await {
+            step.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    async fn give_public_ip(&self, task: &Task, ip: &str) {
+        let eni = task
+            .attachments()
+            .iter()
+            .flat_map(|a| a.details())
+            .find(|d| d.name() == Some("networkInterfaceId"))
+            .and_then(|d| d.value().map(str::to_owned));
+        let Some(eni) = eni else { return };
+        let Ok(address) = self
+            .ec2
+            .allocate_address()
+            .domain(aws_sdk_ec2::types::DomainType::Vpc)
+            .address(ip)
+            .send()
+            .await
+        else {
+            return;
+        };
+        let _ = self
+            .ec2
+            .associate_address()
+            .set_allocation_id(address.allocation_id().map(str::to_owned))
+            .network_interface_id(eni)
+            .send()
+            .await;
+    }
+
+    /// Copies the container's output into its awslogs stream, as the awslogs driver does.
+    async fn forward_logs(
+        &self,
+        def: &aws_sdk_ecs::types::TaskDefinition,
+        container: &str,
+        task_id: &str,
+    ) {
+        let c = &def.container_definitions()[0];
+        let Some(options) = c.log_configuration().and_then(|l| l.options()) else {
+            return;
+        };
+        let group = options.get("awslogs-group").cloned().unwrap_or_default();
+        let prefix = options
+            .get("awslogs-stream-prefix")
+            .cloned()
+            .unwrap_or_default();
+        let stream = format!("{prefix}/{}/{task_id}", c.name().unwrap_or_default());
+        let _ = self
+            .logs
+            .create_log_stream()
+            .log_group_name(&group)
+            .log_stream_name(&stream)
+            .send()
+            .await;
+        let logs = self.logs.clone();
+        let mut output = self.docker.logs(
+            container,
+            Some(LogsOptions {
+                follow: true,
+                stdout: true,
+                stderr: true,
+                ..Default::default()
+            }),
+        );
+        tokio::spawn(async move {
+            while let Some(Ok(line)) = output.next().await {
+                let message = line.to_string().trim_end().to_owned();
+                if message.is_empty() {
+                    continue;
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis() as i64;
+                let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now)
+                    .message(message)
+                    .build()
+                    .expect("a log event");
+                let _ = logs
+                    .put_log_events()
+                    .log_group_name(&group)
+                    .log_stream_name(&stream)
+                    .log_events(event)
+                    .send()
+                    .await;
+            }
+        });
+    }
+
+    /// A container that exited stops its task, as Fargate reports an essential container.
+    async fn check_exit(&self, cluster: &str, arn: &str, container: &str) {
+        let Ok(inspect) = self.docker.inspect_container(container, None).await else {
+            return;
+        };
+        let Some(state) = inspect.state else { return };
+        if state.running == Some(true) {
+            return;
+        }
+        let exit_code = state.exit_code.unwrap_or(0) as i32;
+        let oom = state.oom_killed == Some(true);
+        let container_reason =
+            oom.then_some("OutOfMemoryError: Container killed due to memory usage");
+        // Let the log forwarder deliver the last lines first.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let run = self
+            .fail(
+                cluster,
+                arn,
+                "EssentialContainerExited",
+                "Essential container in task exited",
+                Some((exit_code, container_reason)),
+            )
+            .await;
+        remove(&self.docker, container).await;
+        self.shared
+            .lock()
+            .expect("state")
+            .runs
+            .insert(arn.to_owned(), run);
+    }
+
+    async fn fail(
+        &self,
+        cluster: &str,
+        arn: &str,
+        stop_code: &str,
+        reason: &str,
+        exit: Option<(i32, Option<&str>)>,
+    ) -> TaskRun {
+        let container = match exit {
+            Some((code, Some(why))) => {
+                json!({"exitCode": code, "reason": why, "lastStatus": "STOPPED"})
+            }
+            Some((code, None)) => json!({"exitCode": code, "lastStatus": "STOPPED"}),
+            None => json!({"reason": reason, "lastStatus": "STOPPED"}),
+        };
+        let mut container = container;
+        if exit.is_none() {
+            container
+                .as_object_mut()
+                .expect("object")
+                .remove("exitCode");
+        }
+        self.proxy.patch_task(
+            arn,
+            json!({"stopCode": stop_code, "containers": [container]}),
+        );
+        let _ = self
+            .ecs
+            .stop_task()
+            .cluster(cluster)
+            .task(arn)
+            .reason(reason)
+            .send()
+            .await;
+        TaskRun::Stopped {
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Plays the service scheduler moto does not have.
+    async fn schedule_services(&self, cluster: &str) {
+        let Ok(list) = self.ecs.list_services().cluster(cluster).send().await else {
+            return;
+        };
+        if list.service_arns().is_empty() {
+            return;
+        }
+        let Ok(described) = self
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(list.service_arns().to_vec()))
+            .send()
+            .await
+        else {
+            return;
+        };
+        for service in described
+            .services()
+            .iter()
+            .filter(|s| s.status() == Some("ACTIVE"))
+        {
+            let arn = service.service_arn().unwrap_or_default().to_owned();
+            let wanted = service.task_definition().unwrap_or_default().to_owned();
+            let mut deployments = self
+                .shared
+                .lock()
+                .expect("state")
+                .services
+                .get(&arn)
+                .cloned()
+                .unwrap_or_default();
+            let primary_matches = deployments
+                .iter()
+                .any(|d| d.status == "PRIMARY" && d.task_definition == wanted);
+            if !primary_matches && service.desired_count() > 0 {
+                for d in deployments.iter_mut().filter(|d| d.status == "PRIMARY") {
+                    d.status = "ACTIVE";
+                }
+                let id = match (deployments.is_empty(), service.deployments().first()) {
+                    (true, Some(first)) => first.id().unwrap_or_default().to_owned(),
+                    _ => format!(
+                        "ecs-svc/{}",
+                        1_000_000_000 + NEXT_IP.fetch_add(1, Ordering::SeqCst)
+                    ),
+                };
+                deployments.push(Deployment {
+                    id,
+                    task_definition: wanted.clone(),
+                    status: "PRIMARY",
+                    rollout: "IN_PROGRESS",
+                    task: None,
+                });
+            }
+            let runs = self.shared.lock().expect("state").runs.clone();
+            let mut retire = HashSet::new();
+            if let Some(primary) = deployments.iter_mut().find(|d| d.status == "PRIMARY") {
+                match &primary.task {
+                    None if primary.rollout == "IN_PROGRESS" => {
+                        let network = service.network_configuration().cloned();
+                        if let Ok(run) = self
+                            .ecs
+                            .run_task()
+                            .cluster(cluster)
+                            .task_definition(&primary.task_definition)
+                            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+                            .started_by(&primary.id)
+                            .group(format!(
+                                "service:{}",
+                                service.service_name().unwrap_or_default()
+                            ))
+                            .set_network_configuration(network)
+                            .send()
+                            .await
+                        {
+                            primary.task = run
+                                .tasks()
+                                .first()
+                                .and_then(|t| t.task_arn().map(str::to_owned));
+                        }
+                    }
+                    Some(task) if primary.rollout == "IN_PROGRESS" => {
+                        if matches!(runs.get(task), Some(TaskRun::Running { .. })) {
+                            primary.rollout = "COMPLETED";
+                            retire.extend(deployments_tasks(&deployments, "ACTIVE"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if deployments
+                .iter()
+                .any(|d| d.status == "PRIMARY" && d.rollout == "COMPLETED")
+            {
+                deployments.retain(|d| d.status == "PRIMARY");
+            }
+            for task in retire {
+                let _ = self
+                    .ecs
+                    .stop_task()
+                    .cluster(cluster)
+                    .task(&task)
+                    .reason("Replaced by a new deployment")
+                    .send()
+                    .await;
+            }
+            let running = deployments
+                .iter()
+                .filter_map(|d| d.task.as_ref())
+                .filter(|t| matches!(runs.get(*t), Some(TaskRun::Running { .. })))
+                .count();
+            self.proxy.patch_service(
+                &arn,
+                json!({
+                    "runningCount": running,
+                    "deployments": deployments.iter().map(|d| json!({
+                        "id": d.id,
+                        "status": d.status,
+                        "taskDefinition": d.task_definition,
+                        "desiredCount": 1,
+                        "runningCount": d.task.as_ref().filter(|t| matches!(runs.get(*t), Some(TaskRun::Running { .. }))).map_or(0, |_| 1),
+                        "pendingCount": 0,
+                        "failedTasks": 0,
+                        "launchType": "FARGATE",
+                        "rolloutState": d.rollout,
+                        "rolloutStateReason": format!("ECS deployment {} {}.", d.id, d.rollout.to_lowercase()),
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+            self.shared
+                .lock()
+                .expect("state")
+                .services
+                .insert(arn, deployments);
+        }
+        let _ = DesiredStatus::Running;
+    }
+}
+
+fn deployments_tasks(deployments: &[Deployment], status: &str) -> Vec<String> {
+    deployments
+        .iter()
+        .filter(|d| d.status == status)
+        .filter_map(|d| d.task.clone())
+        .collect()
+}
+
+fn aws_smithy_base64(token: &str) -> Option<String> {
+    use std::io::Read;
+    // A tiny base64 decoder would do, but the SDK already carries one.
+    let bytes = aws_smithy_types::base64::decode(token).ok()?;
+    let mut s = String::new();
+    bytes.as_slice().read_to_string(&mut s).ok()?;
+    Some(s)
+}

@@ -1,0 +1,248 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, screen } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import {
+  applyDeployEvent,
+  deadlineText,
+  deployHint,
+  DeployRun,
+  finishView,
+  firstLines,
+  newView,
+  previousText,
+  pushLabel,
+  pushPercent,
+  stepElapsed,
+  type DeployView,
+} from './deploy.svelte';
+import { outcomeTone, RunningOnAws, stopQuestion, stopResult } from './status.svelte';
+import { UnfinishedDeploys, unfinishedText } from './unfinished.svelte';
+import DeployResult from './DeployResult.svelte';
+import type { AwsReady } from '../setup/setup.svelte';
+import type { AppStatus, CallerIdentity, DeployEvent, DeployOutcome, JournalEntry, ProjectConfig } from '../../ipc';
+import fixtures from '../../../../../tests/fixtures/deploy.json';
+import project from '../../../../../tests/fixtures/project.json';
+import cloud from '../../../../../tests/fixtures/aws.json';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+// The same streams the Chromium flows use (tests/ui), typed by the bindings.
+const success = fixtures.success.events as DeployEvent[];
+const outcome = fixtures.success.outcome as DeployOutcome;
+const failing = fixtures.failure.events as DeployEvent[];
+const service = fixtures.service.events as DeployEvent[];
+const serviceOutcome = fixtures.service.outcome as DeployOutcome;
+const NOW = 1_763_780_000_000;
+const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: number | null }) =>
+  ({ ...entry, startedAt: NOW / 1000 - ageSeconds, finishedAt: entry.finishedAt === null ? null : NOW / 1000 }) as JournalEntry;
+const statusBefore = (): AppStatus => ({ ...structuredClone(fixtures.statusBefore), history: fixtures.statusBefore.history.map(dated) }) as AppStatus;
+const unfinished = fixtures.unfinished.map(dated);
+
+const connected: AwsReady = {
+  prepare: async () => ({ config: structuredClone(project.sample.config) as ProjectConfig, identity: cloud.identity as CallerIdentity }),
+};
+type Channel = { onmessage: (e: unknown) => void };
+const channelOf = (args: unknown) => (args as { onEvent: Channel }).onEvent;
+
+function fold(events: DeployEvent[]): DeployView {
+  const view = newView();
+  for (const event of events) applyDeployEvent(view, event);
+  return view;
+}
+const states = (view: DeployView) => Object.fromEntries(view.steps.map((s) => [s.step, s.state]));
+
+describe('applyDeployEvent', () => {
+  it('follows a task-mode deploy from the push to the previous task stopped', () => {
+    const view = newView();
+    for (const event of success.slice(0, 5)) applyDeployEvent(view, event);
+    expect(states(view).push).toBe('running');
+    expect(states(view).register).toBe('pending');
+    expect(pushLabel(view.push!)).toBe('layer 3 of 3');
+    expect(pushPercent(view.push!)).toBe(67);
+
+    for (const event of success.slice(5)) applyDeployEvent(view, event);
+    expect(view.steps.every((s) => s.state === 'done')).toBe(true);
+    expect(view.started).toMatchObject({ app: 'hello-site', mode: 'task', deadlineSeconds: 600 });
+    expect(pushPercent(view.push!)).toBe(100);
+    expect(view.taskDefinition).toMatchObject({ revision: 4, previousRevision: 3, registered: true });
+    expect(view.taskDefinition?.changes).toHaveLength(2);
+    expect(view.tasks).toHaveLength(1);
+    // Each chip says how long the state before it lasted, so slow provisioning shows.
+    expect(view.tasks[0].states.map((s) => s.label)).toEqual([
+      'PROVISIONING',
+      'PENDING · 4.2 s in PROVISIONING',
+      'RUNNING (UNKNOWN) · 21.3 s in PENDING',
+      'RUNNING (HEALTHY) · after 10.4 s',
+    ]);
+    expect(view.address?.url).toBe('http://54.201.33.17:8080');
+    expect(view.checks.map((c) => c.outcome)).toEqual(['connection refused or unreachable', 'HTTP 200']);
+    expect(view.previous).toEqual({ taskIds: [outcome.stoppedPrevious[0]], stopped: true });
+    expect(view.failure).toBeNull();
+    const wait = view.steps.find((s) => s.step === 'wait')!;
+    expect(stepElapsed(wait, 0)).toBe('37.0 s');
+  });
+
+  it('marks the step a task stopped in as failed and keeps the diagnosis and the last log lines', () => {
+    const view = fold(failing);
+    expect(states(view)).toEqual({ push: 'done', register: 'done', start: 'done', wait: 'failed', verify: 'pending', retire: 'pending' });
+    expect(view.taskDefinition).toMatchObject({ registered: false, revision: 4, changes: [] });
+    expect(view.tasks[0].states.at(-1)).toMatchObject({ status: 'STOPPED', label: 'STOPPED (UNKNOWN) · 2.1 s in RUNNING' });
+    expect(view.failure?.diagnosis.known).toBe(true);
+    expect(view.failure?.diagnosis.cause).toMatch(/exited with code 1/);
+    expect(view.failure?.lastLogLines.at(-2)).toMatch(/GREETING_FILE/);
+    expect(view.address).toBeNull();
+  });
+
+  it('lists a service rollout\'s events in the order AWS told them, and needs no previous task stopped', () => {
+    const view = fold(service);
+    expect(view.started?.mode).toBe('service');
+    expect(view.serviceEvents.map((e) => e.message)).toEqual([
+      '(service hello-site) has started 1 tasks: (task 5c3e1a9b7d2f4c6e8a0b2d4f6a8c0e1f).',
+      '(service hello-site) has reached a steady state.',
+      '(service hello-site) (deployment ecs-svc/4728591) deployment completed.',
+    ]);
+    expect(view.steps.find((s) => s.step === 'start')?.detail).toBe('service created with 1 task');
+    expect(states(view).retire).toBe('pending');
+    finishView(view, serviceOutcome);
+    expect(view.steps.find((s) => s.step === 'retire')).toMatchObject({ state: 'done', detail: 'the service replaces its own tasks' });
+    expect(previousText(serviceOutcome)).toMatch(/service keeps this task running/);
+  });
+
+  it('says why Stop previous had nothing to do on a first deploy, or when the old task was kept', () => {
+    const first = fold(success.filter((e) => !(('step' in e.data && e.data.step === 'retire') || e.type === 'PreviousTasks')));
+    finishView(first, { ...outcome, stoppedPrevious: [] });
+    expect(first.steps.at(-1)).toMatchObject({ state: 'done', detail: 'no previous task was running' });
+    expect(previousText({ ...outcome, stoppedPrevious: [] })).toBe('No previous task was running.');
+    const kept = { ...outcome, stoppedPrevious: [], keptPrevious: ['8a7b'] };
+    expect(previousText(kept)).toBe('The previous task 8a7b still runs, as asked: you pay for it until you stop it below.');
+    expect(previousText(outcome)).toMatch(/^Stopped the previous task 8a7b6c5d.* so you don't pay twice\.$/);
+  });
+});
+
+describe('deploy words', () => {
+  it('counts the deadline down, and names what to do for the errors that need it', () => {
+    expect(deadlineText(600, 19_000)).toBe('deadline in 9:41');
+    expect(deadlineText(600, 600_000)).toBe('deadline passed');
+    expect(deployHint('SetupNeeded')).toBe('Run Set up above first, then deploy again.');
+    expect(deployHint('NoReleases')).toMatch(/^Build first/);
+    expect(deployHint('DeployFailed')).toBeNull();
+    expect(firstLines('a\nb\nc', 2)).toBe('a\nb\n…');
+    expect(firstLines('a\nb\n', 2)).toBe('a\nb');
+  });
+
+  it('asks before stopping everything, and says what was stopped', () => {
+    const status = statusBefore();
+    expect(stopQuestion(status)).toBe('This stops 1 task of hello-site. The app stops answering, and you stop paying for it. The next deploy starts it again.');
+    status.service = { name: 'hello-site', desired: 1, running: 1, revision: 4, rollout: 'COMPLETED' };
+    expect(stopQuestion(status)).toMatch(/1 task of hello-site, and scales service hello-site to zero\. .* paying for them/);
+    expect(stopResult({ stoppedTasks: ['a', 'b'], serviceScaledDown: 'hello-site' })).toBe('Stopped 2 tasks and scaled service hello-site to zero.');
+    expect(stopResult({ stoppedTasks: [], serviceScaledDown: null })).toBe('Nothing was running.');
+    expect(outcomeTone(status.history[0])).toBe('ok');
+  });
+
+  it('says what an unfinished deploy may have left running', () => {
+    expect(unfinishedText(unfinished[0], NOW)).toBe(
+      'A deploy of shop (20261121-220140, eu-central-1) started 3 h ago did not finish. It started 1 task that may still run and cost money.',
+    );
+  });
+});
+
+describe('DeployRun', () => {
+  it('connects, shows events as they stream, ends done, and has what runs read again', async () => {
+    let finished = 0;
+    let seen = '';
+    const run = new DeployRun(connected, () => (finished += 1));
+    mockIPC((cmd, args) => {
+      if (cmd !== 'deploy') return null;
+      expect((args as { request: unknown }).request).toEqual({ mode: 'task', keepPrevious: false });
+      for (const event of success.slice(0, 12)) channelOf(args).onmessage(event);
+      seen = run.view.steps.map((s) => s.state).join(' ');
+      for (const event of success.slice(12)) channelOf(args).onmessage(event);
+      return outcome;
+    });
+    await run.run('/p', run.request);
+    expect(seen).toBe('done done running pending pending pending');
+    expect(run.phase).toBe('done');
+    expect(run.outcome?.url).toBe(outcome.url);
+    expect(finished).toBe(1);
+  });
+
+  it('keeps the diagnosis of a failure, and tells a cancel and a missing setup apart', async () => {
+    const run = new DeployRun(connected);
+    run.mode = 'service';
+    run.keepPrevious = true;
+    expect(run.request).toEqual({ mode: 'service', keepPrevious: false });
+    mockIPC((cmd, args) => {
+      if (cmd !== 'deploy') return null;
+      for (const event of failing) channelOf(args).onmessage(event);
+      return Promise.reject(fixtures.failure.error);
+    });
+    await run.run('/p', run.request);
+    expect(run.phase).toBe('failed');
+    expect(run.failure?.code).toBe('DeployFailed');
+    expect(run.view.failure?.diagnosis.fix).toMatch(/read its last log lines/);
+
+    mockIPC(() => Promise.reject({ code: 'Cancelled', message: 'The deploy was cancelled. Stopped task 4d1e that it had started.' }));
+    await run.run('/p', run.request);
+    expect(run.phase).toBe('cancelled');
+    expect(run.view.failure).toBeNull();
+
+    mockIPC(() => Promise.reject({ code: 'SetupNeeded', message: 'hello-site is not set up in us-west-2 yet.' }));
+    await run.run('/p', run.request);
+    expect([run.phase, deployHint(run.failure!.code)]).toEqual(['failed', 'Run Set up above first, then deploy again.']);
+  });
+});
+
+describe('RunningOnAws and UnfinishedDeploys', () => {
+  it('reads what runs, and after stopping reads again what is left', async () => {
+    let status = statusBefore();
+    mockIPC((cmd) => {
+      if (cmd === 'app_status') return status;
+      if (cmd === 'stop_app') {
+        status = { ...status, tasks: [] };
+        return { stoppedTasks: ['8a7b'], serviceScaledDown: null };
+      }
+      return null;
+    });
+    const board = new RunningOnAws('/p', connected);
+    await board.refresh();
+    expect(board.status?.tasks).toHaveLength(1);
+    board.confirming = true;
+    await board.stop();
+    expect([board.confirming, board.status?.tasks.length, board.stopped?.stoppedTasks]).toEqual([false, 0, ['8a7b']]);
+  });
+
+  it('removes an unfinished deploy once it is settled, and keeps it when settling fails', async () => {
+    let fail = true;
+    mockIPC((cmd, args) => {
+      if (cmd === 'unfinished_deploys') return unfinished;
+      if (cmd === 'settle_deploy') {
+        if (fail) return Promise.reject({ code: 'AccessDenied', message: 'Not allowed: ecs:StopTask.' });
+        expect(args).toEqual({ deployId: unfinished[0].id, stop: true });
+        return { ...unfinished[0], outcome: 'abandoned', summary: 'closed after a restart; stopped 1 task(s) it had started' };
+      }
+      return null;
+    });
+    const banner = new UnfinishedDeploys();
+    await banner.load();
+    await banner.settle(unfinished[0].id, true);
+    expect([banner.entries.length, banner.failure?.code]).toEqual([1, 'AccessDenied']);
+    fail = false;
+    await banner.settle(unfinished[0].id, true);
+    expect([banner.entries.length, banner.failure, banner.settled?.app]).toEqual([0, null, 'shop']);
+  });
+});
+
+describe('DeployResult', () => {
+  it('labels a reason no catalog entry matched as AWS reported it', () => {
+    const failure = { ...(failing.at(-1)!.data as Extract<DeployEvent, { type: 'Failed' }>['data']) };
+    failure.diagnosis = { cause: 'CannotPullContainerError: pull access denied', fix: 'Read AWS\'s words.', evidence: 'CannotPullContainerError', known: false };
+    render(DeployResult, { outcome: null, failure });
+    expect(screen.getByTestId('diagnosis-unknown').textContent).toBe('Unrecognised reason — shown as AWS reported it');
+    expect(screen.getByTestId('diagnosis-evidence').textContent).toBe('AWS said: CannotPullContainerError');
+    expect(screen.getByTestId('deploy-logs').textContent).toMatch(/GREETING_FILE/);
+  });
+});

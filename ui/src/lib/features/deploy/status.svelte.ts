@@ -1,0 +1,114 @@
+// What the open app runs on AWS now (its tasks, its service, its recent deploys), read on
+// demand, and stopping all of it so it stops costing money. Which tasks belong to the app
+// and how to stop them are the engine's; this keeps its last answer and says it in words.
+import { appStatus, stopApp, type AppStatus, type JournalEntry, type StopOutcome } from '../../ipc';
+import { failureOf, type Failure } from '../../ui/failure';
+import type { AwsReady } from '../setup/setup.svelte';
+
+/** How many of the newest deploys the card lists. */
+export const HISTORY_SHOWN = 5;
+
+/** "1 task", "3 tasks". */
+export function taskCount(n: number): string {
+  return `${n} ${n === 1 ? 'task' : 'tasks'}`;
+}
+
+/** True when stopping would change something: a task runs or the service wants one. */
+export function somethingRuns(status: AppStatus): boolean {
+  return status.tasks.length > 0 || (status.service?.desired ?? 0) > 0;
+}
+
+/** The question before Stop everything: what stops, and why it matters. */
+export function stopQuestion(status: AppStatus): string {
+  const service = status.service && status.service.desired > 0 ? `, and scales service ${status.service.name} to zero` : '';
+  return `This stops ${taskCount(status.tasks.length)} of ${status.app}${service}. The app stops answering, and you stop paying for ${status.tasks.length === 1 && !service ? 'it' : 'them'}. The next deploy starts it again.`;
+}
+
+/** What Stop everything did, in one sentence. */
+export function stopResult(outcome: StopOutcome): string {
+  const parts: string[] = [];
+  if (outcome.stoppedTasks.length > 0) parts.push(`stopped ${taskCount(outcome.stoppedTasks.length)}`);
+  if (outcome.serviceScaledDown) parts.push(`scaled service ${outcome.serviceScaledDown} to zero`);
+  if (parts.length === 0) return 'Nothing was running.';
+  const text = parts.join(' and ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}
+
+/** The tone of a deploy's outcome in the history. */
+export function outcomeTone(entry: JournalEntry): 'ok' | 'bad' | 'warn' | 'pending' | 'neutral' {
+  switch (entry.outcome) {
+    case 'succeeded':
+      return 'ok';
+    case null:
+      return 'pending';
+    case 'cancelled':
+    case 'abandoned':
+      return 'neutral';
+    case 'timed out':
+      return 'warn';
+    default:
+      return 'bad';
+  }
+}
+
+export class RunningOnAws {
+  status = $state<AppStatus | null>(null);
+  loading = $state(false);
+  failure = $state<Failure | null>(null);
+  /** Stop everything was pressed and waits for its confirmation. */
+  confirming = $state(false);
+  stopping = $state(false);
+  /** What the last Stop everything did, until the next reading. */
+  stopped = $state<StopOutcome | null>(null);
+  /** When `status` was read (milliseconds), for the history's "5 min ago". */
+  readAt = $state(0);
+
+  #dir: string;
+  #aws: AwsReady;
+
+  constructor(dir: string, aws: AwsReady) {
+    this.#dir = dir;
+    this.#aws = aws;
+  }
+
+  /**
+   * Asks AWS what the app runs. `connect` saves the AWS options and connects first, as
+   * pressing Refresh does; without it the account already connected is asked.
+   */
+  async refresh(connect = true): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    this.failure = null;
+    this.stopped = null;
+    try {
+      if (connect) await this.#aws.prepare();
+      this.status = await appStatus(this.#dir);
+      this.readAt = Date.now();
+    } catch (e) {
+      this.failure = failureOf(e);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Stops every task of the app and scales its service to zero, then reads what is left. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.failure = null;
+    let stopped: StopOutcome | null = null;
+    let failure: Failure | null = null;
+    try {
+      stopped = await stopApp(this.#dir);
+    } catch (e) {
+      failure = failureOf(e);
+    } finally {
+      this.stopping = false;
+      this.confirming = false;
+    }
+    // Read afresh even when stopping failed half-way: some tasks may have stopped.
+    await this.refresh(false);
+    this.stopped = stopped;
+    this.failure = failure ?? this.failure;
+  }
+}
