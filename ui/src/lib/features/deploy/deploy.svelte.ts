@@ -158,9 +158,15 @@ export function applyDeployEvent(view: DeployView, event: DeployEvent): void {
       break;
     case 'Failed':
       view.failure = event.data;
-      stopView(view, null);
+      // The failure was seen with the task's last state: that is when the step ended.
+      stopView(view, lastSeenMs(view));
       break;
   }
+}
+
+function lastSeenMs(view: DeployView): number | null {
+  const times = view.tasks.flatMap((t) => t.states.map((s) => s.atMs)).filter((ms) => ms !== null);
+  return times.length > 0 ? Math.max(...times) : null;
 }
 
 function stepOf(view: DeployView, step: DeployStep): StepView {
@@ -168,12 +174,14 @@ function stepOf(view: DeployView, step: DeployStep): StepView {
   return view.steps.find((s) => s.step === step)!;
 }
 
-/** The deploy stopped (failed, cancelled, timed out): the step it was in is marked failed. */
+/**
+ * The deploy stopped (failed, cancelled, timed out): the step it was in is marked failed,
+ * ending at `atMs` (the first time given wins: a diagnosis's, then the end of the job's).
+ */
 export function stopView(view: DeployView, atMs: number | null): void {
   for (const step of view.steps) {
-    if (step.state !== 'running') continue;
-    step.state = 'failed';
-    step.endedMs = atMs ?? step.endedMs;
+    if (step.state === 'running') step.state = 'failed';
+    if (step.state === 'failed' && step.endedMs === null) step.endedMs = atMs;
   }
 }
 
@@ -294,7 +302,7 @@ export class DeployRun {
   #job: Job<DeployOutcome> | null = null;
   #clock: ReturnType<typeof setInterval> | null = null;
 
-  /** `onFinished` runs after every deploy that reached AWS, whatever its end: it may have started tasks. */
+  /** `onFinished` runs after every deploy job, whatever its end: even a failed one may have started tasks. */
   constructor(aws: AwsReady, onFinished: () => void = () => {}) {
     this.#aws = aws;
     this.#onFinished = onFinished;

@@ -88,6 +88,7 @@ describe('applyDeployEvent', () => {
   it('marks the step a task stopped in as failed and keeps the diagnosis and the last log lines', () => {
     const view = fold(failing);
     expect(states(view)).toEqual({ push: 'done', register: 'done', start: 'done', wait: 'failed', verify: 'pending', retire: 'pending' });
+    expect(stepElapsed(view.steps[3], 0)).toBe('26.1 s');
     expect(view.taskDefinition).toMatchObject({ registered: false, revision: 4, changes: [] });
     expect(view.tasks[0].states.at(-1)).toMatchObject({ status: 'STOPPED', label: 'STOPPED (UNKNOWN) · 2.1 s in RUNNING' });
     expect(view.failure?.diagnosis.known).toBe(true);

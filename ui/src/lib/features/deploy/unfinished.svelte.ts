@@ -14,7 +14,8 @@ export function unfinishedText(entry: JournalEntry, nowMs: number): string {
       ? `It started ${taskCount(tasks)} that may still run and cost money.`
       : 'It had not started a task yet, as far as Slipway knows.';
   const service = entry.service ? ` It also changed service ${entry.service}.` : '';
-  return `A deploy of ${entry.app} (${entry.version}, ${entry.region}) started ${formatAgo(entry.startedAt, nowMs)} did not finish. ${left}${service}`;
+  const when = entry.startedAt === null ? '' : ` started ${formatAgo(entry.startedAt, nowMs)}`;
+  return `A deploy of ${entry.app} (${entry.version}, ${entry.region})${when} did not finish. ${left}${service}`;
 }
 
 export class UnfinishedDeploys {
