@@ -3,6 +3,7 @@
 
 mod aws;
 mod build;
+mod deploy;
 mod doctor;
 mod output;
 mod preview;
@@ -56,6 +57,13 @@ enum Command {
     /// Show what Slipway created for the app on AWS; `--apply` stops its tasks and removes
     /// exactly that (untagged resources of the same name are kept).
     Teardown(setup::SetupArgs),
+    /// Build (when something changed), push to ECR and run on Fargate; streams the timeline
+    /// and ends with the URL it checked. Exit 2 when the deploy failed (with the diagnosis).
+    Deploy(deploy::DeployArgs),
+    /// What runs for the app on AWS: tasks with their URLs, the service, recent deploys.
+    Status(deploy::StatusArgs),
+    /// Stop the app's tasks on AWS and scale its service to zero.
+    Stop(deploy::StatusArgs),
 }
 
 #[tokio::main]
@@ -72,5 +80,8 @@ async fn main() -> ExitCode {
         Command::Aws(command) => aws::run(command, cli.json).await,
         Command::Setup(args) => setup::setup(args, cli.json).await,
         Command::Teardown(args) => setup::teardown(args, cli.json).await,
+        Command::Deploy(args) => deploy::deploy(args, cli.json).await,
+        Command::Status(args) => deploy::status(args, cli.json).await,
+        Command::Stop(args) => deploy::stop(args, cli.json).await,
     }
 }

@@ -433,7 +433,7 @@ async fn run_steps(
     };
 
     d.step_started(DeployStep::Verify, format!("{} answers", running.url));
-    let (http_status, answer) = status::check_url(d, &running.url).await?;
+    let (http_status, answer) = status::check_url(d, &running.url, &running.task_arns).await?;
     d.step_done(
         DeployStep::Verify,
         format!("{} answered HTTP {http_status}", running.url),

@@ -121,7 +121,9 @@ pub async fn last_log_lines(
 }
 
 /// Asks the URL until it answers (any HTTP status below 500) or the deadline passes.
-pub async fn check_url(d: &Deployment<'_>, url: &str) -> Result<(u16, String)> {
+/// The task(s) behind the URL are watched meanwhile: one that stops is diagnosed instead
+/// of waiting out the deadline.
+pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Result<(u16, String)> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(4))
         .no_proxy()
@@ -151,6 +153,10 @@ pub async fn check_url(d: &Deployment<'_>, url: &str) -> Result<(u16, String)> {
             attempt,
             outcome: outcome.clone(),
         });
+        let described = describe_tasks(d.conn, &d.names.cluster, tasks).await?;
+        if let Some(stopped) = described.iter().find(|t| t.is_stopped()) {
+            return Err(super::task::failed(d, stopped).await);
+        }
         if d.past_deadline() {
             return Err(EngineError::DeployTimedOut {
                 seconds: d.deadline_seconds.into(),

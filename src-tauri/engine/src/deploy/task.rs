@@ -184,7 +184,7 @@ pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Ru
 }
 
 /// The diagnosis of a stopped task, emitted, as the deploy's error.
-pub async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineError {
+pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineError {
     let mut facts = task.stopped.clone();
     facts.last_log_lines = last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await;
     let diagnosis = diagnose(&facts);

@@ -1,0 +1,366 @@
+//! `slipway deploy`, `slipway status` and `slipway stop`: the desktop's Deploy and
+//! Running-on-AWS cards for terminals and CI. Deploy builds first (skipped when nothing
+//! changed), streams the timeline and ends with the URL it checked.
+//! Exit codes: 0 success, 2 the deploy failed (the diagnosis is printed), 130 cancelled,
+//! 1 anything else.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{Args, ValueEnum};
+use slipway_engine::build::{build, BuildEvent, BuildRequest};
+use slipway_engine::deploy::{self, DeployEvent, DeployMode, DeployRequest, DeployStep};
+use slipway_engine::host::HostEnv;
+use slipway_engine::setup::connect_project;
+use slipway_engine::{EngineError, ErrorCode};
+
+use crate::output::{cancel_on_ctrl_c, fail, heading, json, json_line, line, Mark};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Mode {
+    /// A standalone task, replaced by the next deploy.
+    Task,
+    /// An ECS service that keeps the task running.
+    Service,
+}
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// The project folder (default: the current folder).
+    #[arg(long)]
+    project: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "task")]
+    mode: Mode,
+    /// Deploy this local release instead of building (see `slipway releases --local`).
+    #[arg(long)]
+    version: Option<String>,
+    /// Leave the previous task running (task mode).
+    #[arg(long)]
+    keep_previous: bool,
+    /// Give up (and stop what this deploy started) after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u32,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The project folder (default: the current folder).
+    #[arg(long)]
+    project: Option<PathBuf>,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+fn step_name(step: DeployStep) -> &'static str {
+    match step {
+        DeployStep::Push => "Push",
+        DeployStep::Register => "Task definition",
+        DeployStep::Start => "Start",
+        DeployStep::Wait => "Wait",
+        DeployStep::Verify => "Verify",
+        DeployStep::Retire => "Stop previous",
+    }
+}
+
+fn print_event(event: DeployEvent) {
+    match event {
+        DeployEvent::Started {
+            app,
+            version,
+            mode,
+            account,
+            region,
+            deadline_seconds,
+            ..
+        } => heading(&format!(
+            "Deploying {app} {version} as a {} to {account} in {region} (deadline {deadline_seconds} s)",
+            mode.as_str()
+        )),
+        DeployEvent::StepStarted { step, detail, .. } => {
+            line(Mark::Info, format!("{}: {detail}", step_name(step)))
+        }
+        DeployEvent::StepDone { step, detail, at_ms } => line(
+            Mark::Ok,
+            format!("{}: {detail} ({:.1} s)", step_name(step), at_ms / 1000.0),
+        ),
+        DeployEvent::PushProgress { .. } | DeployEvent::Check { .. } => {}
+        DeployEvent::TaskDefinition { changes, .. } => {
+            for change in changes {
+                println!("      {change}");
+            }
+        }
+        DeployEvent::TaskStatus {
+            task_id,
+            status,
+            health,
+            previous,
+            previous_ms,
+            at_ms,
+        } => {
+            let after = match (previous, previous_ms) {
+                (Some(p), Some(ms)) => format!(" after {:.1} s in {p}", ms / 1000.0),
+                _ => String::new(),
+            };
+            let health = health.map(|h| format!(" ({h})")).unwrap_or_default();
+            println!("      [{:>6.1} s] task {task_id}: {status}{health}{after}", at_ms / 1000.0);
+        }
+        DeployEvent::ServiceEvent { message, .. } => println!("      service: {message}"),
+        DeployEvent::Address { url, .. } => line(Mark::Info, format!("public URL {url}")),
+        DeployEvent::PreviousTasks { task_ids, stopped } => line(
+            Mark::Info,
+            if stopped {
+                format!("stopped the previous task {} so you don't pay twice", task_ids.join(", "))
+            } else {
+                format!("kept the previous task {} running, as asked (it is still billed)", task_ids.join(", "))
+            },
+        ),
+        DeployEvent::Failed {
+            diagnosis,
+            last_log_lines,
+            ..
+        } => {
+            heading("The deploy failed");
+            line(Mark::Problem, &diagnosis.cause);
+            println!("      Fix: {}", diagnosis.fix);
+            println!("      AWS said: {}", diagnosis.evidence);
+            if !last_log_lines.is_empty() {
+                println!("      Last log lines:");
+                for l in last_log_lines {
+                    println!("        | {l}");
+                }
+            }
+        }
+    }
+}
+
+pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) =
+        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+            Ok(found) => found,
+            Err(e) => return fail("deploy", &e, as_json),
+        };
+    let cancel = cancel_on_ctrl_c();
+    let version = match args.version {
+        Some(v) => v,
+        None => {
+            let quiet = |_: BuildEvent| {};
+            match build(
+                &host,
+                &dir,
+                &BuildRequest::default(),
+                &quiet,
+                &cancel,
+                time::OffsetDateTime::now_local()
+                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
+            )
+            .await
+            {
+                Ok(outcome) => {
+                    if as_json {
+                        json_line(
+                            &serde_json::json!({ "event": { "type": "Built", "data": &outcome } }),
+                        );
+                    } else if outcome.up_to_date {
+                        line(
+                            Mark::Ok,
+                            format!("build: {} is up to date", outcome.release.version),
+                        );
+                    } else {
+                        line(
+                            Mark::Ok,
+                            format!("build: built {}", outcome.release.version),
+                        );
+                    }
+                    outcome.release.version
+                }
+                Err(e) => return fail("deploy", &e, as_json),
+            }
+        }
+    };
+    let request = DeployRequest {
+        mode: match args.mode {
+            Mode::Task => DeployMode::Task,
+            Mode::Service => DeployMode::Service,
+        },
+        version: Some(version),
+        keep_previous: args.keep_previous,
+        deadline_seconds: Some(args.timeout),
+    };
+    let print = move |event: DeployEvent| {
+        if as_json {
+            json_line(&serde_json::json!({ "event": event }));
+        } else {
+            print_event(event);
+        }
+    };
+    match deploy::deploy(&host, &dir, &connection, &config, &request, &print, &cancel).await {
+        Ok(outcome) => {
+            if as_json {
+                json_line(&serde_json::json!({ "result": outcome }));
+            } else {
+                heading(&format!("Live at {}", outcome.url));
+                line(
+                    Mark::Ok,
+                    format!(
+                        "answered HTTP {} after {:.1} s (revision {}, task {})",
+                        outcome.http_status,
+                        outcome.elapsed_ms / 1000.0,
+                        outcome.revision,
+                        outcome.task_ids.join(", ")
+                    ),
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.code() == ErrorCode::DeployFailed => {
+            if as_json {
+                json_line(
+                    &serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+                );
+            }
+            eprintln!("slipway deploy: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => fail("deploy", &e, as_json),
+    }
+}
+
+pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) =
+        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+            Ok(found) => found,
+            Err(e) => return fail("status", &e, as_json),
+        };
+    let db = slipway_engine::store::db_path(&host);
+    let status = match deploy::status(&db, &connection, &config).await {
+        Ok(s) => s,
+        Err(e) => return fail("status", &e, as_json),
+    };
+    if as_json {
+        json(&status);
+        return ExitCode::SUCCESS;
+    }
+    heading(&format!(
+        "{} in account {} ({}), cluster {}",
+        status.app, status.account, status.region, status.cluster
+    ));
+    if status.tasks.is_empty() {
+        line(
+            Mark::Info,
+            "nothing runs on AWS (nothing is billed for tasks)",
+        );
+    }
+    for task in &status.tasks {
+        line(
+            Mark::Ok,
+            format!(
+                "task {} {}{} revision {} at {}{}",
+                task.task_id,
+                task.status,
+                task.health
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default(),
+                task.revision.map_or("?".into(), |r| r.to_string()),
+                task.url.as_deref().unwrap_or("(no public IP yet)"),
+                if task.from_service {
+                    ", from the service"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    if let Some(s) = &status.service {
+        line(
+            Mark::Info,
+            format!(
+                "service {}: {} of {} running, revision {}, rollout {}",
+                s.name,
+                s.running,
+                s.desired,
+                s.revision.map_or("?".into(), |r| r.to_string()),
+                s.rollout.as_deref().unwrap_or("unknown")
+            ),
+        );
+    }
+    for entry in &status.unfinished {
+        line(
+            Mark::Problem,
+            format!(
+                "deploy {} ({}) never finished; it started {} task(s). Run `slipway stop` to stop everything, or deploy again.",
+                entry.id,
+                entry.version,
+                entry.started_tasks.len()
+            ),
+        );
+    }
+    if !status.history.is_empty() {
+        heading("Recent deploys");
+        for entry in status.history.iter().take(5) {
+            println!(
+                "      {} {} {} {}{}",
+                entry.id,
+                entry.version,
+                entry.mode.as_str(),
+                entry.outcome.as_deref().unwrap_or("running"),
+                entry
+                    .url
+                    .as_deref()
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn stop(args: StatusArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) =
+        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+            Ok(found) => found,
+            Err(e) => return fail("stop", &e, as_json),
+        };
+    let db = slipway_engine::store::db_path(&host);
+    let stopped = match deploy::stop_app(&connection, &config).await {
+        Ok(s) => s,
+        Err(e) => return fail("stop", &e, as_json),
+    };
+    // What was cut short is now settled: its tasks were among those stopped.
+    if let Ok(open) = deploy::journal::unfinished(&db) {
+        for entry in open
+            .iter()
+            .filter(|e| e.app == config.name && e.region == connection.ctx.region)
+        {
+            let _: Result<_, EngineError> =
+                deploy::settle_unfinished(&db, &connection, &entry.id, true).await;
+        }
+    }
+    if as_json {
+        json(&stopped);
+    } else if stopped.stopped_tasks.is_empty() && stopped.service_scaled_down.is_none() {
+        line(Mark::Ok, "nothing was running");
+    } else {
+        for task in &stopped.stopped_tasks {
+            line(Mark::Ok, format!("stopped task {task}"));
+        }
+        if let Some(s) = &stopped.service_scaled_down {
+            line(
+                Mark::Ok,
+                format!("scaled service {s} to 0 (kept; the next deploy updates it)"),
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
