@@ -157,8 +157,7 @@ pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
                 &BuildRequest::default(),
                 &quiet,
                 &cancel,
-                time::OffsetDateTime::now_local()
-                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
+                time::OffsetDateTime::now_utc(),
             )
             .await
             {

@@ -2,43 +2,12 @@
 //! folder: `aws add-profile` (secret on stdin), `aws profiles`, `aws endpoint`,
 //! `aws whoami`, `setup [--apply]` and `teardown [--apply]` against the emulator.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
 
+use common::{json, slipway};
 use serde_json::Value;
 use slipway_engine::project::write_sample;
 use slipway_engine::test_support::require;
-
-fn slipway(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SLIPWAY_DATA_DIR", home.join("data"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("slipway runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(stdout: &str) -> Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
-}
 
 const SECRET: &str = "cliSecret/0123456789abcdefghijklmnopqrstu";
 

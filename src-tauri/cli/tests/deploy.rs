@@ -1,0 +1,108 @@
+//! `slipway deploy`, `status` and `stop` end to end against the emulator, the ECR-named
+//! test registry and the test kit's Fargate stand-in.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{json, slipway};
+use serde_json::Value;
+use slipway_engine::project::write_sample;
+use slipway_engine::test_support::require;
+use slipway_testkit::{FargateStandIn, FaultProxy};
+
+const REGION: &str = "ap-east-1";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop() {
+    let (Some(endpoint), Some(_)) = (
+        require("SLIPWAY_TEST_AWS_ENDPOINT"),
+        require("SLIPWAY_TEST_ECR_CA"),
+    ) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    slipway_engine::test_support::write_aws_files(
+        home.path(),
+        &format!("[profile emu]\nregion = {REGION}\n"),
+        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
+    );
+    let dir = home.path().join("site");
+    write_sample(&dir).unwrap();
+    let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    let app = format!("clid{}", std::process::id());
+    std::fs::write(
+        dir.join("slipway.toml"),
+        toml.replace("name = \"hello-site\"", &format!("name = \"{app}\""))
+            + "\n[aws]\nprofile = \"emu\"\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    slipway_testkit::emulator::give_region_an_internet_route(&endpoint, REGION).await;
+    let proxy = Arc::new(FaultProxy::start(&endpoint).await);
+    let standin = FargateStandIn::start(&endpoint, REGION, proxy.clone()).await;
+    let via = proxy.url();
+    let home = home.path();
+
+    let (code, _, err) = slipway(
+        home,
+        &["setup", "--project", d, "--apply", "--endpoint-url", &via],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let run = |args: Vec<&str>| {
+        let mut all = args;
+        all.extend(["--project", d, "--endpoint-url", &via, "--json"]);
+        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        let home = home.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            slipway(&home, &refs, "")
+        })
+    };
+    let (code, out, err) = run(vec!["deploy"]).await.unwrap();
+    assert_eq!(code, 0, "{err}\n{out}");
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    assert!(
+        lines.iter().any(|l| l["event"]["type"] == "TaskStatus"),
+        "{out}"
+    );
+    let result = &lines.last().unwrap()["result"];
+    let url = result["url"].as_str().unwrap();
+    assert_eq!(result["httpStatus"], 200);
+    let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+    assert!(body.contains("Hello from Slipway"));
+
+    let (code, out, err) = run(vec!["status"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let status = json(&out);
+    assert_eq!(status["tasks"][0]["url"], url);
+    assert_eq!(status["history"][0]["outcome"], "succeeded");
+
+    let (code, out, err) = run(vec!["stop"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["stoppedTasks"].as_array().unwrap().len(), 1);
+    let (_, out, _) = run(vec!["status"]).await.unwrap();
+    assert!(json(&out)["tasks"].as_array().unwrap().is_empty());
+
+    let (code, _, err) = slipway(
+        home,
+        &[
+            "teardown",
+            "--project",
+            d,
+            "--apply",
+            "--endpoint-url",
+            &via,
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    standin.shut_down().await;
+    let _ = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
+        ))
+        .output();
+}
