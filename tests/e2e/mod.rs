@@ -199,16 +199,35 @@ impl Session {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if element.is_enabled().await.unwrap_or(false) {
-                    element.click().await.unwrap();
+                // Centred first, so the sticky account banner does not cover it; a click
+                // something else still intercepts is retried.
+                if let Ok(arg) = serde_json::to_value(&element) {
+                    let _ = self
+                        .client
+                        .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+                        .await;
+                }
+                if element.is_enabled().await.unwrap_or(false) && element.click().await.is_ok() {
                     return;
                 }
             }
             if Instant::now() > deadline {
                 self.screenshot(&format!("{}-timeout", self.name)).await;
-                panic!("{css} was not there and enabled within 20 s; screenshot in target/e2e-screenshots");
+                panic!("{css} was not there, enabled and clickable within 20 s; screenshot in target/e2e-screenshots");
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Scrolls the first element matching `css` to the middle of the window.
+    pub async fn scroll_to(&self, css: &str) {
+        if let Ok(element) = self.client.find(Locator::Css(css)).await {
+            if let Ok(arg) = serde_json::to_value(&element) {
+                let _ = self
+                    .client
+                    .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+                    .await;
+            }
         }
     }
 
