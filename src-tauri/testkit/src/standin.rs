@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{DesiredStatus, Task};
+use aws_sdk_ecs::types::Task;
 use bollard::auth::DockerCredentials;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{
@@ -352,7 +352,7 @@ impl World {
             .authorization_data()
             .first()
             .and_then(|a| a.authorization_token())
-            .and_then(|t| aws_smithy_base64(t))
+            .and_then(decode_token)
             .ok_or("no ECR token")?;
         let (user, password) = decoded.split_once(':').ok_or("bad ECR token")?;
         let registry = image.split('/').next().unwrap_or_default();
@@ -669,7 +669,6 @@ impl World {
                 .services
                 .insert(arn, deployments);
         }
-        let _ = DesiredStatus::Running;
     }
 }
 
@@ -681,11 +680,7 @@ fn deployments_tasks(deployments: &[Deployment], status: &str) -> Vec<String> {
         .collect()
 }
 
-fn aws_smithy_base64(token: &str) -> Option<String> {
-    use std::io::Read;
-    // A tiny base64 decoder would do, but the SDK already carries one.
-    let bytes = aws_smithy_types::base64::decode(token).ok()?;
-    let mut s = String::new();
-    bytes.as_slice().read_to_string(&mut s).ok()?;
-    Some(s)
+/// ECR's token is base64 of `user:password`.
+fn decode_token(token: &str) -> Option<String> {
+    String::from_utf8(aws_smithy_types::base64::decode(token).ok()?).ok()
 }

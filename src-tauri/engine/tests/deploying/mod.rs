@@ -170,7 +170,7 @@ impl Drop for Deploying {
             "ps",
             "-aq",
             "--filter",
-            &format!("name=slipway-standin-"),
+            "name=slipway-standin-",
             "--filter",
             "status=exited",
         ]);
@@ -179,12 +179,7 @@ impl Drop for Deploying {
                 .args(["rm", "-f", &id])
                 .output();
         }
-        for image in list(&[
-            "images",
-            "-q",
-            "--filter",
-            &format!("label=dev.slipway.release"),
-        ]) {
+        for image in list(&["images", "-q", "--filter", "label=dev.slipway.release"]) {
             let tags = list(&[
                 "image",
                 "inspect",
