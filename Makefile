@@ -59,4 +59,4 @@ test-down:
 
 # Benchmarks (release build; not part of `make test`): prints a table of figures.
 bench: testenv
-	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build
+	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build --bench deploy
