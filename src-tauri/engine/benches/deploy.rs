@@ -7,6 +7,7 @@
 //!   average, 6 s at worst) and seed 000's fixed 90 s sleep;
 //! - Slipway's own time on the critical path: the whole deploy minus the scripted 6 s;
 //! - AWS calls per deploy, by action (the proxy counts them).
+//!
 //! Needs the test environment (`eval "$(tests/env/up)"`).
 
 #[path = "../tests/deploying/mod.rs"]
@@ -59,9 +60,9 @@ async fn main() {
         let shown = events.0.lock().unwrap().clone();
         for change in &t.fx.proxy.scripted_changes()[before..] {
             let at = shown.iter().find_map(|(at, e)| match e {
-                DeployEvent::TaskStatus { task_id, status, .. }
-                    if change.task_arn.ends_with(task_id.as_str()) && *status == change.status =>
-                {
+                DeployEvent::TaskStatus {
+                    task_id, status, ..
+                } if change.task_arn.ends_with(task_id.as_str()) && *status == change.status => {
                     Some(*at)
                 }
                 _ => None,

@@ -146,8 +146,21 @@ pub enum EngineError {
     #[error("The deploy was cancelled. {left}")]
     DeployCancelled { left: String },
 
+    #[error("{cause} The deploy stopped there: {left}")]
+    DeployStopped {
+        cause: Box<EngineError>,
+        left: String,
+    },
+
     #[error("There is no unfinished deploy {deploy_id}.")]
     DeployNotFound { deploy_id: String },
+
+    #[error("Deploy {deploy_id} ran in account {account}, region {region}; connect to that account and region to settle it.")]
+    DeployElsewhere {
+        deploy_id: String,
+        account: String,
+        region: String,
+    },
 
     #[error("A job with id {job_id} is already running.")]
     JobAlreadyRunning { job_id: String },
@@ -248,6 +261,8 @@ impl EngineError {
             Self::DeployFailed { .. } => ErrorCode::DeployFailed,
             Self::DeployTimedOut { .. } => ErrorCode::DeployTimedOut,
             Self::DeployNotFound { .. } => ErrorCode::DeployNotFound,
+            Self::DeployStopped { cause, .. } => cause.code(),
+            Self::DeployElsewhere { .. } => ErrorCode::DeployNotFound,
             Self::JobAlreadyRunning { .. } => ErrorCode::JobAlreadyRunning,
             Self::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
             Self::ProjectNotInitialised { .. } => ErrorCode::ProjectNotInitialised,

@@ -113,6 +113,12 @@ impl Journal {
         Ok(())
     }
 
+    /// The tasks this deploy recorded as started and not as stopped.
+    pub fn started_tasks(&self) -> Result<Vec<String>> {
+        let conn = open_at(&self.db)?;
+        Ok(still_started(&steps(&conn, &self.db, &self.id)?))
+    }
+
     /// How this deploy changed the app's service, if it did: created, or updated from
     /// the revision recorded as the step's detail.
     pub fn service_step(&self) -> Result<Option<(StepKind, String)>> {
@@ -144,7 +150,7 @@ pub fn finish(db: &Path, id: &str, outcome: &str, url: Option<&str>, summary: &s
     let conn = open_at(db)?;
     conn.execute(
         "UPDATE deploys SET finished_at = strftime('%s','now'), outcome = ?2, url = ?3, summary = ?4
-         WHERE id = ?1",
+         WHERE id = ?1 AND finished_at IS NULL",
         params![id, outcome, url, summary],
     )
     .map_err(|e| storage_error(db, e))?;

@@ -245,6 +245,15 @@ impl Deployment<'_> {
     }
 }
 
+/// The deadline passed before `what`.
+pub(crate) fn deadline_passed(d: &Deployment<'_>, what: &str) -> EngineError {
+    EngineError::DeployTimedOut {
+        seconds: d.deadline_seconds.into(),
+        waiting_for: what.to_owned(),
+        left: String::new(),
+    }
+}
+
 /// A new deploy id: the UTC time and four random hex digits (`20261122-014628-3fa1`).
 fn new_deploy_id() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -516,17 +525,23 @@ async fn finish(
                 left,
             })
         }
-        Err(e) => {
-            let outcome = if matches!(e, EngineError::DeployFailed { .. }) {
-                "failed"
-            } else {
-                "stopped by an error"
-            };
-            // A failed task has stopped on its own; anything this deploy left running is
-            // listed so the user can decide.
+        Err(e @ EngineError::DeployFailed { .. }) => {
+            // The failed task stopped on its own; anything else this deploy started is
+            // named so the user can decide.
             let left = status::left_running(d).await;
-            d.journal.finish(outcome, None, &format!("{e} {left}"))?;
+            d.journal.finish("failed", None, &format!("{e} {left}"))?;
             Err(e)
+        }
+        Err(e) => {
+            // An error midway (AWS unreachable, throttled, denied): what this deploy
+            // started is stopped, so nothing runs and bills unknown to the user.
+            let left = undo(d, request.mode, "Deploy stopped by an error (Slipway)").await;
+            d.journal
+                .finish("stopped by an error", None, &format!("{e} {left}"))?;
+            Err(EngineError::DeployStopped {
+                cause: Box::new(e),
+                left,
+            })
         }
     }
 }

@@ -14,6 +14,14 @@ use crate::aws::classify;
 use crate::docker::engine_error;
 use crate::error::{EngineError, Result};
 
+/// Without these, BatchGetImage reports OCI manifests and indexes as failures.
+const MANIFEST_TYPES: [&str; 4] = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+];
+
 /// The image as pushed: where it is, pinned by digest, and for which CPU.
 #[derive(Debug, Clone)]
 pub struct Pushed {
@@ -177,10 +185,16 @@ async fn push_tag(
     );
     let mut done = 0u32;
     let mut digest = None;
-    while let Some(item) = stream.next().await {
-        if d.cancel.is_cancelled() {
-            return Err("cancelled".into());
-        }
+    loop {
+        let left = d
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        let item = tokio::select! {
+            _ = d.cancel.cancelled() => return Err("cancelled".into()),
+            _ = tokio::time::sleep(left) => return Err("deadline".into()),
+            item = stream.next() => item,
+        };
+        let Some(item) = item else { break };
         let info = item.map_err(|e| e.to_string())?;
         let status = info.status.unwrap_or_default();
         if status == "Pushed" || status == "Layer already exists" {
@@ -216,6 +230,13 @@ fn push_refused(repository_uri: &str, reason: &str) -> EngineError {
     if reason == "cancelled" {
         return EngineError::Cancelled;
     }
+    if reason == "deadline" {
+        return EngineError::DeployTimedOut {
+            seconds: 0,
+            waiting_for: format!("the push to {repository_uri} was still running"),
+            left: "Nothing was started on AWS.".into(),
+        };
+    }
     let lower = reason.to_lowercase();
     let fix = if lower.contains("denied") || is_auth_failure(reason) {
         "ECR refused these credentials: they need ecr:GetAuthorizationToken, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:BatchCheckLayerAvailability and ecr:PutImage on the repository."
@@ -243,6 +264,7 @@ async fn repository_holds(d: &Deployment<'_>, digest: &str) -> Result<bool> {
         .batch_get_image()
         .repository_name(&d.names.repository)
         .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        .set_accepted_media_types(Some(MANIFEST_TYPES.iter().map(|t| t.to_string()).collect()))
         .send()
         .await
         .map_err(|e| classify(&d.conn.ctx, "ecr:BatchGetImage", e))?;
@@ -256,6 +278,7 @@ async fn tag_remotely(d: &Deployment<'_>, digest: &str, version: &str) -> Result
         .batch_get_image()
         .repository_name(&d.names.repository)
         .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        .set_accepted_media_types(Some(MANIFEST_TYPES.iter().map(|t| t.to_string()).collect()))
         .send()
         .await
         .map_err(|e| classify(&d.conn.ctx, "ecr:BatchGetImage", e))?;

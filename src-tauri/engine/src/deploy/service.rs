@@ -12,7 +12,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::journal::StepKind;
-use super::status::{describe_tasks, list_tasks, public_ips};
+use super::status::{describe_tasks, list_tasks, public_ips, TaskFilter};
 use super::task::{failed, network};
 use super::watch::{Backoff, TaskSnapshot, Timeline};
 use super::{DeployEvent, DeployStep, Deployment, Running};
@@ -46,6 +46,9 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
         .filter_map(|e| e.id().map(str::to_owned))
         .collect();
     match &existing {
+        None if d.past_deadline() => {
+            return Err(super::deadline_passed(d, "the service was not created"));
+        }
         None => {
             d.step_started(
                 DeployStep::Start,
@@ -95,8 +98,12 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                 .send()
                 .await
                 .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))?;
-            d.journal
-                .step(StepKind::UpdatedService, &d.config.name, &previous)?;
+            // The detail keeps what undo restores: the revision and the desired count.
+            d.journal.step(
+                StepKind::UpdatedService,
+                &d.config.name,
+                &format!("{previous} {}", service.desired_count()),
+            )?;
             d.step_done(DeployStep::Start, "service updated");
         }
     }
@@ -140,17 +147,14 @@ async fn watch_rollout(
     let mut failed_seen = 0;
     loop {
         let mut changed = false;
-        let service = describe(d)
-            .await?
-            .ok_or_else(|| EngineError::AwsStepFailed {
-                step: "watch the service".into(),
-                cause: Box::new(EngineError::Internal(format!(
-                    "service {} disappeared during the deploy",
-                    d.config.name
-                ))),
-                fix: None,
-                again: "deploy again".into(),
-            })?;
+        // Right after CreateService, DescribeServices may not show it yet.
+        let Some(service) = describe(d).await? else {
+            if d.past_deadline() {
+                return Err(super::deadline_passed(d, "the service never appeared"));
+            }
+            d.pause(backoff.next(false)).await?;
+            continue;
+        };
         let mut events: Vec<_> = service
             .events()
             .iter()
@@ -178,40 +182,29 @@ async fn watch_rollout(
         if let Some(ours) = ours {
             ours_seen = true;
             let id = ours.id().unwrap_or_default().to_owned();
-            let running = list_tasks(
-                d.conn,
-                &d.names.cluster,
-                None,
-                Some(&id),
-                DesiredStatus::Running,
-            )
-            .await?;
-            let mut fresh = running.iter().any(|a| !tasks.contains(a));
+            let running = list_tasks(d.conn, &d.names.cluster, TaskFilter::StartedBy(&id)).await?;
+            for arn in running {
+                if !tasks.contains(&arn) {
+                    tasks.push(arn);
+                }
+            }
             if ours.failed_tasks() > failed_seen {
+                // A failed task is no longer RUNNING, and startedBy cannot be combined
+                // with a status: list the family's stopped tasks and keep this deployment's.
                 failed_seen = ours.failed_tasks();
                 let stopped = list_tasks(
                     d.conn,
                     &d.names.cluster,
-                    None,
-                    Some(&id),
-                    DesiredStatus::Stopped,
+                    TaskFilter::Family(&d.config.name, DesiredStatus::Stopped),
                 )
                 .await?;
-                fresh |= stopped.iter().any(|a| !tasks.contains(a));
-                tasks.extend(
-                    stopped
-                        .into_iter()
-                        .filter(|a| !tasks.contains(a))
-                        .collect::<Vec<_>>(),
-                );
-            }
-            if fresh {
-                tasks.extend(
-                    running
-                        .into_iter()
-                        .filter(|a| !tasks.contains(a))
-                        .collect::<Vec<_>>(),
-                );
+                let stopped = describe_tasks(d.conn, &d.names.cluster, &stopped).await?;
+                for task in stopped {
+                    if task.started_by.as_deref() == Some(id.as_str()) && !tasks.contains(&task.arn)
+                    {
+                        tasks.push(task.arn);
+                    }
+                }
             }
             let snapshots = describe_tasks(d.conn, &d.names.cluster, &tasks).await?;
             for task in &snapshots {
@@ -327,6 +320,8 @@ pub async fn undo(d: &Deployment<'_>) -> Result<String> {
     let steps = d.journal.service_step()?;
     match steps {
         Some((StepKind::CreatedService, _)) => {
+            // Scaled to zero, not deleted: a deleted service drains for minutes and blocks
+            // creating it again; the next deploy updates this one.
             ecs.update_service()
                 .cluster(&d.names.cluster)
                 .service(&d.config.name)
@@ -334,28 +329,24 @@ pub async fn undo(d: &Deployment<'_>) -> Result<String> {
                 .send()
                 .await
                 .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))?;
-            ecs.delete_service()
-                .cluster(&d.names.cluster)
-                .service(&d.config.name)
-                .force(true)
-                .send()
-                .await
-                .map_err(|e| classify(&d.conn.ctx, "ecs:DeleteService", e))?;
             Ok(format!(
-                "Deleted service {} that it had created; nothing of it is left running.",
+                "Scaled service {} that it had created to 0 tasks; nothing of it runs (the next deploy reuses it).",
                 d.config.name
             ))
         }
-        Some((_, previous)) if !previous.is_empty() => {
+        Some((_, detail)) if !detail.is_empty() => {
+            let (previous, count) = detail.split_once(' ').unwrap_or((detail.as_str(), "1"));
+            let count: i32 = count.parse().unwrap_or(1);
             ecs.update_service()
                 .cluster(&d.names.cluster)
                 .service(&d.config.name)
-                .task_definition(&previous)
+                .task_definition(previous)
+                .desired_count(count)
                 .send()
                 .await
                 .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))?;
             Ok(format!(
-                "Pointed service {} back at {previous}; it keeps running the previous revision.",
+                "Pointed service {} back at {previous} with {count} task(s), as before the deploy.",
                 d.config.name
             ))
         }

@@ -41,23 +41,27 @@ pub async fn describe_tasks(
     Ok(out)
 }
 
-/// Task ARNs in `cluster`, filtered as asked (all pages).
+/// Which tasks ListTasks should return. ECS refuses `startedBy` combined with any other
+/// filter, so it stands alone (and then lists RUNNING tasks only).
+#[derive(Debug, Clone)]
+pub enum TaskFilter<'a> {
+    StartedBy(&'a str),
+    Family(&'a str, aws_sdk_ecs::types::DesiredStatus),
+}
+
+/// Task ARNs in `cluster` (all pages).
 pub async fn list_tasks(
     conn: &Connection,
     cluster: &str,
-    family: Option<&str>,
-    started_by: Option<&str>,
-    desired: aws_sdk_ecs::types::DesiredStatus,
+    filter: TaskFilter<'_>,
 ) -> Result<Vec<String>> {
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let mut pages = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .set_family(family.map(str::to_owned))
-        .set_started_by(started_by.map(str::to_owned))
-        .desired_status(desired)
-        .into_paginator()
-        .send();
+    let request = ecs.list_tasks().cluster(cluster);
+    let request = match filter {
+        TaskFilter::StartedBy(by) => request.started_by(by),
+        TaskFilter::Family(family, desired) => request.family(family).desired_status(desired),
+    };
+    let mut pages = request.into_paginator().send();
     let mut arns = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify(&conn.ctx, "ecs:ListTasks", e))?;
@@ -170,22 +174,39 @@ pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Resul
 
 /// The tasks this deploy started that still run, in words (for a failure message).
 pub async fn left_running(d: &Deployment<'_>) -> String {
-    let started = list_tasks(
+    let mut arns = d.journal.started_tasks().unwrap_or_default();
+    if let Ok(listed) = list_tasks(
         d.conn,
         &d.names.cluster,
-        None,
-        Some(&d.started_by()),
-        aws_sdk_ecs::types::DesiredStatus::Running,
+        TaskFilter::StartedBy(&d.started_by()),
     )
     .await
-    .unwrap_or_default();
-    if started.is_empty() {
+    {
+        arns.extend(
+            listed
+                .into_iter()
+                .filter(|a| !arns.contains(a))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let still = match describe_tasks(d.conn, &d.names.cluster, &arns).await {
+        Ok(tasks) => tasks
+            .into_iter()
+            .filter(|t| !t.is_stopping())
+            .map(|t| t.id().to_owned())
+            .collect(),
+        // Unknown is not "nothing": name what was started.
+        Err(_) => arns
+            .iter()
+            .map(|a| task_id(a).to_owned())
+            .collect::<Vec<_>>(),
+    };
+    if still.is_empty() {
         "Nothing this deploy started is left running.".to_owned()
     } else {
-        let ids: Vec<&str> = started.iter().map(|a| task_id(a)).collect();
         format!(
-            "Still running (and billed): task {}. Stop it from Status or with `slipway stop`.",
-            ids.join(", ")
+            "Still running (and billed): task {}. Stop it from Running on AWS or with `slipway stop`.",
+            still.join(", ")
         )
     }
 }
@@ -292,15 +313,13 @@ async fn running_tasks(
     let arns = list_tasks(
         conn,
         cluster,
-        Some(family),
-        None,
-        aws_sdk_ecs::types::DesiredStatus::Running,
+        TaskFilter::Family(family, aws_sdk_ecs::types::DesiredStatus::Running),
     )
     .await?;
     let snapshots: Vec<TaskSnapshot> = describe_tasks(conn, cluster, &arns)
         .await?
         .into_iter()
-        .filter(|t| !t.is_stopped())
+        .filter(|t| !t.is_stopping())
         .collect();
     let enis: Vec<String> = snapshots
         .iter()
@@ -428,10 +447,17 @@ pub async fn settle_unfinished(
         .ok_or_else(|| EngineError::DeployNotFound {
             deploy_id: deploy_id.to_owned(),
         })?;
+    if entry.account != conn.identity.account || entry.region != conn.ctx.region {
+        return Err(EngineError::DeployElsewhere {
+            deploy_id: deploy_id.to_owned(),
+            account: entry.account,
+            region: entry.region,
+        });
+    }
     let still: Vec<TaskSnapshot> = describe_tasks(conn, &entry.cluster, &entry.started_tasks)
         .await?
         .into_iter()
-        .filter(|t| !t.is_stopped())
+        .filter(|t| !t.is_stopping())
         .collect();
     let summary = if stop {
         for task in &still {

@@ -11,7 +11,9 @@ use aws_sdk_ecs::types::{
 };
 
 use super::journal::StepKind;
-use super::status::{describe_tasks, last_log_lines, list_tasks, public_ips, stop_task};
+use super::status::{
+    describe_tasks, last_log_lines, list_tasks, public_ips, stop_task, TaskFilter,
+};
 use super::watch::{task_id, Backoff, TaskSnapshot, Timeline};
 use super::{DeployEvent, DeployStep, Deployment, Running};
 use crate::aws::classify;
@@ -186,7 +188,14 @@ pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Ru
 /// The diagnosis of a stopped task, emitted, as the deploy's error.
 pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineError {
     let mut facts = task.stopped.clone();
-    facts.last_log_lines = last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await;
+    // CloudWatch takes a moment to show a task's last lines: ask a few times.
+    for _ in 0..4 {
+        facts.last_log_lines = last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await;
+        if !facts.last_log_lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(750)).await;
+    }
     let diagnosis = diagnose(&facts);
     d.emit(DeployEvent::Failed {
         task_id: Some(task.id().to_owned()),
@@ -209,9 +218,7 @@ pub async fn retire_previous(
     let others: Vec<String> = list_tasks(
         d.conn,
         &d.names.cluster,
-        Some(&d.config.name),
-        None,
-        DesiredStatus::Running,
+        TaskFilter::Family(&d.config.name, DesiredStatus::Running),
     )
     .await?
     .into_iter()
@@ -220,7 +227,7 @@ pub async fn retire_previous(
     let previous: Vec<TaskSnapshot> = describe_tasks(d.conn, &d.names.cluster, &others)
         .await?
         .into_iter()
-        .filter(|t| !t.is_stopped())
+        .filter(|t| !t.is_stopping())
         .filter(|t| {
             !t.started_by
                 .as_deref()
@@ -266,18 +273,24 @@ pub async fn retire_previous(
 
 /// Stops the tasks this deploy started; says what is left.
 pub async fn stop_started(d: &Deployment<'_>, reason: &str) -> Result<String> {
-    let started = list_tasks(
+    // The journal's own record first: a listing right after RunTask may not show it yet.
+    let mut started = d.journal.started_tasks()?;
+    let listed = list_tasks(
         d.conn,
         &d.names.cluster,
-        None,
-        Some(&d.started_by()),
-        DesiredStatus::Running,
+        TaskFilter::StartedBy(&d.started_by()),
     )
     .await?;
+    started.extend(
+        listed
+            .into_iter()
+            .filter(|a| !started.contains(a))
+            .collect::<Vec<_>>(),
+    );
     let running: Vec<TaskSnapshot> = describe_tasks(d.conn, &d.names.cluster, &started)
         .await?
         .into_iter()
-        .filter(|t| !t.is_stopped())
+        .filter(|t| !t.is_stopping())
         .collect();
     for task in &running {
         stop_task(d.conn, &d.names.cluster, &task.arn, reason).await?;

@@ -109,11 +109,16 @@ impl TaskSnapshot {
         task_id(&self.arn)
     }
 
+    /// STOPPED: exit codes and reasons are final (they are not while it is stopping).
     pub fn is_stopped(&self) -> bool {
-        matches!(
-            self.last_status.as_str(),
-            "STOPPED" | "DEPROVISIONING" | "STOPPING"
-        ) || self.desired_status == "STOPPED"
+        self.last_status == "STOPPED"
+    }
+
+    /// On its way out or gone: not counted as running.
+    pub fn is_stopping(&self) -> bool {
+        self.is_stopped()
+            || matches!(self.last_status.as_str(), "DEPROVISIONING" | "STOPPING")
+            || self.desired_status == "STOPPED"
     }
 
     /// RUNNING, and HEALTHY when the task definition has a health check.
