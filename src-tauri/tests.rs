@@ -433,6 +433,35 @@ fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
 }
 
 #[test]
+fn the_deploy_journal_is_read_at_start_and_an_unknown_deploy_is_named_by_its_code() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, window) = mock_app(offline_host(home.path()), mpsc::channel().0);
+    assert_eq!(
+        invoke(&window, "unfinished_deploys", json!({})).unwrap(),
+        json!([])
+    );
+    let err = invoke(
+        &window,
+        "settle_deploy",
+        json!({ "deployId": "20261122-000000-0000", "stop": true }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "DeployNotFound", "{err}");
+    let sample = invoke(&window, "open_sample", json!({})).unwrap();
+    // Deploying needs a saved project, AWS and Docker: the first missing one is the answer.
+    let err = invoke(
+        &window,
+        "deploy",
+        json!({ "jobId": "d1", "dir": sample["dir"], "request": {}, "onEvent": "__CHANNEL__:7" }),
+    )
+    .unwrap_err();
+    assert!(
+        err["code"].is_string() && err["message"].is_string(),
+        "{err}"
+    );
+}
+
+#[test]
 fn typescript_bindings_are_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/bindings.ts");
     let fresh = tempfile::NamedTempFile::new().unwrap();
