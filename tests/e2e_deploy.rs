@@ -77,7 +77,13 @@ async fn the_sample_is_deployed_from_the_window_and_its_url_answers() {
         .text("[data-testid=build-result]", Duration::from_secs(120))
         .await;
 
-    session.click("[data-testid=deploy-button]").await;
+    session
+        .click_until(
+            "[data-testid=deploy-button]",
+            "[data-testid=deploy-step]",
+            Duration::from_secs(10),
+        )
+        .await;
     let url = session
         .text_containing(
             "[data-testid=deploy-url]",

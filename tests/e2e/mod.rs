@@ -206,6 +206,7 @@ impl Session {
                         .client
                         .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
                         .await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 if element.is_enabled().await.unwrap_or(false) && element.click().await.is_ok() {
                     return;
@@ -217,6 +218,23 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
+    }
+
+    /// Clicks `css` until `shows` appears (at most 3 clicks, `within` each): a click that
+    /// lands while the window re-renders the button (it was briefly disabled) is lost.
+    pub async fn click_until(&self, css: &str, shows: &str, within: Duration) {
+        for _ in 0..3 {
+            self.click(css).await;
+            let deadline = Instant::now() + within;
+            while Instant::now() < deadline {
+                if self.client.find(Locator::Css(shows)).await.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        self.screenshot(&format!("{}-timeout", self.name)).await;
+        panic!("clicking {css} never showed {shows}; screenshot in target/e2e-screenshots");
     }
 
     /// Scrolls the first element matching `css` to the middle of the window.
