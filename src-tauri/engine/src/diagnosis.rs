@@ -61,7 +61,8 @@ const CATALOG: &[Entry] = &[
     },
     Entry {
         all: &["CannotPullContainerError"],
-        any: &["403", "not authorized", "AccessDenied", "denied"],
+        // "403" alone would match inside an image digest.
+        any: &["403 Forbidden", "status code 403", "not authorized", "AccessDenied", "denied"],
         cause: "ECS was refused the image: the execution role or the repository policy blocks the pull.",
         fix: "Make sure the execution role has AmazonECSTaskExecutionRolePolicy (setup attaches it) and that the repository policy does not deny it.",
     },
@@ -252,6 +253,9 @@ mod tests {
             missing.cause.contains("not in the repository"),
             "{missing:?}"
         );
+        // A digest that happens to contain "403" is not a refusal.
+        let gone = diagnose(&stopped("CannotPullContainerError: Docker responded with status code 404: manifest for 123.dkr.ecr.us-east-1.amazonaws.com/app@sha256:48735403081f not found: manifest unknown"));
+        assert!(gone.cause.contains("not in the repository"), "{gone:?}");
         let arch = diagnose(&stopped("CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/arm64'; no matching manifest for linux/arm64 in the manifest list entries"));
         assert!(arch.cause.contains("architecture"), "{arch:?}");
     }
