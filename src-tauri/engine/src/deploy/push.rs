@@ -100,8 +100,8 @@ pub async fn push(
                 .map(str::to_owned)
         });
     if let Some(digest) = known_digest {
-        if repository_holds(d, &digest).await? {
-            tag_remotely(d, &digest, version).await?;
+        if let Some(manifest) = held_manifest(d, &digest).await? {
+            tag_remotely(d, &digest, &manifest, version).await?;
             return Ok(Pushed {
                 image_by_digest: format!("{repository_uri}@{digest}"),
                 digest,
@@ -258,7 +258,8 @@ fn push_refused(repository_uri: &str, reason: &str) -> EngineError {
     }
 }
 
-async fn repository_holds(d: &Deployment<'_>, digest: &str) -> Result<bool> {
+/// The manifest of `digest` when the repository holds it.
+async fn held_manifest(d: &Deployment<'_>, digest: &str) -> Result<Option<String>> {
     let ecr = aws_sdk_ecr::Client::new(&d.conn.ctx.sdk);
     let answer = ecr
         .batch_get_image()
@@ -268,23 +269,21 @@ async fn repository_holds(d: &Deployment<'_>, digest: &str) -> Result<bool> {
         .send()
         .await
         .map_err(|e| classify(&d.conn.ctx, "ecr:BatchGetImage", e))?;
-    Ok(!answer.images().is_empty())
+    Ok(answer
+        .images()
+        .first()
+        .and_then(|i| i.image_manifest())
+        .map(str::to_owned))
 }
 
-/// Points `version` and `latest` at an image the repository already holds.
-async fn tag_remotely(d: &Deployment<'_>, digest: &str, version: &str) -> Result<()> {
+/// Points `version` and `latest` at `manifest`, which the repository already holds.
+async fn tag_remotely(
+    d: &Deployment<'_>,
+    digest: &str,
+    manifest: &str,
+    version: &str,
+) -> Result<()> {
     let ecr = aws_sdk_ecr::Client::new(&d.conn.ctx.sdk);
-    let answer = ecr
-        .batch_get_image()
-        .repository_name(&d.names.repository)
-        .image_ids(ImageIdentifier::builder().image_digest(digest).build())
-        .set_accepted_media_types(Some(MANIFEST_TYPES.iter().map(|t| t.to_string()).collect()))
-        .send()
-        .await
-        .map_err(|e| classify(&d.conn.ctx, "ecr:BatchGetImage", e))?;
-    let Some(manifest) = answer.images().first().and_then(|i| i.image_manifest()) else {
-        return Ok(());
-    };
     for tag in [version, "latest"] {
         let put = ecr
             .put_image()

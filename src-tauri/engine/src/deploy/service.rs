@@ -4,7 +4,6 @@
 //! another revision is a failure even though the service ends up stable.
 
 use std::collections::HashSet;
-use std::time::Instant;
 
 use aws_sdk_ecs::types::{
     DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType, PropagateTags,
@@ -12,8 +11,8 @@ use aws_sdk_ecs::types::{
 };
 
 use super::journal::StepKind;
-use super::status::{describe_tasks, list_tasks, public_ips, TaskFilter};
-use super::task::{failed, network};
+use super::status::{describe_tasks, list_tasks, TaskFilter};
+use super::task::{address, failed, network, show_changes};
 use super::watch::{Backoff, TaskSnapshot, Timeline};
 use super::{DeployEvent, DeployStep, Deployment, Running};
 use crate::aws::classify;
@@ -207,19 +206,7 @@ async fn watch_rollout(
                 }
             }
             let snapshots = describe_tasks(d.conn, &d.names.cluster, &tasks).await?;
-            for task in &snapshots {
-                if let Some(change) = timeline.observe(task, Instant::now()) {
-                    changed = true;
-                    d.emit(DeployEvent::TaskStatus {
-                        task_id: change.task_id,
-                        status: change.status,
-                        health: change.health,
-                        previous: change.previous,
-                        previous_ms: change.previous_ms,
-                        at_ms: d.at_ms(),
-                    });
-                }
-            }
+            changed |= show_changes(d, &mut timeline, &snapshots);
             match ours.rollout_state().map(|r| r.as_str()) {
                 Some("FAILED") => {
                     return Err(rollout_failed(d, &snapshots, ours.rollout_state_reason()).await)
@@ -254,35 +241,6 @@ async fn watch_rollout(
         }
         d.pause(backoff.next(changed)).await?;
     }
-}
-
-async fn address(d: &Deployment<'_>, snapshots: &[TaskSnapshot]) -> Result<Option<Running>> {
-    let ready: Vec<&TaskSnapshot> = snapshots
-        .iter()
-        .filter(|t| t.is_ready(d.has_health_check))
-        .collect();
-    let enis: Vec<String> = ready
-        .iter()
-        .filter_map(|t| t.network_interface.clone())
-        .collect();
-    let ips = public_ips(d.conn, &enis).await?;
-    let Some((task, ip)) = ready.iter().find_map(|t| {
-        let ip = ips.get(t.network_interface.as_deref()?)?;
-        Some((t, ip.clone()))
-    }) else {
-        return Ok(None);
-    };
-    let url = format!("http://{ip}:{}", d.port);
-    d.emit(DeployEvent::Address {
-        task_id: task.id().to_owned(),
-        public_ip: ip.clone(),
-        url: url.clone(),
-    });
-    Ok(Some(Running {
-        task_arns: ready.iter().map(|t| t.arn.clone()).collect(),
-        public_ip: ip,
-        url,
-    }))
 }
 
 /// The failure of a rollout: the newest stopped task's diagnosis when there is one, else

@@ -111,49 +111,14 @@ pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Ru
     let mut backoff = Backoff::for_deploys();
     loop {
         let snapshots = describe_tasks(d.conn, &d.names.cluster, arns).await?;
-        let mut changed = false;
-        for task in &snapshots {
-            if let Some(change) = timeline.observe(task, Instant::now()) {
-                changed = true;
-                d.emit(DeployEvent::TaskStatus {
-                    task_id: change.task_id,
-                    status: change.status,
-                    health: change.health,
-                    previous: change.previous,
-                    previous_ms: change.previous_ms,
-                    at_ms: d.at_ms(),
-                });
-            }
-        }
+        let changed = show_changes(d, &mut timeline, &snapshots);
         if let Some(stopped) = snapshots.iter().find(|t| t.is_stopped()) {
             return Err(failed(d, stopped).await);
         }
-        let ready: Vec<&TaskSnapshot> = snapshots
-            .iter()
-            .filter(|t| t.is_ready(d.has_health_check))
-            .collect();
-        if !ready.is_empty() {
-            let enis: Vec<String> = ready
-                .iter()
-                .filter_map(|t| t.network_interface.clone())
-                .collect();
-            let ips = public_ips(d.conn, &enis).await?;
-            if let Some((task, ip)) = ready.iter().find_map(|t| {
-                let ip = ips.get(t.network_interface.as_deref()?)?;
-                Some((t, ip.clone()))
-            }) {
-                let url = format!("http://{ip}:{}", d.port);
-                d.emit(DeployEvent::Address {
-                    task_id: task.id().to_owned(),
-                    public_ip: ip.clone(),
-                    url: url.clone(),
-                });
-                return Ok(Running {
-                    task_arns: arns.to_vec(),
-                    public_ip: ip,
-                    url,
-                });
-            }
+        if let Some(mut running) = address(d, &snapshots).await? {
+            // All the tasks this deploy started, for the URL check and the retirement.
+            running.task_arns = arns.to_vec();
+            return Ok(running);
         }
         if d.past_deadline() {
             let state = snapshots
@@ -183,6 +148,63 @@ pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Ru
         }
         d.pause(backoff.next(changed)).await?;
     }
+}
+
+/// Emits a `TaskStatus` for each task whose status or health changed; true if any did.
+pub(super) fn show_changes(
+    d: &Deployment<'_>,
+    timeline: &mut Timeline,
+    snapshots: &[TaskSnapshot],
+) -> bool {
+    let mut changed = false;
+    for task in snapshots {
+        if let Some(change) = timeline.observe(task, Instant::now()) {
+            changed = true;
+            d.emit(DeployEvent::TaskStatus {
+                task_id: change.task_id,
+                status: change.status,
+                health: change.health,
+                previous: change.previous,
+                previous_ms: change.previous_ms,
+                at_ms: d.at_ms(),
+            });
+        }
+    }
+    changed
+}
+
+/// Where the first ready task with a public IP answers (emitted as `Address`); `None`
+/// while no ready task has one yet.
+pub(super) async fn address(
+    d: &Deployment<'_>,
+    snapshots: &[TaskSnapshot],
+) -> Result<Option<Running>> {
+    let ready: Vec<&TaskSnapshot> = snapshots
+        .iter()
+        .filter(|t| t.is_ready(d.has_health_check))
+        .collect();
+    let enis: Vec<String> = ready
+        .iter()
+        .filter_map(|t| t.network_interface.clone())
+        .collect();
+    let ips = public_ips(d.conn, &enis).await?;
+    let Some((task, ip)) = ready.iter().find_map(|t| {
+        let ip = ips.get(t.network_interface.as_deref()?)?;
+        Some((t, ip.clone()))
+    }) else {
+        return Ok(None);
+    };
+    let url = format!("http://{ip}:{}", d.port);
+    d.emit(DeployEvent::Address {
+        task_id: task.id().to_owned(),
+        public_ip: ip.clone(),
+        url: url.clone(),
+    });
+    Ok(Some(Running {
+        task_arns: ready.iter().map(|t| t.arn.clone()).collect(),
+        public_ip: ip,
+        url,
+    }))
 }
 
 /// The diagnosis of a stopped task, emitted, as the deploy's error.
