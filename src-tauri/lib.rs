@@ -52,6 +52,11 @@ macro_rules! specta_builder {
                 $crate::commands::deploy::stop_app,
                 $crate::commands::deploy::unfinished_deploys,
                 $crate::commands::deploy::settle_deploy,
+                $crate::commands::cost::project_cost,
+                $crate::commands::cost::estimate_cost,
+                $crate::commands::cost::cost_settings,
+                $crate::commands::cost::save_cost_settings,
+                $crate::commands::cost::watch_costs,
             ])
     };
 }

@@ -47,7 +47,7 @@ pub async fn app_status(dir: String, host: State<'_, Host>) -> Result<AppStatus,
     let (config, connection) =
         connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     let db = slipway_engine::store::db_path(&host.0);
-    Ok(deploy::status(&db, &connection, &config).await?)
+    Ok(deploy::status(&db, &connection, &config, time::OffsetDateTime::now_utc()).await?)
 }
 
 #[tauri::command]

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod aws;
 pub mod build;
+pub mod cost;
 pub mod deploy;
 pub mod environment;
 pub mod jobs;

@@ -240,10 +240,11 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
             Err(e) => return fail("status", &e, as_json),
         };
     let db = slipway_engine::store::db_path(&host);
-    let status = match deploy::status(&db, &connection, &config).await {
-        Ok(s) => s,
-        Err(e) => return fail("status", &e, as_json),
-    };
+    let status =
+        match deploy::status(&db, &connection, &config, time::OffsetDateTime::now_utc()).await {
+            Ok(s) => s,
+            Err(e) => return fail("status", &e, as_json),
+        };
     if as_json {
         json(&status);
         return ExitCode::SUCCESS;
@@ -276,6 +277,16 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
                 } else {
                     ""
                 }
+            ),
+        );
+    }
+    if !status.tasks.is_empty() {
+        let c = &status.cost;
+        line(
+            Mark::Info,
+            format!(
+                "running cost: ${:.4} an hour now, ${:.4} so far (prices: {}, {})",
+                c.per_hour, c.so_far, c.prices.source_text, c.prices.as_of
             ),
         );
     }

@@ -3,6 +3,7 @@
 
 mod aws;
 mod build;
+mod cost;
 mod deploy;
 mod doctor;
 mod output;
@@ -64,6 +65,9 @@ enum Command {
     Status(deploy::StatusArgs),
     /// Stop the app's tasks on AWS and scale its service to zero.
     Stop(deploy::StatusArgs),
+    /// Estimate what the app costs on Fargate (compute, public IPv4, logs, image storage) per
+    /// hour, day and month, with the prices used and their date.
+    Cost(cost::CostArgs),
 }
 
 #[tokio::main]
@@ -83,5 +87,6 @@ async fn main() -> ExitCode {
         Command::Deploy(args) => deploy::deploy(args, cli.json).await,
         Command::Status(args) => deploy::status(args, cli.json).await,
         Command::Stop(args) => deploy::stop(args, cli.json).await,
+        Command::Cost(args) => cost::run(args, cli.json).await,
     }
 }

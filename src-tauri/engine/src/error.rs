@@ -162,6 +162,9 @@ pub enum EngineError {
         region: String,
     },
 
+    #[error("The AWS Price List API's answer could not be read: {reason}.")]
+    PricesUnreadable { reason: String },
+
     #[error("A job with id {job_id} is already running.")]
     JobAlreadyRunning { job_id: String },
 
@@ -263,6 +266,7 @@ impl EngineError {
             Self::DeployNotFound { .. } => ErrorCode::DeployNotFound,
             Self::DeployStopped { cause, .. } => cause.code(),
             Self::DeployElsewhere { .. } => ErrorCode::DeployNotFound,
+            Self::PricesUnreadable { .. } => ErrorCode::AwsError,
             Self::JobAlreadyRunning { .. } => ErrorCode::JobAlreadyRunning,
             Self::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
             Self::ProjectNotInitialised { .. } => ErrorCode::ProjectNotInitialised,

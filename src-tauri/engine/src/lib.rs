@@ -5,6 +5,7 @@
 pub mod app;
 pub mod aws;
 pub mod build;
+pub mod cost;
 pub mod deploy;
 pub mod diagnosis;
 pub mod docker;

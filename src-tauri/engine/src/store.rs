@@ -57,6 +57,17 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (deploy_id, seq)
     );",
+    // Prices fetched from the AWS Price List API, per region, with when they were fetched;
+    // and each app's cost choices (the estimate's assumptions and the idle guard).
+    "CREATE TABLE prices (
+        region TEXT PRIMARY KEY,
+        prices TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL
+    );
+    CREATE TABLE cost_settings (
+        app TEXT PRIMARY KEY,
+        settings TEXT NOT NULL
+    );",
 ];
 
 pub fn db_path(host: &HostEnv) -> PathBuf {

@@ -100,6 +100,23 @@ pub async fn sdk_config(host: &HostEnv, target: &AwsTarget) -> Result<AwsContext
     })
 }
 
+/// The region `target` works in, read from the files alone (no credentials needed): its
+/// own region, else its profile's, else the environment's, else the default.
+pub fn region_for(host: &HostEnv, target: &AwsTarget) -> String {
+    let profiles = read_profiles(host);
+    let profile = match &target.source {
+        CredentialSource::Profile(name) => Some(name.clone()),
+        CredentialSource::Default => Some(profiles.selected_profile.clone()),
+        CredentialSource::Environment => None,
+    };
+    target
+        .region
+        .clone()
+        .or_else(|| profile.and_then(|p| profiles.get(&p).and_then(|p| p.region.clone())))
+        .or_else(|| profiles.environment_region.clone())
+        .unwrap_or_else(|| DEFAULT_REGION.to_owned())
+}
+
 fn profile_files(host: &HostEnv) -> EnvConfigFiles {
     let (config, credentials) = file_paths(host);
     EnvConfigFiles::builder()

@@ -10,6 +10,6 @@ mod sso;
 
 pub use add_profile::{add_access_key_profile, NewAccessKeyProfile, Secret};
 pub use classify::classify;
-pub use config::{sdk_config, AwsContext, AwsTarget, CredentialSource};
+pub use config::{region_for, sdk_config, AwsContext, AwsTarget, CredentialSource};
 pub use identity::{connect, whoami, CallerIdentity, Connection};
 pub use profiles::{read_profiles, AwsProfile, AwsProfiles, ProfileKind};

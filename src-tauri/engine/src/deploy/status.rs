@@ -13,10 +13,14 @@ use super::journal::{self, JournalEntry, StepKind};
 use super::watch::{task_id, Backoff, TaskSnapshot};
 use super::{DeployEvent, Deployment};
 use crate::aws::{classify, Connection};
+use crate::cost::meter::{meter, BilledTask, RunningCost, TaskCost};
+use crate::cost::pricelist::{price_book, Refresh};
 use crate::error::{EngineError, Result};
+use crate::project::Platform;
 use crate::project::ProjectConfig;
 use crate::setup::ResourceNames;
 use crate::taskdef::CONTAINER;
+use time::OffsetDateTime;
 
 /// DescribeTasks takes at most 100 tasks a call.
 const DESCRIBE_BATCH: usize = 100;
@@ -220,9 +224,17 @@ pub struct RunningTask {
     pub health: Option<String>,
     pub revision: Option<i32>,
     pub public_ip: Option<String>,
+    pub private_ip: Option<String>,
     pub url: Option<String>,
-    /// The service it belongs to, or None for a standalone task.
+    /// True for a service's task, false for a standalone one.
     pub from_service: bool,
+    /// When AWS started billing it (ISO 8601).
+    pub started_at: Option<String>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    /// What it has cost so far and costs per hour (None when its size is not known).
+    pub cost_so_far: Option<f64>,
+    pub cost_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -248,14 +260,31 @@ pub struct AppStatus {
     pub unfinished: Vec<JournalEntry>,
     /// The newest deploys of this app here, newest first.
     pub history: Vec<JournalEntry>,
+    /// What the running tasks cost, at the cached or bundled prices.
+    pub cost: RunningCost,
 }
 
 fn revision_of(task_definition_arn: &str) -> Option<i32> {
     task_definition_arn.rsplit(':').next()?.parse().ok()
 }
 
-/// What runs for the app now: its tasks (with IPs and URLs) and its service.
-pub async fn status(db: &Path, conn: &Connection, config: &ProjectConfig) -> Result<AppStatus> {
+/// What runs for the app now: its tasks (with IPs, URLs and cost) and its service.
+pub async fn status(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    now: OffsetDateTime,
+) -> Result<AppStatus> {
+    Ok(status_and_billing(db, conn, config, now).await?.0)
+}
+
+/// The status, and its running tasks as billing sees them (for the idle guard).
+pub async fn status_and_billing(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    now: OffsetDateTime,
+) -> Result<(AppStatus, Vec<BilledTask>)> {
     let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
     let cluster_exists = {
@@ -271,20 +300,25 @@ pub async fn status(db: &Path, conn: &Connection, config: &ProjectConfig) -> Res
             .iter()
             .any(|c| c.status() == Some("ACTIVE"))
     };
-    let (tasks, service) = if cluster_exists {
+    let (observed, service) = if cluster_exists {
         (
-            running_tasks(
-                conn,
-                &names.cluster,
-                &config.name,
-                u16::try_from(config.port).unwrap_or(80),
-            )
-            .await?,
+            observe_tasks(conn, &names.cluster, &config.name).await?,
             service_status(conn, &names.cluster, &config.name).await?,
         )
     } else {
         (Vec::new(), None)
     };
+    let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
+    let billed: Vec<BilledTask> = observed.iter().filter_map(Observed::billed).collect();
+    let cost = meter(&billed, &book, now);
+    let port = u16::try_from(config.port).unwrap_or(80);
+    let tasks = observed
+        .iter()
+        .map(|o| {
+            let spent = cost.tasks.iter().find(|c| c.task_id == o.snapshot.id());
+            o.running(port, spent)
+        })
+        .collect();
     let mut history = journal::history(db, &conn.identity.account, &conn.ctx.region, &config.name)?;
     history.truncate(20);
     let unfinished = history
@@ -292,7 +326,7 @@ pub async fn status(db: &Path, conn: &Connection, config: &ProjectConfig) -> Res
         .filter(|e| e.finished_at.is_none())
         .cloned()
         .collect();
-    Ok(AppStatus {
+    let status = AppStatus {
         app: config.name.clone(),
         account: conn.identity.account.clone(),
         region: conn.ctx.region.clone(),
@@ -301,15 +335,96 @@ pub async fn status(db: &Path, conn: &Connection, config: &ProjectConfig) -> Res
         service,
         unfinished,
         history,
-    })
+        cost,
+    };
+    Ok((status, billed))
 }
 
-async fn running_tasks(
-    conn: &Connection,
-    cluster: &str,
-    family: &str,
-    port: u16,
-) -> Result<Vec<RunningTask>> {
+/// One of the app's running tasks as DescribeTasks and its network interface show it.
+struct Observed {
+    snapshot: TaskSnapshot,
+    public_ip: Option<String>,
+    platform: Platform,
+}
+
+impl Observed {
+    fn in_service(&self) -> bool {
+        self.snapshot
+            .started_by
+            .as_deref()
+            .is_some_and(|s| s.starts_with("ecs-svc/"))
+    }
+
+    fn billed(&self) -> Option<BilledTask> {
+        let t = &self.snapshot;
+        Some(BilledTask {
+            task_id: t.id().to_owned(),
+            task_arn: t.arn.clone(),
+            cpu: t.cpu?,
+            memory: t.memory?,
+            platform: self.platform,
+            billed_from: OffsetDateTime::from_unix_timestamp(t.billed_from?).ok()?,
+            public_ip: self.public_ip.is_some(),
+            from_service: self.in_service(),
+        })
+    }
+
+    fn running(&self, port: u16, spent: Option<&TaskCost>) -> RunningTask {
+        let t = &self.snapshot;
+        RunningTask {
+            task_id: t.id().to_owned(),
+            task_arn: t.arn.clone(),
+            status: t.last_status.clone(),
+            health: t.health.clone(),
+            revision: revision_of(&t.task_definition_arn),
+            url: self
+                .public_ip
+                .as_ref()
+                .map(|ip| format!("http://{ip}:{port}")),
+            public_ip: self.public_ip.clone(),
+            private_ip: t.private_ip.clone(),
+            from_service: self.in_service(),
+            started_at: spent.map(|c| c.billed_from.clone()),
+            cpu: t.cpu,
+            memory: t.memory,
+            cost_so_far: spent.map(|c| c.so_far),
+            cost_per_hour: spent.map(|c| c.per_hour),
+        }
+    }
+}
+
+/// The architecture each task definition runs on (its runtimePlatform; X86_64 when unset).
+async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, Platform>> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let mut out = HashMap::new();
+    for arn in arns {
+        if out.contains_key(*arn) {
+            continue;
+        }
+        let answer = ecs
+            .describe_task_definition()
+            .task_definition(*arn)
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "ecs:DescribeTaskDefinition", e))?;
+        let arm = answer
+            .task_definition()
+            .and_then(|d| d.runtime_platform())
+            .and_then(|p| p.cpu_architecture())
+            .is_some_and(|a| a.as_str() == "ARM64");
+        out.insert(
+            (*arn).to_owned(),
+            if arm {
+                Platform::LinuxArm64
+            } else {
+                Platform::LinuxAmd64
+            },
+        );
+    }
+    Ok(out)
+}
+
+async fn observe_tasks(conn: &Connection, cluster: &str, family: &str) -> Result<Vec<Observed>> {
     let arns = list_tasks(
         conn,
         cluster,
@@ -326,25 +441,30 @@ async fn running_tasks(
         .filter_map(|t| t.network_interface.clone())
         .collect();
     let ips = public_ips(conn, &enis).await?;
-    Ok(snapshots
+    let unreported: Vec<&str> = snapshots
         .iter()
+        .filter(|t| t.architecture.is_none())
+        .map(|t| t.task_definition_arn.as_str())
+        .collect();
+    let by_definition = platforms(conn, &unreported).await?;
+    Ok(snapshots
+        .into_iter()
         .map(|t| {
-            let public_ip = t
-                .network_interface
-                .as_ref()
-                .and_then(|eni| ips.get(eni).cloned());
-            RunningTask {
-                task_id: t.id().to_owned(),
-                task_arn: t.arn.clone(),
-                status: t.last_status.clone(),
-                health: t.health.clone(),
-                revision: revision_of(&t.task_definition_arn),
-                url: public_ip.as_ref().map(|ip| format!("http://{ip}:{port}")),
-                public_ip,
-                from_service: t
-                    .started_by
-                    .as_deref()
-                    .is_some_and(|s| s.starts_with("ecs-svc/")),
+            let platform = match t.architecture.as_deref() {
+                Some("arm64") => Platform::LinuxArm64,
+                Some(_) => Platform::LinuxAmd64,
+                None => by_definition
+                    .get(&t.task_definition_arn)
+                    .copied()
+                    .unwrap_or_default(),
+            };
+            Observed {
+                public_ip: t
+                    .network_interface
+                    .as_ref()
+                    .and_then(|eni| ips.get(eni).cloned()),
+                snapshot: t,
+                platform,
             }
         })
         .collect())
@@ -410,11 +530,12 @@ pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopO
             .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))?;
         service_scaled_down = Some(s.name);
     }
-    let running = running_tasks(conn, &names.cluster, &config.name, 0).await?;
+    let running = observe_tasks(conn, &names.cluster, &config.name).await?;
     let mut stopped_tasks = Vec::new();
     for task in running {
-        stop_task(conn, &names.cluster, &task.task_arn, "Stopped in Slipway").await?;
-        stopped_tasks.push(task.task_id);
+        let t = task.snapshot;
+        stop_task(conn, &names.cluster, &t.arn, "Stopped in Slipway").await?;
+        stopped_tasks.push(t.id().to_owned());
     }
     Ok(StopOutcome {
         stopped_tasks,

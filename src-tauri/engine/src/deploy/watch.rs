@@ -59,6 +59,13 @@ pub struct TaskSnapshot {
     pub task_definition_arn: String,
     pub started_by: Option<String>,
     pub stopped: StoppedTask,
+    /// CPU units and memory MiB, as the task runs them.
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    /// When billing started (Unix seconds): the image pull's start, else creation.
+    pub billed_from: Option<i64>,
+    /// `ecs.cpu-architecture` when the task reports it (x86_64 or arm64).
+    pub architecture: Option<String>,
 }
 
 impl TaskSnapshot {
@@ -84,6 +91,17 @@ impl TaskSnapshot {
             private_ip: detail("privateIPv4Address"),
             task_definition_arn: task.task_definition_arn().unwrap_or_default().to_owned(),
             started_by: task.started_by().map(str::to_owned),
+            cpu: task.cpu().and_then(|c| c.parse().ok()),
+            memory: task.memory().and_then(|m| m.parse().ok()),
+            billed_from: task
+                .pull_started_at()
+                .or(task.created_at())
+                .map(|at| at.secs()),
+            architecture: task
+                .attributes()
+                .iter()
+                .find(|a| a.name() == "ecs.cpu-architecture")
+                .and_then(|a| a.value().map(str::to_owned)),
             stopped: StoppedTask {
                 stop_code: task.stop_code().map(|c| c.as_str().to_owned()),
                 stopped_reason: task

@@ -52,6 +52,15 @@ export const commands = {
 	unfinishedDeploys: () => typedError<JournalEntry[], IpcError>(__TAURI_INVOKE("unfinished_deploys")),
 	/**  Closes an unfinished deploy, stopping the tasks it started when `stop` is true. */
 	settleDeploy: (deployId: string, stop: boolean) => typedError<JournalEntry, IpcError>(__TAURI_INVOKE("settle_deploy", { deployId, stop })),
+	projectCost: (dir: string, refresh: PriceRefresh) => typedError<CostSheet, IpcError>(__TAURI_INVOKE("project_cost", { dir, refresh })),
+	estimateCost: (inputs: CostInputs) => typedError<CostSheet, IpcError>(__TAURI_INVOKE("estimate_cost", { inputs })),
+	costSettings: (dir: string) => typedError<CostSettings, IpcError>(__TAURI_INVOKE("cost_settings", { dir })),
+	saveCostSettings: (dir: string, settings: CostSettings) => typedError<CostSettings, IpcError>(__TAURI_INVOKE("save_cost_settings", { dir, settings })),
+	/**
+	 *  Meters what the app runs every 30 s and applies its auto-stop and reminder, until
+	 *  cancelled.
+	 */
+	watchCosts: (jobId: string, dir: string, onEvent: Channel<CostEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("watch_costs", { jobId, dir, onEvent })),
 };
 
 /* Types */
@@ -78,6 +87,8 @@ export type AppStatus = {
 	unfinished: JournalEntry[],
 	/**  The newest deploys of this app here, newest first. */
 	history: JournalEntry[],
+	/**  What the running tasks cost, at the cached or bundled prices. */
+	cost: RunningCost,
 };
 
 export type AwsFile = {
@@ -204,6 +215,90 @@ export type ContextSummary = {
 	/**  The largest top-level entries (and the largest folders one level down), biggest first. */
 	biggest: PathSize[],
 	hasDockerignore: boolean,
+};
+
+export type CostComponent = "Cpu" | "Memory" | "PublicIpv4" | "LoadBalancer" | "LogIngestion" | "LogStorage" | "ImageStorage";
+
+/**  What the cost watch reports. */
+export type CostEvent = 
+/**  The running cost, every check. */
+{ type: "Metered"; data: RunningCost } | 
+/**  A demo task will be stopped soon. */
+{ type: "AutoStopWarned"; data: {
+	task_id: string,
+	stops_at: string,
+	minutes_left: number,
+} } | { type: "AutoStopped"; data: {
+	task_id: string,
+	ran_hours: number | null,
+} } | 
+/**  A task has run longer than the user's reminder limit. */
+{ type: "RanLong"; data: {
+	task_id: string,
+	ran_hours: number | null,
+	limit_hours: number | null,
+} } | 
+/**  A check could not be made (AWS unreachable, credentials expired); the watch goes on. */
+{ type: "CheckFailed"; data: {
+	message: string,
+} };
+
+/**  What an estimate is for. */
+export type CostInputs = {
+	region: string,
+	platform: Platform,
+	task: TaskSize,
+	/**  How many tasks run at once. */
+	tasks: number,
+	/**  Hours a week the app runs ("only while I demo"); None when always on. */
+	hoursPerWeek: number | null,
+	/**  Expected log volume, GB a month. */
+	logGbPerMonth: number | null,
+	/**  How long CloudWatch keeps logs (the project's retention). */
+	logRetentionDays: number,
+	/**  The image's size, MB, when it is known (a built release). */
+	imageMb: number | null,
+	loadBalancer: boolean,
+};
+
+/**  One component of the bill. */
+export type CostLine = {
+	component: CostComponent,
+	label: string,
+	/**  How the figure was reached, e.g. "0.25 vCPU × 1 task × $0.04048 per vCPU-hour". */
+	detail: string,
+	/**  While the app runs; None for a monthly charge (storage, ingestion). */
+	perHour: number | null,
+	/**  In a month on the chosen schedule. */
+	perMonth: number | null,
+};
+
+/**  An app's cost choices. */
+export type CostSettings = {
+	/**  Tasks running at once. */
+	tasks: number,
+	/**  Hours a week it runs ("only while I demo"); None when always on. */
+	hoursPerWeek: number | null,
+	/**  Expected log volume, GB a month. */
+	logGbPerMonth: number | null,
+	loadBalancer: boolean,
+	/**  Stop standalone tasks after this many hours; None for never. */
+	autoStopHours: number | null,
+	/**  Remind when a task has run longer than this; None for never. */
+	remindAfterHours: number | null,
+};
+
+/**
+ *  Everything a cost screen shows: the estimate, the cost of every valid task size, and
+ *  the prices used.
+ */
+export type CostSheet = {
+	inputs: CostInputs,
+	estimate: Estimate,
+	sizes: SizeCost[],
+	prices: PriceBook,
+	/**  What the estimate leaves out or assumes. */
+	notes: string[],
 };
 
 /**  Where credentials come from. */
@@ -360,6 +455,23 @@ export type EnvironmentReport = {
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
 export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+
+export type Estimate = {
+	task: TaskSize,
+	lines: CostLine[],
+	/**  What an hour of running costs (the hourly lines). */
+	perHour: number | null,
+	/**  An average day of the month on the chosen schedule. */
+	perDay: number | null,
+	/**  A 730-hour month on the chosen schedule. */
+	perMonth: number | null,
+	/**  Hours the app runs in that month. */
+	runningHoursPerMonth: number | null,
+	/**  The month if it ran always. */
+	alwaysOnPerMonth: number | null,
+	/**  The month if it ran only the chosen hours a week (None when always on). */
+	demoPerMonth: number | null,
+};
 
 export type FieldProblem = {
 	/**  The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`. */
@@ -536,6 +648,52 @@ export type PreviewEvent = { type: "LogLogged"; data: {
 	message: string,
 } };
 
+/**  The prices an estimate used and where they came from. */
+export type PriceBook = {
+	/**  The region being priced. */
+	region: string,
+	prices: Prices,
+	source: PriceSource,
+	/**  The table's date (bundled) or when the prices were fetched (ISO 8601). */
+	asOf: string,
+	/**  "AWS Price List API" or the bundled table's own source line. */
+	sourceText: string,
+	/**
+	 *  What the figures had to assume, in plain words (a region priced like another, an
+	 *  ARM price missing, a refresh that failed).
+	 */
+	notes: string[],
+};
+
+/**  When to ask the AWS Price List API for a project's estimate. */
+export type PriceRefresh = 
+/**  Cached or bundled prices only (no network). */
+"Never" | 
+/**  Ask when no prices were fetched in the last 30 days. */
+"IfStale" | "Now";
+
+export type PriceSource = 
+/**  The table shipped with Slipway. */
+"Bundled" | 
+/**  The AWS Price List API (`pricing:GetProducts`), fetched at `as_of`. */
+"PriceList";
+
+/**  On-demand USD prices for one region, Linux. */
+export type Prices = {
+	x86VcpuHour: number | null,
+	x86GbHour: number | null,
+	/**  None where AWS lists no ARM (Graviton) Fargate price for the region. */
+	armVcpuHour: number | null,
+	armGbHour: number | null,
+	/**  Per public IPv4 address per hour (every task with a public IP pays it). */
+	publicIpv4Hour: number | null,
+	loadBalancerHour: number | null,
+	loadBalancerLcuHour: number | null,
+	logIngestionGb: number | null,
+	logStorageGbMonth: number | null,
+	imageStorageGbMonth: number | null,
+};
+
 export type ProfileKind = "AccessKeys" | "Sso" | "AssumeRole" | "CredentialProcess" | "WebIdentity" | 
 /**  Settings (a region, say) but no way to get credentials. */
 "NoCredentials";
@@ -604,6 +762,15 @@ export type ResourceState =
 /**  Apply cannot make this right; the reason and what the user can do. */
 { state: "blocked"; reason: string; fix: string };
 
+export type RunningCost = {
+	tasks: TaskCost[],
+	/**  What everything running costs per hour now. */
+	perHour: number | null,
+	/**  What the running tasks have cost since each started. */
+	soFar: number | null,
+	prices: PriceBook,
+};
+
 export type RunningTask = {
 	taskId: string,
 	taskArn: string,
@@ -611,9 +778,17 @@ export type RunningTask = {
 	health: string | null,
 	revision: number | null,
 	publicIp: string | null,
+	privateIp: string | null,
 	url: string | null,
-	/**  The service it belongs to, or None for a standalone task. */
+	/**  True for a service's task, false for a standalone one. */
 	fromService: boolean,
+	/**  When AWS started billing it (ISO 8601). */
+	startedAt: string | null,
+	cpu: number | null,
+	memory: number | null,
+	/**  What it has cost so far and costs per hour (None when its size is not known). */
+	costSoFar: number | null,
+	costPerHour: number | null,
 };
 
 /**
@@ -665,6 +840,14 @@ export type Severity =
 /**  It may work here but is likely wrong, or slow. */
 "warning" | "info";
 
+/**  One valid task size and what a month of it costs with the other choices unchanged. */
+export type SizeCost = {
+	cpu: number,
+	memory: number,
+	perHour: number | null,
+	perMonth: number | null,
+};
+
 export type StopOutcome = {
 	stoppedTasks: string[],
 	/**  The service scaled to zero, if there was one. */
@@ -677,6 +860,15 @@ export type SubnetVerdict = {
 	public: boolean,
 	/**  Why it is not public, in words; empty when it is. */
 	reason: string,
+};
+
+export type TaskCost = {
+	taskId: string,
+	/**  ISO 8601. */
+	billedFrom: string,
+	hours: number | null,
+	perHour: number | null,
+	soFar: number | null,
 };
 
 export type TaskSize = {

@@ -1,0 +1,87 @@
+//! Cost: the estimate for a project (and for choices being tried), the app's cost choices,
+//! and the watch that meters what runs and applies the idle guard.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use slipway_engine::cost::guard::{self, SystemClock};
+use slipway_engine::cost::{self, CostEvent, CostInputs, CostSettings, CostSheet, PriceRefresh};
+use slipway_engine::setup::connect_project;
+use tauri::ipc::Channel;
+use tauri::State;
+use time::OffsetDateTime;
+
+use super::jobs::channel_sink;
+use crate::error::IpcError;
+use crate::state::{Host, Jobs};
+
+/// How often the watch looks at what runs.
+const WATCH_EVERY: Duration = Duration::from_secs(30);
+
+#[tauri::command]
+#[specta::specta]
+pub async fn project_cost(
+    dir: String,
+    refresh: PriceRefresh,
+    host: State<'_, Host>,
+) -> Result<CostSheet, IpcError> {
+    let dir = PathBuf::from(dir);
+    Ok(cost::project_sheet(&host.0, &dir, refresh, None, OffsetDateTime::now_utc()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn estimate_cost(
+    inputs: CostInputs,
+    host: State<'_, Host>,
+) -> Result<CostSheet, IpcError> {
+    Ok(cost::sheet_for(&host.0, &inputs, OffsetDateTime::now_utc()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cost_settings(dir: String, host: State<'_, Host>) -> Result<CostSettings, IpcError> {
+    Ok(cost::project_settings(&host.0, &PathBuf::from(dir))?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn save_cost_settings(
+    dir: String,
+    settings: CostSettings,
+    host: State<'_, Host>,
+) -> Result<CostSettings, IpcError> {
+    Ok(cost::save_project_settings(
+        &host.0,
+        &PathBuf::from(dir),
+        &settings,
+    )?)
+}
+
+/// Meters what the app runs every 30 s and applies its auto-stop and reminder, until
+/// cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_costs(
+    job_id: String,
+    dir: String,
+    on_event: Channel<CostEvent>,
+    host: State<'_, Host>,
+    jobs: State<'_, Jobs>,
+) -> Result<(), IpcError> {
+    let job = jobs.0.start(&job_id)?;
+    let (config, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let db = slipway_engine::store::db_path(&host.0);
+    let sink = channel_sink(on_event);
+    Ok(guard::watch(
+        &db,
+        &connection,
+        &config,
+        &SystemClock,
+        WATCH_EVERY,
+        &sink,
+        &job.cancel_token(),
+    )
+    .await?)
+}

@@ -1,0 +1,273 @@
+//! The idle guard: stops demo (standalone) tasks after the hours the user chose, warns
+//! before it does, and reminds when any task has run longer than the user's limit. The
+//! decision is a pure plan over the running tasks and the time; `check` applies it once
+//! and `watch` repeats it on a clock (the seam tests control) while a screen is open.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::meter::{iso, BilledTask, RunningCost};
+use super::{load_settings, CostSettings};
+use crate::aws::Connection;
+use crate::deploy::status::{status_and_billing, stop_task};
+use crate::error::Result;
+use crate::jobs::Cancel;
+use crate::progress::ProgressSink;
+use crate::project::ProjectConfig;
+use crate::setup::ResourceNames;
+
+/// The warning comes this long before an auto-stop.
+pub const WARN_BEFORE: time::Duration = time::Duration::minutes(10);
+
+/// The time, for the guard's loop; tests hand it a clock they move.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// What the guard decided for one task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuardAction {
+    Warn {
+        task_id: String,
+        stops_at: OffsetDateTime,
+    },
+    Stop {
+        task_id: String,
+        task_arn: String,
+        ran_hours: f64,
+    },
+    Remind {
+        task_id: String,
+        ran_hours: f64,
+        limit_hours: f64,
+    },
+}
+
+/// What the cost watch reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "type", content = "data")]
+pub enum CostEvent {
+    /// The running cost, every check.
+    Metered(RunningCost),
+    /// A demo task will be stopped soon.
+    AutoStopWarned {
+        task_id: String,
+        stops_at: String,
+        minutes_left: u32,
+    },
+    AutoStopped {
+        task_id: String,
+        ran_hours: f64,
+    },
+    /// A task has run longer than the user's reminder limit.
+    RanLong {
+        task_id: String,
+        ran_hours: f64,
+        limit_hours: f64,
+    },
+    /// A check could not be made (AWS unreachable, credentials expired); the watch goes on.
+    CheckFailed {
+        message: String,
+    },
+}
+
+/// Auto-stop applies to standalone tasks only: a service exists to keep its tasks up, and
+/// ECS would replace a stopped one at once. Reminders apply to every task.
+pub fn plan(
+    settings: &CostSettings,
+    tasks: &[BilledTask],
+    now: OffsetDateTime,
+) -> Vec<GuardAction> {
+    let mut actions = Vec::new();
+    for task in tasks {
+        let ran_hours = task.hours_at(now);
+        if let Some(limit) = settings.auto_stop_hours.filter(|_| !task.from_service) {
+            let stops_at = task.billed_from + time::Duration::seconds_f64(limit * 3600.0);
+            if now >= stops_at {
+                actions.push(GuardAction::Stop {
+                    task_id: task.task_id.clone(),
+                    task_arn: task.task_arn.clone(),
+                    ran_hours,
+                });
+                continue;
+            }
+            if now >= stops_at - WARN_BEFORE {
+                actions.push(GuardAction::Warn {
+                    task_id: task.task_id.clone(),
+                    stops_at,
+                });
+            }
+        }
+        if let Some(limit) = settings.remind_after_hours {
+            if ran_hours >= limit {
+                actions.push(GuardAction::Remind {
+                    task_id: task.task_id.clone(),
+                    ran_hours,
+                    limit_hours: limit,
+                });
+            }
+        }
+    }
+    actions
+}
+
+/// One look: the running cost, and the guard's plan applied (due tasks stopped).
+pub async fn check(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    now: OffsetDateTime,
+) -> Result<Vec<CostEvent>> {
+    let settings = load_settings(db, &config.name)?;
+    let (status, billed) = status_and_billing(db, conn, config, now).await?;
+    let mut events = vec![CostEvent::Metered(status.cost)];
+    for action in plan(&settings, &billed, now) {
+        events.push(match action {
+            GuardAction::Warn { task_id, stops_at } => CostEvent::AutoStopWarned {
+                task_id,
+                minutes_left: u32::try_from((stops_at - now).whole_minutes().max(0)).unwrap_or(0),
+                stops_at: iso(stops_at),
+            },
+            GuardAction::Stop {
+                task_id,
+                task_arn,
+                ran_hours,
+            } => {
+                let cluster = ResourceNames::for_app(&config.name, &conn.ctx.region)
+                    .map_err(|problems| crate::EngineError::InvalidResourceNames { problems })?
+                    .cluster;
+                let reason = format!("Stopped by Slipway's auto-stop after {ran_hours:.1} h");
+                stop_task(conn, &cluster, &task_arn, &reason).await?;
+                CostEvent::AutoStopped { task_id, ran_hours }
+            }
+            GuardAction::Remind {
+                task_id,
+                ran_hours,
+                limit_hours,
+            } => CostEvent::RanLong {
+                task_id,
+                ran_hours,
+                limit_hours,
+            },
+        });
+    }
+    Ok(events)
+}
+
+/// Checks every `every` until cancelled, reporting the running cost each time and each
+/// warning and reminder once per task.
+pub async fn watch(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    clock: &dyn Clock,
+    every: Duration,
+    sink: &dyn ProgressSink<CostEvent>,
+    cancel: &Cancel,
+) -> Result<()> {
+    let mut told: HashSet<(String, &'static str)> = HashSet::new();
+    loop {
+        match check(db, conn, config, clock.now()).await {
+            Ok(events) => {
+                for event in events {
+                    let once = match &event {
+                        CostEvent::AutoStopWarned { task_id, .. } => {
+                            Some((task_id.clone(), "warn"))
+                        }
+                        CostEvent::RanLong { task_id, .. } => Some((task_id.clone(), "remind")),
+                        _ => None,
+                    };
+                    if once.is_none_or(|key| told.insert(key)) {
+                        sink.emit(event);
+                    }
+                }
+            }
+            Err(e) => sink.emit(CostEvent::CheckFailed {
+                message: e.to_string(),
+            }),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Platform;
+    use time::macros::datetime;
+
+    fn task(id: &str, from_service: bool) -> BilledTask {
+        BilledTask {
+            task_id: id.into(),
+            task_arn: format!("arn:aws:ecs:us-east-1:123456789012:task/c/{id}"),
+            cpu: 256,
+            memory: 512,
+            platform: Platform::LinuxAmd64,
+            billed_from: datetime!(2026-11-22 10:00 UTC),
+            public_ip: true,
+            from_service,
+        }
+    }
+
+    fn settings(auto_stop: Option<f64>, remind: Option<f64>) -> CostSettings {
+        CostSettings {
+            auto_stop_hours: auto_stop,
+            remind_after_hours: remind,
+            ..CostSettings::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_planned_without_a_choice() {
+        let now = datetime!(2026-11-25 10:00 UTC);
+        assert!(plan(&CostSettings::default(), &[task("a", false)], now).is_empty());
+    }
+
+    #[test]
+    fn a_demo_task_is_warned_ten_minutes_before_and_stopped_at_its_hour() {
+        let s = settings(Some(2.0), None);
+        let tasks = [task("a", false)];
+        assert!(plan(&s, &tasks, datetime!(2026-11-22 11:49 UTC)).is_empty());
+        assert_eq!(
+            plan(&s, &tasks, datetime!(2026-11-22 11:51 UTC)),
+            vec![GuardAction::Warn {
+                task_id: "a".into(),
+                stops_at: datetime!(2026-11-22 12:00 UTC)
+            }]
+        );
+        assert!(matches!(
+            plan(&s, &tasks, datetime!(2026-11-22 12:00 UTC))[..],
+            [GuardAction::Stop { ref task_id, .. }] if task_id == "a"
+        ));
+    }
+
+    #[test]
+    fn a_service_task_is_reminded_about_but_never_auto_stopped() {
+        let s = settings(Some(1.0), Some(3.0));
+        let now = datetime!(2026-11-22 14:00 UTC);
+        let actions = plan(&s, &[task("svc", true)], now);
+        assert_eq!(
+            actions,
+            vec![GuardAction::Remind {
+                task_id: "svc".into(),
+                ran_hours: 4.0,
+                limit_hours: 3.0
+            }]
+        );
+    }
+}
