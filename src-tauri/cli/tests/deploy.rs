@@ -78,6 +78,30 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
     let status = json(&out);
     assert_eq!(status["tasks"][0]["url"], url);
     assert_eq!(status["history"][0]["outcome"], "succeeded");
+    // ap-east-1 is not in the bundled table: priced like us-east-1, and it says so.
+    let per_hour = status["tasks"][0]["costPerHour"].as_f64().unwrap();
+    assert!((per_hour - 0.0173425).abs() < 1e-9, "{per_hour}");
+    assert_eq!(status["cost"]["perHour"].as_f64(), Some(per_hour));
+    assert!(status["cost"]["soFar"].as_f64().unwrap() > 0.0);
+    assert!(status["cost"]["prices"]["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("no Fargate prices for ap-east-1"));
+
+    // The Price List API is not in the emulator: the estimate still comes, at the bundled
+    // prices, and says why they were not refreshed.
+    let (code, out, err) = run(vec!["cost", "--hours-per-week", "10"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let sheet = json(&out);
+    assert_eq!(sheet["prices"]["source"], "Bundled");
+    assert_eq!(sheet["inputs"]["hoursPerWeek"], 10.0);
+    assert!(
+        sheet["prices"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("could not be refreshed"),
+        "{sheet}"
+    );
 
     let (code, out, err) = run(vec!["stop"]).await.unwrap();
     assert_eq!(code, 0, "{err}");

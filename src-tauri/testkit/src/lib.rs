@@ -61,8 +61,16 @@ struct Rule {
     remaining: u32,
 }
 
+/// A canned answer for the next call of an action (status and JSON body).
+struct Canned {
+    action: String,
+    status: u16,
+    body: String,
+}
+
 #[derive(Default)]
 struct State {
+    canned: Vec<Canned>,
     rules: Vec<Rule>,
     calls: Vec<Call>,
     rewrites: rewrite::Rewrites,
@@ -111,6 +119,17 @@ impl FaultProxy {
             action: action.to_owned(),
             fault,
             remaining: times,
+        });
+    }
+
+    /// Answers the next call of `action` with `status` and `body` (a JSON-protocol body),
+    /// for services the emulator does not implement (the Price List API). Answers queue in
+    /// the order given.
+    pub fn answer(&self, action: &str, status: u16, body: &str) {
+        self.state.lock().expect("proxy state").canned.push(Canned {
+            action: action.to_owned(),
+            status,
+            body: body.to_owned(),
         });
     }
 
@@ -215,6 +234,28 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
     };
     let service = request.service();
     let action = request.action();
+    let canned = {
+        let mut state = state.lock().expect("proxy state");
+        let found = state.canned.iter().position(|c| c.action == action);
+        let canned = found.map(|i| state.canned.remove(i));
+        if canned.is_some() {
+            state.calls.push(Call {
+                service: service.clone(),
+                action: action.clone(),
+                fault: None,
+            });
+        }
+        canned
+    };
+    if let Some(canned) = canned {
+        let answer = format!(
+            "HTTP/1.1 {} Canned\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: fault-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            canned.status,
+            canned.body.len(),
+            canned.body
+        );
+        return client.write_all(answer.as_bytes()).await;
+    }
     let fault = {
         let mut state = state.lock().expect("proxy state");
         let fault = state

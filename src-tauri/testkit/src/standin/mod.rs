@@ -222,6 +222,11 @@ impl World {
     async fn start(&self, cluster: &str, task: &Task) -> TaskRun {
         let arn = task.task_arn().unwrap_or_default();
         let id = arn.rsplit('/').next().unwrap_or(arn).to_owned();
+        // Fargate reports when it created the task and pulled its image (billing starts at
+        // the pull); moto reports neither, so the stand-in says what it did and when.
+        let seen = epoch_seconds();
+        self.proxy
+            .patch_task(arn, json!({"createdAt": seen, "pullStartedAt": seen}));
         let Ok(def) = self
             .ecs
             .describe_task_definition()
@@ -329,6 +334,21 @@ impl World {
         }
         // After the start: following a container that never ran ends at once. Docker
         // keeps its output from the start, so no line is missed.
+        self.proxy.patch_task(
+            arn,
+            json!({
+                "cpu": def.cpu().unwrap_or_default(),
+                "memory": def.memory().unwrap_or_default(),
+                "startedAt": epoch_seconds(),
+                "attributes": [{
+                    "name": "ecs.cpu-architecture",
+                    "value": match def.runtime_platform().and_then(|p| p.cpu_architecture()) {
+                        Some(a) if a.as_str() == "ARM64" => "arm64",
+                        _ => "x86_64",
+                    }
+                }],
+            }),
+        );
         self.forward_logs(&def, &name, &id).await;
         self.give_public_ip(task, &public_ip).await;
         TaskRun::Running {
@@ -528,6 +548,14 @@ impl World {
             reason: reason.to_owned(),
         }
     }
+}
+
+/// Now as ECS's JSON says a time: seconds since the epoch, with a fraction.
+fn epoch_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
 }
 
 /// ECR's token is base64 of `user:password`.

@@ -1,0 +1,238 @@
+//! Cost against the AWS emulator, the ECR-named registry and the Fargate stand-in: the
+//! meter's figure for a running task from the start time the emulator reports, the idle
+//! guard stopping it on a clock the test moves, and prices from the Price List API (which
+//! the emulator lacks: the fault proxy gives its answers and its failures).
+
+mod deploying;
+mod emulator;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use slipway_engine::cost::guard::{self, Clock};
+use slipway_engine::cost::pricelist::{price_book, Refresh};
+use slipway_engine::cost::{save_settings, CostEvent, CostSettings, PriceSource};
+use slipway_engine::deploy::{self, DeployRequest};
+use slipway_engine::jobs::Cancel;
+use slipway_engine::progress::Recorder;
+use slipway_engine::store::db_path;
+use slipway_testkit::Fault;
+use time::OffsetDateTime;
+
+use deploying::Deploying;
+use emulator::Fixture;
+
+/// The smallest x86 task in us-east-1 with its public IPv4, from the bundled table:
+/// 0.25 × 0.04048 + 0.5 × 0.004445 + 0.005.
+const SMALLEST_PER_HOUR: f64 = 0.0173425;
+
+struct TestClock(Mutex<OffsetDateTime>);
+
+impl TestClock {
+    fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().unwrap() = at;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it() {
+    let Some(d) = Deploying::new("us-east-1").await else {
+        return;
+    };
+    d.build().await;
+    let (result, _) = d.deploy(&DeployRequest::default()).await;
+    let outcome = result.expect("the sample deploys");
+    let task_id = outcome.task_ids[0].clone();
+
+    // The start as AWS reports it (the stand-in plays Fargate's part: moto has no times).
+    let conn = d.fx.connect().await;
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let described = ecs
+        .describe_tasks()
+        .cluster(&d.fx.names().cluster)
+        .tasks(&task_id)
+        .send()
+        .await
+        .unwrap();
+    let task = &described.tasks()[0];
+    let start = OffsetDateTime::from_unix_timestamp(
+        task.pull_started_at()
+            .or(task.created_at())
+            .expect("DescribeTasks says when the image pull started")
+            .secs(),
+    )
+    .unwrap();
+
+    let db = db_path(&d.fx.host);
+    let two_hours_in = start + time::Duration::hours(2);
+    let status = deploy::status(&db, &conn, &d.fx.config, two_hours_in)
+        .await
+        .unwrap();
+    let running = status
+        .tasks
+        .iter()
+        .find(|t| t.task_id == task_id)
+        .expect("the deployed task is listed");
+    assert!(running.public_ip.is_some(), "it pays for a public IPv4");
+    assert_eq!((running.cpu, running.memory), (Some(256), Some(512)));
+    let per_hour = running.cost_per_hour.unwrap();
+    assert!(
+        (per_hour - SMALLEST_PER_HOUR).abs() < 1e-9,
+        "0.25 vCPU / 0.5 GB x86 + IPv4 in us-east-1: {per_hour}"
+    );
+    assert!(
+        (running.cost_so_far.unwrap() - 2.0 * SMALLEST_PER_HOUR).abs() < 1e-9,
+        "two hours since the emulator's start time"
+    );
+    assert!((status.cost.so_far - 2.0 * SMALLEST_PER_HOUR).abs() < 1e-9);
+    assert_eq!(status.cost.prices.source, PriceSource::Bundled);
+
+    // Auto-stop after an hour: warned at 55 minutes, stopped at 61.
+    save_settings(
+        &db,
+        &d.fx.config.name,
+        &CostSettings {
+            auto_stop_hours: Some(1.0),
+            ..CostSettings::default()
+        },
+    )
+    .unwrap();
+    let clock = TestClock(Mutex::new(start + time::Duration::minutes(55)));
+    let early = guard::check(&db, &conn, &d.fx.config, clock.now())
+        .await
+        .unwrap();
+    assert!(
+        early.iter().any(|e| matches!(e,
+            CostEvent::AutoStopWarned { task_id: t, minutes_left: 5, .. } if *t == task_id)),
+        "warned five minutes before: {early:?}"
+    );
+    assert_eq!(
+        d.live_tasks().await,
+        vec![task_id.clone()],
+        "not stopped yet"
+    );
+
+    clock.set(start + time::Duration::minutes(61));
+    let events = Recorder::default();
+    let cancel = Cancel::new();
+    let watching = guard::watch(
+        &db,
+        &conn,
+        &d.fx.config,
+        &clock,
+        Duration::from_millis(200),
+        &events,
+        &cancel,
+    );
+    let stopper = async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !events
+            .events()
+            .iter()
+            .any(|e| matches!(e, CostEvent::AutoStopped { .. }))
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        cancel.cancel();
+    };
+    let (watched, ()) = tokio::join!(watching, stopper);
+    watched.unwrap();
+    assert!(
+        events.events().iter().any(|e| matches!(e,
+            CostEvent::AutoStopped { task_id: t, .. } if *t == task_id)),
+        "{:?}",
+        events.events()
+    );
+    assert!(d.live_tasks().await.is_empty(), "the emulator stopped it");
+    // Through the proxy, which keeps the stand-in's additions to the emulator's answers.
+    let stopped = ecs
+        .describe_tasks()
+        .cluster(&d.fx.names().cluster)
+        .tasks(&task_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(stopped.tasks()[0]
+        .stopped_reason()
+        .unwrap_or_default()
+        .contains("auto-stop"));
+    d.shut_down().await;
+}
+
+const ECS_ANSWER: &str = include_str!("../../../tests/fixtures/pricelist/amazonecs-us-east-1.json");
+const VPC_ANSWER: &str = include_str!("../../../tests/fixtures/pricelist/amazonvpc-us-east-1.json");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prices_come_from_the_price_list_api_and_fall_back_when_it_fails() {
+    // Its own region for the fixture (tests in one file run at once); the prices asked
+    // for are us-east-1's, whatever region the connection is in.
+    let Some(fx) = Fixture::new("eu-west-1").await else {
+        return;
+    };
+    let conn = fx.connect().await;
+    let db = db_path(&fx.host);
+    let now = OffsetDateTime::now_utc();
+    let asked = || {
+        fx.proxy
+            .calls()
+            .iter()
+            .filter(|c| c.action == "GetProducts")
+            .count()
+    };
+
+    // Refused: the bundled table, and the reason in the notes.
+    fx.proxy.fail("GetProducts", Fault::AccessDenied, 1);
+    let book = price_book(&db, "us-east-1", Refresh::Now(&conn), now)
+        .await
+        .unwrap();
+    assert_eq!(book.source, PriceSource::Bundled);
+    assert_eq!(book.prices.x86_vcpu_hour, 0.04048);
+    assert!(
+        book.notes[0].contains("could not be refreshed")
+            && book.notes[0].contains("pricing:GetProducts"),
+        "{:?}",
+        book.notes
+    );
+
+    // Answered (with a vCPU price that moved, so the figure can only come from the API).
+    let moved = ECS_ANSWER.replace("0.0404800000", "0.0410000000");
+    fx.proxy.answer("GetProducts", 200, &moved);
+    fx.proxy.answer("GetProducts", 200, VPC_ANSWER);
+    let book = price_book(&db, "us-east-1", Refresh::Now(&conn), now)
+        .await
+        .unwrap();
+    assert_eq!(book.source, PriceSource::PriceList);
+    assert_eq!(book.prices.x86_vcpu_hour, 0.041);
+    assert_eq!(book.prices.arm_gb_hour, Some(0.00356));
+    assert_eq!(book.prices.public_ipv4_hour, 0.005);
+    assert_eq!(&book.as_of[..10], &now.date().to_string());
+
+    // Cached: fresh prices are not asked for again.
+    let before = asked();
+    let cached = price_book(&db, "us-east-1", Refresh::IfStale(&conn), now)
+        .await
+        .unwrap();
+    assert_eq!(asked(), before, "a fresh cache makes no call");
+    assert_eq!(cached.prices.x86_vcpu_hour, 0.041);
+
+    // A failed refresh later keeps the cached prices and says when they were fetched.
+    fx.proxy.fail("GetProducts", Fault::ServerError(503), 10);
+    let later = now + time::Duration::days(31);
+    let book = price_book(&db, "us-east-1", Refresh::IfStale(&conn), later)
+        .await
+        .unwrap();
+    assert_eq!(book.source, PriceSource::PriceList);
+    assert_eq!(book.prices.x86_vcpu_hour, 0.041);
+    assert!(
+        book.notes[0].contains(&format!("the prices fetched {}", &book.as_of)),
+        "{:?}",
+        book.notes
+    );
+}
