@@ -462,6 +462,63 @@ fn the_deploy_journal_is_read_at_start_and_an_unknown_deploy_is_named_by_its_cod
 }
 
 #[test]
+fn cost_commands_estimate_at_bundled_prices_and_refuse_bad_choices_with_invalid_input() {
+    let home = tempfile::tempdir().unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), tx);
+    let sample = invoke(&window, "open_sample", json!({})).unwrap();
+    let dir = &sample["dir"];
+    // The sample saved with profile emu in eu-west-1 (the profile's region); no network.
+    let sheet = invoke(
+        &window,
+        "project_cost",
+        json!({ "dir": dir, "refresh": "Never" }),
+    )
+    .unwrap();
+    assert_eq!(
+        sheet["inputs"]["task"],
+        json!({ "cpu": 256, "memory": 512 })
+    );
+    assert_eq!(sheet["prices"]["source"], "Bundled");
+    assert!(sheet["estimate"]["perMonth"].as_f64().unwrap() > 0.0);
+
+    let mut inputs = sheet["inputs"].clone();
+    inputs["task"] = json!({ "cpu": 1024, "memory": 2048 });
+    let bigger = invoke(&window, "estimate_cost", json!({ "inputs": inputs })).unwrap();
+    assert!(
+        bigger["estimate"]["perMonth"].as_f64() > sheet["estimate"]["perMonth"].as_f64(),
+        "a bigger task costs more"
+    );
+    inputs["task"] = json!({ "cpu": 1024, "memory": 512 });
+    let err = invoke(&window, "estimate_cost", json!({ "inputs": inputs })).unwrap_err();
+    assert_eq!(err["code"], "InvalidInput", "{err}");
+
+    let mut settings = invoke(&window, "cost_settings", json!({ "dir": dir })).unwrap();
+    assert_eq!(settings["autoStopHours"], Value::Null);
+    settings["autoStopHours"] = json!(2.0);
+    let saved = invoke(
+        &window,
+        "save_cost_settings",
+        json!({ "dir": dir, "settings": settings }),
+    )
+    .unwrap();
+    assert_eq!(saved["autoStopHours"], 2.0);
+    settings["autoStopHours"] = json!(0.0);
+    let err = invoke(
+        &window,
+        "save_cost_settings",
+        json!({ "dir": dir, "settings": settings }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "InvalidInput", "{err}");
+    assert_eq!(
+        invoke(&window, "cost_settings", json!({ "dir": dir })).unwrap()["autoStopHours"],
+        2.0,
+        "a refused save writes nothing"
+    );
+}
+
+#[test]
 fn typescript_bindings_are_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/bindings.ts");
     let fresh = tempfile::NamedTempFile::new().unwrap();
