@@ -191,7 +191,31 @@ pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
         version: Some(version),
         keep_previous: args.keep_previous,
         deadline_seconds: Some(args.timeout),
+        rollback: None,
     };
+    run(
+        &host,
+        &dir,
+        &connection,
+        &config,
+        &request,
+        &cancel,
+        as_json,
+    )
+    .await
+}
+
+/// Runs a deploy (or a rollback, which is a deploy of an earlier revision) and prints its
+/// timeline and outcome; the exit code says how it ended.
+pub async fn run(
+    host: &HostEnv,
+    dir: &std::path::Path,
+    connection: &slipway_engine::aws::Connection,
+    config: &slipway_engine::project::ProjectConfig,
+    request: &DeployRequest,
+    cancel: &slipway_engine::jobs::Cancel,
+    as_json: bool,
+) -> ExitCode {
     let print = move |event: DeployEvent| {
         if as_json {
             json_line(&serde_json::json!({ "event": event }));
@@ -199,7 +223,7 @@ pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
             print_event(event);
         }
     };
-    match deploy::deploy(&host, &dir, &connection, &config, &request, &print, &cancel).await {
+    match deploy::deploy(host, dir, connection, config, request, &print, cancel).await {
         Ok(outcome) => {
             if as_json {
                 json_line(&serde_json::json!({ "result": outcome }));

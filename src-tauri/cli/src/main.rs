@@ -9,6 +9,7 @@ mod doctor;
 mod output;
 mod preview;
 mod project;
+mod releases;
 mod setup;
 
 use std::process::ExitCode;
@@ -45,10 +46,14 @@ enum Command {
     Build(build::BuildArgs),
     /// Run a release locally as Fargate would, print its URL and follow its logs until Ctrl-C.
     Preview(preview::PreviewArgs),
-    /// List releases (`--local`: on this machine's Docker engine).
+    /// List the releases deployed to AWS (ECS revisions with their ECR images and deploys,
+    /// and whether each can be rolled back to); `--local`: those on this machine.
     Releases(preview::ReleasesArgs),
-    /// Run an earlier release (`--local`: in the local preview).
+    /// Run an earlier release on AWS (checked first, verified at its URL, recorded);
+    /// `--retag` also points `latest` back at its image; `--local`: in the local preview.
     Rollback(preview::RollbackArgs),
+    /// The app's running tasks on AWS with their IPs, URLs, start time and cost.
+    Ps(releases::PsArgs),
     /// AWS connection: profiles, identity, adding an access key, the endpoint override.
     #[command(subcommand)]
     Aws(aws::AwsCommand),
@@ -88,5 +93,6 @@ async fn main() -> ExitCode {
         Command::Status(args) => deploy::status(args, cli.json).await,
         Command::Stop(args) => deploy::stop(args, cli.json).await,
         Command::Cost(args) => cost::run(args, cli.json).await,
+        Command::Ps(args) => releases::ps(args, cli.json).await,
     }
 }

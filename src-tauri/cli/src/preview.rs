@@ -121,13 +121,22 @@ async fn follow(host: &HostEnv, dir: &std::path::Path, app: &str, as_json: bool)
 #[derive(Args)]
 pub struct ReleasesArgs {
     /// The project folder (default: the current folder).
-    dir: Option<PathBuf>,
-    /// The releases on this machine's Docker engine (the only kind so far).
-    #[arg(long, required = true)]
-    local: bool,
+    pub dir: Option<PathBuf>,
+    /// The project folder, as the AWS verbs take it.
+    #[arg(long, conflicts_with = "dir")]
+    pub project: Option<PathBuf>,
+    /// The releases on this machine's Docker engine instead of those deployed to AWS.
+    #[arg(long)]
+    pub local: bool,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
+    if !args.local {
+        return crate::releases::list(args, as_json).await;
+    }
     let host = HostEnv::from_process();
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
     match releases::for_project(&host, &dir).await {
@@ -167,16 +176,32 @@ pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
 #[derive(Args)]
 pub struct RollbackArgs {
     /// The project folder (default: the current folder).
-    dir: Option<PathBuf>,
-    /// Roll back the local preview (the only kind so far).
-    #[arg(long, required = true)]
-    local: bool,
-    /// The release to go back to (default: the one before the running one).
+    pub dir: Option<PathBuf>,
+    /// The project folder, as the AWS verbs take it.
+    #[arg(long, conflicts_with = "dir")]
+    pub project: Option<PathBuf>,
+    /// Roll back the local preview instead of the app on AWS.
+    #[arg(long)]
+    pub local: bool,
+    /// The release to go back to: a local version with --local, else a task definition
+    /// revision (default: the newest earlier release that can still run).
     #[arg(long, value_name = "RELEASE")]
-    to: Option<String>,
+    pub to: Option<String>,
+    /// On AWS, also point `latest` in ECR back at that release's image.
+    #[arg(long, conflicts_with = "local")]
+    pub retag: bool,
+    /// Give up (and stop what the rollback started) after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u32,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
+    if !args.local {
+        return crate::releases::rollback(args, as_json).await;
+    }
     let host = HostEnv::from_process();
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
     match releases::rollback_local(&host, &dir, args.to.as_deref()).await {

@@ -103,6 +103,55 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
         "{sheet}"
     );
 
+    // A second release, then `ps`, `releases` and a rollback to the first.
+    std::fs::write(dir.join("site/index.html"), "<h1>Second from the CLI</h1>").unwrap();
+    let (code, out, err) = run(vec!["deploy"]).await.unwrap();
+    assert_eq!(code, 0, "{err}\n{out}");
+    let second = json(out.lines().last().unwrap());
+    let second_url = second["result"]["url"].as_str().unwrap().to_owned();
+    assert!(reqwest::get(&second_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("Second"));
+    let (code, out, err) = run(vec!["ps"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let ps = json(&out);
+    assert_eq!(
+        ps.as_array().unwrap().len(),
+        1,
+        "the first task was retired: {ps}"
+    );
+    assert_eq!(ps[0]["url"], second_url.as_str());
+    assert!(ps[0]["privateIp"].is_string() && ps[0]["startedAt"].is_string());
+    // ECR's API shows a push within half a second here (the stand-in's mirror).
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let (code, out, err) = run(vec!["releases"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let releases = json(&out);
+    assert_eq!(
+        releases["releases"].as_array().unwrap().len(),
+        2,
+        "{releases}"
+    );
+    let first_revision = releases["rollbackTarget"].as_i64().unwrap();
+    let (code, out, err) = run(vec!["rollback"]).await.unwrap();
+    assert_eq!(code, 0, "{err}\n{out}");
+    let back = json(out.lines().last().unwrap());
+    assert_eq!(back["result"]["revision"].as_i64(), Some(first_revision));
+    let body = reqwest::get(back["result"]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("Hello from Slipway"),
+        "the first release again: {body}"
+    );
+
     let (code, out, err) = run(vec!["stop"]).await.unwrap();
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["stoppedTasks"].as_array().unwrap().len(), 1);

@@ -37,6 +37,7 @@ pub enum ErrorCode {
     BuildFailed,
     NoReleases,
     ReleaseNotFound,
+    RollbackRefused,
     PreviewFailed,
     PreviewNotRunning,
     DockerError,
@@ -162,6 +163,12 @@ pub enum EngineError {
         region: String,
     },
 
+    #[error("Cannot roll back to revision {revision}: {}", .problems.join(" "))]
+    RollbackRefused {
+        revision: i32,
+        problems: Vec<String>,
+    },
+
     #[error("The AWS Price List API's answer could not be read: {reason}.")]
     PricesUnreadable { reason: String },
 
@@ -267,6 +274,7 @@ impl EngineError {
             Self::DeployStopped { cause, .. } => cause.code(),
             Self::DeployElsewhere { .. } => ErrorCode::DeployNotFound,
             Self::PricesUnreadable { .. } => ErrorCode::AwsError,
+            Self::RollbackRefused { .. } => ErrorCode::RollbackRefused,
             Self::JobAlreadyRunning { .. } => ErrorCode::JobAlreadyRunning,
             Self::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
             Self::ProjectNotInitialised { .. } => ErrorCode::ProjectNotInitialised,

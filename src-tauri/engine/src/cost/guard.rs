@@ -57,7 +57,7 @@ pub enum GuardAction {
 
 /// What the cost watch reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-#[serde(tag = "type", content = "data")]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum CostEvent {
     /// The running cost, every check.
     Metered(RunningCost),

@@ -22,6 +22,12 @@ pub enum StepKind {
     StoppedTask,
     CreatedService,
     UpdatedService,
+    /// The task definition revision the deploy ran (subject) with its image (detail).
+    UsedRevision,
+    /// A rollback: the revision rolled back to (subject).
+    RolledBack,
+    /// `latest` moved in ECR (subject) to an earlier digest (detail).
+    Retagged,
 }
 
 impl StepKind {
@@ -33,6 +39,9 @@ impl StepKind {
             Self::StoppedTask => "stopped_task",
             Self::CreatedService => "created_service",
             Self::UpdatedService => "updated_service",
+            Self::UsedRevision => "used_revision",
+            Self::RolledBack => "rolled_back",
+            Self::Retagged => "retagged",
         }
     }
 }
@@ -60,6 +69,12 @@ pub struct JournalEntry {
     pub started_tasks: Vec<String>,
     /// The service this deploy created or updated, if any.
     pub service: Option<String>,
+    /// The task definition revision ARN it ran, and its image (repository@digest).
+    pub task_definition: Option<String>,
+    pub image: Option<String>,
+    /// For a rollback: the revision it rolled back to, and whether it moved `latest`.
+    pub rolled_back_to: Option<i32>,
+    pub retagged: bool,
 }
 
 /// The open journal of one deploy.
@@ -184,6 +199,10 @@ fn read(db: &Path, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Jo
                 summary: row.get(12)?,
                 started_tasks: Vec::new(),
                 service: None,
+                task_definition: None,
+                image: None,
+                rolled_back_to: None,
+                retagged: false,
             })
         })
         .map_err(|e| storage_error(db, e))?;
@@ -191,7 +210,19 @@ fn read(db: &Path, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Jo
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| storage_error(db, e))?;
     for entry in &mut entries {
-        let steps = steps(&conn, db, &entry.id)?;
+        let detailed = steps_with_detail(&conn, db, &entry.id)?;
+        let last = |wanted: &str| detailed.iter().rev().find(|(kind, ..)| kind == wanted);
+        if let Some((_, arn, image)) = last("used_revision") {
+            entry.task_definition = Some(arn.clone());
+            entry.image = Some(image.clone());
+        }
+        entry.rolled_back_to =
+            last("rolled_back").and_then(|(_, revision, _)| revision.parse().ok());
+        entry.retagged = last("retagged").is_some();
+        let steps: Vec<(String, String)> = detailed
+            .into_iter()
+            .map(|(kind, subject, _)| (kind, subject))
+            .collect();
         entry.started_tasks = still_started(&steps);
         entry.service = steps
             .iter()
@@ -202,11 +233,24 @@ fn read(db: &Path, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Jo
 }
 
 fn steps(conn: &rusqlite::Connection, db: &Path, id: &str) -> Result<Vec<(String, String)>> {
+    Ok(steps_with_detail(conn, db, id)?
+        .into_iter()
+        .map(|(kind, subject, _)| (kind, subject))
+        .collect())
+}
+
+fn steps_with_detail(
+    conn: &rusqlite::Connection,
+    db: &Path,
+    id: &str,
+) -> Result<Vec<(String, String, String)>> {
     let mut statement = conn
-        .prepare("SELECT kind, subject FROM deploy_steps WHERE deploy_id = ?1 ORDER BY seq")
+        .prepare("SELECT kind, subject, detail FROM deploy_steps WHERE deploy_id = ?1 ORDER BY seq")
         .map_err(|e| storage_error(db, e))?;
     let rows = statement
-        .query_map(params![id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_map(params![id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .map_err(|e| storage_error(db, e))?;
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| storage_error(db, e))
@@ -279,6 +323,10 @@ mod tests {
             summary: None,
             started_tasks: vec![],
             service: None,
+            task_definition: None,
+            image: None,
+            rolled_back_to: None,
+            retagged: false,
         }
     }
 

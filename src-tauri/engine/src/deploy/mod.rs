@@ -13,6 +13,8 @@ pub mod status;
 mod task;
 pub mod watch;
 
+pub use push::MANIFEST_TYPES;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -75,6 +77,10 @@ pub struct DeployRequest {
     /// How long the whole deploy may take, in seconds; 600 when absent.
     #[serde(default)]
     pub deadline_seconds: Option<u32>,
+    /// Run an earlier revision instead of a local release (a rollback): nothing is built,
+    /// pushed or registered; the revision and its image are checked first.
+    #[serde(default)]
+    pub rollback: Option<releases::aws::Rollback>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -300,9 +306,22 @@ pub async fn deploy(
             missing,
         });
     };
-    let (docker, ..) = docker::connect(host).await?;
-    let releases = releases::list(&docker, &config.name).await?;
-    let release = releases::pick(&releases, &config.name, request.version.as_deref())?.clone();
+    // A rollback is checked before anything changes; a release needs Docker.
+    let source = match request.rollback {
+        Some(rollback) => Source::Rollback(
+            releases::aws::rollback_target(conn, &wanted.names, &config.name, rollback.revision)
+                .await?,
+            rollback.retag,
+        ),
+        None => {
+            let (docker, ..) = docker::connect(host).await?;
+            let releases = releases::list(&docker, &config.name).await?;
+            let release =
+                releases::pick(&releases, &config.name, request.version.as_deref())?.clone();
+            Source::Release(docker, release)
+        }
+    };
+    let version = source.version().to_owned();
 
     let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
     let id = new_deploy_id();
@@ -317,7 +336,7 @@ pub async fn deploy(
             region: conn.ctx.region.clone(),
             cluster: wanted.names.cluster.clone(),
             mode: request.mode,
-            version: release.version.clone(),
+            version: version.clone(),
             started_at: 0.0,
             finished_at: None,
             outcome: None,
@@ -325,6 +344,10 @@ pub async fn deploy(
             summary: None,
             started_tasks: vec![],
             service: None,
+            task_definition: None,
+            image: None,
+            rolled_back_to: None,
+            retagged: false,
         },
     )?;
     let port = u16::try_from(config.port).unwrap_or(80);
@@ -355,14 +378,14 @@ pub async fn deploy(
     d.emit(DeployEvent::Started {
         deploy_id: id.clone(),
         app: config.name.clone(),
-        version: release.version.clone(),
+        version: version.clone(),
         mode: request.mode,
         account: conn.identity.account.clone(),
         region: conn.ctx.region.clone(),
         deadline_seconds,
     });
 
-    let result = run_steps(&d, &docker, &release, &repository.uri, &role.arn, request).await;
+    let result = run_steps(&d, &source, &repository.uri, &role.arn, request).await;
     finish(&d, request, result).await
 }
 
@@ -373,12 +396,79 @@ struct Reached {
 
 async fn run_steps(
     d: &Deployment<'_>,
-    docker: &bollard::Docker,
-    release: &releases::LocalRelease,
+    source: &Source,
     repository_uri: &str,
     role_arn: &str,
     request: &DeployRequest,
 ) -> Result<Reached> {
+    let (image_by_digest, task_definition, revision, pushed) = match source {
+        Source::Release(docker, release) => {
+            ship_release(d, docker, release, repository_uri, role_arn).await?
+        }
+        Source::Rollback(target, retag) => roll_back(d, target, *retag).await?,
+    };
+    d.journal.step(
+        journal::StepKind::UsedRevision,
+        &task_definition,
+        &image_by_digest,
+    )?;
+
+    let running = match request.mode {
+        DeployMode::Task => task::run(d, &task_definition).await?,
+        DeployMode::Service => service::run(d, &task_definition).await?,
+    };
+
+    d.step_started(DeployStep::Verify, format!("{} answers", running.url));
+    let (http_status, answer) = status::check_url(d, &running.url, &running.task_arns).await?;
+    d.step_done(
+        DeployStep::Verify,
+        format!("{} answered HTTP {http_status}", running.url),
+    );
+
+    let (stopped_previous, kept_previous) = match request.mode {
+        DeployMode::Task => {
+            task::retire_previous(d, &running.task_arns, request.keep_previous).await?
+        }
+        DeployMode::Service => (vec![], vec![]),
+    };
+    Ok(Reached {
+        outcome: DeployOutcome {
+            deploy_id: d.journal.id.clone(),
+            app: d.config.name.clone(),
+            version: source.version().to_owned(),
+            mode: request.mode,
+            url: running.url,
+            public_ip: running.public_ip,
+            task_ids: running
+                .task_arns
+                .iter()
+                .map(|a| watch::task_id(a).to_owned())
+                .collect(),
+            task_definition,
+            revision,
+            image: image_by_digest,
+            pushed,
+            http_status,
+            answer,
+            stopped_previous,
+            kept_previous,
+            elapsed_ms: d.at_ms(),
+        },
+    })
+}
+
+/// What a release or a rollback leaves to run: the image, the revision ARN and number,
+/// and whether anything was pushed.
+type Shipped = (String, String, i32, bool);
+
+/// Push and register: a local release made ready to run.
+async fn ship_release(
+    d: &Deployment<'_>,
+    docker: &bollard::Docker,
+    release: &releases::LocalRelease,
+    repository_uri: &str,
+    role_arn: &str,
+) -> Result<Shipped> {
     d.step_started(
         DeployStep::Push,
         format!("{} to {repository_uri}", release.version),
@@ -435,49 +525,97 @@ async fn run_steps(
             )
         },
     );
+    Ok((
+        pushed.image_by_digest,
+        registered.arn,
+        registered.revision,
+        !pushed.skipped,
+    ))
+}
 
-    let running = match request.mode {
-        DeployMode::Task => task::run(d, &registered.arn).await?,
-        DeployMode::Service => service::run(d, &registered.arn).await?,
-    };
-
-    d.step_started(DeployStep::Verify, format!("{} answers", running.url));
-    let (http_status, answer) = status::check_url(d, &running.url, &running.task_arns).await?;
-    d.step_done(
-        DeployStep::Verify,
-        format!("{} answered HTTP {http_status}", running.url),
+/// A rollback's Push and Register steps: nothing to push or register; with `retag`,
+/// `latest` moves back to the earlier image in ECR.
+async fn roll_back(
+    d: &Deployment<'_>,
+    target: &releases::aws::RollbackTarget,
+    retag: bool,
+) -> Result<Shipped> {
+    d.step_started(
+        DeployStep::Push,
+        format!(
+            "{} ({}) is in the repository",
+            target.version, target.digest
+        ),
     );
+    if retag {
+        push::tag_remotely(d, &target.digest, &target.manifest, &target.version).await?;
+        d.journal
+            .step(journal::StepKind::Retagged, "latest", &target.digest)?;
+        d.step_done(
+            DeployStep::Push,
+            format!("latest points to {} again; nothing pushed", target.digest),
+        );
+    } else {
+        d.step_done(
+            DeployStep::Push,
+            format!(
+                "{} is still in the repository; nothing to push",
+                target.digest
+            ),
+        );
+    }
+    d.step_started(
+        DeployStep::Register,
+        format!("task definition {}:{}", d.config.name, target.revision),
+    );
+    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
+    let latest = ecs
+        .describe_task_definition()
+        .task_definition(&d.config.name)
+        .send()
+        .await
+        .ok()
+        .and_then(|a| a.task_definition().map(|t| t.revision()));
+    d.emit(DeployEvent::TaskDefinition {
+        family: d.config.name.clone(),
+        revision: target.revision,
+        previous_revision: latest,
+        changes: vec![format!("roll back to revision {}", target.revision)],
+        registered: false,
+    });
+    d.journal.step(
+        journal::StepKind::RolledBack,
+        &target.revision.to_string(),
+        &target.version,
+    )?;
+    d.step_done(
+        DeployStep::Register,
+        format!(
+            "revision {} reused (rollback); nothing registered",
+            target.revision
+        ),
+    );
+    Ok((
+        target.image.clone(),
+        target.task_definition.clone(),
+        target.revision,
+        false,
+    ))
+}
 
-    let (stopped_previous, kept_previous) = match request.mode {
-        DeployMode::Task => {
-            task::retire_previous(d, &running.task_arns, request.keep_previous).await?
+/// What a deploy runs: a local release (pushed and registered), or an earlier revision.
+enum Source {
+    Release(bollard::Docker, releases::LocalRelease),
+    Rollback(releases::aws::RollbackTarget, bool),
+}
+
+impl Source {
+    fn version(&self) -> &str {
+        match self {
+            Self::Release(_, release) => &release.version,
+            Self::Rollback(target, _) => &target.version,
         }
-        DeployMode::Service => (vec![], vec![]),
-    };
-    Ok(Reached {
-        outcome: DeployOutcome {
-            deploy_id: d.journal.id.clone(),
-            app: d.config.name.clone(),
-            version: release.version.clone(),
-            mode: request.mode,
-            url: running.url,
-            public_ip: running.public_ip,
-            task_ids: running
-                .task_arns
-                .iter()
-                .map(|a| watch::task_id(a).to_owned())
-                .collect(),
-            task_definition: registered.arn,
-            revision: registered.revision,
-            image: pushed.image_by_digest,
-            pushed: !pushed.skipped,
-            http_status,
-            answer,
-            stopped_previous,
-            kept_previous,
-            elapsed_ms: d.at_ms(),
-        },
-    })
+    }
 }
 
 /// Where a deploy's new task(s) answer.

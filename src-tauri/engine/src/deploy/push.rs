@@ -15,7 +15,7 @@ use crate::docker::engine_error;
 use crate::error::{EngineError, Result};
 
 /// Without these, BatchGetImage reports OCI manifests and indexes as failures.
-const MANIFEST_TYPES: [&str; 4] = [
+pub const MANIFEST_TYPES: [&str; 4] = [
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
@@ -277,7 +277,7 @@ async fn held_manifest(d: &Deployment<'_>, digest: &str) -> Result<Option<String
 }
 
 /// Points `version` and `latest` at `manifest`, which the repository already holds.
-async fn tag_remotely(
+pub(super) async fn tag_remotely(
     d: &Deployment<'_>,
     digest: &str,
     manifest: &str,

@@ -3,6 +3,8 @@
 //! module reads it, says which release the preview runs, and picks what a local rollback
 //! goes back to.
 
+pub mod aws;
+
 use std::collections::HashMap;
 
 use bollard::query_parameters::ListImagesOptions;

@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::FaultProxy;
 
+mod registry;
 mod services;
 use services::Deployment;
 
@@ -87,6 +88,7 @@ impl FargateStandIn {
             docker: docker.clone(),
             proxy,
             shared: shared.clone(),
+            mirror: tokio::sync::Mutex::new(registry::Mirror::new()),
         };
         let loop_task = tokio::spawn(async move {
             loop {
@@ -162,10 +164,14 @@ struct World {
     docker: Docker,
     proxy: Arc<FaultProxy>,
     shared: Arc<Mutex<Shared>>,
+    mirror: tokio::sync::Mutex<registry::Mirror>,
 }
 
 impl World {
     async fn tick(&self) {
+        let mut mirror = self.mirror.lock().await;
+        mirror.copy_new_pushes(&self.ecr).await;
+        drop(mirror);
         let Ok(clusters) = self.ecs.list_clusters().send().await else {
             return;
         };
@@ -559,6 +565,6 @@ fn epoch_seconds() -> f64 {
 }
 
 /// ECR's token is base64 of `user:password`.
-fn decode_token(token: &str) -> Option<String> {
+pub(crate) fn decode_token(token: &str) -> Option<String> {
     String::from_utf8(aws_smithy_types::base64::decode(token).ok()?).ok()
 }

@@ -225,18 +225,18 @@ export type CostEvent =
 { type: "Metered"; data: RunningCost } | 
 /**  A demo task will be stopped soon. */
 { type: "AutoStopWarned"; data: {
-	task_id: string,
-	stops_at: string,
-	minutes_left: number,
+	taskId: string,
+	stopsAt: string,
+	minutesLeft: number,
 } } | { type: "AutoStopped"; data: {
-	task_id: string,
-	ran_hours: number | null,
+	taskId: string,
+	ranHours: number | null,
 } } | 
 /**  A task has run longer than the user's reminder limit. */
 { type: "RanLong"; data: {
-	task_id: string,
-	ran_hours: number | null,
-	limit_hours: number | null,
+	taskId: string,
+	ranHours: number | null,
+	limitHours: number | null,
 } } | 
 /**  A check could not be made (AWS unreachable, credentials expired); the watch goes on. */
 { type: "CheckFailed"; data: {
@@ -402,6 +402,11 @@ export type DeployRequest = {
 	keepPrevious?: boolean,
 	/**  How long the whole deploy may take, in seconds; 600 when absent. */
 	deadlineSeconds?: number | null,
+	/**
+	 *  Run an earlier revision instead of a local release (a rollback): nothing is built,
+	 *  pushed or registered; the revision and its image are checked first.
+	 */
+	rollback?: Rollback | null,
 };
 
 export type DeployStep = "push" | "register" | "start" | "wait" | "verify" | "retire";
@@ -454,7 +459,7 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
 
 export type Estimate = {
 	task: TaskSize,
@@ -554,6 +559,12 @@ export type JournalEntry = {
 	startedTasks: string[],
 	/**  The service this deploy created or updated, if any. */
 	service: string | null,
+	/**  The task definition revision ARN it ran, and its image (repository@digest). */
+	taskDefinition: string | null,
+	image: string | null,
+	/**  For a rollback: the revision it rolled back to, and whether it moved `latest`. */
+	rolledBackTo: number | null,
+	retagged: boolean,
 };
 
 export type KeyValue = {
@@ -761,6 +772,13 @@ export type ResourceState =
 { state: "willChange"; changes: string[] } | 
 /**  Apply cannot make this right; the reason and what the user can do. */
 { state: "blocked"; reason: string; fix: string };
+
+/**  A rollback asked for. */
+export type Rollback = {
+	revision: number,
+	/**  Also point `latest` in ECR back at that release's image (seed 000's quick rollback). */
+	retag?: boolean,
+};
 
 export type RunningCost = {
 	tasks: TaskCost[],

@@ -1,0 +1,212 @@
+//! `slipway releases`, `slipway rollback` and `slipway ps` for the app on AWS: what was
+//! deployed (ECS revisions joined with ECR's images and Slipway's journal), a rollback to
+//! an earlier revision (a deploy of it, with the same timeline and checks), and what runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::Args;
+use slipway_engine::deploy::{self, DeployRequest};
+use slipway_engine::host::HostEnv;
+use slipway_engine::releases::aws::{self as releases, Rollback};
+use slipway_engine::setup::connect_project;
+use slipway_engine::EngineError;
+use time::OffsetDateTime;
+
+use crate::output::{cancel_on_ctrl_c, fail, heading, json, line, Mark};
+use crate::preview::{ReleasesArgs, RollbackArgs};
+
+pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args
+        .project
+        .or(args.dir)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) =
+        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+            Ok(found) => found,
+            Err(e) => return fail("releases", &e, as_json),
+        };
+    let db = slipway_engine::store::db_path(&host);
+    let list = match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
+        Ok(list) => list,
+        Err(e) => return fail("releases", &e, as_json),
+    };
+    if as_json {
+        json(&list);
+        return ExitCode::SUCCESS;
+    }
+    heading(&format!(
+        "{} on AWS ({} revisions, images in {})",
+        list.app,
+        list.releases.len(),
+        list.repository
+    ));
+    if list.releases.is_empty() {
+        line(Mark::Info, "nothing deployed yet: run `slipway deploy`");
+    }
+    for r in &list.releases {
+        let tags = if r.tags.is_empty() {
+            "no tags".to_owned()
+        } else {
+            r.tags.join(", ")
+        };
+        let deployed = r.deploys.first().map_or(String::new(), |d| {
+            format!(
+                ", last deployed {} ({}){}",
+                d.deploy_id,
+                d.outcome.as_deref().unwrap_or("unfinished"),
+                if d.rolled_back { " as a rollback" } else { "" }
+            )
+        });
+        let mark = if r.running { Mark::Ok } else { Mark::Info };
+        line(
+            mark,
+            format!(
+                "revision {}{} · {} · {} · pushed {}{}",
+                r.revision,
+                if r.running { " (running)" } else { "" },
+                tags,
+                r.digest.as_deref().unwrap_or(&r.image),
+                r.pushed_at.as_deref().unwrap_or("?"),
+                deployed
+            ),
+        );
+        if !r.rollback.possible && !r.running {
+            println!("      cannot roll back: {}", r.rollback.problems.join(" "));
+        }
+        if let Some(w) = &r.rollback.warning {
+            println!("      warning: {w}");
+        }
+    }
+    if let Some(target) = list.rollback_target {
+        line(
+            Mark::Info,
+            format!("`slipway rollback` goes to revision {target}"),
+        );
+    }
+    if let Some(lifecycle) = &list.lifecycle {
+        line(Mark::Info, lifecycle);
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args
+        .project
+        .or(args.dir)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) =
+        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+            Ok(found) => found,
+            Err(e) => return fail("rollback", &e, as_json),
+        };
+    let db = slipway_engine::store::db_path(&host);
+    let list = match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
+        Ok(list) => list,
+        Err(e) => return fail("rollback", &e, as_json),
+    };
+    let revision = match args.to.as_deref().map(str::parse::<i32>) {
+        Some(Ok(revision)) => revision,
+        Some(Err(_)) => {
+            let e = EngineError::InvalidInput {
+                what: "--to".into(),
+                reason: "give a task definition revision number (see `slipway releases`)".into(),
+            };
+            return fail("rollback", &e, as_json);
+        }
+        None => match list.rollback_target {
+            Some(revision) => revision,
+            None => {
+                let e = EngineError::NoEarlierRelease {
+                    app: config.name.clone(),
+                    current: list
+                        .releases
+                        .iter()
+                        .find(|r| r.running)
+                        .map_or("what runs now".to_owned(), |r| {
+                            format!("revision {}", r.revision)
+                        }),
+                };
+                return fail("rollback", &e, as_json);
+            }
+        },
+    };
+    let request = DeployRequest {
+        mode: list.mode,
+        deadline_seconds: Some(args.timeout),
+        rollback: Some(Rollback {
+            revision,
+            retag: args.retag,
+        }),
+        ..DeployRequest::default()
+    };
+    let cancel = cancel_on_ctrl_c();
+    crate::deploy::run(
+        &host,
+        &dir,
+        &connection,
+        &config,
+        &request,
+        &cancel,
+        as_json,
+    )
+    .await
+}
+
+#[derive(Args)]
+pub struct PsArgs {
+    /// The project folder (default: the current folder).
+    #[arg(long)]
+    project: Option<PathBuf>,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+/// What runs: one line per task with its IPs, URL, revision, start and cost.
+pub async fn ps(args: PsArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) =
+        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+            Ok(found) => found,
+            Err(e) => return fail("ps", &e, as_json),
+        };
+    let db = slipway_engine::store::db_path(&host);
+    let status = match deploy::status(&db, &connection, &config, OffsetDateTime::now_utc()).await {
+        Ok(status) => status,
+        Err(e) => return fail("ps", &e, as_json),
+    };
+    if as_json {
+        json(&status.tasks);
+        return ExitCode::SUCCESS;
+    }
+    if status.tasks.is_empty() {
+        println!("Nothing of {} runs on AWS.", status.app);
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{:<34} {:<9} {:>4} {:<15} {:<15} {:<26} {:>9} {:>9}",
+        "TASK", "STATUS", "REV", "PUBLIC IP", "PRIVATE IP", "STARTED", "$/HOUR", "$ SO FAR"
+    );
+    for t in &status.tasks {
+        println!(
+            "{:<34} {:<9} {:>4} {:<15} {:<15} {:<26} {:>9} {:>9}",
+            t.task_id,
+            t.status,
+            t.revision.map_or("?".into(), |r| r.to_string()),
+            t.public_ip.as_deref().unwrap_or("-"),
+            t.private_ip.as_deref().unwrap_or("-"),
+            t.started_at.as_deref().unwrap_or("-"),
+            t.cost_per_hour.map_or("-".into(), |c| format!("{c:.4}")),
+            t.cost_so_far.map_or("-".into(), |c| format!("{c:.4}")),
+        );
+        if let Some(url) = &t.url {
+            println!("  {url}{}", if t.from_service { "  (service)" } else { "" });
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,584 @@
+//! Releases on AWS: what was deployed, joined from ECS's task definition revisions, ECR's
+//! images and Slipway's deploy journal; whether each can be rolled back to (its revision
+//! ACTIVE, its image still in the repository, no lifecycle rule about to expire it); and
+//! deregistering old revisions without touching one that runs or a rollback needs. The
+//! rollback itself is a deploy of an earlier revision (`deploy::DeployRequest::rollback`).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use aws_sdk_ecr::types::ImageIdentifier;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::aws::{classify, Connection};
+use crate::deploy::journal::{self, JournalEntry};
+use crate::deploy::{DeployMode, MANIFEST_TYPES};
+use crate::error::{EngineError, Result};
+use crate::project::ProjectConfig;
+use crate::setup::ResourceNames;
+
+/// Revisions listed, newest first.
+const LISTED: usize = 25;
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseDeploy {
+    pub deploy_id: String,
+    /// Seconds since the Unix epoch.
+    pub started_at: f64,
+    pub mode: DeployMode,
+    pub outcome: Option<String>,
+    pub rolled_back: bool,
+    pub retagged: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackCheck {
+    pub possible: bool,
+    /// Why it is not possible, in plain words.
+    pub problems: Vec<String>,
+    /// What may stop it working later (a lifecycle rule about to expire its image).
+    pub warning: Option<String>,
+}
+
+/// One task definition revision of the app and everything known about it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsRelease {
+    pub revision: i32,
+    pub task_definition: String,
+    pub active: bool,
+    /// As the task definition names it (repository@digest).
+    pub image: String,
+    pub digest: Option<String>,
+    /// The image's tags in ECR (the release version, `latest`).
+    pub tags: Vec<String>,
+    /// ISO 8601.
+    pub pushed_at: Option<String>,
+    pub image_in_repository: bool,
+    /// The task size, as "cpu/memory".
+    pub size: String,
+    /// Slipway's deploys of this revision, newest first.
+    pub deploys: Vec<ReleaseDeploy>,
+    /// A task of the app or its service runs it now.
+    pub running: bool,
+    pub rollback: RollbackCheck,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsReleases {
+    pub app: String,
+    pub repository: String,
+    /// Newest revision first.
+    pub releases: Vec<AwsRelease>,
+    /// The revision a one-click rollback goes to: the newest deployed one that is not
+    /// running and can be rolled back to.
+    pub rollback_target: Option<i32>,
+    /// The repository's lifecycle policy, described, when it has one.
+    pub lifecycle: Option<String>,
+    /// How the app runs now (its newest successful deploy's mode): a rollback uses it.
+    pub mode: DeployMode,
+}
+
+/// A rollback asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollback {
+    pub revision: i32,
+    /// Also point `latest` in ECR back at that release's image (seed 000's quick rollback).
+    #[serde(default)]
+    pub retag: bool,
+}
+
+/// What a rollback deploys, checked.
+#[derive(Debug, Clone)]
+pub struct RollbackTarget {
+    pub revision: i32,
+    pub task_definition: String,
+    pub image: String,
+    pub digest: String,
+    pub manifest: String,
+    /// The release version (its ECR tag other than `latest`), else "revision N".
+    pub version: String,
+}
+
+fn digest_of(image: &str) -> Option<String> {
+    image.split_once('@').map(|(_, d)| d.to_owned())
+}
+
+struct Image {
+    tags: Vec<String>,
+    pushed_at: Option<i64>,
+}
+
+async fn images(conn: &Connection, repository: &str) -> Result<HashMap<String, Image>> {
+    let ecr = aws_sdk_ecr::Client::new(&conn.ctx.sdk);
+    let mut out = HashMap::new();
+    let mut pages = ecr
+        .describe_images()
+        .repository_name(repository)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_repository_not_found_exception()) =>
+            {
+                return Ok(out)
+            }
+            Err(e) => return Err(classify(&conn.ctx, "ecr:DescribeImages", e)),
+        };
+        for detail in page.image_details() {
+            if let Some(digest) = detail.image_digest() {
+                out.insert(
+                    digest.to_owned(),
+                    Image {
+                        tags: detail.image_tags().to_vec(),
+                        pushed_at: detail.image_pushed_at().map(|t| t.secs()),
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The lifecycle policy's rules in words, and which digests its count rules would expire.
+async fn lifecycle(
+    conn: &Connection,
+    repository: &str,
+    images: &HashMap<String, Image>,
+    now: OffsetDateTime,
+) -> Result<(Option<String>, HashMap<String, String>)> {
+    let ecr = aws_sdk_ecr::Client::new(&conn.ctx.sdk);
+    let text = match ecr
+        .get_lifecycle_policy()
+        .repository_name(repository)
+        .send()
+        .await
+    {
+        Ok(answer) => answer.lifecycle_policy_text().map(str::to_owned),
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_lifecycle_policy_not_found_exception() || s.is_repository_not_found_exception()
+            }) =>
+        {
+            None
+        }
+        Err(e) => return Err(classify(&conn.ctx, "ecr:GetLifecyclePolicy", e)),
+    };
+    let Some(text) = text else {
+        return Ok((None, HashMap::new()));
+    };
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut described = Vec::new();
+    let mut expiring = HashMap::new();
+    let mut newest_first: Vec<(&String, &Image)> = images.iter().collect();
+    newest_first.sort_by_key(|(_, i)| std::cmp::Reverse(i.pushed_at));
+    for rule in policy["rules"].as_array().into_iter().flatten() {
+        let selection = &rule["selection"];
+        let count = selection["countNumber"].as_u64().unwrap_or(0);
+        let tags = selection["tagStatus"].as_str().unwrap_or("any");
+        match selection["countType"].as_str() {
+            Some("imageCountMoreThan") => {
+                described.push(format!("keeps only the newest {count} images ({tags})"));
+                for (digest, _) in newest_first.iter().skip(count as usize) {
+                    expiring.insert(
+                        (*digest).clone(),
+                        format!("the repository's lifecycle policy keeps only the newest {count} images; this one is due to be deleted"),
+                    );
+                }
+            }
+            Some("sinceImagePushed") => {
+                described.push(format!(
+                    "deletes images {count} days after they are pushed ({tags})"
+                ));
+                for (digest, image) in &newest_first {
+                    let age_days = image
+                        .pushed_at
+                        .map(|at| (now.unix_timestamp() - at) / 86_400)
+                        .unwrap_or(0);
+                    if age_days + 3 >= count as i64 {
+                        expiring.insert(
+                            (*digest).clone(),
+                            format!("the repository's lifecycle policy deletes images {count} days after push; this one is {age_days} days old"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((
+        Some(format!(
+            "The repository's lifecycle policy {}. A rollback needs its image: releases whose image it deletes can no longer be rolled back to.",
+            described.join("; ")
+        )),
+        expiring,
+    ))
+}
+
+/// The app's releases on AWS, newest revision first.
+pub async fn list(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    now: OffsetDateTime,
+) -> Result<AwsReleases> {
+    let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
+        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let listed = ecs
+        .list_task_definitions()
+        .family_prefix(&config.name)
+        .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ecs:ListTaskDefinitions", e))?;
+    // familyPrefix also matches longer family names: keep this family's own, newest
+    // first (sorted here too: emulators ignore `sort`).
+    let mut arns: Vec<(i32, String)> = listed
+        .task_definition_arns()
+        .iter()
+        .filter(|arn| family_of(arn) == Some(config.name.as_str()))
+        .filter_map(|arn| Some((arn.rsplit_once(':')?.1.parse().ok()?, arn.clone())))
+        .collect();
+    arns.sort_by_key(|(revision, _)| std::cmp::Reverse(*revision));
+    arns.truncate(LISTED);
+    let images = images(conn, &names.repository).await?;
+    let (lifecycle, expiring) = lifecycle(conn, &names.repository, &images, now).await?;
+    let status = crate::deploy::status(db, conn, config, now).await?;
+    let mut running: Vec<i32> = status.tasks.iter().filter_map(|t| t.revision).collect();
+    running.extend(
+        status
+            .service
+            .iter()
+            .filter(|s| s.desired > 0)
+            .filter_map(|s| s.revision),
+    );
+    let history = journal::history(db, &conn.identity.account, &conn.ctx.region, &config.name)?;
+
+    let mut releases = Vec::new();
+    for (_, arn) in &arns {
+        let answer = ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "ecs:DescribeTaskDefinition", e))?;
+        let Some(def) = answer.task_definition() else {
+            continue;
+        };
+        let image = def
+            .container_definitions()
+            .first()
+            .and_then(|c| c.image())
+            .unwrap_or_default()
+            .to_owned();
+        let digest = digest_of(&image);
+        let held = digest.as_ref().and_then(|d| images.get(d));
+        let revision = def.revision();
+        let active = def.status().is_some_and(|s| s.as_str() == "ACTIVE");
+        let is_running = running.contains(&revision);
+        let deploys: Vec<ReleaseDeploy> = history
+            .iter()
+            .filter(|e| e.task_definition.as_deref() == Some(arn.as_str()))
+            .map(release_deploy)
+            .collect();
+        let mut problems = Vec::new();
+        if is_running {
+            problems.push("It is running now.".to_owned());
+        }
+        if !active {
+            problems.push(format!(
+                "Revision {revision} is deregistered (INACTIVE); ECS no longer runs it."
+            ));
+        }
+        match (&digest, held) {
+            (None, _) => problems.push(format!(
+                "Its image {image} is not pinned by digest, so Slipway cannot tell which image it would run."
+            )),
+            (Some(d), None) => problems.push(format!(
+                "Its image {d} is no longer in the repository {} (deleted, or expired by a lifecycle rule).",
+                names.repository
+            )),
+            _ => {}
+        }
+        releases.push(AwsRelease {
+            revision,
+            task_definition: arn.clone(),
+            active,
+            tags: held.map(|i| i.tags.clone()).unwrap_or_default(),
+            pushed_at: held
+                .and_then(|i| i.pushed_at)
+                .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+                .map(crate::cost::meter::iso),
+            image_in_repository: held.is_some(),
+            size: format!(
+                "{}/{}",
+                def.cpu().unwrap_or("?"),
+                def.memory().unwrap_or("?")
+            ),
+            deploys,
+            running: is_running,
+            rollback: RollbackCheck {
+                possible: problems.is_empty(),
+                problems,
+                warning: digest.as_ref().and_then(|d| expiring.get(d).cloned()),
+            },
+            digest,
+            image,
+        });
+    }
+    let rollback_target = releases
+        .iter()
+        .find(|r| {
+            r.rollback.possible
+                && r.deploys
+                    .iter()
+                    .any(|d| d.outcome.as_deref() == Some("succeeded"))
+        })
+        .map(|r| r.revision);
+    let mode = history
+        .iter()
+        .find(|e| e.outcome.as_deref() == Some("succeeded"))
+        .map_or(DeployMode::Task, |e| e.mode);
+    Ok(AwsReleases {
+        app: config.name.clone(),
+        repository: names.repository,
+        releases,
+        rollback_target,
+        lifecycle,
+        mode,
+    })
+}
+
+fn release_deploy(e: &JournalEntry) -> ReleaseDeploy {
+    ReleaseDeploy {
+        deploy_id: e.id.clone(),
+        started_at: e.started_at,
+        mode: e.mode,
+        outcome: e.outcome.clone(),
+        rolled_back: e.rolled_back_to.is_some(),
+        retagged: e.retagged,
+    }
+}
+
+/// "arn:…:task-definition/FAMILY:REV" → FAMILY.
+fn family_of(arn: &str) -> Option<&str> {
+    arn.rsplit('/').next()?.rsplit_once(':').map(|(f, _)| f)
+}
+
+/// Checks that `revision` can be run again, before anything changes: the revision is
+/// ACTIVE and the image it pins is still in the repository.
+pub async fn rollback_target(
+    conn: &Connection,
+    names: &ResourceNames,
+    family: &str,
+    revision: i32,
+) -> Result<RollbackTarget> {
+    let refused = |problem: String| EngineError::RollbackRefused {
+        revision,
+        problems: vec![problem],
+    };
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let def = match ecs
+        .describe_task_definition()
+        .task_definition(format!("{family}:{revision}"))
+        .send()
+        .await
+    {
+        Ok(answer) => answer.task_definition().cloned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_client_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(classify(&conn.ctx, "ecs:DescribeTaskDefinition", e)),
+    }
+    .ok_or_else(|| refused(format!("{family} has no revision {revision}.")))?;
+    if def.status().is_none_or(|s| s.as_str() != "ACTIVE") {
+        return Err(refused(format!(
+            "Revision {revision} is deregistered (INACTIVE); ECS no longer runs it."
+        )));
+    }
+    let image = def
+        .container_definitions()
+        .first()
+        .and_then(|c| c.image())
+        .unwrap_or_default()
+        .to_owned();
+    let digest = digest_of(&image).ok_or_else(|| {
+        refused(format!(
+            "Its image {image} is not pinned by digest, so Slipway cannot tell which image it would run."
+        ))
+    })?;
+    let ecr = aws_sdk_ecr::Client::new(&conn.ctx.sdk);
+    let answer = ecr
+        .batch_get_image()
+        .repository_name(&names.repository)
+        .image_ids(ImageIdentifier::builder().image_digest(&digest).build())
+        .set_accepted_media_types(Some(MANIFEST_TYPES.iter().map(|t| t.to_string()).collect()))
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ecr:BatchGetImage", e))?;
+    let manifest = answer
+        .images()
+        .first()
+        .and_then(|i| i.image_manifest())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            refused(format!(
+                "Its image {digest} is no longer in the repository {} (deleted, or expired by a lifecycle rule). Deploy a new build instead.",
+                names.repository
+            ))
+        })?;
+    let tags = images(conn, &names.repository)
+        .await?
+        .remove(&digest)
+        .map(|i| i.tags)
+        .unwrap_or_default();
+    let version = tags
+        .into_iter()
+        .find(|t| t != "latest")
+        .unwrap_or_else(|| format!("revision {revision}"));
+    Ok(RollbackTarget {
+        revision,
+        task_definition: def.task_definition_arn().unwrap_or_default().to_owned(),
+        image,
+        digest,
+        manifest,
+        version,
+    })
+}
+
+/// Which revisions to deregister: all ACTIVE ones but the newest `keep`, one that runs,
+/// and the one-click rollback target.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeregisterPlan {
+    pub deregister: Vec<i32>,
+    /// Kept revisions and why.
+    pub kept: Vec<(i32, String)>,
+}
+
+pub fn plan_deregister(releases: &AwsReleases, keep: usize) -> DeregisterPlan {
+    let mut plan = DeregisterPlan {
+        deregister: Vec::new(),
+        kept: Vec::new(),
+    };
+    for (i, r) in releases.releases.iter().filter(|r| r.active).enumerate() {
+        let why = if r.running {
+            Some("it is running".to_owned())
+        } else if releases.rollback_target == Some(r.revision) {
+            Some("it is the rollback target".to_owned())
+        } else if i < keep {
+            Some(format!("among the newest {keep}"))
+        } else {
+            None
+        };
+        match why {
+            Some(why) => plan.kept.push((r.revision, why)),
+            None => plan.deregister.push(r.revision),
+        }
+    }
+    plan
+}
+
+/// Deregisters what `plan_deregister` chose; returns the plan it applied.
+pub async fn deregister_old(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    keep: usize,
+    now: OffsetDateTime,
+) -> Result<DeregisterPlan> {
+    let releases = list(db, conn, config, now).await?;
+    let plan = plan_deregister(&releases, keep);
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    for revision in &plan.deregister {
+        ecs.deregister_task_definition()
+            .task_definition(format!("{}:{revision}", config.name))
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "ecs:DeregisterTaskDefinition", e))?;
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(revision: i32, running: bool, succeeded: bool) -> AwsRelease {
+        AwsRelease {
+            revision,
+            task_definition: format!("arn:aws:ecs:us-east-1:1:task-definition/app:{revision}"),
+            active: true,
+            image: String::new(),
+            digest: None,
+            tags: vec![],
+            pushed_at: None,
+            image_in_repository: true,
+            size: "256/512".into(),
+            deploys: if succeeded {
+                vec![ReleaseDeploy {
+                    deploy_id: format!("d{revision}"),
+                    started_at: 0.0,
+                    mode: DeployMode::Task,
+                    outcome: Some("succeeded".into()),
+                    rolled_back: false,
+                    retagged: false,
+                }]
+            } else {
+                vec![]
+            },
+            running,
+            rollback: RollbackCheck {
+                possible: !running,
+                problems: vec![],
+                warning: None,
+            },
+        }
+    }
+
+    #[test]
+    fn deregistering_keeps_the_newest_the_running_one_and_the_rollback_target() {
+        // Newest first: 6 never deployed, 5 runs (a rollback), 4 is the rollback target.
+        let releases = AwsReleases {
+            app: "app".into(),
+            repository: "app".into(),
+            releases: vec![
+                release(6, false, false),
+                release(5, true, true),
+                release(4, false, true),
+                release(3, false, true),
+                release(2, false, false),
+                release(1, false, true),
+            ],
+            rollback_target: Some(4),
+            lifecycle: None,
+            mode: DeployMode::Task,
+        };
+        let plan = plan_deregister(&releases, 1);
+        assert_eq!(plan.deregister, vec![3, 2, 1]);
+        assert_eq!(
+            plan.kept.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+            vec![6, 5, 4]
+        );
+    }
+
+    #[test]
+    fn the_family_is_read_from_a_revision_arn() {
+        assert_eq!(
+            family_of("arn:aws:ecs:eu-west-1:1:task-definition/my-app:12"),
+            Some("my-app")
+        );
+    }
+}
