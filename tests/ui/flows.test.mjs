@@ -1,70 +1,16 @@
 // UI flows in Debian's Chromium against the built UI (dist/), with Tauri's IPC mocked by
 // tests/ui/tauri-mock.js. Run by `make test` after `vite build`: node --test tests/ui/
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile, mkdir } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { chromium } from 'playwright-core';
-import { installTauriMock } from './tauri-mock.js';
+import { join } from 'node:path';
+import { calls, open, openEnvironment, openSample, shots, text, useBrowser } from './harness.mjs';
 import fixtures from '../fixtures/environment.json' with { type: 'json' };
 import project from '../fixtures/project.json' with { type: 'json' };
-import cloud from '../fixtures/aws.json' with { type: 'json' };
 import deploy from '../fixtures/deploy.json' with { type: 'json' };
 
-const dist = new URL('../../dist/', import.meta.url).pathname;
-const shots = new URL('../../target/ui-screenshots/', import.meta.url).pathname;
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
-let server;
-let base;
-let browser;
+useBrowser();
 
-before(async () => {
-  server = createServer(async (req, res) => {
-    const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-    try {
-      const body = await readFile(join(dist, path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${server.address().port}/`;
-  // Playwright gives the browser a fresh temporary profile of its own.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-  await mkdir(shots, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-const { app, dockerRunning, aws, verified } = fixtures;
-
-async function open(scenario) {
-  const page = await browser.newPage({ viewport: { width: 1180, height: 780 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  // The Project screen opens first and asks for its lists, so every scenario has a project world.
-  await page.addInitScript(installTauriMock, { app, project, aws, cloud, deploy, ...scenario });
-  await page.goto(base);
-  return { page, errors };
-}
-
-async function openEnvironment(scenario) {
-  const opened = await open(scenario);
-  await opened.page.getByTestId('nav-environment').click();
-  return opened;
-}
+const { dockerRunning, aws, verified } = fixtures;
 
 test('Environment shows Docker at once and the account after Check, for the chosen profile', async () => {
   const { page, errors } = await openEnvironment({ docker: dockerRunning, aws, identity: verified });
@@ -121,16 +67,8 @@ test('Cancel stops a slow identity check and says so', async () => {
 
 // The Project screen: settings, pre-flight, build, preview and local rollback.
 
-const calls = (page, cmd) => page.evaluate((name) => window.__SLIPWAY_CALLS__.filter((c) => c.cmd === name), cmd);
-const text = (page, testId) => page.getByTestId(testId).textContent();
 const newest = project.build.release.version;
 const [previous, oldest] = project.releases.map((r) => r.version);
-
-async function openSample(page) {
-  await page.getByTestId('open-sample').click();
-  await page.getByTestId('project-name').waitFor();
-  await page.getByTestId('release-row').first().waitFor();
-}
 
 test('A newcomer meets the Project screen first, opens the sample and fixes an invalid task size before saving', async () => {
   const { page, errors } = await open({});

@@ -287,6 +287,7 @@ export function installTauriMock(scenario) {
     const status = deployWorld.status;
     const stopped = { stoppedTasks: status.tasks.map((t) => t.taskId), serviceScaledDown: status.service?.desired ? status.service.name : null };
     status.tasks = [];
+    status.cost = { ...status.cost, tasks: [], perHour: 0, soFar: 0 };
     if (status.service) status.service = { ...status.service, desired: 0, running: 0 };
     return stopped;
   }
@@ -298,6 +299,74 @@ export function installTauriMock(scenario) {
     const count = entry.startedTasks.length;
     const summary = stop ? `closed after a restart; stopped ${count} task(s) it had started` : `closed after a restart; ${count} task(s) it started kept running`;
     return { ...entry, finishedAt: nowSeconds(), outcome: 'abandoned', summary };
+  }
+
+  // Cost (tests/fixtures/cost.json): sheets the engine computed for a few sizes and a demo
+  // schedule. An estimate for other choices is refused, so no flow shows made-up figures.
+  const costs = scenario.cost ?? { sheets: [] };
+  const costWorld = {
+    settings: { tasks: 1, hoursPerWeek: null, logGbPerMonth: 1, loadBalancer: false, autoStopHours: null, remindAfterHours: null, ...scenario.costSettings },
+    /** The prices "Refresh prices" fetched, which later estimates use (the engine caches them). */
+    fetched: null,
+  };
+  const sameSize = (a, b) => a.cpu === b.cpu && a.memory === b.memory;
+
+  function costSheet(inputs) {
+    const sheet = costs.sheets.find(
+      (s) =>
+        sameSize(s.inputs.task, inputs.task) &&
+        ['tasks', 'hoursPerWeek', 'logGbPerMonth', 'loadBalancer'].every((key) => s.inputs[key] === inputs[key]),
+    );
+    if (!sheet) throw { code: 'Internal', message: `the mock has no cost sheet for ${JSON.stringify(inputs)}` };
+    const copy = structuredClone(sheet);
+    if (costWorld.fetched) copy.prices = structuredClone(costWorld.fetched);
+    return copy;
+  }
+
+  async function projectCost({ refresh }) {
+    await wait(scenario.delayMs ?? 15);
+    const task = world.saved?.config.task ?? { cpu: 256, memory: 512 };
+    // A size the fixture has no sheet for (a flow saved another) is shown as the first one the engine priced.
+    const priced = costs.sheets.some((s) => sameSize(s.inputs.task, task)) ? task : costs.sheets[0].inputs.task;
+    const { tasks, hoursPerWeek, logGbPerMonth, loadBalancer } = costWorld.settings;
+    const inputs = { task: priced, tasks, hoursPerWeek, logGbPerMonth, loadBalancer };
+    if (refresh === 'Now' || (refresh === 'IfStale' && scenario.pricesStale)) {
+      if (scenario.priceListFails) {
+        const sheet = costSheet(inputs);
+        sheet.prices.notes = [`Prices were not refreshed: Slipway could not connect to AWS (${scenario.priceListFails})`];
+        return sheet;
+      }
+      costWorld.fetched = { ...structuredClone(costs.sheets[0].prices), source: 'PriceList', sourceText: 'AWS Price List API', asOf: new Date().toISOString() };
+    }
+    return costSheet(inputs);
+  }
+
+  function saveCostSettings({ settings }) {
+    const between = (h, low, high) => h === null || (h >= low && h <= high);
+    if (!between(settings.autoStopHours, 0.25, 720)) throw invalid('Auto-stop', `${settings.autoStopHours} hours is outside a quarter of an hour to 720 hours (30 days)`);
+    if (!between(settings.remindAfterHours, 0.25, 8760)) throw invalid('The reminder', `${settings.remindAfterHours} hours is outside a quarter of an hour to 8760 hours (a year)`);
+    if (settings.tasks < 1 || settings.tasks > 100) throw invalid('The number of tasks', `${settings.tasks} is outside 1 to 100`);
+    if (settings.hoursPerWeek !== null && !(settings.hoursPerWeek > 0 && settings.hoursPerWeek <= 168)) {
+      throw invalid('Hours a week', `${settings.hoursPerWeek} is outside 0 to 168 (choose "always on" for 168)`);
+    }
+    costWorld.settings = structuredClone(settings);
+    return costWorld.settings;
+  }
+
+  /** Meters what runs now (the deploy world's status), then `scenario.costEvents`, until cancelled. */
+  async function watchCosts({ jobId, onEvent }) {
+    identity();
+    const send = channel(onEvent);
+    const stopped = untilCancelled(jobId).then(() => 'stopped');
+    const reading = () =>
+      structuredClone(deployWorld.status?.cost ?? { tasks: [], perHour: 0, soFar: 0, prices: costs.sheets[0]?.prices });
+    send('Metered', reading());
+    for (const event of scenario.costEvents ?? []) {
+      await wait(scenario.delayMs ?? 15);
+      send(event.type, event.data);
+    }
+    while ((await Promise.race([stopped, wait(scenario.meterEveryMs ?? 250)])) !== 'stopped') send('Metered', reading());
+    return null;
   }
 
   const handlers = {
@@ -388,6 +457,11 @@ export function installTauriMock(scenario) {
       await wait(scenario.delayMs ?? 15);
       return settleDeploy(args);
     },
+    project_cost: projectCost,
+    estimate_cost: async ({ inputs }) => costSheet(inputs),
+    cost_settings: async () => structuredClone(costWorld.settings),
+    save_cost_settings: async (args) => saveCostSettings(args),
+    watch_costs: watchCosts,
   };
 
   const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local', 'deploy']);

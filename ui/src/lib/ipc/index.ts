@@ -15,6 +15,10 @@ import type {
   BuildRequest,
   CallerIdentity,
   CheckRequest,
+  CostEvent,
+  CostInputs,
+  CostSettings,
+  CostSheet,
   DeployEvent,
   DeployOutcome,
   DeployRequest,
@@ -27,6 +31,7 @@ import type {
   Preflight,
   Preview,
   PreviewEvent,
+  PriceRefresh,
   Project,
   ProjectConfig,
   RecentProject,
@@ -181,3 +186,21 @@ export const unfinishedDeploys = (): Promise<JournalEntry[]> => unwrap(commands.
 /** Closes an unfinished deploy; `stop` stops the tasks it started first. */
 export const settleDeploy = (deployId: string, stop: boolean): Promise<JournalEntry> =>
   unwrap(commands.settleDeploy(deployId, stop));
+
+// Cost: the estimate for the project's saved settings (and for choices being tried), the
+// app's cost choices, and the watch that meters what runs and applies the idle guard.
+
+/** Never fails for want of the Price List API: the sheet's `prices.notes` say why prices were not refreshed. */
+export const projectCost = (dir: string, refresh: PriceRefresh): Promise<CostSheet> =>
+  unwrap(commands.projectCost(dir, refresh));
+/** The sheet for choices being tried, at cached or bundled prices (no network). */
+export const estimateCost = (inputs: CostInputs): Promise<CostSheet> => unwrap(commands.estimateCost(inputs));
+export const costSettings = (dir: string): Promise<CostSettings> => unwrap(commands.costSettings(dir));
+/** Validates and saves the app's cost choices; nothing is written when one is invalid. */
+export const saveCostSettings = (dir: string, settings: CostSettings): Promise<CostSettings> =>
+  unwrap(commands.saveCostSettings(dir, settings));
+
+/** Meters what the app runs every 30 s and applies its auto-stop and reminder, until `cancel` is called. */
+export function watchCosts(dir: string, onEvent: (event: CostEvent) => void): Job<null> {
+  return startJob('costs', onEvent, (jobId, channel) => commands.watchCosts(jobId, dir, channel));
+}
