@@ -57,6 +57,13 @@ macro_rules! specta_builder {
                 $crate::commands::cost::cost_settings,
                 $crate::commands::cost::save_cost_settings,
                 $crate::commands::cost::watch_costs,
+                $crate::commands::releases::aws_releases,
+                $crate::commands::releases::deregister_plan,
+                $crate::commands::releases::deregister_revisions,
+                $crate::commands::logs::app_logs,
+                $crate::commands::logs::follow_logs,
+                $crate::commands::logs::save_logs,
+                $crate::commands::deploy::task_definition_changes,
             ])
     };
 }

@@ -89,3 +89,16 @@ pub async fn settle_deploy(
     .await?;
     Ok(deploy::settle_unfinished(&db, &connection, &deploy_id, stop).await?)
 }
+
+/// What the next deploy would change in the task definition (size, environment, secrets,
+/// health check, port), against the current revision.
+#[tauri::command]
+#[specta::specta]
+pub async fn task_definition_changes(
+    dir: String,
+    host: State<'_, Host>,
+) -> Result<deploy::PendingChanges, IpcError> {
+    let (config, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    Ok(deploy::pending_changes(&connection, &config).await?)
+}

@@ -7,6 +7,7 @@ pub mod cost;
 pub mod deploy;
 pub mod environment;
 pub mod jobs;
+pub mod logs;
 pub mod preview;
 pub mod project;
 pub mod releases;

@@ -1,10 +1,16 @@
-//! Local releases and rollback between them.
+//! Releases: local ones and rollback between them in the preview; those deployed to AWS,
+//! and deregistering old revisions. A rollback on AWS is the `deploy` command with
+//! `request.rollback` set (same job, timeline and checks).
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use slipway_engine::preview::Preview;
+use slipway_engine::releases::aws::{AwsReleases, DeregisterPlan};
 use slipway_engine::releases::{self, ReleaseList};
+use slipway_engine::setup::connect_project;
 use tauri::State;
+use time::OffsetDateTime;
 
 use crate::error::IpcError;
 use crate::state::Host;
@@ -24,4 +30,57 @@ pub async fn rollback_local(
     host: State<'_, Host>,
 ) -> Result<Preview, IpcError> {
     Ok(releases::rollback_local(&host.0, &PathBuf::from(dir), to.as_deref()).await?)
+}
+
+/// The app's releases on AWS: revisions, images, deploys, and whether each can be rolled
+/// back to.
+#[tauri::command]
+#[specta::specta]
+pub async fn aws_releases(dir: String, host: State<'_, Host>) -> Result<AwsReleases, IpcError> {
+    let (config, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let db = slipway_engine::store::db_path(&host.0);
+    Ok(releases::aws::list(&db, &connection, &config, OffsetDateTime::now_utc()).await?)
+}
+
+/// Which revisions deregistering would remove, keeping the newest `keep` (no change).
+#[tauri::command]
+#[specta::specta]
+pub async fn deregister_plan(
+    dir: String,
+    keep: u32,
+    host: State<'_, Host>,
+) -> Result<DeregisterPlan, IpcError> {
+    let (config, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let db = slipway_engine::store::db_path(&host.0);
+    Ok(releases::aws::deregister_plan(
+        &db,
+        &connection,
+        &config,
+        keep as usize,
+        OffsetDateTime::now_utc(),
+    )
+    .await?)
+}
+
+/// Deregisters old revisions, never one that runs or the rollback target.
+#[tauri::command]
+#[specta::specta]
+pub async fn deregister_revisions(
+    dir: String,
+    keep: u32,
+    host: State<'_, Host>,
+) -> Result<DeregisterPlan, IpcError> {
+    let (config, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let db = slipway_engine::store::db_path(&host.0);
+    Ok(releases::aws::deregister_old(
+        &db,
+        &connection,
+        &config,
+        keep as usize,
+        OffsetDateTime::now_utc(),
+    )
+    .await?)
 }

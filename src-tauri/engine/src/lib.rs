@@ -14,6 +14,7 @@ pub mod error;
 pub mod fargate;
 pub mod host;
 pub mod jobs;
+pub mod logs;
 pub mod preflight;
 pub mod preview;
 pub mod progress;

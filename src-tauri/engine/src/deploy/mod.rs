@@ -8,6 +8,7 @@
 pub mod journal;
 mod push;
 mod register;
+pub use register::{pending_changes, PendingChanges};
 mod service;
 pub mod status;
 mod task;

@@ -8,6 +8,8 @@ use aws_sdk_ecs::types::{
     TaskDefinition, TransportProtocol,
 };
 
+use serde::Serialize;
+
 use super::{DeployEvent, Deployment};
 use crate::aws::classify;
 use crate::error::{EngineError, Result};
@@ -166,6 +168,66 @@ fn container(spec: &TaskDefinitionSpec) -> Result<ContainerDefinition> {
 
 /// The spec a registered revision amounts to; `None` when it is not one of Slipway's
 /// shapes (then the next deploy registers a fresh revision).
+/// What the next deploy would change in the task definition, compared with the family's
+/// current revision (the image aside: a deploy pins whatever release it runs).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingChanges {
+    pub family: String,
+    /// The current revision; None before the first deploy.
+    pub revision: Option<i32>,
+    pub changes: Vec<String>,
+}
+
+pub async fn pending_changes(
+    conn: &crate::aws::Connection,
+    config: &crate::project::ProjectConfig,
+) -> Result<PendingChanges> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let current = match ecs
+        .describe_task_definition()
+        .task_definition(&config.name)
+        .send()
+        .await
+    {
+        Ok(answer) => answer.task_definition().cloned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_client_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(classify(&conn.ctx, "ecs:DescribeTaskDefinition", e)),
+    };
+    let Some((current, spec)) = current.as_ref().and_then(|t| Some((t, read_back(t)?))) else {
+        return Ok(PendingChanges {
+            family: config.name.clone(),
+            revision: None,
+            changes: vec!["first revision".to_owned()],
+        });
+    };
+    let mut wanted = taskdef::spec_for(
+        config,
+        u16::try_from(config.port).unwrap_or(80),
+        &taskdef::Deployables {
+            image_by_digest: spec.image.clone(),
+            execution_role_arn: spec.execution_role_arn.clone(),
+            log_group: spec.log_group.clone(),
+            region: spec.log_region.clone(),
+        },
+    );
+    wanted.cpu_architecture = match config.platform {
+        crate::project::Platform::LinuxArm64 => "ARM64",
+        crate::project::Platform::LinuxAmd64 => "X86_64",
+    }
+    .to_owned();
+    Ok(PendingChanges {
+        family: config.name.clone(),
+        revision: Some(current.revision()),
+        changes: taskdef::differences(&spec, &wanted),
+    })
+}
+
 fn read_back(t: &TaskDefinition) -> Option<TaskDefinitionSpec> {
     let c = t
         .container_definitions()

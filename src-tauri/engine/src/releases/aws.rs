@@ -491,6 +491,17 @@ pub fn plan_deregister(releases: &AwsReleases, keep: usize) -> DeregisterPlan {
     plan
 }
 
+/// What deregistering would do now, keeping `keep` beyond what must stay (no change).
+pub async fn deregister_plan(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    keep: usize,
+    now: OffsetDateTime,
+) -> Result<DeregisterPlan> {
+    Ok(plan_deregister(&list(db, conn, config, now).await?, keep))
+}
+
 /// Deregisters what `plan_deregister` chose; returns the plan it applied.
 pub async fn deregister_old(
     db: &Path,

@@ -61,6 +61,25 @@ export const commands = {
 	 *  cancelled.
 	 */
 	watchCosts: (jobId: string, dir: string, onEvent: Channel<CostEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("watch_costs", { jobId, dir, onEvent })),
+	/**
+	 *  The app's releases on AWS: revisions, images, deploys, and whether each can be rolled
+	 *  back to.
+	 */
+	awsReleases: (dir: string) => typedError<AwsReleases, IpcError>(__TAURI_INVOKE("aws_releases", { dir })),
+	/**  Which revisions deregistering would remove, keeping the newest `keep` (no change). */
+	deregisterPlan: (dir: string, keep: number) => typedError<DeregisterPlan, IpcError>(__TAURI_INVOKE("deregister_plan", { dir, keep })),
+	/**  Deregisters old revisions, never one that runs or the rollback target. */
+	deregisterRevisions: (dir: string, keep: number) => typedError<DeregisterPlan, IpcError>(__TAURI_INVOKE("deregister_revisions", { dir, keep })),
+	appLogs: (dir: string, query: LogQuery) => typedError<LogPage, IpcError>(__TAURI_INVOKE("app_logs", { dir, query })),
+	/**  Streams new lines until cancelled. */
+	followLogs: (jobId: string, dir: string, query: LogQuery, onEvent: Channel<LogEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("follow_logs", { jobId, dir, query, onEvent })),
+	/**  Writes the lines `query` finds to `path` as text; returns how many. */
+	saveLogs: (dir: string, query: LogQuery, path: string) => typedError<number, IpcError>(__TAURI_INVOKE("save_logs", { dir, query, path })),
+	/**
+	 *  What the next deploy would change in the task definition (size, environment, secrets,
+	 *  health check, port), against the current revision.
+	 */
+	taskDefinitionChanges: (dir: string) => typedError<PendingChanges, IpcError>(__TAURI_INVOKE("task_definition_changes", { dir })),
 };
 
 /* Types */
@@ -122,6 +141,44 @@ export type AwsProfiles = {
 	environment: EnvironmentCredentials | null,
 	environmentRegion: string | null,
 	problems: AwsFileProblem[],
+};
+
+/**  One task definition revision of the app and everything known about it. */
+export type AwsRelease = {
+	revision: number,
+	taskDefinition: string,
+	active: boolean,
+	/**  As the task definition names it (repository@digest). */
+	image: string,
+	digest: string | null,
+	/**  The image's tags in ECR (the release version, `latest`). */
+	tags: string[],
+	/**  ISO 8601. */
+	pushedAt: string | null,
+	imageInRepository: boolean,
+	/**  The task size, as "cpu/memory". */
+	size: string,
+	/**  Slipway's deploys of this revision, newest first. */
+	deploys: ReleaseDeploy[],
+	/**  A task of the app or its service runs it now. */
+	running: boolean,
+	rollback: RollbackCheck,
+};
+
+export type AwsReleases = {
+	app: string,
+	repository: string,
+	/**  Newest revision first. */
+	releases: AwsRelease[],
+	/**
+	 *  The revision a one-click rollback goes to: the newest deployed one that is not
+	 *  running and can be rolled back to.
+	 */
+	rollbackTarget: number | null,
+	/**  The repository's lifecycle policy, described, when it has one. */
+	lifecycle: string | null,
+	/**  How the app runs now (its newest successful deploy's mode): a rollback uses it. */
+	mode: DeployMode,
 };
 
 export type AwsSettings = {
@@ -411,6 +468,16 @@ export type DeployRequest = {
 
 export type DeployStep = "push" | "register" | "start" | "wait" | "verify" | "retire";
 
+/**
+ *  Which revisions to deregister: all ACTIVE ones but the newest `keep`, one that runs,
+ *  and the one-click rollback target.
+ */
+export type DeregisterPlan = {
+	deregister: number[],
+	/**  Kept revisions and why. */
+	kept: ([number, string])[],
+};
+
 export type Diagnosis = {
 	/**  What went wrong, for a person. */
 	cause: string,
@@ -586,6 +653,48 @@ export type LocalRelease = {
 	latest: boolean,
 };
 
+export type LogEvent = 
+/**  New lines, oldest first. */
+{ type: "Appended"; data: {
+	lines: LogLine[],
+} } | 
+/**  A poll failed; following goes on. */
+{ type: "PollFailed"; data: {
+	message: string,
+} };
+
+export type LogLine = {
+	/**  CloudWatch's event id (unique per event). */
+	id: string,
+	/**  When the app wrote it, ms since the epoch. */
+	atMs: number | null,
+	taskId: string,
+	message: string,
+	/**  Looks like an error (error, exception, fatal, panic, traceback, a 5xx status). */
+	error: boolean,
+};
+
+export type LogPage = {
+	group: string,
+	/**  Oldest first. */
+	lines: LogLine[],
+	/**  More lines matched than the limit; the oldest were left out. */
+	truncated: boolean,
+};
+
+export type LogQuery = {
+	/**  One task's stream; every task's when absent. */
+	taskId?: string | null,
+	/**  Lines containing this text (any case). */
+	text?: string | null,
+	/**  From this many seconds ago (default: the last hour). */
+	sinceSeconds?: number | null,
+	/**  Up to this time, ms since the epoch (default: now). */
+	untilMs?: number | null,
+	/**  At most this many lines, the newest (default 10 000, at most 100 000). */
+	limit?: number | null,
+};
+
 export type LogStream = "stdout" | "stderr";
 
 export type NewAccessKeyProfile = {
@@ -609,6 +718,19 @@ export type Owner =
 export type PathSize = {
 	path: string,
 	bytes: number | null,
+};
+
+/**
+ *  The spec a registered revision amounts to; `None` when it is not one of Slipway's
+ *  shapes (then the next deploy registers a fresh revision).
+ *  What the next deploy would change in the task definition, compared with the family's
+ *  current revision (the image aside: a deploy pins whatever release it runs).
+ */
+export type PendingChanges = {
+	family: string,
+	/**  The current revision; None before the first deploy. */
+	revision: number | null,
+	changes: string[],
 };
 
 export type PlannedResource = {
@@ -746,6 +868,16 @@ export type RecentProject = {
 	exists: boolean,
 };
 
+export type ReleaseDeploy = {
+	deployId: string,
+	/**  Seconds since the Unix epoch. */
+	startedAt: number | null,
+	mode: DeployMode,
+	outcome: string | null,
+	rolledBack: boolean,
+	retagged: boolean,
+};
+
 /**  A project's local releases and which one its preview runs. */
 export type ReleaseList = {
 	app: string,
@@ -778,6 +910,14 @@ export type Rollback = {
 	revision: number,
 	/**  Also point `latest` in ECR back at that release's image (seed 000's quick rollback). */
 	retag?: boolean,
+};
+
+export type RollbackCheck = {
+	possible: boolean,
+	/**  Why it is not possible, in plain words. */
+	problems: string[],
+	/**  What may stop it working later (a lifecycle rule about to expire its image). */
+	warning: string | null,
 };
 
 export type RunningCost = {
