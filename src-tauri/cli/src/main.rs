@@ -6,6 +6,7 @@ mod build;
 mod cost;
 mod deploy;
 mod doctor;
+mod logs;
 mod output;
 mod preview;
 mod project;
@@ -54,6 +55,9 @@ enum Command {
     Rollback(preview::RollbackArgs),
     /// The app's running tasks on AWS with their IPs, URLs, start time and cost.
     Ps(releases::PsArgs),
+    /// The app's logs on AWS (CloudWatch): one task's or all interleaved; `--follow` keeps
+    /// printing new lines, `--filter` searches, `--since 15m` goes back.
+    Logs(logs::LogsArgs),
     /// AWS connection: profiles, identity, adding an access key, the endpoint override.
     #[command(subcommand)]
     Aws(aws::AwsCommand),
@@ -94,5 +98,6 @@ async fn main() -> ExitCode {
         Command::Stop(args) => deploy::stop(args, cli.json).await,
         Command::Cost(args) => cost::run(args, cli.json).await,
         Command::Ps(args) => releases::ps(args, cli.json).await,
+        Command::Logs(args) => logs::run(args, cli.json).await,
     }
 }

@@ -126,6 +126,18 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
     );
     assert_eq!(ps[0]["url"], second_url.as_str());
     assert!(ps[0]["privateIp"].is_string() && ps[0]["startedAt"].is_string());
+    // The URL check's request is in the task's log (httpd -vv logs each request).
+    let task = ps[0]["taskId"].as_str().unwrap().to_owned();
+    let (code, out, err) = run(vec!["logs", "--task", &task, "--filter", "URL:/"])
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    assert!(!lines.is_empty(), "the check's request was logged: {out}");
+    assert!(lines.iter().all(|l| l["taskId"] == task.as_str()));
+    let (code, _, err) = run(vec!["logs", "--since", "soon"]).await.unwrap();
+    assert_eq!(code, 1);
+    assert!(err.contains("not a duration"), "{err}");
     // ECR's API shows a push within half a second here (the stand-in's mirror).
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let (code, out, err) = run(vec!["releases"]).await.unwrap();
