@@ -38,67 +38,8 @@ async fn the_sample_is_deployed_from_the_window_and_its_url_answers() {
     let proxy = Arc::new(FaultProxy::start(&session.endpoint).await);
     let standin = FargateStandIn::start(&session.endpoint, REGION, proxy.clone()).await;
 
-    session.click("[data-testid=nav-environment]").await;
-    session
-        .fill("[data-testid=endpoint-input]", &proxy.url())
-        .await;
-    session.click("[data-testid=save-endpoint]").await;
-    session
-        .text_containing(
-            "[data-testid=endpoint-status]",
-            "emulator",
-            Duration::from_secs(10),
-        )
-        .await;
-    session.click("[data-testid=nav-project]").await;
-    session.click("[data-testid=open-sample]").await;
-    session
-        .text_containing("[data-testid=project-name]", &app, Duration::from_secs(10))
-        .await;
-    session.click("[data-testid=aws-connect]").await;
-    session
-        .text_containing(
-            "[data-testid=account-banner]",
-            "123456789012",
-            Duration::from_secs(30),
-        )
-        .await;
-    session.click("[data-testid=plan-setup]").await;
-    session.click("[data-testid=apply-setup]").await;
-    session
-        .text_containing(
-            "[data-testid=setup-resource][data-kind=subnets] [data-testid=resource-state]",
-            "Ready",
-            Duration::from_secs(60),
-        )
-        .await;
-    session.click("[data-testid=build]").await;
-    session
-        .text("[data-testid=build-result]", Duration::from_secs(120))
-        .await;
-
-    session
-        .click_until(
-            "[data-testid=deploy-button]",
-            "[data-testid=deploy-step]",
-            Duration::from_secs(10),
-        )
-        .await;
-    let url = session
-        .text_containing(
-            "[data-testid=deploy-url]",
-            "http://127.",
-            Duration::from_secs(120),
-        )
-        .await;
-    let shown = session
-        .text_containing(
-            "[data-testid=deploy-answer]",
-            "Hello from Slipway",
-            Duration::from_secs(30),
-        )
-        .await;
-    assert!(!shown.is_empty());
+    session.set_up_aws(&proxy.url(), &app).await;
+    let url = session.build_and_deploy("Hello from Slipway").await;
     for step in ["push", "register", "start", "wait", "verify"] {
         session
             .text(

@@ -175,6 +175,68 @@ impl Session {
         sample
     }
 
+    /// What a user does before deploying, in the window: point Slipway at `endpoint` (the
+    /// proxy in front of the emulator), open the sample (prepared as `app`), connect to
+    /// AWS, then plan and apply setup until every resource is ready.
+    pub async fn set_up_aws(&self, endpoint: &str, app: &str) {
+        self.click("[data-testid=nav-environment]").await;
+        self.fill("[data-testid=endpoint-input]", endpoint).await;
+        self.click("[data-testid=save-endpoint]").await;
+        self.text_containing(
+            "[data-testid=endpoint-status]",
+            "emulator",
+            Duration::from_secs(10),
+        )
+        .await;
+        self.click("[data-testid=nav-project]").await;
+        self.click("[data-testid=open-sample]").await;
+        self.text_containing("[data-testid=project-name]", app, Duration::from_secs(10))
+            .await;
+        self.click("[data-testid=aws-connect]").await;
+        self.text_containing(
+            "[data-testid=account-banner]",
+            "123456789012",
+            Duration::from_secs(30),
+        )
+        .await;
+        self.click("[data-testid=plan-setup]").await;
+        self.click("[data-testid=apply-setup]").await;
+        self.text_containing(
+            "[data-testid=setup-resource][data-kind=subnets] [data-testid=resource-state]",
+            "Ready",
+            Duration::from_secs(60),
+        )
+        .await;
+    }
+
+    /// Builds in the window, deploys as a standalone task, and returns the checked URL once
+    /// the deploy shows the answer containing `content`.
+    pub async fn build_and_deploy(&self, content: &str) -> String {
+        self.click("[data-testid=build]").await;
+        self.text("[data-testid=build-result]", Duration::from_secs(120))
+            .await;
+        self.click_until(
+            "[data-testid=deploy-button]",
+            "[data-testid=deploy-step]",
+            Duration::from_secs(10),
+        )
+        .await;
+        self.text_containing(
+            "[data-testid=deploy-answer]",
+            content,
+            Duration::from_secs(120),
+        )
+        .await;
+        self.text_containing(
+            "[data-testid=deploy-url]",
+            "http://127.",
+            Duration::from_secs(10),
+        )
+        .await
+        .trim()
+        .to_owned()
+    }
+
     /// Slipway's data folder for this session (what `SLIPWAY_DATA_DIR` points the app at).
     pub fn data_dir(&self) -> PathBuf {
         self._home.path().join("slipway-data")

@@ -3,16 +3,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use clap::Args;
 use slipway_engine::host::HostEnv;
 use slipway_engine::logs::{self, LogEvent, LogLine, LogQuery};
-use slipway_engine::setup::connect_project;
 use slipway_engine::EngineError;
 use time::OffsetDateTime;
 
-use crate::output::{cancel_on_ctrl_c, fail, json_line};
+use crate::output::{cancel_on_ctrl_c, connected, fail, json_line};
 
 #[derive(Args)]
 pub struct LogsArgs {
@@ -93,9 +91,9 @@ pub async fn run(args: LogsArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match connected(&host, &dir, args.endpoint_url, "logs", as_json).await {
             Ok(found) => found,
-            Err(e) => return fail("logs", &e, as_json),
+            Err(code) => return code,
         };
     let query = LogQuery {
         task_id: args.task,

@@ -75,3 +75,23 @@ pub fn cancel_on_ctrl_c() -> slipway_engine::jobs::Cancel {
     });
     cancel
 }
+
+/// The saved project in `dir` connected to AWS, or the exit code after the error is
+/// reported (what every AWS verb does first).
+pub async fn connected(
+    host: &slipway_engine::host::HostEnv,
+    dir: &std::path::Path,
+    endpoint_url: Option<String>,
+    verb: &str,
+    as_json: bool,
+) -> Result<
+    (
+        slipway_engine::project::ProjectConfig,
+        slipway_engine::aws::Connection,
+    ),
+    std::process::ExitCode,
+> {
+    slipway_engine::setup::connect_project(host, dir, endpoint_url, std::time::SystemTime::now())
+        .await
+        .map_err(|e| fail(verb, &e, as_json))
+}

@@ -4,17 +4,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use clap::Args;
 use slipway_engine::deploy::{self, DeployRequest};
 use slipway_engine::host::HostEnv;
 use slipway_engine::releases::aws::{self as releases, Rollback};
-use slipway_engine::setup::connect_project;
 use slipway_engine::EngineError;
 use time::OffsetDateTime;
 
-use crate::output::{cancel_on_ctrl_c, fail, heading, json, line, Mark};
+use crate::output::{cancel_on_ctrl_c, connected, fail, heading, json, line, Mark};
 use crate::preview::{ReleasesArgs, RollbackArgs};
 
 pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
@@ -24,9 +22,9 @@ pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
         .or(args.dir)
         .unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match connected(&host, &dir, args.endpoint_url, "releases", as_json).await {
             Ok(found) => found,
-            Err(e) => return fail("releases", &e, as_json),
+            Err(code) => return code,
         };
     let db = slipway_engine::store::db_path(&host);
     let list = match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
@@ -99,9 +97,9 @@ pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
         .or(args.dir)
         .unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match connected(&host, &dir, args.endpoint_url, "rollback", as_json).await {
             Ok(found) => found,
-            Err(e) => return fail("rollback", &e, as_json),
+            Err(code) => return code,
         };
     let db = slipway_engine::store::db_path(&host);
     let list = match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
@@ -170,11 +168,11 @@ pub struct PsArgs {
 pub async fn ps(args: PsArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
-            Ok(found) => found,
-            Err(e) => return fail("ps", &e, as_json),
-        };
+    let (config, connection) = match connected(&host, &dir, args.endpoint_url, "ps", as_json).await
+    {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
     let db = slipway_engine::store::db_path(&host);
     let status = match deploy::status(&db, &connection, &config, OffsetDateTime::now_utc()).await {
         Ok(status) => status,

@@ -8,7 +8,7 @@
 pub mod journal;
 mod push;
 mod register;
-pub use register::{pending_changes, PendingChanges};
+pub use register::{describe as describe_task_definition, pending_changes, PendingChanges};
 mod service;
 pub mod status;
 mod task;
@@ -569,14 +569,9 @@ async fn roll_back(
         DeployStep::Register,
         format!("task definition {}:{}", d.config.name, target.revision),
     );
-    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
-    let latest = ecs
-        .describe_task_definition()
-        .task_definition(&d.config.name)
-        .send()
-        .await
-        .ok()
-        .and_then(|a| a.task_definition().map(|t| t.revision()));
+    let latest = register::describe(d.conn, &d.config.name)
+        .await?
+        .map(|t| t.revision());
     d.emit(DeployEvent::TaskDefinition {
         family: d.config.name.clone(),
         revision: target.revision,

@@ -23,24 +23,32 @@ pub struct Registered {
     pub registered: bool,
 }
 
-pub async fn ensure(d: &Deployment<'_>, wanted: &TaskDefinitionSpec) -> Result<Registered> {
-    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
-    let current = match ecs
+/// The task definition `family` (its newest ACTIVE revision) or `family:revision`; None
+/// when ECS has no such thing.
+pub async fn describe(conn: &crate::aws::Connection, name: &str) -> Result<Option<TaskDefinition>> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    match ecs
         .describe_task_definition()
-        .task_definition(&wanted.family)
+        .task_definition(name)
         .send()
         .await
     {
-        Ok(answer) => answer.task_definition().cloned(),
-        // An unknown family is a ClientException ("Unable to describe task definition").
+        Ok(answer) => Ok(answer.task_definition().cloned()),
+        // An unknown family or revision is a ClientException ("Unable to describe task
+        // definition").
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_client_exception()) =>
         {
-            None
+            Ok(None)
         }
-        Err(e) => return Err(classify(&d.conn.ctx, "ecs:DescribeTaskDefinition", e)),
-    };
+        Err(e) => Err(classify(&conn.ctx, "ecs:DescribeTaskDefinition", e)),
+    }
+}
+
+pub async fn ensure(d: &Deployment<'_>, wanted: &TaskDefinitionSpec) -> Result<Registered> {
+    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
+    let current = describe(d.conn, &wanted.family).await?;
     let current_spec = current.as_ref().and_then(read_back);
     let changes = match &current_spec {
         Some(spec) => taskdef::differences(spec, wanted),
@@ -183,22 +191,7 @@ pub async fn pending_changes(
     conn: &crate::aws::Connection,
     config: &crate::project::ProjectConfig,
 ) -> Result<PendingChanges> {
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let current = match ecs
-        .describe_task_definition()
-        .task_definition(&config.name)
-        .send()
-        .await
-    {
-        Ok(answer) => answer.task_definition().cloned(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_client_exception()) =>
-        {
-            None
-        }
-        Err(e) => return Err(classify(&conn.ctx, "ecs:DescribeTaskDefinition", e)),
-    };
+    let current = describe(conn, &config.name).await?;
     let Some((current, spec)) = current.as_ref().and_then(|t| Some((t, read_back(t)?))) else {
         return Ok(PendingChanges {
             family: config.name.clone(),

@@ -265,13 +265,7 @@ pub async fn list(
 
     let mut releases = Vec::new();
     for (_, arn) in &arns {
-        let answer = ecs
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|e| classify(&conn.ctx, "ecs:DescribeTaskDefinition", e))?;
-        let Some(def) = answer.task_definition() else {
+        let Some(def) = crate::deploy::describe_task_definition(conn, arn).await? else {
             continue;
         };
         let image = def
@@ -386,23 +380,9 @@ pub async fn rollback_target(
         revision,
         problems: vec![problem],
     };
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let def = match ecs
-        .describe_task_definition()
-        .task_definition(format!("{family}:{revision}"))
-        .send()
-        .await
-    {
-        Ok(answer) => answer.task_definition().cloned(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_client_exception()) =>
-        {
-            None
-        }
-        Err(e) => return Err(classify(&conn.ctx, "ecs:DescribeTaskDefinition", e)),
-    }
-    .ok_or_else(|| refused(format!("{family} has no revision {revision}.")))?;
+    let def = crate::deploy::describe_task_definition(conn, &format!("{family}:{revision}"))
+        .await?
+        .ok_or_else(|| refused(format!("{family} has no revision {revision}.")))?;
     if def.status().is_none_or(|s| s.as_str() != "ACTIVE") {
         return Err(refused(format!(
             "Revision {revision} is deregistered (INACTIVE); ECS no longer runs it."
