@@ -107,7 +107,7 @@ pub async fn run(args: LogsArgs, as_json: bool) -> ExitCode {
         let cancel = cancel_on_ctrl_c();
         let sink = move |event: LogEvent| match event {
             LogEvent::Appended { lines } => lines.iter().for_each(|l| print(l, as_json)),
-            LogEvent::PollFailed { message } => {
+            LogEvent::PollFailed { message, .. } => {
                 eprintln!("slipway logs: {message} (still following)")
             }
         };

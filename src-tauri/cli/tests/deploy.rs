@@ -138,11 +138,18 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
     let (code, _, err) = run(vec!["logs", "--since", "soon"]).await.unwrap();
     assert_eq!(code, 1);
     assert!(err.contains("not a duration"), "{err}");
-    // ECR's API shows a push within half a second here (the stand-in's mirror).
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    let (code, out, err) = run(vec!["releases"]).await.unwrap();
-    assert_eq!(code, 0, "{err}");
-    let releases = json(&out);
+    // ECR's API shows a push once the stand-in's mirror has copied it (twice a second).
+    let mut releases = Value::Null;
+    for _ in 0..50 {
+        let (code, out, err) = run(vec!["releases"]).await.unwrap();
+        assert_eq!(code, 0, "{err}");
+        releases = json(&out);
+        let listed = releases["releases"].as_array().unwrap();
+        if listed.len() == 2 && listed.iter().all(|r| r["imageInRepository"] == true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     assert_eq!(
         releases["releases"].as_array().unwrap().len(),
         2,

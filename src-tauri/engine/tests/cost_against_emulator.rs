@@ -93,7 +93,8 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     assert!((status.cost.so_far - 2.0 * SMALLEST_PER_HOUR).abs() < 1e-9);
     assert_eq!(status.cost.prices.source, PriceSource::Bundled);
 
-    // Auto-stop after an hour: warned at 55 minutes, stopped at 61.
+    // Auto-stop after an hour, first looked at 55 minutes in: warned then, for a stop ten
+    // minutes later.
     save_settings(
         &db,
         &d.fx.config.name,
@@ -104,13 +105,14 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     )
     .unwrap();
     let clock = TestClock(Mutex::new(start + time::Duration::minutes(55)));
-    let early = guard::check(&db, &conn, &d.fx.config, clock.now())
+    let mut warned = guard::Warned::new();
+    let early = guard::check(&db, &conn, &d.fx.config, clock.now(), &mut warned)
         .await
         .unwrap();
     assert!(
         early.iter().any(|e| matches!(e,
-            CostEvent::AutoStopWarned { task_id: t, minutes_left: 5, .. } if *t == task_id)),
-        "warned five minutes before: {early:?}"
+            CostEvent::AutoStopWarned { task_id: t, minutes_left: 10, .. } if *t == task_id)),
+        "warned ten minutes before the stop: {early:?}"
     );
     assert_eq!(
         d.live_tasks().await,
@@ -118,6 +120,8 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
         "not stopped yet"
     );
 
+    // A watch that never warned (the app was restarted) finds the task overdue at 61
+    // minutes: it warns first, and stops it ten minutes later.
     clock.set(start + time::Duration::minutes(61));
     let events = Recorder::default();
     let cancel = Cancel::new();
@@ -130,14 +134,21 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
         &events,
         &cancel,
     );
+    let has = |events: &Recorder<CostEvent>, stopped: bool| {
+        events.events().iter().any(|e| match e {
+            CostEvent::AutoStopped { .. } => stopped,
+            CostEvent::AutoStopWarned { .. } => !stopped,
+            _ => false,
+        })
+    };
     let stopper = async {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while !events
-            .events()
-            .iter()
-            .any(|e| matches!(e, CostEvent::AutoStopped { .. }))
-            && tokio::time::Instant::now() < deadline
-        {
+        while !has(&events, false) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(!has(&events, true), "not stopped without a warning first");
+        clock.set(start + time::Duration::minutes(72));
+        while !has(&events, true) && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         cancel.cancel();

@@ -107,6 +107,12 @@ async fn both_rollback_styles_serve_the_earlier_release_and_are_recorded() {
         "latest is the first release's image again"
     );
 
+    let after = releases::list(&db, &conn, &d.fx.config, now).await.unwrap();
+    assert_eq!(
+        after.rollback_target, None,
+        "one click never goes back to the release a rollback just left"
+    );
+
     // Revision style, forward again to the second release.
     let (forward, _) = d.deploy(&rollback(second, false)).await;
     let forward = forward.expect("the second rollback deploys");
@@ -206,8 +212,14 @@ async fn a_rollback_whose_image_was_deleted_is_refused_and_old_revisions_are_der
         "the third release still serves"
     );
 
-    // Deregister keeping none beyond what must stay: the running third, the target first.
-    let plan = releases::deregister_old(&db, &conn, &d.fx.config, 0, now)
+    // Deregister keeping the newest one (the running third) and the rollback target.
+    assert!(
+        releases::deregister_old(&db, &conn, &d.fx.config, 0, now)
+            .await
+            .is_err(),
+        "keeping none is refused"
+    );
+    let plan = releases::deregister_old(&db, &conn, &d.fx.config, 1, now)
         .await
         .unwrap();
     assert_eq!(plan.deregister, vec![second]);

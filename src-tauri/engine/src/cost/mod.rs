@@ -30,7 +30,7 @@ use pricelist::{price_book, Refresh};
 
 /// An app's cost choices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CostSettings {
     /// Tasks running at once.
     pub tasks: u32,
@@ -91,7 +91,12 @@ pub fn load_settings(db: &Path, app: &str) -> Result<CostSettings> {
         |row| row.get::<_, String>(0),
     );
     match row {
-        Ok(json) => Ok(serde_json::from_str(&json).unwrap_or_default()),
+        // A field added later takes its default; a row that is not these settings at all is
+        // reported rather than read as "no auto-stop".
+        Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Storage {
+            file: db.to_owned(),
+            reason: format!("the cost settings of {app} could not be read ({e}); save them again"),
+        }),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(CostSettings::default()),
         Err(e) => Err(storage_error(db, e)),
     }
@@ -173,6 +178,12 @@ pub async fn project_sheet(
     let settings = load_settings(&db, &config.name)?;
     let image_mb = newest_image_mb(host, dir).await;
     let inputs = inputs_for(&config, &region, &settings, image_mb);
+    let fresh =
+        pricelist::cached(&db, &region)?.is_some_and(|(_, at)| now - at <= pricelist::STALE_AFTER);
+    let refresh = match refresh {
+        PriceRefresh::IfStale if fresh => PriceRefresh::Never,
+        other => other,
+    };
     let mut connect_problem = None;
     let connection = match refresh {
         PriceRefresh::Never => None,

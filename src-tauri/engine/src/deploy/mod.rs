@@ -421,10 +421,14 @@ async fn run_steps(
 
     d.step_started(DeployStep::Verify, format!("{} answers", running.url));
     let (http_status, answer) = status::check_url(d, &running.url, &running.task_arns).await?;
-    d.step_done(
-        DeployStep::Verify,
-        format!("{} answered HTTP {http_status}", running.url),
-    );
+    let mut verified = format!("{} answered HTTP {http_status}", running.url);
+    if let Source::Rollback(target, true) = source {
+        push::tag_remotely(d, &target.digest, &target.manifest, &["latest"]).await?;
+        d.journal
+            .step(journal::StepKind::Retagged, "latest", &target.digest)?;
+        verified.push_str(&format!("; latest points to {} again", target.digest));
+    }
+    d.step_done(DeployStep::Verify, verified);
 
     let (stopped_previous, kept_previous) = match request.mode {
         DeployMode::Task => {
@@ -534,8 +538,9 @@ async fn ship_release(
     ))
 }
 
-/// A rollback's Push and Register steps: nothing to push or register; with `retag`,
-/// `latest` moves back to the earlier image in ECR.
+/// A rollback's Push and Register steps: nothing to push or register (with `retag`,
+/// `latest` moves back to the earlier image after Verify, so a rollback that fails leaves
+/// it where it was).
 async fn roll_back(
     d: &Deployment<'_>,
     target: &releases::aws::RollbackTarget,
@@ -548,23 +553,18 @@ async fn roll_back(
             target.version, target.digest
         ),
     );
-    if retag {
-        push::tag_remotely(d, &target.digest, &target.manifest, &target.version).await?;
-        d.journal
-            .step(journal::StepKind::Retagged, "latest", &target.digest)?;
-        d.step_done(
-            DeployStep::Push,
-            format!("latest points to {} again; nothing pushed", target.digest),
-        );
-    } else {
-        d.step_done(
-            DeployStep::Push,
-            format!(
-                "{} is still in the repository; nothing to push",
-                target.digest
-            ),
-        );
-    }
+    d.step_done(
+        DeployStep::Push,
+        format!(
+            "{} is still in the repository; nothing to push{}",
+            target.digest,
+            if retag {
+                "; latest moves back to it once it answers"
+            } else {
+                ""
+            }
+        ),
+    );
     d.step_started(
         DeployStep::Register,
         format!("task definition {}:{}", d.config.name, target.revision),

@@ -101,7 +101,7 @@ pub async fn push(
         });
     if let Some(digest) = known_digest {
         if let Some(manifest) = held_manifest(d, &digest).await? {
-            tag_remotely(d, &digest, &manifest, version).await?;
+            tag_remotely(d, &digest, &manifest, &[version, "latest"]).await?;
             return Ok(Pushed {
                 image_by_digest: format!("{repository_uri}@{digest}"),
                 digest,
@@ -276,15 +276,15 @@ async fn held_manifest(d: &Deployment<'_>, digest: &str) -> Result<Option<String
         .map(str::to_owned))
 }
 
-/// Points `version` and `latest` at `manifest`, which the repository already holds.
+/// Points `tags` at `manifest`, which the repository already holds.
 pub(super) async fn tag_remotely(
     d: &Deployment<'_>,
     digest: &str,
     manifest: &str,
-    version: &str,
+    tags: &[&str],
 ) -> Result<()> {
     let ecr = aws_sdk_ecr::Client::new(&d.conn.ctx.sdk);
-    for tag in [version, "latest"] {
+    for tag in tags.iter().copied() {
         let put = ecr
             .put_image()
             .repository_name(&d.names.repository)

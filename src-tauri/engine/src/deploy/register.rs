@@ -174,8 +174,6 @@ fn container(spec: &TaskDefinitionSpec) -> Result<ContainerDefinition> {
     Ok(builder.build())
 }
 
-/// The spec a registered revision amounts to; `None` when it is not one of Slipway's
-/// shapes (then the next deploy registers a fresh revision).
 /// What the next deploy would change in the task definition, compared with the family's
 /// current revision (the image aside: a deploy pins whatever release it runs).
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -221,6 +219,8 @@ pub async fn pending_changes(
     })
 }
 
+/// The spec a registered revision amounts to; `None` when it is not one of Slipway's
+/// shapes (then the next deploy registers a fresh revision).
 fn read_back(t: &TaskDefinition) -> Option<TaskDefinitionSpec> {
     let c = t
         .container_definitions()

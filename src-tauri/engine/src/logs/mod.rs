@@ -4,7 +4,7 @@
 //! shown once, by its id). Text search is done here, case-insensitively, rather than with
 //! a CloudWatch filter pattern, whose matching is case-sensitive and term-based.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::aws::{classify, Connection};
 use crate::deploy::watch::task_id;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, ErrorCode, Result};
 use crate::jobs::Cancel;
 use crate::progress::ProgressSink;
 use crate::project::ProjectConfig;
@@ -65,7 +65,8 @@ pub struct LogPage {
     pub group: String,
     /// Oldest first.
     pub lines: Vec<LogLine>,
-    /// More lines matched than the limit; the oldest were left out.
+    /// More lines matched than the limit (the oldest were left out), or the search read
+    /// its maximum of events.
     pub truncated: bool,
 }
 
@@ -75,7 +76,7 @@ pub enum LogEvent {
     /// New lines, oldest first.
     Appended { lines: Vec<LogLine> },
     /// A poll failed; following goes on.
-    PollFailed { message: String },
+    PollFailed { code: ErrorCode, message: String },
 }
 
 const ERROR_WORDS: [&str; 7] = [
@@ -126,17 +127,18 @@ fn source(conn: &Connection, config: &ProjectConfig, query: &LogQuery) -> Result
     })
 }
 
-/// One FilterLogEvents sweep from `start_ms`, all pages, up to `cap` events; the events
-/// and whether the cap cut it short.
+/// One FilterLogEvents sweep from `start_ms`, all pages, oldest first, each event handed
+/// to `each`; stops after `cap` events and says whether it did.
 async fn sweep(
     conn: &Connection,
     source: &Source,
     start_ms: i64,
     end_ms: Option<i64>,
     cap: usize,
-) -> Result<(Vec<LogLine>, bool)> {
+    mut each: impl FnMut(LogLine),
+) -> Result<bool> {
     let logs = aws_sdk_cloudwatchlogs::Client::new(&conn.ctx.sdk);
-    let mut out = Vec::new();
+    let mut seen = 0usize;
     let mut token: Option<String> = None;
     loop {
         let mut request = logs
@@ -156,29 +158,35 @@ async fn sweep(
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) =>
             {
-                return Ok((out, false))
+                return Ok(false)
             }
             Err(e) => return Err(classify(&conn.ctx, "logs:FilterLogEvents", e)),
         };
         for event in answer.events() {
             let message = event.message().unwrap_or_default().trim_end().to_owned();
-            out.push(LogLine {
+            each(LogLine {
                 id: event.event_id().unwrap_or_default().to_owned(),
                 at_ms: event.timestamp().unwrap_or_default() as f64,
                 task_id: stream_task(event.log_stream_name().unwrap_or_default()),
                 error: is_error(&message),
                 message,
             });
+            seen += 1;
         }
         token = answer.next_token().map(str::to_owned);
-        if token.is_none() || out.len() >= cap {
-            let cut = token.is_some();
-            return Ok((out, cut));
+        if token.is_none() {
+            return Ok(false);
+        }
+        if seen >= cap {
+            return Ok(true);
         }
     }
 }
 
-/// The lines that match `query`, oldest first.
+/// Events a search reads at most (the matches kept are bounded by the limit).
+const MAX_SCANNED: usize = 2_000_000;
+
+/// The newest `limit` lines that match `query`, oldest first.
 pub async fn fetch(
     conn: &Connection,
     config: &ProjectConfig,
@@ -190,23 +198,35 @@ pub async fn fetch(
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let start = now_ms - i64::from(query.since_seconds.unwrap_or(3600)) * 1000;
     let end = query.until_ms.map(|ms| ms as i64);
-    // Read up to ten times the limit before filtering, so a search finds old lines too.
-    let (mut lines, cut) = sweep(conn, &source, start, end, limit.saturating_mul(10)).await?;
-    lines.retain(|l| matches(&l.message, query.text.as_deref()));
+    let mut kept: VecDeque<LogLine> = VecDeque::new();
+    let mut dropped = false;
+    let cut = sweep(conn, &source, start, end, MAX_SCANNED, |line| {
+        if matches(&line.message, query.text.as_deref()) {
+            kept.push_back(line);
+            if kept.len() > limit {
+                kept.pop_front();
+                dropped = true;
+            }
+        }
+    })
+    .await?;
+    let mut lines: Vec<LogLine> = kept.into();
+    // Streams are merged by CloudWatch; equal times keep their order.
     lines.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-    let truncated = cut || lines.len() > limit;
-    if lines.len() > limit {
-        lines.drain(..lines.len() - limit);
-    }
     Ok(LogPage {
         group: source.group,
         lines,
-        truncated,
+        truncated: dropped || cut,
     })
 }
 
+/// Late events from another task's stream can carry an earlier time than the newest seen:
+/// each poll looks back this far and skips the ids it already showed.
+const LOOK_BACK_MS: i64 = 10_000;
+
 /// Follows the logs from now (or `query.since_seconds` ago) until cancelled: every
-/// [`FOLLOW_EVERY`], the events since the newest one seen, each sent once.
+/// [`FOLLOW_EVERY`], the events of the last [`LOOK_BACK_MS`] before the newest seen,
+/// each shown once.
 pub async fn follow(
     conn: &Connection,
     config: &ProjectConfig,
@@ -216,36 +236,34 @@ pub async fn follow(
     cancel: &Cancel,
 ) -> Result<()> {
     let source = source(conn, config, query)?;
-    let mut from = (now.unix_timestamp_nanos() / 1_000_000) as i64
+    let start = (now.unix_timestamp_nanos() / 1_000_000) as i64
         - i64::from(query.since_seconds.unwrap_or(0)) * 1000;
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut newest = start;
+    // Ids shown, with their times, for the look-back window only (memory stays bounded).
+    let mut shown: HashMap<String, i64> = HashMap::new();
     loop {
-        match sweep(conn, &source, from, None, MAX_LINES as usize).await {
-            Ok((mut lines, _)) => {
-                lines.retain(|l| {
-                    !seen.contains(&l.id) && matches(&l.message, query.text.as_deref())
-                });
-                lines.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-                if let Some(newest) = lines.last() {
-                    // Events at the newest millisecond may still arrive: ask from there
-                    // again and keep the ids of that millisecond to skip repeats.
-                    let newest_ms = newest.at_ms as i64;
-                    if newest_ms > from {
-                        seen.clear();
-                        from = newest_ms;
-                    }
+        let from = start.max(newest - LOOK_BACK_MS);
+        let mut fresh = Vec::new();
+        let swept = sweep(conn, &source, from, None, MAX_LINES as usize, |line| {
+            let at = line.at_ms as i64;
+            if shown.insert(line.id.clone(), at).is_none() {
+                newest = newest.max(at);
+                if matches(&line.message, query.text.as_deref()) {
+                    fresh.push(line);
                 }
-                seen.extend(
-                    lines
-                        .iter()
-                        .filter(|l| l.at_ms as i64 >= from)
-                        .map(|l| l.id.clone()),
-                );
-                if !lines.is_empty() {
-                    sink.emit(LogEvent::Appended { lines });
+            }
+        })
+        .await;
+        match swept {
+            Ok(_) => {
+                shown.retain(|_, at| *at >= newest - LOOK_BACK_MS);
+                fresh.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+                if !fresh.is_empty() {
+                    sink.emit(LogEvent::Appended { lines: fresh });
                 }
             }
             Err(e) => sink.emit(LogEvent::PollFailed {
+                code: e.code(),
                 message: e.to_string(),
             }),
         }

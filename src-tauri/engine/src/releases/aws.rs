@@ -329,19 +329,13 @@ pub async fn list(
             image,
         });
     }
-    let rollback_target = releases
-        .iter()
-        .find(|r| {
-            r.rollback.possible
-                && r.deploys
-                    .iter()
-                    .any(|d| d.outcome.as_deref() == Some("succeeded"))
-        })
-        .map(|r| r.revision);
-    let mode = history
-        .iter()
-        .find(|e| e.outcome.as_deref() == Some("succeeded"))
-        .map_or(DeployMode::Task, |e| e.mode);
+    let rollback_target = rollback_target_of(&releases, &history, &running);
+    // A running service means the app runs as a service, whatever the journal says.
+    let mode = if status.service.as_ref().is_some_and(|s| s.desired > 0) {
+        DeployMode::Service
+    } else {
+        DeployMode::Task
+    };
     Ok(AwsReleases {
         app: config.name.clone(),
         repository: names.repository,
@@ -350,6 +344,56 @@ pub async fn list(
         lifecycle,
         mode,
     })
+}
+
+/// The revision a one-click rollback goes to: walking the journal's successful deploys
+/// from the newest, the first revision that is not the current one and that no rollback
+/// moved away from (the release that was left because it was bad), and that can still
+/// run; without such history, the newest revision below the current one that can run.
+fn rollback_target_of(
+    releases: &[AwsRelease],
+    history: &[JournalEntry],
+    running: &[i32],
+) -> Option<i32> {
+    let succeeded: Vec<(i32, bool)> = history
+        .iter()
+        .filter(|e| e.outcome.as_deref() == Some("succeeded"))
+        .filter_map(|e| {
+            let revision = e
+                .task_definition
+                .as_deref()?
+                .rsplit(':')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((revision, e.rolled_back_to.is_some()))
+        })
+        .collect();
+    let current = running
+        .first()
+        .copied()
+        .or_else(|| succeeded.first().map(|(r, _)| *r));
+    let left_behind: Vec<i32> = succeeded
+        .windows(2)
+        .filter(|pair| pair[0].1)
+        .map(|pair| pair[1].0)
+        .collect();
+    let can_run = |revision: i32| {
+        releases
+            .iter()
+            .any(|r| r.revision == revision && r.rollback.possible)
+    };
+    succeeded
+        .iter()
+        .map(|(r, _)| *r)
+        .find(|r| Some(*r) != current && !left_behind.contains(r) && can_run(*r))
+        .or_else(|| {
+            releases
+                .iter()
+                .filter(|r| r.rollback.possible && current.is_none_or(|c| r.revision < c))
+                .map(|r| r.revision)
+                .next()
+        })
 }
 
 fn release_deploy(e: &JournalEntry) -> ReleaseDeploy {
@@ -471,6 +515,19 @@ pub fn plan_deregister(releases: &AwsReleases, keep: usize) -> DeregisterPlan {
     plan
 }
 
+/// At least the newest revision stays: a deploy that just registered one may not have
+/// started its task yet.
+fn check_keep(keep: usize) -> Result<()> {
+    if keep == 0 {
+        return Err(EngineError::InvalidInput {
+            what: "Revisions to keep".into(),
+            reason: "keep at least 1 (the newest revision may belong to a deploy in progress)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 /// What deregistering would do now, keeping `keep` beyond what must stay (no change).
 pub async fn deregister_plan(
     db: &Path,
@@ -479,6 +536,7 @@ pub async fn deregister_plan(
     keep: usize,
     now: OffsetDateTime,
 ) -> Result<DeregisterPlan> {
+    check_keep(keep)?;
     Ok(plan_deregister(&list(db, conn, config, now).await?, keep))
 }
 
@@ -490,6 +548,7 @@ pub async fn deregister_old(
     keep: usize,
     now: OffsetDateTime,
 ) -> Result<DeregisterPlan> {
+    check_keep(keep)?;
     let releases = list(db, conn, config, now).await?;
     let plan = plan_deregister(&releases, keep);
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
@@ -563,6 +622,53 @@ mod tests {
             plan.kept.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
             vec![6, 5, 4]
         );
+    }
+
+    fn deployed(revision: i32, rolled_back: bool) -> JournalEntry {
+        JournalEntry {
+            id: format!("d{revision}"),
+            app: "app".into(),
+            project_dir: "/p".into(),
+            account: "1".into(),
+            region: "us-east-1".into(),
+            cluster: "c".into(),
+            mode: DeployMode::Task,
+            version: "v".into(),
+            started_at: 0.0,
+            finished_at: Some(1.0),
+            outcome: Some("succeeded".into()),
+            url: None,
+            summary: None,
+            started_tasks: vec![],
+            service: None,
+            task_definition: Some(format!(
+                "arn:aws:ecs:us-east-1:1:task-definition/app:{revision}"
+            )),
+            image: None,
+            rolled_back_to: rolled_back.then_some(revision),
+            retagged: false,
+        }
+    }
+
+    #[test]
+    fn the_rollback_target_is_never_the_bad_release_just_left() {
+        let releases: Vec<AwsRelease> = [5, 4, 3]
+            .into_iter()
+            .map(|r| release(r, r == 4, true))
+            .collect();
+        // Newest first: 4 deployed, 5 deployed (bad), then a rollback to 4.
+        let history = [deployed(4, true), deployed(5, false), deployed(4, false)];
+        assert_eq!(
+            rollback_target_of(&releases, &history, &[4]),
+            Some(3),
+            "not 5, which the rollback left"
+        );
+        // Before the rollback: 5 runs, and 4 is the way back.
+        let releases: Vec<AwsRelease> = [5, 4, 3]
+            .into_iter()
+            .map(|r| release(r, r == 5, true))
+            .collect();
+        assert_eq!(rollback_target_of(&releases, &history[1..], &[5]), Some(4));
     }
 
     #[test]

@@ -295,8 +295,12 @@ export type CostEvent =
 	ranHours: number | null,
 	limitHours: number | null,
 } } | 
-/**  A check could not be made (AWS unreachable, credentials expired); the watch goes on. */
+/**
+ *  A check, or one task's stop, could not be made (AWS unreachable, credentials
+ *  expired); the watch goes on.
+ */
 { type: "CheckFailed"; data: {
+	code: ErrorCode,
 	message: string,
 } };
 
@@ -333,16 +337,16 @@ export type CostLine = {
 /**  An app's cost choices. */
 export type CostSettings = {
 	/**  Tasks running at once. */
-	tasks: number,
+	tasks?: number,
 	/**  Hours a week it runs ("only while I demo"); None when always on. */
-	hoursPerWeek: number | null,
+	hoursPerWeek?: number | null,
 	/**  Expected log volume, GB a month. */
-	logGbPerMonth: number | null,
-	loadBalancer: boolean,
+	logGbPerMonth?: number | null,
+	loadBalancer?: boolean,
 	/**  Stop standalone tasks after this many hours; None for never. */
-	autoStopHours: number | null,
+	autoStopHours?: number | null,
 	/**  Remind when a task has run longer than this; None for never. */
-	remindAfterHours: number | null,
+	remindAfterHours?: number | null,
 };
 
 /**
@@ -660,6 +664,7 @@ export type LogEvent =
 } } | 
 /**  A poll failed; following goes on. */
 { type: "PollFailed"; data: {
+	code: ErrorCode,
 	message: string,
 } };
 
@@ -678,7 +683,10 @@ export type LogPage = {
 	group: string,
 	/**  Oldest first. */
 	lines: LogLine[],
-	/**  More lines matched than the limit; the oldest were left out. */
+	/**
+	 *  More lines matched than the limit (the oldest were left out), or the search read
+	 *  its maximum of events.
+	 */
 	truncated: boolean,
 };
 
@@ -721,8 +729,6 @@ export type PathSize = {
 };
 
 /**
- *  The spec a registered revision amounts to; `None` when it is not one of Slipway's
- *  shapes (then the next deploy registers a fresh revision).
  *  What the next deploy would change in the task definition, compared with the family's
  *  current revision (the image aside: a deploy pins whatever release it runs).
  */
