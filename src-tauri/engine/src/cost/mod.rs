@@ -30,7 +30,7 @@ use pricelist::{price_book, Refresh};
 
 /// An app's cost choices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct CostSettings {
     /// Tasks running at once.
     pub tasks: u32,
@@ -93,10 +93,21 @@ pub fn load_settings(db: &Path, app: &str) -> Result<CostSettings> {
     match row {
         // A field added later takes its default; a row that is not these settings at all is
         // reported rather than read as "no auto-stop".
-        Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Storage {
-            file: db.to_owned(),
-            reason: format!("the cost settings of {app} could not be read ({e}); save them again"),
-        }),
+        Ok(json) => {
+            let unreadable = |e: serde_json::Error| EngineError::Storage {
+                file: db.to_owned(),
+                reason: format!(
+                    "the cost settings of {app} could not be read ({e}); save them again"
+                ),
+            };
+            let mut settings =
+                serde_json::to_value(CostSettings::default()).expect("settings serialise");
+            let stored: serde_json::Value = serde_json::from_str(&json).map_err(unreadable)?;
+            if let (Some(fields), Some(stored)) = (settings.as_object_mut(), stored.as_object()) {
+                fields.extend(stored.clone());
+            }
+            serde_json::from_value(settings).map_err(unreadable)
+        }
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(CostSettings::default()),
         Err(e) => Err(storage_error(db, e)),
     }

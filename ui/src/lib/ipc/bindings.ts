@@ -337,16 +337,16 @@ export type CostLine = {
 /**  An app's cost choices. */
 export type CostSettings = {
 	/**  Tasks running at once. */
-	tasks?: number,
+	tasks: number,
 	/**  Hours a week it runs ("only while I demo"); None when always on. */
-	hoursPerWeek?: number | null,
+	hoursPerWeek: number | null,
 	/**  Expected log volume, GB a month. */
-	logGbPerMonth?: number | null,
-	loadBalancer?: boolean,
+	logGbPerMonth: number | null,
+	loadBalancer: boolean,
 	/**  Stop standalone tasks after this many hours; None for never. */
-	autoStopHours?: number | null,
+	autoStopHours: number | null,
 	/**  Remind when a task has run longer than this; None for never. */
-	remindAfterHours?: number | null,
+	remindAfterHours: number | null,
 };
 
 /**

@@ -254,7 +254,7 @@ describe('the cost meter', () => {
     applyCostEvent(view, { type: 'AutoStopped', data: { taskId: TASK_A, ranHours: 2 } }, 2000, 2);
     expect(view.notices.map((n) => n.kind), 'the stop replaces its warning').toEqual(['ranLong', 'stopped']);
 
-    applyCostEvent(view, { type: 'CheckFailed', data: { message: 'AWS could not be reached.' } }, 3000, 2);
+    applyCostEvent(view, { type: 'CheckFailed', data: { code: 'AwsUnreachable', message: 'AWS could not be reached.' } }, 3000, 2);
     expect(view.checkFailed).toBe('AWS could not be reached.');
     const none = { ...metered(), tasks: [], perHour: 0, soFar: 0 };
     applyCostEvent(view, { type: 'Metered', data: none }, 4000, 2);
@@ -280,7 +280,7 @@ describe('the cost meter', () => {
     expect(text('cost-banner-so-far')).toMatch(/^\$0\.034\d so far$/);
     expect(text('cost-banner')).toMatch(/bundled with Slipway, dated 2026-11-01 · us-east-1/);
 
-    world.watch!.onmessage({ type: 'CheckFailed', data: { message: 'The security token included in the request is expired.' } });
+    world.watch!.onmessage({ type: 'CheckFailed', data: { code: 'CredentialsRejected', message: 'The security token included in the request is expired.' } });
     await screen.findByTestId('cost-check-failed');
     expect(text('cost-check-failed')).toMatch(/^Could not check what runs on AWS just now \(The security token/);
     expect(screen.getByTestId('cost-banner'), 'the last reading stays').toBeTruthy();
