@@ -184,13 +184,25 @@ pub async fn ps(args: PsArgs, as_json: bool) -> ExitCode {
     }
     if status.tasks.is_empty() {
         println!("Nothing of {} runs on AWS.", status.app);
-        return ExitCode::SUCCESS;
+    } else {
+        print_tasks(&status.tasks);
     }
+    if !status.other_tasks.is_empty() {
+        println!(
+            "\nOther tasks in the cluster {} (not the app's, not stopped by `slipway stop`; still billed):",
+            status.cluster
+        );
+        print_tasks(&status.other_tasks);
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_tasks(tasks: &[deploy::RunningTask]) {
     println!(
         "{:<34} {:<9} {:>4} {:<15} {:<15} {:<26} {:>9} {:>9}",
         "TASK", "STATUS", "REV", "PUBLIC IP", "PRIVATE IP", "STARTED", "$/HOUR", "$ SO FAR"
     );
-    for t in &status.tasks {
+    for t in tasks {
         println!(
             "{:<34} {:<9} {:>4} {:<15} {:<15} {:<26} {:>9} {:>9}",
             t.task_id,
@@ -206,5 +218,4 @@ pub async fn ps(args: PsArgs, as_json: bool) -> ExitCode {
             println!("  {url}{}", if t.from_service { "  (service)" } else { "" });
         }
     }
-    ExitCode::SUCCESS
 }

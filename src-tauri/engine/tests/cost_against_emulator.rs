@@ -92,6 +92,99 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     );
     assert!((status.cost.so_far - 2.0 * SMALLEST_PER_HOUR).abs() < 1e-9);
     assert_eq!(status.cost.prices.source, PriceSource::Bundled);
+    assert!(status.other_tasks.is_empty());
+
+    // Someone's one-off task of another family in the app's cluster: listed apart, not in
+    // the app's cost.
+    let own = ecs
+        .describe_task_definition()
+        .task_definition(task.task_definition_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let own = own.task_definition().unwrap();
+    let other_family = format!("{}-oneoff", d.fx.config.name);
+    ecs.register_task_definition()
+        .family(&other_family)
+        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+        .cpu("256")
+        .memory("512")
+        .set_container_definitions(Some(own.container_definitions().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let network = task
+        .attachments()
+        .iter()
+        .flat_map(|a| a.details())
+        .find(|d| d.name() == Some("subnetId"))
+        .and_then(|d| d.value().map(str::to_owned))
+        .unwrap();
+    let group = aws_sdk_ec2::Client::new(&d.fx.direct().await)
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(d.fx.names().security_group)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .security_groups()[0]
+        .group_id()
+        .unwrap()
+        .to_owned();
+    ecs.run_task()
+        .cluster(&d.fx.names().cluster)
+        .task_definition(&other_family)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .subnets(network)
+                        .security_groups(group)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = deploy::status(&db, &conn, &d.fx.config, two_hours_in)
+        .await
+        .unwrap();
+    assert_eq!(status.tasks.len(), 1, "the app's own task only");
+    assert_eq!(status.other_tasks.len(), 1, "the one-off, apart");
+    assert!((status.cost.per_hour - SMALLEST_PER_HOUR).abs() < 1e-9);
+    let stopped = deploy::stop_app(&conn, &d.fx.config).await.unwrap();
+    assert_eq!(
+        stopped.stopped_tasks,
+        vec![task_id.clone()],
+        "Stop everything stops the app's own"
+    );
+    let status = deploy::status(&db, &conn, &d.fx.config, two_hours_in)
+        .await
+        .unwrap();
+    assert_eq!(status.other_tasks.len(), 1, "the one-off still runs");
+    // Put the app's task back for the auto-stop below.
+    let (again, _) = d.deploy(&DeployRequest::default()).await;
+    let task_id = again.expect("redeploys").task_ids[0].clone();
+    let described = ecs
+        .describe_tasks()
+        .cluster(&d.fx.names().cluster)
+        .tasks(&task_id)
+        .send()
+        .await
+        .unwrap();
+    let task = &described.tasks()[0];
+    let start = OffsetDateTime::from_unix_timestamp(
+        task.pull_started_at().or(task.created_at()).unwrap().secs(),
+    )
+    .unwrap();
 
     // Auto-stop after an hour, first looked at 55 minutes in: warned then, for a stop ten
     // minutes later.
@@ -114,11 +207,7 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
             CostEvent::AutoStopWarned { task_id: t, minutes_left: 10, .. } if *t == task_id)),
         "warned ten minutes before the stop: {early:?}"
     );
-    assert_eq!(
-        d.live_tasks().await,
-        vec![task_id.clone()],
-        "not stopped yet"
-    );
+    assert!(d.live_tasks().await.contains(&task_id), "not stopped yet");
 
     // A watch that never warned (the app was restarted) finds the task overdue at 61
     // minutes: it warns first, and stops it ten minutes later.
@@ -161,7 +250,10 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
         "{:?}",
         events.events()
     );
-    assert!(d.live_tasks().await.is_empty(), "the emulator stopped it");
+    assert!(
+        !d.live_tasks().await.contains(&task_id),
+        "the emulator stopped it"
+    );
     // Through the proxy, which keeps the stand-in's additions to the emulator's answers.
     let stopped = ecs
         .describe_tasks()

@@ -51,6 +51,8 @@ pub async fn describe_tasks(
 pub enum TaskFilter<'a> {
     StartedBy(&'a str),
     Family(&'a str, aws_sdk_ecs::types::DesiredStatus),
+    /// Every task of the cluster that is meant to run.
+    Running,
 }
 
 /// Task ARNs in `cluster` (all pages).
@@ -64,6 +66,7 @@ pub async fn list_tasks(
     let request = match filter {
         TaskFilter::StartedBy(by) => request.started_by(by),
         TaskFilter::Family(family, desired) => request.family(family).desired_status(desired),
+        TaskFilter::Running => request.desired_status(aws_sdk_ecs::types::DesiredStatus::Running),
     };
     let mut pages = request.into_paginator().send();
     let mut arns = Vec::new();
@@ -255,6 +258,9 @@ pub struct AppStatus {
     pub region: String,
     pub cluster: String,
     pub tasks: Vec<RunningTask>,
+    /// Tasks of other task definitions running in the app's cluster (not stopped by
+    /// Stop everything, not in the app's cost).
+    pub other_tasks: Vec<RunningTask>,
     pub service: Option<ServiceStatus>,
     /// Deploys of this app that never finished (the app was closed mid-deploy).
     pub unfinished: Vec<JournalEntry>,
@@ -262,6 +268,15 @@ pub struct AppStatus {
     pub history: Vec<JournalEntry>,
     /// What the running tasks cost, at the cached or bundled prices.
     pub cost: RunningCost,
+}
+
+/// "arn:…:task-definition/FAMILY:REV" → FAMILY.
+pub fn family_of(task_definition_arn: &str) -> &str {
+    task_definition_arn
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.rsplit_once(':'))
+        .map_or(task_definition_arn, |(family, _)| family)
 }
 
 fn revision_of(task_definition_arn: &str) -> Option<i32> {
@@ -300,14 +315,17 @@ pub async fn status_and_billing(
             .iter()
             .any(|c| c.status() == Some("ACTIVE"))
     };
-    let (observed, service) = if cluster_exists {
+    let (everything, service) = if cluster_exists {
         (
-            observe_tasks(conn, &names.cluster, &config.name).await?,
+            observe_tasks(conn, &names.cluster, TaskFilter::Running).await?,
             service_status(conn, &names.cluster, &config.name).await?,
         )
     } else {
         (Vec::new(), None)
     };
+    let (observed, others): (Vec<Observed>, Vec<Observed>) = everything
+        .into_iter()
+        .partition(|o| family_of(&o.snapshot.task_definition_arn) == config.name);
     let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
     let billed: Vec<BilledTask> = observed.iter().filter_map(Observed::billed).collect();
     let cost = meter(&billed, &book, now);
@@ -316,6 +334,19 @@ pub async fn status_and_billing(
         .iter()
         .map(|o| {
             let spent = cost.tasks.iter().find(|c| c.task_id == o.snapshot.id());
+            o.running(port, spent)
+        })
+        .collect();
+    // Not the app's, but in its cluster and billed all the same: listed apart, with cost.
+    let others_billed: Vec<BilledTask> = others.iter().filter_map(Observed::billed).collect();
+    let others_cost = meter(&others_billed, &book, now);
+    let other_tasks = others
+        .iter()
+        .map(|o| {
+            let spent = others_cost
+                .tasks
+                .iter()
+                .find(|c| c.task_id == o.snapshot.id());
             o.running(port, spent)
         })
         .collect();
@@ -332,6 +363,7 @@ pub async fn status_and_billing(
         region: conn.ctx.region.clone(),
         cluster: names.cluster,
         tasks,
+        other_tasks,
         service,
         unfinished,
         history,
@@ -424,13 +456,12 @@ async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, P
     Ok(out)
 }
 
-async fn observe_tasks(conn: &Connection, cluster: &str, family: &str) -> Result<Vec<Observed>> {
-    let arns = list_tasks(
-        conn,
-        cluster,
-        TaskFilter::Family(family, aws_sdk_ecs::types::DesiredStatus::Running),
-    )
-    .await?;
+async fn observe_tasks(
+    conn: &Connection,
+    cluster: &str,
+    filter: TaskFilter<'_>,
+) -> Result<Vec<Observed>> {
+    let arns = list_tasks(conn, cluster, filter).await?;
     let snapshots: Vec<TaskSnapshot> = describe_tasks(conn, cluster, &arns)
         .await?
         .into_iter()
@@ -530,7 +561,12 @@ pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopO
             .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))?;
         service_scaled_down = Some(s.name);
     }
-    let running = observe_tasks(conn, &names.cluster, &config.name).await?;
+    let running = observe_tasks(
+        conn,
+        &names.cluster,
+        TaskFilter::Family(&config.name, aws_sdk_ecs::types::DesiredStatus::Running),
+    )
+    .await?;
     let mut stopped_tasks = Vec::new();
     for task in running {
         let t = task.snapshot;

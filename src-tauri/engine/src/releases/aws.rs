@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use crate::aws::{classify, Connection};
 use crate::deploy::journal::{self, JournalEntry};
+use crate::deploy::status::family_of;
 use crate::deploy::{DeployMode, MANIFEST_TYPES};
 use crate::error::{EngineError, Result};
 use crate::project::ProjectConfig;
@@ -245,7 +246,7 @@ pub async fn list(
     let mut arns: Vec<(i32, String)> = listed
         .task_definition_arns()
         .iter()
-        .filter(|arn| family_of(arn) == Some(config.name.as_str()))
+        .filter(|arn| family_of(arn) == config.name)
         .filter_map(|arn| Some((arn.rsplit_once(':')?.1.parse().ok()?, arn.clone())))
         .collect();
     arns.sort_by_key(|(revision, _)| std::cmp::Reverse(*revision));
@@ -405,11 +406,6 @@ fn release_deploy(e: &JournalEntry) -> ReleaseDeploy {
         rolled_back: e.rolled_back_to.is_some(),
         retagged: e.retagged,
     }
-}
-
-/// "arn:…:task-definition/FAMILY:REV" → FAMILY.
-fn family_of(arn: &str) -> Option<&str> {
-    arn.rsplit('/').next()?.rsplit_once(':').map(|(f, _)| f)
 }
 
 /// Checks that `revision` can be run again, before anything changes: the revision is
@@ -675,7 +671,7 @@ mod tests {
     fn the_family_is_read_from_a_revision_arn() {
         assert_eq!(
             family_of("arn:aws:ecs:eu-west-1:1:task-definition/my-app:12"),
-            Some("my-app")
+            "my-app"
         );
     }
 }

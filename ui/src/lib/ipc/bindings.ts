@@ -101,6 +101,11 @@ export type AppStatus = {
 	region: string,
 	cluster: string,
 	tasks: RunningTask[],
+	/**
+	 *  Tasks of other task definitions running in the app's cluster (not stopped by
+	 *  Stop everything, not in the app's cost).
+	 */
+	otherTasks: RunningTask[],
 	service: ServiceStatus | null,
 	/**  Deploys of this app that never finished (the app was closed mid-deploy). */
 	unfinished: JournalEntry[],
