@@ -57,6 +57,8 @@ test-ui:
 test-down:
 	tests/env/down
 
-# Benchmarks (release build; not part of `make test`): prints a table of figures.
-bench: testenv
+# Benchmarks (release build; not part of `make test`): prints tables of figures (build,
+# deploy, and the Logs view with 100 000 lines in Chromium).
+bench: testenv node_modules/.installed
 	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build --bench deploy
+	npm run bench:ui

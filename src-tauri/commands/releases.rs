@@ -64,12 +64,14 @@ pub async fn deregister_plan(
     .await?)
 }
 
-/// Deregisters old revisions, never one that runs or the rollback target.
+/// Deregisters the `revisions` confirmed from a plan, as far as a fresh plan still allows
+/// (never one that runs or the rollback target).
 #[tauri::command]
 #[specta::specta]
 pub async fn deregister_revisions(
     dir: String,
     keep: u32,
+    revisions: Vec<i32>,
     host: State<'_, Host>,
 ) -> Result<DeregisterPlan, IpcError> {
     let (config, connection) =
@@ -80,6 +82,7 @@ pub async fn deregister_revisions(
         &connection,
         &config,
         keep as usize,
+        &revisions,
         OffsetDateTime::now_utc(),
     )
     .await?)

@@ -12,6 +12,7 @@ import project from '../fixtures/project.json' with { type: 'json' };
 import cloud from '../fixtures/aws.json' with { type: 'json' };
 import deploy from '../fixtures/deploy.json' with { type: 'json' };
 import cost from '../fixtures/cost.json' with { type: 'json' };
+import operate from '../fixtures/operate.json' with { type: 'json' };
 
 const dist = new URL('../../dist/', import.meta.url).pathname;
 /** Where flows leave screenshots for a person to look at. */
@@ -23,34 +24,38 @@ let browser;
 
 /** Serves dist/ and launches Chromium before the file's tests; closes both after. */
 export function useBrowser() {
-  before(async () => {
-    server = createServer(async (req, res) => {
-      const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-      try {
-        const body = await readFile(join(dist, path));
-        res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${server.address().port}/`;
-    // Playwright gives the browser a fresh temporary profile of its own.
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    });
-    await mkdir(shots, { recursive: true });
-  });
+  before(startBrowser);
+  after(stopBrowser);
+}
 
-  after(async () => {
-    await browser?.close();
-    server?.close();
+/** Serves dist/ on a free port and launches Chromium (a benchmark calls this itself). */
+export async function startBrowser() {
+  server = createServer(async (req, res) => {
+    const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    try {
+      const body = await readFile(join(dist, path));
+      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
   });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  // Playwright gives the browser a fresh temporary profile of its own.
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  await mkdir(shots, { recursive: true });
+}
+
+export async function stopBrowser() {
+  await browser?.close();
+  server?.close();
 }
 
 /** A page of the app whose commands answer as `scenario` says; `errors` collects uncaught ones. */
@@ -59,7 +64,7 @@ export async function open(scenario) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   // The Project screen opens first and asks for its lists, so every scenario has a project world.
-  await page.addInitScript(installTauriMock, { app: environment.app, project, aws: environment.aws, cloud, deploy, cost, ...scenario });
+  await page.addInitScript(installTauriMock, { app: environment.app, project, aws: environment.aws, cloud, deploy, cost, operate, ...scenario });
   await page.goto(base);
   return { page, errors };
 }

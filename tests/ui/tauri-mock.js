@@ -263,6 +263,7 @@ export function installTauriMock(scenario) {
     if (!cloudWorld.setUp) {
       throw { code: 'SetupNeeded', message: 'hello-site is not set up in us-west-2 yet: ECR repository hello-site is missing.' };
     }
+    if (request.rollback) return rollBack({ jobId, request, onEvent });
     const send = channel(onEvent);
     const plan = scenario.deployFails ? deploys.failure : request.mode === 'service' ? deploys.service : deploys.success;
     const pauseAfter = scenario.pauseDeploy ? deploys.success.pauseAfter : -1;
@@ -280,6 +281,8 @@ export function installTauriMock(scenario) {
     cancellable.delete(jobId);
     if (scenario.deployFails) throw plan.error;
     deployWorld.status = statusOf(deploys.statusAfter);
+    releaseWorld.list = releasesOf(operate.afterDeploy);
+    releaseWorld.latestRevision = 4;
     return plan.outcome;
   }
 
@@ -369,6 +372,172 @@ export function installTauriMock(scenario) {
     return null;
   }
 
+  // Operating what runs (tests/fixtures/operate.json): the releases on AWS (revision 3 runs
+  // before the deploy of revision 4; 2 is the rollback target; 1's image is gone), a rollback
+  // to revision 2 or its refusal, deregistering, the next deploy's changes, and the app's
+  // logs: the fixture's lines, or `scenario.logLines` generated ones (one of them the needle),
+  // followed with the fixture's new lines, saved to the path the save dialog gives.
+  const operate = scenario.operate ?? { releases: { releases: [] }, logs: { lines: [], follow: [], generated: {} } };
+  const releasesOf = (list) =>
+    list && {
+      ...structuredClone(list),
+      releases: list.releases.map(({ pushedAgeSeconds, deploys, ...release }) => ({
+        ...structuredClone(release),
+        pushedAt: pushedAgeSeconds === null ? null : new Date((nowSeconds() - pushedAgeSeconds) * 1000).toISOString(),
+        deploys: deploys.map(({ ageSeconds, ...d }) => ({ ...d, startedAt: nowSeconds() - ageSeconds })),
+      })),
+    };
+  const releaseWorld = { list: releasesOf(operate.releases), latestRevision: 3 };
+  const inactive = (revision) => `Revision ${revision} is deregistered (INACTIVE); ECS no longer runs it.`;
+
+  function awsReleases() {
+    identity();
+    if (!cloudWorld.setUp) return { app: 'hello-site', repository: 'hello-site', releases: [], rollbackTarget: null, lifecycle: null, mode: 'task' };
+    return structuredClone(releaseWorld.list);
+  }
+
+  /** The engine's rule: every active revision but the newest `keep`, one that runs and the rollback target. */
+  function deregisterPlan(keep) {
+    const plan = { deregister: [], kept: [] };
+    releaseWorld.list.releases
+      .filter((r) => r.active)
+      .forEach((r, i) => {
+        const why = r.running ? 'it is running' : releaseWorld.list.rollbackTarget === r.revision ? 'it is the rollback target' : i < keep ? `among the newest ${keep}` : null;
+        if (why) plan.kept.push([r.revision, why]);
+        else plan.deregister.push(r.revision);
+      });
+    return plan;
+  }
+
+  function deregisterRevisions({ keep, revisions }) {
+    const plan = deregisterPlan(keep);
+    plan.deregister = plan.deregister.filter((r) => revisions.includes(r));
+    for (const release of releaseWorld.list.releases) {
+      if (!plan.deregister.includes(release.revision)) continue;
+      release.active = false;
+      release.rollback = { possible: false, problems: [...release.rollback.problems, inactive(release.revision)], warning: release.rollback.warning };
+    }
+    return plan;
+  }
+
+  /** A rollback to revision 2: checked first (refused, nothing changes, when its image is gone), then the deploy's steps. */
+  async function rollBack({ jobId, request, onEvent }) {
+    const { revision, retag } = request.rollback;
+    const plan = operate.rollback;
+    await wait(scenario.delayMs ?? 15);
+    const target = releaseWorld.list.releases.find((r) => r.revision === revision);
+    if (scenario.rollbackRefused) {
+      // Someone deleted its image since the list was read: the list says so from now on.
+      target.imageInRepository = false;
+      target.tags = [];
+      target.pushedAt = null;
+      target.rollback = { possible: false, problems: [plan.refused.message.replace(/^Cannot roll back to revision \d+: /, '').replace(' Deploy a new build instead.', '')], warning: null };
+      releaseWorld.list.rollbackTarget = null;
+      throw plan.refused;
+    }
+    if (!target?.rollback.possible) throw { code: 'RollbackRefused', message: `Cannot roll back to revision ${revision}: ${target?.rollback.problems.join(' ') ?? 'no such revision.'}` };
+    const send = channel(onEvent);
+    const cancelled = untilCancelled(jobId).then(() => 'cancelled');
+    for (const event of plan.events) {
+      if ((await Promise.race([cancelled, wait(scenario.delayMs ?? 15)])) === 'cancelled') {
+        throw { code: 'Cancelled', message: 'The rollback was cancelled. Nothing it started was running; the app\'s earlier tasks were not touched.' };
+      }
+      const data = retag && event.type === 'StepDone' && event.data.step === 'push' ? { ...event.data, detail: plan.retaggedDetail } : event.data;
+      send(event.type, data);
+    }
+    cancellable.delete(jobId);
+    deployWorld.status = statusOf(plan.status);
+    releaseWorld.list = releasesOf(operate.afterRollback);
+    if (retag) {
+      for (const release of releaseWorld.list.releases) release.tags = release.tags.filter((t) => t !== 'latest');
+      const rolled = releaseWorld.list.releases.find((r) => r.revision === revision);
+      rolled.tags.push('latest');
+      rolled.deploys[0].retagged = true;
+    }
+    return plan.outcome;
+  }
+
+  /** What the saved settings would change against the current revision (a few of the engine's lines). */
+  function taskDefinitionChanges() {
+    identity();
+    if (!cloudWorld.setUp) return { family: 'hello-site', revision: null, changes: ['first revision'] };
+    const was = project.sample.config;
+    const now = world.saved.config;
+    const changes = [];
+    if (now.task.cpu !== was.task.cpu) changes.push(`CPU units: ${was.task.cpu} → ${now.task.cpu}`);
+    if (now.task.memory !== was.task.memory) changes.push(`memory (MiB): ${was.task.memory} → ${now.task.memory}`);
+    if (now.port !== was.port) changes.push(`port: ${was.port} → ${now.port}`);
+    for (const { name, value } of now.env) {
+      const old = was.env.find((e) => e.name === name);
+      if (!old) changes.push(`variable ${name} added`);
+      else if (old.value !== value) changes.push(`variable ${name} changed`);
+    }
+    for (const { name } of was.env) if (!now.env.some((e) => e.name === name)) changes.push(`variable ${name} removed`);
+    return { family: 'hello-site', revision: releaseWorld.latestRevision, changes };
+  }
+
+  const logWorld = { lines: null, followed: 0, saved: [] };
+  /** The world's lines, oldest first: made once, relative to when they are first asked for. */
+  function logLines() {
+    if (logWorld.lines) return logWorld.lines;
+    const started = performance.now();
+    const now = Date.now();
+    if (scenario.logLines) {
+      const { needle, errorEvery } = operate.logs.generated;
+      const count = scenario.logLines;
+      const tasks = ['8a7b6c5d4e3f4a2b9c1d0e8f7a6b5c4d', 'c3d4e5f6a7b84c9d0e1f2a3b4c5d6e7f'];
+      const lines = new Array(count);
+      for (let i = 0; i < count; i++) {
+        let message;
+        let error = false;
+        if (i === Math.floor(count * 0.37)) message = needle;
+        else if (i % errorEvery === 0) {
+          message = `ERROR upstream timed out after 30000 ms (request ${i})`;
+          error = true;
+        } else if (i % 2 === 0) message = `[::ffff:10.0.${i % 250}.${i % 199}]:${40000 + (i % 20000)}: url:/api/items/${i % 5000}`;
+        else message = `[::ffff:10.0.${(i - 1) % 250}.${(i - 1) % 199}]:${40000 + ((i - 1) % 20000)}: response:200 bytes:${512 + (i % 4096)}`;
+        lines[i] = { id: `g${i}`, atMs: now - (count - i) * 25, taskId: tasks[i % 2], message, error };
+      }
+      logWorld.lines = lines;
+    } else {
+      logWorld.lines = operate.logs.lines.map(({ agoMs, ...line }, i) => ({ ...line, id: `l${i}`, atMs: now - agoMs }));
+    }
+    logWorld.generatedMs = performance.now() - started;
+    window.__SLIPWAY_MOCK__.logsGeneratedMs = logWorld.generatedMs;
+    return logWorld.lines;
+  }
+
+  const lineMatches = (query, since) => (line) =>
+    (!query.taskId || line.taskId === query.taskId) &&
+    (!query.text || line.message.toLowerCase().includes(query.text.toLowerCase())) &&
+    line.atMs >= since &&
+    (query.untilMs == null || line.atMs <= query.untilMs);
+
+  function appLogs({ query }) {
+    identity();
+    const since = Date.now() - (query.sinceSeconds ?? 3600) * 1000;
+    const limit = Math.min(Math.max(query.limit ?? 10000, 1), 100000);
+    const found = logLines().filter(lineMatches(query, since));
+    const lines = found.slice(Math.max(0, found.length - limit));
+    return { group: operate.logs.group, lines, truncated: found.length > limit };
+  }
+
+  /** New lines every `followEveryMs`, those the query wants, until cancelled. */
+  async function followLogs({ jobId, query, onEvent }) {
+    identity();
+    const send = channel(onEvent);
+    const stopped = untilCancelled(jobId).then(() => 'stopped');
+    if (scenario.followFails) send('PollFailed', { message: scenario.followFails });
+    for (const line of operate.logs.follow) {
+      if ((await Promise.race([stopped, wait(scenario.followEveryMs ?? 200)])) === 'stopped') return null;
+      const made = { ...line, id: `f${logWorld.followed++}`, atMs: Date.now() };
+      logLines().push(made);
+      if (lineMatches(query, 0)(made)) send('Appended', { lines: [made] });
+    }
+    await stopped;
+    return null;
+  }
+
   const handlers = {
     app_info: async () => scenario.app,
     check_environment: checkEnvironment,
@@ -380,6 +549,7 @@ export function installTauriMock(scenario) {
       return true;
     },
     'plugin:dialog|open': async () => scenario.pickedFolder ?? null,
+    'plugin:dialog|save': async () => (scenario.savePath === undefined ? '/home/ana/hello-site-logs.txt' : scenario.savePath),
     'plugin:opener|open_url': async () => null,
     open_sample: async () => opened(world.saved),
     open_project: async ({ dir }) => {
@@ -462,6 +632,34 @@ export function installTauriMock(scenario) {
     cost_settings: async () => structuredClone(costWorld.settings),
     save_cost_settings: async (args) => saveCostSettings(args),
     watch_costs: watchCosts,
+    aws_releases: async () => {
+      await wait(scenario.delayMs ?? 15);
+      return awsReleases();
+    },
+    deregister_plan: async ({ keep }) => {
+      await wait(scenario.delayMs ?? 15);
+      identity();
+      return deregisterPlan(keep);
+    },
+    deregister_revisions: async (args) => {
+      await wait(scenario.delayMs ?? 15);
+      identity();
+      return deregisterRevisions(args);
+    },
+    task_definition_changes: async () => {
+      await wait(scenario.delayMs ?? 15);
+      return taskDefinitionChanges();
+    },
+    app_logs: async (args) => {
+      await wait(scenario.delayMs ?? 15);
+      return appLogs(args);
+    },
+    follow_logs: followLogs,
+    save_logs: async ({ query, path }) => {
+      await wait(scenario.delayMs ?? 15);
+      logWorld.saved.push(path);
+      return appLogs({ query }).lines.length;
+    },
   };
 
   const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local', 'deploy']);
@@ -479,7 +677,8 @@ export function installTauriMock(scenario) {
     convertFileSrc: (path) => path,
     async invoke(cmd, args) {
       calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
-      if (scenario.dockerDown && needsDocker.has(cmd)) throw scenario.dockerDown;
+      // A rollback runs an image already in ECR: it needs no Docker.
+      if (scenario.dockerDown && needsDocker.has(cmd) && !args?.request?.rollback) throw scenario.dockerDown;
       const handler = handlers[cmd];
       if (!handler) throw { code: 'Internal', message: `the mock has no command ${cmd}` };
       return handler(args ?? {});

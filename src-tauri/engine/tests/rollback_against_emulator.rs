@@ -214,12 +214,13 @@ async fn a_rollback_whose_image_was_deleted_is_refused_and_old_revisions_are_der
 
     // Deregister keeping the newest one (the running third) and the rollback target.
     assert!(
-        releases::deregister_old(&db, &conn, &d.fx.config, 0, now)
+        releases::deregister_old(&db, &conn, &d.fx.config, 0, &[first, second], now)
             .await
             .is_err(),
         "keeping none is refused"
     );
-    let plan = releases::deregister_old(&db, &conn, &d.fx.config, 1, now)
+    // The user confirmed every revision; the plan still keeps what must stay.
+    let plan = releases::deregister_old(&db, &conn, &d.fx.config, 1, &[first, second, third], now)
         .await
         .unwrap();
     assert_eq!(plan.deregister, vec![second]);

@@ -536,17 +536,21 @@ pub async fn deregister_plan(
     Ok(plan_deregister(&list(db, conn, config, now).await?, keep))
 }
 
-/// Deregisters what `plan_deregister` chose; returns the plan it applied.
+/// Deregisters the revisions the user confirmed (`confirmed`, from the plan they saw)
+/// that a fresh plan still allows: what started running since is never touched. Returns
+/// the plan applied.
 pub async fn deregister_old(
     db: &Path,
     conn: &Connection,
     config: &ProjectConfig,
     keep: usize,
+    confirmed: &[i32],
     now: OffsetDateTime,
 ) -> Result<DeregisterPlan> {
     check_keep(keep)?;
     let releases = list(db, conn, config, now).await?;
-    let plan = plan_deregister(&releases, keep);
+    let mut plan = plan_deregister(&releases, keep);
+    plan.deregister.retain(|r| confirmed.contains(r));
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
     for revision in &plan.deregister {
         ecs.deregister_task_definition()

@@ -68,8 +68,11 @@ export const commands = {
 	awsReleases: (dir: string) => typedError<AwsReleases, IpcError>(__TAURI_INVOKE("aws_releases", { dir })),
 	/**  Which revisions deregistering would remove, keeping the newest `keep` (no change). */
 	deregisterPlan: (dir: string, keep: number) => typedError<DeregisterPlan, IpcError>(__TAURI_INVOKE("deregister_plan", { dir, keep })),
-	/**  Deregisters old revisions, never one that runs or the rollback target. */
-	deregisterRevisions: (dir: string, keep: number) => typedError<DeregisterPlan, IpcError>(__TAURI_INVOKE("deregister_revisions", { dir, keep })),
+	/**
+	 *  Deregisters the `revisions` confirmed from a plan, as far as a fresh plan still allows
+	 *  (never one that runs or the rollback target).
+	 */
+	deregisterRevisions: (dir: string, keep: number, revisions: number[]) => typedError<DeregisterPlan, IpcError>(__TAURI_INVOKE("deregister_revisions", { dir, keep, revisions })),
 	appLogs: (dir: string, query: LogQuery) => typedError<LogPage, IpcError>(__TAURI_INVOKE("app_logs", { dir, query })),
 	/**  Streams new lines until cancelled. */
 	followLogs: (jobId: string, dir: string, query: LogQuery, onEvent: Channel<LogEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("follow_logs", { jobId, dir, query, onEvent })),

@@ -1,7 +1,7 @@
 // The only module that talks to the Rust side. Features call these functions; they never
 // import @tauri-apps/* or the generated bindings themselves.
 import { Channel } from '@tauri-apps/api/core';
-import { open as openDialog } from '@tauri-apps/plugin-dialog';
+import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import { commands } from './bindings';
 import type {
@@ -10,6 +10,7 @@ import type {
   AppStatus,
   AwsProfile,
   AwsProfiles,
+  AwsReleases,
   BuildEvent,
   BuildOutcome,
   BuildRequest,
@@ -22,12 +23,17 @@ import type {
   DeployEvent,
   DeployOutcome,
   DeployRequest,
+  DeregisterPlan,
   EnvironmentEvent,
   EnvironmentReport,
   FieldProblem,
   IpcError,
   JournalEntry,
+  LogEvent,
+  LogPage,
+  LogQuery,
   NewAccessKeyProfile,
+  PendingChanges,
   Preflight,
   Preview,
   PreviewEvent,
@@ -107,6 +113,12 @@ export async function pickFolder(): Promise<string | null> {
   return typeof chosen === 'string' ? chosen : null;
 }
 
+/** The system save dialog for a text file; null when the user closes it without choosing. */
+export async function pickSavePath(title: string, defaultPath: string): Promise<string | null> {
+  const chosen = await saveDialog({ title, defaultPath, filters: [{ name: 'Text', extensions: ['txt', 'log'] }] });
+  return typeof chosen === 'string' ? chosen : null;
+}
+
 /** Opens a URL in the user's browser. */
 export function openInBrowser(url: string): Promise<void> {
   return openUrl(url);
@@ -179,6 +191,8 @@ export function deploy(dir: string, request: DeployRequest, onEvent: (event: Dep
 }
 
 export const appStatus = (dir: string): Promise<AppStatus> => unwrap(commands.appStatus(dir));
+/** What the next deploy would change in the task definition, against the current revision (no change). */
+export const taskDefinitionChanges = (dir: string): Promise<PendingChanges> => unwrap(commands.taskDefinitionChanges(dir));
 /** Stops every task of the app and scales its service to zero. */
 export const stopApp = (dir: string): Promise<StopOutcome> => unwrap(commands.stopApp(dir));
 /** Deploys of any app that started and never finished (the window closed mid-deploy). */
@@ -204,3 +218,27 @@ export const saveCostSettings = (dir: string, settings: CostSettings): Promise<C
 export function watchCosts(dir: string, onEvent: (event: CostEvent) => void): Job<null> {
   return startJob('costs', onEvent, (jobId, channel) => commands.watchCosts(jobId, dir, channel));
 }
+
+// Operating what runs: releases on AWS (a rollback is `deploy` with `request.rollback`),
+// deregistering old revisions, and the app's CloudWatch logs.
+
+/** The app's task definition revisions, their images and deploys, and whether each can be rolled back to. */
+export const awsReleases = (dir: string): Promise<AwsReleases> => unwrap(commands.awsReleases(dir));
+/** Which revisions deregistering would remove, keeping the newest `keep` (no change). */
+export const deregisterPlan = (dir: string, keep: number): Promise<DeregisterPlan> => unwrap(commands.deregisterPlan(dir, keep));
+/** Deregisters what `deregisterPlan` chose; resolves to the plan it applied. */
+/** Deregisters the confirmed `revisions` (from a plan) that a fresh plan still allows. */
+export const deregisterRevisions = (dir: string, keep: number, revisions: number[]): Promise<DeregisterPlan> =>
+  unwrap(commands.deregisterRevisions(dir, keep, revisions));
+
+/** The lines `query` finds, oldest first. */
+export const appLogs = (dir: string, query: LogQuery): Promise<LogPage> => unwrap(commands.appLogs(dir, query));
+
+/** Streams the app's new log lines until `cancel` is called. */
+export function followLogs(dir: string, query: LogQuery, onEvent: (event: LogEvent) => void): Job<null> {
+  return startJob('logs', onEvent, (jobId, channel) => commands.followLogs(jobId, dir, query, channel));
+}
+
+/** Writes the lines `query` finds to `path` as text; resolves to how many. */
+export const saveLogs = (dir: string, query: LogQuery, path: string): Promise<number> =>
+  unwrap(commands.saveLogs(dir, query, path));

@@ -34,8 +34,8 @@ export function stopResult(outcome: StopOutcome): string {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }
 
-/** The tone of a deploy's outcome in the history. */
-export function outcomeTone(entry: JournalEntry): 'ok' | 'bad' | 'warn' | 'pending' | 'neutral' {
+/** The tone of a deploy's outcome, in the history and the releases on AWS. */
+export function outcomeTone(entry: Pick<JournalEntry, 'outcome'>): 'ok' | 'bad' | 'warn' | 'pending' | 'neutral' {
   switch (entry.outcome) {
     case 'succeeded':
       return 'ok';
