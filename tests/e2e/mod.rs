@@ -212,9 +212,30 @@ impl Session {
     /// Builds in the window, deploys as a standalone task, and returns the checked URL once
     /// the deploy shows the answer containing `content`.
     pub async fn build_and_deploy(&self, content: &str) -> String {
+        // A second build's result must be its own, not the first one's still on screen.
+        let before = match self
+            .client
+            .find(Locator::Css("[data-testid=build-result]"))
+            .await
+        {
+            Ok(element) => element.text().await.unwrap_or_default().trim().to_owned(),
+            Err(_) => String::new(),
+        };
         self.click("[data-testid=build]").await;
-        self.text("[data-testid=build-result]", Duration::from_secs(120))
-            .await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let now = self
+                .text("[data-testid=build-result]", Duration::from_secs(120))
+                .await;
+            if now != before {
+                break;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("{}-timeout", self.name)).await;
+                panic!("the build never finished with a new result (still {before:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         self.click_until(
             "[data-testid=deploy-button]",
             "[data-testid=deploy-step]",
@@ -251,6 +272,13 @@ impl Session {
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} not found: {e}"));
+        if let Ok(arg) = serde_json::to_value(&element) {
+            let _ = self
+                .client
+                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+                .await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         element.clear().await.unwrap();
         element.send_keys(text).await.unwrap();
     }
@@ -297,6 +325,27 @@ impl Session {
         }
         self.screenshot(&format!("{}-timeout", self.name)).await;
         panic!("clicking {css} never showed {shows}; screenshot in target/e2e-screenshots");
+    }
+
+    /// Whether the first element matching `css` exists and is enabled now (no waiting).
+    pub async fn enabled(&self, css: &str) -> bool {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.is_enabled().await.unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether any element matching `css` contains `needle` now (no waiting).
+    pub async fn find_text(&self, css: &str, needle: &str) -> bool {
+        let Ok(elements) = self.client.find_all(Locator::Css(css)).await else {
+            return false;
+        };
+        for element in elements {
+            if element.text().await.is_ok_and(|t| t.contains(needle)) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Scrolls the first element matching `css` to the middle of the window.

@@ -53,7 +53,13 @@ where
         },
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown").to_owned();
-            let message = service.err().message().unwrap_or_default().to_owned();
+            // An answer without an error message (an emulator lacking the API, a proxy's
+            // error page) still says where it came from.
+            let message = service
+                .err()
+                .message()
+                .filter(|m| !m.is_empty())
+                .map_or_else(|| format!("{endpoint} gave no reason"), str::to_owned);
             match code.as_str() {
                 "InvalidClientTokenId"
                 | "SignatureDoesNotMatch"
