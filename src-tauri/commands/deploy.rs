@@ -58,6 +58,19 @@ pub async fn stop_app(dir: String, host: State<'_, Host>) -> Result<StopOutcome,
     Ok(deploy::stop_app(&connection, &config).await?)
 }
 
+/// Stops one of the app's standalone tasks.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_task(
+    dir: String,
+    task_id: String,
+    host: State<'_, Host>,
+) -> Result<StopOutcome, IpcError> {
+    let (config, connection) =
+        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    Ok(deploy::stop_app_task(&connection, &config, &task_id).await?)
+}
+
 /// Deploys the journal shows as started and never finished, newest first (read at start).
 #[tauri::command]
 #[specta::specta]

@@ -295,6 +295,16 @@ export function installTauriMock(scenario) {
     return stopped;
   }
 
+  function stopTask({ taskId }) {
+    const status = deployWorld.status;
+    const task = status.tasks.find((t) => t.taskId === taskId);
+    if (!task) throw { code: 'InvalidInput', message: `Task ${taskId} is not valid: it is not running (refresh to see what runs)` };
+    status.tasks = status.tasks.filter((t) => t !== task);
+    const perHour = status.tasks.reduce((sum, t) => sum + (t.costPerHour ?? 0), 0);
+    status.cost = { ...status.cost, tasks: status.cost.tasks.filter((t) => t.taskId !== taskId), perHour };
+    return { stoppedTasks: [taskId], serviceScaledDown: null };
+  }
+
   function settleDeploy({ deployId, stop }) {
     const entry = deployWorld.unfinished.find((e) => e.id === deployId);
     if (!entry) throw { code: 'DeployNotFound', message: `There is no unfinished deploy ${deployId}.` };
@@ -622,6 +632,7 @@ export function installTauriMock(scenario) {
       return structuredClone(deployWorld.status);
     },
     stop_app: async () => stopApp(),
+    stop_task: async (args) => stopTask(args),
     unfinished_deploys: async () => structuredClone(deployWorld.unfinished),
     settle_deploy: async (args) => {
       await wait(scenario.delayMs ?? 15);

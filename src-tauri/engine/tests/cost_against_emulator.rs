@@ -160,11 +160,27 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     assert_eq!(status.tasks.len(), 1, "the app's own task only");
     assert_eq!(status.other_tasks.len(), 1, "the one-off, apart");
     assert!((status.cost.per_hour - SMALLEST_PER_HOUR).abs() < 1e-9);
-    let stopped = deploy::stop_app(&conn, &d.fx.config).await.unwrap();
+    let unknown = deploy::stop_app_task(&conn, &d.fx.config, "not-a-task").await;
+    assert!(
+        matches!(
+            unknown,
+            Err(slipway_engine::EngineError::InvalidInput { .. })
+        ),
+        "{unknown:?}"
+    );
+    let other_id = status.other_tasks[0].task_id.clone();
+    let refused = deploy::stop_app_task(&conn, &d.fx.config, &other_id).await;
+    assert!(
+        refused.is_err(),
+        "a task that is not the app's is not stopped from its card"
+    );
+    let stopped = deploy::stop_app_task(&conn, &d.fx.config, &task_id)
+        .await
+        .unwrap();
     assert_eq!(
         stopped.stopped_tasks,
         vec![task_id.clone()],
-        "Stop everything stops the app's own"
+        "the app's own task stops"
     );
     let status = deploy::status(&db, &conn, &d.fx.config, two_hours_in)
         .await

@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use journal::JournalEntry;
-pub use status::{settle_unfinished, status, stop_app, AppStatus, RunningTask, StopOutcome};
+pub use status::{
+    settle_unfinished, status, stop_app, stop_app_task, AppStatus, RunningTask, StopOutcome,
+};
 
 use crate::aws::Connection;
 use crate::diagnosis::Diagnosis;

@@ -579,6 +579,49 @@ pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopO
     })
 }
 
+/// Stops one of the app's standalone tasks. A service's task is refused: ECS would start
+/// another at once, so the way to stop it is to scale the service down.
+pub async fn stop_app_task(
+    conn: &Connection,
+    config: &ProjectConfig,
+    task_id: &str,
+) -> Result<StopOutcome> {
+    let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
+        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
+    let running = observe_tasks(
+        conn,
+        &names.cluster,
+        TaskFilter::Family(&config.name, aws_sdk_ecs::types::DesiredStatus::Running),
+    )
+    .await?;
+    let Some(task) = running.iter().find(|o| o.snapshot.id() == task_id) else {
+        return Err(EngineError::InvalidInput {
+            what: format!("Task {task_id}"),
+            reason: format!(
+                "it is not running for {} (refresh to see what runs)",
+                config.name
+            ),
+        });
+    };
+    if task.in_service() {
+        return Err(EngineError::InvalidInput {
+            what: format!("Task {task_id}"),
+            reason: "it belongs to the app's service, which would start another at once; use Stop everything to scale the service to zero".to_owned(),
+        });
+    }
+    stop_task(
+        conn,
+        &names.cluster,
+        &task.snapshot.arn,
+        "Stopped in Slipway",
+    )
+    .await?;
+    Ok(StopOutcome {
+        stopped_tasks: vec![task_id.to_owned()],
+        service_scaled_down: None,
+    })
+}
+
 pub async fn stop_task(conn: &Connection, cluster: &str, arn: &str, reason: &str) -> Result<()> {
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
     ecs.stop_task()

@@ -48,6 +48,8 @@ export const commands = {
 	deploy: (jobId: string, dir: string, request: DeployRequest, onEvent: Channel<DeployEvent>) => typedError<DeployOutcome, IpcError>(__TAURI_INVOKE("deploy", { jobId, dir, request, onEvent })),
 	appStatus: (dir: string) => typedError<AppStatus, IpcError>(__TAURI_INVOKE("app_status", { dir })),
 	stopApp: (dir: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_app", { dir })),
+	/**  Stops one of the app's standalone tasks. */
+	stopTask: (dir: string, taskId: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_task", { dir, taskId })),
 	/**  Deploys the journal shows as started and never finished, newest first (read at start). */
 	unfinishedDeploys: () => typedError<JournalEntry[], IpcError>(__TAURI_INVOKE("unfinished_deploys")),
 	/**  Closes an unfinished deploy, stopping the tasks it started when `stop` is true. */

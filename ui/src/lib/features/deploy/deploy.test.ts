@@ -15,7 +15,7 @@ import {
   stepElapsed,
   type DeployView,
 } from './deploy.svelte';
-import { outcomeTone, RunningOnAws, stopQuestion, stopResult } from './status.svelte';
+import { outcomeTone, RunningOnAws, stopQuestion, stopResult, stopTaskQuestion } from './status.svelte';
 import { UnfinishedDeploys, unfinishedText } from './unfinished.svelte';
 import DeployResult from './DeployResult.svelte';
 import type { AwsReady } from '../setup/setup.svelte';
@@ -214,6 +214,28 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
     board.confirming = true;
     await board.stop();
     expect([board.confirming, board.status?.tasks.length, board.stopped?.stoppedTasks]).toEqual([false, 0, ['8a7b']]);
+  });
+
+  it('stops one task after its own question, which says what stops and what it saves', async () => {
+    let status = statusBefore();
+    const task = status.tasks[0];
+    mockIPC((cmd, args) => {
+      if (cmd === 'app_status') return status;
+      if (cmd === 'stop_task') {
+        expect(args).toEqual({ dir: '/p', taskId: task.taskId });
+        status = { ...status, tasks: [] };
+        return { stoppedTasks: [task.taskId], serviceScaledDown: null };
+      }
+      return null;
+    });
+    const board = new RunningOnAws('/p', connected);
+    await board.refresh();
+    const question = stopTaskQuestion(task);
+    expect(question).toContain(`Stop task ${task.taskId}?`);
+    if (task.url) expect(question).toContain(task.url);
+    board.confirmingTask = task.taskId;
+    await board.stopOne(task.taskId);
+    expect([board.confirmingTask, board.status?.tasks.length, board.stopped?.stoppedTasks]).toEqual([null, 0, [task.taskId]]);
   });
 
   it('removes an unfinished deploy once it is settled, and keeps it when settling fails', async () => {

@@ -1,9 +1,13 @@
 // What the open app runs on AWS now (its tasks, its service, its recent deploys), read on
 // demand, and stopping all of it so it stops costing money. Which tasks belong to the app
 // and how to stop them are the engine's; this keeps its last answer and says it in words.
-import { appStatus, stopApp, type AppStatus, type JournalEntry, type StopOutcome } from '../../ipc';
+import { appStatus, stopApp, stopTask, type AppStatus, type JournalEntry, type RunningTask, type StopOutcome } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
+import { formatMoney } from '../cost/money';
 import type { AwsReady } from '../setup/setup.svelte';
+
+/** How often the card reads what runs again while the connected project is open. */
+export const RUNNING_REFRESH_MS = 15_000;
 
 /** How many of the newest deploys the card lists. */
 export const HISTORY_SHOWN = 5;
@@ -22,6 +26,13 @@ export function somethingRuns(status: AppStatus): boolean {
 export function stopQuestion(status: AppStatus): string {
   const service = status.service && status.service.desired > 0 ? `, and scales service ${status.service.name} to zero` : '';
   return `This stops ${taskCount(status.tasks.length)} of ${status.app}${service}. The app stops answering, and you stop paying for ${status.tasks.length === 1 && !service ? 'it' : 'them'}. The next deploy starts it again.`;
+}
+
+/** The question before stopping one task: what stops, and what it saves. */
+export function stopTaskQuestion(task: RunningTask): string {
+  const where = task.url ? ` It stops answering at ${task.url}` : ' It stops';
+  const saves = task.costPerHour !== null ? `, and you stop paying ${formatMoney(task.costPerHour)} an hour for it.` : ', and you stop paying for it.';
+  return `Stop task ${task.taskId}?${where}${saves}`;
 }
 
 /** What Stop everything did, in one sentence. */
@@ -89,6 +100,29 @@ export class RunningOnAws {
     } finally {
       this.loading = false;
     }
+  }
+
+  /** The task whose Stop was pressed, waiting for its confirmation. */
+  confirmingTask = $state<string | null>(null);
+
+  /** Stops one standalone task, then reads what is left. */
+  async stopOne(taskId: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.failure = null;
+    let stopped: StopOutcome | null = null;
+    let failure: Failure | null = null;
+    try {
+      stopped = await stopTask(this.#dir, taskId);
+    } catch (e) {
+      failure = failureOf(e);
+    } finally {
+      this.stopping = false;
+      this.confirmingTask = null;
+    }
+    await this.refresh(false);
+    this.stopped = stopped;
+    this.failure = failure ?? this.failure;
   }
 
   /** Stops every task of the app and scales its service to zero, then reads what is left. */
