@@ -242,3 +242,63 @@ async fn a_rollback_whose_image_was_deleted_is_refused_and_old_revisions_are_der
     }
     d.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_rolls_back_by_moving_the_service_to_the_earlier_revision() {
+    let Some(d) = Deploying::new("eu-central-1").await else {
+        return;
+    };
+    let service = DeployRequest {
+        mode: slipway_engine::deploy::DeployMode::Service,
+        ..DeployRequest::default()
+    };
+    d.edit("site/index.html", "<h1>Service one</h1>");
+    d.build().await;
+    let (first, _) = d.deploy(&service).await;
+    let first = first.expect("the service comes up");
+    d.edit("site/index.html", "<h1>Service two</h1>");
+    d.build().await;
+    let (second, _) = d.deploy(&service).await;
+    let second = second.expect("the service moves on");
+    assert!(body(&second.url).await.contains("Service two"));
+    images_in_ecr(&d, 2).await;
+
+    let conn = d.fx.connect().await;
+    let db = db_path(&d.fx.host);
+    let list = releases::list(&db, &conn, &d.fx.config, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        list.mode,
+        slipway_engine::deploy::DeployMode::Service,
+        "a running service means a rollback moves the service"
+    );
+    assert_eq!(list.rollback_target, Some(first.revision));
+
+    let (back, _) = d
+        .deploy(&DeployRequest {
+            mode: list.mode,
+            rollback: Some(Rollback {
+                revision: first.revision,
+                retag: false,
+            }),
+            ..DeployRequest::default()
+        })
+        .await;
+    let back = back.expect("the service's rollout completes");
+    assert_eq!(back.revision, first.revision);
+    assert!(body(&back.url).await.contains("Service one"));
+    let described = aws_sdk_ecs::Client::new(&d.fx.direct().await)
+        .describe_services()
+        .cluster(&d.fx.names().cluster)
+        .services(&d.fx.config.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.services()[0].task_definition(),
+        Some(first.task_definition.as_str()),
+        "the service runs the earlier revision"
+    );
+    d.shut_down().await;
+}
