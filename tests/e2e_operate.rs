@@ -7,11 +7,8 @@
 mod e2e;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use slipway_engine::aws::{connect, AwsTarget};
-use slipway_engine::host::HostEnv;
-use slipway_engine::progress::Recorder;
 use slipway_testkit::{FargateStandIn, FaultProxy};
 
 const REGION: &str = "us-west-2";
@@ -26,16 +23,7 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
     }
     let app = format!("e2eo{}", std::process::id());
     let sample = session.prepare_sample(&app, |config| config.aws.region = Some(REGION.to_owned()));
-    let direct = AwsTarget {
-        source: slipway_engine::aws::CredentialSource::Environment,
-        region: Some(REGION.to_owned()),
-        endpoint_url: Some(session.endpoint.clone()),
-    };
-    let keys = HostEnv::from_process()
-        .with_var("AWS_ACCESS_KEY_ID", "AKIAE2ETESTKEY000000")
-        .with_var("AWS_SECRET_ACCESS_KEY", "e2e-not-secret");
-    let arranged = connect(&keys, &direct, SystemTime::now()).await.unwrap();
-    slipway_testkit::emulator::give_default_vpc_an_internet_route(&arranged.ctx.sdk).await;
+    let arranged = session.arrange_emulator(REGION).await;
     let proxy = Arc::new(FaultProxy::start(&session.endpoint).await);
     let standin = FargateStandIn::start(&session.endpoint, REGION, proxy.clone()).await;
 
@@ -132,22 +120,5 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
     session.scroll_to("[data-testid=cost-card]").await;
     session.screenshot("operate-cost").await;
 
-    let host = keys.with_var("SLIPWAY_DATA_DIR", session.data_dir().display().to_string());
-    slipway_engine::teardown::apply_teardown(
-        &host,
-        &arranged,
-        &app,
-        &Recorder::default(),
-        &slipway_engine::jobs::Cancel::new(),
-    )
-    .await
-    .unwrap();
-    standin.shut_down().await;
-    session.finish().await;
-    let _ = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
-        ))
-        .output();
+    session.clean_up(arranged, &app, Some(standin)).await;
 }

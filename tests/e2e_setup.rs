@@ -4,11 +4,7 @@
 
 mod e2e;
 
-use std::time::{Duration, SystemTime};
-
-use slipway_engine::aws::{connect, AwsTarget};
-use slipway_engine::host::HostEnv;
-use slipway_engine::progress::Recorder;
+use std::time::Duration;
 
 /// This test's own region, so its default VPC is not shared with a parallel test.
 const REGION: &str = "us-west-2";
@@ -21,16 +17,7 @@ async fn setup_is_planned_applied_and_every_resource_reads_ready_in_the_window()
     let app = format!("e2es{}", std::process::id());
     session.prepare_sample(&app, |config| config.aws.region = Some(REGION.to_owned()));
 
-    let direct = AwsTarget {
-        source: slipway_engine::aws::CredentialSource::Environment,
-        region: Some(REGION.to_owned()),
-        endpoint_url: Some(session.endpoint.clone()),
-    };
-    let keys = HostEnv::from_process()
-        .with_var("AWS_ACCESS_KEY_ID", "AKIAE2ETESTKEY000000")
-        .with_var("AWS_SECRET_ACCESS_KEY", "e2e-not-secret");
-    let arranged = connect(&keys, &direct, SystemTime::now()).await.unwrap();
-    slipway_testkit::emulator::give_default_vpc_an_internet_route(&arranged.ctx.sdk).await;
+    let arranged = session.arrange_emulator(REGION).await;
 
     session.click("[data-testid=nav-environment]").await;
     session
@@ -93,16 +80,5 @@ async fn setup_is_planned_applied_and_every_resource_reads_ready_in_the_window()
     }
     session.screenshot("setup").await;
 
-    // Leave the emulator as it was: remove what this test created.
-    let host = keys.with_var("SLIPWAY_DATA_DIR", session.data_dir().display().to_string());
-    slipway_engine::teardown::apply_teardown(
-        &host,
-        &arranged,
-        &app,
-        &Recorder::default(),
-        &slipway_engine::jobs::Cancel::new(),
-    )
-    .await
-    .unwrap();
-    session.finish().await;
+    session.clean_up(arranged, &app, None).await;
 }

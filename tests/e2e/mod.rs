@@ -10,8 +10,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use slipway_engine::aws::{connect, AwsTarget, Connection, CredentialSource};
+use slipway_engine::host::HostEnv;
 use slipway_engine::project::{self, ProjectConfig};
 use slipway_engine::test_support::{require, skip_or_fail, write_aws_files};
+
+/// What a test set up in the emulator itself, to undo at the end.
+pub struct Arranged {
+    pub keys: HostEnv,
+    pub connection: Connection,
+}
 
 pub struct Session {
     client: Client,
@@ -173,6 +181,57 @@ impl Session {
         edit(&mut config);
         project::save(&sample, &config).unwrap();
         sample
+    }
+
+    /// The emulator as the test reaches it behind the app's back (keys of its own, straight
+    /// to the emulator), with `region`'s default VPC given the internet route a real one has.
+    pub async fn arrange_emulator(&self, region: &str) -> Arranged {
+        let keys = HostEnv::from_process()
+            .with_var("AWS_ACCESS_KEY_ID", "AKIAE2ETESTKEY000000")
+            .with_var("AWS_SECRET_ACCESS_KEY", "e2e-not-secret");
+        let target = AwsTarget {
+            source: CredentialSource::Environment,
+            region: Some(region.to_owned()),
+            endpoint_url: Some(self.endpoint.clone()),
+        };
+        let connection = connect(&keys, &target, std::time::SystemTime::now())
+            .await
+            .unwrap();
+        slipway_testkit::emulator::give_default_vpc_an_internet_route(&connection.ctx.sdk).await;
+        Arranged { keys, connection }
+    }
+
+    /// Leaves the emulator and Docker as they were: what Slipway made for `app` torn down
+    /// (as Remove from AWS does), the stand-in's containers and the app's images removed,
+    /// and the window closed.
+    pub async fn clean_up(
+        self,
+        arranged: Arranged,
+        app: &str,
+        standin: Option<slipway_testkit::FargateStandIn>,
+    ) {
+        let host = arranged
+            .keys
+            .with_var("SLIPWAY_DATA_DIR", self.data_dir().display().to_string());
+        slipway_engine::teardown::apply_teardown(
+            &host,
+            &arranged.connection,
+            app,
+            &slipway_engine::progress::Recorder::default(),
+            &slipway_engine::jobs::Cancel::new(),
+        )
+        .await
+        .unwrap();
+        if let Some(standin) = standin {
+            standin.shut_down().await;
+        }
+        self.finish().await;
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
+            ))
+            .output();
     }
 
     /// What a user does before deploying, in the window: point Slipway at `endpoint` (the
