@@ -15,21 +15,44 @@ use time::OffsetDateTime;
 use crate::output::{cancel_on_ctrl_c, connected, fail, heading, json, line, Mark};
 use crate::preview::{ReleasesArgs, RollbackArgs};
 
-pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
+/// The project connected to AWS and its releases there, or the exit code after the
+/// error is reported.
+async fn on_aws(
+    dir: Option<PathBuf>,
+    endpoint_url: Option<String>,
+    verb: &str,
+    as_json: bool,
+) -> Result<
+    (
+        HostEnv,
+        PathBuf,
+        slipway_engine::project::ProjectConfig,
+        slipway_engine::aws::Connection,
+        releases::AwsReleases,
+    ),
+    ExitCode,
+> {
     let host = HostEnv::from_process();
-    let dir = args
-        .project
-        .or(args.dir)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) =
-        match connected(&host, &dir, args.endpoint_url, "releases", as_json).await {
-            Ok(found) => found,
-            Err(code) => return code,
-        };
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    let (config, connection) = connected(&host, &dir, endpoint_url, verb, as_json).await?;
     let db = slipway_engine::store::db_path(&host);
-    let list = match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
-        Ok(list) => list,
-        Err(e) => return fail("releases", &e, as_json),
+    match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
+        Ok(list) => Ok((host, dir, config, connection, list)),
+        Err(e) => Err(fail(verb, &e, as_json)),
+    }
+}
+
+pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
+    let (_, _, _, _, list) = match on_aws(
+        args.project.or(args.dir),
+        args.endpoint_url,
+        "releases",
+        as_json,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     if as_json {
         json(&list);
@@ -91,20 +114,16 @@ pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
 }
 
 pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
-    let host = HostEnv::from_process();
-    let dir = args
-        .project
-        .or(args.dir)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) =
-        match connected(&host, &dir, args.endpoint_url, "rollback", as_json).await {
-            Ok(found) => found,
-            Err(code) => return code,
-        };
-    let db = slipway_engine::store::db_path(&host);
-    let list = match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
-        Ok(list) => list,
-        Err(e) => return fail("rollback", &e, as_json),
+    let (host, dir, config, connection, list) = match on_aws(
+        args.project.or(args.dir),
+        args.endpoint_url,
+        "rollback",
+        as_json,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let revision = match args.to.as_deref().map(str::parse::<i32>) {
         Some(Ok(revision)) => revision,

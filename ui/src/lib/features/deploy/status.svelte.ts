@@ -68,6 +68,8 @@ export class RunningOnAws {
   failure = $state<Failure | null>(null);
   /** Stop everything was pressed and waits for its confirmation. */
   confirming = $state(false);
+  /** The task whose Stop was pressed, waiting for its confirmation. */
+  confirmingTask = $state<string | null>(null);
   stopping = $state(false);
   /** What the last Stop everything did, until the next reading. */
   stopped = $state<StopOutcome | null>(null);
@@ -102,43 +104,30 @@ export class RunningOnAws {
     }
   }
 
-  /** The task whose Stop was pressed, waiting for its confirmation. */
-  confirmingTask = $state<string | null>(null);
-
   /** Stops one standalone task, then reads what is left. */
-  async stopOne(taskId: string): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    this.failure = null;
-    let stopped: StopOutcome | null = null;
-    let failure: Failure | null = null;
-    try {
-      stopped = await stopTask(this.#dir, taskId);
-    } catch (e) {
-      failure = failureOf(e);
-    } finally {
-      this.stopping = false;
-      this.confirmingTask = null;
-    }
-    await this.refresh(false);
-    this.stopped = stopped;
-    this.failure = failure ?? this.failure;
+  stopOne(taskId: string): Promise<void> {
+    return this.#stopWith(() => stopTask(this.#dir, taskId));
   }
 
   /** Stops every task of the app and scales its service to zero, then reads what is left. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.#stopWith(() => stopApp(this.#dir));
+  }
+
+  async #stopWith(stopping: () => Promise<StopOutcome>): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.failure = null;
     let stopped: StopOutcome | null = null;
     let failure: Failure | null = null;
     try {
-      stopped = await stopApp(this.#dir);
+      stopped = await stopping();
     } catch (e) {
       failure = failureOf(e);
     } finally {
       this.stopping = false;
       this.confirming = false;
+      this.confirmingTask = null;
     }
     // Read afresh even when stopping failed half-way: some tasks may have stopped.
     await this.refresh(false);
