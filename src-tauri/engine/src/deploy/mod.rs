@@ -10,7 +10,9 @@ mod push;
 mod register;
 pub use register::{describe as describe_task_definition, pending_changes, PendingChanges};
 mod service;
+mod source;
 pub mod status;
+mod stop;
 mod task;
 pub mod watch;
 
@@ -22,9 +24,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use journal::JournalEntry;
-pub use status::{
-    settle_unfinished, status, stop_app, stop_app_task, AppStatus, RunningTask, StopOutcome,
-};
+pub use status::{settle_unfinished, status, AppStatus, RunningTask};
+pub use stop::{stop_app, stop_app_task, StopOutcome};
 
 use crate::aws::Connection;
 use crate::diagnosis::Diagnosis;
@@ -36,7 +37,7 @@ use crate::progress::ProgressSink;
 use crate::project::ProjectConfig;
 use crate::releases;
 use crate::setup::{self, ResourceNames, ResourceState};
-use crate::taskdef::{self, Deployables};
+use source::{roll_back, ship_release, Source};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -462,158 +463,6 @@ async fn run_steps(
             elapsed_ms: d.at_ms(),
         },
     })
-}
-
-/// What a release or a rollback leaves to run: the image, the revision ARN and number,
-/// and whether anything was pushed.
-type Shipped = (String, String, i32, bool);
-
-/// Push and register: a local release made ready to run.
-async fn ship_release(
-    d: &Deployment<'_>,
-    docker: &bollard::Docker,
-    release: &releases::LocalRelease,
-    repository_uri: &str,
-    role_arn: &str,
-) -> Result<Shipped> {
-    d.step_started(
-        DeployStep::Push,
-        format!("{} to {repository_uri}", release.version),
-    );
-    let pushed = push::push(
-        d,
-        docker,
-        &release.image_id,
-        repository_uri,
-        &release.version,
-    )
-    .await?;
-    d.journal.step(
-        journal::StepKind::Pushed,
-        &pushed.image_by_digest,
-        &release.version,
-    )?;
-    d.step_done(
-        DeployStep::Push,
-        if pushed.skipped {
-            format!(
-                "{} already in the repository; nothing to push",
-                pushed.digest
-            )
-        } else {
-            format!("pushed {}", pushed.digest)
-        },
-    );
-
-    d.step_started(
-        DeployStep::Register,
-        format!("task definition {}", d.config.name),
-    );
-    let mut spec = taskdef::spec_for(
-        d.config,
-        d.port,
-        &Deployables {
-            image_by_digest: pushed.image_by_digest.clone(),
-            execution_role_arn: role_arn.to_owned(),
-            log_group: d.names.log_group.clone(),
-            region: d.conn.ctx.region.clone(),
-        },
-    );
-    spec.cpu_architecture = pushed.cpu_architecture.clone();
-    let registered = register::ensure(d, &spec).await?;
-    d.step_done(
-        DeployStep::Register,
-        if registered.registered {
-            format!("registered revision {}", registered.revision)
-        } else {
-            format!(
-                "revision {} already matches; nothing registered",
-                registered.revision
-            )
-        },
-    );
-    Ok((
-        pushed.image_by_digest,
-        registered.arn,
-        registered.revision,
-        !pushed.skipped,
-    ))
-}
-
-/// A rollback's Push and Register steps: nothing to push or register (with `retag`,
-/// `latest` moves back to the earlier image after Verify, so a rollback that fails leaves
-/// it where it was).
-async fn roll_back(
-    d: &Deployment<'_>,
-    target: &releases::aws::RollbackTarget,
-    retag: bool,
-) -> Result<Shipped> {
-    d.step_started(
-        DeployStep::Push,
-        format!(
-            "{} ({}) is in the repository",
-            target.version, target.digest
-        ),
-    );
-    d.step_done(
-        DeployStep::Push,
-        format!(
-            "{} is still in the repository; nothing to push{}",
-            target.digest,
-            if retag {
-                "; latest moves back to it once it answers"
-            } else {
-                ""
-            }
-        ),
-    );
-    d.step_started(
-        DeployStep::Register,
-        format!("task definition {}:{}", d.config.name, target.revision),
-    );
-    let latest = register::describe(d.conn, &d.config.name)
-        .await?
-        .map(|t| t.revision());
-    d.emit(DeployEvent::TaskDefinition {
-        family: d.config.name.clone(),
-        revision: target.revision,
-        previous_revision: latest,
-        changes: vec![format!("roll back to revision {}", target.revision)],
-        registered: false,
-    });
-    d.journal.step(
-        journal::StepKind::RolledBack,
-        &target.revision.to_string(),
-        &target.version,
-    )?;
-    d.step_done(
-        DeployStep::Register,
-        format!(
-            "revision {} reused (rollback); nothing registered",
-            target.revision
-        ),
-    );
-    Ok((
-        target.image.clone(),
-        target.task_definition.clone(),
-        target.revision,
-        false,
-    ))
-}
-
-/// What a deploy runs: a local release (pushed and registered), or an earlier revision.
-enum Source {
-    Release(bollard::Docker, releases::LocalRelease),
-    Rollback(releases::aws::RollbackTarget, bool),
-}
-
-impl Source {
-    fn version(&self) -> &str {
-        match self {
-            Self::Release(_, release) => &release.version,
-            Self::Rollback(target, _) => &target.version,
-        }
-    }
 }
 
 /// Where a deploy's new task(s) answer.

@@ -1,7 +1,7 @@
 //! What runs for an app on AWS, and the lookups a deploy and the status view share: tasks
 //! described in AWS's batch size, public IPs from the tasks' network interfaces, the last
-//! log lines of a task, the URL check; plus `stop_app` and settling a deploy the journal
-//! shows as unfinished.
+//! log lines of a task, the URL check; plus settling a deploy the journal shows as
+//! unfinished. Stopping is `stop`'s.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -373,14 +373,14 @@ pub async fn status_and_billing(
 }
 
 /// One of the app's running tasks as DescribeTasks and its network interface show it.
-struct Observed {
-    snapshot: TaskSnapshot,
+pub(super) struct Observed {
+    pub(super) snapshot: TaskSnapshot,
     public_ip: Option<String>,
     platform: Platform,
 }
 
 impl Observed {
-    fn in_service(&self) -> bool {
+    pub(super) fn in_service(&self) -> bool {
         self.snapshot
             .started_by
             .as_deref()
@@ -456,7 +456,7 @@ async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, P
     Ok(out)
 }
 
-async fn observe_tasks(
+pub(super) async fn observe_tasks(
     conn: &Connection,
     cluster: &str,
     filter: TaskFilter<'_>,
@@ -501,7 +501,7 @@ async fn observe_tasks(
         .collect())
 }
 
-async fn service_status(
+pub(super) async fn service_status(
     conn: &Connection,
     cluster: &str,
     name: &str,
@@ -533,93 +533,6 @@ async fn service_status(
                     .map(|r| r.as_str().to_owned()),
             }
         }))
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct StopOutcome {
-    pub stopped_tasks: Vec<String>,
-    /// The service scaled to zero, if there was one.
-    pub service_scaled_down: Option<String>,
-}
-
-/// Stops everything the app runs: its standalone tasks, and its service scaled to zero
-/// (kept, so the next deploy updates it).
-pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopOutcome> {
-    let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
-        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let service = service_status(conn, &names.cluster, &config.name).await?;
-    let mut service_scaled_down = None;
-    if let Some(s) = service.filter(|s| s.desired > 0) {
-        ecs.update_service()
-            .cluster(&names.cluster)
-            .service(&s.name)
-            .desired_count(0)
-            .send()
-            .await
-            .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))?;
-        service_scaled_down = Some(s.name);
-    }
-    let running = observe_tasks(
-        conn,
-        &names.cluster,
-        TaskFilter::Family(&config.name, aws_sdk_ecs::types::DesiredStatus::Running),
-    )
-    .await?;
-    let mut stopped_tasks = Vec::new();
-    for task in running {
-        let t = task.snapshot;
-        stop_task(conn, &names.cluster, &t.arn, "Stopped in Slipway").await?;
-        stopped_tasks.push(t.id().to_owned());
-    }
-    Ok(StopOutcome {
-        stopped_tasks,
-        service_scaled_down,
-    })
-}
-
-/// Stops one of the app's standalone tasks. A service's task is refused: ECS would start
-/// another at once, so the way to stop it is to scale the service down.
-pub async fn stop_app_task(
-    conn: &Connection,
-    config: &ProjectConfig,
-    task_id: &str,
-) -> Result<StopOutcome> {
-    let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
-        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
-    let running = observe_tasks(
-        conn,
-        &names.cluster,
-        TaskFilter::Family(&config.name, aws_sdk_ecs::types::DesiredStatus::Running),
-    )
-    .await?;
-    let Some(task) = running.iter().find(|o| o.snapshot.id() == task_id) else {
-        return Err(EngineError::InvalidInput {
-            what: format!("Task {task_id}"),
-            reason: format!(
-                "it is not running for {} (refresh to see what runs)",
-                config.name
-            ),
-        });
-    };
-    if task.in_service() {
-        return Err(EngineError::InvalidInput {
-            what: format!("Task {task_id}"),
-            reason: "it belongs to the app's service, which would start another at once; use Stop everything to scale the service to zero".to_owned(),
-        });
-    }
-    stop_task(
-        conn,
-        &names.cluster,
-        &task.snapshot.arn,
-        "Stopped in Slipway",
-    )
-    .await?;
-    Ok(StopOutcome {
-        stopped_tasks: vec![task_id.to_owned()],
-        service_scaled_down: None,
-    })
 }
 
 pub async fn stop_task(conn: &Connection, cluster: &str, arn: &str, reason: &str) -> Result<()> {

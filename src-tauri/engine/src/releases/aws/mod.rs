@@ -2,22 +2,28 @@
 //! images and Slipway's deploy journal; whether each can be rolled back to (its revision
 //! ACTIVE, its image still in the repository, no lifecycle rule about to expire it); and
 //! deregistering old revisions without touching one that runs or a rollback needs. The
-//! rollback itself is a deploy of an earlier revision (`deploy::DeployRequest::rollback`).
+//! rollback itself is a deploy of an earlier revision (`deploy::DeployRequest::rollback`),
+//! checked first by `rollback`; the lifecycle policy is read by `lifecycle`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use aws_sdk_ecr::types::ImageIdentifier;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::aws::{classify, Connection};
 use crate::deploy::journal::{self, JournalEntry};
 use crate::deploy::status::family_of;
-use crate::deploy::{DeployMode, MANIFEST_TYPES};
+use crate::deploy::DeployMode;
 use crate::error::{EngineError, Result};
 use crate::project::ProjectConfig;
 use crate::setup::ResourceNames;
+
+mod lifecycle;
+mod rollback;
+
+pub use rollback::{rollback_target, Rollback, RollbackTarget};
 
 /// Revisions listed, newest first.
 const LISTED: usize = 25;
@@ -84,28 +90,6 @@ pub struct AwsReleases {
     pub mode: DeployMode,
 }
 
-/// A rollback asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct Rollback {
-    pub revision: i32,
-    /// Also point `latest` in ECR back at that release's image (seed 000's quick rollback).
-    #[serde(default)]
-    pub retag: bool,
-}
-
-/// What a rollback deploys, checked.
-#[derive(Debug, Clone)]
-pub struct RollbackTarget {
-    pub revision: i32,
-    pub task_definition: String,
-    pub image: String,
-    pub digest: String,
-    pub manifest: String,
-    /// The release version (its ECR tag other than `latest`), else "revision N".
-    pub version: String,
-}
-
 fn digest_of(image: &str) -> Option<String> {
     image.split_once('@').map(|(_, d)| d.to_owned())
 }
@@ -115,20 +99,29 @@ struct Image {
     pushed_at: Option<i64>,
 }
 
-async fn images(conn: &Connection, repository: &str) -> Result<HashMap<String, Image>> {
+/// The repository's images by digest (only `only`'s when given).
+async fn images(
+    conn: &Connection,
+    repository: &str,
+    only: Option<&str>,
+) -> Result<HashMap<String, Image>> {
     let ecr = aws_sdk_ecr::Client::new(&conn.ctx.sdk);
     let mut out = HashMap::new();
     let mut pages = ecr
         .describe_images()
         .repository_name(repository)
+        .set_image_ids(
+            only.map(|digest| vec![ImageIdentifier::builder().image_digest(digest).build()]),
+        )
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(page) => page,
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_repository_not_found_exception()) =>
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_repository_not_found_exception() || s.is_image_not_found_exception()
+                }) =>
             {
                 return Ok(out)
             }
@@ -147,81 +140,6 @@ async fn images(conn: &Connection, repository: &str) -> Result<HashMap<String, I
         }
     }
     Ok(out)
-}
-
-/// The lifecycle policy's rules in words, and which digests its count rules would expire.
-async fn lifecycle(
-    conn: &Connection,
-    repository: &str,
-    images: &HashMap<String, Image>,
-    now: OffsetDateTime,
-) -> Result<(Option<String>, HashMap<String, String>)> {
-    let ecr = aws_sdk_ecr::Client::new(&conn.ctx.sdk);
-    let text = match ecr
-        .get_lifecycle_policy()
-        .repository_name(repository)
-        .send()
-        .await
-    {
-        Ok(answer) => answer.lifecycle_policy_text().map(str::to_owned),
-        Err(e)
-            if e.as_service_error().is_some_and(|s| {
-                s.is_lifecycle_policy_not_found_exception() || s.is_repository_not_found_exception()
-            }) =>
-        {
-            None
-        }
-        Err(e) => return Err(classify(&conn.ctx, "ecr:GetLifecyclePolicy", e)),
-    };
-    let Some(text) = text else {
-        return Ok((None, HashMap::new()));
-    };
-    let policy: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let mut described = Vec::new();
-    let mut expiring = HashMap::new();
-    let mut newest_first: Vec<(&String, &Image)> = images.iter().collect();
-    newest_first.sort_by_key(|(_, i)| std::cmp::Reverse(i.pushed_at));
-    for rule in policy["rules"].as_array().into_iter().flatten() {
-        let selection = &rule["selection"];
-        let count = selection["countNumber"].as_u64().unwrap_or(0);
-        let tags = selection["tagStatus"].as_str().unwrap_or("any");
-        match selection["countType"].as_str() {
-            Some("imageCountMoreThan") => {
-                described.push(format!("keeps only the newest {count} images ({tags})"));
-                for (digest, _) in newest_first.iter().skip(count as usize) {
-                    expiring.insert(
-                        (*digest).clone(),
-                        format!("the repository's lifecycle policy keeps only the newest {count} images; this one is due to be deleted"),
-                    );
-                }
-            }
-            Some("sinceImagePushed") => {
-                described.push(format!(
-                    "deletes images {count} days after they are pushed ({tags})"
-                ));
-                for (digest, image) in &newest_first {
-                    let age_days = image
-                        .pushed_at
-                        .map(|at| (now.unix_timestamp() - at) / 86_400)
-                        .unwrap_or(0);
-                    if age_days + 3 >= count as i64 {
-                        expiring.insert(
-                            (*digest).clone(),
-                            format!("the repository's lifecycle policy deletes images {count} days after push; this one is {age_days} days old"),
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok((
-        Some(format!(
-            "The repository's lifecycle policy {}. A rollback needs its image: releases whose image it deletes can no longer be rolled back to.",
-            described.join("; ")
-        )),
-        expiring,
-    ))
 }
 
 /// The app's releases on AWS, newest revision first.
@@ -251,8 +169,8 @@ pub async fn list(
         .collect();
     arns.sort_by_key(|(revision, _)| std::cmp::Reverse(*revision));
     arns.truncate(LISTED);
-    let images = images(conn, &names.repository).await?;
-    let (lifecycle, expiring) = lifecycle(conn, &names.repository, &images, now).await?;
+    let images = images(conn, &names.repository, None).await?;
+    let (lifecycle, expiring) = lifecycle::lifecycle(conn, &names.repository, &images, now).await?;
     let status = crate::deploy::status(db, conn, config, now).await?;
     let mut running: Vec<i32> = status.tasks.iter().filter_map(|t| t.revision).collect();
     running.extend(
@@ -406,76 +324,6 @@ fn release_deploy(e: &JournalEntry) -> ReleaseDeploy {
         rolled_back: e.rolled_back_to.is_some(),
         retagged: e.retagged,
     }
-}
-
-/// Checks that `revision` can be run again, before anything changes: the revision is
-/// ACTIVE and the image it pins is still in the repository.
-pub async fn rollback_target(
-    conn: &Connection,
-    names: &ResourceNames,
-    family: &str,
-    revision: i32,
-) -> Result<RollbackTarget> {
-    let refused = |problem: String| EngineError::RollbackRefused {
-        revision,
-        problems: vec![problem],
-    };
-    let def = crate::deploy::describe_task_definition(conn, &format!("{family}:{revision}"))
-        .await?
-        .ok_or_else(|| refused(format!("{family} has no revision {revision}.")))?;
-    if def.status().is_none_or(|s| s.as_str() != "ACTIVE") {
-        return Err(refused(format!(
-            "Revision {revision} is deregistered (INACTIVE); ECS no longer runs it."
-        )));
-    }
-    let image = def
-        .container_definitions()
-        .first()
-        .and_then(|c| c.image())
-        .unwrap_or_default()
-        .to_owned();
-    let digest = digest_of(&image).ok_or_else(|| {
-        refused(format!(
-            "Its image {image} is not pinned by digest, so Slipway cannot tell which image it would run."
-        ))
-    })?;
-    let ecr = aws_sdk_ecr::Client::new(&conn.ctx.sdk);
-    let answer = ecr
-        .batch_get_image()
-        .repository_name(&names.repository)
-        .image_ids(ImageIdentifier::builder().image_digest(&digest).build())
-        .set_accepted_media_types(Some(MANIFEST_TYPES.iter().map(|t| t.to_string()).collect()))
-        .send()
-        .await
-        .map_err(|e| classify(&conn.ctx, "ecr:BatchGetImage", e))?;
-    let manifest = answer
-        .images()
-        .first()
-        .and_then(|i| i.image_manifest())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            refused(format!(
-                "Its image {digest} is no longer in the repository {} (deleted, or expired by a lifecycle rule). Deploy a new build instead.",
-                names.repository
-            ))
-        })?;
-    let tags = images(conn, &names.repository)
-        .await?
-        .remove(&digest)
-        .map(|i| i.tags)
-        .unwrap_or_default();
-    let version = tags
-        .into_iter()
-        .find(|t| t != "latest")
-        .unwrap_or_else(|| format!("revision {revision}"));
-    Ok(RollbackTarget {
-        revision,
-        task_definition: def.task_definition_arn().unwrap_or_default().to_owned(),
-        image,
-        digest,
-        manifest,
-        version,
-    })
 }
 
 /// Which revisions to deregister: all ACTIVE ones but the newest `keep`, one that runs,
