@@ -40,6 +40,30 @@ impl Clock for TestClock {
     }
 }
 
+/// The task as DescribeTasks shows it, and when its billing started (its image pull).
+async fn billed_from(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    task_id: &str,
+) -> (aws_sdk_ecs::types::Task, OffsetDateTime) {
+    let described = ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .tasks(task_id)
+        .send()
+        .await
+        .unwrap();
+    let task = described.tasks()[0].clone();
+    let start = OffsetDateTime::from_unix_timestamp(
+        task.pull_started_at()
+            .or(task.created_at())
+            .expect("DescribeTasks says when the image pull started")
+            .secs(),
+    )
+    .unwrap();
+    (task, start)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it() {
     let Some(d) = Deploying::new("us-east-1").await else {
@@ -53,21 +77,7 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     // The start as AWS reports it (the stand-in plays Fargate's part: moto has no times).
     let conn = d.fx.connect().await;
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let described = ecs
-        .describe_tasks()
-        .cluster(&d.fx.names().cluster)
-        .tasks(&task_id)
-        .send()
-        .await
-        .unwrap();
-    let task = &described.tasks()[0];
-    let start = OffsetDateTime::from_unix_timestamp(
-        task.pull_started_at()
-            .or(task.created_at())
-            .expect("DescribeTasks says when the image pull started")
-            .secs(),
-    )
-    .unwrap();
+    let (task, start) = billed_from(&ecs, &d.fx.names().cluster, &task_id).await;
 
     let db = db_path(&d.fx.host);
     let two_hours_in = start + time::Duration::hours(2);
@@ -189,18 +199,7 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     // Put the app's task back for the auto-stop below.
     let (again, _) = d.deploy(&DeployRequest::default()).await;
     let task_id = again.expect("redeploys").task_ids[0].clone();
-    let described = ecs
-        .describe_tasks()
-        .cluster(&d.fx.names().cluster)
-        .tasks(&task_id)
-        .send()
-        .await
-        .unwrap();
-    let task = &described.tasks()[0];
-    let start = OffsetDateTime::from_unix_timestamp(
-        task.pull_started_at().or(task.created_at()).unwrap().secs(),
-    )
-    .unwrap();
+    let (_, start) = billed_from(&ecs, &d.fx.names().cluster, &task_id).await;
 
     // Auto-stop after an hour, first looked at 55 minutes in: warned then, for a stop ten
     // minutes later.
