@@ -60,5 +60,5 @@ test-down:
 # Benchmarks (release build; not part of `make test`): prints tables of figures (build,
 # deploy, and the Logs view with 100 000 lines in Chromium).
 bench: testenv node_modules/.installed
-	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build --bench deploy
+	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build --bench deploy --bench faults
 	npm run bench:ui

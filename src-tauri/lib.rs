@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod shutdown;
 mod state;
 
 pub use error::IpcError;
@@ -88,8 +89,10 @@ pub fn run() {
         .manage(state::Host(HostEnv::from_process()))
         .manage(state::Jobs(JobRegistry::default()))
         .invoke_handler(builder.invoke_handler())
+        .on_window_event(shutdown::on_window_event)
         .setup(move |app| {
             builder.mount_events(app);
+            shutdown::on_terminate(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -41,11 +41,14 @@ pub async fn deploy(
     .await?)
 }
 
+/// What runs for the app now; works from the app name and connection even when
+/// slipway.toml does not validate, as stopping does.
 #[tauri::command]
 #[specta::specta]
 pub async fn app_status(dir: String, host: State<'_, Host>) -> Result<AppStatus, IpcError> {
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        deploy::connect_for_operations(&host.0, &PathBuf::from(dir), None, SystemTime::now())
+            .await?;
     let db = slipway_engine::store::db_path(&host.0);
     Ok(deploy::status(&db, &connection, &config, time::OffsetDateTime::now_utc()).await?)
 }
@@ -54,7 +57,8 @@ pub async fn app_status(dir: String, host: State<'_, Host>) -> Result<AppStatus,
 #[specta::specta]
 pub async fn stop_app(dir: String, host: State<'_, Host>) -> Result<StopOutcome, IpcError> {
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        deploy::connect_for_operations(&host.0, &PathBuf::from(dir), None, SystemTime::now())
+            .await?;
     Ok(deploy::stop_app(&connection, &config).await?)
 }
 
@@ -67,19 +71,22 @@ pub async fn stop_task(
     host: State<'_, Host>,
 ) -> Result<StopOutcome, IpcError> {
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        deploy::connect_for_operations(&host.0, &PathBuf::from(dir), None, SystemTime::now())
+            .await?;
     Ok(deploy::stop_app_task(&connection, &config, &task_id).await?)
 }
 
-/// Deploys the journal shows as started and never finished, newest first (read at start).
+/// Deploys the journal shows as started and never finished, newest first (read at start),
+/// not counting one running now in another window or terminal.
 #[tauri::command]
 #[specta::specta]
 pub async fn unfinished_deploys(host: State<'_, Host>) -> Result<Vec<JournalEntry>, IpcError> {
     let db = slipway_engine::store::db_path(&host.0);
-    Ok(deploy::journal::unfinished(&db)?)
+    Ok(deploy::left_unfinished(&db)?)
 }
 
-/// Closes an unfinished deploy, stopping the tasks it started when `stop` is true.
+/// Closes an unfinished deploy, stopping exactly the tasks it started when `stop` is true
+/// (it stays open, needing attention, when they could not all be stopped).
 #[tauri::command]
 #[specta::specta]
 pub async fn settle_deploy(
@@ -93,7 +100,7 @@ pub async fn settle_deploy(
             deploy_id: deploy_id.clone(),
         },
     )?;
-    let (_, connection) = connect_project(
+    let (_, connection) = deploy::connect_for_operations(
         &host.0,
         &PathBuf::from(&entry.project_dir),
         None,

@@ -288,7 +288,7 @@ export function installTauriMock(scenario) {
 
   function stopApp() {
     const status = deployWorld.status;
-    const stopped = { stoppedTasks: status.tasks.map((t) => t.taskId), serviceScaledDown: status.service?.desired ? status.service.name : null };
+    const stopped = { stoppedTasks: status.tasks.map((t) => t.taskId), serviceScaledDown: status.service?.desired ? status.service.name : null, failed: [] };
     status.tasks = [];
     status.cost = { ...status.cost, tasks: [], perHour: 0, soFar: 0 };
     if (status.service) status.service = { ...status.service, desired: 0, running: 0 };
@@ -302,7 +302,7 @@ export function installTauriMock(scenario) {
     status.tasks = status.tasks.filter((t) => t !== task);
     const perHour = status.tasks.reduce((sum, t) => sum + (t.costPerHour ?? 0), 0);
     status.cost = { ...status.cost, tasks: status.cost.tasks.filter((t) => t.taskId !== taskId), perHour };
-    return { stoppedTasks: [taskId], serviceScaledDown: null };
+    return { stoppedTasks: [taskId], serviceScaledDown: null, failed: [] };
   }
 
   function settleDeploy({ deployId, stop }) {

@@ -13,7 +13,7 @@ use slipway_engine::build::{build, BuildEvent, BuildRequest};
 use slipway_engine::deploy::{self, DeployEvent, DeployMode, DeployRequest, DeployStep};
 use slipway_engine::host::HostEnv;
 use slipway_engine::setup::connect_project;
-use slipway_engine::{EngineError, ErrorCode};
+use slipway_engine::ErrorCode;
 
 use crate::output::{cancel_on_ctrl_c, fail, heading, json, json_line, line, Mark};
 
@@ -41,6 +41,9 @@ pub struct DeployArgs {
     /// Give up (and stop what this deploy started) after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u32,
+    /// When another deploy of this app is running, wait for it instead of stopping here.
+    #[arg(long)]
+    wait: bool,
     /// Send AWS calls here instead of the saved override or AWS (an emulator).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
@@ -54,6 +57,19 @@ pub struct StatusArgs {
     /// Send AWS calls here instead of the saved override or AWS (an emulator).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct StopArgs {
+    #[command(flatten)]
+    on: StatusArgs,
+    /// Stop only what this unfinished deploy left running (see `slipway status`), and
+    /// close it.
+    #[arg(long, value_name = "DEPLOY_ID", conflicts_with = "task")]
+    deploy: Option<String>,
+    /// Stop only this standalone task.
+    #[arg(long, value_name = "TASK_ID")]
+    task: Option<String>,
 }
 
 fn step_name(step: DeployStep) -> &'static str {
@@ -89,6 +105,12 @@ fn print_event(event: DeployEvent) {
             format!("{}: {detail} ({:.1} s)", step_name(step), at_ms / 1000.0),
         ),
         DeployEvent::PushProgress { .. } | DeployEvent::Check { .. } => {}
+        DeployEvent::Retrying {
+            what,
+            reason,
+            attempt,
+        } => println!("      retrying {what} ({reason}; attempt {attempt})"),
+        DeployEvent::Warning { message } => line(Mark::Problem, message),
         DeployEvent::TaskDefinition { changes, .. } => {
             for change in changes {
                 println!("      {change}");
@@ -192,6 +214,7 @@ pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
         keep_previous: args.keep_previous,
         deadline_seconds: Some(args.timeout),
         rollback: None,
+        wait_for_other_deploy: args.wait,
     };
     run(
         &host,
@@ -239,6 +262,9 @@ pub async fn run(
                         outcome.task_ids.join(", ")
                     ),
                 );
+                for warning in &outcome.warnings {
+                    line(Mark::Problem, warning);
+                }
             }
             ExitCode::SUCCESS
         }
@@ -259,7 +285,9 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match deploy::connect_for_operations(&host, &dir, args.endpoint_url, SystemTime::now())
+            .await
+        {
             Ok(found) => found,
             Err(e) => return fail("status", &e, as_json),
         };
@@ -327,14 +355,31 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
             ),
         );
     }
+    if let Some(id) = &status.deploying {
+        line(Mark::Info, format!("deploy {id} is running now"));
+    }
+    if !status.leftovers.is_empty() {
+        heading("Needs attention: left running by deploys that did not finish (billed)");
+        for left in &status.leftovers {
+            line(
+                Mark::Problem,
+                format!(
+                    "task {}{}: {}",
+                    left.task_id,
+                    left.cost_per_hour
+                        .map(|c| format!(" (${c:.4}/h)"))
+                        .unwrap_or_default(),
+                    left.why
+                ),
+            );
+        }
+    }
     for entry in &status.unfinished {
         line(
             Mark::Problem,
             format!(
-                "deploy {} ({}) never finished; it started {} task(s). Run `slipway stop` to stop everything, or deploy again.",
-                entry.id,
-                entry.version,
-                entry.started_tasks.len()
+                "deploy {} ({}) never finished. Stop exactly what it started with `slipway stop --deploy {}`.",
+                entry.id, entry.version, entry.id
             ),
         );
     }
@@ -358,34 +403,71 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub async fn stop(args: StatusArgs, as_json: bool) -> ExitCode {
+pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
-    let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
+    let dir = args.on.project.unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match deploy::connect_for_operations(&host, &dir, args.on.endpoint_url, SystemTime::now())
+            .await
+        {
             Ok(found) => found,
             Err(e) => return fail("stop", &e, as_json),
         };
     let db = slipway_engine::store::db_path(&host);
-    let stopped = match deploy::stop_app(&connection, &config).await {
+    if let Some(id) = args.deploy {
+        return match deploy::settle_unfinished(&db, &connection, &id, true).await {
+            Ok(entry) if entry.finished_at.is_some() => {
+                if as_json {
+                    json(&entry);
+                } else {
+                    line(Mark::Ok, entry.summary.unwrap_or_default());
+                }
+                ExitCode::SUCCESS
+            }
+            Ok(entry) => {
+                if as_json {
+                    json(&entry);
+                }
+                eprintln!(
+                    "slipway stop: deploy {id} still needs attention: {}",
+                    entry.summary.unwrap_or_default()
+                );
+                ExitCode::FAILURE
+            }
+            Err(e) => fail("stop", &e, as_json),
+        };
+    }
+    let stopped = match &args.task {
+        Some(task) => deploy::stop_app_task(&connection, &config, task).await,
+        None => deploy::stop_app(&connection, &config).await,
+    };
+    let stopped = match stopped {
         Ok(s) => s,
         Err(e) => return fail("stop", &e, as_json),
     };
-    // What was cut short is now settled: its tasks were among those stopped.
-    if let Ok(open) = deploy::journal::unfinished(&db) {
-        for entry in open
+    // What was cut short is settled when everything of the app was stopped: its tasks
+    // were among those. One that cannot be settled is said, not thrown away.
+    let mut unsettled = Vec::new();
+    if args.task.is_none() && stopped.failed.is_empty() {
+        for entry in deploy::journal::unfinished(&db)
+            .unwrap_or_default()
             .iter()
             .filter(|e| e.app == config.name && e.region == connection.ctx.region)
         {
-            let _: Result<_, EngineError> =
-                deploy::settle_unfinished(&db, &connection, &entry.id, true).await;
+            if let Err(e) = deploy::settle_unfinished(&db, &connection, &entry.id, true).await {
+                unsettled.push(format!("deploy {}: {e}", entry.id));
+            }
         }
     }
     if as_json {
         json(&stopped);
-    } else if stopped.stopped_tasks.is_empty() && stopped.service_scaled_down.is_none() {
-        line(Mark::Ok, "nothing was running");
     } else {
+        if stopped.stopped_tasks.is_empty()
+            && stopped.service_scaled_down.is_none()
+            && stopped.failed.is_empty()
+        {
+            line(Mark::Ok, "nothing was running");
+        }
         for task in &stopped.stopped_tasks {
             line(Mark::Ok, format!("stopped task {task}"));
         }
@@ -395,6 +477,26 @@ pub async fn stop(args: StatusArgs, as_json: bool) -> ExitCode {
                 format!("scaled service {s} to 0 (kept; the next deploy updates it)"),
             );
         }
+        for failure in &stopped.failed {
+            line(
+                Mark::Problem,
+                format!(
+                    "{} still runs and is billed: {}",
+                    failure.what, failure.reason
+                ),
+            );
+        }
+        for said in &unsettled {
+            line(Mark::Problem, said);
+        }
     }
-    ExitCode::SUCCESS
+    if stopped.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "slipway stop: {} of the app's tasks could not be stopped (above); run `slipway stop` again, or stop them in the AWS console.",
+            stopped.failed.len()
+        );
+        ExitCode::FAILURE
+    }
 }

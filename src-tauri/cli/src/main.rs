@@ -73,7 +73,7 @@ enum Command {
     /// What runs for the app on AWS: tasks with their URLs, the service, recent deploys.
     Status(deploy::StatusArgs),
     /// Stop the app's tasks on AWS and scale its service to zero.
-    Stop(deploy::StatusArgs),
+    Stop(deploy::StopArgs),
     /// Estimate what the app costs on Fargate (compute, public IPv4, logs, image storage) per
     /// hour, day and month, with the prices used and their date.
     Cost(cost::CostArgs),

@@ -65,6 +65,9 @@ pub fn json_line<T: Serialize>(value: &T) {
 }
 
 /// A token cancelled by Ctrl-C, so a long verb stops cleanly.
+/// A cancel token that Ctrl-C (SIGINT) and, on Unix, SIGTERM (a terminal closed, a CI
+/// job stopped, `kill`) trip, so the work in progress stops cleanly and undoes what it
+/// started instead of dying mid-way.
 pub fn cancel_on_ctrl_c() -> slipway_engine::jobs::Cancel {
     let cancel = slipway_engine::jobs::Cancel::new();
     let on_ctrl_c = cancel.clone();
@@ -73,6 +76,19 @@ pub fn cancel_on_ctrl_c() -> slipway_engine::jobs::Cancel {
             on_ctrl_c.cancel();
         }
     });
+    #[cfg(unix)]
+    {
+        let on_term = cancel.clone();
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::spawn(async move {
+                if term.recv().await.is_some() {
+                    on_term.cancel();
+                }
+            });
+        }
+    }
     cancel
 }
 

@@ -187,10 +187,17 @@ pub struct PsArgs {
 pub async fn ps(args: PsArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) = match connected(&host, &dir, args.endpoint_url, "ps", as_json).await
+    // Like status and stop, ps works from the app name when slipway.toml does not validate.
+    let (config, connection) = match deploy::connect_for_operations(
+        &host,
+        &dir,
+        args.endpoint_url,
+        std::time::SystemTime::now(),
+    )
+    .await
     {
         Ok(found) => found,
-        Err(code) => return code,
+        Err(e) => return fail("ps", &e, as_json),
     };
     let db = slipway_engine::store::db_path(&host);
     let status = match deploy::status(&db, &connection, &config, OffsetDateTime::now_utc()).await {

@@ -47,6 +47,21 @@ struct Entry {
 
 /// The catalog, most specific first: the first entry that matches wins.
 const CATALOG: &[Entry] = &[
+    // Slipway's own StopTask reasons: another deploy, a stop, an undo or auto-stop ended
+    // the task; never an app fault.
+    Entry {
+        all: &["Slipway"],
+        any: &[
+            "Replaced by Slipway deploy",
+            "Stopped in Slipway",
+            "Cancelled in Slipway",
+            "Unfinished deploy stopped",
+            "(Slipway)",
+            "auto-stop",
+        ],
+        cause: "Slipway stopped this task on purpose (another deploy replaced it, or it was stopped, cancelled or auto-stopped from Slipway); the app itself did nothing wrong.",
+        fix: "Nothing to fix in the app. If another deploy of the app was running at the same time, let it finish, then deploy again.",
+    },
     Entry {
         all: &["secretsmanager"],
         any: &["AccessDenied"],
@@ -226,6 +241,35 @@ mod tests {
             stop_code: Some("TaskFailedToStart".into()),
             stopped_reason: Some(reason.into()),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_task_slipway_stopped_is_never_an_app_fault() {
+        // What another deploy's retire, a cancel and a stop write as StopTask's reason; the
+        // container then exits 137 as any stopped container does.
+        for reason in [
+            "Replaced by Slipway deploy 20261202-201500-3fa1",
+            "Cancelled in Slipway",
+            "Stopped in Slipway",
+        ] {
+            let task = StoppedTask {
+                stop_code: Some("UserInitiated".into()),
+                stopped_reason: Some(reason.into()),
+                containers: vec![StoppedContainer {
+                    name: "app".into(),
+                    exit_code: Some(137),
+                    reason: None,
+                }],
+                last_log_lines: vec![],
+            };
+            let d = diagnose(&task);
+            assert!(d.known, "{reason}");
+            assert!(
+                d.cause.starts_with("Slipway stopped this task on purpose")
+                    && !d.fix.contains("long-running server"),
+                "{reason}: {d:?}"
+            );
         }
     }
 

@@ -27,6 +27,7 @@ pub enum ErrorCode {
     DeployFailed,
     DeployTimedOut,
     DeployNotFound,
+    DeployInProgress,
     Cancelled,
     JobAlreadyRunning,
     ProjectNotFound,
@@ -96,6 +97,22 @@ pub enum EngineError {
 
     #[error("AWS kept throttling {operation} after several retries. Wait a minute and try again; nothing was lost.")]
     AwsThrottled { operation: String },
+
+    #[error("AWS had a problem on its side answering {operation} (HTTP {status}, {aws_code}: {aws_message}). This usually passes within a minute; try again.")]
+    AwsServerError {
+        operation: String,
+        status: u16,
+        aws_code: String,
+        aws_message: String,
+    },
+
+    #[error("{app} is already being deployed to {region} by {holder}, since {since}. One deploy at a time keeps them from stopping each other's tasks: wait for it to finish, or cancel it there.")]
+    DeployInProgress {
+        app: String,
+        region: String,
+        holder: String,
+        since: String,
+    },
 
     #[error("Could not {step}: {cause} {}What was done before this step is kept and recorded; {again}.", .fix.as_deref().map(|f| format!("{f} ")).unwrap_or_default())]
     AwsStepFailed {
@@ -260,6 +277,8 @@ impl EngineError {
             Self::Aws { .. } => ErrorCode::AwsError,
             Self::AccessDenied { .. } => ErrorCode::AccessDenied,
             Self::AwsThrottled { .. } => ErrorCode::AwsThrottled,
+            Self::AwsServerError { .. } => ErrorCode::AwsError,
+            Self::DeployInProgress { .. } => ErrorCode::DeployInProgress,
             Self::AwsStepFailed { cause, .. } => cause.code(),
             Self::AwsWaitTimedOut { .. } => ErrorCode::AwsError,
             Self::PublicIpUnknown { .. } => ErrorCode::AwsUnreachable,
@@ -298,6 +317,21 @@ impl EngineError {
 }
 
 impl EngineError {
+    /// An AWS failure that passes by itself (throttling, AWS's own 5xx, a reset, a timeout,
+    /// an answer cut short): a watch keeps polling through it until its deadline.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::AwsThrottled { .. }
+            | Self::AwsServerError { .. }
+            | Self::AwsUnreachable { .. } => true,
+            Self::Aws { aws_code, .. } => {
+                matches!(aws_code.as_str(), "UnreadableResponse" | "RequestFailed")
+            }
+            Self::AwsStepFailed { cause, .. } => cause.is_transient(),
+            _ => false,
+        }
+    }
+
     pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
         Self::FileSystem {
             path: path.to_owned(),

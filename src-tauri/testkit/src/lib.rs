@@ -6,7 +6,10 @@
 //! request as it is, records which AWS action it was (so a test can count mutating calls),
 //! and, when told to, answers an action with a fault instead: throttling, a 5xx, an
 //! AccessDenied, or a dropped connection, in the wire format of that service's protocol
-//! (JSON with `x-amz-target`, or the query/XML protocol of IAM, STS and EC2).
+//! (JSON with `x-amz-target`, or the query/XML protocol of IAM, STS and EC2); or forwards
+//! it late, or forwards it and cuts the answer short (the call happened, the caller cannot
+//! know). A rule names one action (`RunTask`) or every action of a service (`ecs:*`), for
+//! a number of calls or at random with a given chance.
 
 pub mod emulator;
 mod rewrite;
@@ -33,6 +36,18 @@ pub enum Fault {
     AccessDenied,
     /// The connection is closed without an answer (retryable).
     Drop,
+    /// Forwarded after this long (a slow answer).
+    Slow(Duration),
+    /// Forwarded, and the emulator's answer cut off halfway: the call took effect but the
+    /// caller cannot read the answer (the SDK retries it).
+    Truncate,
+}
+
+impl Fault {
+    /// True when the emulator saw the call (it was forwarded).
+    pub fn reached_emulator(self) -> bool {
+        matches!(self, Self::Slow(_) | Self::Truncate)
+    }
 }
 
 /// One request that reached the proxy.
@@ -56,9 +71,21 @@ impl Call {
 }
 
 struct Rule {
-    action: String,
+    /// An action (`RunTask`) or every action of a service (`ecs:*`).
+    pattern: String,
     fault: Fault,
     remaining: u32,
+    /// Each matching call is faulted with this chance (1.0: every one, while `remaining`).
+    chance: f64,
+}
+
+impl Rule {
+    fn matches(&self, service: &str, action: &str) -> bool {
+        match self.pattern.strip_suffix(":*") {
+            Some(wanted) => wanted == service,
+            None => self.pattern == action,
+        }
+    }
 }
 
 /// A canned answer for the next call of an action (status and JSON body).
@@ -74,6 +101,34 @@ struct State {
     rules: Vec<Rule>,
     calls: Vec<Call>,
     rewrites: rewrite::Rewrites,
+    /// The random faults' generator (xorshift, seeded, so a run can be repeated).
+    seed: u64,
+}
+
+impl State {
+    fn roll(&mut self) -> f64 {
+        let mut x = self.seed.max(1);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.seed = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The fault for this call, if a rule wants one.
+    fn fault_for(&mut self, service: &str, action: &str) -> Option<Fault> {
+        let index = self
+            .rules
+            .iter()
+            .position(|r| r.remaining > 0 && r.matches(service, action))?;
+        let chance = self.rules[index].chance;
+        if chance < 1.0 && self.roll() >= chance {
+            return None;
+        }
+        let rule = &mut self.rules[index];
+        rule.remaining -= 1;
+        Some(rule.fault)
+    }
 }
 
 pub struct FaultProxy {
@@ -113,13 +168,38 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
-    /// Answers the next `times` calls of `action` with `fault`.
+    /// Answers the next `times` calls of `action` (or of every action of a service,
+    /// `"ecs:*"`) with `fault`.
     pub fn fail(&self, action: &str, fault: Fault, times: u32) {
         self.state.lock().expect("proxy state").rules.push(Rule {
-            action: action.to_owned(),
+            pattern: action.to_owned(),
             fault,
             remaining: times,
+            chance: 1.0,
         });
+    }
+
+    /// Answers every call of `action` (or `"ecs:*"`) with `fault` until [`Self::heal`].
+    pub fn fail_always(&self, action: &str, fault: Fault) {
+        self.fail(action, fault, u32::MAX);
+    }
+
+    /// Answers each call of `action` (or `"ecs:*"`) with `fault` with probability
+    /// `chance`, from a generator seeded with `seed`, until [`Self::heal`].
+    pub fn fail_randomly(&self, action: &str, fault: Fault, chance: f64, seed: u64) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.seed = seed;
+        state.rules.push(Rule {
+            pattern: action.to_owned(),
+            fault,
+            remaining: u32::MAX,
+            chance,
+        });
+    }
+
+    /// Removes every fault rule: calls reach the emulator again.
+    pub fn heal(&self) {
+        self.state.lock().expect("proxy state").rules.clear();
     }
 
     /// Answers the next call of `action` with `status` and `body` (a JSON-protocol body),
@@ -137,11 +217,12 @@ impl FaultProxy {
         self.state.lock().expect("proxy state").calls.clone()
     }
 
-    /// The mutating actions that reached the emulator (faults not counted).
+    /// The mutating actions that reached the emulator (faults that answered instead not
+    /// counted).
     pub fn mutating_calls(&self) -> Vec<String> {
         self.calls()
             .into_iter()
-            .filter(|c| c.fault.is_none() && c.is_mutating())
+            .filter(|c| c.fault.is_none_or(Fault::reached_emulator) && c.is_mutating())
             .map(|c| c.action)
             .collect()
     }
@@ -258,14 +339,7 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
     }
     let fault = {
         let mut state = state.lock().expect("proxy state");
-        let fault = state
-            .rules
-            .iter_mut()
-            .find(|r| r.action == action && r.remaining > 0)
-            .map(|r| {
-                r.remaining -= 1;
-                r.fault
-            });
+        let fault = state.fault_for(&service, &action);
         state.calls.push(Call {
             service: service.clone(),
             action: action.clone(),
@@ -275,24 +349,43 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
     };
     match fault {
         Some(Fault::Drop) => Ok(()),
+        Some(Fault::Slow(wait)) => {
+            tokio::time::sleep(wait).await;
+            let response = forward(upstream, &request, &action, state).await?;
+            client.write_all(&response).await
+        }
+        Some(Fault::Truncate) => {
+            let response = forward(upstream, &request, &action, state).await?;
+            client.write_all(&response[..response.len() / 2]).await
+        }
         Some(fault) => {
             let answer = fault_response(fault, &request, &service, &action);
             client.write_all(&answer).await
         }
         None => {
-            let mut server = TcpStream::connect(upstream).await?;
-            let head = with_connection_close(&request.head);
-            server.write_all(head.as_bytes()).await?;
-            server.write_all(&request.body).await?;
-            let response = read_response(&mut server).await?;
-            let response = state
-                .lock()
-                .expect("proxy state")
-                .rewrites
-                .apply(&action, response);
+            let response = forward(upstream, &request, &action, state).await?;
             client.write_all(&response).await
         }
     }
+}
+
+/// The emulator's answer to `request`, with the scripted rewrites applied.
+async fn forward(
+    upstream: &str,
+    request: &Request,
+    action: &str,
+    state: &Mutex<State>,
+) -> std::io::Result<Vec<u8>> {
+    let mut server = TcpStream::connect(upstream).await?;
+    let head = with_connection_close(&request.head);
+    server.write_all(head.as_bytes()).await?;
+    server.write_all(&request.body).await?;
+    let response = read_response(&mut server).await?;
+    Ok(state
+        .lock()
+        .expect("proxy state")
+        .rewrites
+        .apply(action, response))
 }
 
 /// Reads one HTTP/1.1 request (head and Content-Length body); `None` on a closed socket.
@@ -415,7 +508,9 @@ fn fault_response(fault: Fault, request: &Request, service: &str, action: &str) 
         ),
         Fault::AccessDenied if request.is_json_protocol() => (400, "AccessDeniedException", denied),
         Fault::AccessDenied => (403, "AccessDenied", denied),
-        Fault::Drop => unreachable!("a dropped connection has no answer"),
+        Fault::Drop | Fault::Slow(_) | Fault::Truncate => {
+            unreachable!("these faults forward or drop; they have no answer of their own")
+        }
     };
     let (content_type, body) = if request.is_json_protocol() {
         (

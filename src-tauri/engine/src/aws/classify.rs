@@ -4,6 +4,7 @@
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::config::AwsContext;
 use crate::error::EngineError;
@@ -12,10 +13,9 @@ use crate::error::EngineError;
 /// into what went wrong for the user. Credential problems are found by type in the error's
 /// source chain. Denials, throttling and rejected keys are not modelled error types in most
 /// services (and not at all in EC2's), so their error code string is the only handle.
-pub fn classify<E, R>(ctx: &AwsContext, operation: &str, err: SdkError<E, R>) -> EngineError
+pub fn classify<E>(ctx: &AwsContext, operation: &str, err: SdkError<E, HttpResponse>) -> EngineError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     if let Some(creds) = find_source::<CredentialsError>(&err) {
         return match creds {
@@ -95,6 +95,12 @@ where
                 | "RequestLimitExceeded"
                 | "TooManyRequestsException" => EngineError::AwsThrottled {
                     operation: operation.to_owned(),
+                },
+                _ if service.raw().status().is_server_error() => EngineError::AwsServerError {
+                    operation: operation.to_owned(),
+                    status: service.raw().status().as_u16(),
+                    aws_code: code,
+                    aws_message: message,
                 },
                 _ => EngineError::Aws {
                     operation: operation.to_owned(),

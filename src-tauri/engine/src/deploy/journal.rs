@@ -46,6 +46,35 @@ impl StepKind {
     }
 }
 
+/// How a deploy ended, as the journal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Cancelled,
+    TimedOut,
+    StoppedByError,
+    /// Closed after a restart (settled by the user).
+    Abandoned,
+    /// Undo could not stop everything it started: the deploy stays open (unfinished) with
+    /// the tasks it left, until the user stops or keeps them.
+    NeedsAttention,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed out",
+            Self::StoppedByError => "stopped by an error",
+            Self::Abandoned => "abandoned",
+            Self::NeedsAttention => "needs attention",
+        }
+    }
+}
+
 /// A deploy as the journal knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -61,7 +90,9 @@ pub struct JournalEntry {
     /// Seconds since the Unix epoch.
     pub started_at: f64,
     pub finished_at: Option<f64>,
-    /// "succeeded", "failed", "cancelled", "timed out", "abandoned"; none while running.
+    /// "succeeded", "failed", "cancelled", "timed out", "stopped by an error", "abandoned";
+    /// "needs attention" (still unfinished) when its undo left tasks running; none while
+    /// running. See [`Outcome`].
     pub outcome: Option<String>,
     pub url: Option<String>,
     pub summary: Option<String>,
@@ -156,17 +187,34 @@ impl Journal {
         .map_err(|e| storage_error(&self.db, e))
     }
 
-    pub fn finish(&self, outcome: &str, url: Option<&str>, summary: &str) -> Result<()> {
+    pub fn finish(&self, outcome: Outcome, url: Option<&str>, summary: &str) -> Result<()> {
         finish(&self.db, &self.id, outcome, url, summary)
+    }
+
+    /// Leaves the deploy open, marked as needing attention, with what it left running.
+    pub fn needs_attention(&self, summary: &str) -> Result<()> {
+        let conn = open_at(&self.db)?;
+        conn.execute(
+            "UPDATE deploys SET outcome = ?2, summary = ?3 WHERE id = ?1 AND finished_at IS NULL",
+            params![self.id, Outcome::NeedsAttention.as_str(), summary],
+        )
+        .map_err(|e| storage_error(&self.db, e))?;
+        Ok(())
     }
 }
 
-pub fn finish(db: &Path, id: &str, outcome: &str, url: Option<&str>, summary: &str) -> Result<()> {
+pub fn finish(
+    db: &Path,
+    id: &str,
+    outcome: Outcome,
+    url: Option<&str>,
+    summary: &str,
+) -> Result<()> {
     let conn = open_at(db)?;
     conn.execute(
         "UPDATE deploys SET finished_at = strftime('%s','now'), outcome = ?2, url = ?3, summary = ?4
          WHERE id = ?1 AND finished_at IS NULL",
-        params![id, outcome, url, summary],
+        params![id, outcome.as_str(), url, summary],
     )
     .map_err(|e| storage_error(db, e))?;
     Ok(())
@@ -341,7 +389,7 @@ mod tests {
         one.step(StepKind::StoppedTask, "arn:task/a", "replaced")
             .unwrap();
         let two = Journal::begin(&db, &entry("d2")).unwrap();
-        two.finish("succeeded", Some("http://1.2.3.4:8080"), "ok")
+        two.finish(Outcome::Succeeded, Some("http://1.2.3.4:8080"), "ok")
             .unwrap();
 
         let open = unfinished(&db).unwrap();

@@ -4,8 +4,15 @@
 //! task's network interface, and check the URL answers. A stopped task becomes a
 //! plain-language diagnosis. Every step that makes or removes something on AWS is written
 //! to the journal as it happens; cancel undoes what this deploy started.
+//!
+//! Faults are expected: one deploy per app at a time ([`lock`]); every AWS call is raced
+//! against the cancel and the deadline; the watch polls through throttling, 5xx, resets
+//! and timeouts until the deadline; once the new task answered the deploy has succeeded,
+//! and retiring the previous one is best effort; an undo that cannot finish leaves the
+//! deploy open as needing attention, with the tasks it left ([`undo`]).
 
 pub mod journal;
+pub mod lock;
 mod push;
 mod register;
 pub use register::{describe as describe_task_definition, pending_changes, PendingChanges};
@@ -14,6 +21,7 @@ mod source;
 pub mod status;
 mod stop;
 mod task;
+pub mod undo;
 pub mod watch;
 
 pub use push::MANIFEST_TYPES;
@@ -24,8 +32,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use journal::JournalEntry;
-pub use status::{settle_unfinished, status, AppStatus, RunningTask};
-pub use stop::{stop_app, stop_app_task, StopOutcome};
+pub use status::{left_unfinished, settle_unfinished, status, AppStatus, Leftover, RunningTask};
+pub use stop::{stop_app, stop_app_task, StopFailure, StopOutcome};
 
 use crate::aws::Connection;
 use crate::diagnosis::Diagnosis;
@@ -38,6 +46,7 @@ use crate::project::ProjectConfig;
 use crate::releases;
 use crate::setup::{self, ResourceNames, ResourceState};
 use source::{roll_back, ship_release, Source};
+use watch::Backoff;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -85,6 +94,10 @@ pub struct DeployRequest {
     /// pushed or registered; the revision and its image are checked first.
     #[serde(default)]
     pub rollback: Option<releases::aws::Rollback>,
+    /// When another deploy of the app runs: wait for it (within the deadline) instead of
+    /// being refused at once.
+    #[serde(default)]
+    pub wait_for_other_deploy: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -159,6 +172,17 @@ pub enum DeployEvent {
         attempt: u32,
         outcome: String,
     },
+    /// AWS failed in a way that passes (throttling, a 5xx, a reset, a timeout): the call is
+    /// repeated until the deadline.
+    Retrying {
+        what: String,
+        reason: String,
+        attempt: u32,
+    },
+    /// Something after the new task answered did not work (the deploy still succeeded).
+    Warning {
+        message: String,
+    },
     PreviousTasks {
         task_ids: Vec<String>,
         stopped: bool,
@@ -190,6 +214,9 @@ pub struct DeployOutcome {
     pub answer: String,
     pub stopped_previous: Vec<String>,
     pub kept_previous: Vec<String>,
+    /// What did not work after the new task answered (a previous task that could not be
+    /// stopped, a journal write), in words; the deploy succeeded all the same.
+    pub warnings: Vec<String>,
     pub elapsed_ms: f64,
 }
 
@@ -201,6 +228,7 @@ pub struct Deployment<'a> {
     pub sink: &'a dyn ProgressSink<DeployEvent>,
     pub cancel: &'a Cancel,
     pub journal: journal::Journal,
+    pub mode: DeployMode,
     pub started: Instant,
     pub deadline: Instant,
     pub deadline_seconds: u32,
@@ -253,6 +281,103 @@ impl Deployment<'_> {
             _ = tokio::time::sleep(wait.min(left)) => Ok(()),
         }
     }
+
+    /// `call` raced against the cancel and the deadline: a cancel is honoured at once,
+    /// whatever AWS is doing. Only for calls whose effect the undo can find without their
+    /// answer (reads, and writes recorded before they are sent).
+    pub async fn race<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            outcome = tokio::time::timeout(left, call) => {
+                outcome.unwrap_or_else(|_| Err(deadline_passed(self, what)))
+            }
+        }
+    }
+
+    /// A call that may be repeated safely (a read, or a write AWS deduplicates or that
+    /// changes nothing the second time), made again through transient failures until the
+    /// deadline, saying what it retries and why. Raced against the cancel unless it
+    /// `creates` something: then each attempt is awaited (its answer names what the undo
+    /// must stop) and the cancel is honoured between attempts.
+    pub async fn persist<T, F, Fut>(&self, what: &str, creates: bool, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut backoff = Backoff::new(Duration::from_millis(300), Duration::from_secs(3));
+        let mut attempt = 0;
+        loop {
+            let outcome = if creates {
+                let outcome = call().await;
+                if self.cancel.is_cancelled() && outcome.is_err() {
+                    return Err(EngineError::Cancelled);
+                }
+                outcome
+            } else {
+                self.race(what, call()).await
+            };
+            match outcome {
+                Err(e) if e.is_transient() => {
+                    if self.past_deadline() {
+                        return Err(deadline_passed(
+                            self,
+                            &format!("{what}: AWS kept failing ({})", transient_reason(&e)),
+                        ));
+                    }
+                    attempt += 1;
+                    self.emit(DeployEvent::Retrying {
+                        what: what.to_owned(),
+                        reason: transient_reason(&e),
+                        attempt,
+                    });
+                    self.pause(backoff.next(false)).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Says, and keeps for the outcome, something that did not work after the new task
+    /// answered.
+    fn warn(&self, warnings: &mut Vec<String>, message: String) {
+        tracing::warn!(deploy = %self.journal.id, "{message}");
+        self.emit(DeployEvent::Warning {
+            message: message.clone(),
+        });
+        warnings.push(message);
+    }
+}
+
+/// A transient failure in a few words, for the timeline.
+fn transient_reason(e: &EngineError) -> String {
+    match e {
+        EngineError::AwsThrottled { .. } => "AWS is throttling requests".to_owned(),
+        EngineError::AwsServerError {
+            status, aws_code, ..
+        } => format!("AWS answered HTTP {status} ({aws_code})"),
+        EngineError::AwsUnreachable { reason, .. } => reason.clone(),
+        EngineError::Aws { aws_message, .. } => aws_message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Who is deploying, for another deploy's refusal: the window or the CLI.
+fn deployed_by() -> String {
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    match program.as_str() {
+        "slipway-desktop" => "the Slipway window".to_owned(),
+        "slipway" => "the slipway command line".to_owned(),
+        other => format!("Slipway ({other})"),
+    }
 }
 
 /// The deadline passed before `what`.
@@ -274,6 +399,20 @@ fn new_deploy_id() -> String {
     format!("{stamp}-{noise:04x}")
 }
 
+/// Connects for what must work whatever slipway.toml says (stop, status, teardown): from
+/// the project's app name and `[aws]` section even when the rest does not validate.
+pub async fn connect_for_operations(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: std::time::SystemTime,
+) -> Result<(ProjectConfig, Connection)> {
+    let config = crate::project::open_for_operations(dir)?;
+    let target = setup::target_for(host, &config.aws, endpoint_override)?;
+    let connection = crate::aws::connect(host, &target, now).await?;
+    Ok((config, connection))
+}
+
 /// Deploys a local release of the project in `dir` to `conn`'s account and region.
 pub async fn deploy(
     host: &HostEnv,
@@ -285,8 +424,38 @@ pub async fn deploy(
     cancel: &Cancel,
 ) -> Result<DeployOutcome> {
     let started = Instant::now();
+    let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
+    let deadline = started + Duration::from_secs(deadline_seconds.into());
+    let id = new_deploy_id();
+    // Held until this function returns, undo included.
+    let _lock = lock::acquire(
+        &crate::app::data_dir(host).join("locks"),
+        &conn.identity.account,
+        &conn.ctx.region,
+        &config.name,
+        &lock::Holder {
+            deploy_id: id.clone(),
+            pid: std::process::id(),
+            by: deployed_by(),
+            since: time::OffsetDateTime::now_utc().unix_timestamp(),
+        },
+        if request.wait_for_other_deploy {
+            lock::WhenHeld::Wait { until: deadline }
+        } else {
+            lock::WhenHeld::Refuse
+        },
+        cancel,
+    )
+    .await?;
     let wanted = setup::wanted(config, conn)?;
-    let observed = setup::observe(conn, &wanted.names, wanted.vpc.as_deref()).await?;
+    // Reads only: repeated through transient failures, abandoned at once on a cancel.
+    let observed = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => return Err(EngineError::Cancelled),
+        observed = undo::repeat_until(deadline, || {
+            setup::observe(conn, &wanted.names, wanted.vpc.as_deref())
+        }) => observed?,
+    };
     let plan = setup::decide(&wanted, &observed);
     let missing: Vec<String> = plan
         .resources
@@ -312,11 +481,16 @@ pub async fn deploy(
     };
     // A rollback is checked before anything changes; a release needs Docker.
     let source = match request.rollback {
-        Some(rollback) => Source::Rollback(
-            releases::aws::rollback_target(conn, &wanted.names, &config.name, rollback.revision)
-                .await?,
-            rollback.retag,
-        ),
+        Some(rollback) => {
+            let target = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(EngineError::Cancelled),
+                target = undo::repeat_until(deadline, || {
+                    releases::aws::rollback_target(conn, &wanted.names, &config.name, rollback.revision)
+                }) => target?,
+            };
+            Source::Rollback(target, rollback.retag)
+        }
         None => {
             let (docker, ..) = docker::connect(host).await?;
             let releases = releases::list(&docker, &config.name).await?;
@@ -327,8 +501,6 @@ pub async fn deploy(
     };
     let version = source.version().to_owned();
 
-    let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
-    let id = new_deploy_id();
     let db = crate::store::db_path(host);
     let journal = journal::Journal::begin(
         &db,
@@ -362,8 +534,9 @@ pub async fn deploy(
         sink,
         cancel,
         journal,
+        mode: request.mode,
         started,
-        deadline: started + Duration::from_secs(deadline_seconds.into()),
+        deadline,
         deadline_seconds,
         port,
         subnets: plan
@@ -389,80 +562,123 @@ pub async fn deploy(
         deadline_seconds,
     });
 
-    let result = run_steps(&d, &source, &repository.uri, &role.arn, request).await;
+    let result = match run_steps(&d, &source, &repository.uri, &role.arn).await {
+        Ok(live) => Ok(after_verify(&d, &source, request, live).await),
+        Err(e) => Err(e),
+    };
     finish(&d, request, result).await
 }
 
-/// What a run of the steps gives before the journal is closed.
-struct Reached {
-    outcome: DeployOutcome,
+/// Where the deploy stands once its new task answered at its URL.
+struct Live {
+    running: Running,
+    task_definition: String,
+    revision: i32,
+    image: String,
+    pushed: bool,
+    http_status: u16,
+    answer: String,
 }
 
+/// Every step up to the URL answering; an error here undoes what the deploy started.
 async fn run_steps(
     d: &Deployment<'_>,
     source: &Source,
     repository_uri: &str,
     role_arn: &str,
-    request: &DeployRequest,
-) -> Result<Reached> {
-    let (image_by_digest, task_definition, revision, pushed) = match source {
+) -> Result<Live> {
+    let (image, task_definition, revision, pushed) = match source {
         Source::Release(docker, release) => {
             ship_release(d, docker, release, repository_uri, role_arn).await?
         }
         Source::Rollback(target, retag) => roll_back(d, target, *retag).await?,
     };
-    d.journal.step(
-        journal::StepKind::UsedRevision,
-        &task_definition,
-        &image_by_digest,
-    )?;
+    d.journal
+        .step(journal::StepKind::UsedRevision, &task_definition, &image)?;
 
-    let running = match request.mode {
+    let running = match d.mode {
         DeployMode::Task => task::run(d, &task_definition).await?,
         DeployMode::Service => service::run(d, &task_definition).await?,
     };
 
     d.step_started(DeployStep::Verify, format!("{} answers", running.url));
     let (http_status, answer) = status::check_url(d, &running.url, &running.task_arns).await?;
-    let mut verified = format!("{} answered HTTP {http_status}", running.url);
+    Ok(Live {
+        running,
+        task_definition,
+        revision,
+        image,
+        pushed,
+        http_status,
+        answer,
+    })
+}
+
+/// Once the new task answered, the deploy has succeeded: moving `latest` back (a rollback
+/// with re-tag) and stopping the previous tasks are best effort, and what did not work is a
+/// warning with what still runs, never an undo of the working deploy.
+async fn after_verify(
+    d: &Deployment<'_>,
+    source: &Source,
+    request: &DeployRequest,
+    live: Live,
+) -> DeployOutcome {
+    let mut warnings = Vec::new();
+    let mut verified = format!("{} answered HTTP {}", live.running.url, live.http_status);
     if let Source::Rollback(target, true) = source {
-        push::tag_remotely(d, &target.digest, &target.manifest, &["latest"]).await?;
-        d.journal
-            .step(journal::StepKind::Retagged, "latest", &target.digest)?;
-        verified.push_str(&format!("; latest points to {} again", target.digest));
+        match push::tag_remotely(d, &target.digest, &target.manifest, &["latest"]).await {
+            Ok(()) => {
+                if let Err(e) =
+                    d.journal
+                        .step(journal::StepKind::Retagged, "latest", &target.digest)
+                {
+                    d.warn(&mut warnings, format!("The re-tag was not recorded: {e}"));
+                }
+                verified.push_str(&format!("; latest points to {} again", target.digest));
+            }
+            Err(e) => d.warn(
+                &mut warnings,
+                format!("latest could not be moved back to {}: {e}", target.digest),
+            ),
+        }
     }
     d.step_done(DeployStep::Verify, verified);
 
     let (stopped_previous, kept_previous) = match request.mode {
         DeployMode::Task => {
-            task::retire_previous(d, &running.task_arns, request.keep_previous).await?
+            let retired =
+                task::retire_previous(d, &live.running.task_arns, request.keep_previous).await;
+            for warning in retired.warnings {
+                d.warn(&mut warnings, warning);
+            }
+            (retired.stopped, retired.kept)
         }
         DeployMode::Service => (vec![], vec![]),
     };
-    Ok(Reached {
-        outcome: DeployOutcome {
-            deploy_id: d.journal.id.clone(),
-            app: d.config.name.clone(),
-            version: source.version().to_owned(),
-            mode: request.mode,
-            url: running.url,
-            public_ip: running.public_ip,
-            task_ids: running
-                .task_arns
-                .iter()
-                .map(|a| watch::task_id(a).to_owned())
-                .collect(),
-            task_definition,
-            revision,
-            image: image_by_digest,
-            pushed,
-            http_status,
-            answer,
-            stopped_previous,
-            kept_previous,
-            elapsed_ms: d.at_ms(),
-        },
-    })
+    DeployOutcome {
+        deploy_id: d.journal.id.clone(),
+        app: d.config.name.clone(),
+        version: source.version().to_owned(),
+        mode: request.mode,
+        url: live.running.url,
+        public_ip: live.running.public_ip,
+        task_ids: live
+            .running
+            .task_arns
+            .iter()
+            .map(|a| watch::task_id(a).to_owned())
+            .collect(),
+        task_definition: live.task_definition,
+        revision: live.revision,
+        image: live.image,
+        pushed: live.pushed,
+        http_status: live.http_status,
+        answer: live.answer,
+        stopped_previous,
+        kept_previous,
+        warnings,
+        elapsed_ms: d.at_ms(),
+    }
 }
 
 /// Where a deploy's new task(s) answer.
@@ -472,29 +688,40 @@ pub struct Running {
     pub url: String,
 }
 
-/// Closes the journal with the outcome; a cancel or a deadline undoes what this deploy
-/// started first and says what is left.
+/// Closes the journal with the outcome; a cancel, a deadline or an error undoes what this
+/// deploy started first and says what is left. An undo that could not finish leaves the
+/// deploy open in the journal as needing attention, with the tasks it left.
 async fn finish(
     d: &Deployment<'_>,
     request: &DeployRequest,
-    result: Result<Reached>,
+    result: Result<DeployOutcome>,
 ) -> Result<DeployOutcome> {
     match result {
-        Ok(reached) => {
-            let o = &reached.outcome;
-            d.journal.finish(
-                "succeeded",
-                Some(&o.url),
-                &format!(
-                    "{} revision {} answered at {}",
-                    o.version, o.revision, o.url
-                ),
-            )?;
-            Ok(reached.outcome)
+        Ok(mut outcome) => {
+            let summary = format!(
+                "{} revision {} answered at {}",
+                outcome.version, outcome.revision, outcome.url
+            );
+            if let Err(e) =
+                d.journal
+                    .finish(journal::Outcome::Succeeded, Some(&outcome.url), &summary)
+            {
+                d.warn(
+                    &mut outcome.warnings,
+                    format!("The deploy answered but could not be recorded as finished: {e}"),
+                );
+            }
+            Ok(outcome)
         }
         Err(EngineError::Cancelled) => {
-            let left = undo(d, request.mode, "Cancelled in Slipway").await;
-            d.journal.finish("cancelled", None, &left)?;
+            let left = close_undone(
+                d,
+                request.mode,
+                "Cancelled in Slipway",
+                journal::Outcome::Cancelled,
+                "",
+            )
+            .await;
             Err(EngineError::DeployCancelled { left })
         }
         Err(EngineError::DeployTimedOut {
@@ -502,8 +729,14 @@ async fn finish(
             waiting_for,
             ..
         }) => {
-            let left = undo(d, request.mode, "Deploy deadline passed (Slipway)").await;
-            d.journal.finish("timed out", None, &left)?;
+            let left = close_undone(
+                d,
+                request.mode,
+                "Deploy deadline passed (Slipway)",
+                journal::Outcome::TimedOut,
+                "",
+            )
+            .await;
             Err(EngineError::DeployTimedOut {
                 seconds,
                 waiting_for,
@@ -514,15 +747,25 @@ async fn finish(
             // The failed task stopped on its own; anything else this deploy started is
             // named so the user can decide.
             let left = status::left_running(d).await;
-            d.journal.finish("failed", None, &format!("{e} {left}"))?;
+            if let Err(write) =
+                d.journal
+                    .finish(journal::Outcome::Failed, None, &format!("{e} {left}"))
+            {
+                tracing::warn!(deploy = %d.journal.id, "journal: {write}");
+            }
             Err(e)
         }
         Err(e) => {
             // An error midway (AWS unreachable, throttled, denied): what this deploy
             // started is stopped, so nothing runs and bills unknown to the user.
-            let left = undo(d, request.mode, "Deploy stopped by an error (Slipway)").await;
-            d.journal
-                .finish("stopped by an error", None, &format!("{e} {left}"))?;
+            let left = close_undone(
+                d,
+                request.mode,
+                "Deploy stopped by an error (Slipway)",
+                journal::Outcome::StoppedByError,
+                &e.to_string(),
+            )
+            .await;
             Err(EngineError::DeployStopped {
                 cause: Box::new(e),
                 left,
@@ -531,17 +774,46 @@ async fn finish(
     }
 }
 
-/// Stops what this deploy started (tasks; a service it created is scaled to zero, one it
-/// updated goes back to its previous revision). Returns what is left, in words.
-async fn undo(d: &Deployment<'_>, mode: DeployMode, reason: &str) -> String {
-    let undone = match mode {
-        DeployMode::Task => task::stop_started(d, reason).await,
-        DeployMode::Service => service::undo(d).await,
-    };
-    match undone {
-        Ok(said) => said,
-        Err(e) => format!(
-            "Slipway could not undo everything ({e}); open Status to see what still runs and stop it there."
-        ),
+/// Undoes what this deploy started and closes its journal entry with `outcome`, or leaves
+/// it open as needing attention when something could not be stopped. Returns what is
+/// left, in words.
+async fn close_undone(
+    d: &Deployment<'_>,
+    mode: DeployMode,
+    reason: &str,
+    outcome: journal::Outcome,
+    cause: &str,
+) -> String {
+    let until = Instant::now() + undo::UNDO_BUDGET;
+    let mut undone = undo::stop_deploy_tasks(
+        d.conn,
+        &d.names.cluster,
+        &d.journal,
+        &d.started_by(),
+        reason,
+        until,
+    )
+    .await;
+    if mode == DeployMode::Service {
+        let service =
+            undo::restore_service(d.conn, &d.names.cluster, &d.config.name, &d.journal, until)
+                .await;
+        undone.service = service.service;
+        undone.service_left = service.service_left;
     }
+    let said = undone.said();
+    let summary = if cause.is_empty() {
+        said.clone()
+    } else {
+        format!("{cause} {said}")
+    };
+    let written = if undone.complete() {
+        d.journal.finish(outcome, None, &summary)
+    } else {
+        d.journal.needs_attention(&summary)
+    };
+    if let Err(e) = written {
+        tracing::warn!(deploy = %d.journal.id, "journal: {e}");
+    }
+    said
 }

@@ -38,11 +38,14 @@ struct Login {
 
 async fn login(d: &Deployment<'_>, registry: &str) -> Result<Login> {
     let ecr = aws_sdk_ecr::Client::new(&d.conn.ctx.sdk);
-    let answer = ecr
-        .get_authorization_token()
-        .send()
-        .await
-        .map_err(|e| classify(&d.conn.ctx, "ecr:GetAuthorizationToken", e))?;
+    let answer = d
+        .persist("ecr:GetAuthorizationToken", false, || async {
+            ecr.get_authorization_token()
+                .send()
+                .await
+                .map_err(|e| classify(&d.conn.ctx, "ecr:GetAuthorizationToken", e))
+        })
+        .await?;
     let token = answer
         .authorization_data()
         .first()
@@ -261,14 +264,19 @@ fn push_refused(repository_uri: &str, reason: &str) -> EngineError {
 /// The manifest of `digest` when the repository holds it.
 async fn held_manifest(d: &Deployment<'_>, digest: &str) -> Result<Option<String>> {
     let ecr = aws_sdk_ecr::Client::new(&d.conn.ctx.sdk);
-    let answer = ecr
-        .batch_get_image()
-        .repository_name(&d.names.repository)
-        .image_ids(ImageIdentifier::builder().image_digest(digest).build())
-        .set_accepted_media_types(Some(MANIFEST_TYPES.iter().map(|t| t.to_string()).collect()))
-        .send()
-        .await
-        .map_err(|e| classify(&d.conn.ctx, "ecr:BatchGetImage", e))?;
+    let answer = d
+        .persist("ecr:BatchGetImage", false, || async {
+            ecr.batch_get_image()
+                .repository_name(&d.names.repository)
+                .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+                .set_accepted_media_types(Some(
+                    MANIFEST_TYPES.iter().map(|t| t.to_string()).collect(),
+                ))
+                .send()
+                .await
+                .map_err(|e| classify(&d.conn.ctx, "ecr:BatchGetImage", e))
+        })
+        .await?;
     Ok(answer
         .images()
         .first()

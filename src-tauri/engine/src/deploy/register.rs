@@ -48,7 +48,11 @@ pub async fn describe(conn: &crate::aws::Connection, name: &str) -> Result<Optio
 
 pub async fn ensure(d: &Deployment<'_>, wanted: &TaskDefinitionSpec) -> Result<Registered> {
     let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
-    let current = describe(d.conn, &wanted.family).await?;
+    let current = d
+        .persist("ecs:DescribeTaskDefinition", false, || {
+            describe(d.conn, &wanted.family)
+        })
+        .await?;
     let current_spec = current.as_ref().and_then(read_back);
     let changes = match &current_spec {
         Some(spec) => taskdef::differences(spec, wanted),
@@ -69,8 +73,12 @@ pub async fn ensure(d: &Deployment<'_>, wanted: &TaskDefinitionSpec) -> Result<R
             registered: false,
         });
     }
-    let answer = ecs
-        .register_task_definition()
+    let containers = container(wanted)?;
+    // Repeated through transient failures: a repeat that AWS had already taken registers
+    // an identical revision, which costs nothing.
+    let answer = d
+        .persist("ecs:RegisterTaskDefinition", true, || async {
+            ecs.register_task_definition()
         .family(&wanted.family)
         .requires_compatibilities(Compatibility::Fargate)
         .network_mode(NetworkMode::Awsvpc)
@@ -83,12 +91,14 @@ pub async fn ensure(d: &Deployment<'_>, wanted: &TaskDefinitionSpec) -> Result<R
                 .operating_system_family(OsFamily::Linux)
                 .build(),
         )
-        .container_definitions(container(wanted)?)
+        .container_definitions(containers.clone())
         .tags(tag(MANAGED_BY_KEY, MANAGED_BY_VALUE))
         .tags(tag(APP_KEY, &wanted.family))
         .send()
         .await
-        .map_err(|e| classify(&d.conn.ctx, "ecs:RegisterTaskDefinition", e))?;
+        .map_err(|e| classify(&d.conn.ctx, "ecs:RegisterTaskDefinition", e))
+        })
+        .await?;
     let registered = answer
         .task_definition()
         .ok_or_else(|| EngineError::Internal("RegisterTaskDefinition returned nothing".into()))?;

@@ -22,13 +22,16 @@ use crate::setup::names::{APP_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
 async fn describe(d: &Deployment<'_>) -> Result<Option<Service>> {
     let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
-    let answer = ecs
-        .describe_services()
-        .cluster(&d.names.cluster)
-        .services(&d.config.name)
-        .send()
-        .await
-        .map_err(|e| classify(&d.conn.ctx, "ecs:DescribeServices", e))?;
+    let answer = d
+        .persist("ecs:DescribeServices", false, || async {
+            ecs.describe_services()
+                .cluster(&d.names.cluster)
+                .services(&d.config.name)
+                .send()
+                .await
+                .map_err(|e| classify(&d.conn.ctx, "ecs:DescribeServices", e))
+        })
+        .await?;
     Ok(answer
         .services()
         .iter()
@@ -53,27 +56,34 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                 DeployStep::Start,
                 format!("creating service {}", d.config.name),
             );
-            ecs.create_service()
-                .cluster(&d.names.cluster)
-                .service_name(&d.config.name)
-                .task_definition(task_definition)
-                .desired_count(1)
-                .launch_type(LaunchType::Fargate)
-                .network_configuration(network(d)?)
-                .deployment_configuration(circuit_breaker())
-                .propagate_tags(PropagateTags::Service)
-                .tags(
-                    Tag::builder()
-                        .key(MANAGED_BY_KEY)
-                        .value(MANAGED_BY_VALUE)
-                        .build(),
-                )
-                .tags(Tag::builder().key(APP_KEY).value(&d.config.name).build())
-                .send()
-                .await
-                .map_err(|e| classify(&d.conn.ctx, "ecs:CreateService", e))?;
+            let network = network(d)?;
+            // Recorded before it is sent, so an undo scales it down even when the answer
+            // is lost; the client token makes a repeat create nothing more.
             d.journal
                 .step(StepKind::CreatedService, &d.config.name, task_definition)?;
+            d.persist("ecs:CreateService", true, || async {
+                ecs.create_service()
+                    .cluster(&d.names.cluster)
+                    .service_name(&d.config.name)
+                    .task_definition(task_definition)
+                    .desired_count(1)
+                    .launch_type(LaunchType::Fargate)
+                    .network_configuration(network.clone())
+                    .deployment_configuration(circuit_breaker())
+                    .propagate_tags(PropagateTags::Service)
+                    .client_token(d.started_by())
+                    .tags(
+                        Tag::builder()
+                            .key(MANAGED_BY_KEY)
+                            .value(MANAGED_BY_VALUE)
+                            .build(),
+                    )
+                    .tags(Tag::builder().key(APP_KEY).value(&d.config.name).build())
+                    .send()
+                    .await
+                    .map_err(|e| classify(&d.conn.ctx, "ecs:CreateService", e))
+            })
+            .await?;
             d.step_done(DeployStep::Start, "service created with 1 task");
         }
         Some(service) => {
@@ -87,22 +97,26 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                     format!("updating service {} to the new revision", d.config.name)
                 },
             );
-            ecs.update_service()
-                .cluster(&d.names.cluster)
-                .service(&d.config.name)
-                .task_definition(task_definition)
-                .desired_count(service.desired_count().max(1))
-                .force_new_deployment(same)
-                .deployment_configuration(circuit_breaker())
-                .send()
-                .await
-                .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))?;
-            // The detail keeps what undo restores: the revision and the desired count.
+            // Recorded before it is sent (the detail keeps what undo restores: the
+            // revision and the desired count).
             d.journal.step(
                 StepKind::UpdatedService,
                 &d.config.name,
                 &format!("{previous} {}", service.desired_count()),
             )?;
+            d.persist("ecs:UpdateService", true, || async {
+                ecs.update_service()
+                    .cluster(&d.names.cluster)
+                    .service(&d.config.name)
+                    .task_definition(task_definition)
+                    .desired_count(service.desired_count().max(1))
+                    .force_new_deployment(same)
+                    .deployment_configuration(circuit_breaker())
+                    .send()
+                    .await
+                    .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))
+            })
+            .await?;
             d.step_done(DeployStep::Start, "service updated");
         }
     }
@@ -181,7 +195,11 @@ async fn watch_rollout(
         if let Some(ours) = ours {
             ours_seen = true;
             let id = ours.id().unwrap_or_default().to_owned();
-            let running = list_tasks(d.conn, &d.names.cluster, TaskFilter::StartedBy(&id)).await?;
+            let running = d
+                .persist("ecs:ListTasks", false, || {
+                    list_tasks(d.conn, &d.names.cluster, TaskFilter::StartedBy(&id))
+                })
+                .await?;
             for arn in running {
                 if !tasks.contains(&arn) {
                     tasks.push(arn);
@@ -191,13 +209,20 @@ async fn watch_rollout(
                 // A failed task is no longer RUNNING, and startedBy cannot be combined
                 // with a status: list the family's stopped tasks and keep this deployment's.
                 failed_seen = ours.failed_tasks();
-                let stopped = list_tasks(
-                    d.conn,
-                    &d.names.cluster,
-                    TaskFilter::Family(&d.config.name, DesiredStatus::Stopped),
-                )
-                .await?;
-                let stopped = describe_tasks(d.conn, &d.names.cluster, &stopped).await?;
+                let stopped = d
+                    .persist("ecs:ListTasks", false, || {
+                        list_tasks(
+                            d.conn,
+                            &d.names.cluster,
+                            TaskFilter::Family(&d.config.name, DesiredStatus::Stopped),
+                        )
+                    })
+                    .await?;
+                let stopped = d
+                    .persist("ecs:DescribeTasks", false, || {
+                        describe_tasks(d.conn, &d.names.cluster, &stopped)
+                    })
+                    .await?;
                 for task in stopped {
                     if task.started_by.as_deref() == Some(id.as_str()) && !tasks.contains(&task.arn)
                     {
@@ -205,7 +230,11 @@ async fn watch_rollout(
                     }
                 }
             }
-            let snapshots = describe_tasks(d.conn, &d.names.cluster, &tasks).await?;
+            let snapshots = d
+                .persist("ecs:DescribeTasks", false, || {
+                    describe_tasks(d.conn, &d.names.cluster, &tasks)
+                })
+                .await?;
             changed |= show_changes(d, &mut timeline, &snapshots);
             match ours.rollout_state().map(|r| r.as_str()) {
                 Some("FAILED") => {
@@ -223,7 +252,11 @@ async fn watch_rollout(
             let back_to = primary
                 .and_then(|p| p.task_definition())
                 .unwrap_or("an earlier revision");
-            let snapshots = describe_tasks(d.conn, &d.names.cluster, &tasks).await?;
+            let snapshots = d
+                .persist("ecs:DescribeTasks", false, || {
+                    describe_tasks(d.conn, &d.names.cluster, &tasks)
+                })
+                .await?;
             let reason = format!("the deployment failed and the circuit breaker rolled the service back to {back_to}");
             return Err(rollout_failed(d, &snapshots, Some(&reason)).await);
         }
@@ -268,46 +301,5 @@ async fn rollout_failed(
     EngineError::DeployFailed {
         deploy_id: d.journal.id.clone(),
         diagnosis: Box::new(diagnosis),
-    }
-}
-
-/// Undoes this deploy's change to the service: a service it created is scaled to zero and
-/// deleted; one it updated goes back to the revision it had.
-pub async fn undo(d: &Deployment<'_>) -> Result<String> {
-    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
-    let steps = d.journal.service_step()?;
-    match steps {
-        Some((StepKind::CreatedService, _)) => {
-            // Scaled to zero, not deleted: a deleted service drains for minutes and blocks
-            // creating it again; the next deploy updates this one.
-            ecs.update_service()
-                .cluster(&d.names.cluster)
-                .service(&d.config.name)
-                .desired_count(0)
-                .send()
-                .await
-                .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))?;
-            Ok(format!(
-                "Scaled service {} that it had created to 0 tasks; nothing of it runs (the next deploy reuses it).",
-                d.config.name
-            ))
-        }
-        Some((_, detail)) if !detail.is_empty() => {
-            let (previous, count) = detail.split_once(' ').unwrap_or((detail.as_str(), "1"));
-            let count: i32 = count.parse().unwrap_or(1);
-            ecs.update_service()
-                .cluster(&d.names.cluster)
-                .service(&d.config.name)
-                .task_definition(previous)
-                .desired_count(count)
-                .send()
-                .await
-                .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))?;
-            Ok(format!(
-                "Pointed service {} back at {previous} with {count} task(s), as before the deploy.",
-                d.config.name
-            ))
-        }
-        _ => Ok("The service was not changed yet; nothing to undo.".into()),
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::journal::{self, JournalEntry, StepKind};
+use super::journal::{self, JournalEntry};
 use super::watch::{task_id, Backoff, TaskSnapshot};
 use super::{DeployEvent, Deployment};
 use crate::aws::{classify, Connection};
@@ -145,10 +145,19 @@ pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Resul
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = match client.get(&target).send().await {
+        let answered = d
+            .race(&format!("{target} to answer"), async {
+                Ok(client.get(&target).send().await)
+            })
+            .await?;
+        let outcome = match answered {
             Ok(response) if response.status().as_u16() < 500 => {
                 let status = response.status().as_u16();
-                let body = response.text().await.unwrap_or_default();
+                let body = d
+                    .race("the answer's body", async {
+                        Ok(response.text().await.unwrap_or_default())
+                    })
+                    .await?;
                 d.emit(DeployEvent::Check {
                     attempt,
                     outcome: format!("HTTP {status}"),
@@ -164,7 +173,11 @@ pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Resul
             attempt,
             outcome: outcome.clone(),
         });
-        let described = describe_tasks(d.conn, &d.names.cluster, tasks).await?;
+        let described = d
+            .persist("ecs:DescribeTasks", false, || {
+                describe_tasks(d.conn, &d.names.cluster, tasks)
+            })
+            .await?;
         if let Some(stopped) = described.iter().find(|t| t.is_stopped()) {
             return Err(super::task::failed(d, stopped).await);
         }
@@ -212,7 +225,7 @@ pub async fn left_running(d: &Deployment<'_>) -> String {
         "Nothing this deploy started is left running.".to_owned()
     } else {
         format!(
-            "Still running (and billed): task {}. Stop it from Running on AWS or with `slipway stop`.",
+            "Still running (and billed): task {}; stop it from the app's running tasks.",
             still.join(", ")
         )
     }
@@ -240,6 +253,19 @@ pub struct RunningTask {
     pub cost_per_hour: Option<f64>,
 }
 
+/// A task a deploy left running when it could not finish (the app was closed or killed
+/// mid-deploy, or its undo could not stop it): billed, and not the app's live release.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Leftover {
+    pub deploy_id: String,
+    pub task_id: String,
+    pub task_arn: String,
+    /// Why it is left, in words.
+    pub why: String,
+    pub cost_per_hour: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceStatus {
@@ -262,8 +288,13 @@ pub struct AppStatus {
     /// Stop everything, not in the app's cost).
     pub other_tasks: Vec<RunningTask>,
     pub service: Option<ServiceStatus>,
-    /// Deploys of this app that never finished (the app was closed mid-deploy).
+    /// Deploys of this app that never finished (the app was closed mid-deploy, or an undo
+    /// could not stop everything), not counting one that is running now.
     pub unfinished: Vec<JournalEntry>,
+    /// The running tasks those deploys left, each stopped with its deploy (settle).
+    pub leftovers: Vec<Leftover>,
+    /// The deploy of this app running now (in this or another window or terminal).
+    pub deploying: Option<String>,
     /// The newest deploys of this app here, newest first.
     pub history: Vec<JournalEntry>,
     /// What the running tasks cost, at the cached or bundled prices.
@@ -352,11 +383,25 @@ pub async fn status_and_billing(
         .collect();
     let mut history = journal::history(db, &conn.identity.account, &conn.ctx.region, &config.name)?;
     history.truncate(20);
-    let unfinished = history
-        .iter()
-        .filter(|e| e.finished_at.is_none())
-        .cloned()
+    let deploying = db.parent().and_then(|data| {
+        super::lock::holder(
+            &data.join("locks"),
+            &conn.identity.account,
+            &conn.ctx.region,
+            &config.name,
+        )
+    });
+    let deploying = deploying.map(|h| h.deploy_id);
+    let unfinished: Vec<JournalEntry> = journal::unfinished(db)?
+        .into_iter()
+        .filter(|e| {
+            e.app == config.name
+                && e.account == conn.identity.account
+                && e.region == conn.ctx.region
+                && deploying.as_deref() != Some(e.id.as_str())
+        })
         .collect();
+    let leftovers = leftovers(&unfinished, &observed, &cost);
     let status = AppStatus {
         app: config.name.clone(),
         account: conn.identity.account.clone(),
@@ -366,10 +411,48 @@ pub async fn status_and_billing(
         other_tasks,
         service,
         unfinished,
+        leftovers,
+        deploying,
         history,
         cost,
     };
     Ok((status, billed))
+}
+
+/// The running tasks that unfinished deploys started (by the journal's ARNs or their
+/// startedBy mark).
+fn leftovers(unfinished: &[JournalEntry], observed: &[Observed], cost: &RunningCost) -> Vec<Leftover> {
+    let mut out = Vec::new();
+    for entry in unfinished {
+        let mark = format!("slipway-{}", entry.id);
+        let why = match (entry.outcome.as_deref(), entry.summary.as_deref()) {
+            (Some(_), Some(summary)) => format!(
+                "Deploy {} of {} could not stop what it started: {summary}",
+                entry.id, entry.version
+            ),
+            _ => format!(
+                "Deploy {} of {} never finished: Slipway was closed or stopped while it ran.",
+                entry.id, entry.version
+            ),
+        };
+        for o in observed {
+            let t = &o.snapshot;
+            if entry.started_tasks.contains(&t.arn) || t.started_by.as_deref() == Some(&mark) {
+                out.push(Leftover {
+                    deploy_id: entry.id.clone(),
+                    task_id: t.id().to_owned(),
+                    task_arn: t.arn.clone(),
+                    why: why.clone(),
+                    cost_per_hour: cost
+                        .tasks
+                        .iter()
+                        .find(|c| c.task_id == t.id())
+                        .map(|c| c.per_hour),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// One of the app's running tasks as DescribeTasks and its network interface show it.
@@ -547,8 +630,26 @@ pub async fn stop_task(conn: &Connection, cluster: &str, arn: &str, reason: &str
     Ok(())
 }
 
-/// Closes an unfinished deploy: with `stop`, stops the tasks it started that still run.
-/// Returns the entry as closed.
+/// Deploys the journal shows unfinished that are not running now (in this or another
+/// window or terminal): cut short, or left needing attention. Newest first.
+pub fn left_unfinished(db: &Path) -> Result<Vec<JournalEntry>> {
+    let locks = db.parent().map(|data| data.join("locks"));
+    Ok(journal::unfinished(db)?
+        .into_iter()
+        .filter(|e| {
+            locks
+                .as_ref()
+                .and_then(|l| super::lock::holder(l, &e.account, &e.region, &e.app))
+                .is_none_or(|h| h.deploy_id != e.id)
+        })
+        .collect())
+}
+
+/// Closes an unfinished deploy: with `stop`, stops exactly the tasks it started (the
+/// journal's ARNs and its startedBy mark) and puts back a service it created or updated;
+/// without, records that the user keeps them. A stop that could not finish leaves the
+/// deploy open as needing attention, saying what still runs. Returns the entry as it is
+/// now. A deploy that is running now (its lock is held) is refused.
 pub async fn settle_unfinished(
     db: &Path,
     conn: &Connection,
@@ -567,33 +668,56 @@ pub async fn settle_unfinished(
             region: entry.region,
         });
     }
-    let still: Vec<TaskSnapshot> = describe_tasks(conn, &entry.cluster, &entry.started_tasks)
-        .await?
-        .into_iter()
-        .filter(|t| !t.is_stopping())
-        .collect();
-    let summary = if stop {
-        for task in &still {
-            stop_task(
-                conn,
-                &entry.cluster,
-                &task.arn,
-                "Unfinished deploy stopped in Slipway",
-            )
-            .await?;
-            journal::Journal::reopen(db, deploy_id).step(StepKind::StoppedTask, &task.arn, "")?;
+    if let Some(holder) = db.parent().and_then(|data| {
+        super::lock::holder(&data.join("locks"), &entry.account, &entry.region, &entry.app)
+    }) {
+        if holder.deploy_id == entry.id {
+            return Err(EngineError::DeployInProgress {
+                app: entry.app,
+                region: entry.region,
+                holder: format!("deploy {} in {} (process {})", holder.deploy_id, holder.by, holder.pid),
+                since: "it started".to_owned(),
+            });
         }
-        format!(
-            "closed after a restart; stopped {} task(s) it had started",
-            still.len()
-        )
+    }
+    let journal = journal::Journal::reopen(db, deploy_id);
+    if !stop {
+        journal::finish(
+            db,
+            deploy_id,
+            journal::Outcome::Abandoned,
+            None,
+            "closed after a restart; the tasks it started were kept running",
+        )?;
     } else {
-        format!(
-            "closed after a restart; {} task(s) it started kept running",
-            still.len()
+        let until = std::time::Instant::now() + super::undo::UNDO_BUDGET;
+        let mut undone = super::undo::stop_deploy_tasks(
+            conn,
+            &entry.cluster,
+            &journal,
+            &format!("slipway-{}", entry.id),
+            "Unfinished deploy stopped in Slipway",
+            until,
         )
-    };
-    journal::finish(db, deploy_id, "abandoned", None, &summary)?;
+        .await;
+        if let Some(service) = &entry.service {
+            let restored =
+                super::undo::restore_service(conn, &entry.cluster, service, &journal, until).await;
+            undone.service = restored.service;
+            undone.service_left = restored.service_left;
+        }
+        if undone.complete() {
+            journal::finish(
+                db,
+                deploy_id,
+                journal::Outcome::Abandoned,
+                None,
+                &format!("closed after a restart: {}", undone.said()),
+            )?;
+        } else {
+            journal.needs_attention(&undone.said())?;
+        }
+    }
     journal::get(db, deploy_id)?.ok_or_else(|| EngineError::DeployNotFound {
         deploy_id: deploy_id.to_owned(),
     })

@@ -40,31 +40,39 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
         "a standalone Fargate task with a public IP",
     );
     let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
-    let answer = ecs
-        .run_task()
-        .cluster(&d.names.cluster)
-        .task_definition(task_definition)
-        .launch_type(LaunchType::Fargate)
-        .count(1)
-        .started_by(d.started_by())
-        .network_configuration(network(d)?)
-        .propagate_tags(PropagateTags::TaskDefinition)
-        .tags(
-            Tag::builder()
-                .key(MANAGED_BY_KEY)
-                .value(MANAGED_BY_VALUE)
-                .build(),
-        )
-        .tags(Tag::builder().key(APP_KEY).value(&d.config.name).build())
-        .tags(
-            Tag::builder()
-                .key("slipway:deploy")
-                .value(&d.journal.id)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| classify(&d.conn.ctx, "ecs:RunTask", e))?;
+    let network = network(d)?;
+    // The client token makes a repeated RunTask (an answer lost on the way back, retried)
+    // start no second task on AWS; where a repeat does (the emulator ignores the token),
+    // the extra task carries this deploy's startedBy mark and is stopped below.
+    let answer = d
+        .persist("ecs:RunTask", true, || async {
+            ecs.run_task()
+                .cluster(&d.names.cluster)
+                .task_definition(task_definition)
+                .launch_type(LaunchType::Fargate)
+                .count(1)
+                .started_by(d.started_by())
+                .client_token(d.started_by())
+                .network_configuration(network.clone())
+                .propagate_tags(PropagateTags::TaskDefinition)
+                .tags(
+                    Tag::builder()
+                        .key(MANAGED_BY_KEY)
+                        .value(MANAGED_BY_VALUE)
+                        .build(),
+                )
+                .tags(Tag::builder().key(APP_KEY).value(&d.config.name).build())
+                .tags(
+                    Tag::builder()
+                        .key("slipway:deploy")
+                        .value(&d.journal.id)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify(&d.conn.ctx, "ecs:RunTask", e))
+        })
+        .await?;
     if let Some(failure) = answer.failures().first() {
         return Err(EngineError::AwsStepFailed {
             step: "start the task".into(),
@@ -86,6 +94,10 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
         d.journal
             .step(StepKind::StartedTask, arn, task_definition)?;
     }
+    if d.cancel.is_cancelled() {
+        return Err(EngineError::Cancelled);
+    }
+    let arns = stop_duplicates(d, arns).await?;
     let ids: Vec<&str> = arns.iter().map(|a| task_id(a)).collect();
     d.step_done(DeployStep::Start, format!("task {}", ids.join(", ")));
     d.step_started(
@@ -105,12 +117,48 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     Ok(running)
 }
 
+/// The tasks this deploy's RunTask started, as its answer names them; any other task with
+/// this deploy's startedBy mark (a repeated RunTask whose first answer was lost) is
+/// recorded and stopped, so one deploy runs one task and none is taken for a previous one.
+async fn stop_duplicates(d: &Deployment<'_>, arns: Vec<String>) -> Result<Vec<String>> {
+    let ours = d.started_by();
+    let marked = d
+        .persist("ecs:ListTasks", false, || {
+            list_tasks(d.conn, &d.names.cluster, TaskFilter::StartedBy(&ours))
+        })
+        .await?;
+    for extra in marked.iter().filter(|a| !arns.contains(a)) {
+        d.journal
+            .step(StepKind::StartedTask, extra, "a repeated RunTask")?;
+        let reason = format!(
+            "Duplicate of Slipway deploy {} (a repeated RunTask)",
+            d.journal.id
+        );
+        d.persist("ecs:StopTask", false, || {
+            stop_task(d.conn, &d.names.cluster, extra, &reason)
+        })
+        .await?;
+        d.journal.step(StepKind::StoppedTask, extra, &reason)?;
+        d.emit(DeployEvent::Warning {
+            message: format!(
+                "AWS started task {} twice for one request (its first answer was lost); the extra task was stopped.",
+                task_id(extra)
+            ),
+        });
+    }
+    Ok(arns)
+}
+
 /// Follows `arns` until one is ready with a public IP; a stopped task is diagnosed.
 pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Running> {
     let mut timeline = Timeline::default();
     let mut backoff = Backoff::for_deploys();
     loop {
-        let snapshots = describe_tasks(d.conn, &d.names.cluster, arns).await?;
+        let snapshots = d
+            .persist("ecs:DescribeTasks", false, || {
+                describe_tasks(d.conn, &d.names.cluster, arns)
+            })
+            .await?;
         let changed = show_changes(d, &mut timeline, &snapshots);
         if let Some(stopped) = snapshots.iter().find(|t| t.is_stopped()) {
             return Err(failed(d, stopped).await);
@@ -187,7 +235,11 @@ pub(super) async fn address(
         .iter()
         .filter_map(|t| t.network_interface.clone())
         .collect();
-    let ips = public_ips(d.conn, &enis).await?;
+    let ips = d
+        .persist("ec2:DescribeNetworkInterfaces", false, || {
+            public_ips(d.conn, &enis)
+        })
+        .await?;
     let Some((task, ip)) = ready.iter().find_map(|t| {
         let ip = ips.get(t.network_interface.as_deref()?)?;
         Some((t, ip.clone()))
@@ -210,13 +262,22 @@ pub(super) async fn address(
 /// The diagnosis of a stopped task, emitted, as the deploy's error.
 pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineError {
     let mut facts = task.stopped.clone();
-    // CloudWatch takes a moment to show a task's last lines: ask a few times.
+    // CloudWatch takes a moment to show a task's last lines: ask a few times (a cancel
+    // or the deadline ends the asking, not the diagnosis).
     for _ in 0..4 {
-        facts.last_log_lines = last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await;
-        if !facts.last_log_lines.is_empty() {
+        facts.last_log_lines = d
+            .race(
+                "the task's last log lines",
+                async { Ok(last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await) },
+            )
+            .await
+            .unwrap_or_default();
+        if !facts.last_log_lines.is_empty()
+            || d.pause(std::time::Duration::from_millis(750)).await.is_err()
+            || d.past_deadline()
+        {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(750)).await;
     }
     let diagnosis = diagnose(&facts);
     d.emit(DeployEvent::Failed {
@@ -230,34 +291,36 @@ pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineErr
     }
 }
 
+/// What retiring the previous tasks did.
+pub struct Retired {
+    pub stopped: Vec<String>,
+    pub kept: Vec<String>,
+    /// What did not work, with what still runs.
+    pub warnings: Vec<String>,
+}
+
 /// Once the new task answers: stops the app's other standalone tasks, or lists them when
-/// the user keeps them. Service tasks are the service's business.
-pub async fn retire_previous(
-    d: &Deployment<'_>,
-    new: &[String],
-    keep: bool,
-) -> Result<(Vec<String>, Vec<String>)> {
-    let others: Vec<String> = list_tasks(
-        d.conn,
-        &d.names.cluster,
-        TaskFilter::Family(&d.config.name, DesiredStatus::Running),
-    )
-    .await?
-    .into_iter()
-    .filter(|arn| !new.contains(arn))
-    .collect();
-    let previous: Vec<TaskSnapshot> = describe_tasks(d.conn, &d.names.cluster, &others)
-        .await?
-        .into_iter()
-        .filter(|t| !t.is_stopping())
-        .filter(|t| {
-            !t.started_by
-                .as_deref()
-                .is_some_and(|s| s.starts_with("ecs-svc/"))
-        })
-        .collect();
+/// the user keeps them. Service tasks are the service's business, and this deploy's own
+/// tasks (its startedBy mark) are never "previous". Best effort: the deploy has succeeded,
+/// so a failure is a warning naming what still runs, never an error.
+pub async fn retire_previous(d: &Deployment<'_>, new: &[String], keep: bool) -> Retired {
+    let mut retired = Retired {
+        stopped: vec![],
+        kept: vec![],
+        warnings: vec![],
+    };
+    let ours = d.started_by();
+    let previous = match find_previous(d, new, &ours).await {
+        Ok(previous) => previous,
+        Err(e) => {
+            retired.warnings.push(format!(
+                "Could not look for the app's previous tasks ({e}); one may still run and be billed. Stop everything stops it."
+            ));
+            return retired;
+        }
+    };
     if previous.is_empty() {
-        return Ok((vec![], vec![]));
+        return retired;
     }
     let ids: Vec<String> = previous.iter().map(|t| t.id().to_owned()).collect();
     if keep {
@@ -265,7 +328,8 @@ pub async fn retire_previous(
             task_ids: ids.clone(),
             stopped: false,
         });
-        return Ok((vec![], ids));
+        retired.kept = ids;
+        return retired;
     }
     d.step_started(
         DeployStep::Retire,
@@ -274,57 +338,74 @@ pub async fn retire_previous(
             ids.join(", ")
         ),
     );
+    let reason = format!("Replaced by Slipway deploy {}", d.journal.id);
+    let until = std::time::Instant::now() + super::undo::UNDO_BUDGET;
     for task in &previous {
-        stop_task(
-            d.conn,
-            &d.names.cluster,
-            &task.arn,
-            &format!("Replaced by Slipway deploy {}", d.journal.id),
-        )
-        .await?;
-        d.journal
-            .step(StepKind::StoppedTask, &task.arn, "replaced")?;
+        let stopped = super::undo::repeat_until(until, || {
+            stop_task(d.conn, &d.names.cluster, &task.arn, &reason)
+        })
+        .await;
+        match stopped {
+            Ok(()) => {
+                let _ = d.journal.step(StepKind::StoppedTask, &task.arn, "replaced");
+                retired.stopped.push(task.id().to_owned());
+            }
+            Err(e) => retired.warnings.push(format!(
+                "The previous task {} could not be stopped ({e}); it still runs and is billed. Stop it from the app's running tasks.",
+                task.id()
+            )),
+        }
     }
-    d.emit(DeployEvent::PreviousTasks {
-        task_ids: ids.clone(),
-        stopped: true,
-    });
-    d.step_done(DeployStep::Retire, format!("stopped {}", ids.join(", ")));
-    Ok((ids, vec![]))
+    if !retired.stopped.is_empty() {
+        d.emit(DeployEvent::PreviousTasks {
+            task_ids: retired.stopped.clone(),
+            stopped: true,
+        });
+    }
+    d.step_done(
+        DeployStep::Retire,
+        if retired.stopped.len() == ids.len() {
+            format!("stopped {}", ids.join(", "))
+        } else {
+            format!(
+                "stopped {} of {} previous tasks",
+                retired.stopped.len(),
+                ids.len()
+            )
+        },
+    );
+    retired
 }
 
-/// Stops the tasks this deploy started; says what is left.
-pub async fn stop_started(d: &Deployment<'_>, reason: &str) -> Result<String> {
-    // The journal's own record first: a listing right after RunTask may not show it yet.
-    let mut started = d.journal.started_tasks()?;
-    let listed = list_tasks(
-        d.conn,
-        &d.names.cluster,
-        TaskFilter::StartedBy(&d.started_by()),
-    )
-    .await?;
-    started.extend(
-        listed
-            .into_iter()
-            .filter(|a| !started.contains(a))
-            .collect::<Vec<_>>(),
-    );
-    let running: Vec<TaskSnapshot> = describe_tasks(d.conn, &d.names.cluster, &started)
-        .await?
-        .into_iter()
-        .filter(|t| !t.is_stopping())
-        .collect();
-    for task in &running {
-        stop_task(d.conn, &d.names.cluster, &task.arn, reason).await?;
-        d.journal.step(StepKind::StoppedTask, &task.arn, reason)?;
-    }
-    let ids: Vec<&str> = running.iter().map(|t| t.id()).collect();
-    Ok(if ids.is_empty() {
-        "Nothing it started was running; the app's earlier tasks were not touched.".to_owned()
-    } else {
-        format!(
-            "Stopped task {} that it had started; the app's earlier tasks were not touched.",
-            ids.join(", ")
+/// The app's standalone tasks that run and are neither `new` nor this deploy's own.
+async fn find_previous(
+    d: &Deployment<'_>,
+    new: &[String],
+    ours: &str,
+) -> Result<Vec<TaskSnapshot>> {
+    let until = std::time::Instant::now() + super::undo::UNDO_BUDGET;
+    let others: Vec<String> = super::undo::repeat_until(until, || {
+        list_tasks(
+            d.conn,
+            &d.names.cluster,
+            TaskFilter::Family(&d.config.name, DesiredStatus::Running),
         )
     })
+    .await?
+    .into_iter()
+    .filter(|arn| !new.contains(arn))
+    .collect();
+    Ok(super::undo::repeat_until(until, || {
+        describe_tasks(d.conn, &d.names.cluster, &others)
+    })
+    .await?
+    .into_iter()
+    .filter(|t| !t.is_stopping())
+    .filter(|t| t.started_by.as_deref() != Some(ours))
+    .filter(|t| {
+        !t.started_by
+            .as_deref()
+            .is_some_and(|s| s.starts_with("ecs-svc/"))
+    })
+    .collect())
 }

@@ -4,6 +4,7 @@
 //! list and the sample project. Building and running belong to `build` and `preview`.
 
 mod file;
+mod lenient;
 mod recent;
 mod sample;
 mod validate;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use file::{load, propose, save, PROJECT_FILE};
+pub use lenient::open_for_operations;
 pub use recent::{forget_recent, recent_projects, remember, RecentProject};
 pub use sample::{sample_dir, write_sample, SAMPLE_NAME};
 pub use validate::{validate, FieldProblem};

@@ -31,6 +31,11 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem
 /// family and log group names: it must satisfy all of those rules at once.
 static APP_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$").expect("app name pattern"));
+/// True for a name that satisfies every rule an app name has.
+pub(crate) fn is_app_name(name: &str) -> bool {
+    (2..=APP_NAME_MAX).contains(&name.len()) && APP_NAME.is_match(name)
+}
+
 static ENV_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").expect("env name pattern"));
 /// `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX[:json-key:version-stage:version-id]`

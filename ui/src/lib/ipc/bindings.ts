@@ -46,13 +46,23 @@ export const commands = {
 	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
 	applyTeardown: (jobId: string, dir: string, onEvent: Channel<TeardownEvent>) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("apply_teardown", { jobId, dir, onEvent })),
 	deploy: (jobId: string, dir: string, request: DeployRequest, onEvent: Channel<DeployEvent>) => typedError<DeployOutcome, IpcError>(__TAURI_INVOKE("deploy", { jobId, dir, request, onEvent })),
+	/**
+	 *  What runs for the app now; works from the app name and connection even when
+	 *  slipway.toml does not validate, as stopping does.
+	 */
 	appStatus: (dir: string) => typedError<AppStatus, IpcError>(__TAURI_INVOKE("app_status", { dir })),
 	stopApp: (dir: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_app", { dir })),
 	/**  Stops one of the app's standalone tasks. */
 	stopTask: (dir: string, taskId: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_task", { dir, taskId })),
-	/**  Deploys the journal shows as started and never finished, newest first (read at start). */
+	/**
+	 *  Deploys the journal shows as started and never finished, newest first (read at start),
+	 *  not counting one running now in another window or terminal.
+	 */
 	unfinishedDeploys: () => typedError<JournalEntry[], IpcError>(__TAURI_INVOKE("unfinished_deploys")),
-	/**  Closes an unfinished deploy, stopping the tasks it started when `stop` is true. */
+	/**
+	 *  Closes an unfinished deploy, stopping exactly the tasks it started when `stop` is true
+	 *  (it stays open, needing attention, when they could not all be stopped).
+	 */
 	settleDeploy: (deployId: string, stop: boolean) => typedError<JournalEntry, IpcError>(__TAURI_INVOKE("settle_deploy", { deployId, stop })),
 	projectCost: (dir: string, refresh: PriceRefresh) => typedError<CostSheet, IpcError>(__TAURI_INVOKE("project_cost", { dir, refresh })),
 	estimateCost: (inputs: CostInputs) => typedError<CostSheet, IpcError>(__TAURI_INVOKE("estimate_cost", { inputs })),
@@ -112,8 +122,15 @@ export type AppStatus = {
 	 */
 	otherTasks: RunningTask[],
 	service: ServiceStatus | null,
-	/**  Deploys of this app that never finished (the app was closed mid-deploy). */
+	/**
+	 *  Deploys of this app that never finished (the app was closed mid-deploy, or an undo
+	 *  could not stop everything), not counting one that is running now.
+	 */
 	unfinished: JournalEntry[],
+	/**  The running tasks those deploys left, each stopped with its deploy (settle). */
+	leftovers: Leftover[],
+	/**  The deploy of this app running now (in this or another window or terminal). */
+	deploying: string | null,
 	/**  The newest deploys of this app here, newest first. */
 	history: JournalEntry[],
 	/**  What the running tasks cost, at the cached or bundled prices. */
@@ -426,6 +443,19 @@ export type DeployEvent = { type: "Started"; data: {
 } } | { type: "Check"; data: {
 	attempt: number,
 	outcome: string,
+} } | 
+/**
+ *  AWS failed in a way that passes (throttling, a 5xx, a reset, a timeout): the call is
+ *  repeated until the deadline.
+ */
+{ type: "Retrying"; data: {
+	what: string,
+	reason: string,
+	attempt: number,
+} } | 
+/**  Something after the new task answered did not work (the deploy still succeeded). */
+{ type: "Warning"; data: {
+	message: string,
 } } | { type: "PreviousTasks"; data: {
 	taskIds: string[],
 	stopped: boolean,
@@ -459,6 +489,11 @@ export type DeployOutcome = {
 	answer: string,
 	stoppedPrevious: string[],
 	keptPrevious: string[],
+	/**
+	 *  What did not work after the new task answered (a previous task that could not be
+	 *  stopped, a journal write), in words; the deploy succeeded all the same.
+	 */
+	warnings: string[],
 	elapsedMs: number | null,
 };
 
@@ -478,6 +513,11 @@ export type DeployRequest = {
 	 *  pushed or registered; the revision and its image are checked first.
 	 */
 	rollback?: Rollback | null,
+	/**
+	 *  When another deploy of the app runs: wait for it (within the deadline) instead of
+	 *  being refused at once.
+	 */
+	waitForOtherDeploy?: boolean,
 };
 
 export type DeployStep = "push" | "register" | "start" | "wait" | "verify" | "retire";
@@ -540,7 +580,7 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "DeployInProgress" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
 
 export type Estimate = {
 	task: TaskSize,
@@ -632,7 +672,11 @@ export type JournalEntry = {
 	/**  Seconds since the Unix epoch. */
 	startedAt: number | null,
 	finishedAt: number | null,
-	/**  "succeeded", "failed", "cancelled", "timed out", "abandoned"; none while running. */
+	/**
+	 *  "succeeded", "failed", "cancelled", "timed out", "stopped by an error", "abandoned";
+	 *  "needs attention" (still unfinished) when its undo left tasks running; none while
+	 *  running. See [`Outcome`].
+	 */
 	outcome: string | null,
 	url: string | null,
 	summary: string | null,
@@ -651,6 +695,19 @@ export type JournalEntry = {
 export type KeyValue = {
 	name: string,
 	value: string,
+};
+
+/**
+ *  A task a deploy left running when it could not finish (the app was closed or killed
+ *  mid-deploy, or its undo could not stop it): billed, and not the app's live release.
+ */
+export type Leftover = {
+	deployId: string,
+	taskId: string,
+	taskArn: string,
+	/**  Why it is left, in words. */
+	why: string,
+	costPerHour: number | null,
 };
 
 export type LocalRelease = {
@@ -1022,10 +1079,19 @@ export type SizeCost = {
 	perMonth: number | null,
 };
 
+/**  A task (or the service) that could not be stopped. */
+export type StopFailure = {
+	/**  The task id, or "service NAME". */
+	what: string,
+	reason: string,
+};
+
 export type StopOutcome = {
 	stoppedTasks: string[],
 	/**  The service scaled to zero, if there was one. */
 	serviceScaledDown: string | null,
+	/**  What could not be stopped, and why: it still runs and is billed. */
+	failed: StopFailure[],
 };
 
 export type SubnetVerdict = {

@@ -40,6 +40,7 @@ export type TaskAddress = EventData<'Address'>;
 export type UrlCheck = EventData<'Check'>;
 export type PreviousTasks = EventData<'PreviousTasks'>;
 export type DeployFailure = EventData<'Failed'>;
+export type Retrying = EventData<'Retrying'>;
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed';
 
@@ -78,6 +79,10 @@ export interface DeployView {
   checks: UrlCheck[];
   previous: PreviousTasks | null;
   failure: DeployFailure | null;
+  /** The newest call AWS failed transiently and the deploy is repeating (cleared by progress). */
+  retrying: Retrying | null;
+  /** What did not work after the new task answered (the deploy still succeeded). */
+  warnings: string[];
 }
 
 export function newView(): DeployView {
@@ -92,6 +97,8 @@ export function newView(): DeployView {
     checks: [],
     previous: null,
     failure: null,
+    retrying: null,
+    warnings: [],
   };
 }
 
@@ -109,6 +116,8 @@ export function taskStateLabel(data: EventData<'TaskStatus'>): string {
  * reads nothing but its arguments: the same stream always gives the same view.
  */
 export function applyDeployEvent(view: DeployView, event: DeployEvent): void {
+  // Any progress means the call that was being repeated went through.
+  if (event.type !== 'Retrying' && event.type !== 'Check') view.retrying = null;
   switch (event.type) {
     case 'Started':
       view.started = event.data;
@@ -155,6 +164,12 @@ export function applyDeployEvent(view: DeployView, event: DeployEvent): void {
       break;
     case 'PreviousTasks':
       view.previous = event.data;
+      break;
+    case 'Retrying':
+      view.retrying = event.data;
+      break;
+    case 'Warning':
+      view.warnings.push(event.data.message);
       break;
     case 'Failed':
       view.failure = event.data;
@@ -274,6 +289,8 @@ export function deployHint(code: ErrorCode | null): string | null {
       return 'These credentials lack a permission the deploy needs: ask whoever runs the account for it, or connect with another profile.';
     case 'DeployTimedOut':
       return 'Running on AWS below shows what still runs.';
+    case 'DeployInProgress':
+      return 'Another deploy of this app is running. When it has finished, press Deploy again.';
     default:
       return null;
   }

@@ -139,8 +139,12 @@ describe('deploy words', () => {
     expect(stopQuestion(status)).toBe('This stops 1 task of hello-site. The app stops answering, and you stop paying for it. The next deploy starts it again.');
     status.service = { name: 'hello-site', desired: 1, running: 1, revision: 4, rollout: 'COMPLETED' };
     expect(stopQuestion(status)).toMatch(/1 task of hello-site, and scales service hello-site to zero\. .* paying for them/);
-    expect(stopResult({ stoppedTasks: ['a', 'b'], serviceScaledDown: 'hello-site' })).toBe('Stopped 2 tasks and scaled service hello-site to zero.');
-    expect(stopResult({ stoppedTasks: [], serviceScaledDown: null })).toBe('Nothing was running.');
+    expect(stopResult({ stoppedTasks: ['a', 'b'], serviceScaledDown: 'hello-site', failed: [] })).toBe('Stopped 2 tasks and scaled service hello-site to zero.');
+    expect(stopResult({ stoppedTasks: [], serviceScaledDown: null, failed: [] })).toBe('Nothing was running.');
+    // A task that could not be stopped is said, with what to do, never hidden.
+    expect(
+      stopResult({ stoppedTasks: ['a'], serviceScaledDown: null, failed: [{ what: 'b', reason: 'AccessDenied on ecs:StopTask' }] }),
+    ).toBe('Stopped 1 task; b could not be stopped and still runs (AccessDenied on ecs:StopTask). Press Stop everything again to retry.');
     expect(outcomeTone(status.history[0])).toBe('ok');
   });
 
@@ -204,7 +208,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
       if (cmd === 'app_status') return status;
       if (cmd === 'stop_app') {
         status = { ...status, tasks: [] };
-        return { stoppedTasks: ['8a7b'], serviceScaledDown: null };
+        return { stoppedTasks: ['8a7b'], serviceScaledDown: null, failed: [] };
       }
       return null;
     });
@@ -224,7 +228,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
       if (cmd === 'stop_task') {
         expect(args).toEqual({ dir: '/p', taskId: task.taskId });
         status = { ...status, tasks: [] };
-        return { stoppedTasks: [task.taskId], serviceScaledDown: null };
+        return { stoppedTasks: [task.taskId], serviceScaledDown: null, failed: [] };
       }
       return null;
     });
@@ -267,5 +271,36 @@ describe('DeployResult', () => {
     expect(screen.getByTestId('diagnosis-unknown').textContent).toBe('Unrecognised reason — shown as AWS reported it');
     expect(screen.getByTestId('diagnosis-evidence').textContent).toBe('AWS said: CannotPullContainerError');
     expect(screen.getByTestId('deploy-logs').textContent).toMatch(/GREETING_FILE/);
+  });
+});
+
+describe('faults on the timeline', () => {
+  it('says what is being retried until progress resumes, and keeps the warnings', () => {
+    const view = fold([
+      { type: 'Retrying', data: { what: 'ecs:DescribeTasks', reason: 'AWS answered HTTP 503 (ServiceUnavailable)', attempt: 2 } },
+    ]);
+    expect(view.retrying?.attempt).toBe(2);
+    applyDeployEvent(view, { type: 'StepDone', data: { step: 'wait', detail: 'public IP 1.2.3.4', atMs: 900 } });
+    expect(view.retrying).toBeNull();
+    applyDeployEvent(view, { type: 'Warning', data: { message: 'The previous task 8a7b could not be stopped; it still runs and is billed.' } });
+    expect(view.warnings).toEqual(['The previous task 8a7b could not be stopped; it still runs and is billed.']);
+  });
+
+  it('tells what to do when another deploy of the app is running', () => {
+    expect(deployHint('DeployInProgress')).toMatch(/When it has finished, press Deploy again/);
+  });
+
+  it('keeps a deploy whose stop could not finish in the banner, with what still runs', async () => {
+    const open = { ...unfinished[0], outcome: 'needs attention', summary: 'Still running and billed: task 9f.' } as JournalEntry;
+    expect(unfinishedText(open, NOW)).toMatch(/could not stop everything it started\. Still running and billed: task 9f\./);
+    mockIPC((cmd) => {
+      if (cmd === 'unfinished_deploys') return [open];
+      if (cmd === 'settle_deploy') return { ...open, summary: 'Still running and billed: task 9f (AccessDenied).' };
+    });
+    const banner = new UnfinishedDeploys();
+    await banner.load();
+    await banner.settle(open.id, true);
+    expect(banner.entries.map((e) => e.summary)).toEqual(['Still running and billed: task 9f (AccessDenied).']);
+    expect(banner.settled).toBeNull();
   });
 });

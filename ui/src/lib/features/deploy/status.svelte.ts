@@ -1,7 +1,7 @@
 // What the open app runs on AWS now (its tasks, its service, its recent deploys), read on
 // demand, and stopping all of it so it stops costing money. Which tasks belong to the app
 // and how to stop them are the engine's; this keeps its last answer and says it in words.
-import { appStatus, stopApp, stopTask, type AppStatus, type JournalEntry, type RunningTask, type StopOutcome } from '../../ipc';
+import { appStatus, settleDeploy, stopApp, stopTask, type AppStatus, type JournalEntry, type RunningTask, type StopOutcome } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
 import { formatMoney } from '../cost/money';
 import type { AwsReady } from '../setup/setup.svelte';
@@ -40,9 +40,11 @@ export function stopResult(outcome: StopOutcome): string {
   const parts: string[] = [];
   if (outcome.stoppedTasks.length > 0) parts.push(`stopped ${taskCount(outcome.stoppedTasks.length)}`);
   if (outcome.serviceScaledDown) parts.push(`scaled service ${outcome.serviceScaledDown} to zero`);
-  if (parts.length === 0) return 'Nothing was running.';
-  const text = parts.join(' and ');
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+  const failed = outcome.failed.map((f) => `${f.what} could not be stopped and still runs (${f.reason})`);
+  if (parts.length === 0 && failed.length === 0) return 'Nothing was running.';
+  const text = [parts.join(' and '), ...failed].filter((p) => p !== '').join('; ');
+  const more = failed.length > 0 ? ' Press Stop everything again to retry.' : '';
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.${more}`;
 }
 
 /** The tone of a deploy's outcome, in the history and the releases on AWS. */
@@ -93,6 +95,7 @@ export class RunningOnAws {
     this.loading = true;
     this.failure = null;
     this.stopped = null;
+    this.settled = null;
     try {
       if (connect) await this.#aws.prepare();
       this.status = await appStatus(this.#dir);
@@ -102,6 +105,30 @@ export class RunningOnAws {
     } finally {
       this.loading = false;
     }
+  }
+
+  /** What stopping a deploy's leftovers did, in the engine's words, until the next reading. */
+  settled = $state<string | null>(null);
+
+  /** Stops exactly what an unfinished deploy left running (and closes it), then reads again. */
+  async stopLeftover(deployId: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.failure = null;
+    let said: string | null = null;
+    let failure: Failure | null = null;
+    try {
+      const entry = await settleDeploy(deployId, true);
+      const summary = entry.summary ?? 'its tasks were stopped';
+      said = entry.finishedAt === null ? `Not everything could be stopped yet: ${summary} Press Stop it again to retry.` : `Done: ${summary}`;
+    } catch (e) {
+      failure = failureOf(e);
+    } finally {
+      this.stopping = false;
+    }
+    await this.refresh(false);
+    this.settled = said;
+    this.failure = failure ?? this.failure;
   }
 
   /** Stops one standalone task, then reads what is left. */

@@ -8,6 +8,9 @@ import { taskCount } from './status.svelte';
 
 /** The banner's sentence for one unfinished deploy. */
 export function unfinishedText(entry: JournalEntry, nowMs: number): string {
+  if (entry.outcome === 'needs attention' && entry.summary) {
+    return `A deploy of ${entry.app} (${entry.version}, ${entry.region}) could not stop everything it started. ${entry.summary}`;
+  }
   const tasks = entry.startedTasks.length;
   const left =
     tasks > 0
@@ -41,6 +44,11 @@ export class UnfinishedDeploys {
     this.failure = null;
     try {
       const entry = await settleDeploy(id, stop);
+      if (entry.finishedAt === null) {
+        // Not everything could be stopped: it stays, saying what still runs.
+        this.entries = this.entries.map((e) => (e.id === id ? entry : e));
+        return;
+      }
       this.entries = this.entries.filter((e) => e.id !== id);
       this.settled = { app: entry.app, summary: entry.summary ?? (stop ? 'its tasks were stopped' : 'its tasks kept running') };
     } catch (e) {
