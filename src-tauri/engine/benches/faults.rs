@@ -53,12 +53,17 @@ async fn main() {
     let mut clean = Vec::new();
     for _ in 0..CLEAN_RUNS {
         let started = Instant::now();
-        t.deploy(&request()).await.0.expect("a clean deploy answers");
+        t.deploy(&request())
+            .await
+            .0
+            .expect("a clean deploy answers");
         clean.push(started.elapsed().as_secs_f64() * 1000.0);
     }
 
-    t.fx.proxy.fail_randomly("ecs:*", Fault::ServerError(503), 0.2, 2026);
-    t.fx.proxy.fail_randomly("ec2:*", Fault::ServerError(503), 0.2, 1202);
+    t.fx.proxy
+        .fail_randomly("ecs:*", Fault::ServerError(503), 0.2, 2026);
+    t.fx.proxy
+        .fail_randomly("ec2:*", Fault::ServerError(503), 0.2, 1202);
     let mut faulty = Vec::new();
     let mut succeeded = 0;
     let mut injected = Vec::new();
@@ -69,13 +74,12 @@ async fn main() {
         let started = Instant::now();
         let (result, events) = t.deploy(&request()).await;
         let took = started.elapsed().as_secs_f64() * 1000.0;
-        let faults = t
-            .fx
-            .proxy
-            .calls()
-            .iter()
-            .filter(|c| c.fault.is_some())
-            .count();
+        let faults =
+            t.fx.proxy
+                .calls()
+                .iter()
+                .filter(|c| c.fault.is_some())
+                .count();
         let retries = events
             .iter()
             .filter(|e| matches!(e, DeployEvent::Retrying { .. }))
@@ -131,7 +135,10 @@ async fn main() {
         let returned = Instant::now();
         timer.abort();
         let Some(cancelled) = *cancelled_at.lock().unwrap() else {
-            println!("{point:>5}  {:>17.0}  (the deploy ended first)", at.as_secs_f64() * 1000.0);
+            println!(
+                "{point:>5}  {:>17.0}  (the deploy ended first)",
+                at.as_secs_f64() * 1000.0
+            );
             continue;
         };
         let latency = returned.saturating_duration_since(cancelled).as_secs_f64() * 1000.0;
@@ -146,7 +153,11 @@ async fn main() {
             .unwrap_or_default();
         // Only the version running before may run after a cancel.
         let live = t.live_tasks().await;
-        let left = if result.is_ok() { 0 } else { live.len().saturating_sub(1) };
+        let left = if result.is_ok() {
+            0
+        } else {
+            live.len().saturating_sub(1)
+        };
         leaks += left;
         println!(
             "{point:>5}  {:>17.0}  {last:<28} {latency:>12.0}  {left:>12}",
@@ -158,7 +169,10 @@ async fn main() {
         }
         latencies.push(latency);
         if live.is_empty() {
-            t.deploy(&request()).await.0.expect("a clean deploy answers");
+            t.deploy(&request())
+                .await
+                .0
+                .expect("a clean deploy answers");
         }
     }
     let max = latencies.iter().cloned().fold(0.0, f64::max);

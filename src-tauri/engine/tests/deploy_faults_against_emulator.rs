@@ -96,7 +96,9 @@ async fn until_a_deploy_holds_the_lock(t: &Deploying) {
 
 fn journal_of(t: &Deploying, id: &str) -> journal::JournalEntry {
     let db = slipway_engine::store::db_path(&t.fx.host);
-    journal::get(&db, id).unwrap().expect("the deploy is journaled")
+    journal::get(&db, id)
+        .unwrap()
+        .expect("the deploy is journaled")
 }
 
 fn deploy_id(events: &[DeployEvent]) -> String {
@@ -142,7 +144,11 @@ async fn two_deploys_at_once_never_take_the_app_down() {
     assert_eq!(sorted(t.live_tasks().await), sorted(first.task_ids.clone()));
     let db = slipway_engine::store::db_path(&t.fx.host);
     let history = journal::history(&db, "123456789012", &t.fx.region, &t.fx.config.name).unwrap();
-    assert_eq!(history.len(), 1, "a refused deploy starts nothing and is not journaled");
+    assert_eq!(
+        history.len(),
+        1,
+        "a refused deploy starts nothing and is not journaled"
+    );
     assert!(!first_events
         .iter()
         .any(|e| matches!(e, DeployEvent::Failed { .. })));
@@ -302,12 +308,7 @@ async fn a_burst_of_transient_errors_does_not_end_a_healthy_deploy() {
     let p = &t.fx.proxy;
     p.fail("DescribeTasks", Fault::ServerError(500), 3);
     p.fail("DescribeNetworkInterfaces", Fault::Drop, 3);
-    p.fail_randomly(
-        "DescribeNetworkInterfaces",
-        Fault::ServerError(503),
-        0.5,
-        7,
-    );
+    p.fail_randomly("DescribeNetworkInterfaces", Fault::ServerError(503), 0.5, 7);
     let (result, events) = t.deploy(&quick()).await;
     let outcome = result.expect("the deploy rides out the burst");
     assert!(
@@ -339,7 +340,10 @@ async fn a_previous_task_that_cannot_be_stopped_is_a_warning_not_an_undo() {
     let second = second.expect("the deploy that answered has succeeded");
     t.fx.proxy.heal();
     assert!(
-        second.warnings.iter().any(|w| w.contains(&first.task_ids[0])),
+        second
+            .warnings
+            .iter()
+            .any(|w| w.contains(&first.task_ids[0])),
         "the warning names the task that still runs: {:?}",
         second.warnings
     );
@@ -372,13 +376,12 @@ async fn a_repeated_run_task_leaves_one_task_and_no_false_previous() {
     t.fx.proxy.fail("RunTask", Fault::Truncate, 1);
     let (second, events) = t.deploy(&quick()).await;
     let second = second.expect("the deploy answers");
-    let run_tasks = t
-        .fx
-        .proxy
-        .calls()
-        .iter()
-        .filter(|c| c.action == "RunTask")
-        .count();
+    let run_tasks =
+        t.fx.proxy
+            .calls()
+            .iter()
+            .filter(|c| c.action == "RunTask")
+            .count();
     assert!(run_tasks >= 2, "the cut-short RunTask was sent again");
     assert_eq!(
         second.stopped_previous, first.task_ids,
@@ -410,7 +413,8 @@ async fn a_killed_deploy_is_found_and_only_its_task_is_stopped() {
     let before = t.deploy(&quick()).await.0.expect("first");
     t.edit("site/index.html", "<h1>Second</h1>");
     t.build().await;
-    t.fx.proxy.script_task_states(&[("PENDING", Duration::from_secs(30))]);
+    t.fx.proxy
+        .script_task_states(&[("PENDING", Duration::from_secs(30))]);
     let (killed_tx, killed_rx) = tokio::sync::oneshot::channel::<()>();
     let sink = Trigger::new(task_started, move || {
         let _ = killed_tx.send(());
@@ -517,7 +521,10 @@ async fn stop_everything_tries_every_task_and_names_what_still_runs() {
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     let still = t.live_tasks().await;
     assert_eq!(still.len(), 1);
-    assert_eq!(outcome.failed[0].what, still[0], "the failure names what still runs");
+    assert_eq!(
+        outcome.failed[0].what, still[0],
+        "the failure names what still runs"
+    );
     assert!(outcome.failed[0].reason.contains("StopTask"));
     let again = deploy::stop_app(&conn, &t.fx.config).await.unwrap();
     assert!(again.failed.is_empty());

@@ -119,7 +119,10 @@ pub async fn acquire(
                 let (holder, since) = read_holder(&holder_file)
                     .map(|h| h.describe())
                     .unwrap_or_else(|| {
-                        ("another Slipway window or CLI".to_owned(), "just now".to_owned())
+                        (
+                            "another Slipway window or CLI".to_owned(),
+                            "just now".to_owned(),
+                        )
                     });
                 return Err(EngineError::DeployInProgress {
                     app: app.to_owned(),

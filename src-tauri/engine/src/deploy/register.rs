@@ -79,24 +79,24 @@ pub async fn ensure(d: &Deployment<'_>, wanted: &TaskDefinitionSpec) -> Result<R
     let answer = d
         .persist("ecs:RegisterTaskDefinition", true, || async {
             ecs.register_task_definition()
-        .family(&wanted.family)
-        .requires_compatibilities(Compatibility::Fargate)
-        .network_mode(NetworkMode::Awsvpc)
-        .cpu(&wanted.cpu)
-        .memory(&wanted.memory)
-        .execution_role_arn(&wanted.execution_role_arn)
-        .runtime_platform(
-            RuntimePlatform::builder()
-                .cpu_architecture(CpuArchitecture::from(wanted.cpu_architecture.as_str()))
-                .operating_system_family(OsFamily::Linux)
-                .build(),
-        )
-        .container_definitions(containers.clone())
-        .tags(tag(MANAGED_BY_KEY, MANAGED_BY_VALUE))
-        .tags(tag(APP_KEY, &wanted.family))
-        .send()
-        .await
-        .map_err(|e| classify(&d.conn.ctx, "ecs:RegisterTaskDefinition", e))
+                .family(&wanted.family)
+                .requires_compatibilities(Compatibility::Fargate)
+                .network_mode(NetworkMode::Awsvpc)
+                .cpu(&wanted.cpu)
+                .memory(&wanted.memory)
+                .execution_role_arn(&wanted.execution_role_arn)
+                .runtime_platform(
+                    RuntimePlatform::builder()
+                        .cpu_architecture(CpuArchitecture::from(wanted.cpu_architecture.as_str()))
+                        .operating_system_family(OsFamily::Linux)
+                        .build(),
+                )
+                .container_definitions(containers.clone())
+                .tags(tag(MANAGED_BY_KEY, MANAGED_BY_VALUE))
+                .tags(tag(APP_KEY, &wanted.family))
+                .send()
+                .await
+                .map_err(|e| classify(&d.conn.ctx, "ecs:RegisterTaskDefinition", e))
         })
         .await?;
     let registered = answer

@@ -421,7 +421,11 @@ pub async fn status_and_billing(
 
 /// The running tasks that unfinished deploys started (by the journal's ARNs or their
 /// startedBy mark).
-fn leftovers(unfinished: &[JournalEntry], observed: &[Observed], cost: &RunningCost) -> Vec<Leftover> {
+fn leftovers(
+    unfinished: &[JournalEntry],
+    observed: &[Observed],
+    cost: &RunningCost,
+) -> Vec<Leftover> {
     let mut out = Vec::new();
     for entry in unfinished {
         let mark = format!("slipway-{}", entry.id);
@@ -669,13 +673,21 @@ pub async fn settle_unfinished(
         });
     }
     if let Some(holder) = db.parent().and_then(|data| {
-        super::lock::holder(&data.join("locks"), &entry.account, &entry.region, &entry.app)
+        super::lock::holder(
+            &data.join("locks"),
+            &entry.account,
+            &entry.region,
+            &entry.app,
+        )
     }) {
         if holder.deploy_id == entry.id {
             return Err(EngineError::DeployInProgress {
                 app: entry.app,
                 region: entry.region,
-                holder: format!("deploy {} in {} (process {})", holder.deploy_id, holder.by, holder.pid),
+                holder: format!(
+                    "deploy {} in {} (process {})",
+                    holder.deploy_id, holder.by, holder.pid
+                ),
                 since: "it started".to_owned(),
             });
         }

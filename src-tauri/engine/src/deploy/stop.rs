@@ -126,7 +126,12 @@ pub async fn stop_app_task(
         });
     }
     repeat_until(std::time::Instant::now() + STOP_PATIENCE, || {
-        stop_task(conn, &names.cluster, &task.snapshot.arn, "Stopped in Slipway")
+        stop_task(
+            conn,
+            &names.cluster,
+            &task.snapshot.arn,
+            "Stopped in Slipway",
+        )
     })
     .await?;
     Ok(StopOutcome {

@@ -266,14 +266,15 @@ pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineErr
     // or the deadline ends the asking, not the diagnosis).
     for _ in 0..4 {
         facts.last_log_lines = d
-            .race(
-                "the task's last log lines",
-                async { Ok(last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await) },
-            )
+            .race("the task's last log lines", async {
+                Ok(last_log_lines(d.conn, &d.names.log_group, &task.arn, 20).await)
+            })
             .await
             .unwrap_or_default();
         if !facts.last_log_lines.is_empty()
-            || d.pause(std::time::Duration::from_millis(750)).await.is_err()
+            || d.pause(std::time::Duration::from_millis(750))
+                .await
+                .is_err()
             || d.past_deadline()
         {
             break;
@@ -395,17 +396,17 @@ async fn find_previous(
     .into_iter()
     .filter(|arn| !new.contains(arn))
     .collect();
-    Ok(super::undo::repeat_until(until, || {
-        describe_tasks(d.conn, &d.names.cluster, &others)
-    })
-    .await?
-    .into_iter()
-    .filter(|t| !t.is_stopping())
-    .filter(|t| t.started_by.as_deref() != Some(ours))
-    .filter(|t| {
-        !t.started_by
-            .as_deref()
-            .is_some_and(|s| s.starts_with("ecs-svc/"))
-    })
-    .collect())
+    Ok(
+        super::undo::repeat_until(until, || describe_tasks(d.conn, &d.names.cluster, &others))
+            .await?
+            .into_iter()
+            .filter(|t| !t.is_stopping())
+            .filter(|t| t.started_by.as_deref() != Some(ours))
+            .filter(|t| {
+                !t.started_by
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("ecs-svc/"))
+            })
+            .collect(),
+    )
 }

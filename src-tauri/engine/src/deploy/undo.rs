@@ -48,7 +48,10 @@ impl Undone {
         }
         if !self.stopped.is_empty() {
             let ids: Vec<&str> = self.stopped.iter().map(|a| task_id(a)).collect();
-            parts.push(format!("Stopped task {} that it had started.", ids.join(", ")));
+            parts.push(format!(
+                "Stopped task {} that it had started.",
+                ids.join(", ")
+            ));
         }
         if let Some(why) = &self.service_left {
             parts.push(format!("The service could not be put back: {why}."));
@@ -198,7 +201,9 @@ where
         };
         match outcome {
             Err(e) if e.is_transient() && Instant::now() < until => {
-                let wait = backoff.next(false).min(until.saturating_duration_since(Instant::now()));
+                let wait = backoff
+                    .next(false)
+                    .min(until.saturating_duration_since(Instant::now()));
                 tokio::time::sleep(wait).await;
             }
             other => return other,

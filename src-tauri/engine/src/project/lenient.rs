@@ -15,7 +15,10 @@ use crate::error::{EngineError, Result};
 pub fn open_for_operations(dir: &Path) -> Result<ProjectConfig> {
     let problem = match open_saved(dir) {
         Ok((_, config)) => return Ok(config),
-        Err(e @ (EngineError::InvalidProjectConfig { .. } | EngineError::ProjectFileMalformed { .. })) => e,
+        Err(
+            e @ (EngineError::InvalidProjectConfig { .. }
+            | EngineError::ProjectFileMalformed { .. }),
+        ) => e,
         Err(other) => return Err(other),
     };
     let text = std::fs::read_to_string(dir.join(PROJECT_FILE))
@@ -104,7 +107,8 @@ mod tests {
     #[test]
     fn operations_read_a_broken_file_and_keep_it_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
-        let broken = "name = \"hello-site\"\nport = 8080\n[task]\ncpu = 3\n[aws]\nregion = \"eu-west-1\"\n";
+        let broken =
+            "name = \"hello-site\"\nport = 8080\n[task]\ncpu = 3\n[aws]\nregion = \"eu-west-1\"\n";
         std::fs::write(dir.path().join(PROJECT_FILE), broken).unwrap();
         let config = open_for_operations(dir.path()).expect("operations go on");
         assert_eq!(config.name, "hello-site");
