@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_long_unlabelled_session_token_is_masked() {
-        let token = "FwoGZXIvYXdzE".repeat(20);
+        let token = "IQoJb3JpZ2luX2VjEJr".repeat(8);
         assert_eq!(redact(&format!("token {token} end")), "token *** end");
     }
 
