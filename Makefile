@@ -7,6 +7,8 @@ SHELL := /bin/bash
 CARGO_SELECTION := --workspace --features slipway/custom-protocol
 TESTENV_FILE := target/testenv.sh
 WITH_TESTENV := set -a; source $(TESTENV_FILE); set +a;
+# Every test that needs the test environment fails (instead of skipping) when it is missing.
+REQUIRE_TESTENV := export SLIPWAY_TEST_REQUIRE_ENV=1;
 
 .PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down bench
 
@@ -48,8 +50,9 @@ boundary:
 # Engine, CLI and desktop tests, the IPC contract, the bindings drift check and the
 # WebDriver tests against the real window (under Xvfb).
 test-rust:
-	$(WITH_TESTENV) xvfb-run -a --server-args="-screen 0 1280x860x24" cargo test $(CARGO_SELECTION) --no-fail-fast
+	$(REQUIRE_TESTENV) $(WITH_TESTENV) xvfb-run -a --server-args="-screen 0 1280x860x24" cargo test $(CARGO_SELECTION) --no-fail-fast
 
+# (No UI test skips: the flows need only dist/ and Chromium, and fail when either is missing.)
 test-ui:
 	npx vitest run
 	node --test tests/ui/

@@ -21,6 +21,7 @@ macro_rules! specta_builder {
             .disable_serde_phases()
             .commands(tauri_specta::collect_commands![
                 $crate::commands::app::app_info,
+                $crate::commands::app::export_support_bundle,
                 $crate::commands::environment::check_environment,
                 $crate::commands::jobs::cancel_job,
                 $crate::commands::project::open_project,
@@ -76,17 +77,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 }
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG")
-                .unwrap_or_else(|_| "slipway=info,warn".into()),
-        )
-        .init();
+    let host = HostEnv::from_process();
+    if let Err(e) = slipway_engine::support::log::init(&host, "desktop", true) {
+        eprintln!("Slipway will run without its log file: {e}");
+    }
     let builder = specta_builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(state::Host(HostEnv::from_process()))
+        .manage(state::Host(host))
         .manage(state::Jobs(JobRegistry::default()))
         .invoke_handler(builder.invoke_handler())
         .on_window_event(shutdown::on_window_event)

@@ -146,6 +146,44 @@ fn app_info_reports_version_and_the_data_dir_of_this_host() {
 }
 
 #[test]
+fn export_support_bundle_writes_the_archive_and_answers_with_its_files() {
+    let home = tempfile::tempdir().unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let (_app, window) = mock_app(offline_host(home.path()), tx);
+    let path = home.path().join("support.tar.gz");
+    let bundle = invoke(
+        &window,
+        "export_support_bundle",
+        json!({ "path": path.display().to_string() }),
+    )
+    .unwrap();
+    assert_eq!(bundle["path"], path.display().to_string());
+    assert!(path.is_file(), "the archive is where the window asked");
+    let files: Vec<&str> = bundle["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"about.json") && files.contains(&"journal.json"),
+        "{files:?}"
+    );
+
+    let missing = home.path().join("no/such/folder/support.tar.gz");
+    let err = invoke(
+        &window,
+        "export_support_bundle",
+        json!({ "path": missing.display().to_string() }),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err["code"], "FileSystem",
+        "a folder that does not exist is a file system error: {err}"
+    );
+}
+
+#[test]
 fn check_environment_streams_each_probe_and_reports_a_dead_docker_as_a_finding() {
     let home = tempfile::tempdir().unwrap();
     let (tx, rx) = mpsc::channel();

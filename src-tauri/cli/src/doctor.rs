@@ -37,6 +37,7 @@ pub async fn run(args: DoctorArgs, as_json: bool) -> ExitCode {
                 json(&report);
             } else {
                 print_report(&report);
+                print_unreadable_vars(&host);
             }
             if is_ready(&report) {
                 ExitCode::SUCCESS
@@ -115,6 +116,20 @@ fn print_report(report: &EnvironmentReport) {
     heading("Slipway");
     line(Mark::Info, format!("version {}", report.app.version));
     line(Mark::Info, format!("data in {}", report.app.data_dir));
+}
+
+/// Variables Slipway could not read (not UTF-8) and so ignored; named so that a missing
+/// AWS_PROFILE or DOCKER_HOST is explained.
+fn print_unreadable_vars(host: &HostEnv) {
+    if !host.unreadable_vars().is_empty() {
+        line(
+            Mark::Problem,
+            format!(
+                "environment variables ignored because they are not valid UTF-8: {}",
+                host.unreadable_vars().join(", ")
+            ),
+        );
+    }
 }
 
 /// The AWS CLI files, their problems, the profiles and environment credentials.

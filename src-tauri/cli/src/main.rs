@@ -12,6 +12,7 @@ mod preview;
 mod project;
 mod releases;
 mod setup;
+mod support;
 
 use std::process::ExitCode;
 
@@ -77,11 +78,22 @@ enum Command {
     /// Estimate what the app costs on Fargate (compute, public IPv4, logs, image storage) per
     /// hour, day and month, with the prices used and their date.
     Cost(cost::CostArgs),
+    /// Write a support bundle (.tar.gz) to attach to a bug report: Slipway's logs, the deploy
+    /// journal, versions and the AWS profiles by name and kind. Secret keys, session
+    /// tokens, environment values and your home folder's path are left out.
+    SupportBundle(support::SupportBundleArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The CLI logs to the same file as the window; to the terminal only when SLIPWAY_LOG
+    // asks, so its output stays what each verb prints.
+    let host = slipway_engine::host::HostEnv::from_process();
+    let echo = host.var("SLIPWAY_LOG").is_some();
+    if let Err(e) = slipway_engine::support::log::init(&host, "cli", echo) {
+        eprintln!("slipway: running without the log file: {e}");
+    }
     match cli.command {
         Command::Doctor(args) => doctor::run(args, cli.json).await,
         Command::Init(args) => project::init(args, cli.json),
@@ -99,5 +111,6 @@ async fn main() -> ExitCode {
         Command::Cost(args) => cost::run(args, cli.json).await,
         Command::Ps(args) => releases::ps(args, cli.json).await,
         Command::Logs(args) => logs::run(args, cli.json).await,
+        Command::SupportBundle(args) => support::run(args, cli.json).await,
     }
 }

@@ -62,6 +62,14 @@ fn add_profile_reads_the_secret_from_stdin_writes_it_owner_only_and_never_prints
     );
     assert_eq!(code, 1);
     assert_eq!(json(&out)["error"]["code"], "ProfileExists", "{err}");
+
+    let log = std::fs::read_to_string(home.path().join("data/logs/slipway.log"))
+        .expect("the CLI writes Slipway's log file");
+    assert!(log.contains("added an access key profile"), "{log}");
+    assert!(
+        !log.contains(SECRET),
+        "the secret never reaches the log file"
+    );
 }
 
 #[tokio::test]

@@ -254,6 +254,13 @@ pub enum EngineError {
 
     #[error("Slipway hit an internal problem: {0}")]
     Internal(String),
+
+    #[error("Slipway's data file {file} was written by a newer version of Slipway (data version {found}; this one knows up to {supported}), so this version will not change it. Update Slipway, or move that file away to start afresh (its recent projects and deploy history stay in it).", file = .file.display())]
+    DataFromNewerVersion {
+        file: PathBuf,
+        found: usize,
+        supported: usize,
+    },
 }
 
 fn describe_problems(problems: &[FieldProblem]) -> String {
@@ -312,6 +319,7 @@ impl EngineError {
             Self::PreviewNotRunning { .. } => ErrorCode::PreviewNotRunning,
             Self::Docker { .. } => ErrorCode::DockerError,
             Self::Internal(_) => ErrorCode::Internal,
+            Self::DataFromNewerVersion { .. } => ErrorCode::FileSystem,
         }
     }
 }

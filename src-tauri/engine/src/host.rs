@@ -3,6 +3,7 @@
 //! their own host and never touch the real `~/.aws` or mutate the process environment.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -32,6 +33,29 @@ pub struct HostEnv {
     pub os: Os,
     pub home: Option<PathBuf>,
     vars: BTreeMap<String, String>,
+    /// Names (lossily decoded) of the process's variables that were not valid UTF-8 and so
+    /// were left out; the log and `slipway doctor` mention them.
+    unreadable_vars: Vec<String>,
+}
+
+/// The environment as the engine keeps it: every variable whose name and value are valid
+/// UTF-8, and the lossily decoded names of those that are not. (`std::env::vars()` would
+/// panic on the first such variable and kill the app at start.)
+pub fn readable_vars(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut readable = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for (name, value) in vars {
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => {
+                readable.insert(name, value);
+            }
+            (Ok(name), Err(_)) => unreadable.push(name),
+            (Err(name), _) => unreadable.push(name.to_string_lossy().into_owned()),
+        }
+    }
+    (readable, unreadable)
 }
 
 /// Variable names whose values never go into a debug print (and so never into a log).
@@ -52,6 +76,7 @@ impl std::fmt::Debug for HostEnv {
             .field("os", &self.os)
             .field("home", &self.home)
             .field("vars", &vars)
+            .field("unreadable_vars", &self.unreadable_vars)
             .finish()
     }
 }
@@ -59,10 +84,12 @@ impl std::fmt::Debug for HostEnv {
 impl HostEnv {
     /// The real host: this process's environment and the user's home directory.
     pub fn from_process() -> Self {
+        let (vars, unreadable_vars) = readable_vars(std::env::vars_os());
         Self {
             os: Os::current(),
             home: dirs::home_dir(),
-            vars: std::env::vars().collect(),
+            vars,
+            unreadable_vars,
         }
     }
 
@@ -76,7 +103,13 @@ impl HostEnv {
             os,
             home,
             vars: vars.into_iter().collect(),
+            unreadable_vars: Vec::new(),
         }
+    }
+
+    /// The names of the process's variables that were left out for not being UTF-8.
+    pub fn unreadable_vars(&self) -> &[String] {
+        &self.unreadable_vars
     }
 
     pub fn with_var(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -90,5 +123,33 @@ impl HostEnv {
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_variable_that_is_not_utf8_is_left_out_and_named_instead_of_panicking() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = || OsString::from_vec(vec![b'c', b'a', b'f', 0xe9]);
+        let (vars, unreadable) = readable_vars([
+            (OsString::from("HOME"), OsString::from("/home/ana")),
+            (OsString::from("LATIN1_VALUE"), bad()),
+            (bad(), OsString::from("x")),
+            (OsString::from("AWS_PROFILE"), OsString::from("work")),
+        ]);
+        assert_eq!(
+            vars.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["AWS_PROFILE", "HOME"],
+            "every readable variable is kept"
+        );
+        assert_eq!(
+            unreadable,
+            ["LATIN1_VALUE".to_owned(), "caf\u{fffd}".to_owned()],
+            "the others are named, so the log can say which were ignored"
+        );
     }
 }

@@ -23,6 +23,7 @@ pub mod releases;
 pub mod settings;
 pub mod setup;
 pub mod store;
+pub mod support;
 pub mod taskdef;
 pub mod teardown;
 pub mod test_support;

@@ -7,6 +7,8 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
+	/**  Writes the support bundle (logs, deploy journal, versions; redacted) to `path`. */
+	exportSupportBundle: (path: string) => typedError<SupportBundle, IpcError>(__TAURI_INVOKE("export_support_bundle", { path })),
 	checkEnvironment: (jobId: string, request: CheckRequest, onEvent: Channel<EnvironmentEvent>) => typedError<EnvironmentReport, IpcError>(__TAURI_INVOKE("check_environment", { jobId, request, onEvent })),
 	/**  Asks the job to stop; false when no job with that id runs (it may have just finished). */
 	cancelJob: (jobId: string) => __TAURI_INVOKE<boolean>("cancel_job", { jobId }),
@@ -1100,6 +1102,13 @@ export type SubnetVerdict = {
 	public: boolean,
 	/**  Why it is not public, in words; empty when it is. */
 	reason: string,
+};
+
+export type SupportBundle = {
+	/**  Where the archive was written. */
+	path: string,
+	/**  The files inside it. */
+	files: string[],
 };
 
 export type TaskCost = {

@@ -45,6 +45,7 @@ import type {
   SetupEvent,
   SetupPlan,
   StopOutcome,
+  SupportBundle,
   TaskSizeOption,
   TeardownEvent,
   TeardownPlan,
@@ -91,6 +92,10 @@ export function appInfo(): Promise<AppInfo> {
   return commands.appInfo();
 }
 
+/** Writes the support bundle (logs, deploy journal, versions; redacted) to `path`. */
+export const exportSupportBundle = (path: string): Promise<SupportBundle> =>
+  unwrap(commands.exportSupportBundle(path));
+
 export function checkEnvironment(
   request: CheckRequest,
   onEvent: (event: EnvironmentEvent) => void,
@@ -113,9 +118,17 @@ export async function pickFolder(): Promise<string | null> {
   return typeof chosen === 'string' ? chosen : null;
 }
 
-/** The system save dialog for a text file; null when the user closes it without choosing. */
-export async function pickSavePath(title: string, defaultPath: string): Promise<string | null> {
-  const chosen = await saveDialog({ title, defaultPath, filters: [{ name: 'Text', extensions: ['txt', 'log'] }] });
+/** A kind of file the save dialog offers, e.g. `{ name: 'Text', extensions: ['txt', 'log'] }`. */
+export interface FileKind {
+  name: string;
+  extensions: string[];
+}
+
+const TEXT: FileKind = { name: 'Text', extensions: ['txt', 'log'] };
+
+/** The system save dialog (for a text file unless `kind` says); null when the user closes it without choosing. */
+export async function pickSavePath(title: string, defaultPath: string, kind: FileKind = TEXT): Promise<string | null> {
+  const chosen = await saveDialog({ title, defaultPath, filters: [kind] });
   return typeof chosen === 'string' ? chosen : null;
 }
 
