@@ -237,6 +237,11 @@ pub enum EngineError {
 
     #[error("Slipway hit an internal problem: {0}")]
     Internal(String),
+
+    /// The plan the user confirmed was made for another app, account or region than the
+    /// one apply is connected to, so none of it may be applied.
+    #[error("{reason} Review the plan again before applying.")]
+    ReviewedPlanOutdated { reason: String },
 }
 
 fn describe_problems(problems: &[FieldProblem]) -> String {
@@ -293,6 +298,7 @@ impl EngineError {
             Self::PreviewNotRunning { .. } => ErrorCode::PreviewNotRunning,
             Self::Docker { .. } => ErrorCode::DockerError,
             Self::Internal(_) => ErrorCode::Internal,
+            Self::ReviewedPlanOutdated { .. } => ErrorCode::InvalidInput,
         }
     }
 }
