@@ -193,6 +193,29 @@ describe('SetupRun', () => {
     expect(run.view?.stopped?.message).toMatch(/Cancelled/);
   });
 
+  it('applies the plan it showed, and marks a resource that changed since the review', async () => {
+    const run = new SetupRun('/p', connected);
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'plan_setup') return fresh();
+      if (cmd === 'apply_setup') {
+        sent = (args as { plan: unknown }).plan;
+        const channel = channelOf(args);
+        channel.onmessage({ type: 'Planned', data: fresh() });
+        channel.onmessage({
+          type: 'Skipped',
+          data: { kind: 'logGroup', reason: 'CloudWatch log group /ecs/hello-site changed since you reviewed it; review the plan again.' },
+        });
+        return fresh();
+      }
+      return null;
+    });
+    await run.review();
+    await run.apply();
+    expect(sent).toEqual(fresh());
+    expect(run.view?.skipped.logGroup).toMatch(/changed since you reviewed it/);
+  });
+
   it('says why when it cannot connect, and asks nothing of AWS', async () => {
     const asked: string[] = [];
     mockIPC((cmd) => {
