@@ -163,7 +163,10 @@ pub(super) async fn observe_teardown(
         .security_groups
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|g| Some((g.group_id?, ec2_tags(g.tags()))))
+        .filter_map(|g| {
+            let tags = ec2_tags(g.tags());
+            Some((g.group_id?, tags))
+        })
         .collect();
     if let Some(group) = &setup.security_group {
         if !is_managed(&group.tags, app) {
