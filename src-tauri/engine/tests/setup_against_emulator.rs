@@ -433,12 +433,15 @@ async fn the_execution_role_is_scoped_to_the_apps_repository_and_log_group_and_a
         .send()
         .await
         .unwrap();
-    let document =
-        slipway_engine::setup::policy::decode_document(&inline.policy_document).unwrap();
+    let document = slipway_engine::setup::policy::decode_document(&inline.policy_document).unwrap();
     let scope = slipway_engine::setup::policy::ArnScope::new(&fx.region, "123456789012");
     assert_eq!(
         document,
-        slipway_engine::setup::policy::execution_policy(&scope, &names.repository, &names.log_group)
+        slipway_engine::setup::policy::execution_policy(
+            &scope,
+            &names.repository,
+            &names.log_group
+        )
     );
     let role = iam
         .get_role()
@@ -448,19 +451,17 @@ async fn the_execution_role_is_scoped_to_the_apps_repository_and_log_group_and_a
         .unwrap()
         .role
         .unwrap();
-    let trust = slipway_engine::setup::policy::decode_document(
-        role.assume_role_policy_document().unwrap(),
-    )
-    .unwrap();
+    let trust =
+        slipway_engine::setup::policy::decode_document(role.assume_role_policy_document().unwrap())
+            .unwrap();
     assert_eq!(
-        trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
-        "123456789012",
+        trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012",
         "only ECS tasks acting for this account may assume it: {trust}"
     );
     assert!(
-        role.tags()
-            .iter()
-            .any(|t| t.key == "slipway:project" && Some(t.value.as_str()) == fx.config.id.as_deref()),
+        role.tags().iter().any(
+            |t| t.key == "slipway:project" && Some(t.value.as_str()) == fx.config.id.as_deref()
+        ),
         "{:?}",
         role.tags()
     );
@@ -498,9 +499,9 @@ async fn the_execution_role_is_scoped_to_the_apps_repository_and_log_group_and_a
         panic!("{:?}", state_of(&plan, ResourceKind::ExecutionRole));
     };
     assert!(
-        changes.iter().any(|c| c.contains(
-            "with access to this app's repository and log group only"
-        )),
+        changes
+            .iter()
+            .any(|c| c.contains("with access to this app's repository and log group only")),
         "{changes:?}"
     );
     assert!(
@@ -515,7 +516,10 @@ async fn the_execution_role_is_scoped_to_the_apps_repository_and_log_group_and_a
         .send()
         .await
         .unwrap();
-    assert!(attached.attached_policies().is_empty(), "the managed policy is detached");
+    assert!(
+        attached.attached_policies().is_empty(),
+        "the managed policy is detached"
+    );
     let inline = iam
         .list_role_policies()
         .role_name(&names.execution_role)

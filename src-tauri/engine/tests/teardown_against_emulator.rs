@@ -261,7 +261,10 @@ async fn teardown_removes_only_what_the_confirmed_plan_listed_when_the_account_c
         "the new revision was not in the confirmed plan, the log group is already gone: {mutating:?}"
     );
     for expected in ["DeleteCluster", "DeleteRole", "DeleteRepository"] {
-        assert!(mutating.iter().any(|m| m == expected), "{expected}: {mutating:?}");
+        assert!(
+            mutating.iter().any(|m| m == expected),
+            "{expected}: {mutating:?}"
+        );
     }
     let skipped: Vec<_> = events
         .events()

@@ -108,7 +108,11 @@ pub fn save(dir: &Path, config: &ProjectConfig) -> Result<()> {
             .clone()
             .filter(|id| is_project_id(id))
             .unwrap_or_else(|| new_project_id(dir));
-        set(table(doc.as_table_mut(), "project"), "id", id.as_str().into());
+        set(
+            table(doc.as_table_mut(), "project"),
+            "id",
+            id.as_str().into(),
+        );
     }
     write_document(dir, &path, &doc)
 }
@@ -126,7 +130,11 @@ pub fn ensure_id(dir: &Path) -> Result<String> {
         return Ok(id);
     }
     let id = new_project_id(dir);
-    set(table(doc.as_table_mut(), "project"), "id", id.as_str().into());
+    set(
+        table(doc.as_table_mut(), "project"),
+        "id",
+        id.as_str().into(),
+    );
     write_document(dir, &path, &doc)?;
     Ok(id)
 }
@@ -162,17 +170,18 @@ fn project_id_of(doc: &DocumentMut) -> Option<String> {
 /// The editable document in `path`, or `None` when there is no file.
 fn read_document(path: &Path) -> Result<Option<DocumentMut>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => text
-            .parse::<DocumentMut>()
-            .map(Some)
-            .map_err(|e| EngineError::ProjectFileMalformed {
-                file: path.to_owned(),
-                line: e
-                    .span()
-                    .map(|s| text[..s.start].lines().count().max(1))
-                    .unwrap_or(1),
-                problem: e.message().to_owned(),
-            }),
+        Ok(text) => {
+            text.parse::<DocumentMut>()
+                .map(Some)
+                .map_err(|e| EngineError::ProjectFileMalformed {
+                    file: path.to_owned(),
+                    line: e
+                        .span()
+                        .map(|s| text[..s.start].lines().count().max(1))
+                        .unwrap_or(1),
+                    problem: e.message().to_owned(),
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(EngineError::io(path, e)),
     }

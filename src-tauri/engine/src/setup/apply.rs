@@ -9,9 +9,9 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification};
 use aws_sdk_ecr::types::ImageScanningConfiguration;
 
+use super::confirm::{confirmed_changes, other_target};
 use super::names::{tags_for, Tags, PROJECT_KEY};
 use super::network::RULE_MARK;
-use super::confirm::{confirmed_changes, other_target};
 use super::policy::trust_policy;
 use super::{decide, observe, record_created, wanted, Change, ResourceKind, SetupEvent, SetupPlan};
 use crate::aws::{classify, Connection};
@@ -380,7 +380,12 @@ impl Applier<'_> {
 }
 
 /// Adds the project tag to a resource an older Slipway made, with its service's own call.
-async fn tag_project(c: &Connection, kind: ResourceKind, target: &str, project: &str) -> Result<()> {
+async fn tag_project(
+    c: &Connection,
+    kind: ResourceKind,
+    target: &str,
+    project: &str,
+) -> Result<()> {
     let sdk = &c.ctx.sdk;
     let ctx = &c.ctx;
     match kind {

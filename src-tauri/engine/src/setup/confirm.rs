@@ -161,7 +161,13 @@ mod tests {
     #[test]
     fn a_change_the_user_never_saw_is_not_made_and_is_reported() {
         let confirmed = plan(vec![create_repository()]);
-        let fresh = plan([vec![create_repository(), create_log_group()], create_group()].concat());
+        let fresh = plan(
+            [
+                vec![create_repository(), create_log_group()],
+                create_group(),
+            ]
+            .concat(),
+        );
         let outcome = confirmed_changes(&confirmed, &fresh);
         assert_eq!(
             outcome.changes,
@@ -208,6 +214,9 @@ mod tests {
         let mut elsewhere = confirmed.clone();
         elsewhere.region = "us-east-1".into();
         let reason = other_target(&confirmed, &elsewhere).unwrap();
-        assert!(reason.contains("eu-west-1") && reason.contains("us-east-1"), "{reason}");
+        assert!(
+            reason.contains("eu-west-1") && reason.contains("us-east-1"),
+            "{reason}"
+        );
     }
 }

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn only_both_tags_with_this_app_mean_slipway_owns_it() {
         assert!(is_managed(&tags_for("a1", None), "a1"));
-        assert!(!is_managed(&tags_for("a1", None), "a2"), "another app's resource");
+        assert!(
+            !is_managed(&tags_for("a1", None), "a2"),
+            "another app's resource"
+        );
         let mut only_app = tags_for("a1", None);
         only_app.remove(MANAGED_BY_KEY);
         assert!(!is_managed(&only_app, "a1"), "a user's own tag is not ours");

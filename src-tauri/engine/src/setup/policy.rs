@@ -216,7 +216,10 @@ mod tests {
     fn iam_url_encoding_is_undone_before_comparing() {
         let encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%22ecs-tasks.amazonaws.com%22%7D%2C%20%22Action%22%3A%20%22sts%3AAssumeRole%22%7D%5D%7D";
         let doc = decode_document(encoded).expect("decodes");
-        assert!(trusts_ecs_tasks(&doc), "a trust without a condition still counts");
+        assert!(
+            trusts_ecs_tasks(&doc),
+            "a trust without a condition still counts"
+        );
         assert!(!trusts_ecs_tasks(
             &json!({"Statement": {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}})
         ));

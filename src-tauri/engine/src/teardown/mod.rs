@@ -350,7 +350,10 @@ pub fn other_target(confirmed: &TeardownPlan, fresh: &TeardownPlan) -> Option<St
         })
 }
 
-pub async fn plan_teardown(connection: &Connection, config: &ProjectConfig) -> Result<TeardownPlan> {
+pub async fn plan_teardown(
+    connection: &Connection,
+    config: &ProjectConfig,
+) -> Result<TeardownPlan> {
     let app = &config.name;
     let names = ResourceNames::for_app(app, &connection.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
@@ -452,7 +455,10 @@ mod tests {
             ..Default::default()
         };
         let items = decide_teardown("hello", OURS, &names, &observed);
-        assert!(removes(&items).iter().all(|(_, remove)| *remove), "{items:?}");
+        assert!(
+            removes(&items).iter().all(|(_, remove)| *remove),
+            "{items:?}"
+        );
     }
 
     fn plan(items: Vec<TeardownItem>) -> TeardownPlan {

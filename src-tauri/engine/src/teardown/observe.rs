@@ -71,7 +71,9 @@ pub(super) async fn observe_teardown(
                 let apps = is_managed(&tags, app);
                 // A DRAINING service is already being deleted; an INACTIVE one is gone.
                 match (service.status.as_deref(), apps) {
-                    (Some("ACTIVE"), true) => o.services.extend(service.service_name.map(|n| (n, tags))),
+                    (Some("ACTIVE"), true) => {
+                        o.services.extend(service.service_name.map(|n| (n, tags)))
+                    }
                     (Some("ACTIVE") | Some("DRAINING"), false) => o.others_in_cluster += 1,
                     _ => {}
                 }

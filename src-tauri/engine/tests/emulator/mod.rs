@@ -15,8 +15,7 @@ use slipway_engine::jobs::Cancel;
 use slipway_engine::progress::Recorder;
 use slipway_engine::project::{new_project_id, propose, ProjectConfig};
 use slipway_engine::setup::{
-    apply_setup, plan_setup, recorded_resources, ResourceKind, ResourceState, SetupEvent,
-    SetupPlan,
+    apply_setup, plan_setup, recorded_resources, ResourceKind, ResourceState, SetupEvent, SetupPlan,
 };
 use slipway_engine::test_support::{require, write_aws_files};
 use slipway_engine::EngineError;

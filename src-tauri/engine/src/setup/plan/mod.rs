@@ -231,7 +231,10 @@ fn execution_role(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
     let execution = policy::execution_policy(&w.scope, &w.names.repository, &w.names.log_group);
     let secrets = policy::secrets_policy(&w.scope, &w.secret_refs);
     let mut facts = vec![
-        format!("pulls images only from the ECR repository {}", w.names.repository),
+        format!(
+            "pulls images only from the ECR repository {}",
+            w.names.repository
+        ),
         format!("writes logs only to {}", w.names.log_group),
     ];
     if !w.secret_refs.is_empty() {

@@ -301,7 +301,10 @@ fn a_new_role_gets_the_scoped_policy_and_no_managed_policy() {
         "{role:?}"
     );
     assert_eq!(role.len(), 2, "nothing broad is attached: {role:?}");
-    assert!(plan.resources[3].facts.iter().any(|f| f == "writes logs only to /ecs/hello"));
+    assert!(plan.resources[3]
+        .facts
+        .iter()
+        .any(|f| f == "writes logs only to /ecs/hello"));
 }
 
 #[test]
@@ -351,7 +354,10 @@ fn someone_elses_role_is_completed_but_keeps_its_managed_policy() {
     role.inline.clear();
     let plan = decide(&w, &observed);
     assert!(
-        !plan.changes.iter().any(|c| matches!(c, Change::DetachPolicy { .. })),
+        !plan
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::DetachPolicy { .. })),
         "a role Slipway did not make loses nothing: {:?}",
         plan.changes
     );
