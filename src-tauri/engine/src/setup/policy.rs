@@ -83,6 +83,24 @@ pub fn trusts_ecs_tasks(doc: &Value) -> bool {
     })
 }
 
+/// True when every statement of `doc` that lets ECS tasks assume the role holds them to
+/// acting for `account` (as [`trust_policy`] does).
+pub fn ecs_trust_limited_to(doc: &Value, account: &str) -> bool {
+    let statements = match &doc["Statement"] {
+        Value::Array(list) => list.clone(),
+        single @ Value::Object(_) => vec![single.clone()],
+        _ => return false,
+    };
+    let ecs: Vec<&Value> = statements
+        .iter()
+        .filter(|s| one_or_many(&s["Principal"]["Service"]).contains(&"ecs-tasks.amazonaws.com"))
+        .collect();
+    !ecs.is_empty()
+        && ecs
+            .iter()
+            .all(|s| s["Condition"]["StringEquals"]["aws:SourceAccount"] == account)
+}
+
 fn one_or_many(value: &Value) -> Vec<&str> {
     match value {
         Value::String(s) => vec![s.as_str()],
@@ -245,6 +263,13 @@ mod tests {
     fn only_ecs_tasks_acting_for_this_account_may_assume_the_role() {
         let doc = trust_policy("123456789012");
         assert!(trusts_ecs_tasks(&doc));
+        assert!(ecs_trust_limited_to(&doc, "123456789012"));
+        assert!(!ecs_trust_limited_to(&doc, "210987654321"));
+        let older = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        assert!(
+            !ecs_trust_limited_to(&older, "123456789012"),
+            "an older trust without the condition is not said to be limited"
+        );
         assert_eq!(
             doc["Statement"][0]["Condition"],
             json!({"StringEquals": {"aws:SourceAccount": "123456789012"}}),

@@ -243,7 +243,14 @@ fn execution_role(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
             w.secret_refs.len()
         ));
     }
-    facts.push("only ECS tasks of this account may use it".to_owned());
+    let limited = o.role.as_ref().is_none_or(|r| {
+        r.trust
+            .as_ref()
+            .is_some_and(|t| policy::ecs_trust_limited_to(t, &w.scope.account))
+    });
+    if limited {
+        facts.push("only ECS tasks of this account may use it".to_owned());
+    }
     let mut new = Vec::new();
     match o.role.as_ref().zip(who) {
         None => {

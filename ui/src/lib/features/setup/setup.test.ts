@@ -62,7 +62,7 @@ describe('applySetupEvent', () => {
 
     for (const event of events.slice(2)) applySetupEvent(view, event);
     expect(kinds.slice(0, 5).map((k) => view.progress[k])).toEqual(['done', 'done', 'done', 'done', 'done']);
-    expect(view.applied.executionRole).toHaveLength(3);
+    expect(view.applied.executionRole).toHaveLength(2);
     expect(view.working).toBeNull();
   });
 
@@ -154,7 +154,7 @@ describe('SetupRun', () => {
     });
     await run.review();
     expect(order).toEqual(['prepare', 'plan_setup']);
-    expect(run.view?.plan.changes).toHaveLength(8);
+    expect(run.view?.plan.changes).toHaveLength(7);
 
     await run.apply();
     expect(seenWhileWorking).toBe('working');
