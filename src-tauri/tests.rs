@@ -442,7 +442,7 @@ fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
     let after = invoke(
         &window,
         "apply_setup",
-        json!({ "jobId": "setup-1", "dir": dir, "onEvent": "__CHANNEL__:7" }),
+        json!({ "jobId": "setup-1", "dir": dir, "plan": plan, "onEvent": "__CHANNEL__:7" }),
     )
     .unwrap();
     for resource in after["resources"].as_array().unwrap() {
@@ -464,7 +464,7 @@ fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
     let done = invoke(
         &window,
         "apply_teardown",
-        json!({ "jobId": "teardown-1", "dir": dir, "onEvent": "__CHANNEL__:8" }),
+        json!({ "jobId": "teardown-1", "dir": dir, "plan": teardown, "onEvent": "__CHANNEL__:8" }),
     )
     .unwrap();
     assert_eq!(done["items"], json!([]), "the app is gone: {done}");

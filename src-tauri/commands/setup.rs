@@ -1,10 +1,11 @@
 //! The project's AWS infrastructure: setup and teardown, each as a plan (a quick read of
-//! the account) and an apply (a cancellable job streaming per-resource progress).
+//! the account) and an apply of the plan the window showed (a cancellable job streaming
+//! per-resource progress).
 
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use slipway_engine::setup::{self, connect_project, SetupEvent, SetupPlan};
+use slipway_engine::setup::{self, connect_to_set_up, SetupEvent, SetupPlan};
 use slipway_engine::teardown::{self, TeardownEvent, TeardownPlan};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -17,7 +18,7 @@ use crate::state::{Host, Jobs};
 #[specta::specta]
 pub async fn plan_setup(dir: String, host: State<'_, Host>) -> Result<SetupPlan, IpcError> {
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        connect_to_set_up(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     Ok(setup::plan_setup(&connection, &config).await?)
 }
 
@@ -26,23 +27,25 @@ pub async fn plan_setup(dir: String, host: State<'_, Host>) -> Result<SetupPlan,
 pub async fn apply_setup(
     job_id: String,
     dir: String,
+    plan: SetupPlan,
     on_event: Channel<SetupEvent>,
     host: State<'_, Host>,
     jobs: State<'_, Jobs>,
 ) -> Result<SetupPlan, IpcError> {
     let job = jobs.0.start(&job_id)?;
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        connect_to_set_up(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     let sink = channel_sink(on_event);
-    Ok(setup::apply_setup(&host.0, &connection, &config, &sink, &job.cancel_token()).await?)
+    let cancel = job.cancel_token();
+    Ok(setup::apply_setup(&host.0, &connection, &config, &plan, &sink, &cancel).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn plan_teardown(dir: String, host: State<'_, Host>) -> Result<TeardownPlan, IpcError> {
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
-    Ok(teardown::plan_teardown(&connection, &config.name).await?)
+        connect_to_set_up(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    Ok(teardown::plan_teardown(&connection, &config).await?)
 }
 
 #[tauri::command]
@@ -50,20 +53,15 @@ pub async fn plan_teardown(dir: String, host: State<'_, Host>) -> Result<Teardow
 pub async fn apply_teardown(
     job_id: String,
     dir: String,
+    plan: TeardownPlan,
     on_event: Channel<TeardownEvent>,
     host: State<'_, Host>,
     jobs: State<'_, Jobs>,
 ) -> Result<TeardownPlan, IpcError> {
     let job = jobs.0.start(&job_id)?;
     let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        connect_to_set_up(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     let sink = channel_sink(on_event);
-    Ok(teardown::apply_teardown(
-        &host.0,
-        &connection,
-        &config.name,
-        &sink,
-        &job.cancel_token(),
-    )
-    .await?)
+    let cancel = job.cancel_token();
+    Ok(teardown::apply_teardown(&host.0, &connection, &config, &plan, &sink, &cancel).await?)
 }

@@ -213,10 +213,20 @@ impl Session {
         let host = arranged
             .keys
             .with_var("SLIPWAY_DATA_DIR", self.data_dir().display().to_string());
+        // No project id: everything tagged for the app goes, whichever window made it.
+        let config = slipway_engine::project::ProjectConfig {
+            id: None,
+            name: app.to_owned(),
+            ..slipway_engine::project::propose(&self.data_dir())
+        };
+        let plan = slipway_engine::teardown::plan_teardown(&arranged.connection, &config)
+            .await
+            .unwrap();
         slipway_engine::teardown::apply_teardown(
             &host,
             &arranged.connection,
-            app,
+            &config,
+            &plan,
             &slipway_engine::progress::Recorder::default(),
             &slipway_engine::jobs::Cancel::new(),
         )

@@ -323,7 +323,7 @@ test('Connect names the account on every screen; the plan lists each resource, a
     await resourceState(page, kind).filter({ hasText: 'Ready' }).waitFor();
   }
   await page.getByTestId('setup-nothing-to-do').waitFor();
-  assert.match(await page.locator('[data-testid=setup-resource][data-kind=executionRole]').textContent(), /attach AmazonECSTaskExecutionRolePolicy/, 'what was done stays listed');
+  assert.match(await page.locator('[data-testid=setup-resource][data-kind=executionRole]').textContent(), /write the policy slipway-execution/, 'what was done stays listed');
   assert.equal(await page.getByTestId('apply-setup').isDisabled(), true, 'nothing left to apply');
   await page.screenshot({ path: join(shots, 'setup-ready.png'), fullPage: true });
   assert.deepEqual(errors, []);

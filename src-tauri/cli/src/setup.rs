@@ -1,5 +1,6 @@
-//! `slipway setup` and `slipway teardown`: the plan is printed first; `--apply` carries it
-//! out, one resource at a time, as the desktop app does.
+//! `slipway setup` and `slipway teardown`: the plan is printed first; `--apply` carries out
+//! the plan just printed (no more, if the account changed meanwhile), one resource at a
+//! time, as the desktop app does.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use std::time::SystemTime;
 use clap::Args;
 use slipway_engine::aws::Connection;
 use slipway_engine::host::HostEnv;
-use slipway_engine::setup::{self, connect_project, Owner, ResourceState, SetupEvent, SetupPlan};
+use slipway_engine::setup::{self, connect_to_set_up, Owner, ResourceState, SetupEvent, SetupPlan};
 use slipway_engine::teardown::{self, TeardownAction, TeardownEvent, TeardownPlan};
 
 use crate::output::{cancel_on_ctrl_c, fail, heading, json, json_line, line, Mark};
@@ -43,37 +44,39 @@ pub async fn setup(args: SetupArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match connect_to_set_up(&host, &dir, args.endpoint_url, SystemTime::now()).await {
             Ok(found) => found,
             Err(e) => return fail("setup", &e, as_json),
         };
+    let plan = match setup::plan_setup(&connection, &config).await {
+        Ok(plan) => plan,
+        Err(e) => return fail("setup", &e, as_json),
+    };
     if !args.apply {
-        return match setup::plan_setup(&connection, &config).await {
-            Ok(plan) => {
-                if as_json {
-                    json(&plan);
-                } else {
-                    banner(&connection);
-                    print_plan(&plan);
-                    if plan.nothing_to_do() {
-                        line(Mark::Ok, "nothing to do");
-                    } else {
-                        line(
-                            Mark::Info,
-                            format!(
-                                "{} change(s); run `slipway setup --apply` to make them",
-                                plan.changes.len()
-                            ),
-                        );
-                    }
-                }
-                ExitCode::SUCCESS
+        if as_json {
+            json(&plan);
+        } else {
+            banner(&connection);
+            print_plan(&plan);
+            if plan.nothing_to_do() {
+                line(Mark::Ok, "nothing to do");
+            } else {
+                line(
+                    Mark::Info,
+                    format!(
+                        "{} change(s); run `slipway setup --apply` to make them",
+                        plan.changes.len()
+                    ),
+                );
             }
-            Err(e) => fail("setup", &e, as_json),
-        };
+        }
+        return ExitCode::SUCCESS;
     }
-    if !as_json {
+    if as_json {
+        json_line(&serde_json::json!({ "plan": plan }));
+    } else {
         banner(&connection);
+        print_plan(&plan);
     }
     let print = move |event: SetupEvent| {
         if as_json {
@@ -84,14 +87,15 @@ pub async fn setup(args: SetupArgs, as_json: bool) -> ExitCode {
             SetupEvent::Planned(plan) if plan.nothing_to_do() => {
                 line(Mark::Ok, "nothing to do: everything is in place")
             }
-            SetupEvent::Planned(plan) => print_plan(&plan),
+            SetupEvent::Planned(_) => heading("Applying"),
+            SetupEvent::Skipped { reason, .. } => line(Mark::Problem, reason),
             SetupEvent::ResourceStarted { kind } => heading(kind.title()),
             SetupEvent::ChangeApplied { change, .. } => line(Mark::Ok, change),
             SetupEvent::ResourceReady { .. } => {}
         }
     };
     let cancel = cancel_on_ctrl_c();
-    match setup::apply_setup(&host, &connection, &config, &print, &cancel).await {
+    match setup::apply_setup(&host, &connection, &config, &plan, &print, &cancel).await {
         Ok(after) => {
             if as_json {
                 json_line(&serde_json::json!({ "result": after }));
@@ -114,6 +118,9 @@ fn print_plan(plan: &SetupPlan) {
         let owner = match resource.owner {
             Owner::Someone if resource.id.is_some() => {
                 " (not created by Slipway; teardown keeps it)"
+            }
+            Owner::OtherProject => {
+                " (made by another Slipway project with the same app name; used as it is, teardown keeps it)"
             }
             _ => "",
         };
@@ -142,32 +149,34 @@ pub async fn teardown(args: SetupArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
+        match connect_to_set_up(&host, &dir, args.endpoint_url, SystemTime::now()).await {
             Ok(found) => found,
             Err(e) => return fail("teardown", &e, as_json),
         };
+    let plan = match teardown::plan_teardown(&connection, &config).await {
+        Ok(plan) => plan,
+        Err(e) => return fail("teardown", &e, as_json),
+    };
     if !args.apply {
-        return match teardown::plan_teardown(&connection, &config.name).await {
-            Ok(plan) => {
-                if as_json {
-                    json(&plan);
-                } else {
-                    banner(&connection);
-                    print_teardown(&plan);
-                    if !plan.nothing_to_do() {
-                        line(
-                            Mark::Info,
-                            "run `slipway teardown --apply` to remove what is marked for removal",
-                        );
-                    }
-                }
-                ExitCode::SUCCESS
+        if as_json {
+            json(&plan);
+        } else {
+            banner(&connection);
+            print_teardown(&plan);
+            if !plan.nothing_to_do() {
+                line(
+                    Mark::Info,
+                    "run `slipway teardown --apply` to remove what is marked for removal",
+                );
             }
-            Err(e) => fail("teardown", &e, as_json),
-        };
+        }
+        return ExitCode::SUCCESS;
     }
-    if !as_json {
+    if as_json {
+        json_line(&serde_json::json!({ "plan": plan }));
+    } else {
         banner(&connection);
+        print_teardown(&plan);
     }
     let print = move |event: TeardownEvent| {
         if as_json {
@@ -175,14 +184,15 @@ pub async fn teardown(args: SetupArgs, as_json: bool) -> ExitCode {
             return;
         }
         match event {
-            TeardownEvent::Planned(plan) => print_teardown(&plan),
+            TeardownEvent::Planned(_) => {}
+            TeardownEvent::Skipped { reason, .. } => line(Mark::Problem, reason),
             TeardownEvent::StepStarted { step } => heading(&format!("Removing: {}", step.title())),
             TeardownEvent::Waiting { what, .. } => line(Mark::Info, format!("waiting for {what}")),
             TeardownEvent::StepDone { .. } => line(Mark::Ok, "done"),
         }
     };
     let cancel = cancel_on_ctrl_c();
-    match teardown::apply_teardown(&host, &connection, &config.name, &print, &cancel).await {
+    match teardown::apply_teardown(&host, &connection, &config, &plan, &print, &cancel).await {
         Ok(after) => {
             if as_json {
                 json_line(&serde_json::json!({ "result": after }));

@@ -79,7 +79,7 @@ const CATALOG: &[Entry] = &[
         // "403" alone would match inside an image digest.
         any: &["403 Forbidden", "status code 403", "not authorized", "AccessDenied", "denied"],
         cause: "ECS was refused the image: the execution role or the repository policy blocks the pull.",
-        fix: "Make sure the execution role has AmazonECSTaskExecutionRolePolicy (setup attaches it) and that the repository policy does not deny it.",
+        fix: "Make sure the execution role may pull from the app's repository (setup's slipway-execution policy allows exactly that; run setup again to restore it) and that the repository policy does not deny it.",
     },
     Entry {
         all: &["no matching manifest for"],

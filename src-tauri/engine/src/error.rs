@@ -261,6 +261,10 @@ pub enum EngineError {
         found: usize,
         supported: usize,
     },
+    /// The plan the user confirmed was made for another app, account or region than the
+    /// one apply is connected to, so none of it may be applied.
+    #[error("{reason} Review the plan again before applying.")]
+    ReviewedPlanOutdated { reason: String },
 }
 
 fn describe_problems(problems: &[FieldProblem]) -> String {
@@ -320,6 +324,7 @@ impl EngineError {
             Self::Docker { .. } => ErrorCode::DockerError,
             Self::Internal(_) => ErrorCode::Internal,
             Self::DataFromNewerVersion { .. } => ErrorCode::FileSystem,
+            Self::ReviewedPlanOutdated { .. } => ErrorCode::InvalidInput,
         }
     }
 }

@@ -309,3 +309,229 @@ async fn secret_access_is_granted_for_the_apps_secrets_only() {
         "secret access goes with the last secret"
     );
 }
+
+#[tokio::test]
+async fn apply_makes_only_what_the_confirmed_plan_listed_when_the_account_changed_since() {
+    let Some(fx) = Fixture::new("us-east-2").await else {
+        return;
+    };
+    let names = fx.names();
+    let confirmed = plan_setup(&fx.connect().await, &fx.config).await.unwrap();
+
+    // Behind the app's back: someone makes the log group and a group of the same name.
+    let sdk = fx.direct().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    logs.create_log_group()
+        .log_group_name(&names.log_group)
+        .send()
+        .await
+        .unwrap();
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let group = ec2
+        .create_security_group()
+        .group_name(&names.security_group)
+        .description("made by hand after the review")
+        .vpc_id(fx.default_vpc().await)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+
+    fx.proxy.forget_calls();
+    let (after, events) = fx.apply_confirmed(&confirmed).await.unwrap();
+    let mutating = fx.proxy.mutating_calls();
+    for made in ["CreateRepository", "CreateCluster", "CreateRole"] {
+        assert!(mutating.iter().any(|m| m == made), "{made}: {mutating:?}");
+    }
+    for untouched in [
+        "CreateLogGroup",
+        "PutRetentionPolicy",
+        "CreateSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+    ] {
+        assert!(
+            !mutating.iter().any(|m| m == untouched),
+            "{untouched}: the log group is someone's now, and a rule on the new group was never reviewed: {mutating:?}"
+        );
+    }
+    let skipped: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            SetupEvent::Skipped { kind, reason } => Some((*kind, reason.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, ResourceKind::SecurityGroup);
+    assert!(
+        skipped[0]
+            .1
+            .contains("changed since you reviewed it; review the plan again"),
+        "{}",
+        skipped[0].1
+    );
+    assert!(after
+        .warnings
+        .iter()
+        .any(|w| w.contains("changed since you reviewed it")));
+    assert!(
+        matches!(
+            state_of(&after, ResourceKind::SecurityGroup),
+            ResourceState::WillChange { .. }
+        ),
+        "the group still awaits a review"
+    );
+    let rules = ec2
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .unwrap()
+        .security_groups()[0]
+        .ip_permissions()
+        .len();
+    assert_eq!(rules, 0, "the emulator's group has no rule Slipway added");
+    let found = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&names.log_group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.log_groups().len(), 1);
+    assert_eq!(
+        found.log_groups()[0].retention_in_days,
+        None,
+        "the hand-made log group keeps its own setting"
+    );
+}
+
+#[tokio::test]
+async fn the_execution_role_is_scoped_to_the_apps_repository_and_log_group_and_an_older_one_is_narrowed(
+) {
+    let Some(fx) = Fixture::new("eu-west-3").await else {
+        return;
+    };
+    fx.apply().await.unwrap();
+    let names = fx.names();
+    let iam = aws_sdk_iam::Client::new(&fx.direct().await);
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(&names.execution_role)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached.attached_policies().is_empty(),
+        "no managed policy: {:?}",
+        attached.attached_policies()
+    );
+    let inline = iam
+        .get_role_policy()
+        .role_name(&names.execution_role)
+        .policy_name("slipway-execution")
+        .send()
+        .await
+        .unwrap();
+    let document = slipway_engine::setup::policy::decode_document(&inline.policy_document).unwrap();
+    let scope = slipway_engine::setup::policy::ArnScope::new(&fx.region, "123456789012");
+    assert_eq!(
+        document,
+        slipway_engine::setup::policy::execution_policy(
+            &scope,
+            &names.repository,
+            &names.log_group
+        )
+    );
+    let role = iam
+        .get_role()
+        .role_name(&names.execution_role)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    let trust =
+        slipway_engine::setup::policy::decode_document(role.assume_role_policy_document().unwrap())
+            .unwrap();
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012",
+        "only ECS tasks acting for this account may assume it: {trust}"
+    );
+    assert!(
+        role.tags().iter().any(
+            |t| t.key == "slipway:project" && Some(t.value.as_str()) == fx.config.id.as_deref()
+        ),
+        "{:?}",
+        role.tags()
+    );
+
+    // The role as an older Slipway left it: the managed policy, the logs-only policy, no
+    // project tag.
+    let managed = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+    iam.attach_role_policy()
+        .role_name(&names.execution_role)
+        .policy_arn(managed)
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role_policy()
+        .role_name(&names.execution_role)
+        .policy_name("slipway-execution")
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(&names.execution_role)
+        .policy_name("slipway-logs")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:PutLogEvents"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    iam.untag_role()
+        .role_name(&names.execution_role)
+        .tag_keys("slipway:project")
+        .send()
+        .await
+        .unwrap();
+    let plan = plan_setup(&fx.connect().await, &fx.config).await.unwrap();
+    let ResourceState::WillChange { changes } = state_of(&plan, ResourceKind::ExecutionRole) else {
+        panic!("{:?}", state_of(&plan, ResourceKind::ExecutionRole));
+    };
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("with access to this app's repository and log group only")),
+        "{changes:?}"
+    );
+    assert!(
+        changes.iter().any(|c| c.contains("this project's id")),
+        "the older role is adopted: {changes:?}"
+    );
+    let (after, _) = fx.apply_confirmed(&plan).await.unwrap();
+    assert!(after.ready(), "{:?}", after.resources);
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(&names.execution_role)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached.attached_policies().is_empty(),
+        "the managed policy is detached"
+    );
+    let inline = iam
+        .list_role_policies()
+        .role_name(&names.execution_role)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inline.policy_names(), ["slipway-execution"]);
+    let tags = iam
+        .list_role_tags()
+        .role_name(&names.execution_role)
+        .send()
+        .await
+        .unwrap();
+    assert!(tags.tags().iter().any(|t| t.key == "slipway:project"));
+}

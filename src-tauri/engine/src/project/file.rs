@@ -57,6 +57,7 @@ pub fn propose(dir: &Path) -> ProjectConfig {
         .and_then(|d| d.exposed_ports().first().copied())
         .unwrap_or(8080);
     ProjectConfig {
+        id: None,
         name,
         dockerfile: "Dockerfile".into(),
         context: ".".into(),
@@ -87,37 +88,112 @@ fn slug(name: &str) -> String {
 }
 
 /// Writes `config` into `dir/slipway.toml`, keeping everything else in the file. Refuses,
-/// writing nothing, when validation finds a problem.
+/// writing nothing, when validation finds a problem. The project's id, once in the file,
+/// stays as it is; a file without one gets `config.id`, or a new one.
 pub fn save(dir: &Path, config: &ProjectConfig) -> Result<()> {
     let problems = validate(config);
     if !problems.is_empty() {
         return Err(EngineError::InvalidProjectConfig { problems });
     }
     let path = dir.join(PROJECT_FILE);
-    let mut doc = match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .parse::<DocumentMut>()
-            .map_err(|e| EngineError::ProjectFileMalformed {
-                file: path.clone(),
-                line: e
-                    .span()
-                    .map(|s| text[..s.start].lines().count().max(1))
-                    .unwrap_or(1),
-                problem: e.message().to_owned(),
-            })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut doc = DocumentMut::new();
-            doc.decor_mut().set_prefix(HEADER);
-            doc
-        }
-        Err(e) => return Err(EngineError::io(&path, e)),
-    };
+    let mut doc = read_document(&path)?.unwrap_or_else(|| {
+        let mut doc = DocumentMut::new();
+        doc.decor_mut().set_prefix(HEADER);
+        doc
+    });
     write_config(&mut doc, config);
+    if project_id_of(&doc).is_none() {
+        let id = config
+            .id
+            .clone()
+            .filter(|id| is_project_id(id))
+            .unwrap_or_else(|| new_project_id(dir));
+        set(
+            table(doc.as_table_mut(), "project"),
+            "id",
+            id.as_str().into(),
+        );
+    }
+    write_document(dir, &path, &doc)
+}
+
+/// The id of the saved project in `dir`, written into its slipway.toml first when it has
+/// none yet (a project saved before Slipway gave projects ids), keeping the rest of the file.
+pub fn ensure_id(dir: &Path) -> Result<String> {
+    let path = dir.join(PROJECT_FILE);
+    let Some(mut doc) = read_document(&path)? else {
+        return Err(EngineError::ProjectNotInitialised {
+            dir: dir.to_owned(),
+        });
+    };
+    if let Some(id) = project_id_of(&doc) {
+        return Ok(id);
+    }
+    let id = new_project_id(dir);
+    set(
+        table(doc.as_table_mut(), "project"),
+        "id",
+        id.as_str().into(),
+    );
+    write_document(dir, &path, &doc)?;
+    Ok(id)
+}
+
+/// A new project id: 16 hex digits from the standard library's randomly keyed hasher (the
+/// engine needs no more randomness than this), mixed with the time, process and folder.
+pub fn new_project_id(dir: &Path) -> String {
+    use std::hash::BuildHasher;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let random = std::collections::hash_map::RandomState::new();
+    let id = random.hash_one((now, std::process::id(), dir));
+    format!("{id:016x}")
+}
+
+fn is_project_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn project_id_of(doc: &DocumentMut) -> Option<String> {
+    doc.get("project")
+        .and_then(|p| p.get("id"))
+        .and_then(Item::as_str)
+        .filter(|id| is_project_id(id))
+        .map(str::to_owned)
+}
+
+/// The editable document in `path`, or `None` when there is no file.
+fn read_document(path: &Path) -> Result<Option<DocumentMut>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            text.parse::<DocumentMut>()
+                .map(Some)
+                .map_err(|e| EngineError::ProjectFileMalformed {
+                    file: path.to_owned(),
+                    line: e
+                        .span()
+                        .map(|s| text[..s.start].lines().count().max(1))
+                        .unwrap_or(1),
+                    problem: e.message().to_owned(),
+                })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(EngineError::io(path, e)),
+    }
+}
+
+/// Replaces `path` with `doc` atomically.
+fn write_document(dir: &Path, path: &Path, doc: &DocumentMut) -> Result<()> {
     let tmp = dir.join(format!(".{PROJECT_FILE}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, doc.to_string()).map_err(|e| EngineError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
+    std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        EngineError::io(&path, e)
+        EngineError::io(path, e)
     })
 }
 
@@ -301,7 +377,21 @@ impl Reader<'_> {
                 )
             })?,
         };
+        let id = match self.table(root, "project")? {
+            None => None,
+            Some(t) => match (self.string(t, "project.id", "id")?, t.get("id")) {
+                (Some(id), Some(item)) if !is_project_id(&id) => {
+                    return Err(self.wrong(
+                        item,
+                        "project.id",
+                        "must be 1 to 64 letters, digits, - or _ (Slipway makes it; it is safe to delete)",
+                    ))
+                }
+                (id, _) => id,
+            },
+        };
         Ok(ProjectConfig {
+            id,
             name: self.string(root, "name", "name")?.unwrap_or(proposal.name),
             dockerfile: self
                 .string(root, "dockerfile", "dockerfile")?
@@ -496,8 +586,14 @@ STAGE = "demo"
             text.find("platform").unwrap() < text.find("port").unwrap(),
             "the user's key order stays"
         );
+        let back = load(dir.path()).unwrap().unwrap();
         assert_eq!(
-            load(dir.path()).unwrap().unwrap(),
+            back.id.as_ref().map(String::len),
+            Some(16),
+            "a first save gives the project an id"
+        );
+        assert_eq!(
+            ProjectConfig { id: None, ..back },
             config,
             "the file reads back as saved"
         );
@@ -552,7 +648,40 @@ STAGE = "demo"
         save(&project, &config).unwrap();
         let text = std::fs::read_to_string(project.join(PROJECT_FILE)).unwrap();
         assert!(text.starts_with("# Slipway project settings"), "{text}");
-        assert_eq!(load(&project).unwrap().unwrap(), config);
+        let back = load(&project).unwrap().unwrap();
+        assert!(back.id.is_some(), "a first save gives the project an id");
+        assert_eq!(ProjectConfig { id: None, ..back }, config);
+    }
+
+    #[test]
+    fn a_project_id_is_made_once_and_kept_by_every_later_save_and_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(PROJECT_FILE), COMMENTED).unwrap();
+        let id = ensure_id(dir.path()).unwrap();
+        assert_eq!(id.len(), 16, "16 hex digits: {id}");
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        let text = std::fs::read_to_string(dir.path().join(PROJECT_FILE)).unwrap();
+        assert!(
+            text.contains("# My app, deployed with Slipway.") && text.contains("[project]"),
+            "the id is added, the comments stay:\n{text}"
+        );
+        assert_eq!(ensure_id(dir.path()).unwrap(), id, "made once");
+
+        let mut config = load(dir.path()).unwrap().unwrap();
+        assert_eq!(config.id.as_deref(), Some(id.as_str()));
+        config.id = None;
+        config.port = 9000;
+        save(dir.path(), &config).unwrap();
+        assert_eq!(
+            load(dir.path()).unwrap().unwrap().id.as_deref(),
+            Some(id.as_str()),
+            "a save from a form that never saw the id keeps it"
+        );
+        assert_ne!(
+            new_project_id(dir.path()),
+            new_project_id(dir.path()),
+            "two projects made at once still differ"
+        );
     }
 
     #[test]

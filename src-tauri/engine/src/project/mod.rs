@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{load, propose, save, PROJECT_FILE};
+pub use file::{ensure_id, load, new_project_id, propose, save, PROJECT_FILE};
 pub use lenient::open_for_operations;
 pub use recent::{forget_recent, recent_projects, remember, RecentProject};
 pub use sample::{sample_dir, write_sample, SAMPLE_NAME};
@@ -154,6 +154,13 @@ impl AwsSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectConfig {
+    /// The project's id (`[project] id` in slipway.toml): made once, at random, when the
+    /// project is first saved or set up, and tagged on every AWS resource setup creates, so
+    /// two projects that use the same app name in one account never take each other's.
+    /// `None` for a project saved before Slipway gave projects ids.
+    #[serde(default)]
+    #[specta(optional)]
+    pub id: Option<String>,
     pub name: String,
     pub dockerfile: String,
     pub context: String,

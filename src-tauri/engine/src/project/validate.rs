@@ -327,6 +327,7 @@ mod tests {
 
     fn valid() -> ProjectConfig {
         ProjectConfig {
+            id: None,
             name: "hello-site".into(),
             dockerfile: "Dockerfile".into(),
             context: ".".into(),

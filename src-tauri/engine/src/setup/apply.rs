@@ -1,7 +1,7 @@
-//! Carrying out a setup plan: the account is observed afresh, the plan's changes are made
-//! one resource at a time in dependency order, each reported as it happens, and what was
-//! created is recorded at once, so a failure or a cancel part-way leaves a state the next
-//! apply simply continues from.
+//! Carrying out the setup plan the user confirmed: the account is observed afresh, and only
+//! the changes both plans list are made (`confirm`), one resource at a time in dependency
+//! order, each reported as it happens; what was created is recorded at once, so a failure
+//! or a cancel part-way leaves a state the next apply simply continues from.
 
 use std::collections::HashMap;
 
@@ -9,7 +9,8 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification};
 use aws_sdk_ecr::types::ImageScanningConfiguration;
 
-use super::names::{tags_for, Tags};
+use super::confirm::{confirmed_changes, other_target};
+use super::names::{tags_for, Tags, PROJECT_KEY};
 use super::network::RULE_MARK;
 use super::policy::trust_policy;
 use super::{decide, observe, record_created, wanted, Change, ResourceKind, SetupEvent, SetupPlan};
@@ -20,27 +21,43 @@ use crate::jobs::Cancel;
 use crate::progress::ProgressSink;
 use crate::project::ProjectConfig;
 
-/// Makes the account match the plan for `config`, and returns the plan observed after, in
-/// which every resource apply could make is ready.
+/// Makes the changes of `confirmed` (the plan the user reviewed) that the account still
+/// needs, and returns the plan observed after. A resource that changed since the review is
+/// left alone, reported as a [`SetupEvent::Skipped`] and among the returned plan's warnings.
 pub async fn apply_setup(
     host: &HostEnv,
     connection: &Connection,
     config: &ProjectConfig,
+    confirmed: &SetupPlan,
     sink: &dyn ProgressSink<SetupEvent>,
     cancel: &Cancel,
 ) -> Result<SetupPlan> {
     let wanted = wanted(config, connection)?;
     let observed = observe(connection, &wanted.names, wanted.vpc.as_deref()).await?;
-    let plan = decide(&wanted, &observed);
+    let mut plan = decide(&wanted, &observed);
+    if let Some(reason) = other_target(confirmed, &plan) {
+        return Err(EngineError::ReviewedPlanOutdated { reason });
+    }
+    let allowed = confirmed_changes(confirmed, &plan);
+    let skipped: Vec<String> = allowed.skipped.iter().map(|(_, why)| why.clone()).collect();
+    plan.changes = allowed.changes;
+    plan.warnings.extend(skipped.iter().cloned());
     sink.emit(SetupEvent::Planned(Box::new(plan.clone())));
+    for (kind, reason) in allowed.skipped {
+        sink.emit(SetupEvent::Skipped { kind, reason });
+    }
+    let finish = |mut after: SetupPlan| {
+        after.warnings.extend(skipped.iter().cloned());
+        after
+    };
     if plan.nothing_to_do() {
-        return Ok(plan);
+        return Ok(finish(plan));
     }
     let db = crate::store::db_path(host);
     let mut applier = Applier {
         c: connection,
         app: &wanted.app,
-        tags: tags_for(&wanted.app),
+        tags: tags_for(&wanted.app, wanted.project.as_deref()),
         created_group: None,
     };
     let mut current: Option<ResourceKind> = None;
@@ -78,7 +95,7 @@ pub async fn apply_setup(
         sink.emit(SetupEvent::ResourceReady { kind: done });
     }
     let after = observe(connection, &wanted.names, wanted.vpc.as_deref()).await?;
-    Ok(decide(&wanted, &after))
+    Ok(finish(decide(&wanted, &after)))
 }
 
 struct Applier<'a> {
@@ -205,9 +222,9 @@ impl Applier<'_> {
                 let out = aws_sdk_iam::Client::new(sdk)
                     .create_role()
                     .role_name(name)
-                    .assume_role_policy_document(trust_policy().to_string())
+                    .assume_role_policy_document(trust_policy(&self.c.identity.account).to_string())
                     .description(format!(
-                        "Lets ECS pull {}'s image and write its logs. Created by Slipway.",
+                        "Lets ECS pull {}'s image and write its logs, and nothing else. Created by Slipway.",
                         self.app
                     ))
                     .set_tags(Some(tags))
@@ -234,14 +251,31 @@ impl Applier<'_> {
                     .map_err(|e| classify(ctx, "iam:UpdateAssumeRolePolicy", e))?;
                 Ok(None)
             }
-            Change::AttachPolicy { role, policy_arn } => {
-                aws_sdk_iam::Client::new(sdk)
-                    .attach_role_policy()
+            Change::DetachPolicy { role, policy_arn } => {
+                match aws_sdk_iam::Client::new(sdk)
+                    .detach_role_policy()
                     .role_name(role)
                     .policy_arn(policy_arn)
                     .send()
                     .await
-                    .map_err(|e| classify(ctx, "iam:AttachRolePolicy", e))?;
+                {
+                    Ok(_) => Ok(None),
+                    // Detached by someone since the plan was observed: the goal is reached.
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_no_such_entity_exception()) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(classify(ctx, "iam:DetachRolePolicy", e)),
+                }
+            }
+            Change::TagProject {
+                kind,
+                target,
+                project,
+            } => {
+                tag_project(self.c, *kind, target, project).await?;
                 Ok(None)
             }
             Change::PutInlinePolicy {
@@ -343,6 +377,85 @@ impl Applier<'_> {
             }
         }
     }
+}
+
+/// Adds the project tag to a resource an older Slipway made, with its service's own call.
+async fn tag_project(
+    c: &Connection,
+    kind: ResourceKind,
+    target: &str,
+    project: &str,
+) -> Result<()> {
+    let sdk = &c.ctx.sdk;
+    let ctx = &c.ctx;
+    match kind {
+        ResourceKind::Repository => {
+            let tag = aws_sdk_ecr::types::Tag::builder()
+                .key(PROJECT_KEY)
+                .value(project)
+                .build()
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            aws_sdk_ecr::Client::new(sdk)
+                .tag_resource()
+                .resource_arn(target)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "ecr:TagResource", e))?;
+        }
+        ResourceKind::Cluster => {
+            let tag = aws_sdk_ecs::types::Tag::builder()
+                .key(PROJECT_KEY)
+                .value(project)
+                .build();
+            aws_sdk_ecs::Client::new(sdk)
+                .tag_resource()
+                .resource_arn(target)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "ecs:TagResource", e))?;
+        }
+        ResourceKind::LogGroup => {
+            aws_sdk_cloudwatchlogs::Client::new(sdk)
+                .tag_resource()
+                .resource_arn(target)
+                .tags(PROJECT_KEY, project)
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "logs:TagResource", e))?;
+        }
+        ResourceKind::ExecutionRole => {
+            let tag = aws_sdk_iam::types::Tag::builder()
+                .key(PROJECT_KEY)
+                .value(project)
+                .build()
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            aws_sdk_iam::Client::new(sdk)
+                .tag_role()
+                .role_name(target)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "iam:TagRole", e))?;
+        }
+        ResourceKind::SecurityGroup => {
+            aws_sdk_ec2::Client::new(sdk)
+                .create_tags()
+                .resources(target)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key(PROJECT_KEY)
+                        .value(project)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "ec2:CreateTags", e))?;
+        }
+        ResourceKind::Subnets => {}
+    }
+    Ok(())
 }
 
 async fn set_retention(c: &Connection, name: &str, days: i32) -> Result<()> {

@@ -5,6 +5,7 @@
 //! second run finds nothing to do. Removal lives in `crate::teardown`.
 
 mod apply;
+pub mod confirm;
 pub mod names;
 pub mod network;
 mod observe;
@@ -14,9 +15,10 @@ pub mod policy;
 use std::path::Path;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use apply::apply_setup;
+pub use confirm::{confirmed_changes, Confirmed};
 pub use names::ResourceNames;
 pub use network::{my_public_ip, IngressRule, ObservedSubnet, SubnetVerdict};
 pub use observe::{observe, Observed, ObservedCluster, ObservedLogGroup, ObservedRepository};
@@ -28,7 +30,7 @@ use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
 use crate::project::{AwsSettings, ProjectConfig};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum ResourceKind {
     Repository,
@@ -52,7 +54,7 @@ impl ResourceKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum ResourceState {
     /// Exists and is as the app needs it.
@@ -70,18 +72,22 @@ pub enum ResourceState {
 }
 
 /// Who made a resource, which decides whether teardown may remove it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum Owner {
-    /// Tagged as Slipway's, for this app.
+    /// Tagged as Slipway's, for this app and this project (or by an older Slipway, and
+    /// adopted by this project).
     Slipway,
     /// Same name, not tagged by Slipway: used as it is, never removed.
     Someone,
+    /// Made by Slipway for another project with the same app name: used as it is, never
+    /// changed, never removed.
+    OtherProject,
     /// Does not exist yet.
     Nobody,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedResource {
     pub kind: ResourceKind,
@@ -96,7 +102,7 @@ pub struct PlannedResource {
 }
 
 /// One change apply makes, in the order it makes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum Change {
     CreateRepository {
@@ -124,7 +130,9 @@ pub enum Change {
         role: String,
         document: String,
     },
-    AttachPolicy {
+    /// Replaces the broad managed policy earlier versions attached; comes after the
+    /// scoped policy is in place, so the role is never left unable to start a task.
+    DetachPolicy {
         role: String,
         policy_arn: String,
     },
@@ -151,6 +159,13 @@ pub enum Change {
         group: String,
         rule: IngressRule,
     },
+    /// Adopts a resource an older Slipway made (tagged for the app, but with no project):
+    /// `target` is what the tagging call names (an ARN, a role name, a group id).
+    TagProject {
+        kind: ResourceKind,
+        target: String,
+        project: String,
+    },
 }
 
 impl Change {
@@ -163,12 +178,13 @@ impl Change {
             Self::CreateLogGroup { .. } | Self::SetLogRetention { .. } => ResourceKind::LogGroup,
             Self::CreateRole { .. }
             | Self::TrustEcsTasks { .. }
-            | Self::AttachPolicy { .. }
+            | Self::DetachPolicy { .. }
             | Self::PutInlinePolicy { .. }
             | Self::DeleteInlinePolicy { .. } => ResourceKind::ExecutionRole,
             Self::CreateSecurityGroup { .. }
             | Self::AllowIngress { .. }
             | Self::RevokeIngress { .. } => ResourceKind::SecurityGroup,
+            Self::TagProject { kind, .. } => *kind,
         }
     }
 
@@ -188,9 +204,9 @@ impl Change {
             } => format!("set {name} to keep logs {retention_days} days"),
             Self::CreateRole { name } => format!("create the IAM role {name}"),
             Self::TrustEcsTasks { role, .. } => format!("let ECS tasks assume {role}"),
-            Self::AttachPolicy { role, policy_arn } => {
+            Self::DetachPolicy { role, policy_arn } => {
                 let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
-                format!("attach {short} to {role}")
+                format!("replace broad ECR/logs access ({short}) on {role} with access to this app's repository and log group only")
             }
             Self::PutInlinePolicy { role, policy, .. } => {
                 format!("write the policy {policy} of {role}")
@@ -205,6 +221,9 @@ impl Change {
             Self::RevokeIngress { rule, .. } => {
                 format!("remove the rule {} (no longer wanted)", rule.describe())
             }
+            Self::TagProject { project, .. } => format!(
+                "tag it with this project's id ({project}): an older Slipway made it for this app"
+            ),
         }
     }
 
@@ -214,10 +233,13 @@ impl Change {
         match self {
             Self::CreateRole { .. }
             | Self::TrustEcsTasks { .. }
-            | Self::AttachPolicy { .. }
+            | Self::DetachPolicy { .. }
             | Self::PutInlinePolicy { .. }
             | Self::DeleteInlinePolicy { .. } => Some(
-                "Creating the execution role needs IAM permissions (iam:CreateRole, iam:TagRole, iam:AttachRolePolicy, iam:PutRolePolicy, iam:UpdateAssumeRolePolicy); an administrator can create it once and Slipway will use it.".to_owned(),
+                "Creating the execution role needs IAM permissions (iam:CreateRole, iam:TagRole, iam:PutRolePolicy, iam:DeleteRolePolicy, iam:DetachRolePolicy, iam:UpdateAssumeRolePolicy); an administrator can create it once and Slipway will use it.".to_owned(),
+            ),
+            Self::TagProject { .. } => Some(
+                "Tagging needs the service's tag permission (ecr:TagResource, ecs:TagResource, logs:TagResource, iam:TagRole or ec2:CreateTags).".to_owned(),
             ),
             Self::CreateSecurityGroup { .. } | Self::AllowIngress { .. } | Self::RevokeIngress { .. } => Some(
                 "Check that the VPC still exists and that these credentials may change its security groups (ec2:CreateSecurityGroup, ec2:CreateTags, ec2:AuthorizeSecurityGroupIngress).".to_owned(),
@@ -236,7 +258,7 @@ impl Change {
 }
 
 /// What setup would do for one app in one account and region.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SetupPlan {
     pub app: String,
@@ -268,9 +290,15 @@ impl SetupPlan {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(tag = "type", content = "data")]
 pub enum SetupEvent {
-    /// The plan apply is about to carry out (observed afresh, so it may differ from the one
-    /// the user last looked at, if someone changed the account in between).
+    /// The plan apply is about to carry out: observed afresh, and holding only the changes
+    /// that the plan the user confirmed listed too (see [`confirm::confirmed_changes`]).
     Planned(Box<SetupPlan>),
+    /// A resource apply leaves alone because the account changed since the user reviewed
+    /// the plan; `reason` says so in words.
+    Skipped {
+        kind: ResourceKind,
+        reason: String,
+    },
     ResourceStarted {
         kind: ResourceKind,
     },
@@ -297,6 +325,7 @@ pub fn wanted(config: &ProjectConfig, connection: &Connection) -> Result<Wanted>
     })?;
     Ok(Wanted {
         app: config.name.clone(),
+        project: config.id.clone(),
         names,
         scope: policy::ArnScope::new(&connection.ctx.region, &connection.identity.account),
         port,
@@ -326,6 +355,28 @@ pub fn target_for(
         region: aws.region.clone(),
         endpoint_url,
     })
+}
+
+/// Opens the saved project in `dir`, gives it an id when it has none yet (written into its
+/// slipway.toml: setup and teardown tag and recognise resources by it), and connects.
+pub async fn connect_to_set_up(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: SystemTime,
+) -> Result<(ProjectConfig, Connection)> {
+    let (config, connection) = connect_project(host, dir, endpoint_override, now).await?;
+    let id = match config.id {
+        Some(id) => id,
+        None => crate::project::ensure_id(dir)?,
+    };
+    Ok((
+        ProjectConfig {
+            id: Some(id),
+            ..config
+        },
+        connection,
+    ))
 }
 
 /// Opens the saved project in `dir` and connects with its target.

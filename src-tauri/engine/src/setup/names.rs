@@ -3,31 +3,72 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The tag that says Slipway created a resource, and the one naming the app it belongs to.
-/// Teardown deletes only what carries both, with this app's name.
+/// The tag that says Slipway created a resource, the one naming the app it belongs to, and
+/// the one naming the project (slipway.toml's `[project] id`), which tells apart two
+/// projects that use the same app name in one account. Teardown deletes only what carries
+/// the first two with this app's name and, when there is one, this project's id.
 pub const MANAGED_BY_KEY: &str = "slipway:managed-by";
 pub const MANAGED_BY_VALUE: &str = "slipway";
 pub const APP_KEY: &str = "slipway:app";
+pub const PROJECT_KEY: &str = "slipway:project";
 
 pub type Tags = BTreeMap<String, String>;
 
-/// The tags Slipway puts on everything it creates for `app`.
-pub fn tags_for(app: &str) -> Tags {
-    Tags::from([
+/// The tags Slipway puts on everything it creates for `app` in the project `project`.
+pub fn tags_for(app: &str, project: Option<&str>) -> Tags {
+    let mut tags = Tags::from([
         (MANAGED_BY_KEY.to_owned(), MANAGED_BY_VALUE.to_owned()),
         (APP_KEY.to_owned(), app.to_owned()),
-    ])
+    ]);
+    if let Some(id) = project {
+        tags.insert(PROJECT_KEY.to_owned(), id.to_owned());
+    }
+    tags
 }
 
-/// True when `tags` mark a resource Slipway created for `app`.
+/// True when `tags` mark a resource Slipway created for `app` (in any project).
 pub fn is_managed(tags: &Tags, app: &str) -> bool {
     tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
         && tags.get(APP_KEY).map(String::as_str) == Some(app)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+/// Whose a resource is, from its tags, as seen by the project `project` of `app`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// Slipway's, for this app and this project.
+    Ours,
+    /// Slipway's, for this app, made by a Slipway that did not tag projects yet: this
+    /// project adopts it (tags it with its id).
+    OursUntagged,
+    /// Slipway's, for an app of the same name in another project: used, never changed.
+    OtherProject,
+    /// Not Slipway's for this app.
+    NotSlipways,
+}
+
+impl Ownership {
+    /// True for what this project may change and remove.
+    pub fn is_ours(self) -> bool {
+        matches!(self, Self::Ours | Self::OursUntagged)
+    }
+}
+
+pub fn ownership(tags: &Tags, app: &str, project: Option<&str>) -> Ownership {
+    if !is_managed(tags, app) {
+        return Ownership::NotSlipways;
+    }
+    match (tags.get(PROJECT_KEY).map(String::as_str), project) {
+        (None, Some(_)) => Ownership::OursUntagged,
+        (Some(theirs), Some(ours)) if theirs != ours => Ownership::OtherProject,
+        // A project without an id yet (one an older Slipway saved, seen by a deploy before
+        // setup gave it one) cannot tell projects apart: the app's tags decide, as before.
+        _ => Ownership::Ours,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceNames {
     pub repository: String,
@@ -37,9 +78,12 @@ pub struct ResourceNames {
     pub security_group: String,
 }
 
-/// Inline policies Slipway puts on the execution role.
-pub const LOGS_POLICY: &str = "slipway-logs";
+/// Inline policies Slipway puts on the execution role: pulling the app's image and writing
+/// its logs, and reading its secrets.
+pub const EXECUTION_POLICY: &str = "slipway-execution";
 pub const SECRETS_POLICY: &str = "slipway-secrets";
+/// The logs-only policy of earlier versions, which [`EXECUTION_POLICY`] replaces.
+pub const LOGS_POLICY: &str = "slipway-logs";
 
 impl ResourceNames {
     /// The names for `app` in `region`, or every rule they break (from fargate-facts: ECR,
@@ -143,11 +187,44 @@ mod tests {
 
     #[test]
     fn only_both_tags_with_this_app_mean_slipway_owns_it() {
-        assert!(is_managed(&tags_for("a1"), "a1"));
-        assert!(!is_managed(&tags_for("a1"), "a2"), "another app's resource");
-        let mut only_app = tags_for("a1");
+        assert!(is_managed(&tags_for("a1", None), "a1"));
+        assert!(
+            !is_managed(&tags_for("a1", None), "a2"),
+            "another app's resource"
+        );
+        let mut only_app = tags_for("a1", None);
         only_app.remove(MANAGED_BY_KEY);
         assert!(!is_managed(&only_app, "a1"), "a user's own tag is not ours");
         assert!(!is_managed(&Tags::new(), "a1"));
+    }
+
+    #[test]
+    fn the_project_tag_tells_two_projects_with_one_app_name_apart() {
+        let ours = Some("0123456789abcdef");
+        assert_eq!(
+            ownership(&tags_for("a1", ours), "a1", ours),
+            Ownership::Ours
+        );
+        assert_eq!(
+            ownership(&tags_for("a1", Some("fedcba9876543210")), "a1", ours),
+            Ownership::OtherProject,
+            "the same app name made by another project is not this project's"
+        );
+        assert_eq!(
+            ownership(&tags_for("a1", None), "a1", ours),
+            Ownership::OursUntagged,
+            "an older Slipway's resource is adopted"
+        );
+        assert!(ownership(&tags_for("a1", None), "a1", ours).is_ours());
+        assert!(!ownership(&tags_for("a1", Some("other")), "a1", ours).is_ours());
+        assert_eq!(
+            ownership(&tags_for("a2", ours), "a1", ours),
+            Ownership::NotSlipways
+        );
+        assert_eq!(
+            ownership(&tags_for("a1", ours), "a1", None),
+            Ownership::Ours,
+            "a project without an id yet goes by the app's tags, as before ids"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Parses an IPv4 CIDR ("203.0.113.7/32"), insisting on its canonical form, because EC2
 /// stores rules in that form and a rule would otherwise never look equal to the wanted one.
@@ -51,7 +51,7 @@ pub struct ObservedSubnet {
     pub internet_gateway: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SubnetVerdict {
     pub id: String,
@@ -84,7 +84,7 @@ pub fn judge_subnet(subnet: &ObservedSubnet) -> SubnetVerdict {
 }
 
 /// One TCP (or all-traffic) ingress permission as EC2 reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressRule {
     /// "tcp", "udp", "icmp" or "-1" (all traffic).

@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ecs::types::ClusterField;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::names::{ResourceNames, Tags, LOGS_POLICY, SECRETS_POLICY};
+use super::names::{ResourceNames, Tags, EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
 use super::network::{IngressRule, ObservedSubnet, RULE_MARK};
 use super::policy::decode_document;
 use crate::aws::{classify, Connection};
 use crate::error::Result;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct VpcChoice {
     pub id: String,
@@ -46,7 +46,7 @@ pub struct ObservedLogGroup {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObservedRole {
     pub arn: String,
     pub trust: Option<Value>,
@@ -243,7 +243,7 @@ async fn role(c: &Connection, name: &str) -> Result<Option<ObservedRole>> {
         .map_err(|e| classify(&c.ctx, "iam:ListRolePolicies", e))?
         .policy_names;
     let mut inline = BTreeMap::new();
-    for policy in [LOGS_POLICY, SECRETS_POLICY] {
+    for policy in [EXECUTION_POLICY, SECRETS_POLICY, LOGS_POLICY] {
         if !listed.iter().any(|p| p == policy) {
             continue;
         }

@@ -1,41 +1,66 @@
-//! Carrying out a teardown plan, step by step in its order, waiting (with a deadline,
-//! never a fixed sleep) for what AWS does in its own time: tasks stopping, services
-//! draining, network interfaces being released.
+//! Carrying out the teardown plan the user confirmed, step by step in its order and never
+//! beyond what it listed, waiting (with a deadline, never a fixed sleep) for what AWS does
+//! in its own time: tasks stopping, services draining, network interfaces being released.
 
 use std::time::Duration;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
 use super::{
-    plan_teardown, TeardownAction, TeardownEvent, TeardownItem, TeardownPlan, TeardownStep,
+    confirmed_removals, other_target, plan_teardown, TeardownEvent, TeardownItem, TeardownPlan,
+    TeardownStep,
 };
 use crate::aws::{classify, Connection};
 use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
 use crate::jobs::Cancel;
 use crate::progress::ProgressSink;
+use crate::project::ProjectConfig;
 use crate::setup::forget_created;
 use crate::setup::names::ResourceNames;
 
 /// How long teardown waits for AWS to stop tasks and release their network interfaces.
 const WAIT_LIMIT: Duration = Duration::from_secs(180);
 
+/// Removes what `confirmed` (the teardown plan the user reviewed) listed for removal and
+/// is still there to remove, and returns the plan observed after. Whatever a fresh look
+/// would remove that `confirmed` did not list stays, reported as [`TeardownEvent::Skipped`].
 pub async fn apply_teardown(
     host: &HostEnv,
     connection: &Connection,
-    app: &str,
+    config: &ProjectConfig,
+    confirmed: &TeardownPlan,
     sink: &dyn ProgressSink<TeardownEvent>,
     cancel: &Cancel,
 ) -> Result<TeardownPlan> {
-    let plan = plan_teardown(connection, app).await?;
-    sink.emit(TeardownEvent::Planned(plan.clone()));
+    let app = config.name.as_str();
+    let fresh = plan_teardown(connection, config).await?;
+    if let Some(reason) = other_target(confirmed, &fresh) {
+        return Err(EngineError::ReviewedPlanOutdated { reason });
+    }
+    let (removals, skipped) = confirmed_removals(confirmed, &fresh);
+    // What apply will do: the fresh plan, with each removal cut down to what was confirmed.
+    let items = fresh
+        .items
+        .iter()
+        .filter_map(|i| match i.action {
+            super::TeardownAction::Remove { .. } => {
+                removals.iter().find(|r| r.step == i.step).cloned()
+            }
+            super::TeardownAction::Keep { .. } => Some(i.clone()),
+        })
+        .collect();
+    sink.emit(TeardownEvent::Planned(TeardownPlan {
+        items,
+        ..fresh.clone()
+    }));
+    for (step, reason) in skipped {
+        sink.emit(TeardownEvent::Skipped { step, reason });
+    }
     let names = ResourceNames::for_app(app, &connection.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
     let db = crate::store::db_path(host);
-    for item in &plan.items {
-        if !matches!(item.action, TeardownAction::Remove { .. }) {
-            continue;
-        }
+    for item in &removals {
         if cancel.is_cancelled() {
             return Err(EngineError::Cancelled);
         }
@@ -57,7 +82,7 @@ pub async fn apply_teardown(
         }
         sink.emit(TeardownEvent::StepDone { step: item.step });
     }
-    plan_teardown(connection, app).await
+    plan_teardown(connection, config).await
 }
 
 async fn remove(

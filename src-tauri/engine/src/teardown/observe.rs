@@ -67,10 +67,13 @@ pub(super) async fn observe_teardown(
                 .await
                 .map_err(|e| classify(&c.ctx, "ecs:DescribeServices", e))?;
             for service in described.services.unwrap_or_default() {
-                let ours = is_managed(&ecs_tags(service.tags()), app);
+                let tags = ecs_tags(service.tags());
+                let apps = is_managed(&tags, app);
                 // A DRAINING service is already being deleted; an INACTIVE one is gone.
-                match (service.status.as_deref(), ours) {
-                    (Some("ACTIVE"), true) => o.services.extend(service.service_name),
+                match (service.status.as_deref(), apps) {
+                    (Some("ACTIVE"), true) => {
+                        o.services.extend(service.service_name.map(|n| (n, tags)))
+                    }
                     (Some("ACTIVE") | Some("DRAINING"), false) => o.others_in_cluster += 1,
                     _ => {}
                 }
@@ -99,8 +102,9 @@ pub(super) async fn observe_teardown(
                 if task.last_status.as_deref() == Some("STOPPED") {
                     continue;
                 }
-                if is_managed(&ecs_tags(task.tags()), app) {
-                    o.tasks.extend(task.task_arn);
+                let tags = ecs_tags(task.tags());
+                if is_managed(&tags, app) {
+                    o.tasks.extend(task.task_arn.map(|arn| (arn, tags)));
                 } else if task
                     .group
                     .as_deref()
@@ -130,13 +134,14 @@ pub(super) async fn observe_teardown(
             .await
             .map_err(|e| classify(&c.ctx, "ecs:DescribeTaskDefinition", e))?;
         let definition = out.task_definition.as_ref();
-        let ours = is_managed(&ecs_tags(out.tags()), app);
+        let tags = ecs_tags(out.tags());
+        let apps = is_managed(&tags, app);
         let same_family = definition.and_then(|t| t.family.as_deref()) == Some(app);
         let active = definition
             .and_then(|t| t.status.as_ref())
             .is_some_and(|s| s.as_str() == "ACTIVE");
-        if ours && same_family && active {
-            o.task_definitions.push(arn);
+        if apps && same_family && active {
+            o.task_definitions.push((arn, tags));
         }
     }
     let tagged = ec2
@@ -160,7 +165,10 @@ pub(super) async fn observe_teardown(
         .security_groups
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|g| g.group_id)
+        .filter_map(|g| {
+            let tags = ec2_tags(g.tags());
+            Some((g.group_id?, tags))
+        })
         .collect();
     if let Some(group) = &setup.security_group {
         if !is_managed(&group.tags, app) {
@@ -168,6 +176,12 @@ pub(super) async fn observe_teardown(
         }
     }
     Ok(o)
+}
+
+fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| Some((t.key.clone()?, t.value.clone()?)))
+        .collect()
 }
 
 fn ecs_tags(tags: &[aws_sdk_ecs::types::Tag]) -> Tags {

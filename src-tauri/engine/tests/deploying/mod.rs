@@ -60,7 +60,8 @@ impl Deploying {
         config.aws.profile = Some("emu".into());
         config.aws.region = Some(region.to_owned());
         project::save(&dir, &config).unwrap();
-        fx.config = config;
+        // Read back: the first save gave the project its id.
+        fx.config = project::load(&dir).unwrap().unwrap();
         fx.apply().await.expect("setup applies");
         let standin = FargateStandIn::start(&fx.emulator, &fx.region, fx.proxy.clone()).await;
         Some(Self {

@@ -13,9 +13,9 @@ use slipway_engine::aws::{connect, AwsTarget, Connection, CredentialSource};
 use slipway_engine::host::{HostEnv, Os};
 use slipway_engine::jobs::Cancel;
 use slipway_engine::progress::Recorder;
-use slipway_engine::project::{propose, ProjectConfig};
+use slipway_engine::project::{new_project_id, propose, ProjectConfig};
 use slipway_engine::setup::{
-    apply_setup, recorded_resources, ResourceKind, ResourceState, SetupEvent,
+    apply_setup, plan_setup, recorded_resources, ResourceKind, ResourceState, SetupEvent, SetupPlan,
 };
 use slipway_engine::test_support::{require, write_aws_files};
 use slipway_engine::EngineError;
@@ -68,6 +68,7 @@ impl Fixture {
                 % 1_000_000
         );
         let mut config = propose(temp.path());
+        config.id = Some(new_project_id(temp.path()));
         config.name = app;
         config.port = 8080;
         let fixture = Self {
@@ -114,15 +115,24 @@ impl Fixture {
         slipway_testkit::emulator::give_default_vpc_an_internet_route(&self.direct().await).await;
     }
 
-    pub async fn apply(
+    /// Plans, then applies that plan, as a user who confirms at once.
+    pub async fn apply(&self) -> Result<(SetupPlan, Vec<SetupEvent>), EngineError> {
+        let plan = plan_setup(&self.connect().await, &self.config).await?;
+        self.apply_confirmed(&plan).await
+    }
+
+    /// Applies `confirmed`, a plan the user reviewed earlier.
+    pub async fn apply_confirmed(
         &self,
-    ) -> Result<(slipway_engine::setup::SetupPlan, Vec<SetupEvent>), EngineError> {
+        confirmed: &SetupPlan,
+    ) -> Result<(SetupPlan, Vec<SetupEvent>), EngineError> {
         let events = Recorder::default();
         let connection = self.connect().await;
         let plan = apply_setup(
             &self.host,
             &connection,
             &self.config,
+            confirmed,
             &events,
             &Cancel::new(),
         )

@@ -44,9 +44,9 @@ export const commands = {
 	/**  This computer's public IPv4 as a /32, for "only my IP". */
 	findMyIp: () => typedError<string, IpcError>(__TAURI_INVOKE("find_my_ip")),
 	planSetup: (dir: string) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("plan_setup", { dir })),
-	applySetup: (jobId: string, dir: string, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, onEvent })),
+	applySetup: (jobId: string, dir: string, plan: SetupPlan, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, plan, onEvent })),
 	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
-	applyTeardown: (jobId: string, dir: string, onEvent: Channel<TeardownEvent>) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("apply_teardown", { jobId, dir, onEvent })),
+	applyTeardown: (jobId: string, dir: string, plan: TeardownPlan, onEvent: Channel<TeardownEvent>) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("apply_teardown", { jobId, dir, plan, onEvent })),
 	deploy: (jobId: string, dir: string, request: DeployRequest, onEvent: Channel<DeployEvent>) => typedError<DeployOutcome, IpcError>(__TAURI_INVOKE("deploy", { jobId, dir, request, onEvent })),
 	/**
 	 *  What runs for the app now; works from the app name and connection even when
@@ -284,9 +284,19 @@ export type CallerIdentity = {
 /**  One change apply makes, in the order it makes them. */
 export type Change = { action: "createRepository"; name: string } | { action: "enableScanOnPush"; name: string } | { action: "createCluster"; name: string } | { action: "createLogGroup"; name: string; retention_days: number } | { action: "setLogRetention"; name: string; retention_days: number } | { action: "createRole"; name: string } | 
 /**  `document` keeps the statements the role already had. */
-{ action: "trustEcsTasks"; role: string; document: string } | { action: "attachPolicy"; role: string; policy_arn: string } | { action: "putInlinePolicy"; role: string; policy: string; document: string } | { action: "deleteInlinePolicy"; role: string; policy: string } | { action: "createSecurityGroup"; name: string; vpc: string } | 
+{ action: "trustEcsTasks"; role: string; document: string } | 
+/**
+ *  Replaces the broad managed policy earlier versions attached; comes after the
+ *  scoped policy is in place, so the role is never left unable to start a task.
+ */
+{ action: "detachPolicy"; role: string; policy_arn: string } | { action: "putInlinePolicy"; role: string; policy: string; document: string } | { action: "deleteInlinePolicy"; role: string; policy: string } | { action: "createSecurityGroup"; name: string; vpc: string } | 
 /**  `group` is `None` for the group this same apply creates. */
-{ action: "allowIngress"; group: string | null; port: number; cidr: string } | { action: "revokeIngress"; group: string; rule: IngressRule };
+{ action: "allowIngress"; group: string | null; port: number; cidr: string } | { action: "revokeIngress"; group: string; rule: IngressRule } | 
+/**
+ *  Adopts a resource an older Slipway made (tagged for the app, but with no project):
+ *  `target` is what the tagging call names (an ARN, a role name, a group id).
+ */
+{ action: "tagProject"; kind: ResourceKind; target: string; project: string };
 
 export type CheckRequest = {
 	/**  Whose identity to resolve; `None` skips the STS call. */
@@ -785,10 +795,18 @@ export type Os = "linux" | "macos" | "windows";
 
 /**  Who made a resource, which decides whether teardown may remove it. */
 export type Owner = 
-/**  Tagged as Slipway's, for this app. */
+/**
+ *  Tagged as Slipway's, for this app and this project (or by an older Slipway, and
+ *  adopted by this project).
+ */
 "slipway" | 
 /**  Same name, not tagged by Slipway: used as it is, never removed. */
 "someone" | 
+/**
+ *  Made by Slipway for another project with the same app name: used as it is, never
+ *  changed, never removed.
+ */
+"otherProject" | 
 /**  Does not exist yet. */
 "nobody";
 
@@ -920,6 +938,13 @@ export type Project = {
 
 /**  Everything `slipway.toml` says. Paths are relative to the project folder. */
 export type ProjectConfig = {
+	/**
+	 *  The project's id (`[project] id` in slipway.toml): made once, at random, when the
+	 *  project is first saved or set up, and tagged on every AWS resource setup creates, so
+	 *  two projects that use the same app name in one account never take each other's.
+	 *  `None` for a project saved before Slipway gave projects ids.
+	 */
+	id?: string | null,
 	name: string,
 	dockerfile: string,
 	context: string,
@@ -1040,10 +1065,18 @@ export type ServiceStatus = {
 
 export type SetupEvent = 
 /**
- *  The plan apply is about to carry out (observed afresh, so it may differ from the one
- *  the user last looked at, if someone changed the account in between).
+ *  The plan apply is about to carry out: observed afresh, and holding only the changes
+ *  that the plan the user confirmed listed too (see [`confirm::confirmed_changes`]).
  */
-{ type: "Planned"; data: SetupPlan } | { type: "ResourceStarted"; data: {
+{ type: "Planned"; data: SetupPlan } | 
+/**
+ *  A resource apply leaves alone because the account changed since the user reviewed
+ *  the plan; `reason` says so in words.
+ */
+{ type: "Skipped"; data: {
+	kind: ResourceKind,
+	reason: string,
+} } | { type: "ResourceStarted"; data: {
 	kind: ResourceKind,
 } } | { type: "ChangeApplied"; data: {
 	kind: ResourceKind,
@@ -1143,6 +1176,14 @@ export type TeardownEvent = { type: "Planned"; data: TeardownPlan } | { type: "S
 	step: TeardownStep,
 } } | { type: "StepDone"; data: {
 	step: TeardownStep,
+} } | 
+/**
+ *  Something the plan observed just now would remove but the plan the user confirmed
+ *  did not list: left as it is, with the reason in words.
+ */
+{ type: "Skipped"; data: {
+	step: TeardownStep,
+	reason: string,
 } } | 
 /**
  *  Waiting for something AWS does in its own time (tasks stopping, network interfaces

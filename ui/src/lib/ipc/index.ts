@@ -186,16 +186,22 @@ export const findMyIp = (): Promise<string> => unwrap(commands.findMyIp());
 
 export const planSetup = (dir: string): Promise<SetupPlan> => unwrap(commands.planSetup(dir));
 
-/** Creates or completes the app's AWS resources; resolves to the plan observed afterwards. */
-export function applySetup(dir: string, onEvent: (event: SetupEvent) => void): Job<SetupPlan> {
-  return startJob('setup', onEvent, (jobId, channel) => commands.applySetup(jobId, dir, channel));
+/**
+ * Creates or completes the app's AWS resources as `plan` (the one shown) lists them, and no
+ * more if the account changed since; resolves to the plan observed afterwards.
+ */
+export function applySetup(dir: string, plan: SetupPlan, onEvent: (event: SetupEvent) => void): Job<SetupPlan> {
+  return startJob('setup', onEvent, (jobId, channel) => commands.applySetup(jobId, dir, plan, channel));
 }
 
 export const planTeardown = (dir: string): Promise<TeardownPlan> => unwrap(commands.planTeardown(dir));
 
-/** Removes what Slipway created for the app; resolves to what is left (the kept items). */
-export function applyTeardown(dir: string, onEvent: (event: TeardownEvent) => void): Job<TeardownPlan> {
-  return startJob('teardown', onEvent, (jobId, channel) => commands.applyTeardown(jobId, dir, channel));
+/**
+ * Removes what `plan` (the one shown) lists for removal, never more; resolves to what is
+ * left (the kept items).
+ */
+export function applyTeardown(dir: string, plan: TeardownPlan, onEvent: (event: TeardownEvent) => void): Job<TeardownPlan> {
+  return startJob('teardown', onEvent, (jobId, channel) => commands.applyTeardown(jobId, dir, plan, channel));
 }
 
 /** Pushes a local release and runs it on Fargate; resolves once its URL answers. */

@@ -1,20 +1,24 @@
 //! The setup plan as a pure function of what the app wants and what the account has.
 //! Resources that exist are used as they are and only completed (a missing rule, a
-//! missing policy); one that Slipway did not create is never tagged as Slipway's.
+//! missing policy); one that Slipway did not create is never tagged as Slipway's, and one
+//! another project of the same app name created is never changed at all.
 
 use serde_json::Value;
 
-use super::names::{is_managed, ResourceNames, LOGS_POLICY, SECRETS_POLICY};
+use super::names::{ownership, Ownership, ResourceNames, Tags};
+use super::names::{EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
 use super::network::{is_everyone, judge_subnet};
 use super::observe::Observed;
 use super::policy::{self, ArnScope, EXECUTION_ROLE_POLICY};
 use super::{Change, Owner, PlannedResource, ResourceKind, ResourceState, SetupPlan};
-use crate::setup::names::Tags;
 
 /// What the app needs, resolved from slipway.toml and the connected account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
     pub app: String,
+    /// The project's id, tagged on what setup creates; `None` for a project without one
+    /// (then any resource Slipway tagged for the app counts as this project's).
+    pub project: Option<String>,
     pub names: ResourceNames,
     pub scope: ArnScope,
     pub port: u16,
@@ -37,6 +41,18 @@ pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
         subnets(wanted, observed),
     ];
     let mut warnings = Vec::new();
+    let others: Vec<&str> = resources
+        .iter()
+        .filter(|r| r.owner == Owner::OtherProject)
+        .map(|r| r.title.as_str())
+        .collect();
+    if !others.is_empty() {
+        warnings.push(format!(
+            "Another Slipway project with the same app name (\"{}\") made the {} in this account and region. This project uses them as they are and never changes or removes them; give this project its own app name to keep the two apart.",
+            wanted.app,
+            others.join(", ").to_lowercase()
+        ));
+    }
     if is_everyone(&wanted.allow_from) {
         warnings.push(format!(
             "Port {} will be open to the whole internet (0.0.0.0/0). That is what a public demo needs, but anyone can reach it; choose \"Only my IP\" or a narrower range if it is not meant for everyone.",
@@ -57,11 +73,30 @@ pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
     }
 }
 
-fn owner(tags: &Tags, app: &str) -> Owner {
-    if is_managed(tags, app) {
-        Owner::Slipway
-    } else {
-        Owner::Someone
+fn whose(tags: &Tags, w: &Wanted) -> Ownership {
+    ownership(tags, &w.app, w.project.as_deref())
+}
+
+fn owner(who: Ownership) -> Owner {
+    match who {
+        Ownership::Ours | Ownership::OursUntagged => Owner::Slipway,
+        Ownership::OtherProject => Owner::OtherProject,
+        Ownership::NotSlipways => Owner::Someone,
+    }
+}
+
+const OTHER_PROJECT: &str =
+    "made by another Slipway project with the same app name: used as it is, never changed or removed";
+
+/// The tag that adopts what an older Slipway made for this app into this project.
+fn adopt(w: &Wanted, who: Ownership, kind: ResourceKind, target: &str) -> Option<Change> {
+    match (who, &w.project) {
+        (Ownership::OursUntagged, Some(project)) => Some(Change::TagProject {
+            kind,
+            target: target.to_owned(),
+            project: project.clone(),
+        }),
+        _ => None,
     }
 }
 
@@ -99,133 +134,108 @@ fn resource(
 
 fn repository(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
     let name = &w.names.repository;
+    let who = o.repository.as_ref().map(|r| whose(&r.tags, w));
     let mut new = Vec::new();
-    match &o.repository {
+    let mut facts = vec!["images scanned on push".to_owned()];
+    match o.repository.as_ref().zip(who) {
         None => new.push(Change::CreateRepository { name: name.clone() }),
-        Some(repo) if !repo.scan_on_push => {
-            new.push(Change::EnableScanOnPush { name: name.clone() })
+        Some((_, Ownership::OtherProject)) => facts.push(OTHER_PROJECT.to_owned()),
+        Some((repo, who)) => {
+            if !repo.scan_on_push {
+                new.push(Change::EnableScanOnPush { name: name.clone() });
+            }
+            new.extend(adopt(w, who, ResourceKind::Repository, &repo.arn));
         }
-        Some(_) => {}
     }
-    let (id, who) = match &o.repository {
-        Some(r) => (Some(r.uri.clone()), owner(&r.tags, &w.app)),
-        None => (None, Owner::Nobody),
-    };
+    let id = o.repository.as_ref().map(|r| r.uri.clone());
     let state = settle(o.repository.is_some(), new, changes);
     resource(
         ResourceKind::Repository,
         name,
         id,
-        who,
+        who.map_or(Owner::Nobody, owner),
         state,
-        vec!["images scanned on push".to_owned()],
+        facts,
     )
 }
 
 fn cluster(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
     let name = &w.names.cluster;
+    let who = o.cluster.as_ref().map(|c| whose(&c.tags, w));
     let mut new = Vec::new();
-    if o.cluster.is_none() {
-        new.push(Change::CreateCluster { name: name.clone() });
+    let mut facts = vec!["Fargate tasks only; costs nothing by itself".to_owned()];
+    match o.cluster.as_ref().zip(who) {
+        None => new.push(Change::CreateCluster { name: name.clone() }),
+        Some((_, Ownership::OtherProject)) => facts.push(OTHER_PROJECT.to_owned()),
+        Some((c, who)) => new.extend(adopt(w, who, ResourceKind::Cluster, &c.arn)),
     }
-    let (id, who) = match &o.cluster {
-        Some(c) => (Some(c.arn.clone()), owner(&c.tags, &w.app)),
-        None => (None, Owner::Nobody),
-    };
+    let id = o.cluster.as_ref().map(|c| c.arn.clone());
     let state = settle(o.cluster.is_some(), new, changes);
     resource(
         ResourceKind::Cluster,
         name,
         id,
-        who,
+        who.map_or(Owner::Nobody, owner),
         state,
-        vec!["Fargate tasks only; costs nothing by itself".to_owned()],
+        facts,
     )
 }
 
 fn log_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
     let name = &w.names.log_group;
+    let who = o.log_group.as_ref().map(|g| whose(&g.tags, w));
     let mut new = Vec::new();
     let mut facts = vec![format!("keeps logs {} days", w.retention_days)];
-    match &o.log_group {
+    match o.log_group.as_ref().zip(who) {
         None => new.push(Change::CreateLogGroup {
             name: name.clone(),
             retention_days: w.retention_days,
         }),
-        // A shorter retention deletes older logs: only Slipway's own group follows the
-        // setting; someone else's keeps theirs.
-        Some(g) if !is_managed(&g.tags, &w.app) => {
+        // A shorter retention deletes older logs: only this project's own group follows
+        // the setting; someone else's keeps theirs.
+        Some((g, who)) if !who.is_ours() => {
             facts = vec![match g.retention_days {
                 Some(days) => format!("keeps logs {days} days (its own setting, left as it is)"),
                 None => "keeps logs forever (its own setting, left as it is)".to_owned(),
             }];
+            if who == Ownership::OtherProject {
+                facts.push(OTHER_PROJECT.to_owned());
+            }
         }
-        Some(g) if g.retention_days != Some(w.retention_days) => {
-            new.push(Change::SetLogRetention {
-                name: name.clone(),
-                retention_days: w.retention_days,
-            })
+        Some((g, who)) => {
+            if g.retention_days != Some(w.retention_days) {
+                new.push(Change::SetLogRetention {
+                    name: name.clone(),
+                    retention_days: w.retention_days,
+                });
+            }
+            new.extend(adopt(w, who, ResourceKind::LogGroup, &g.arn));
         }
-        Some(_) => {}
     }
-    let (id, who) = match &o.log_group {
-        Some(g) => (Some(g.arn.clone()), owner(&g.tags, &w.app)),
-        None => (None, Owner::Nobody),
-    };
+    let id = o.log_group.as_ref().map(|g| g.arn.clone());
     let state = settle(o.log_group.is_some(), new, changes);
-    resource(ResourceKind::LogGroup, name, id, who, state, facts)
+    resource(
+        ResourceKind::LogGroup,
+        name,
+        id,
+        who.map_or(Owner::Nobody, owner),
+        state,
+        facts,
+    )
 }
 
 fn execution_role(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
     let role = &w.names.execution_role;
+    let who = o.role.as_ref().map(|r| whose(&r.tags, w));
     let managed_arn = w.scope.managed_policy_arn(EXECUTION_ROLE_POLICY);
-    let logs = policy::logs_policy(&w.scope, &w.names.log_group);
+    let execution = policy::execution_policy(&w.scope, &w.names.repository, &w.names.log_group);
     let secrets = policy::secrets_policy(&w.scope, &w.secret_refs);
-    let none = Default::default();
-    let (trusted, attached, inline) = match &o.role {
-        Some(r) => (
-            r.trust.as_ref().is_some_and(policy::trusts_ecs_tasks),
-            r.attached.as_slice(),
-            &r.inline,
-        ),
-        None => (false, [].as_slice(), &none),
-    };
-    let mut new = Vec::new();
-    match &o.role {
-        None => new.push(Change::CreateRole { name: role.clone() }),
-        Some(r) if !trusted => new.push(Change::TrustEcsTasks {
-            role: role.clone(),
-            document: policy::with_ecs_trust(r.trust.as_ref()).to_string(),
-        }),
-        Some(_) => {}
-    }
-    if !attached.contains(&managed_arn) {
-        new.push(Change::AttachPolicy {
-            role: role.clone(),
-            policy_arn: managed_arn,
-        });
-    }
-    let put = |policy: &str, document: &Value| Change::PutInlinePolicy {
-        role: role.clone(),
-        policy: policy.to_owned(),
-        document: document.to_string(),
-    };
-    if inline.get(LOGS_POLICY) != Some(&Some(logs.clone())) {
-        new.push(put(LOGS_POLICY, &logs));
-    }
-    match &secrets {
-        Some(doc) if inline.get(SECRETS_POLICY) != Some(&Some(doc.clone())) => {
-            new.push(put(SECRETS_POLICY, doc))
-        }
-        None if inline.contains_key(SECRETS_POLICY) => new.push(Change::DeleteInlinePolicy {
-            role: role.clone(),
-            policy: SECRETS_POLICY.to_owned(),
-        }),
-        _ => {}
-    }
     let mut facts = vec![
-        "AmazonECSTaskExecutionRolePolicy (pull from ECR, write logs)".to_owned(),
-        format!("writes only to {}", w.names.log_group),
+        format!(
+            "pulls images only from the ECR repository {}",
+            w.names.repository
+        ),
+        format!("writes logs only to {}", w.names.log_group),
     ];
     if !w.secret_refs.is_empty() {
         facts.push(format!(
@@ -233,12 +243,96 @@ fn execution_role(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
             w.secret_refs.len()
         ));
     }
-    let (id, who) = match &o.role {
-        Some(r) => (Some(r.arn.clone()), owner(&r.tags, &w.app)),
-        None => (None, Owner::Nobody),
-    };
+    let limited = o.role.as_ref().is_none_or(|r| {
+        r.trust
+            .as_ref()
+            .is_some_and(|t| policy::ecs_trust_limited_to(t, &w.scope.account))
+    });
+    if limited {
+        facts.push("only ECS tasks of this account may use it".to_owned());
+    }
+    let mut new = Vec::new();
+    match o.role.as_ref().zip(who) {
+        None => {
+            new.push(Change::CreateRole { name: role.clone() });
+            new.extend(role_policies(
+                w,
+                &Default::default(),
+                &execution,
+                secrets.as_ref(),
+            ));
+        }
+        Some((_, Ownership::OtherProject)) => facts.push(OTHER_PROJECT.to_owned()),
+        Some((r, who)) => {
+            if !r.trust.as_ref().is_some_and(policy::trusts_ecs_tasks) {
+                new.push(Change::TrustEcsTasks {
+                    role: role.clone(),
+                    document: policy::with_ecs_trust(r.trust.as_ref(), &w.scope.account)
+                        .to_string(),
+                });
+            }
+            let has_managed = r.attached.contains(&managed_arn);
+            if has_managed && !who.is_ours() {
+                facts.push(
+                    "also has AmazonECSTaskExecutionRolePolicy (ECR and logs on every resource), attached by someone else and left as it is".to_owned(),
+                );
+            }
+            new.extend(adopt(w, who, ResourceKind::ExecutionRole, role));
+            new.extend(role_policies(w, r, &execution, secrets.as_ref()));
+            // Only after the scoped policy is in place, so tasks can always start.
+            if has_managed && who.is_ours() {
+                new.push(Change::DetachPolicy {
+                    role: role.clone(),
+                    policy_arn: managed_arn,
+                });
+            }
+        }
+    }
+    let id = o.role.as_ref().map(|r| r.arn.clone());
     let state = settle(o.role.is_some(), new, changes);
-    resource(ResourceKind::ExecutionRole, role, id, who, state, facts)
+    resource(
+        ResourceKind::ExecutionRole,
+        role,
+        id,
+        who.map_or(Owner::Nobody, owner),
+        state,
+        facts,
+    )
+}
+
+/// The inline policies `r` needs written or removed: the execution policy, the secrets
+/// policy (or none, when the app has no secrets), and no logs-only policy of old.
+fn role_policies(
+    w: &Wanted,
+    r: &super::observe::ObservedRole,
+    execution: &Value,
+    secrets: Option<&Value>,
+) -> Vec<Change> {
+    let role = &w.names.execution_role;
+    let put = |policy: &str, document: &Value| Change::PutInlinePolicy {
+        role: role.clone(),
+        policy: policy.to_owned(),
+        document: document.to_string(),
+    };
+    let delete = |policy: &str| Change::DeleteInlinePolicy {
+        role: role.clone(),
+        policy: policy.to_owned(),
+    };
+    let mut new = Vec::new();
+    if r.inline.get(EXECUTION_POLICY) != Some(&Some(execution.clone())) {
+        new.push(put(EXECUTION_POLICY, execution));
+    }
+    match secrets {
+        Some(doc) if r.inline.get(SECRETS_POLICY) != Some(&Some(doc.clone())) => {
+            new.push(put(SECRETS_POLICY, doc))
+        }
+        None if r.inline.contains_key(SECRETS_POLICY) => new.push(delete(SECRETS_POLICY)),
+        _ => {}
+    }
+    if r.inline.contains_key(LOGS_POLICY) {
+        new.push(delete(LOGS_POLICY));
+    }
+    new
 }
 
 fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
@@ -254,8 +348,11 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
             facts,
         );
     };
+    let who = o.security_group.as_ref().map(|g| whose(&g.tags, w));
+    let mut facts = facts;
     let mut new = Vec::new();
-    match &o.security_group {
+    match o.security_group.as_ref().zip(who) {
+        Some((_, Ownership::OtherProject)) => facts.push(OTHER_PROJECT.to_owned()),
         None => {
             new.push(Change::CreateSecurityGroup {
                 name: name.clone(),
@@ -267,7 +364,7 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                 cidr: w.allow_from.clone(),
             });
         }
-        Some(group) => {
+        Some((group, who)) => {
             if !group
                 .ingress
                 .iter()
@@ -291,14 +388,19 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                     rule: rule.clone(),
                 });
             }
+            new.extend(adopt(w, who, ResourceKind::SecurityGroup, &group.id));
         }
     }
-    let (id, who) = match &o.security_group {
-        Some(g) => (Some(g.id.clone()), owner(&g.tags, &w.app)),
-        None => (None, Owner::Nobody),
-    };
+    let id = o.security_group.as_ref().map(|g| g.id.clone());
     let state = settle(o.security_group.is_some(), new, changes);
-    resource(ResourceKind::SecurityGroup, name, id, who, state, facts)
+    resource(
+        ResourceKind::SecurityGroup,
+        name,
+        id,
+        who.map_or(Owner::Nobody, owner),
+        state,
+        facts,
+    )
 }
 
 fn no_vpc(w: &Wanted, o: &Observed) -> ResourceState {

@@ -2,14 +2,17 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::setup::names::tags_for;
+use crate::setup::names::{tags_for, PROJECT_KEY};
 use crate::setup::network::IngressRule;
 use crate::setup::network::ObservedSubnet;
 use crate::setup::observe::*;
 
+const PROJECT: &str = "0123456789abcdef";
+
 fn wanted() -> Wanted {
     Wanted {
         app: "hello".into(),
+        project: Some(PROJECT.into()),
         names: ResourceNames::for_app("hello", "us-east-1").unwrap(),
         scope: ArnScope::new("us-east-1", "123456789012"),
         port: 8080,
@@ -52,7 +55,7 @@ fn empty_account() -> Observed {
 /// The account as it is after a successful apply of `wanted()`.
 fn set_up_account() -> Observed {
     let w = wanted();
-    let tags = tags_for("hello");
+    let tags = tags_for("hello", Some(PROJECT));
     Observed {
         repository: Some(ObservedRepository {
             arn: "arn:repo".into(),
@@ -71,12 +74,12 @@ fn set_up_account() -> Observed {
         }),
         role: Some(ObservedRole {
             arn: "arn:role".into(),
-            trust: Some(policy::trust_policy()),
+            trust: Some(policy::trust_policy("123456789012")),
             tags: tags.clone(),
-            attached: vec![w.scope.managed_policy_arn(EXECUTION_ROLE_POLICY)],
+            attached: vec![],
             inline: BTreeMap::from([(
-                LOGS_POLICY.to_owned(),
-                Some(policy::logs_policy(&w.scope, "/ecs/hello")),
+                EXECUTION_POLICY.to_owned(),
+                Some(policy::execution_policy(&w.scope, "hello", "/ecs/hello")),
             )]),
         }),
         security_group: Some(ObservedSecurityGroup {
@@ -215,7 +218,7 @@ fn retention_trust_policies_and_secrets_are_completed_in_place() {
     w.secret_refs = vec!["/hello/token".into()];
     let mut observed = set_up_account();
     observed.role.as_mut().unwrap().trust = None;
-    observed.role.as_mut().unwrap().attached.clear();
+    observed.role.as_mut().unwrap().inline.clear();
     let plan = decide(&w, &observed);
     let kinds: Vec<_> = plan
         .changes
@@ -225,12 +228,12 @@ fn retention_trust_policies_and_secrets_are_completed_in_place() {
                 retention_days: 7, ..
             } => "retention",
             Change::TrustEcsTasks { .. } => "trust",
-            Change::AttachPolicy { .. } => "attach",
+            Change::PutInlinePolicy { policy, .. } if policy == EXECUTION_POLICY => "execution",
             Change::PutInlinePolicy { policy, .. } if policy == SECRETS_POLICY => "secrets",
             other => panic!("unexpected {other:?}"),
         })
         .collect();
-    assert_eq!(kinds, ["retention", "trust", "attach", "secrets"]);
+    assert_eq!(kinds, ["retention", "trust", "execution", "secrets"]);
 
     let mut had_secrets = set_up_account();
     had_secrets
@@ -281,4 +284,151 @@ fn no_public_subnet_or_no_vpc_is_explained_not_attempted() {
             .any(|c| c.kind() == ResourceKind::SecurityGroup),
         "no security group is attempted without a VPC"
     );
+}
+
+#[test]
+fn a_new_role_gets_the_scoped_policy_and_no_managed_policy() {
+    let plan = decide(&wanted(), &empty_account());
+    let role: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind() == ResourceKind::ExecutionRole)
+        .collect();
+    assert!(matches!(role[0], Change::CreateRole { .. }));
+    assert!(
+        matches!(role[1], Change::PutInlinePolicy { policy, document, .. }
+            if policy == EXECUTION_POLICY && document.contains("repository/hello")),
+        "{role:?}"
+    );
+    assert_eq!(role.len(), 2, "nothing broad is attached: {role:?}");
+    assert!(plan.resources[3]
+        .facts
+        .iter()
+        .any(|f| f == "writes logs only to /ecs/hello"));
+}
+
+#[test]
+fn slipways_older_role_trades_the_managed_policy_for_the_scoped_one() {
+    let w = wanted();
+    let mut observed = set_up_account();
+    let role = observed.role.as_mut().unwrap();
+    role.attached = vec![w.scope.managed_policy_arn(EXECUTION_ROLE_POLICY)];
+    role.inline = BTreeMap::from([(
+        LOGS_POLICY.to_owned(),
+        Some(serde_json::json!({"Version": "2012-10-17"})),
+    )]);
+    let plan = decide(&w, &observed);
+    let names: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| match c {
+            Change::PutInlinePolicy { policy, .. } => format!("put {policy}"),
+            Change::DeleteInlinePolicy { policy, .. } => format!("delete {policy}"),
+            Change::DetachPolicy { .. } => "detach".to_owned(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["put slipway-execution", "delete slipway-logs", "detach"],
+        "the scoped policy is in place before the broad one goes"
+    );
+    let ResourceState::WillChange { changes } = &plan.resources[3].state else {
+        panic!("{:?}", plan.resources[3].state)
+    };
+    assert!(
+        changes.iter().any(|c| c.contains(
+            "replace broad ECR/logs access (AmazonECSTaskExecutionRolePolicy) on slipway-hello-us-east-1 with access to this app's repository and log group only"
+        )),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn someone_elses_role_is_completed_but_keeps_its_managed_policy() {
+    let w = wanted();
+    let mut observed = set_up_account();
+    let role = observed.role.as_mut().unwrap();
+    role.tags = Tags::new();
+    role.attached = vec![w.scope.managed_policy_arn(EXECUTION_ROLE_POLICY)];
+    role.inline.clear();
+    let plan = decide(&w, &observed);
+    assert!(
+        !plan
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::DetachPolicy { .. })),
+        "a role Slipway did not make loses nothing: {:?}",
+        plan.changes
+    );
+    assert!(plan.changes.iter().any(
+        |c| matches!(c, Change::PutInlinePolicy { policy, .. } if policy == EXECUTION_POLICY)
+    ));
+    assert!(plan.resources[3]
+        .facts
+        .iter()
+        .any(|f| f.contains("attached by someone else")));
+}
+
+#[test]
+fn another_projects_resources_are_used_as_they_are_and_never_changed() {
+    let mut observed = set_up_account();
+    let theirs = tags_for("hello", Some("fedcba9876543210"));
+    observed.repository.as_mut().unwrap().tags = theirs.clone();
+    observed.repository.as_mut().unwrap().scan_on_push = false;
+    observed.log_group.as_mut().unwrap().tags = theirs.clone();
+    observed.log_group.as_mut().unwrap().retention_days = Some(1);
+    let group = observed.security_group.as_mut().unwrap();
+    group.tags = theirs;
+    group.ingress.clear();
+    let plan = decide(&wanted(), &observed);
+    assert!(
+        plan.nothing_to_do(),
+        "another project's repository, log group and group are not changed: {:?}",
+        plan.changes
+    );
+    for i in [0, 2, 4] {
+        assert_eq!(plan.resources[i].owner, Owner::OtherProject);
+        assert!(plan.resources[i]
+            .facts
+            .iter()
+            .any(|f| f.contains("made by another Slipway project with the same app name")));
+    }
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("Another Slipway project with the same app name")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn an_older_slipways_resources_are_adopted_with_the_project_tag() {
+    let mut observed = set_up_account();
+    let older = tags_for("hello", None);
+    observed.cluster.as_mut().unwrap().tags = older.clone();
+    observed.role.as_mut().unwrap().tags = older;
+    let plan = decide(&wanted(), &observed);
+    assert_eq!(
+        plan.changes,
+        vec![
+            Change::TagProject {
+                kind: ResourceKind::Cluster,
+                target: "arn:cluster".into(),
+                project: PROJECT.into()
+            },
+            Change::TagProject {
+                kind: ResourceKind::ExecutionRole,
+                target: "slipway-hello-us-east-1".into(),
+                project: PROJECT.into()
+            },
+        ]
+    );
+    assert_eq!(plan.resources[1].owner, Owner::Slipway);
+    assert!(matches!(
+        &plan.resources[1].state,
+        ResourceState::WillChange { changes } if changes[0].contains("this project's id")
+    ));
+    assert!(tags_for("hello", Some(PROJECT)).contains_key(PROJECT_KEY));
 }

@@ -62,22 +62,28 @@ export interface SetupView {
   working: ResourceKind | null;
   /** Why apply stopped at a resource, shown at its row. */
   stopped: { kind: ResourceKind; message: string } | null;
+  /** Resources apply left alone because the account changed since the review, and why. */
+  skipped: Partial<Record<ResourceKind, string>>;
 }
 
 export function newView(plan: SetupPlan): SetupView {
-  return { plan, progress: {}, applied: {}, working: null, stopped: null };
+  return { plan, progress: {}, applied: {}, working: null, stopped: null, skipped: {} };
 }
 
 /** Folds one apply event into `view` (in place, so a $state proxy updates finely). */
 export function applySetupEvent(view: SetupView, event: SetupEvent): void {
   switch (event.type) {
     case 'Planned':
-      // Observed afresh by apply: the account may have changed since the plan shown.
+      // Observed afresh by apply, holding only the changes the plan shown listed too.
       view.plan = event.data;
       view.progress = {};
       view.applied = {};
       view.working = null;
       view.stopped = null;
+      view.skipped = {};
+      break;
+    case 'Skipped':
+      view.skipped[event.data.kind] = event.data.reason;
       break;
     case 'ResourceStarted':
       view.progress[event.data.kind] = 'working';
@@ -217,18 +223,24 @@ export class SetupRun {
       return;
     }
     const view = this.view;
+    // The plan the user reviewed: apply makes no change it does not list.
+    const confirmed = $state.snapshot(view.plan);
     view.progress = {};
     view.applied = {};
     view.working = null;
     view.stopped = null;
-    const job = applySetup(this.#dir, (event) => {
+    const job = applySetup(this.#dir, confirmed, (event) => {
       if (this.view) applySetupEvent(this.view, event);
     });
     this.#job = job;
     try {
       const after = await job.promise;
       // The plan observed afterwards decides each row's state; what was done stays listed.
-      this.view = { ...newView(after), applied: $state.snapshot(this.view?.applied ?? {}) };
+      this.view = {
+        ...newView(after),
+        applied: $state.snapshot(this.view?.applied ?? {}),
+        skipped: $state.snapshot(this.view?.skipped ?? {}),
+      };
       this.plannedFor = config;
       this.phase = 'applied';
     } catch (e) {

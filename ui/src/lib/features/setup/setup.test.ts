@@ -62,7 +62,7 @@ describe('applySetupEvent', () => {
 
     for (const event of events.slice(2)) applySetupEvent(view, event);
     expect(kinds.slice(0, 5).map((k) => view.progress[k])).toEqual(['done', 'done', 'done', 'done', 'done']);
-    expect(view.applied.executionRole).toHaveLength(3);
+    expect(view.applied.executionRole).toHaveLength(2);
     expect(view.working).toBeNull();
   });
 
@@ -154,7 +154,7 @@ describe('SetupRun', () => {
     });
     await run.review();
     expect(order).toEqual(['prepare', 'plan_setup']);
-    expect(run.view?.plan.changes).toHaveLength(8);
+    expect(run.view?.plan.changes).toHaveLength(7);
 
     await run.apply();
     expect(seenWhileWorking).toBe('working');
@@ -191,6 +191,29 @@ describe('SetupRun', () => {
     expect(run.phase).toBe('cancelled');
     expect(run.failure).toBeNull();
     expect(run.view?.stopped?.message).toMatch(/Cancelled/);
+  });
+
+  it('applies the plan it showed, and marks a resource that changed since the review', async () => {
+    const run = new SetupRun('/p', connected);
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'plan_setup') return fresh();
+      if (cmd === 'apply_setup') {
+        sent = (args as { plan: unknown }).plan;
+        const channel = channelOf(args);
+        channel.onmessage({ type: 'Planned', data: fresh() });
+        channel.onmessage({
+          type: 'Skipped',
+          data: { kind: 'logGroup', reason: 'CloudWatch log group /ecs/hello-site changed since you reviewed it; review the plan again.' },
+        });
+        return fresh();
+      }
+      return null;
+    });
+    await run.review();
+    await run.apply();
+    expect(sent).toEqual(fresh());
+    expect(run.view?.skipped.logGroup).toMatch(/changed since you reviewed it/);
   });
 
   it('says why when it cannot connect, and asks nothing of AWS', async () => {

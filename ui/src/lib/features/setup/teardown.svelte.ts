@@ -23,10 +23,12 @@ export interface TeardownView {
   waiting: Partial<Record<TeardownStep, string>>;
   working: TeardownStep | null;
   stopped: { step: TeardownStep; message: string } | null;
+  /** What a fresh look would remove but the confirmed plan did not list: left, and why. */
+  skipped: string[];
 }
 
 export function newTeardownView(plan: TeardownPlan): TeardownView {
-  return { plan, progress: {}, waiting: {}, working: null, stopped: null };
+  return { plan, progress: {}, waiting: {}, working: null, stopped: null, skipped: [] };
 }
 
 /** Folds one teardown event into `view` (in place). */
@@ -38,6 +40,10 @@ export function applyTeardownEvent(view: TeardownView, event: TeardownEvent): vo
       view.waiting = {};
       view.working = null;
       view.stopped = null;
+      view.skipped = [];
+      break;
+    case 'Skipped':
+      view.skipped.push(event.data.reason);
       break;
     case 'StepStarted':
       view.progress[event.data.step] = 'working';
@@ -134,7 +140,9 @@ export class TeardownRun {
       this.phase = 'failed';
       return;
     }
-    const job = applyTeardown(this.#dir, (event) => {
+    // The plan the user confirmed: teardown removes nothing it does not list.
+    const confirmed = $state.snapshot(this.view.plan);
+    const job = applyTeardown(this.#dir, confirmed, (event) => {
       if (this.view) applyTeardownEvent(this.view, event);
     });
     this.#job = job;
