@@ -109,7 +109,7 @@ async fn main() {
         "median deploy: {:.0} ms clean, {:.0} ms under faults (added {:.0} ms); median 503s per deploy {:.0}, Slipway's own retries {:.0}",
         median(clean.clone()),
         median(faulty.clone()),
-        median(faulty) - median(clean),
+        median(faulty) - median(clean.clone()),
         median(injected),
         median(retried)
     );
