@@ -249,7 +249,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
       if (cmd === 'settle_deploy') {
         if (fail) return Promise.reject({ code: 'AccessDenied', message: 'Not allowed: ecs:StopTask.' });
         expect(args).toEqual({ deployId: unfinished[0].id, stop: true });
-        return { ...unfinished[0], outcome: 'abandoned', summary: 'closed after a restart; stopped 1 task(s) it had started' };
+        return { ...unfinished[0], outcome: 'abandoned', finishedAt: NOW / 1000, summary: 'closed after a restart; stopped 1 task(s) it had started' };
       }
       return null;
     });
