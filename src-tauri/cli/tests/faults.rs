@@ -27,17 +27,7 @@ struct Background {
 
 impl Background {
     fn start(home: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
-            .args(args)
-            .env_clear()
-            .env("HOME", home)
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SLIPWAY_DATA_DIR", home.join("data"))
-            .env(
-                "DOCKER_HOST",
-                std::env::var("SLIPWAY_TEST_DOCKER_HOST")
-                    .unwrap_or_else(|_| "unix:///var/run/docker.sock".into()),
-            )
+        let mut child = common::command(home, args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -8,8 +8,10 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-pub fn slipway(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
+/// The `slipway` binary with `args`, as a fresh shell in `home` would start it.
+pub fn command(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slipway"));
+    command
         .args(args)
         .env_clear()
         .env("HOME", home)
@@ -19,7 +21,12 @@ pub fn slipway(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String)
             "DOCKER_HOST",
             std::env::var("SLIPWAY_TEST_DOCKER_HOST")
                 .unwrap_or_else(|_| "unix:///var/run/docker.sock".into()),
-        )
+        );
+    command
+}
+
+pub fn slipway(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = command(home, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

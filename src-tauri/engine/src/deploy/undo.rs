@@ -134,38 +134,35 @@ pub async fn restore_service(
             return undone;
         }
     };
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let result = match &step {
-        (StepKind::CreatedService, _) => repeat_until(until, || async {
-            ecs.update_service()
+    // One UpdateService, repeated through transient failures: to `revision` (None keeps
+    // the service's own) with `count` tasks.
+    let update = |revision: Option<&str>, count: i32| {
+        let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+        let revision = revision.map(str::to_owned);
+        repeat_until(until, move || {
+            let request = ecs
+                .update_service()
                 .cluster(cluster)
                 .service(service)
-                .desired_count(0)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))
+                .set_task_definition(revision.clone())
+                .desired_count(count);
+            async move {
+                request
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))
+            }
         })
-        .await
-        .map(|()| {
+    };
+    let result = match &step {
+        (StepKind::CreatedService, _) => update(None, 0).await.map(|()| {
             format!("Scaled service {service} that it had created to 0 tasks; nothing of it runs (the next deploy reuses it).")
         }),
         (_, detail) if !detail.is_empty() => {
             let (previous, count) = detail.split_once(' ').unwrap_or((detail.as_str(), "1"));
             let count: i32 = count.parse().unwrap_or(1);
-            repeat_until(until, || async {
-                ecs.update_service()
-                    .cluster(cluster)
-                    .service(service)
-                    .task_definition(previous)
-                    .desired_count(count)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))
-            })
-            .await
-            .map(|()| {
+            update(Some(previous), count).await.map(|()| {
                 format!("Pointed service {service} back at {previous} with {count} task(s), as before the deploy.")
             })
         }
