@@ -211,6 +211,16 @@ pub enum EngineError {
     #[error("Could not read or write {path}: {reason}", path = .path.display())]
     FileSystem { path: PathBuf, reason: String },
 
+    #[error("{file} is {kind}, not a regular file, so Slipway will not read it. Replace it with an ordinary file.", file = .file.display())]
+    NotARegularFile { file: PathBuf, kind: String },
+
+    #[error("{file} is {bytes} bytes; Slipway reads files like it only up to {limit} bytes. Check that it is the file you meant.", file = .file.display())]
+    FileTooLarge {
+        file: PathBuf,
+        bytes: u64,
+        limit: u64,
+    },
+
     #[error("Slipway's data file {file} could not be used: {reason}", file = .file.display())]
     Storage { file: PathBuf, reason: String },
 
@@ -310,9 +320,11 @@ impl EngineError {
             Self::ProjectNotInitialised { .. } => ErrorCode::ProjectNotInitialised,
             Self::InvalidProjectConfig { .. } => ErrorCode::InvalidProjectConfig,
             Self::ProjectFileMalformed { .. } => ErrorCode::ProjectFileMalformed,
-            Self::FileSystem { .. } | Self::Storage { .. } | Self::ContextMissing { .. } => {
-                ErrorCode::FileSystem
-            }
+            Self::FileSystem { .. }
+            | Self::Storage { .. }
+            | Self::ContextMissing { .. }
+            | Self::NotARegularFile { .. }
+            | Self::FileTooLarge { .. } => ErrorCode::FileSystem,
             Self::DockerignoreInvalid { .. } | Self::PreflightFailed { .. } => {
                 ErrorCode::PreflightFailed
             }

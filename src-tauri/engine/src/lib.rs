@@ -27,5 +27,6 @@ pub mod support;
 pub mod taskdef;
 pub mod teardown;
 pub mod test_support;
+pub mod user_files;
 
 pub use error::{EngineError, ErrorCode};
