@@ -10,7 +10,7 @@ use super::jobs::channel_sink;
 use crate::error::IpcError;
 use crate::state::{Host, Jobs};
 
-/// Runs `version` (the newest release when null), replacing the app's running preview.
+/// Runs `version` (when null, the release with exactly what the folder holds now), replacing the app's running preview.
 #[tauri::command]
 #[specta::specta]
 pub async fn start_preview(

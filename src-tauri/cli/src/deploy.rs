@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
-use slipway_engine::build::{build, BuildEvent, BuildRequest};
 use slipway_engine::deploy::{self, DeployEvent, DeployMode, DeployRequest, DeployStep};
 use slipway_engine::host::HostEnv;
 use slipway_engine::setup::connect_project;
@@ -172,36 +171,9 @@ pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
     let version = match args.version {
         Some(v) => v,
         None => {
-            let quiet = |_: BuildEvent| {};
-            match build(
-                &host,
-                &dir,
-                &BuildRequest::default(),
-                &quiet,
-                &cancel,
-                time::OffsetDateTime::now_utc(),
-            )
-            .await
-            {
-                Ok(outcome) => {
-                    if as_json {
-                        json_line(
-                            &serde_json::json!({ "event": { "type": "Built", "data": &outcome } }),
-                        );
-                    } else if outcome.up_to_date {
-                        line(
-                            Mark::Ok,
-                            format!("build: {} is up to date", outcome.release.version),
-                        );
-                    } else {
-                        line(
-                            Mark::Ok,
-                            format!("build: built {}", outcome.release.version),
-                        );
-                    }
-                    outcome.release.version
-                }
-                Err(e) => return fail("deploy", &e, as_json),
+            match crate::build::current_release(&host, &dir, &cancel, "deploy", as_json).await {
+                Ok(version) => version,
+                Err(code) => return code,
             }
         }
     };

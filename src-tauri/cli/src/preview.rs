@@ -1,4 +1,5 @@
-//! `slipway preview` (run the newest or a chosen release locally, print the URL, stream
+//! `slipway preview` (run the release the folder holds now, built first when needed, or a
+//! chosen one, locally, print the URL, stream
 //! logs until Ctrl-C), `slipway releases --local` and `slipway rollback --local`.
 
 use std::path::PathBuf;
@@ -16,7 +17,8 @@ use crate::output::{cancel_on_ctrl_c, fail, json, json_line};
 pub struct PreviewArgs {
     /// The project folder (default: the current folder).
     dir: Option<PathBuf>,
-    /// The release to run (default: the newest).
+    /// The release to run (default: the one with exactly what the folder holds now, built
+    /// first when there is none).
     #[arg(long)]
     release: Option<String>,
     /// Stop and remove the running preview instead.
@@ -49,7 +51,17 @@ pub async fn run(args: PreviewArgs, as_json: bool) -> ExitCode {
             Err(e) => fail("preview", &e, as_json),
         };
     }
-    let started = match preview::start(&host, &dir, args.release.as_deref()).await {
+    let release = match args.release {
+        Some(release) => release,
+        None => {
+            let cancel = cancel_on_ctrl_c();
+            match crate::build::current_release(&host, &dir, &cancel, "preview", as_json).await {
+                Ok(version) => version,
+                Err(code) => return code,
+            }
+        }
+    };
+    let started = match preview::start(&host, &dir, Some(&release)).await {
         Ok(p) => p,
         Err(e) => return fail("preview", &e, as_json),
     };

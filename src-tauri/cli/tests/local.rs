@@ -26,6 +26,15 @@ fn slipway(home: &Path, docker_host: &str, args: &[&str]) -> (i32, String, Strin
     )
 }
 
+/// The line of `preview --json` that names the preview (a build line comes first).
+fn preview_line(stdout: &str) -> Value {
+    stdout
+        .lines()
+        .map(json)
+        .find(|v| v.get("preview").is_some())
+        .unwrap_or_else(|| panic!("no preview line: {stdout}"))
+}
+
 fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
@@ -100,6 +109,7 @@ fn build_preview_releases_and_rollback_from_the_command_line() {
     let (code, out, err) = run(&["build", d]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Step 1/"), "steps are printed: {out}");
+    let first_page = std::fs::read_to_string(dir.join("site/index.html")).unwrap();
     std::fs::write(dir.join("site/index.html"), "<h1>two</h1>").unwrap();
     let (code, _, err) = run(&["build", d]);
     assert_eq!(code, 0, "{err}");
@@ -117,11 +127,11 @@ fn build_preview_releases_and_rollback_from_the_command_line() {
 
     let (code, out, err) = run(&["preview", d, "--detach", "--json"]);
     assert_eq!(code, 0, "{err}");
-    let started = json(out.lines().next().unwrap());
+    let started = preview_line(&out);
     assert_eq!(
         started["preview"]["version"],
         versions[0].as_str(),
-        "the newest runs"
+        "the release with the folder's content runs"
     );
 
     let (code, out, err) = run(&["rollback", "--local", d, "--json"]);
@@ -141,6 +151,22 @@ fn build_preview_releases_and_rollback_from_the_command_line() {
         Value::Null,
         "nothing runs after --stop"
     );
+
+    // The edit is undone: the folder holds the first release's content again, and the
+    // preview runs that release, not the newest build.
+    std::fs::write(dir.join("site/index.html"), &first_page).unwrap();
+    let (code, out, err) = run(&["preview", d, "--detach"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("build: {} is up to date", versions[1])),
+        "says which release has the folder's content: {out}"
+    );
+    assert!(
+        out.contains(&format!("{app} {} is running at", versions[1])),
+        "{out}"
+    );
+    let (code, _, _) = run(&["preview", d, "--stop"]);
+    assert_eq!(code, 0);
 
     let _ = Command::new("docker")
         .args([

@@ -250,6 +250,9 @@ pub enum EngineError {
         known: Vec<String>,
     },
 
+    #[error("No release of {app} has exactly what its folder holds now{}; build it first, so what runs is what the folder holds.", .newest.as_deref().map(|v| format!(" (the folder changed since {v}, the newest)")).unwrap_or_default())]
+    FolderNotBuilt { app: String, newest: Option<String> },
+
     #[error("{app} has no release older than {current} to roll back to.")]
     NoEarlierRelease { app: String, current: String },
 
@@ -329,7 +332,9 @@ impl EngineError {
                 ErrorCode::PreflightFailed
             }
             Self::BuildFailed { .. } => ErrorCode::BuildFailed,
-            Self::NoReleases { .. } | Self::NoEarlierRelease { .. } => ErrorCode::NoReleases,
+            Self::NoReleases { .. }
+            | Self::NoEarlierRelease { .. }
+            | Self::FolderNotBuilt { .. } => ErrorCode::NoReleases,
             Self::ReleaseNotFound { .. } => ErrorCode::ReleaseNotFound,
             Self::PreviewFailed { .. } => ErrorCode::PreviewFailed,
             Self::PreviewNotRunning { .. } => ErrorCode::PreviewNotRunning,

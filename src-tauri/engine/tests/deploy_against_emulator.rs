@@ -245,3 +245,67 @@ async fn a_deploy_cut_short_is_listed_as_unfinished_and_can_be_settled() {
     assert!(t.live_tasks().await.is_empty());
     t.shut_down().await;
 }
+
+/// A Dockerfile as people write them for today's Docker: a cache mount, `COPY --chmod`,
+/// and a stage the image does not need (which would fail if it were built).
+const BUILDKIT_DOCKERFILE: &str = r#"FROM busybox:1.36 AS never-needed
+RUN echo "BuildKit skips a stage nothing uses" && exit 1
+
+FROM busybox:1.36 AS assets
+RUN --mount=type=cache,target=/cache echo "built in a stage" > /cache/note && cp /cache/note /note
+
+FROM busybox:1.36
+COPY --chmod=755 site/ /www/
+COPY --from=assets /note /www/note.txt
+RUN test -x /www/index.html
+EXPOSE 8080
+CMD ["httpd", "-f", "-vv", "-p", "8080", "-h", "/www"]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dockerfile_written_for_buildkit_builds_and_deploys_and_answers() {
+    let Some(t) = Deploying::new("ap-south-1").await else {
+        return;
+    };
+    t.edit("Dockerfile", BUILDKIT_DOCKERFILE);
+    let release = t.build().await;
+    let (outcome, _) = t.deploy(&DeployRequest::default()).await;
+    let outcome = outcome.expect("the BuildKit image deploys");
+    assert_eq!(outcome.version, release.version);
+    let (status, body) = get(&format!("{}/note.txt", outcome.url.trim_end_matches('/'))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body.trim(),
+        "built in a stage",
+        "the stage's output is in the image"
+    );
+    t.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_sends_what_the_folder_holds_after_it_went_back_to_an_earlier_content() {
+    let Some(t) = Deploying::new("ap-northeast-2").await else {
+        return;
+    };
+    t.edit("site/index.html", "<h1>Version A</h1>");
+    let a = t.build().await;
+    t.edit("site/index.html", "<h1>Version B</h1>");
+    let b = t.build().await;
+    assert_ne!(a.version, b.version);
+    // The edit is undone: the folder holds A again, and B is the newest build.
+    t.edit("site/index.html", "<h1>Version A</h1>");
+    let (outcome, _) = t.deploy(&DeployRequest::default()).await;
+    let outcome = outcome.expect("the deploy answers");
+    assert_eq!(
+        outcome.version, a.version,
+        "the release with the folder's content, not the newest build"
+    );
+    assert!(get(&outcome.url).await.1.contains("Version A"));
+
+    // A folder that changed since its last build is never deployed as something else.
+    t.edit("site/index.html", "<h1>Version C, not built</h1>");
+    let (refused, _) = t.deploy(&DeployRequest::default()).await;
+    let err = refused.expect_err("nothing has the folder's content");
+    assert!(matches!(err, EngineError::FolderNotBuilt { .. }), "{err:?}");
+    t.shut_down().await;
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use slipway_engine::build::{build, BuildEvent, BuildOutcome, BuildRequest};
+use slipway_engine::build::{build, BuildEvent, BuildOutcome, BuildRequest, Builder, BUILDER_VAR};
 use slipway_engine::host::{HostEnv, Os};
 use slipway_engine::jobs::Cancel;
 use slipway_engine::preflight::{self, FindingKind};
@@ -181,7 +181,7 @@ async fn the_sample_builds_runs_answers_and_stop_leaves_no_container() {
     let (outcome, events) = fixture.build().await.expect("the sample builds");
     assert!(!outcome.up_to_date);
     assert!(
-        events.iter().any(|e| matches!(e, BuildEvent::StepStarted { step: 1, instruction, .. } if instruction.starts_with("FROM busybox"))),
+        events.iter().any(|e| matches!(e, BuildEvent::StepStarted { step: 1, instruction, .. } if instruction.starts_with("FROM") && instruction.contains("busybox"))),
         "steps are reported: {events:#?}"
     );
     assert!(
@@ -266,7 +266,7 @@ async fn rollback_to_the_first_release_serves_its_content_again() {
         .unwrap();
     assert_eq!(
         now.version, second.release.version,
-        "the newest release runs by default"
+        "the release with the folder's content runs by default"
     );
     watch_until(&fixture, Duration::from_secs(30), healthy).await;
     assert!(get(&now.url).await.1.contains("second release"));
@@ -487,4 +487,144 @@ async fn a_cancelled_build_stops_promptly_and_tags_nothing() {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A Dockerfile as people write them for today's Docker: a cache mount, `COPY --chmod`,
+/// and a stage the image does not need (which would fail if it were built).
+const BUILDKIT_DOCKERFILE: &str = r#"FROM busybox:1.36 AS never-needed
+RUN echo "BuildKit skips a stage nothing uses" && exit 1
+
+FROM busybox:1.36 AS assets
+RUN --mount=type=cache,target=/cache echo "built in a stage" > /cache/note && cp /cache/note /note
+
+FROM busybox:1.36
+COPY --chmod=755 site/ /www/
+COPY --from=assets /note /www/note.txt
+RUN test -x /www/index.html
+EXPOSE 8080
+CMD ["httpd", "-f", "-vv", "-p", "8080", "-h", "/www"]
+"#;
+
+#[tokio::test]
+async fn a_dockerfile_written_for_buildkit_builds_caches_and_previews() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    fixture.write("Dockerfile", BUILDKIT_DOCKERFILE);
+    let (built, events) = fixture.build().await.expect("BuildKit builds it");
+    assert!(
+        events.contains(&BuildEvent::BuilderChosen {
+            builder: Builder::BuildKit,
+            note: None
+        }),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, BuildEvent::StepStarted { stage: Some(stage), instruction, .. } if stage == "assets" && instruction.starts_with("RUN --mount=type=cache"))),
+        "steps name their stage: {events:#?}"
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, BuildEvent::StepStarted { stage: Some(stage), .. } if stage == "never-needed")),
+        "a stage nothing uses is skipped"
+    );
+
+    // One file changes: the steps before it come from the cache.
+    fixture.write("site/index.html", "<h1>changed</h1>");
+    let (again, events) = fixture.build().await.expect("the rebuild");
+    assert_ne!(again.release.version, built.release.version);
+    // (BuildKit may resolve the base image again after its cache was emptied, so only the
+    // stage's own step is pinned.)
+    assert!(
+        events.iter().any(|e| matches!(e, BuildEvent::StepFinished { cached: true, instruction, .. } if instruction.starts_with("RUN --mount=type=cache"))),
+        "the assets stage comes from the cache: {events:#?}"
+    );
+
+    let running = preview::start(&fixture.host, &fixture.dir, None)
+        .await
+        .expect("the preview starts");
+    assert_eq!(running.version, again.release.version);
+    watch_until(&fixture, Duration::from_secs(30), healthy).await;
+    let (status, body) = get(&format!("{}note.txt", running.url)).await;
+    assert_eq!((status, body.trim()), (200, "built in a stage"));
+    preview::stop(&fixture.host, &fixture.app).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_legacy_builder_is_said_on_screen_and_cannot_build_buildkit_syntax() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let mut fixture = Fixture::new(&docker_host);
+    fixture.host = fixture.host.clone().with_var(BUILDER_VAR, "legacy");
+    let (_, events) = fixture
+        .build()
+        .await
+        .expect("the sample builds the old way");
+    assert!(
+        events.iter().any(|e| matches!(e, BuildEvent::BuilderChosen { builder: Builder::Legacy, note: Some(note) } if note.contains("legacy builder"))),
+        "{events:#?}"
+    );
+    fixture.write("Dockerfile", BUILDKIT_DOCKERFILE);
+    let err = fixture.build().await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BuildFailed, "{err}");
+}
+
+#[tokio::test]
+async fn preview_runs_what_the_folder_holds_after_an_edit_is_undone() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    fixture.write("site/index.html", "<h1>Version A</h1>");
+    let (a, _) = fixture.build().await.unwrap();
+    fixture.write("site/index.html", "<h1>Version B</h1>");
+    let (b, _) = fixture.build().await.unwrap();
+    fixture.write("site/index.html", "<h1>Version A</h1>");
+    let (again, events) = fixture.build().await.unwrap();
+    assert!(again.up_to_date);
+    assert_eq!(again.release.version, a.release.version);
+    assert!(events.contains(&BuildEvent::UpToDate {
+        version: a.release.version.clone()
+    }));
+
+    let running = preview::start(&fixture.host, &fixture.dir, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        running.version, a.release.version,
+        "not {}, the newest build, whose content the folder no longer holds",
+        b.release.version
+    );
+    watch_until(&fixture, Duration::from_secs(30), healthy).await;
+    assert!(get(&running.url).await.1.contains("Version A"));
+
+    fixture.write("site/index.html", "<h1>Version C</h1>");
+    let err = preview::start(&fixture.host, &fixture.dir, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::FolderNotBuilt { .. }), "{err:?}");
+    preview::stop(&fixture.host, &fixture.app).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_pipe_in_the_folder_is_skipped_and_named_and_the_build_does_not_hang() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    let made = std::process::Command::new("mkfifo")
+        .arg(fixture.dir.join("site/queue"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (built, events) = tokio::time::timeout(Duration::from_secs(60), fixture.build())
+        .await
+        .expect("the build never opens the pipe")
+        .expect("the build succeeds without it");
+    assert!(!built.up_to_date);
+    assert!(
+        events.iter().any(|e| matches!(e, BuildEvent::ContextPacked { skipped, .. } if skipped == &vec!["site/queue (a named pipe (FIFO))".to_owned()])),
+        "{events:#?}"
+    );
 }

@@ -1,6 +1,8 @@
 //! The build context: the files under the context folder that `.dockerignore` does not
-//! exclude, walked once to size them, tar them for the engine and fingerprint them so an
-//! unchanged project is recognised without a build.
+//! exclude, walked once to size them, fingerprinted so an unchanged project is recognised
+//! without a build, and streamed to the engine as a tar without ever being held in memory.
+//! Special files (pipes, sockets, devices) are never opened: they are skipped and listed.
+//! Names that are not UTF-8 go into the tar and the fingerprint as their own bytes.
 //!
 //! `.dockerignore` rules are matched with the `ignore` crate's gitignore matcher after
 //! anchoring each pattern at the context root, which is how Docker reads them (a bare
@@ -8,15 +10,26 @@
 //! unless an exception (`!pattern`) could re-include something inside them.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use bytes::Bytes;
+use futures_util::Stream;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{Match, WalkBuilder};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
+use crate::jobs::Cancel;
+use crate::user_files::{self, TEXT_FILE_LIMIT};
+
+/// The tar goes to the engine in chunks of this size, a few chunks ahead at most, so a
+/// context of any size costs a few megabytes of memory.
+const CHUNK: usize = 256 * 1024;
+const CHUNKS_AHEAD: usize = 8;
 
 /// Docker always sends .dockerignore (and the Dockerfile), even when .dockerignore names them.
 const ALWAYS_SENT: [&str; 1] = [".dockerignore"];
@@ -36,12 +49,18 @@ pub struct ContextSummary {
     /// The largest top-level entries (and the largest folders one level down), biggest first.
     pub biggest: Vec<PathSize>,
     pub has_dockerignore: bool,
+    /// Pipes, sockets and devices in the folder: never read, never sent, listed here.
+    pub skipped: Vec<String>,
 }
 
-/// One file or link that goes into the context, relative path with `/` separators.
+/// One file or link that goes into the context.
 #[derive(Debug, Clone)]
 struct Entry {
+    /// The relative path with `/` separators, for people and for matching (lossy when the
+    /// name is not UTF-8).
     relative: String,
+    /// The relative path as the file system spells it: what goes into the tar.
+    name: PathBuf,
     absolute: PathBuf,
     size: u64,
     is_symlink: bool,
@@ -50,6 +69,7 @@ struct Entry {
 pub struct Context {
     root: PathBuf,
     entries: Vec<Entry>,
+    skipped: Vec<String>,
     dockerfile_in_context: Option<String>,
     dockerfile: PathBuf,
     has_dockerignore: bool,
@@ -84,6 +104,7 @@ impl Context {
             relative.as_os_str().is_empty() || !prune_matcher.matched(relative, true).is_ignore()
         });
         let mut entries = Vec::new();
+        let mut skipped = Vec::new();
         for result in walk.build() {
             let entry = result
                 .map_err(|e| EngineError::Internal(format!("reading the build context: {e}")))?;
@@ -104,8 +125,13 @@ impl Context {
                 .path()
                 .symlink_metadata()
                 .map_err(|e| EngineError::io(entry.path(), e))?;
+            if !file_type.is_file() && !file_type.is_symlink() {
+                skipped.push(format!("{relative} ({})", user_files::kind_of(&metadata)));
+                continue;
+            }
             entries.push(Entry {
                 relative,
+                name: relative_path.to_owned(),
                 absolute: entry.path().to_owned(),
                 size: if file_type.is_symlink() {
                     0
@@ -118,6 +144,7 @@ impl Context {
         Ok(Self {
             root: root.to_owned(),
             entries,
+            skipped,
             dockerfile_in_context,
             dockerfile: dockerfile.to_owned(),
             has_dockerignore,
@@ -155,63 +182,214 @@ impl Context {
             bytes: self.entries.iter().map(|e| e.size as f64).sum(),
             biggest,
             has_dockerignore: self.has_dockerignore,
+            skipped: self.skipped.clone(),
         }
     }
 
-    /// The context as an uncompressed tar (what the engine's /build takes) and a
-    /// fingerprint of what matters to the image: paths, modes, link targets and contents.
-    /// Modification times go into the tar (as the Docker CLI sends them) but not into the
-    /// fingerprint, so a `git checkout` that only touches files is still "unchanged".
-    pub fn pack(&self) -> Result<(Vec<u8>, String)> {
+    /// Whether `relative` (with `/` separators, from the context root) is sent to the
+    /// engine: what pre-flight asks of a `COPY` source.
+    pub fn contains(&self, relative: &str) -> bool {
+        self.entries.iter().any(|e| e.relative == relative)
+    }
+
+    /// The relative paths sent to the engine, in walk order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.relative.as_str())
+    }
+
+    /// A fingerprint of what matters to the image: paths, modes, link targets and
+    /// contents, read file by file in small blocks. Modification times go into the tar (as
+    /// the Docker CLI sends them) but not into the fingerprint, so a `git checkout` that
+    /// only touches files is still "unchanged". Blocking: run it off the async threads.
+    pub fn fingerprint(&self, cancel: &Cancel) -> Result<String> {
         let mut hasher = Sha256::new();
-        let mut tar = tar::Builder::new(Vec::new());
-        tar.follow_symlinks(false);
-        tar.mode(tar::HeaderMode::Complete);
-        let mut buffer = Vec::new();
+        let mut block = vec![0u8; 64 * 1024];
         for entry in &self.entries {
-            hasher.update(entry.relative.as_bytes());
+            if cancel.is_cancelled() {
+                return Err(EngineError::Cancelled);
+            }
+            hasher.update(entry.name.as_os_str().as_encoded_bytes());
             hasher.update([0]);
             if entry.is_symlink {
                 let target = std::fs::read_link(&entry.absolute)
                     .map_err(|e| EngineError::io(&entry.absolute, e))?;
-                hasher.update(target.to_string_lossy().as_bytes());
-            } else {
-                buffer.clear();
-                std::fs::File::open(&entry.absolute)
-                    .and_then(|mut f| f.read_to_end(&mut buffer))
+                hasher.update(target.as_os_str().as_encoded_bytes());
+                continue;
+            }
+            let mut file = open_regular(&entry.absolute)?;
+            let mut length = 0u64;
+            loop {
+                let read = file
+                    .read(&mut block)
                     .map_err(|e| EngineError::io(&entry.absolute, e))?;
-                hasher.update((buffer.len() as u64).to_le_bytes());
-                hasher.update(&buffer);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mode = std::fs::metadata(&entry.absolute)
-                        .map(|m| m.permissions().mode())
-                        .unwrap_or(0);
-                    hasher.update((mode & 0o111).to_le_bytes());
+                if read == 0 {
+                    break;
+                }
+                length += read as u64;
+                hasher.update(&block[..read]);
+                if cancel.is_cancelled() {
+                    return Err(EngineError::Cancelled);
                 }
             }
-            tar.append_path_with_name(&entry.absolute, &entry.relative)
-                .map_err(|e| EngineError::io(&entry.absolute, e))?;
+            hasher.update(length.to_le_bytes());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = file.metadata().map(|m| m.permissions().mode()).unwrap_or(0);
+                hasher.update((mode & 0o111).to_le_bytes());
+            }
         }
         if self.dockerfile_in_context.is_none() {
-            let mut contents = Vec::new();
-            std::fs::File::open(&self.dockerfile)
-                .and_then(|mut f| f.read_to_end(&mut contents))
-                .map_err(|e| EngineError::io(&self.dockerfile, e))?;
             hasher.update(b".slipway.Dockerfile\0");
-            hasher.update(&contents);
+            hasher.update(self.outside_dockerfile()?.as_bytes());
+        }
+        Ok(hex(&hasher.finalize()))
+    }
+
+    /// The context as an uncompressed tar (what the engine's /build takes), written by a
+    /// blocking thread a few chunks ahead of the engine. The handle ends with the tar's
+    /// size, or with the error that cut the stream short (an unreadable file, a cancel).
+    pub fn stream(
+        self: &Arc<Self>,
+        cancel: &Cancel,
+    ) -> (
+        impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+        tokio::task::JoinHandle<Result<u64>>,
+    ) {
+        let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
+        let context = Arc::clone(self);
+        let cancel = cancel.clone();
+        let packer = tokio::task::spawn_blocking(move || {
+            let sender = ChunkSender {
+                tx: tx.clone(),
+                buffer: Vec::with_capacity(CHUNK),
+                cancel: cancel.clone(),
+                sent: 0,
+            };
+            let result = context.write_tar(sender);
+            if let Err(e) = &result {
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+            result
+        });
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        });
+        (stream, packer)
+    }
+
+    fn write_tar(&self, sender: ChunkSender) -> Result<u64> {
+        let cancel = sender.cancel.clone();
+        let mut tar = tar::Builder::new(sender);
+        tar.follow_symlinks(false);
+        tar.mode(tar::HeaderMode::Complete);
+        for entry in &self.entries {
+            if cancel.is_cancelled() {
+                return Err(EngineError::Cancelled);
+            }
+            let appended = if entry.is_symlink {
+                tar.append_path_with_name(&entry.absolute, &entry.name)
+            } else {
+                // Opened here, checked regular, then copied: a file swapped for a pipe after
+                // the scan is refused instead of blocking the build.
+                let mut file = open_regular(&entry.absolute)?;
+                tar.append_file(&entry.name, &mut file)
+            };
+            appended.map_err(|e| tar_error(&cancel, &entry.absolute, e))?;
+        }
+        if self.dockerfile_in_context.is_none() {
+            let contents = self.outside_dockerfile()?;
             let mut header = tar::Header::new_gnu();
             header.set_size(contents.len() as u64);
             header.set_mode(0o644);
             header.set_cksum();
-            tar.append_data(&mut header, self.dockerfile_name(), contents.as_slice())
-                .map_err(|e| EngineError::io(&self.dockerfile, e))?;
+            tar.append_data(&mut header, self.dockerfile_name(), contents.as_bytes())
+                .map_err(|e| tar_error(&cancel, &self.dockerfile, e))?;
         }
-        let bytes = tar
+        let mut sender = tar
             .into_inner()
-            .map_err(|e| EngineError::io(&self.root, e))?;
-        Ok((bytes, hex(&hasher.finalize())))
+            .map_err(|e| tar_error(&cancel, &self.root, e))?;
+        sender
+            .flush()
+            .map_err(|e| tar_error(&cancel, &self.root, e))?;
+        Ok(sender.sent)
+    }
+
+    fn outside_dockerfile(&self) -> Result<String> {
+        user_files::read_text(&self.dockerfile, TEXT_FILE_LIMIT)?.ok_or_else(|| {
+            EngineError::FileSystem {
+                path: self.dockerfile.clone(),
+                reason: "the Dockerfile is gone".into(),
+            }
+        })
+    }
+}
+
+/// Opens `path` for reading only when it is a regular file: a pipe would block the read.
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let metadata = std::fs::metadata(path).map_err(|e| EngineError::io(path, e))?;
+    if !metadata.is_file() {
+        return Err(EngineError::NotARegularFile {
+            file: path.to_owned(),
+            kind: user_files::kind_of(&metadata).to_owned(),
+        });
+    }
+    std::fs::File::open(path).map_err(|e| EngineError::io(path, e))
+}
+
+fn tar_error(cancel: &Cancel, path: &Path, err: std::io::Error) -> EngineError {
+    if cancel.is_cancelled() {
+        return EngineError::Cancelled;
+    }
+    EngineError::io(path, err)
+}
+
+/// The tar's writer: fills a chunk, then hands it to the engine's side of the channel,
+/// waiting while the engine is a few chunks behind. A cancel or a closed channel (the
+/// build ended) stops the writing.
+struct ChunkSender {
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    buffer: Vec<u8>,
+    cancel: Cancel,
+    sent: u64,
+}
+
+impl ChunkSender {
+    fn send(&mut self) -> std::io::Result<()> {
+        // Not ErrorKind::Interrupted: io::copy would retry it forever.
+        if self.cancel.is_cancelled() {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
+        self.sent += chunk.len() as u64;
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the engine stopped reading the build context",
+            )
+        })
+    }
+}
+
+impl Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let room = CHUNK - self.buffer.len();
+        let taken = room.min(data.len());
+        self.buffer.extend_from_slice(&data[..taken]);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
     }
 }
 
@@ -238,11 +416,7 @@ fn is_excluded(matcher: &Gitignore, relative: &Path) -> bool {
 fn dockerignore(root: &Path) -> Result<(Gitignore, bool, bool)> {
     let path = root.join(".dockerignore");
     let mut builder = GitignoreBuilder::new(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(EngineError::io(&path, e)),
-    };
+    let text = user_files::read_text(&path, TEXT_FILE_LIMIT)?;
     let mut has_exceptions = false;
     for line in text.as_deref().unwrap_or_default().lines() {
         let Some(pattern) = anchored(line) else {
@@ -293,6 +467,23 @@ mod tests {
         ctx.entries.iter().map(|e| e.relative.as_str()).collect()
     }
 
+    /// The tar as the engine receives it, and the fingerprint.
+    async fn pack(dir: &Path) -> (Vec<u8>, String) {
+        use futures_util::StreamExt;
+        let ctx = Arc::new(Context::scan(dir, &dir.join("Dockerfile")).unwrap());
+        let cancel = Cancel::new();
+        let fingerprint = ctx.fingerprint(&cancel).unwrap();
+        let (stream, packer) = ctx.stream(&cancel);
+        let chunks: Vec<_> = stream.collect().await;
+        let size = packer.await.unwrap().unwrap();
+        let tar: Vec<u8> = chunks
+            .into_iter()
+            .flat_map(|c| c.unwrap().to_vec())
+            .collect();
+        assert_eq!(size, tar.len() as u64);
+        (tar, fingerprint)
+    }
+
     #[test]
     fn dockerignore_patterns_are_anchored_at_the_context_root() {
         let dir = tree(&[
@@ -335,25 +526,15 @@ mod tests {
         assert_eq!(names(&ctx), vec![".dockerignore", "Dockerfile", "a"]);
     }
 
-    #[test]
-    fn the_fingerprint_follows_contents_not_modification_times() {
+    #[tokio::test]
+    async fn the_fingerprint_follows_contents_not_modification_times() {
         let dir = tree(&[("Dockerfile", "FROM scratch"), ("site/index.html", "one")]);
-        let dockerfile = dir.path().join("Dockerfile");
-        let (_, first) = Context::scan(dir.path(), &dockerfile)
-            .unwrap()
-            .pack()
-            .unwrap();
+        let (_, first) = pack(dir.path()).await;
         std::fs::write(dir.path().join("site/index.html"), "one").unwrap();
-        let (_, touched) = Context::scan(dir.path(), &dockerfile)
-            .unwrap()
-            .pack()
-            .unwrap();
+        let (_, touched) = pack(dir.path()).await;
         assert_eq!(first, touched, "rewriting the same bytes is not a change");
         std::fs::write(dir.path().join("site/index.html"), "two").unwrap();
-        let (tar, changed) = Context::scan(dir.path(), &dockerfile)
-            .unwrap()
-            .pack()
-            .unwrap();
+        let (tar, changed) = pack(dir.path()).await;
         assert_ne!(first, changed);
         let mut archive = tar::Archive::new(tar.as_slice());
         let paths: Vec<String> = archive
@@ -380,5 +561,72 @@ mod tests {
         assert_eq!(summary.biggest[0].path, "data");
         assert_eq!(summary.biggest[1].path, "data/big");
         assert!(!summary.has_dockerignore);
+    }
+
+    #[tokio::test]
+    async fn pipes_in_the_context_are_skipped_and_listed_not_opened() {
+        let dir = tree(&[("Dockerfile", "FROM scratch"), ("a", "x")]);
+        let fifo = dir.path().join("queue");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let ctx = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
+        assert_eq!(names(&ctx), vec!["Dockerfile", "a"]);
+        assert_eq!(ctx.summary().skipped, vec!["queue (a named pipe (FIFO))"]);
+        // Opening the pipe would block forever; the tar is made without it.
+        let (tar, _) = tokio::time::timeout(std::time::Duration::from_secs(10), pack(dir.path()))
+            .await
+            .expect("packing never opens the pipe");
+        assert!(!tar.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn names_that_are_not_utf8_keep_their_own_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tree(&[("Dockerfile", "FROM scratch")]);
+        // Two names that read the same once made UTF-8 (both become "caf\u{fffd}").
+        let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9");
+        let other = std::ffi::OsStr::from_bytes(b"caf\xff");
+        std::fs::write(dir.path().join(latin1), "one").unwrap();
+        std::fs::write(dir.path().join(other), "two").unwrap();
+        let (tar, _) = pack(dir.path()).await;
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let mut names: Vec<Vec<u8>> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path_bytes().to_vec())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                b"Dockerfile".to_vec(),
+                b"caf\xe9".to_vec(),
+                b"caf\xff".to_vec()
+            ],
+            "both files arrive, under their own names"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cancel_stops_the_packing_and_the_stream_ends() {
+        use futures_util::StreamExt;
+        let big = "x".repeat(4 * 1024 * 1024);
+        let dir = tree(&[("Dockerfile", "FROM scratch"), ("a", &big), ("b", &big)]);
+        let ctx = Arc::new(Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap());
+        let cancel = Cancel::new();
+        let (stream, packer) = ctx.stream(&cancel);
+        let mut stream = Box::pin(stream);
+        stream.next().await.unwrap().unwrap();
+        cancel.cancel();
+        while stream.next().await.is_some() {}
+        assert!(matches!(packer.await.unwrap(), Err(EngineError::Cancelled)));
+        assert!(matches!(
+            ctx.fingerprint(&cancel),
+            Err(EngineError::Cancelled)
+        ));
     }
 }

@@ -1,27 +1,35 @@
-//! Building a project's image on the local Docker engine: pre-flight, the context tarred
-//! with .dockerignore applied, the engine's build stream turned into step and layer
-//! progress, and tags only once the build succeeded (`<app>:<version>` and `latest`), so
-//! a failed build leaves nothing tagged. An unchanged project (same context, Dockerfile,
-//! build arguments and platform) is recognised by fingerprint and not rebuilt.
+//! Building a project's image on the local Docker engine, with BuildKit as Docker Desktop
+//! builds (the legacy builder only where the engine has none, said in the progress):
+//! pre-flight, the context streamed as a tar with .dockerignore applied, the builder's
+//! stream turned into step and layer progress, and tags only once the build succeeded
+//! (`<app>:<version>` and `latest`), so a failed build leaves nothing tagged. An unchanged
+//! project (same context, Dockerfile, build arguments and platform) is recognised by
+//! fingerprint and not rebuilt.
 
+mod buildkit;
 pub mod context;
 mod stream;
 mod version;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
-use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, TagImageOptions};
-use futures_util::StreamExt;
+use bollard::models::{BuildInfo, BuildInfoAux};
+use bollard::query_parameters::{
+    BuildImageOptions, BuilderVersion, ListImagesOptions, TagImageOptions,
+};
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-pub use stream::{BuildStep, StreamReader};
+pub use buildkit::{parse_vertex, StatusReader, VertexStep};
+pub use stream::{strip_ansi, BuildStep, StreamReader};
 pub use version::release_version;
 
-use crate::docker;
+use crate::docker::{self, DockerEngine};
 use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
 use crate::jobs::Cancel;
@@ -29,6 +37,7 @@ use crate::preflight::{self, Finding};
 use crate::progress::ProgressSink;
 use crate::project::{self, ProjectConfig};
 use crate::releases::{self, labels, LocalRelease};
+use crate::user_files;
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
@@ -36,20 +45,40 @@ pub enum BuildEvent {
     PreflightChecked {
         findings: Vec<Finding>,
     },
+    /// Which builder the engine builds with, and why when it is not BuildKit.
+    BuilderChosen {
+        builder: Builder,
+        note: Option<String>,
+    },
     ContextPacked {
         files: u32,
         bytes: f64,
         fingerprint: String,
+        /// Pipes, sockets and devices in the context folder, which were not sent.
+        skipped: Vec<String>,
     },
     /// A release with this exact content exists: no build needed.
     UpToDate {
         version: String,
     },
+    /// A Dockerfile step started: `step` of `total` in its stage (BuildKit numbers each
+    /// stage's steps apart and runs independent stages side by side).
     StepStarted {
         step: u32,
         total: u32,
         instruction: String,
+        /// The stage's name, when the Dockerfile names it (`FROM … AS build`).
+        stage: Option<String>,
         elapsed_ms: f64,
+    },
+    /// A step finished: from the build cache, or in `step_ms` (BuildKit only).
+    StepFinished {
+        step: u32,
+        total: u32,
+        instruction: String,
+        stage: Option<String>,
+        cached: bool,
+        step_ms: f64,
     },
     /// One line of the builder's output (the running step's, or a message of its own).
     OutputLogged {
@@ -118,14 +147,16 @@ pub async fn build(
     let context = scanned.ok_or_else(|| EngineError::ContextMissing {
         dir: dir.join(&config.context),
     })?;
-    let (tar, context_fingerprint) = context.pack()?;
-    let fingerprint = fingerprint(&context_fingerprint, &context.dockerfile_name(), &config);
+    let context = Arc::new(context);
+    let fingerprint = content_fingerprint(&context, &config, cancel).await?;
+    let summary = context.summary();
     sink.emit(BuildEvent::ContextPacked {
-        files: context.summary().files,
-        bytes: tar.len() as f64,
+        files: summary.files,
+        bytes: summary.bytes,
         fingerprint: fingerprint.clone(),
+        skipped: summary.skipped,
     });
-    let (docker, ..) = connected?;
+    let (docker, _, engine) = connected?;
     if !request.force {
         if let Some(existing) =
             releases::find_by_fingerprint(&docker, &config.name, &fingerprint).await?
@@ -159,32 +190,41 @@ pub async fn build(
         forcerm: true,
         ..Default::default()
     };
-    let mut reader = StreamReader::new(started);
-    {
-        let mut stream = docker.build_image(options, None, Some(bollard::body_full(tar.into())));
-        loop {
-            let next = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(EngineError::Cancelled),
-                next = stream.next() => next,
-            };
-            match next {
-                None => break,
-                Some(Ok(info)) => {
-                    for event in reader.read(info) {
-                        sink.emit(event);
-                    }
+    let job = BuildJob {
+        docker: &docker,
+        context: &context,
+        sink,
+        cancel,
+        started,
+    };
+    let image_id = match choose_builder(host, &engine) {
+        Ok(()) => {
+            sink.emit(BuildEvent::BuilderChosen {
+                builder: Builder::BuildKit,
+                note: None,
+            });
+            match job.with_buildkit(options.clone()).await? {
+                Built::Image(id) => id,
+                Built::BuildKitRefused(reason) => {
+                    let note = format!(
+                        "This Docker engine refused a BuildKit build ({reason}), so Slipway builds with the legacy builder: RUN --mount, COPY --chmod and heredocs will not work."
+                    );
+                    sink.emit(BuildEvent::BuilderChosen {
+                        builder: Builder::Legacy,
+                        note: Some(note),
+                    });
+                    job.with_legacy_builder(options).await?
                 }
-                Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
-                    return Err(reader.failure(error));
-                }
-                Some(Err(e)) => return Err(docker::engine_error("build the image", e)),
             }
         }
-    }
-    let image_id = reader.image_id().ok_or_else(|| {
-        reader.failure("the builder finished without naming the image it built".into())
-    })?;
+        Err(note) => {
+            sink.emit(BuildEvent::BuilderChosen {
+                builder: Builder::Legacy,
+                note: Some(note),
+            });
+            job.with_legacy_builder(options).await?
+        }
+    };
     let mut tags = Vec::new();
     for tag in [version.as_str(), "latest"] {
         docker
@@ -211,6 +251,231 @@ pub async fn build(
         up_to_date: false,
         elapsed_ms,
     })
+}
+
+/// The local release built from exactly what the folder holds now (its context,
+/// Dockerfile, build arguments and platform): what preview and deploy act on when no
+/// release is named, so what runs is what the folder holds, never an older or a newer
+/// build. An error says when no release has this content yet.
+pub async fn release_for_folder(
+    docker: &bollard::Docker,
+    dir: &Path,
+    config: &ProjectConfig,
+    cancel: &Cancel,
+) -> Result<LocalRelease> {
+    let dockerfile = user_files::inside(dir, &config.dockerfile, "The Dockerfile path")?;
+    let context_dir = user_files::inside(dir, &config.context, "The build context")?;
+    let context =
+        tokio::task::spawn_blocking(move || context::Context::scan(&context_dir, &dockerfile))
+            .await
+            .map_err(|e| EngineError::Internal(format!("scanning the build context: {e}")))??;
+    let fingerprint = content_fingerprint(&Arc::new(context), config, cancel).await?;
+    let known = releases::list(docker, &config.name).await?;
+    known
+        .iter()
+        .find(|r| r.fingerprint == fingerprint)
+        .cloned()
+        .ok_or_else(|| EngineError::FolderNotBuilt {
+            app: config.name.clone(),
+            newest: known.first().map(|r| r.version.clone()),
+        })
+}
+
+/// The fingerprint of the image `context` and `config` would build, read off the async
+/// threads (it reads every file).
+async fn content_fingerprint(
+    context: &Arc<context::Context>,
+    config: &ProjectConfig,
+    cancel: &Cancel,
+) -> Result<String> {
+    let files = {
+        let (context, cancel) = (Arc::clone(context), cancel.clone());
+        tokio::task::spawn_blocking(move || context.fingerprint(&cancel))
+            .await
+            .map_err(|e| EngineError::Internal(format!("fingerprinting the context: {e}")))??
+    };
+    Ok(fingerprint(&files, &context.dockerfile_name(), config))
+}
+
+/// The builder a build ran with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub enum Builder {
+    BuildKit,
+    Legacy,
+}
+
+/// Setting this host variable to `legacy` builds with the legacy builder even where the
+/// engine has BuildKit (for an engine whose BuildKit is broken; and how the tests reach
+/// the legacy path on an engine that has both).
+pub const BUILDER_VAR: &str = "SLIPWAY_DOCKER_BUILDER";
+
+/// BuildKit, unless the engine cannot run it: `Err` says why, for the progress.
+fn choose_builder(host: &HostEnv, engine: &DockerEngine) -> std::result::Result<(), String> {
+    if host.var(BUILDER_VAR) == Some("legacy") {
+        return Err(format!(
+            "Building with the legacy builder, as {BUILDER_VAR}=legacy asks."
+        ));
+    }
+    if engine.os != "linux" {
+        return Err(format!(
+            "This Docker engine builds {} images, which BuildKit does not; building with the legacy builder.",
+            engine.os
+        ));
+    }
+    let (major, minor) = engine
+        .api_version
+        .split_once('.')
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .unwrap_or((0, 0));
+    if (major, minor) < (1, 39) {
+        return Err(format!(
+            "Docker {} has no BuildKit (it came with Docker 18.09); building with the legacy builder, so RUN --mount, COPY --chmod and heredocs will not work. Update Docker to build as Docker Desktop does.",
+            engine.version
+        ));
+    }
+    Ok(())
+}
+
+enum Built {
+    Image(String),
+    /// The engine said no to BuildKit before building anything.
+    BuildKitRefused(String),
+}
+
+/// One build's parts, shared by the two builders.
+struct BuildJob<'a> {
+    docker: &'a bollard::Docker,
+    context: &'a Arc<context::Context>,
+    sink: &'a dyn ProgressSink<BuildEvent>,
+    cancel: &'a Cancel,
+    started: Instant,
+}
+
+impl BuildJob<'_> {
+    /// The next message of the engine's stream, or the cancel.
+    async fn next<S>(
+        &self,
+        stream: &mut S,
+    ) -> Result<Option<Result<BuildInfo, bollard::errors::Error>>>
+    where
+        S: Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
+    {
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            next = stream.next() => Ok(next),
+        }
+    }
+
+    async fn with_buildkit(&self, mut options: BuildImageOptions) -> Result<Built> {
+        options.version = BuilderVersion::BuilderBuildKit;
+        options.session = Some(format!("slipway-{}", random_id()));
+        let (body, packer) = self.context.stream(self.cancel);
+        let mut reader = StatusReader::new(self.started);
+        let mut image_id = None;
+        let mut heard = false;
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_try_stream(body)));
+        loop {
+            match self.next(&mut stream).await? {
+                None => break,
+                Some(Ok(info)) => {
+                    heard = true;
+                    match info.aux {
+                        Some(BuildInfoAux::BuildKit(status)) => {
+                            for event in reader.read(status) {
+                                self.sink.emit(event);
+                            }
+                        }
+                        Some(BuildInfoAux::Default(image)) => image_id = image.id.or(image_id),
+                        None => {}
+                    }
+                }
+                Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    return Err(packing_error(packer, reader.failure(error)).await);
+                }
+                Some(Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code,
+                    message,
+                })) if !heard && (400..500).contains(&status_code) => {
+                    // Only a message says why (no typed error): an engine without
+                    // BuildKit answers 4xx before reading the context.
+                    return Ok(Built::BuildKitRefused(message));
+                }
+                Some(Err(e)) => {
+                    return Err(
+                        packing_error(packer, docker::engine_error("build the image", e)).await,
+                    )
+                }
+            }
+        }
+        packer
+            .await
+            .map_err(|e| EngineError::Internal(format!("streaming the build context: {e}")))??;
+        image_id.map(Built::Image).ok_or_else(|| {
+            reader.failure("the builder finished without naming the image it built".into())
+        })
+    }
+
+    async fn with_legacy_builder(&self, options: BuildImageOptions) -> Result<String> {
+        let (body, packer) = self.context.stream(self.cancel);
+        let mut reader = StreamReader::new(self.started);
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_try_stream(body)));
+        loop {
+            match self.next(&mut stream).await? {
+                None => break,
+                Some(Ok(info)) => {
+                    for event in reader.read(info) {
+                        self.sink.emit(event);
+                    }
+                }
+                Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    return Err(packing_error(packer, reader.failure(error)).await);
+                }
+                Some(Err(e)) => {
+                    return Err(
+                        packing_error(packer, docker::engine_error("build the image", e)).await,
+                    )
+                }
+            }
+        }
+        packer
+            .await
+            .map_err(|e| EngineError::Internal(format!("streaming the build context: {e}")))??;
+        reader.image_id().ok_or_else(|| {
+            reader.failure("the builder finished without naming the image it built".into())
+        })
+    }
+}
+
+/// When the engine's side failed because the context could not be sent (a file vanished
+/// or became unreadable mid-build), that is the error to show; else `engine_side`.
+async fn packing_error(
+    packer: tokio::task::JoinHandle<Result<u64>>,
+    engine_side: EngineError,
+) -> EngineError {
+    if packer.is_finished() {
+        if let Ok(Err(e)) = packer.await {
+            if !matches!(e, EngineError::Cancelled) {
+                return e;
+            }
+        }
+    } else {
+        packer.abort();
+    }
+    engine_side
+}
+
+/// A session id unique enough for one build on one engine.
+fn random_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}{:x}", nanos, std::process::id())
 }
 
 /// What decides the image's content: the context, which Dockerfile, the build arguments and

@@ -1,17 +1,17 @@
-//! Reading the engine's build stream: "Step N/M : INSTRUCTION" lines become step events,
+//! Reading the legacy builder's stream: "Step N/M : INSTRUCTION" lines become step events,
 //! pull status becomes layer progress (emitted only when it moves by a percent or changes
 //! status), and the output since the current step is kept so a failure can show it.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use bollard::models::BuildInfo;
+use bollard::models::{BuildInfo, BuildInfoAux};
 
 use super::BuildEvent;
 use crate::error::EngineError;
 
 /// How many output lines of the failing step a failure carries.
-const FAILURE_LINES: usize = 40;
+pub(super) const FAILURE_LINES: usize = 40;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildStep {
@@ -48,14 +48,16 @@ impl StreamReader {
     /// The events one message of the stream yields.
     pub fn read(&mut self, info: BuildInfo) -> Vec<BuildEvent> {
         let mut events = Vec::new();
-        if let Some(id) = info.aux.and_then(|aux| aux.id) {
-            self.image_id = Some(id);
+        if let Some(BuildInfoAux::Default(image)) = info.aux {
+            if let Some(id) = image.id {
+                self.image_id = Some(id);
+            }
         }
         if let Some(text) = info.stream {
             self.partial.push_str(&text);
             while let Some(end) = self.partial.find('\n') {
                 let line: String = self.partial.drain(..=end).collect();
-                self.read_line(line.trim_end(), &mut events);
+                self.read_line(&strip_ansi(line.trim_end()), &mut events);
             }
         }
         if let Some(status) = info.status {
@@ -89,6 +91,7 @@ impl StreamReader {
                 step: step.step,
                 total: step.total,
                 instruction: step.instruction.clone(),
+                stage: None,
                 elapsed_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             });
             self.step = Some(step);
@@ -117,10 +120,47 @@ impl StreamReader {
                 .step
                 .as_ref()
                 .map(|s| format!("step {}/{} ({})", s.step, s.total, s.instruction)),
-            reason: reason.trim().to_owned(),
+            reason: strip_ansi(reason.trim()),
             output: self.step_output.clone(),
         }
     }
+}
+
+/// `text` without terminal escape sequences (colours, cursor moves), which builders put
+/// in their output for terminals and which would show as "[91m" in the window.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI: ESC [ parameters, ended by a letter (or @ ~).
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC: ESC ] … ended by BEL or ESC \.
+            Some(']') => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                chars.next();
+            }
+        }
+    }
+    out
 }
 
 /// "Step 3/5 : COPY site/ /www/" as the legacy builder prints it.
@@ -202,6 +242,24 @@ mod tests {
             "under a percent of change is not news"
         );
         assert_eq!(reader.read(pull(200)).len(), 1);
+    }
+
+    #[test]
+    fn colour_codes_never_reach_the_output() {
+        assert_eq!(
+            strip_ansi("\u{1b}[91mERROR: boom\u{1b}[0m and \u{1b}]0;title\u{7}done"),
+            "ERROR: boom and done"
+        );
+        let mut reader = StreamReader::new(Instant::now());
+        let events = reader.read(stream(
+            "\u{1b}[91mE: Unable to locate package nope\u{1b}[0m\n",
+        ));
+        assert_eq!(
+            events,
+            vec![BuildEvent::OutputLogged {
+                line: "E: Unable to locate package nope".into()
+            }]
+        );
     }
 
     #[test]

@@ -80,7 +80,8 @@ impl DeployMode {
 pub struct DeployRequest {
     #[serde(default)]
     pub mode: DeployMode,
-    /// A local release; the newest build when absent.
+    /// A local release; when absent, the release built from exactly what the folder holds
+    /// now (an error when the folder changed since its last build).
     #[serde(default)]
     pub version: Option<String>,
     /// Task mode: leave the app's previous tasks running instead of stopping them once the
@@ -493,9 +494,13 @@ pub async fn deploy(
         }
         None => {
             let (docker, ..) = docker::connect(host).await?;
-            let releases = releases::list(&docker, &config.name).await?;
-            let release =
-                releases::pick(&releases, &config.name, request.version.as_deref())?.clone();
+            let release = match request.version.as_deref() {
+                Some(version) => {
+                    let releases = releases::list(&docker, &config.name).await?;
+                    releases::pick(&releases, &config.name, Some(version))?.clone()
+                }
+                None => crate::build::release_for_folder(&docker, dir, config, cancel).await?,
+            };
             Source::Release(docker, release)
         }
     };

@@ -88,13 +88,20 @@ pub enum PreviewEvent {
     },
 }
 
-/// Starts `version` (the newest release when `None`) of the project in `dir`, replacing
-/// the app's running preview if there is one.
+/// Starts `version` of the project in `dir` (when `None`, the release built from exactly
+/// what the folder holds now), replacing the app's running preview if there is one.
 pub async fn start(host: &HostEnv, dir: &Path, version: Option<&str>) -> Result<Preview> {
     let (project_dir, config) = project::open_saved(dir)?;
     let (docker, ..) = docker::connect(host).await?;
-    let releases = releases::list(&docker, &config.name).await?;
-    let release = releases::pick(&releases, &config.name, version)?.clone();
+    let release = match version {
+        Some(version) => {
+            let releases = releases::list(&docker, &config.name).await?;
+            releases::pick(&releases, &config.name, Some(version))?.clone()
+        }
+        None => {
+            crate::build::release_for_folder(&docker, &project_dir, &config, &Cancel::new()).await?
+        }
+    };
     remove(&docker, &config.name).await?;
     let host_cpus = docker
         .info()

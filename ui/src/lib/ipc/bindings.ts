@@ -24,7 +24,7 @@ export const commands = {
 	/**  Pre-flight for the settings as they are in the form (saved or not). */
 	checkProject: (dir: string, config: ProjectConfig) => typedError<Preflight, IpcError>(__TAURI_INVOKE("check_project", { dir, config })),
 	buildProject: (jobId: string, dir: string, request: BuildRequest, onEvent: Channel<BuildEvent>) => typedError<BuildOutcome, IpcError>(__TAURI_INVOKE("build_project", { jobId, dir, request, onEvent })),
-	/**  Runs `version` (the newest release when null), replacing the app's running preview. */
+	/**  Runs `version` (when null, the release with exactly what the folder holds now), replacing the app's running preview. */
 	startPreview: (dir: string, version: string | null) => typedError<Preview, IpcError>(__TAURI_INVOKE("start_preview", { dir, version })),
 	previewStatus: (app: string) => typedError<Preview | null, IpcError>(__TAURI_INVOKE("preview_status", { app })),
 	/**  Removes the app's preview container; false when none was there. */
@@ -230,19 +230,42 @@ export type AwsTarget = {
 
 export type BuildEvent = { type: "PreflightChecked"; data: {
 	findings: Finding[],
+} } | 
+/**  Which builder the engine builds with, and why when it is not BuildKit. */
+{ type: "BuilderChosen"; data: {
+	builder: Builder,
+	note: string | null,
 } } | { type: "ContextPacked"; data: {
 	files: number,
 	bytes: number | null,
 	fingerprint: string,
+	/**  Pipes, sockets and devices in the context folder, which were not sent. */
+	skipped: string[],
 } } | 
 /**  A release with this exact content exists: no build needed. */
 { type: "UpToDate"; data: {
 	version: string,
-} } | { type: "StepStarted"; data: {
+} } | 
+/**
+ *  A Dockerfile step started: `step` of `total` in its stage (BuildKit numbers each
+ *  stage's steps apart and runs independent stages side by side).
+ */
+{ type: "StepStarted"; data: {
 	step: number,
 	total: number,
 	instruction: string,
+	/**  The stage's name, when the Dockerfile names it (`FROM … AS build`). */
+	stage: string | null,
 	elapsedMs: number | null,
+} } | 
+/**  A step finished: from the build cache, or in `step_ms` (BuildKit only). */
+{ type: "StepFinished"; data: {
+	step: number,
+	total: number,
+	instruction: string,
+	stage: string | null,
+	cached: boolean,
+	stepMs: number | null,
 } } | 
 /**  One line of the builder's output (the running step's, or a message of its own). */
 { type: "OutputLogged"; data: {
@@ -270,6 +293,9 @@ export type BuildRequest = {
 	/**  Build even when an identical release exists. */
 	force?: boolean,
 };
+
+/**  The builder a build ran with. */
+export type Builder = "BuildKit" | "Legacy";
 
 export type CallerIdentity = {
 	account: string,
@@ -311,6 +337,8 @@ export type ContextSummary = {
 	/**  The largest top-level entries (and the largest folders one level down), biggest first. */
 	biggest: PathSize[],
 	hasDockerignore: boolean,
+	/**  Pipes, sockets and devices in the folder: never read, never sent, listed here. */
+	skipped: string[],
 };
 
 export type CostComponent = "Cpu" | "Memory" | "PublicIpv4" | "LoadBalancer" | "LogIngestion" | "LogStorage" | "ImageStorage";
@@ -511,7 +539,10 @@ export type DeployOutcome = {
 
 export type DeployRequest = {
 	mode?: DeployMode,
-	/**  A local release; the newest build when absent. */
+	/**
+	 *  A local release; when absent, the release built from exactly what the folder holds
+	 *  now (an error when the folder changed since its last build).
+	 */
 	version?: string | null,
 	/**
 	 *  Task mode: leave the app's previous tasks running instead of stopping them once the

@@ -32,7 +32,12 @@ export interface BuildProgress {
   stepOutput: string[];
   layers: LayerProgress[];
   findings: Finding[];
-  context: { files: number; bytes: number | null } | null;
+  context: { files: number; bytes: number | null; skipped: string[] } | null;
+  /** The builder the engine uses, and why when it is not BuildKit. */
+  builder: { name: 'BuildKit' | 'Legacy'; note: string | null } | null;
+  /** Steps that finished, and how many of them came from the build cache. */
+  finished: number;
+  cached: number;
   /** The version of an identical release, when the engine found one and built nothing. */
   upToDate: string | null;
   tags: string[];
@@ -49,6 +54,9 @@ export function newProgress(): BuildProgress {
     layers: [],
     findings: [],
     context: null,
+    builder: null,
+    finished: 0,
+    cached: 0,
     upToDate: null,
     tags: [],
   };
@@ -60,19 +68,32 @@ export function applyBuildEvent(progress: BuildProgress, event: BuildEvent): voi
     case 'PreflightChecked':
       progress.findings = event.data.findings;
       break;
+    case 'BuilderChosen':
+      progress.builder = { name: event.data.builder, note: event.data.note };
+      break;
     case 'ContextPacked':
-      progress.context = { files: event.data.files, bytes: event.data.bytes };
+      progress.context = { files: event.data.files, bytes: event.data.bytes, skipped: event.data.skipped };
       break;
     case 'UpToDate':
       progress.upToDate = event.data.version;
       break;
-    case 'StepStarted':
+    case 'StepStarted': {
+      const stage = event.data.stage ? `${event.data.stage} ` : '';
       progress.step = event.data.step;
       progress.total = event.data.total;
       progress.instruction = event.data.instruction;
       progress.stepOutput = [];
-      logLine(progress, `Step ${event.data.step}/${event.data.total} : ${event.data.instruction}`);
+      logLine(progress, `${stage}Step ${event.data.step}/${event.data.total} : ${event.data.instruction}`);
       break;
+    }
+    case 'StepFinished': {
+      const stage = event.data.stage ? `${event.data.stage} ` : '';
+      progress.finished += 1;
+      if (event.data.cached) progress.cached += 1;
+      const how = event.data.cached ? 'cached' : `done in ${formatDuration(event.data.stepMs ?? 0)}`;
+      logLine(progress, `${stage}Step ${event.data.step}/${event.data.total} ${how}`);
+      break;
+    }
     case 'OutputLogged':
       logLine(progress, event.data.line);
       pushCapped(progress.stepOutput, event.data.line);
@@ -140,8 +161,13 @@ export class BuildRun {
     this.#onBuilt = onBuilt;
   }
 
-  async start(force = false): Promise<void> {
-    if (this.phase === 'running') return;
+  /**
+   * Builds the folder as it is now (finding the release that has exactly this content
+   * when there is one). Resolves with that release's outcome, or null when the build
+   * failed, was cancelled or another build was already running.
+   */
+  async start(force = false): Promise<BuildOutcome | null> {
+    if (this.phase === 'running') return null;
     this.phase = 'running';
     this.progress = newProgress();
     this.outcome = null;
@@ -152,12 +178,15 @@ export class BuildRun {
     const job = buildProject(this.#dir, { force }, (event) => applyBuildEvent(this.progress, event));
     this.#job = job;
     try {
-      this.outcome = await job.promise;
+      const outcome = await job.promise;
+      this.outcome = outcome;
       this.phase = 'done';
       this.#onBuilt();
+      return outcome;
     } catch (e) {
       this.failure = failureOf(e);
       this.phase = e instanceof IpcFailure && e.code === 'Cancelled' ? 'cancelled' : 'failed';
+      return null;
     } finally {
       this.#job = null;
       this.#stopClock();

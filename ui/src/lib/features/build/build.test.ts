@@ -23,7 +23,7 @@ describe('applyBuildEvent', () => {
     const progress = newProgress();
     for (const event of events.slice(0, 6)) applyBuildEvent(progress, event);
     expect([progress.step, progress.total, progress.instruction]).toEqual([2, 4, 'COPY site/ /www/']);
-    expect(progress.context).toEqual({ files: 4, bytes: 10240 });
+    expect(progress.context).toEqual({ files: 4, bytes: 10240, skipped: [] });
     expect(progress.layers).toEqual([{ id: 'a1b2c3d4e5f6', status: 'Downloading', current: 860000, total: 2150000 }]);
     expect(layerPercent(progress.layers[0])).toBe(40);
     expect(progress.output.map((l) => l.line)).toEqual(['Step 1/4 : FROM busybox:1.36', ' ---> 3f57d9401f8d', 'Step 2/4 : COPY site/ /www/']);
@@ -32,6 +32,38 @@ describe('applyBuildEvent', () => {
     expect(progress.layers).toHaveLength(1);
     expect(progress.layers[0].status).toBe('Pull complete');
     expect(progress.tags).toEqual(['hello-site:20261121-143005', 'hello-site:latest']);
+  });
+
+  it('reads a BuildKit build: stages, cached and timed steps, and the builder', () => {
+    const progress = newProgress();
+    const stream: BuildEvent[] = [
+      { type: 'BuilderChosen', data: { builder: 'BuildKit', note: null } },
+      { type: 'StepStarted', data: { step: 1, total: 3, instruction: 'FROM docker.io/library/python:3.12-slim', stage: 'build', elapsedMs: 200 } },
+      { type: 'StepFinished', data: { step: 1, total: 3, instruction: 'FROM docker.io/library/python:3.12-slim', stage: 'build', cached: true, stepMs: 0 } },
+      { type: 'StepStarted', data: { step: 2, total: 3, instruction: 'RUN --mount=type=cache,target=/root/.cache pip install -r requirements.txt', stage: 'build', elapsedMs: 300 } },
+      { type: 'StepFinished', data: { step: 2, total: 3, instruction: 'RUN pip install', stage: 'build', cached: false, stepMs: 3200 } },
+    ];
+    for (const event of stream) applyBuildEvent(progress, event);
+    expect(progress.builder).toEqual({ name: 'BuildKit', note: null });
+    expect([progress.finished, progress.cached]).toEqual([2, 1]);
+    expect(progress.output.map((l) => l.line)).toEqual([
+      'build Step 1/3 : FROM docker.io/library/python:3.12-slim',
+      'build Step 1/3 cached',
+      'build Step 2/3 : RUN --mount=type=cache,target=/root/.cache pip install -r requirements.txt',
+      'build Step 2/3 done in 3.2 s',
+    ]);
+  });
+
+  it('shows why a build falls back to the legacy builder, and the files it did not send', () => {
+    const run = new BuildRun('/p', () => {});
+    applyBuildEvent(run.progress, {
+      type: 'BuilderChosen',
+      data: { builder: 'Legacy', note: 'Docker 17.06 has no BuildKit; building with the legacy builder.' },
+    });
+    applyBuildEvent(run.progress, { type: 'ContextPacked', data: { files: 3, bytes: 100, fingerprint: 'f', skipped: ['queue (a named pipe (FIFO))'] } });
+    render(BuildCard, { run, blocker: null, onEnvironment: () => {} });
+    expect(screen.getByTestId('build-builder-note').textContent).toContain('no BuildKit');
+    expect(screen.getByTestId('build-skipped').textContent).toContain('queue (a named pipe (FIFO))');
   });
 
   it('keeps apart the lines of the step that is running, which a failure shows', () => {

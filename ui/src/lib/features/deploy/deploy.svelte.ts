@@ -316,13 +316,19 @@ export class DeployRun {
 
   #aws: AwsReady;
   #onFinished: () => void;
+  #ensureBuilt: (() => Promise<string | null>) | null;
   #job: Job<DeployOutcome> | null = null;
   #clock: ReturnType<typeof setInterval> | null = null;
 
-  /** `onFinished` runs after every deploy job, whatever its end: even a failed one may have started tasks. */
-  constructor(aws: AwsReady, onFinished: () => void = () => {}) {
+  /**
+   * `onFinished` runs after every deploy job, whatever its end: even a failed one may have
+   * started tasks. `ensureBuilt`, when given, builds the folder as it is now and names the
+   * release with exactly that content, which a deploy without a chosen version sends.
+   */
+  constructor(aws: AwsReady, onFinished: () => void = () => {}, ensureBuilt: (() => Promise<string | null>) | null = null) {
     this.#aws = aws;
     this.#onFinished = onFinished;
+    this.#ensureBuilt = ensureBuilt;
   }
 
   /** What the choices ask of the engine. */
@@ -344,6 +350,15 @@ export class DeployRun {
       this.failure = failureOf(e);
       this.phase = 'failed';
       return;
+    }
+    if (!request.version && !request.rollback && this.#ensureBuilt) {
+      const version = await this.#ensureBuilt();
+      if (version === null) {
+        this.failure = { code: null, message: 'The build did not finish, so nothing was deployed. The Build card shows why.' };
+        this.phase = 'failed';
+        return;
+      }
+      request = { ...request, version };
     }
     this.phase = 'running';
     this.startedAt = Date.now();

@@ -175,6 +175,26 @@ describe('DeployRun', () => {
     expect(finished).toBe(1);
   });
 
+  it('deploys the release the folder holds now, building it first, and nothing when the build fails', async () => {
+    let sent: unknown = null;
+    let built: string | null = '20261203-101500';
+    const run = new DeployRun(connected, () => {}, async () => built);
+    mockIPC((cmd, args) => {
+      if (cmd !== 'deploy') return null;
+      sent = (args as { request: unknown }).request;
+      return outcome;
+    });
+    await run.run('/p', run.request);
+    expect(sent).toEqual({ mode: 'task', keepPrevious: false, version: '20261203-101500' });
+
+    sent = null;
+    built = null;
+    await run.run('/p', run.request);
+    expect(sent).toBeNull();
+    expect(run.phase).toBe('failed');
+    expect(run.failure?.message).toMatch(/build did not finish/);
+  });
+
   it('keeps the diagnosis of a failure, and tells a cancel and a missing setup apart', async () => {
     const run = new DeployRun(connected);
     run.mode = 'service';

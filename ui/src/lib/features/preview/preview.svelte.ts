@@ -87,15 +87,22 @@ export class PreviewSession {
   #dir: string;
   #app: string;
   #onChanged: () => void;
+  #ensureBuilt: () => Promise<string | null>;
   #job: Job<null> | null = null;
   /** Which watch is current; events of an older one are dropped. */
   #following = 0;
 
-  /** `onChanged` runs after the preview started, stopped or switched release. */
-  constructor(dir: string, app: string, onChanged: () => void) {
+  /**
+   * `onChanged` runs after the preview started, stopped or switched release. `ensureBuilt`
+   * builds the folder as it is now and names the release with exactly that content (null
+   * when the build did not finish): the preview runs what the folder holds, never an
+   * older or newer build.
+   */
+  constructor(dir: string, app: string, onChanged: () => void, ensureBuilt: () => Promise<string | null>) {
     this.#dir = dir;
     this.#app = app;
     this.#onChanged = onChanged;
+    this.#ensureBuilt = ensureBuilt;
   }
 
   /** Shows the app's preview if one is running already (started earlier, or by the CLI). */
@@ -108,13 +115,16 @@ export class PreviewSession {
     }
   }
 
-  /** Runs the newest release. */
+  /** Runs the release that matches the folder, building it first when there is none. */
   async start(): Promise<void> {
     if (this.busy) return;
     this.busy = 'starting';
     this.failure = null;
     try {
-      this.show(await startPreview(this.#dir, null));
+      const version = await this.#ensureBuilt();
+      // The Build card shows why a build did not finish.
+      if (version === null) return;
+      this.show(await startPreview(this.#dir, version));
       this.#onChanged();
     } catch (e) {
       this.failure = failureOf(e);

@@ -56,7 +56,7 @@ describe('PreviewSession', () => {
       }
       return null;
     });
-    const session = new PreviewSession('/p', 'hello-site', () => {});
+    const session = new PreviewSession('/p', 'hello-site', () => {}, async () => '20261121-143005');
     await session.load();
     expect(session.preview?.url).toBe('http://127.0.0.1:49123/');
     expect(channels).toHaveLength(1);
@@ -73,17 +73,28 @@ describe('PreviewSession', () => {
 
   it('stops the container, then the watch, and says when starting fails', async () => {
     const order: string[] = [];
-    mockIPC((cmd) => {
+    let asked: unknown = null;
+    mockIPC((cmd, args) => {
       order.push(cmd);
-      if (cmd === 'start_preview') return preview;
+      if (cmd === 'start_preview') {
+        asked = (args as { version: string | null }).version;
+        return preview;
+      }
       if (cmd === 'watch_preview') return new Promise(() => {});
       if (cmd === 'stop_preview') return true;
       if (cmd === 'cancel_job') return true;
       return null;
     });
     let changes = 0;
-    const session = new PreviewSession('/p', 'hello-site', () => (changes += 1));
+    let builds = 0;
+    const ensureBuilt = async () => {
+      builds += 1;
+      return '20261121-143005';
+    };
+    const session = new PreviewSession('/p', 'hello-site', () => (changes += 1), ensureBuilt);
     await session.start();
+    expect(builds).toBe(1);
+    expect(asked).toBe('20261121-143005');
     await session.stop();
     expect(order).toEqual(['start_preview', 'watch_preview', 'stop_preview', 'cancel_job']);
     expect(session.preview).toBeNull();
@@ -92,5 +103,17 @@ describe('PreviewSession', () => {
     mockIPC(() => Promise.reject({ code: 'NoReleases', message: 'hello-site has no local release yet. Build it first.' }));
     await session.start();
     expect(session.failure).toEqual({ code: 'NoReleases', message: 'hello-site has no local release yet. Build it first.' });
+  });
+
+  it('runs nothing when the folder could not be built', async () => {
+    const order: string[] = [];
+    mockIPC((cmd) => {
+      order.push(cmd);
+      return null;
+    });
+    const session = new PreviewSession('/p', 'hello-site', () => {}, async () => null);
+    await session.start();
+    expect(order).toEqual([]);
+    expect(session.busy).toBeNull();
   });
 });
