@@ -25,7 +25,7 @@ pub enum SourceState {
 /// `context`, whose folder is `context_dir`.
 pub fn source_state(context: &Context, context_dir: &Path, source: &str) -> SourceState {
     let segments = segments(source);
-    if segments.is_empty() || segments.iter().any(|s| *s == "**") {
+    if segments.is_empty() || segments.contains(&"**") {
         return SourceState::Present;
     }
     let patterns: Vec<Pattern> = segments.iter().map(|s| Pattern::new(s)).collect();
