@@ -508,19 +508,23 @@ pub async fn check_with(
 ) -> Result<(Preflight, Option<Context>)> {
     let (owned_dir, owned_config) = (dir.to_owned(), config.clone());
     let read = blocking(move || read_dockerfile(&owned_dir, &owned_config)).await?;
-    let mut known = HashMap::new();
+    let mut images: Vec<String> = Vec::new();
     if let DockerfileRead::Parsed(dockerfile) = &read {
         for (image, _) in dockerfile.external_bases() {
-            if known.contains_key(image) {
-                continue;
+            if !images.iter().any(|i| i == image) {
+                images.push(image.to_owned());
             }
-            let answer = match &docker {
-                Err(reason) => BaseImage::EngineUnavailable(reason.clone()),
-                Ok(docker) => ask_engine(docker, image).await,
-            };
-            known.insert(image.to_owned(), answer);
         }
     }
+    // Asked together, so several unreachable registries cost one deadline, not one each.
+    let answers = futures_util::future::join_all(images.iter().map(|image| async {
+        match &docker {
+            Err(reason) => BaseImage::EngineUnavailable(reason.clone()),
+            Ok(docker) => ask_engine(docker, image).await,
+        }
+    }))
+    .await;
+    let known: HashMap<String, BaseImage> = images.into_iter().zip(answers).collect();
     let (dir, config): (PathBuf, ProjectConfig) = (dir.to_owned(), config.clone());
     blocking(move || {
         scan_and_find(&dir, &config, read, |image| {
@@ -561,18 +565,18 @@ async fn ask_engine(docker: &Docker, image: &str) -> BaseImage {
 
 /// A registry check that failed: an unreachable or unknown registry or image is certain
 /// to fail the build too; a registry that wants credentials may still let the build in
-/// (it sends the user's logins), so that stays a "will download" warning. The engine
-/// reports all of these as a 500 with a message, so only the message tells them apart.
+/// (it sends the user's logins), and an engine that cannot ask proves nothing, so those
+/// stay a "will download" warning. The engine reports all of these as a 500 with a
+/// message, so only the message tells them apart.
 fn registry_refusal(error: bollard::errors::Error) -> BaseImage {
     let message = match &error {
         bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
         other => other.to_string(),
     };
     let lower = message.to_ascii_lowercase();
-    if ["auth", "denied", "login"]
-        .iter()
-        .any(|w| lower.contains(w))
-    {
+    // "page not found": an engine without the distribution endpoint, which says nothing.
+    let cannot_tell = ["auth", "denied", "login", "page not found"];
+    if cannot_tell.iter().any(|w| lower.contains(w)) {
         BaseImage::NotLocal
     } else {
         BaseImage::Unavailable(message)
