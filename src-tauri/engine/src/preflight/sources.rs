@@ -307,6 +307,30 @@ mod tests {
     }
 
     #[test]
+    fn files_named_in_latin1_are_matched_by_wildcards_and_never_by_a_lookalike() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tree(&[("Dockerfile", "FROM scratch")]);
+        for name in [&b"caf\xe9.txt"[..], &b"caf\xe8.txt"[..]] {
+            std::fs::write(dir.path().join(OsStr::from_bytes(name)), "x").unwrap();
+        }
+        let context = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
+        assert_eq!(
+            context.paths().count(),
+            3,
+            "two names that decode alike are two files"
+        );
+        assert_eq!(
+            source_state(&context, dir.path(), "caf*.txt"),
+            SourceState::Present
+        );
+        assert_eq!(
+            source_state(&context, dir.path(), "caf\u{e9}.txt"),
+            SourceState::Missing,
+            "the UTF-8 name is another file"
+        );
+    }
+
+    #[test]
     fn names_that_are_not_utf8_stay_distinct() {
         use std::os::unix::ffi::OsStrExt;
         let odd = OsStr::from_bytes(b"caf\xe9.txt");
