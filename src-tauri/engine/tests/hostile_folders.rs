@@ -124,7 +124,7 @@ async fn a_dockerfile_that_is_a_fifo_is_a_blocker_and_is_never_opened() {
 }
 
 #[tokio::test]
-async fn a_fifo_in_the_build_context_does_not_stop_the_check() {
+async fn a_fifo_in_the_build_context_is_named_without_being_opened() {
     let dir = tree(&[
         (PROJECT_FILE, SETTINGS),
         ("Dockerfile", DOCKERFILE),
@@ -133,12 +133,29 @@ async fn a_fifo_in_the_build_context_does_not_stop_the_check() {
     fifo(&dir.path().join("site/live.pipe"));
     let config = project::load(dir.path()).unwrap().unwrap();
     let found = preflight_quickly(dir.path(), &config).await;
+    let finding = blocker(&found, FindingKind::SpecialFileInContext);
     assert!(
-        found.blockers().next().is_none(),
+        finding
+            .title
+            .contains("site/live.pipe, a named pipe (FIFO)"),
+        "{}",
+        finding.title
+    );
+    assert_eq!(
+        found.blockers().count(),
+        1,
         "the pipe is listed, not read: {:#?}",
         found.findings
     );
     assert_eq!(found.context.expect("the context was walked").files, 4);
+
+    std::fs::write(dir.path().join(".dockerignore"), "site/live.pipe\n").unwrap();
+    let found = preflight_quickly(dir.path(), &config).await;
+    assert!(
+        found.blockers().next().is_none(),
+        "an ignored pipe is not sent: {:#?}",
+        found.findings
+    );
 }
 
 #[tokio::test]

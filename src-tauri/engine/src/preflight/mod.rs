@@ -53,6 +53,8 @@ pub enum FindingKind {
     ContextMissing,
     /// A COPY or ADD source is not in the build context (missing, or excluded by .dockerignore).
     CopySourceMissing,
+    /// The build context holds a FIFO, socket or device, which cannot be packed for Docker.
+    SpecialFileInContext,
     NoCommand,
     PortMismatch,
     NoExpose,
@@ -227,6 +229,9 @@ fn scan_and_find(
         }
         base_image = dockerfile.final_base().map(|(b, _)| b.to_owned());
     }
+    if let (Some(scanned), Some(context_dir)) = (&scanned, &context_dir) {
+        special_file_findings(scanned, context_dir, &mut findings);
+    }
     if let Some(summary) = &context {
         if summary.bytes as u64 > LARGE_CONTEXT_BYTES {
             let biggest: Vec<String> = summary
@@ -348,6 +353,34 @@ fn scan_context(
     let dockerfile = inside(dir, &config.dockerfile, "The Dockerfile path")
         .unwrap_or_else(|_| context_dir.join("Dockerfile"));
     Context::scan(&context_dir, &dockerfile).map(Some)
+}
+
+/// A blocker naming the FIFOs, sockets and devices the context would send: packing one
+/// means opening it, and a FIFO's open waits for a writer forever. Each is only looked at
+/// (`lstat`), never opened.
+fn special_file_findings(context: &Context, context_dir: &Path, findings: &mut Vec<Finding>) {
+    let special: Vec<(String, &'static str)> = context
+        .paths()
+        .filter(|(_, is_link)| !is_link)
+        .filter_map(|(path, _)| {
+            let metadata = std::fs::symlink_metadata(context_dir.join(path)).ok()?;
+            (!metadata.is_file() && !metadata.is_dir())
+                .then(|| (path.display().to_string(), kind_of(&metadata)))
+        })
+        .collect();
+    let Some((first, kind)) = special.first() else {
+        return;
+    };
+    let others = match special.len() {
+        1 => String::new(),
+        n => format!(" (and {} more such files)", n - 1),
+    };
+    findings.push(finding(
+        FindingKind::SpecialFileInContext,
+        Severity::Error,
+        format!("The build context holds {first}, {kind}{others}: it cannot be sent to Docker as a file."),
+        "Add it to .dockerignore, or move it out of the build context folder.",
+    ));
 }
 
 /// A finding for each COPY or ADD source the context does not hold, with its line.

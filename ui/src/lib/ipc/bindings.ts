@@ -636,7 +636,9 @@ export type FindingKind = "dockerfileMissing" |
 /**  The Dockerfile or context setting points outside the project folder. */
 "pathOutsideProject" | "contextMissing" | 
 /**  A COPY or ADD source is not in the build context (missing, or excluded by .dockerignore). */
-"copySourceMissing" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | 
+"copySourceMissing" | 
+/**  The build context holds a FIFO, socket or device, which cannot be packed for Docker. */
+"specialFileInContext" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | 
 /**  A base image is not on this machine and its registry says it cannot be downloaded. */
 "baseImageUnavailable" | "secretsNotLocal" | "dockerUnavailable";
 
