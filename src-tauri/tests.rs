@@ -351,6 +351,57 @@ fn a_missing_folder_and_a_dead_docker_come_back_as_their_codes() {
     );
 }
 
+/// Hostile folders over IPC: each answer comes back in seconds with what is wrong, from
+/// commands that do their file work off the window's thread.
+#[test]
+fn a_folder_of_links_to_dev_zero_and_fifos_is_answered_quickly_over_ipc() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, window) = mock_app(offline_host(home.path()), mpsc::channel().0);
+    let dir = home.path().join("odd");
+    std::fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("slipway.toml")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("Dockerfile"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (answer, answered) = mpsc::channel();
+    std::thread::spawn(move || {
+        let opened = invoke(&window, "open_project", json!({ "dir": dir })).unwrap_err();
+        std::fs::remove_file(dir.join("slipway.toml")).unwrap();
+        let project = invoke(&window, "open_project", json!({ "dir": dir })).unwrap();
+        let checked = invoke(
+            &window,
+            "check_project",
+            json!({ "dir": project["dir"], "config": project["config"] }),
+        )
+        .unwrap();
+        let _ = answer.send((opened, checked));
+    });
+    let (opened, checked) = answered
+        .recv_timeout(Duration::from_secs(20))
+        .expect("odd files are answered in seconds, not read forever");
+    assert_eq!(opened["code"], "FileSystem", "{opened}");
+    assert!(
+        opened["message"]
+            .as_str()
+            .unwrap()
+            .contains("slipway.toml is a device"),
+        "{opened}"
+    );
+    assert_eq!(
+        checked["findings"][0]["kind"], "fileUnreadable",
+        "{checked}"
+    );
+    assert!(
+        checked["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("named pipe"),
+        "{checked}"
+    );
+}
+
 #[test]
 fn an_access_key_profile_is_written_owner_only_and_its_secret_never_comes_back() {
     let home = tempfile::tempdir().unwrap();

@@ -12,23 +12,26 @@ use slipway_engine::settings::{self, AppSettings};
 use slipway_engine::setup::{connect_project, my_public_ip};
 use tauri::State;
 
+use super::blocking;
 use crate::error::IpcError;
 use crate::state::Host;
 
 #[tauri::command]
 #[specta::specta]
-pub fn aws_profiles(host: State<'_, Host>) -> AwsProfiles {
-    read_profiles(&host.0)
+pub async fn aws_profiles(host: State<'_, Host>) -> Result<AwsProfiles, IpcError> {
+    let host = host.0.clone();
+    blocking(move || Ok(read_profiles(&host))).await
 }
 
 /// Writes a named access-key profile to the AWS CLI's own files (owner-only).
 #[tauri::command]
 #[specta::specta]
-pub fn add_access_key_profile(
+pub async fn add_access_key_profile(
     request: NewAccessKeyProfile,
     host: State<'_, Host>,
 ) -> Result<AwsProfile, IpcError> {
-    Ok(add_profile(&host.0, &request)?)
+    let host = host.0.clone();
+    blocking(move || add_profile(&host, &request)).await
 }
 
 /// Who the project's AWS settings (profile, region, endpoint override) connect as.
@@ -45,17 +48,19 @@ pub async fn connect_project_aws(
 
 #[tauri::command]
 #[specta::specta]
-pub fn app_settings(host: State<'_, Host>) -> Result<AppSettings, IpcError> {
-    Ok(settings::load(&host.0)?)
+pub async fn app_settings(host: State<'_, Host>) -> Result<AppSettings, IpcError> {
+    let host = host.0.clone();
+    blocking(move || settings::load(&host)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn save_app_settings(
+pub async fn save_app_settings(
     settings: AppSettings,
     host: State<'_, Host>,
 ) -> Result<AppSettings, IpcError> {
-    Ok(settings::save(&host.0, &settings)?)
+    let host = host.0.clone();
+    blocking(move || settings::save(&host, &settings)).await
 }
 
 /// This computer's public IPv4 as a /32, for "only my IP".

@@ -11,6 +11,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
 
+use super::blocking;
 use super::jobs::channel_sink;
 use crate::error::IpcError;
 use crate::state::{Host, Jobs};
@@ -40,22 +41,20 @@ pub async fn estimate_cost(
 
 #[tauri::command]
 #[specta::specta]
-pub fn cost_settings(dir: String, host: State<'_, Host>) -> Result<CostSettings, IpcError> {
-    Ok(cost::project_settings(&host.0, &PathBuf::from(dir))?)
+pub async fn cost_settings(dir: String, host: State<'_, Host>) -> Result<CostSettings, IpcError> {
+    let host = host.0.clone();
+    blocking(move || cost::project_settings(&host, &PathBuf::from(dir))).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn save_cost_settings(
+pub async fn save_cost_settings(
     dir: String,
     settings: CostSettings,
     host: State<'_, Host>,
 ) -> Result<CostSettings, IpcError> {
-    Ok(cost::save_project_settings(
-        &host.0,
-        &PathBuf::from(dir),
-        &settings,
-    )?)
+    let host = host.0.clone();
+    blocking(move || cost::save_project_settings(&host, &PathBuf::from(dir), &settings)).await
 }
 
 /// Meters what the app runs every 30 s and applies its auto-stop and reminder, until

@@ -12,3 +12,18 @@ pub mod preview;
 pub mod project;
 pub mod releases;
 pub mod setup;
+
+use slipway_engine::EngineError;
+
+use crate::error::IpcError;
+
+/// Runs file work (a project folder, the AWS CLI's files, Slipway's data) on a blocking
+/// thread: a slow disk or an odd folder never holds up the window or the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, IpcError> {
+    let done = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| EngineError::Internal(format!("file work stopped: {e}")))?;
+    Ok(done?)
+}

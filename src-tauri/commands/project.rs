@@ -7,22 +7,28 @@ use slipway_engine::preflight::{self, Preflight};
 use slipway_engine::project::{self, FieldProblem, Project, ProjectConfig, RecentProject};
 use tauri::State;
 
+use super::blocking;
 use crate::error::IpcError;
 use crate::state::Host;
 
 #[tauri::command]
 #[specta::specta]
-pub fn open_project(dir: String, host: State<'_, Host>) -> Result<Project, IpcError> {
-    Ok(project::open(&host.0, &PathBuf::from(dir))?)
+pub async fn open_project(dir: String, host: State<'_, Host>) -> Result<Project, IpcError> {
+    let host = host.0.clone();
+    blocking(move || project::open(&host, &PathBuf::from(dir))).await
 }
 
 /// Opens the sample project, writing its files first when this is the first time.
 #[tauri::command]
 #[specta::specta]
-pub fn open_sample(host: State<'_, Host>) -> Result<Project, IpcError> {
-    let dir = project::sample_dir(&host.0);
-    project::write_sample(&dir)?;
-    Ok(project::open(&host.0, &dir)?)
+pub async fn open_sample(host: State<'_, Host>) -> Result<Project, IpcError> {
+    let host = host.0.clone();
+    blocking(move || {
+        let dir = project::sample_dir(&host);
+        project::write_sample(&dir)?;
+        project::open(&host, &dir)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -34,26 +40,32 @@ pub fn validate_project(config: ProjectConfig) -> Vec<FieldProblem> {
 /// Validates and writes slipway.toml; the file is untouched when validation fails.
 #[tauri::command]
 #[specta::specta]
-pub fn save_project(
+pub async fn save_project(
     dir: String,
     config: ProjectConfig,
     host: State<'_, Host>,
 ) -> Result<Project, IpcError> {
-    let dir = PathBuf::from(dir);
-    project::save(&dir, &config)?;
-    Ok(project::open(&host.0, &dir)?)
+    let host = host.0.clone();
+    blocking(move || {
+        let dir = PathBuf::from(dir);
+        project::save(&dir, &config)?;
+        project::open(&host, &dir)
+    })
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn recent_projects(host: State<'_, Host>) -> Result<Vec<RecentProject>, IpcError> {
-    Ok(project::recent_projects(&host.0)?)
+pub async fn recent_projects(host: State<'_, Host>) -> Result<Vec<RecentProject>, IpcError> {
+    let host = host.0.clone();
+    blocking(move || project::recent_projects(&host)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn forget_recent_project(dir: String, host: State<'_, Host>) -> Result<(), IpcError> {
-    Ok(project::forget_recent(&host.0, &dir)?)
+pub async fn forget_recent_project(dir: String, host: State<'_, Host>) -> Result<(), IpcError> {
+    let host = host.0.clone();
+    blocking(move || project::forget_recent(&host, &dir)).await
 }
 
 #[tauri::command]

@@ -151,6 +151,18 @@ impl Context {
         })
     }
 
+    /// Each file and link the context holds, relative to its root as the file system names
+    /// it (so names that are not UTF-8 stay distinct), and whether it is a link. Read-only:
+    /// pre-flight checks COPY sources against it.
+    pub fn paths(&self) -> impl Iterator<Item = (&Path, bool)> + '_ {
+        self.entries.iter().map(|e| {
+            (
+                e.absolute.strip_prefix(&self.root).unwrap_or(&e.absolute),
+                e.is_symlink,
+            )
+        })
+    }
+
     /// The Dockerfile's name inside the tar, as the engine's `dockerfile` option wants it.
     pub fn dockerfile_name(&self) -> String {
         self.dockerfile_in_context
@@ -190,11 +202,6 @@ impl Context {
     /// engine: what pre-flight asks of a `COPY` source.
     pub fn contains(&self, relative: &str) -> bool {
         self.entries.iter().any(|e| e.relative == relative)
-    }
-
-    /// The relative paths sent to the engine, in walk order.
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|e| e.relative.as_str())
     }
 
     /// A fingerprint of what matters to the image: paths, modes, link targets and

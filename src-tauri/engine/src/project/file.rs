@@ -10,6 +10,7 @@ use super::validate::validate;
 use super::{AwsSettings, HealthCheck, HealthProbe, KeyValue, Platform, ProjectConfig, TaskSize};
 use crate::error::{EngineError, Result};
 use crate::preflight::dockerfile::Dockerfile;
+use crate::user_files::{read_text, TEXT_FILE_LIMIT};
 
 pub const PROJECT_FILE: &str = "slipway.toml";
 
@@ -19,10 +20,8 @@ const HEADER: &str = "# Slipway project settings: how to build and run this app,
 /// is not TOML, or holds a value of the wrong type, is an error naming the line.
 pub fn load(dir: &Path) -> Result<Option<ProjectConfig>> {
     let path = dir.join(PROJECT_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(EngineError::io(&path, e)),
+    let Some(text) = read_text(&path, TEXT_FILE_LIMIT)? else {
+        return Ok(None);
     };
     // The read-only document keeps each value's position, so an error can name its line.
     let doc = toml_edit::Document::parse(text.as_str()).map_err(|e| {
@@ -54,6 +53,7 @@ pub fn propose(dir: &Path) -> ProjectConfig {
         .unwrap_or_else(|| "my-app".into());
     let port = Dockerfile::read(&dir.join("Dockerfile"))
         .ok()
+        .flatten()
         .and_then(|d| d.exposed_ports().first().copied())
         .unwrap_or(8080);
     ProjectConfig {
@@ -169,22 +169,19 @@ fn project_id_of(doc: &DocumentMut) -> Option<String> {
 
 /// The editable document in `path`, or `None` when there is no file.
 fn read_document(path: &Path) -> Result<Option<DocumentMut>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            text.parse::<DocumentMut>()
-                .map(Some)
-                .map_err(|e| EngineError::ProjectFileMalformed {
-                    file: path.to_owned(),
-                    line: e
-                        .span()
-                        .map(|s| text[..s.start].lines().count().max(1))
-                        .unwrap_or(1),
-                    problem: e.message().to_owned(),
-                })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(EngineError::io(path, e)),
-    }
+    let Some(text) = read_text(path, TEXT_FILE_LIMIT)? else {
+        return Ok(None);
+    };
+    text.parse::<DocumentMut>()
+        .map(Some)
+        .map_err(|e| EngineError::ProjectFileMalformed {
+            file: path.to_owned(),
+            line: e
+                .span()
+                .map(|s| text[..s.start].lines().count().max(1))
+                .unwrap_or(1),
+            problem: e.message().to_owned(),
+        })
 }
 
 /// Replaces `path` with `doc` atomically.

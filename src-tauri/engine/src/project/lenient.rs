@@ -10,6 +10,7 @@ use super::file::propose;
 use super::validate::is_app_name;
 use super::{open_saved, ProjectConfig, PROJECT_FILE};
 use crate::error::{EngineError, Result};
+use crate::user_files::{read_text, TEXT_FILE_LIMIT};
 
 /// The project's settings, or, when the file does not validate, what operations need of it.
 pub fn open_for_operations(dir: &Path) -> Result<ProjectConfig> {
@@ -21,8 +22,9 @@ pub fn open_for_operations(dir: &Path) -> Result<ProjectConfig> {
         ) => e,
         Err(other) => return Err(other),
     };
-    let text = std::fs::read_to_string(dir.join(PROJECT_FILE))
-        .map_err(|e| EngineError::io(&dir.join(PROJECT_FILE), e))?;
+    let Some(text) = read_text(&dir.join(PROJECT_FILE), TEXT_FILE_LIMIT)? else {
+        return Err(problem);
+    };
     match essentials(&text) {
         Some(found) => {
             let mut config = propose(dir);

@@ -34,7 +34,7 @@ export const commands = {
 	localReleases: (dir: string) => typedError<ReleaseList, IpcError>(__TAURI_INVOKE("local_releases", { dir })),
 	/**  Runs `to` in the preview, or the release just before the running one when null. */
 	rollbackLocal: (dir: string, to: string | null) => typedError<Preview, IpcError>(__TAURI_INVOKE("rollback_local", { dir, to })),
-	awsProfiles: () => __TAURI_INVOKE<AwsProfiles>("aws_profiles"),
+	awsProfiles: () => typedError<AwsProfiles, IpcError>(__TAURI_INVOKE("aws_profiles")),
 	/**  Writes a named access-key profile to the AWS CLI's own files (owner-only). */
 	addAccessKeyProfile: (request: NewAccessKeyProfile) => typedError<AwsProfile, IpcError>(__TAURI_INVOKE("add_access_key_profile", { request })),
 	/**  Who the project's AWS settings (profile, region, endpoint override) connect as. */
@@ -654,9 +654,24 @@ export type Finding = {
 	title: string,
 	/**  What to change, in one or two sentences. */
 	fix: string,
+	/**  The Dockerfile line it is about (1-based), when it is about one. */
+	line?: number | null,
 };
 
-export type FindingKind = "dockerfileMissing" | "contextMissing" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | "secretsNotLocal" | "dockerUnavailable";
+export type FindingKind = "dockerfileMissing" | 
+/**
+ *  The Dockerfile (or .dockerignore) is there but is not a file Slipway reads: a FIFO,
+ *  a device, a folder, too large, not UTF-8.
+ */
+"fileUnreadable" | 
+/**  The Dockerfile or context setting points outside the project folder. */
+"pathOutsideProject" | "contextMissing" | 
+/**  A COPY or ADD source is not in the build context (missing, or excluded by .dockerignore). */
+"copySourceMissing" | 
+/**  The build context holds a FIFO, socket or device, which cannot be packed for Docker. */
+"specialFileInContext" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | 
+/**  A base image is not on this machine and its registry says it cannot be downloaded. */
+"baseImageUnavailable" | "secretsNotLocal" | "dockerUnavailable";
 
 export type Health = 
 /**  The project has no health check. */
@@ -874,8 +889,8 @@ export type Platform = "linux/amd64" | "linux/arm64";
 export type Preflight = {
 	findings: Finding[],
 	context: ContextSummary | null,
-	/**  The number of instructions after FROM lines, as the build counts steps. */
-	steps: number,
+	/**  The Dockerfile's stages in order (empty when it could not be read). */
+	stages: StageSummary[],
 	baseImage: string | null,
 };
 
@@ -1143,6 +1158,23 @@ export type SizeCost = {
 	memory: number,
 	perHour: number | null,
 	perMonth: number | null,
+};
+
+/**  One stage of the Dockerfile, as pre-flight counts it. */
+export type StageSummary = {
+	/**  Its `AS` name, or its position from 0 as Docker numbers unnamed stages. */
+	name: string,
+	/**  The image or earlier stage it starts from. */
+	base: string,
+	/**  The line of its FROM. */
+	line: number,
+	/**
+	 *  Its instructions after FROM. Builders number steps differently (the legacy builder
+	 *  counts FROM and every instruction across all stages; BuildKit counts per stage and
+	 *  skips stages the result does not need), so this is what the file says, not a promise
+	 *  about the build's "step N of M".
+	 */
+	instructions: number,
 };
 
 /**  A task (or the service) that could not be stopped. */

@@ -173,7 +173,7 @@ export const rollbackLocal = (dir: string, to: string | null): Promise<Preview> 
 // AWS: every command below works on the project's saved slipway.toml ([aws] profile,
 // region, vpc, allow_from, log_retention_days) and the app-wide endpoint override.
 
-export const awsProfiles = (): Promise<AwsProfiles> => commands.awsProfiles();
+export const awsProfiles = (): Promise<AwsProfiles> => unwrap(commands.awsProfiles());
 /** Writes an access-key profile to the AWS CLI's own files; Slipway keeps no copy of the key. */
 export const addAccessKeyProfile = (request: NewAccessKeyProfile): Promise<AwsProfile> =>
   unwrap(commands.addAccessKeyProfile(request));
