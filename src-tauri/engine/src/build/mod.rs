@@ -96,6 +96,12 @@ pub async fn build(
 ) -> Result<BuildOutcome> {
     let started = Instant::now();
     let (dir, config) = project::open_saved(dir)?;
+    if let Some(image) = &config.image {
+        return crate::image_source::release_from_image(
+            host, &dir, &config, image, request, sink, cancel, now,
+        )
+        .await;
+    }
     // One connection and one walk of the context serve pre-flight and the build; a dead
     // engine is a pre-flight warning first, so a broken project reports its blockers.
     let connected = docker::connect(host).await;
@@ -239,7 +245,11 @@ fn fingerprint(context: &str, dockerfile: &str, config: &ProjectConfig) -> Strin
 }
 
 /// `version`, or `version-2`, `version-3`... when an image of this app already has that tag.
-async fn unique_version(docker: &bollard::Docker, app: &str, version: String) -> Result<String> {
+pub(crate) async fn unique_version(
+    docker: &bollard::Docker,
+    app: &str,
+    version: String,
+) -> Result<String> {
     let images = docker
         .list_images(Some(ListImagesOptions {
             filters: Some(HashMap::from([(
