@@ -42,12 +42,14 @@ pub struct NewImageProject {
     pub dir: String,
 }
 
-/// What the form proposes for an image: an app name from it, and a folder for its settings.
+/// What the form proposes for an image: an app name from it, and a folder for its settings;
+/// and what is wrong with the reference, while it is not valid.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageProjectDefaults {
     pub name: String,
     pub dir: String,
+    pub problem: Option<String>,
 }
 
 /// The folder an image project's settings go in unless the user picks one: `~/Slipway/<name>`.
@@ -59,14 +61,17 @@ pub fn default_dir(host: &HostEnv, name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The proposal for `image` (also for one not valid yet: the form shows its problem apart).
+/// The proposal for `image`, also for one not valid yet.
 pub fn defaults(host: &HostEnv, image: &str) -> ImageProjectDefaults {
-    let name = ImageRef::parse(image)
-        .map(|r| r.app_name())
+    let parsed = ImageRef::parse(image);
+    let name = parsed
+        .as_ref()
+        .map(ImageRef::app_name)
         .unwrap_or_else(|_| "my-app".into());
     ImageProjectDefaults {
         dir: default_dir(host, &name).display().to_string(),
         name,
+        problem: parsed.err(),
     }
 }
 
@@ -464,6 +469,13 @@ mod tests {
         );
         let proposed = defaults(&host, "ghcr.io/dbward-dev/dbward-server:v0.1.3");
         assert_eq!(proposed.name, "dbward-server");
+        assert_eq!(proposed.problem, None);
+        assert!(
+            defaults(&host, "ghcr.io/org/app:")
+                .problem
+                .is_some_and(|p| p.contains("Nothing follows")),
+            "the form learns what is wrong while the user types"
+        );
         assert_eq!(
             PathBuf::from(&proposed.dir),
             home.path().join("Slipway/dbward-server"),
