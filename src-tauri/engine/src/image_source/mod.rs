@@ -201,11 +201,19 @@ pub async fn release_from_image(
     let started = Instant::now();
     let reference = ImageRef::parse(image).map_err(|message| field_problem("image", message))?;
     let (docker, ..) = docker::connect(host).await?;
-    let login = credentials::login_for(host, &reference).map_err(|reason| {
-        EngineError::ImagePullFailed {
-            image: image.to_owned(),
-            reason: format!("the registry sign-in could not be read: {reason}"),
-        }
+    // A credential helper is a program that may take a moment (a keychain prompt): it runs
+    // off the async workers.
+    let login = {
+        let (host, reference) = (host.clone(), reference.clone());
+        tokio::task::spawn_blocking(move || credentials::login_for(&host, &reference))
+            .await
+            .map_err(|e| {
+                EngineError::Internal(format!("the registry sign-in lookup stopped: {e}"))
+            })?
+    }
+    .map_err(|reason| EngineError::ImagePullFailed {
+        image: image.to_owned(),
+        reason: format!("the registry sign-in could not be read: {reason}"),
     })?;
     sink.emit(BuildEvent::OutputLogged {
         line: match &login {
