@@ -84,12 +84,13 @@ pub fn login_for(host: &HostEnv, image: &ImageRef) -> Result<Option<Login>, Stri
     else {
         return Ok(None);
     };
-    from_auths_entry(entry, key, &shown).map(Some)
+    from_auths_entry(entry, key, &shown)
 }
 
 /// An `auths` entry: `auth` (base64 of `user:password`), or `username` and `password`, or an
-/// `identitytoken`.
-fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Login, String> {
+/// `identitytoken`. An empty entry (what `docker login` leaves beside a credential store)
+/// holds none.
+fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Option<Login>, String> {
     let field = |name: &str| {
         entry
             .get(name)
@@ -98,7 +99,7 @@ fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Login, Strin
     };
     let source = format!("{file} (auths, {key})");
     if let Some(token) = field("identitytoken") {
-        return Ok(Login {
+        return Ok(Some(Login {
             username: field("username").unwrap_or("<token>").to_owned(),
             credentials: DockerCredentials {
                 identitytoken: Some(token.to_owned()),
@@ -106,7 +107,7 @@ fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Login, Strin
                 ..Default::default()
             },
             source,
-        });
+        }));
     }
     let (username, password) = match field("auth") {
         Some(auth) => {
@@ -122,10 +123,15 @@ fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Login, Strin
         }
         None => match (field("username"), field("password")) {
             (Some(user), Some(password)) => (user.to_owned(), password.to_owned()),
-            _ => return Err(format!("the entry for {key} in {file} holds no sign-in")),
+            (None, None) => return Ok(None),
+            _ => {
+                return Err(format!(
+                    "the entry for {key} in {file} has a user name or a password but not both"
+                ))
+            }
         },
     };
-    Ok(Login {
+    Ok(Some(Login {
         credentials: DockerCredentials {
             username: Some(username.clone()),
             password: Some(password),
@@ -134,7 +140,7 @@ fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Login, Strin
         },
         username,
         source,
-    })
+    }))
 }
 
 /// Asks `docker-credential-<helper>` (found on the host's PATH) for `server`'s sign-in;
@@ -319,6 +325,15 @@ mod tests {
             quay.credentials.username.as_deref(),
             Some("q"),
             "what the store does not know falls back to auths"
+        );
+
+        let (_home, host) = host_with_config(
+            r#"{"credsStore": "fake", "auths": {"https://index.docker.io/v1/": {}}}"#,
+        );
+        let host = host.with_var("PATH", format!("{}:/usr/bin:/bin", bin.path().display()));
+        assert!(
+            login_for(&host, &image("nginx")).unwrap().is_none(),
+            "an empty entry beside a store that knows nothing is an anonymous pull"
         );
 
         let (_home, host) = host_with_config(r#"{"credHelpers": {"ghcr.io": "missing"}}"#);
