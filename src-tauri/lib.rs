@@ -32,6 +32,8 @@ macro_rules! specta_builder {
                 $crate::commands::project::forget_recent_project,
                 $crate::commands::project::task_sizes,
                 $crate::commands::project::check_project,
+                $crate::commands::image::image_project_defaults,
+                $crate::commands::image::create_image_project,
                 $crate::commands::build::build_project,
                 $crate::commands::preview::start_preview,
                 $crate::commands::preview::preview_status,

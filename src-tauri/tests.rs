@@ -330,6 +330,45 @@ fn the_sample_opens_saves_and_refuses_an_invalid_size_with_its_field_named() {
 }
 
 #[test]
+fn an_image_project_is_proposed_created_and_opened_and_a_bad_reference_is_its_field() {
+    let home = tempfile::tempdir().unwrap();
+    let (_app, window) = mock_app(offline_host(home.path()), mpsc::channel().0);
+    let proposed = invoke(
+        &window,
+        "image_project_defaults",
+        json!({ "image": "ghcr.io/org/shop:1.2" }),
+    )
+    .unwrap();
+    assert_eq!(proposed["name"], "shop");
+    assert_eq!(proposed["problem"], Value::Null);
+    let dir = proposed["dir"].as_str().unwrap().to_owned();
+    assert_eq!(Path::new(&dir), home.path().join("Slipway").join("shop"));
+
+    let project = invoke(
+        &window,
+        "create_image_project",
+        json!({ "request": { "image": "ghcr.io/org/shop:1.2", "name": "shop", "dir": dir } }),
+    )
+    .expect("the project is made and opened");
+    assert_eq!(project["saved"], true);
+    assert_eq!(project["config"]["image"], "ghcr.io/org/shop:1.2");
+    let recent = invoke(&window, "recent_projects", json!({})).unwrap();
+    assert_eq!(recent[0]["name"], "shop", "it opens like any other project");
+
+    let refused = invoke(
+        &window,
+        "create_image_project",
+        json!({ "request": { "image": "https://ghcr.io/org/shop", "name": "shop2", "dir": home.path().join("x") } }),
+    )
+    .unwrap_err();
+    assert_eq!(refused["code"], "InvalidProjectConfig");
+    assert!(
+        refused["message"].as_str().unwrap().contains("Leave out"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn a_missing_folder_and_a_dead_docker_come_back_as_their_codes() {
     let home = tempfile::tempdir().unwrap();
     let (_app, window) = mock_app(offline_host(home.path()), mpsc::channel().0);

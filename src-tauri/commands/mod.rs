@@ -6,6 +6,7 @@ pub mod build;
 pub mod cost;
 pub mod deploy;
 pub mod environment;
+pub mod image;
 pub mod jobs;
 pub mod logs;
 pub mod preview;

@@ -270,6 +270,34 @@ test('A folder without slipway.toml opens as a proposal that must be saved befor
   await page.close();
 });
 
+test('Use an existing image makes a project that deploys it, and its settings show the image instead of a Dockerfile', async () => {
+  const { page, errors } = await open({});
+  await page.getByTestId('use-image').click();
+  await page.getByTestId('image-ref').fill('ghcr.io/dbward-dev/dbward-server:');
+  await page.getByTestId('problem-image').waitFor();
+  assert.match(await text(page, 'problem-image'), /Nothing follows the ':'/);
+  assert.equal(await page.getByTestId('create-image-project').isEnabled(), false, 'a malformed image cannot be created');
+
+  await page.getByTestId('image-ref').fill('ghcr.io/dbward-dev/dbward-server:v0.1.3');
+  await page.getByTestId('problem-image').waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('image-name').inputValue(), 'dbward-server');
+  assert.equal(await page.getByTestId('image-dir').inputValue(), '/home/ana/Slipway/dbward-server');
+  await page.screenshot({ path: join(shots, 'image-project.png') });
+  await page.getByTestId('create-image-project').click();
+  await page.getByTestId('project-name').waitFor();
+  assert.match(await text(page, 'project-name'), /dbward-server/);
+  assert.equal(await page.getByTestId('field-image').inputValue(), 'ghcr.io/dbward-dev/dbward-server:v0.1.3');
+  assert.equal(await page.getByLabel('Dockerfile').count(), 0, 'an image project has no Dockerfile to set');
+  const [created] = await calls(page, 'create_image_project');
+  assert.deepEqual(created.args.request, {
+    image: 'ghcr.io/dbward-dev/dbward-server:v0.1.3',
+    name: 'dbward-server',
+    dir: '/home/ana/Slipway/dbward-server',
+  });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 // AWS: connecting, the account banner, setup as plan then apply, access keys, the endpoint
 // override and teardown, against the account in tests/fixtures/aws.json.
 

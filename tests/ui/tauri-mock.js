@@ -567,6 +567,19 @@ export function installTauriMock(scenario) {
       if (dir === project.picked?.dir) return opened(project.picked);
       throw { code: 'ProjectNotFound', message: `Cannot open the project at ${dir}: No such file or directory (os error 2).` };
     },
+    // The engine's answers for an image reference: a problem for one ending in ':', else an
+    // app name from its last part and a folder under the user's home.
+    image_project_defaults: async ({ image }) => {
+      if (image.trim().endsWith(':'))
+        return { name: 'my-app', dir: '/home/ana/Slipway/my-app', problem: "Nothing follows the ':'. Give a tag such as 1.2, or leave the ':' out for latest." };
+      const name = image.trim().split('/').pop().split(/[:@]/)[0];
+      return { name, dir: `/home/ana/Slipway/${name}`, problem: null };
+    },
+    create_image_project: async ({ request }) => {
+      const config = { ...structuredClone(project.sample.config), name: request.name, image: request.image };
+      world.saved = { dir: request.dir, config, saved: true, problems: [] };
+      return opened(world.saved);
+    },
     validate_project: async ({ config }) => validate(config),
     save_project: async ({ dir, config }) => {
       const problems = validate(config);

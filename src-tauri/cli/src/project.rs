@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use slipway_engine::host::HostEnv;
+use slipway_engine::image_source::ImageRef;
 use slipway_engine::preflight::{self, Severity};
-use slipway_engine::project::{self, HealthProbe, KeyValue, Platform, ProjectConfig};
+use slipway_engine::project::{self, FieldProblem, HealthProbe, KeyValue, Platform, ProjectConfig};
 use slipway_engine::EngineError;
 
 use crate::output::{fail, heading, json, line, Mark};
@@ -20,6 +21,10 @@ pub struct InitArgs {
     /// App name: names the image, the ECR repository, the cluster and the service.
     #[arg(long)]
     name: Option<String>,
+    /// Deploy this image (e.g. ghcr.io/org/app:1.2) instead of building a Dockerfile; the
+    /// folder is made when missing and keeps only slipway.toml. Another tag upgrades.
+    #[arg(long, value_name = "REF")]
+    image: Option<String>,
     /// The port the container listens on.
     #[arg(long)]
     port: Option<u32>,
@@ -76,11 +81,39 @@ fn pairs(items: &[String], what: &str) -> Result<Vec<KeyValue>, String> {
 pub fn init(args: InitArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    if let Some(image) = &args.image {
+        // A malformed reference is refused before a folder is made for it.
+        if let Err(message) = ImageRef::parse(image) {
+            let problems = vec![FieldProblem {
+                field: "image".into(),
+                message,
+            }];
+            return fail(
+                "init",
+                &EngineError::InvalidProjectConfig { problems },
+                as_json,
+            );
+        }
+        if !dir.exists() {
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                return fail("init", &EngineError::io(&dir, e), as_json);
+            }
+        }
+    }
     let opened = match project::open(&host, &dir) {
         Ok(p) => p,
         Err(e) => return fail("init", &e, as_json),
     };
     let mut config = opened.config.clone();
+    if let Some(image) = &args.image {
+        config.image = Some(image.clone());
+        // A new image project is named after the image, not the folder that keeps it.
+        if !opened.saved && args.name.is_none() {
+            if let Ok(reference) = ImageRef::parse(image) {
+                config.name = reference.app_name();
+            }
+        }
+    }
     if let Err(message) = apply_flags(&args, &mut config) {
         eprintln!("slipway init: {message}");
         return ExitCode::from(2);
@@ -96,7 +129,12 @@ pub fn init(args: InitArgs, as_json: bool) -> ExitCode {
         json(&serde_json::json!({ "file": path, "config": config }));
     } else {
         println!("Wrote {}.", path.display());
-        println!("Next: `slipway check`, then `slipway build` and `slipway preview`.");
+        match &config.image {
+            Some(image) => println!(
+                "Next: `slipway build` pulls {image} as a release; then `slipway preview` or `slipway deploy`."
+            ),
+            None => println!("Next: `slipway check`, then `slipway build` and `slipway preview`."),
+        }
     }
     ExitCode::SUCCESS
 }

@@ -89,6 +89,85 @@ fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
 }
 
 #[test]
+fn init_with_an_image_makes_its_folder_names_the_app_and_a_new_tag_upgrades_it() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("vendors").join("dbward");
+    let d = dir.to_str().unwrap();
+    let (code, out, err) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &[
+            "init",
+            d,
+            "--image",
+            "ghcr.io/dbward-dev/dbward-server:v0.1.2",
+            "--port",
+            "3000",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let written = json(&out);
+    assert_eq!(
+        written["config"]["image"],
+        "ghcr.io/dbward-dev/dbward-server:v0.1.2"
+    );
+    assert_eq!(
+        written["config"]["name"], "dbward-server",
+        "a new image project is named after the image"
+    );
+    let text = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    assert!(
+        text.contains("image = \"ghcr.io/dbward-dev/dbward-server:v0.1.2\"")
+            && !text.contains("dockerfile"),
+        "the file names the image and no Dockerfile: {text}"
+    );
+
+    let (code, out, err) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &[
+            "init",
+            d,
+            "--image",
+            "ghcr.io/dbward-dev/dbward-server:v0.1.3",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let upgraded = json(&out);
+    assert_eq!(
+        upgraded["config"]["image"],
+        "ghcr.io/dbward-dev/dbward-server:v0.1.3"
+    );
+    assert_eq!(
+        upgraded["config"]["port"], 3000,
+        "an upgrade keeps the other settings"
+    );
+
+    let elsewhere = home.path().join("bad");
+    let (code, out, err) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &[
+            "init",
+            elsewhere.to_str().unwrap(),
+            "--image",
+            "ghcr.io/Dbward/server:",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(json(&out)["error"]["code"], "InvalidProjectConfig");
+    assert!(err.contains("image"), "the message names the field: {err}");
+    assert!(
+        err.contains("Nothing follows the ':'"),
+        "and what is wrong with it: {err}"
+    );
+    assert!(!elsewhere.exists(), "a refused image makes no folder");
+}
+
+#[test]
 fn build_preview_releases_and_rollback_from_the_command_line() {
     let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
         return;

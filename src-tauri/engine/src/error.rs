@@ -240,6 +240,9 @@ pub enum EngineError {
         output: Vec<String>,
     },
 
+    #[error("Could not pull {image}: {reason}. Check the image's name and tag, and, for a private image, that Docker is signed in to its registry.")]
+    ImagePullFailed { image: String, reason: String },
+
     #[error("{app} has no local release yet. Build it first.")]
     NoReleases { app: String },
 
@@ -331,7 +334,7 @@ impl EngineError {
             Self::DockerignoreInvalid { .. } | Self::PreflightFailed { .. } => {
                 ErrorCode::PreflightFailed
             }
-            Self::BuildFailed { .. } => ErrorCode::BuildFailed,
+            Self::BuildFailed { .. } | Self::ImagePullFailed { .. } => ErrorCode::BuildFailed,
             Self::NoReleases { .. }
             | Self::NoEarlierRelease { .. }
             | Self::FolderNotBuilt { .. } => ErrorCode::NoReleases,

@@ -13,6 +13,7 @@ pub mod environment;
 pub mod error;
 pub mod fargate;
 pub mod host;
+pub mod image_source;
 pub mod jobs;
 pub mod logs;
 pub mod preflight;

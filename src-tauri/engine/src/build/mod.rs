@@ -125,6 +125,12 @@ pub async fn build(
 ) -> Result<BuildOutcome> {
     let started = Instant::now();
     let (dir, config) = project::open_saved(dir)?;
+    if let Some(image) = &config.image {
+        return crate::image_source::release_from_image(
+            host, &dir, &config, image, request, sink, cancel, now,
+        )
+        .await;
+    }
     // One connection and one walk of the context serve pre-flight and the build; a dead
     // engine is a pre-flight warning first, so a broken project reports its blockers.
     let connected = docker::connect(host).await;
@@ -263,6 +269,19 @@ pub async fn release_for_folder(
     config: &ProjectConfig,
     cancel: &Cancel,
 ) -> Result<LocalRelease> {
+    if config.image.is_some() {
+        // The folder holds no image content, only the reference: its release is the one
+        // the last build (the last pull) made. The window and the CLI build first, so
+        // that is the reference the settings name now.
+        return releases::list(docker, &config.name)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EngineError::FolderNotBuilt {
+                app: config.name.clone(),
+                newest: None,
+            });
+    }
     let dockerfile = user_files::inside(dir, &config.dockerfile, "The Dockerfile path")?;
     let context_dir = user_files::inside(dir, &config.context, "The build context")?;
     let context =
@@ -504,7 +523,11 @@ fn fingerprint(context: &str, dockerfile: &str, config: &ProjectConfig) -> Strin
 }
 
 /// `version`, or `version-2`, `version-3`... when an image of this app already has that tag.
-async fn unique_version(docker: &bollard::Docker, app: &str, version: String) -> Result<String> {
+pub(crate) async fn unique_version(
+    docker: &bollard::Docker,
+    app: &str,
+    version: String,
+) -> Result<String> {
     let images = docker
         .list_images(Some(ListImagesOptions {
             filters: Some(HashMap::from([(

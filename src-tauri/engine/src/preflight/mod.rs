@@ -514,6 +514,9 @@ fn dockerfile_findings(
 
 /// Pre-flight with the real Docker engine answering for base images.
 pub async fn check(host: &HostEnv, dir: &Path, config: &ProjectConfig) -> Result<Preflight> {
+    if let Some(image) = &config.image {
+        return Ok(crate::image_source::preflight(host, image, config).await);
+    }
     let connected = crate::docker::connect(host).await;
     let docker = connected
         .as_ref()

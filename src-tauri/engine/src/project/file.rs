@@ -59,6 +59,7 @@ pub fn propose(dir: &Path) -> ProjectConfig {
     ProjectConfig {
         id: None,
         name,
+        image: None,
         dockerfile: "Dockerfile".into(),
         context: ".".into(),
         platform: Platform::default(),
@@ -197,8 +198,14 @@ fn write_document(dir: &Path, path: &Path, doc: &DocumentMut) -> Result<()> {
 fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
     let root = doc.as_table_mut();
     set(root, "name", config.name.as_str().into());
-    set(root, "dockerfile", config.dockerfile.as_str().into());
-    set(root, "context", config.context.as_str().into());
+    set_optional(root, "image", config.image.as_deref());
+    // An image project builds nothing: its file does not list a Dockerfile it lacks.
+    if config.image.is_none() || root.contains_key("dockerfile") {
+        set(root, "dockerfile", config.dockerfile.as_str().into());
+    }
+    if config.image.is_none() || root.contains_key("context") {
+        set(root, "context", config.context.as_str().into());
+    }
     set(root, "platform", config.platform.as_str().into());
     set(root, "port", i64::from(config.port).into());
 
@@ -390,6 +397,7 @@ impl Reader<'_> {
         Ok(ProjectConfig {
             id,
             name: self.string(root, "name", "name")?.unwrap_or(proposal.name),
+            image: self.string(root, "image", "image")?,
             dockerfile: self
                 .string(root, "dockerfile", "dockerfile")?
                 .unwrap_or(proposal.dockerfile),

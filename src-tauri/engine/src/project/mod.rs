@@ -1,5 +1,5 @@
-//! A Slipway project: a folder with a Dockerfile and the `slipway.toml` that describes how
-//! to build and run it. This module owns the settings' shape, their validation, the file
+//! A Slipway project: a folder with a Dockerfile (or naming a prebuilt image) and the
+//! `slipway.toml` that describes how to build and run it. This module owns the settings' shape, their validation, the file
 //! (read and written with toml_edit so a user's comments survive), the recent-projects
 //! list and the sample project. Building and running belong to `build` and `preview`.
 
@@ -17,6 +17,7 @@ pub use file::{ensure_id, load, new_project_id, propose, save, PROJECT_FILE};
 pub use lenient::open_for_operations;
 pub use recent::{forget_recent, recent_projects, remember, RecentProject};
 pub use sample::{sample_dir, write_sample, SAMPLE_NAME};
+pub(crate) use validate::is_app_name;
 pub use validate::{validate, FieldProblem};
 
 use crate::error::Result;
@@ -162,6 +163,11 @@ pub struct ProjectConfig {
     #[specta(optional)]
     pub id: Option<String>,
     pub name: String,
+    /// An image to deploy as it is (`ghcr.io/org/app:1.2`), instead of building the
+    /// Dockerfile; `dockerfile` and `context` are unused then. See `image_source`.
+    #[serde(default)]
+    #[specta(optional)]
+    pub image: Option<String>,
     pub dockerfile: String,
     pub context: String,
     pub platform: Platform,

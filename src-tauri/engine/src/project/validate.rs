@@ -63,6 +63,11 @@ pub const APP_NAME_MAX: usize = 64;
 pub fn validate(config: &ProjectConfig) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
     check_name(&config.name, &mut problems);
+    if let Some(image) = &config.image {
+        if let Err(message) = crate::image_source::ImageRef::parse(image) {
+            problems.push(problem("image", message));
+        }
+    }
     check_relative_path("dockerfile", &config.dockerfile, &mut problems);
     check_relative_path("context", &config.context, &mut problems);
     if !(1..=65535).contains(&config.port) {
@@ -329,6 +334,7 @@ mod tests {
         ProjectConfig {
             id: None,
             name: "hello-site".into(),
+            image: None,
             dockerfile: "Dockerfile".into(),
             context: ".".into(),
             platform: Platform::LinuxAmd64,

@@ -23,6 +23,10 @@ export const commands = {
 	taskSizes: () => __TAURI_INVOKE<TaskSizeOption[]>("task_sizes"),
 	/**  Pre-flight for the settings as they are in the form (saved or not). */
 	checkProject: (dir: string, config: ProjectConfig) => typedError<Preflight, IpcError>(__TAURI_INVOKE("check_project", { dir, config })),
+	/**  The app name and settings folder the form proposes for `image`. */
+	imageProjectDefaults: (image: string) => __TAURI_INVOKE<ImageProjectDefaults>("image_project_defaults", { image }),
+	/**  Writes the new project's slipway.toml (making its folder) and opens it. */
+	createImageProject: (request: NewImageProject) => typedError<Project, IpcError>(__TAURI_INVOKE("create_image_project", { request })),
 	buildProject: (jobId: string, dir: string, request: BuildRequest, onEvent: Channel<BuildEvent>) => typedError<BuildOutcome, IpcError>(__TAURI_INVOKE("build_project", { jobId, dir, request, onEvent })),
 	/**  Runs `version` (when null, the release with exactly what the folder holds now), replacing the app's running preview. */
 	startPreview: (dir: string, version: string | null) => typedError<Preview, IpcError>(__TAURI_INVOKE("start_preview", { dir, version })),
@@ -698,6 +702,16 @@ export type HealthProbe = { kind: "http"; path: string } | { kind: "command"; co
 
 export type IdentityStatus = { state: "notChecked" } | { state: "verified"; identity: CallerIdentity } | { state: "failed"; code: ErrorCode; message: string };
 
+/**
+ *  What the form proposes for an image: an app name from it, and a folder for its settings;
+ *  and what is wrong with the reference, while it is not valid.
+ */
+export type ImageProjectDefaults = {
+	name: string,
+	dir: string,
+	problem: string | null,
+};
+
 /**  One TCP (or all-traffic) ingress permission as EC2 reports it. */
 export type IngressRule = {
 	/**  "tcp", "udp", "icmp" or "-1" (all traffic). */
@@ -835,6 +849,14 @@ export type NewAccessKeyProfile = {
 	accessKeyId: string,
 	secretAccessKey: Secret,
 	region: string | null,
+};
+
+/**  What the window asks for to start an image project. */
+export type NewImageProject = {
+	image: string,
+	name: string,
+	/**  The folder that keeps the project's slipway.toml; made when missing. */
+	dir: string,
 };
 
 export type Os = "linux" | "macos" | "windows";
@@ -992,6 +1014,11 @@ export type ProjectConfig = {
 	 */
 	id?: string | null,
 	name: string,
+	/**
+	 *  An image to deploy as it is (`ghcr.io/org/app:1.2`), instead of building the
+	 *  Dockerfile; `dockerfile` and `context` are unused then. See `image_source`.
+	 */
+	image?: string | null,
 	dockerfile: string,
 	context: string,
 	platform: Platform,

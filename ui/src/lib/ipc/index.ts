@@ -27,12 +27,14 @@ import type {
   EnvironmentEvent,
   EnvironmentReport,
   FieldProblem,
+  ImageProjectDefaults,
   IpcError,
   JournalEntry,
   LogEvent,
   LogPage,
   LogQuery,
   NewAccessKeyProfile,
+  NewImageProject,
   PendingChanges,
   Preflight,
   Preview,
@@ -113,8 +115,8 @@ async function unwrap<T>(outcome: Promise<Outcome<T>>): Promise<T> {
 }
 
 /** The system folder picker; null when the user closes it without choosing. */
-export async function pickFolder(): Promise<string | null> {
-  const chosen = await openDialog({ directory: true, multiple: false, title: 'Open a folder with a Dockerfile' });
+export async function pickFolder(title = 'Open a folder with a Dockerfile'): Promise<string | null> {
+  const chosen = await openDialog({ directory: true, multiple: false, title });
   return typeof chosen === 'string' ? chosen : null;
 }
 
@@ -147,6 +149,11 @@ export const forgetRecentProject = (dir: string): Promise<null> => unwrap(comman
 export const taskSizes = (): Promise<TaskSizeOption[]> => commands.taskSizes();
 export const checkProject = (dir: string, config: ProjectConfig): Promise<Preflight> =>
   unwrap(commands.checkProject(dir, config));
+/** The app name and settings folder proposed for an image, and what is wrong with the reference if anything. */
+export const imageProjectDefaults = (image: string): Promise<ImageProjectDefaults> => commands.imageProjectDefaults(image);
+/** Makes a project that deploys `request.image` (its folder holds only slipway.toml) and opens it. */
+export const createImageProject = (request: NewImageProject): Promise<Project> =>
+  unwrap(commands.createImageProject(request));
 
 export function buildProject(
   dir: string,

@@ -10,6 +10,7 @@ export type RowSection = keyof typeof ROW_SECTIONS;
 /** Fields the form shows one input for, named as in slipway.toml (and in FieldProblem). */
 export const FORM_FIELDS = [
   'name',
+  'image',
   'dockerfile',
   'context',
   'platform',

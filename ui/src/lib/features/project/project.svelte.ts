@@ -102,6 +102,11 @@ export class ProjectSession {
     return this.#adopt(openSample);
   }
 
+  /** Shows a project made elsewhere (the "Use an existing image" form) like an opened one. */
+  adopt(project: Project): Promise<void> {
+    return this.#adopt(() => Promise.resolve(project));
+  }
+
   async #adopt(load: () => Promise<Project>): Promise<void> {
     if (this.opening) return;
     this.opening = true;

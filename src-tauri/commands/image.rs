@@ -1,0 +1,26 @@
+//! Starting a project from an existing image (no Dockerfile): the form's defaults and the
+//! new project, written and opened.
+
+use slipway_engine::image_source::{self, ImageProjectDefaults, NewImageProject};
+use slipway_engine::project::Project;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::Host;
+
+/// The app name and settings folder the form proposes for `image`.
+#[tauri::command]
+#[specta::specta]
+pub fn image_project_defaults(image: String, host: State<'_, Host>) -> ImageProjectDefaults {
+    image_source::defaults(&host.0, &image)
+}
+
+/// Writes the new project's slipway.toml (making its folder) and opens it.
+#[tauri::command]
+#[specta::specta]
+pub fn create_image_project(
+    request: NewImageProject,
+    host: State<'_, Host>,
+) -> Result<Project, IpcError> {
+    Ok(image_source::create_project(&host.0, &request)?)
+}
