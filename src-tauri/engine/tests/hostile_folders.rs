@@ -138,7 +138,11 @@ async fn a_fifo_in_the_build_context_is_named_without_being_opened() {
         .iter()
         .find(|f| f.kind == FindingKind::SpecialFileInContext)
         .unwrap_or_else(|| panic!("the pipe is named: {:#?}", found.findings));
-    assert_eq!(finding.severity, Severity::Warning, "the build leaves it out");
+    assert_eq!(
+        finding.severity,
+        Severity::Warning,
+        "the build leaves it out"
+    );
     assert!(
         finding
             .title

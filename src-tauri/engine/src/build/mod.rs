@@ -181,6 +181,7 @@ pub async fn build(
     let options = BuildImageOptions {
         dockerfile: context.dockerfile_name(),
         platform: config.platform.as_str().to_owned(),
+        target: config.target.clone().unwrap_or_default(),
         buildargs: Some(
             config
                 .build_args
@@ -497,13 +498,17 @@ fn random_id() -> String {
     format!("{:x}{:x}", nanos, std::process::id())
 }
 
-/// What decides the image's content: the context, which Dockerfile, the build arguments and
-/// the platform.
+/// What decides the image's content: the context, which Dockerfile and stage, the build
+/// arguments and the platform.
 fn fingerprint(context: &str, dockerfile: &str, config: &ProjectConfig) -> String {
     let mut hasher = Sha256::new();
     for part in [context, dockerfile, config.platform.as_str()] {
         hasher.update(part.as_bytes());
         hasher.update([0]);
+    }
+    // A project without a target keeps the fingerprint it had before targets existed.
+    if let Some(target) = &config.target {
+        hasher.update(format!("target={target}\0").as_bytes());
     }
     let mut args: Vec<_> = config
         .build_args
@@ -575,6 +580,13 @@ mod tests {
         config.build_args.reverse();
         assert_eq!(with_args, fingerprint("ctx", "Dockerfile", &config));
         config.platform = project::Platform::LinuxArm64;
-        assert_ne!(with_args, fingerprint("ctx", "Dockerfile", &config));
+        let arm = fingerprint("ctx", "Dockerfile", &config);
+        assert_ne!(with_args, arm);
+        config.target = Some("assets".into());
+        assert_ne!(
+            arm,
+            fingerprint("ctx", "Dockerfile", &config),
+            "another stage is another image"
+        );
     }
 }

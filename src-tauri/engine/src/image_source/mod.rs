@@ -136,6 +136,7 @@ pub async fn preflight(host: &HostEnv, image: &str, config: &ProjectConfig) -> P
                 "{image} is not on this machine yet; building the project downloads it."
             ),
             fix: "Nothing to do, unless you are offline.".into(),
+            line: None,
         }),
         Some(info) => {
             let arch = info.architecture.unwrap_or_default();
@@ -149,6 +150,7 @@ pub async fn preflight(host: &HostEnv, image: &str, config: &ProjectConfig) -> P
                         config.platform.arch()
                     ),
                     fix: format!("If the image has no {} variant, set the platform to linux/{arch}.", config.platform.arch()),
+                    line: None,
                 });
             }
             let ports: Vec<u32> = info
@@ -172,6 +174,7 @@ pub async fn preflight(host: &HostEnv, image: &str, config: &ProjectConfig) -> P
                         config.port
                     ),
                     fix: format!("Set the port to {} in the project settings.", ports[0]),
+                    line: None,
                 });
             }
         }
@@ -179,7 +182,7 @@ pub async fn preflight(host: &HostEnv, image: &str, config: &ProjectConfig) -> P
     Preflight {
         findings,
         context: None,
-        steps: 1,
+        stages: Vec::new(),
         base_image: Some(image.to_owned()),
     }
 }

@@ -55,6 +55,8 @@ pub enum FindingKind {
     CopySourceMissing,
     /// The build context holds a FIFO, socket or device, which cannot be packed for Docker.
     SpecialFileInContext,
+    /// The project's build stage (`target`) names no stage of the Dockerfile.
+    TargetStageMissing,
     NoCommand,
     PortMismatch,
     NoExpose,
@@ -229,7 +231,7 @@ fn scan_and_find(
         }
         base_image = dockerfile.final_base().map(|(b, _)| b.to_owned());
     }
-    if let (Some(scanned), Some(context_dir)) = (&scanned, &context_dir) {
+    if let Some(scanned) = &scanned {
         special_file_findings(scanned, &mut findings);
     }
     if let Some(summary) = &context {
@@ -425,6 +427,25 @@ fn dockerfile_findings(
     base: &impl Fn(&str) -> BaseImage,
     findings: &mut Vec<Finding>,
 ) {
+    if let Some(target) = &config.target {
+        let names: Vec<String> = dockerfile
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.name(i))
+            .collect();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(target)) {
+            findings.push(finding(
+                FindingKind::TargetStageMissing,
+                Severity::Error,
+                format!(
+                    "The build stage \"{target}\" is not in the Dockerfile (its stages: {}).",
+                    names.join(", ")
+                ),
+                "Set the build stage to one of those names, or leave it empty to build the last stage.",
+            ));
+        }
+    }
     let final_base = dockerfile.final_base();
     let mut base_has_command = false;
     let mut seen: Vec<&str> = Vec::new();
@@ -716,6 +737,29 @@ mod tests {
             p.findings[0].severity,
             Severity::Error,
             "scratch has no command to fall back on"
+        );
+    }
+
+    #[test]
+    fn a_build_stage_the_dockerfile_lacks_is_a_blocker_naming_the_stages() {
+        let dir = tree(&[(
+            "Dockerfile",
+            "FROM scratch AS build\nCOPY app /app\nFROM scratch\nCOPY --from=build /app /app\nEXPOSE 8080\nCMD [\"/app\"]\n",
+        ),
+        ("app", "x")]);
+        let mut config = propose(dir.path());
+        config.target = Some("build".into());
+        assert!(findings(dir.path(), &config, AMD64)
+            .unwrap()
+            .findings
+            .is_empty());
+        config.target = Some("release".into());
+        let p = findings(dir.path(), &config, AMD64).unwrap();
+        assert_eq!(kinds(&p), vec![FindingKind::TargetStageMissing]);
+        assert!(
+            p.findings[0].title.contains("its stages: build, 1"),
+            "{}",
+            p.findings[0].title
         );
     }
 

@@ -60,6 +60,7 @@ pub fn propose(dir: &Path) -> ProjectConfig {
         id: None,
         name,
         image: None,
+        target: None,
         dockerfile: "Dockerfile".into(),
         context: ".".into(),
         platform: Platform::default(),
@@ -206,6 +207,7 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
     if config.image.is_none() || root.contains_key("context") {
         set(root, "context", config.context.as_str().into());
     }
+    set_optional(root, "target", config.target.as_deref());
     set(root, "platform", config.platform.as_str().into());
     set(root, "port", i64::from(config.port).into());
 
@@ -398,6 +400,7 @@ impl Reader<'_> {
             id,
             name: self.string(root, "name", "name")?.unwrap_or(proposal.name),
             image: self.string(root, "image", "image")?,
+            target: self.string(root, "target", "target")?,
             dockerfile: self
                 .string(root, "dockerfile", "dockerfile")?
                 .unwrap_or(proposal.dockerfile),

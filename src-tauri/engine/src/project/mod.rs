@@ -170,6 +170,10 @@ pub struct ProjectConfig {
     pub image: Option<String>,
     pub dockerfile: String,
     pub context: String,
+    /// The Dockerfile stage to build (`docker build --target`); the last stage when absent.
+    #[serde(default)]
+    #[specta(optional)]
+    pub target: Option<String>,
     pub platform: Platform,
     pub port: u32,
     pub health: HealthCheck,

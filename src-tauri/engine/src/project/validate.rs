@@ -54,6 +54,8 @@ static SSM_ARN: LazyLock<Regex> = LazyLock::new(|| {
 static SSM_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*$").expect("SSM name pattern")
 });
+static STAGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9_.\-]{0,127}$").expect("stage pattern"));
 static REGION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z]{2}(?:-[a-z]+)+-\d$").expect("region pattern"));
 
@@ -70,6 +72,14 @@ pub fn validate(config: &ProjectConfig) -> Vec<FieldProblem> {
     }
     check_relative_path("dockerfile", &config.dockerfile, &mut problems);
     check_relative_path("context", &config.context, &mut problems);
+    if let Some(target) = &config.target {
+        if !STAGE.is_match(target) {
+            problems.push(problem(
+                "target",
+                format!("\"{target}\" is not a stage name: use the name after AS in the Dockerfile's FROM line (letters, digits, -, _ and ., starting with a letter), or leave it empty to build the last stage"),
+            ));
+        }
+    }
     if !(1..=65535).contains(&config.port) {
         problems.push(problem(
             "port",
@@ -335,6 +345,7 @@ mod tests {
             id: None,
             name: "hello-site".into(),
             image: None,
+            target: None,
             dockerfile: "Dockerfile".into(),
             context: ".".into(),
             platform: Platform::LinuxAmd64,
@@ -491,5 +502,20 @@ mod tests {
         config.dockerfile = "../Dockerfile".into();
         config.context = "/etc".into();
         assert_eq!(fields(&config), vec!["dockerfile", "context"]);
+    }
+
+    #[test]
+    fn a_build_stage_is_a_name_from_the_dockerfile_or_nothing() {
+        let mut config = valid();
+        config.target = Some("build-stage.2".into());
+        assert!(validate(&config).is_empty());
+        for bad in ["../x", "2fast", "has space", ""] {
+            config.target = Some(bad.into());
+            let problems = validate(&config);
+            assert!(
+                problems.iter().any(|p| p.field == "target"),
+                "{bad}: {problems:?}"
+            );
+        }
     }
 }

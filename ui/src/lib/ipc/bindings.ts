@@ -673,7 +673,9 @@ export type FindingKind = "dockerfileMissing" |
 /**  A COPY or ADD source is not in the build context (missing, or excluded by .dockerignore). */
 "copySourceMissing" | 
 /**  The build context holds a FIFO, socket or device, which cannot be packed for Docker. */
-"specialFileInContext" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | 
+"specialFileInContext" | 
+/**  The project's build stage (`target`) names no stage of the Dockerfile. */
+"targetStageMissing" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | 
 /**  A base image is not on this machine and its registry says it cannot be downloaded. */
 "baseImageUnavailable" | "secretsNotLocal" | "dockerUnavailable";
 
@@ -1021,6 +1023,8 @@ export type ProjectConfig = {
 	image?: string | null,
 	dockerfile: string,
 	context: string,
+	/**  The Dockerfile stage to build (`docker build --target`); the last stage when absent. */
+	target?: string | null,
 	platform: Platform,
 	port: number,
 	health: HealthCheck,

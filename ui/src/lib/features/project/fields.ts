@@ -13,6 +13,7 @@ export const FORM_FIELDS = [
   'image',
   'dockerfile',
   'context',
+  'target',
   'platform',
   'port',
   'health.path',
