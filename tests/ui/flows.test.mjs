@@ -180,7 +180,12 @@ test('The preview shows its address, health and logs, and Stop removes it', asyn
   assert.equal(await page.getByTestId('preview-logs').locator('.stderr').count(), 1, 'the stderr line is told apart');
   await page.getByTestId('badge-running').waitFor();
   const running = page.getByTestId('release-row').filter({ has: page.getByTestId('badge-running') });
-  assert.equal(await running.getByTestId('release-version').textContent(), previous, 'the newest release runs');
+  assert.equal(
+    await running.getByTestId('release-version').textContent(),
+    project.build.release.version,
+    'Run preview builds the folder first and runs the release with its content',
+  );
+  assert.equal((await calls(page, 'start_preview'))[0].args.version, project.build.release.version);
   await page.screenshot({ path: join(shots, 'project.png'), fullPage: true });
 
   await page.getByRole('button', { name: 'Open in browser' }).click();
@@ -497,7 +502,11 @@ test('A deploy shows each step as it goes, then the address, the answer and the 
   assert.equal(await step(page, 'push').getAttribute('data-state'), 'running');
   assert.equal(await step(page, 'register').getAttribute('data-state'), 'pending');
   assert.match(await text(page, 'deploy-deadline'), /^deadline in (10:00|9:\d\d)$/);
-  assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'task', keepPrevious: false });
+  assert.deepEqual(
+    (await calls(page, 'deploy'))[0].args.request,
+    { mode: 'task', keepPrevious: false, version: project.build.release.version },
+    'Deploy builds the folder first and sends the release with its content',
+  );
   await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-running.png') });
 
   await page.evaluate(() => window.__SLIPWAY_MOCK__.resumeDeploy());
@@ -563,7 +572,11 @@ test('A service deploy lists the service\'s events; before setup, Deploy says to
   assert.equal(await page.getByTestId('keep-previous').count(), 0, 'keeping the previous task is for task mode');
   await page.getByTestId('deploy-button').click();
   await page.getByTestId('deploy-url').waitFor();
-  assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'service', keepPrevious: false });
+  assert.deepEqual((await calls(page, 'deploy'))[0].args.request, {
+    mode: 'service',
+    keepPrevious: false,
+    version: project.build.release.version,
+  });
   assert.equal(await page.getByTestId('service-event').count(), 3);
   assert.match(await page.getByTestId('service-event').last().textContent(), /deployment completed/);
   assert.match(await text(page, 'deploy-previous'), /service keeps this task running/);

@@ -171,10 +171,10 @@ fn ms(since: Instant) -> f64 {
 pub fn parse_vertex(name: &str) -> Option<VertexStep> {
     let rest = name.strip_prefix('[')?;
     let (label, instruction) = rest.split_once("] ")?;
-    let (stage, numbers) = match label.rsplit_once(' ') {
-        Some((stage, numbers)) => (Some(stage.to_owned()), numbers),
-        None => (None, label),
-    };
+    // BuildKit pads the step number ("[ 2/12]", "[build  2/12]").
+    let mut words: Vec<&str> = label.split_whitespace().collect();
+    let numbers = words.pop()?;
+    let stage = (!words.is_empty()).then(|| words.join(" "));
     let (step, total) = numbers.split_once('/')?;
     Some(VertexStep {
         stage,
@@ -221,6 +221,12 @@ mod tests {
             })
         );
         assert_eq!(parse_vertex("[3/3] COPY site/ /www/").unwrap().stage, None);
+        let padded = parse_vertex("[build  2/12] RUN make").unwrap();
+        assert_eq!(
+            (padded.stage.as_deref(), padded.step, padded.total),
+            (Some("build"), 2, 12)
+        );
+        assert_eq!(parse_vertex("[ 2/12] RUN make").unwrap().stage, None);
         assert_eq!(
             parse_vertex("[internal] load metadata for docker.io/library/busybox:1.36"),
             None

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -242,8 +243,9 @@ impl Context {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
+                // Every permission bit: the tar carries them all, and COPY keeps them.
                 let mode = file.metadata().map(|m| m.permissions().mode()).unwrap_or(0);
-                hasher.update((mode & 0o111).to_le_bytes());
+                hasher.update((mode & 0o7777).to_le_bytes());
             }
         }
         if self.dockerfile_in_context.is_none() {
@@ -271,6 +273,7 @@ impl Context {
                 tx: tx.clone(),
                 buffer: Vec::with_capacity(CHUNK),
                 cancel: cancel.clone(),
+                engine_gone: Arc::new(AtomicBool::new(false)),
                 sent: 0,
             };
             let result = context.write_tar(sender);
@@ -285,8 +288,21 @@ impl Context {
         (stream, packer)
     }
 
+    /// Writes the tar into `sender`. When the engine stopped reading (its side failed, or
+    /// the build ended), the result is `Cancelled`: the engine's own error is the one to tell.
     fn write_tar(&self, sender: ChunkSender) -> Result<u64> {
-        let cancel = sender.cancel.clone();
+        let (cancel, engine_gone) = (sender.cancel.clone(), Arc::clone(&sender.engine_gone));
+        self.write_entries(sender, &cancel).map_err(|e| {
+            if engine_gone.load(Ordering::SeqCst) {
+                EngineError::Cancelled
+            } else {
+                e
+            }
+        })
+    }
+
+    fn write_entries(&self, sender: ChunkSender, cancel: &Cancel) -> Result<u64> {
+        let cancel = cancel.clone();
         let mut tar = tar::Builder::new(sender);
         tar.follow_symlinks(false);
         tar.mode(tar::HeaderMode::Complete);
@@ -358,6 +374,8 @@ struct ChunkSender {
     tx: mpsc::Sender<std::io::Result<Bytes>>,
     buffer: Vec<u8>,
     cancel: Cancel,
+    /// Set when the engine's side of the channel is gone.
+    engine_gone: Arc<AtomicBool>,
     sent: u64,
 }
 
@@ -376,6 +394,7 @@ impl ChunkSender {
         ));
         self.sent += chunk.len() as u64;
         self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            self.engine_gone.store(true, Ordering::SeqCst);
             std::io::Error::new(
                 std::io::ErrorKind::BrokenPipe,
                 "the engine stopped reading the build context",

@@ -413,20 +413,25 @@ impl BuildJob<'_> {
                     }
                 }
                 Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    drop(stream);
                     return Err(packing_error(packer, reader.failure(error)).await);
                 }
                 Some(Err(bollard::errors::Error::DockerResponseServerError {
                     status_code,
                     message,
-                })) if !heard && (400..500).contains(&status_code) => {
-                    // Only a message says why (no typed error): an engine without
-                    // BuildKit answers 4xx before reading the context.
+                })) if !heard
+                    && (400..500).contains(&status_code)
+                    && refuses_buildkit(&message) =>
+                {
+                    drop(stream);
+                    let _ = packing_error(packer, EngineError::Cancelled).await;
                     return Ok(Built::BuildKitRefused(message));
                 }
                 Some(Err(e)) => {
+                    drop(stream);
                     return Err(
                         packing_error(packer, docker::engine_error("build the image", e)).await,
-                    )
+                    );
                 }
             }
         }
@@ -453,12 +458,14 @@ impl BuildJob<'_> {
                     }
                 }
                 Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    drop(stream);
                     return Err(packing_error(packer, reader.failure(error)).await);
                 }
                 Some(Err(e)) => {
+                    drop(stream);
                     return Err(
                         packing_error(packer, docker::engine_error("build the image", e)).await,
-                    )
+                    );
                 }
             }
         }
@@ -472,21 +479,37 @@ impl BuildJob<'_> {
 }
 
 /// When the engine's side failed because the context could not be sent (a file vanished
-/// or became unreadable mid-build), that is the error to show; else `engine_side`.
+/// or became unreadable mid-build), that is the error to show; else `engine_side`. The
+/// engine's stream is dropped first, so the packer cannot stay blocked on it.
 async fn packing_error(
     packer: tokio::task::JoinHandle<Result<u64>>,
     engine_side: EngineError,
 ) -> EngineError {
-    if packer.is_finished() {
-        if let Ok(Err(e)) = packer.await {
-            if !matches!(e, EngineError::Cancelled) {
-                return e;
-            }
-        }
-    } else {
-        packer.abort();
+    match packer.await {
+        Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => e,
+        _ => engine_side,
     }
-    engine_side
+}
+
+/// After the engine's stream ended (and was dropped): the packer's own failure, if any.
+async fn context_sent(packer: tokio::task::JoinHandle<Result<u64>>) -> Result<()> {
+    match packer.await {
+        Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => Err(e),
+        Err(e) => Err(EngineError::Internal(format!(
+            "streaming the build context: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a 4xx answer to a BuildKit build says the engine cannot build with BuildKit
+/// (rather than that the request was wrong: a bad platform or tag). Only the message says
+/// it; there is no typed error.
+fn refuses_buildkit(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["buildkit", "builder version", "session", "version=2"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 /// A session id unique enough for one build on one engine.

@@ -153,6 +153,7 @@ export class BuildRun {
   #dir: string;
   #onBuilt: () => void;
   #job: Job<BuildOutcome> | null = null;
+  #running: Promise<BuildOutcome | null> | null = null;
   #clock: ReturnType<typeof setInterval> | null = null;
 
   /** `onBuilt` runs after a build that produced or found a release. */
@@ -164,10 +165,15 @@ export class BuildRun {
   /**
    * Builds the folder as it is now (finding the release that has exactly this content
    * when there is one). Resolves with that release's outcome, or null when the build
-   * failed, was cancelled or another build was already running.
+   * failed or was cancelled. While a build runs, every caller shares its outcome.
    */
-  async start(force = false): Promise<BuildOutcome | null> {
-    if (this.phase === 'running') return null;
+  start(force = false): Promise<BuildOutcome | null> {
+    if (this.#running) return this.#running;
+    this.#running = this.#run(force).finally(() => (this.#running = null));
+    return this.#running;
+  }
+
+  async #run(force: boolean): Promise<BuildOutcome | null> {
     this.phase = 'running';
     this.progress = newProgress();
     this.outcome = null;

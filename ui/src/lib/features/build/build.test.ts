@@ -104,6 +104,20 @@ describe('BuildRun', () => {
     expect(built).toBe(1);
   });
 
+  it('gives a second caller the running build instead of failing it', async () => {
+    let builds = 0;
+    const run = new BuildRun('/p', () => {});
+    mockIPC((cmd) => {
+      if (cmd !== 'build_project') return null;
+      builds += 1;
+      return new Promise((resolve) => setTimeout(() => resolve(outcome), 20));
+    });
+    const [first, second] = await Promise.all([run.start(), run.start()]);
+    expect(builds).toBe(1);
+    expect(first?.release.version).toBe(release.version);
+    expect(second).toBe(first);
+  });
+
   it('reports a failure with its message and a cancel as cancelled', async () => {
     const run = new BuildRun('/p', () => {});
     mockIPC((cmd, args) => {

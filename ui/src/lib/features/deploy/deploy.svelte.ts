@@ -317,6 +317,7 @@ export class DeployRun {
   #aws: AwsReady;
   #onFinished: () => void;
   #ensureBuilt: (() => Promise<string | null>) | null;
+  #disposed = false;
   #job: Job<DeployOutcome> | null = null;
   #clock: ReturnType<typeof setInterval> | null = null;
 
@@ -353,6 +354,8 @@ export class DeployRun {
     }
     if (!request.version && !request.rollback && this.#ensureBuilt) {
       const version = await this.#ensureBuilt();
+      // The project closed while it built: nothing is deployed.
+      if (this.#disposed) return;
       if (version === null) {
         this.failure = { code: null, message: 'The build did not finish, so nothing was deployed. The Build card shows why.' };
         this.phase = 'failed';
@@ -388,6 +391,7 @@ export class DeployRun {
 
   /** The project closed: a deploy still running is asked to stop (the engine undoes what it started). */
   dispose(): void {
+    this.#disposed = true;
     this.cancel();
     this.#stopClock();
   }

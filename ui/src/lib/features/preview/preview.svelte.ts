@@ -88,6 +88,7 @@ export class PreviewSession {
   #app: string;
   #onChanged: () => void;
   #ensureBuilt: () => Promise<string | null>;
+  #disposed = false;
   #job: Job<null> | null = null;
   /** Which watch is current; events of an older one are dropped. */
   #following = 0;
@@ -122,8 +123,8 @@ export class PreviewSession {
     this.failure = null;
     try {
       const version = await this.#ensureBuilt();
-      // The Build card shows why a build did not finish.
-      if (version === null) return;
+      // The Build card shows why a build did not finish; a closed project starts nothing.
+      if (version === null || this.#disposed) return;
       this.show(await startPreview(this.#dir, version));
       this.#onChanged();
     } catch (e) {
@@ -163,6 +164,7 @@ export class PreviewSession {
 
   /** The project closed: stop following (the container itself keeps running). */
   dispose(): void {
+    this.#disposed = true;
     this.#unfollow();
   }
 
