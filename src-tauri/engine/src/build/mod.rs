@@ -435,9 +435,8 @@ impl BuildJob<'_> {
                 }
             }
         }
-        packer
-            .await
-            .map_err(|e| EngineError::Internal(format!("streaming the build context: {e}")))??;
+        drop(stream);
+        context_sent(packer).await?;
         image_id.map(Built::Image).ok_or_else(|| {
             reader.failure("the builder finished without naming the image it built".into())
         })
@@ -469,9 +468,8 @@ impl BuildJob<'_> {
                 }
             }
         }
-        packer
-            .await
-            .map_err(|e| EngineError::Internal(format!("streaming the build context: {e}")))??;
+        drop(stream);
+        context_sent(packer).await?;
         reader.image_id().ok_or_else(|| {
             reader.failure("the builder finished without naming the image it built".into())
         })
