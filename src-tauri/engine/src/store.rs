@@ -102,9 +102,23 @@ pub fn open_at(path: &Path) -> Result<Connection> {
     // Checked before anything is written (WAL mode changes the file's header), so a file
     // from a newer Slipway is left exactly as it was.
     refuse_newer(path, user_version(&conn).map_err(db_error)?)?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
-        .map_err(db_error)?;
+    // Switching to WAL needs the file to itself, and SQLite answers "database is locked"
+    // at once (without its busy handler) when another connection opens it at the same
+    // moment: the switch is tried again until the busy timeout.
+    let started = std::time::Instant::now();
+    let mode: String = loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.map_err(db_error)?,
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(file = %path.display(), %mode, "SQLite kept its journal mode instead of WAL");
     }
