@@ -628,3 +628,21 @@ async fn a_pipe_in_the_folder_is_skipped_and_named_and_the_build_does_not_hang()
         "{events:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_file_with_holes_in_the_context_builds() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    // A sparse file (a disk image, a database): Docker's tar reader refuses GNU sparse
+    // entries, so it must arrive as an ordinary file.
+    std::fs::File::create(fixture.dir.join("site/disk.img"))
+        .unwrap()
+        .set_len(64 * 1024 * 1024)
+        .unwrap();
+    fixture
+        .build()
+        .await
+        .expect("a context with a sparse file builds");
+}

@@ -305,6 +305,9 @@ impl Context {
         let cancel = cancel.clone();
         let mut tar = tar::Builder::new(sender);
         tar.follow_symlinks(false);
+        // Docker's tar reader refuses GNU sparse entries (type 'S'), which the tar crate
+        // writes for files with holes (disk images, databases, `truncate`d files).
+        tar.sparse(false);
         tar.mode(tar::HeaderMode::Complete);
         for entry in &self.entries {
             if cancel.is_cancelled() {
