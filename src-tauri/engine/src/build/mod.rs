@@ -163,6 +163,9 @@ pub async fn build(
         skipped: summary.skipped,
     });
     let (docker, _, engine) = connected?;
+    // The engine answers a build only once it has read the whole context: the probe's
+    // short timeout would cut a large context off mid-upload. The job's cancel bounds it.
+    let docker = docker.with_timeout(BUILD_TIMEOUT);
     if !request.force {
         if let Some(existing) =
             releases::find_by_fingerprint(&docker, &config.name, &fingerprint).await?
@@ -316,6 +319,10 @@ async fn content_fingerprint(
     };
     Ok(fingerprint(&files, &context.dockerfile_name(), config))
 }
+
+/// How long the engine may take to start answering a build (it reads the whole context
+/// first); a cancel ends it sooner.
+const BUILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The builder a build ran with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
