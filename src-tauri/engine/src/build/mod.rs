@@ -235,11 +235,35 @@ pub async fn build(
             job.with_legacy_builder(options).await?
         }
     };
+    tag_release(
+        &docker,
+        &config,
+        &image_id,
+        &version,
+        &fingerprint,
+        started,
+        sink,
+    )
+    .await
+}
+
+/// Tags the image a build made as `<app>:<version>` and `latest` (only once it exists, so a
+/// failed build leaves nothing tagged) and reads it back as a release: the last step of a
+/// build and of an image project's release alike.
+pub(crate) async fn tag_release(
+    docker: &bollard::Docker,
+    config: &ProjectConfig,
+    image_id: &str,
+    version: &str,
+    fingerprint: &str,
+    started: Instant,
+    sink: &dyn ProgressSink<BuildEvent>,
+) -> Result<BuildOutcome> {
     let mut tags = Vec::new();
-    for tag in [version.as_str(), "latest"] {
+    for tag in [version, "latest"] {
         docker
             .tag_image(
-                &image_id,
+                image_id,
                 Some(TagImageOptions {
                     repo: Some(config.name.clone()),
                     tag: Some(tag.to_owned()),
@@ -251,11 +275,9 @@ pub async fn build(
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     sink.emit(BuildEvent::ImageTagged { tags, elapsed_ms });
-    let release = releases::find_by_fingerprint(&docker, &config.name, &fingerprint)
+    let release = releases::find_by_fingerprint(docker, &config.name, fingerprint)
         .await?
-        .ok_or_else(|| {
-            EngineError::Internal("the image just built has no release labels".into())
-        })?;
+        .ok_or_else(|| EngineError::Internal("the image just made has no release label".into()))?;
     Ok(BuildOutcome {
         release,
         up_to_date: false,

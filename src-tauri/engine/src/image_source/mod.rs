@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bollard::models::BuildInfo;
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, TagImageOptions};
+use bollard::query_parameters::{BuildImageOptions, CreateImageOptions};
 use bollard::Docker;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -309,32 +309,16 @@ pub async fn release_from_image(
         cancel,
     )
     .await?;
-    let mut tags = Vec::new();
-    for tag in [version.as_str(), "latest"] {
-        docker
-            .tag_image(
-                &released,
-                Some(TagImageOptions {
-                    repo: Some(config.name.clone()),
-                    tag: Some(tag.to_owned()),
-                }),
-            )
-            .await
-            .map_err(|e| docker::engine_error("tag the image", e))?;
-        tags.push(format!("{}:{tag}", config.name));
-    }
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    sink.emit(BuildEvent::ImageTagged { tags, elapsed_ms });
-    let release = releases::find_by_fingerprint(&docker, &config.name, &fingerprint)
-        .await?
-        .ok_or_else(|| {
-            EngineError::Internal("the release just made has no release label".into())
-        })?;
-    Ok(BuildOutcome {
-        release,
-        up_to_date: false,
-        elapsed_ms,
-    })
+    crate::build::tag_release(
+        &docker,
+        config,
+        &released,
+        &version,
+        &fingerprint,
+        started,
+        sink,
+    )
+    .await
 }
 
 /// Pulls `reference` for the project's platform, its progress shown as a build's layers.
