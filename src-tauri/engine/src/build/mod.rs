@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bollard::models::{BuildInfo, BuildInfoAux};
-use bollard::query_parameters::{
-    BuildImageOptions, BuilderVersion, ListImagesOptions, TagImageOptions,
-};
+use bollard::query_parameters::{BuildImageOptions, BuilderVersion, TagImageOptions};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -166,10 +164,9 @@ pub async fn build(
     // The engine answers a build only once it has read the whole context: the probe's
     // short timeout would cut a large context off mid-upload. The job's cancel bounds it.
     let docker = docker.with_timeout(BUILD_TIMEOUT);
+    let shelf = releases::Shelf::read(&docker, &config.name).await?;
     if !request.force {
-        if let Some(existing) =
-            releases::find_by_fingerprint(&docker, &config.name, &fingerprint).await?
-        {
+        if let Some(existing) = shelf.with_fingerprint(&fingerprint) {
             sink.emit(BuildEvent::UpToDate {
                 version: existing.version.clone(),
             });
@@ -180,7 +177,7 @@ pub async fn build(
             });
         }
     }
-    let version = unique_version(&docker, &config.name, release_version(&dir, now)).await?;
+    let version = shelf.free_version(release_version(&dir, now));
     let options = BuildImageOptions {
         dockerfile: context.dockerfile_name(),
         platform: config.platform.as_str().to_owned(),
@@ -235,16 +232,7 @@ pub async fn build(
             job.with_legacy_builder(options).await?
         }
     };
-    tag_release(
-        &docker,
-        &config,
-        &image_id,
-        &version,
-        &fingerprint,
-        started,
-        sink,
-    )
-    .await
+    tag_release(&docker, &config, &image_id, &version, started, sink).await
 }
 
 /// Tags the image a build made as `<app>:<version>` and `latest` (only once it exists, so a
@@ -255,7 +243,6 @@ pub(crate) async fn tag_release(
     config: &ProjectConfig,
     image_id: &str,
     version: &str,
-    fingerprint: &str,
     started: Instant,
     sink: &dyn ProgressSink<BuildEvent>,
 ) -> Result<BuildOutcome> {
@@ -275,9 +262,7 @@ pub(crate) async fn tag_release(
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     sink.emit(BuildEvent::ImageTagged { tags, elapsed_ms });
-    let release = releases::find_by_fingerprint(docker, &config.name, fingerprint)
-        .await?
-        .ok_or_else(|| EngineError::Internal("the image just made has no release label".into()))?;
+    let release = releases::inspect(docker, &config.name, image_id).await?;
     Ok(BuildOutcome {
         release,
         up_to_date: false,
@@ -575,34 +560,6 @@ fn fingerprint(context: &str, dockerfile: &str, config: &ProjectConfig) -> Strin
         .take(16)
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// `version`, or `version-2`, `version-3`... when an image of this app already has that tag.
-pub(crate) async fn unique_version(
-    docker: &bollard::Docker,
-    app: &str,
-    version: String,
-) -> Result<String> {
-    let images = docker
-        .list_images(Some(ListImagesOptions {
-            filters: Some(HashMap::from([(
-                "reference".to_owned(),
-                vec![app.to_owned()],
-            )])),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|e| docker::engine_error("list images", e))?;
-    let taken: Vec<String> = images.into_iter().flat_map(|i| i.repo_tags).collect();
-    let is_taken = |v: &str| taken.iter().any(|t| t == &format!("{app}:{v}"));
-    if !is_taken(&version) {
-        return Ok(version);
-    }
-    let mut n = 2;
-    while is_taken(&format!("{version}-{n}")) {
-        n += 1;
-    }
-    Ok(format!("{version}-{n}"))
 }
 
 #[cfg(test)]

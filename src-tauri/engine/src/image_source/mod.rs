@@ -279,10 +279,9 @@ pub async fn release_from_image(
         ),
     });
     let fingerprint = fingerprint(&reference, &image_id, config);
+    let shelf = releases::Shelf::read(&docker, &config.name).await?;
     if !request.force {
-        if let Some(existing) =
-            releases::find_by_fingerprint(&docker, &config.name, &fingerprint).await?
-        {
+        if let Some(existing) = shelf.with_fingerprint(&fingerprint) {
             sink.emit(BuildEvent::UpToDate {
                 version: existing.version.clone(),
             });
@@ -297,7 +296,7 @@ pub async fn release_from_image(
         .version()
         .map(str::to_owned)
         .unwrap_or_else(|| release_version(dir, now));
-    let version = crate::build::unique_version(&docker, &config.name, wanted).await?;
+    let version = shelf.free_version(wanted);
     let released = label(
         &docker,
         &reference,
@@ -309,16 +308,7 @@ pub async fn release_from_image(
         cancel,
     )
     .await?;
-    crate::build::tag_release(
-        &docker,
-        config,
-        &released,
-        &version,
-        &fingerprint,
-        started,
-        sink,
-    )
-    .await
+    crate::build::tag_release(&docker, config, &released, &version, started, sink).await
 }
 
 /// Pulls `reference` for the project's platform, its progress shown as a build's layers.

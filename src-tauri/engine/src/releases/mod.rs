@@ -71,21 +71,14 @@ pub async fn list(docker: &Docker, app: &str) -> Result<Vec<LocalRelease>> {
     let mut releases: Vec<LocalRelease> = images
         .into_iter()
         .filter_map(|image| {
-            let (label_app, version, fingerprint) =
-                labels::parse_release(image.labels.get(labels::RELEASE)?)?;
-            (label_app == app).then(|| LocalRelease {
-                latest: image
-                    .repo_tags
-                    .iter()
-                    .any(|t| *t == format!("{app}:latest")),
-                app: app.to_owned(),
-                version: version.to_owned(),
-                fingerprint: fingerprint.to_owned(),
-                image_id: image.id.clone(),
-                tags: image.repo_tags.clone(),
-                created_at: image.created as f64,
-                size_bytes: image.size as f64,
-            })
+            release_from(
+                app,
+                &image.labels,
+                &image.id,
+                &image.repo_tags,
+                image.created as f64,
+                image.size as f64,
+            )
         })
         .collect();
     // Newest first; images built within one second keep their version order.
@@ -97,15 +90,109 @@ pub async fn list(docker: &Docker, app: &str) -> Result<Vec<LocalRelease>> {
     Ok(releases)
 }
 
-pub async fn find_by_fingerprint(
-    docker: &Docker,
+/// What a build needs to know of the app's images before it starts, from one listing: the
+/// release that already has this content, and the tags already taken.
+pub struct Shelf {
+    images: Vec<bollard::models::ImageSummary>,
+    app: String,
+}
+
+impl Shelf {
+    /// The images tagged `<app>:*` (an untagged release cannot be run by its version, so
+    /// it never counts as the build's result).
+    pub async fn read(docker: &Docker, app: &str) -> Result<Self> {
+        let images = docker
+            .list_images(Some(ListImagesOptions {
+                filters: Some(HashMap::from([(
+                    "reference".to_owned(),
+                    vec![app.to_owned()],
+                )])),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| engine_error("list images", e))?;
+        Ok(Self {
+            images,
+            app: app.to_owned(),
+        })
+    }
+
+    /// The newest release whose content fingerprint is `fingerprint`.
+    pub fn with_fingerprint(&self, fingerprint: &str) -> Option<LocalRelease> {
+        self.images
+            .iter()
+            .filter_map(|image| {
+                release_from(
+                    &self.app,
+                    &image.labels,
+                    &image.id,
+                    &image.repo_tags,
+                    image.created as f64,
+                    image.size as f64,
+                )
+            })
+            .filter(|r| r.fingerprint == fingerprint)
+            .max_by(|a, b| a.created_at.total_cmp(&b.created_at))
+    }
+
+    /// `wanted`, or `wanted-2`, `wanted-3`… when that tag is taken already.
+    pub fn free_version(&self, wanted: String) -> String {
+        let is_taken = |v: &str| {
+            let tag = format!("{}:{v}", self.app);
+            self.images.iter().any(|i| i.repo_tags.contains(&tag))
+        };
+        if !is_taken(&wanted) {
+            return wanted;
+        }
+        let mut n = 2;
+        while is_taken(&format!("{wanted}-{n}")) {
+            n += 1;
+        }
+        format!("{wanted}-{n}")
+    }
+}
+
+/// The release `image_id` is, read from the image itself (one inspect, where a listing
+/// reads every image on the engine).
+pub async fn inspect(docker: &Docker, app: &str, image_id: &str) -> Result<LocalRelease> {
+    let image = docker
+        .inspect_image(image_id)
+        .await
+        .map_err(|e| engine_error("read the image", e))?;
+    let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
+    release_from(
+        app,
+        &labels,
+        image_id,
+        &image.repo_tags.unwrap_or_default(),
+        image.created.map_or(0.0, |t| t.unix_timestamp() as f64),
+        image.size.unwrap_or(0) as f64,
+    )
+    .ok_or_else(|| {
+        EngineError::Internal(format!("image {image_id} has no release label for {app}"))
+    })
+}
+
+/// A release from an image's facts, when its label says it is one of `app`'s.
+fn release_from(
     app: &str,
-    fingerprint: &str,
-) -> Result<Option<LocalRelease>> {
-    Ok(list(docker, app)
-        .await?
-        .into_iter()
-        .find(|r| r.fingerprint == fingerprint))
+    labels: &HashMap<String, String>,
+    image_id: &str,
+    tags: &[String],
+    created_at: f64,
+    size_bytes: f64,
+) -> Option<LocalRelease> {
+    let (label_app, version, fingerprint) = labels::parse_release(labels.get(labels::RELEASE)?)?;
+    (label_app == app).then(|| LocalRelease {
+        latest: tags.iter().any(|t| *t == format!("{app}:latest")),
+        app: app.to_owned(),
+        version: version.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        image_id: image_id.to_owned(),
+        tags: tags.to_vec(),
+        created_at,
+        size_bytes,
+    })
 }
 
 /// The release named `version`, or the newest when `None`.
