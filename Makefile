@@ -41,11 +41,17 @@ lint:
 	npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings
 	cargo clippy $(CARGO_SELECTION) --all-targets -- -D warnings
 
-# The engine must not depend on Tauri, directly or through anything else.
+# The engine and the application layer must not depend on Tauri, directly or through
+# anything else; the engine must not depend on the application layer above it.
 boundary:
-	@if cargo tree -p slipway-engine --edges normal,build,dev --prefix none | grep -E '^tauri'; then \
-	  echo "slipway-engine depends on Tauri (above): move that code to the desktop crate"; exit 1; \
-	else echo "boundary: slipway-engine has no Tauri in its dependency tree"; fi
+	@for crate in slipway-engine slipway-app; do \
+	  if cargo tree -p $$crate --edges normal,build,dev --prefix none | grep -E '^tauri'; then \
+	    echo "$$crate depends on Tauri (above): move that code to the desktop crate"; exit 1; \
+	  else echo "boundary: $$crate has no Tauri in its dependency tree"; fi; \
+	done
+	@if cargo tree -p slipway-engine --edges normal,build,dev --prefix none | grep -E '^slipway-app'; then \
+	  echo "slipway-engine depends on slipway-app: the engine sits below the application layer"; exit 1; \
+	else echo "boundary: slipway-engine does not reach up to slipway-app"; fi
 
 # Engine, CLI and desktop tests, the IPC contract, the bindings drift check and the
 # WebDriver tests against the real window (under Xvfb).

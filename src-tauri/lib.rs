@@ -89,6 +89,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .manage(state::Host(host))
         .manage(state::Jobs(JobRegistry::default()))
+        .manage(state::Projects::default())
         .invoke_handler(builder.invoke_handler())
         .on_window_event(shutdown::on_window_event)
         .setup(move |app| {

@@ -29,6 +29,7 @@ fn mock_app(
     let app = mock_builder()
         .manage(Host(host))
         .manage(Jobs(JobRegistry::default()))
+        .manage(crate::state::Projects::default())
         .invoke_handler(builder.invoke_handler())
         .channel_interceptor(move |_webview, _callback, _index, body| {
             if let InvokeResponseBody::Json(text) = body {
@@ -644,6 +645,158 @@ fn cost_commands_estimate_at_bundled_prices_and_refuse_bad_choices_with_invalid_
         2.0,
         "a refused save writes nothing"
     );
+}
+
+/// The window's side of the shared scenario: what the Deploy, Roll back, Stop and status
+/// views call, over IPC.
+struct Window<'a> {
+    window: &'a WebviewWindow<MockRuntime>,
+    dir: Value,
+    jobs: std::sync::atomic::AtomicU32,
+}
+
+impl Window<'_> {
+    fn job(&self) -> String {
+        let n = self.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("scenario-{n}")
+    }
+
+    /// As the window's deploy: what the folder holds is built first, then deployed.
+    fn deploy_request(&self, request: Value) -> Value {
+        if request.get("rollback").is_none() {
+            invoke(
+                self.window,
+                "build_project",
+                json!({ "jobId": self.job(), "dir": self.dir, "request": {}, "onEvent": "__CHANNEL__:20" }),
+            )
+            .expect("the folder builds");
+        }
+        invoke(
+            self.window,
+            "deploy",
+            json!({ "jobId": self.job(), "dir": self.dir, "request": request, "onEvent": "__CHANNEL__:21" }),
+        )
+        .unwrap_or_else(|e| panic!("the deploy fails: {e}"))
+    }
+}
+
+impl slipway_testkit::scenario::FrontEnd for Window<'_> {
+    async fn deploy(&self) -> Value {
+        self.deploy_request(json!({}))
+    }
+    /// As the releases view: the rollback it offers is to the list's target.
+    async fn rollback(&self) -> Value {
+        let list = self.releases().await;
+        let revision = list["rollbackTarget"].clone();
+        self.deploy_request(json!({ "rollback": { "revision": revision, "retag": false } }))
+    }
+    async fn releases(&self) -> Value {
+        invoke(self.window, "aws_releases", json!({ "dir": self.dir })).unwrap()
+    }
+    async fn stop(&self) -> Value {
+        invoke(self.window, "stop_app", json!({ "dir": self.dir })).unwrap()
+    }
+    async fn status(&self) -> Value {
+        invoke(self.window, "app_status", json!({ "dir": self.dir })).unwrap()
+    }
+    fn edit_page(&self, html: &str) {
+        let dir = Path::new(self.dir.as_str().unwrap());
+        std::fs::write(dir.join("site/index.html"), html).unwrap();
+    }
+}
+
+#[test]
+fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_ipc() {
+    use slipway_engine::test_support::{leave_a_deploy_unfinished, require};
+    let (Some(endpoint), Some(_), Some(docker)) = (
+        require("SLIPWAY_TEST_AWS_ENDPOINT"),
+        require("SLIPWAY_TEST_ECR_CA"),
+        require("SLIPWAY_TEST_DOCKER_HOST"),
+    ) else {
+        return;
+    };
+    const REGION: &str = "ca-central-1";
+    let temp = tempfile::tempdir().unwrap();
+    let home = temp.path();
+    write_aws_files(
+        home,
+        &format!("[profile emu]\nregion = {REGION}\n"),
+        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
+    );
+    let host = HostEnv::new(
+        Os::current(),
+        Some(home.to_owned()),
+        [
+            ("DOCKER_HOST".to_owned(), docker),
+            (
+                "SLIPWAY_DATA_DIR".to_owned(),
+                home.join("data").display().to_string(),
+            ),
+        ],
+    );
+    let (events_tx, _events) = mpsc::channel();
+    let (_app, window) = mock_app(host.clone(), events_tx);
+    // Boxed: the scenario's future (a deploy among it) outgrows a test thread's stack.
+    tauri::async_runtime::block_on(Box::pin(async {
+        slipway_testkit::emulator::give_region_an_internet_route(&endpoint, REGION).await;
+        let proxy = std::sync::Arc::new(slipway_testkit::FaultProxy::start(&endpoint).await);
+        let standin =
+            slipway_testkit::FargateStandIn::start(&endpoint, REGION, proxy.clone()).await;
+        invoke(
+            &window,
+            "save_app_settings",
+            json!({ "settings": { "awsEndpointUrl": proxy.url() } }),
+        )
+        .unwrap();
+        let sample = invoke(&window, "open_sample", json!({})).unwrap();
+        let dir = sample["dir"].clone();
+        let mut config = sample["config"].clone();
+        let app = format!("sipc{}", std::process::id());
+        config["name"] = json!(app);
+        config["aws"]["profile"] = json!("emu");
+        config["aws"]["region"] = json!(REGION);
+        invoke(
+            &window,
+            "save_project",
+            json!({ "dir": dir, "config": config }),
+        )
+        .unwrap();
+        let plan = invoke(&window, "plan_setup", json!({ "dir": dir })).unwrap();
+        invoke(
+            &window,
+            "apply_setup",
+            json!({ "jobId": "setup", "dir": dir, "plan": plan, "onEvent": "__CHANNEL__:22" }),
+        )
+        .unwrap();
+
+        let front = Window {
+            window: &window,
+            dir: dir.clone(),
+            jobs: Default::default(),
+        };
+        let project = std::path::PathBuf::from(dir.as_str().unwrap());
+        slipway_testkit::scenario::deploy_roll_back_and_stop_with_an_unfinished_deploy(
+            &front,
+            &proxy,
+            Box::pin(leave_a_deploy_unfinished(&host, &project, &proxy.url())),
+        )
+        .await;
+
+        let teardown = invoke(&window, "plan_teardown", json!({ "dir": dir })).unwrap();
+        invoke(
+            &window,
+            "apply_teardown",
+            json!({ "jobId": "teardown", "dir": dir, "plan": teardown, "onEvent": "__CHANNEL__:23" }),
+        )
+        .unwrap();
+        standin.shut_down().await;
+        let _ = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
+            ))
+            .output();
+    }));
 }
 
 #[test]

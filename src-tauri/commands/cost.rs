@@ -2,11 +2,11 @@
 //! and the watch that meters what runs and applies the idle guard.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use slipway_engine::cost::guard::{self, SystemClock};
-use slipway_engine::cost::{self, CostEvent, CostInputs, CostSettings, CostSheet, PriceRefresh};
-use slipway_engine::setup::connect_project;
+use slipway_engine::cost::{self, CostInputs, CostSettings, CostSheet, PriceRefresh};
+use slipway_engine::deploy::guard::CostEvent;
+use slipway_engine::deploy::guard::{self, SystemClock};
 use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::blocking;
 use super::jobs::channel_sink;
 use crate::error::IpcError;
-use crate::state::{Host, Jobs};
+use crate::state::{Host, Jobs, Projects};
 
 /// How often the watch looks at what runs.
 const WATCH_EVERY: Duration = Duration::from_secs(30);
@@ -66,11 +66,11 @@ pub async fn watch_costs(
     dir: String,
     on_event: Channel<CostEvent>,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
     jobs: State<'_, Jobs>,
 ) -> Result<(), IpcError> {
     let job = jobs.0.start(&job_id)?;
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     let db = slipway_engine::store::db_path(&host.0);
     let sink = channel_sink(on_event);
     Ok(guard::watch(

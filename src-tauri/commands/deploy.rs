@@ -1,19 +1,17 @@
 //! Deploying to Fargate and staying in control afterwards: the deploy job (streaming its
-//! timeline), what runs now, stopping it, and the deploys a killed app left unfinished.
+//! timeline; a rollback is a deploy with `request.rollback`), what runs now, stopping it,
+//! and the deploys a killed app left unfinished. Each is the application layer's use case.
 
-use std::path::PathBuf;
-use std::time::SystemTime;
-
+use slipway_app::StopReport;
 use slipway_engine::deploy::{
-    self, AppStatus, DeployEvent, DeployOutcome, DeployRequest, JournalEntry, StopOutcome,
+    self, AppStatus, DeployEvent, DeployOutcome, DeployRequest, JournalEntry,
 };
-use slipway_engine::setup::connect_project;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use super::jobs::channel_sink;
 use crate::error::IpcError;
-use crate::state::{Host, Jobs};
+use crate::state::{Host, Jobs, Projects};
 
 #[tauri::command]
 #[specta::specta]
@@ -24,42 +22,36 @@ pub async fn deploy(
     on_event: Channel<DeployEvent>,
     host: State<'_, Host>,
     jobs: State<'_, Jobs>,
+    projects: State<'_, Projects>,
 ) -> Result<DeployOutcome, IpcError> {
     let job = jobs.0.start(&job_id)?;
-    let dir = PathBuf::from(dir);
-    let (config, connection) = connect_project(&host.0, &dir, None, SystemTime::now()).await?;
+    let session = projects.session(&host, &dir);
     let sink = channel_sink(on_event);
-    Ok(deploy::deploy(
-        &host.0,
-        &dir,
-        &connection,
-        &config,
-        &request,
-        &sink,
-        &job.cancel_token(),
-    )
-    .await?)
+    Ok(slipway_app::deploy(&session, &request, &sink, &job.cancel_token()).await?)
 }
 
 /// What runs for the app now; works from the app name and connection even when
 /// slipway.toml does not validate, as stopping does.
 #[tauri::command]
 #[specta::specta]
-pub async fn app_status(dir: String, host: State<'_, Host>) -> Result<AppStatus, IpcError> {
-    let (config, connection) =
-        deploy::connect_for_operations(&host.0, &PathBuf::from(dir), None, SystemTime::now())
-            .await?;
-    let db = slipway_engine::store::db_path(&host.0);
-    Ok(deploy::status(&db, &connection, &config, time::OffsetDateTime::now_utc()).await?)
+pub async fn app_status(
+    dir: String,
+    host: State<'_, Host>,
+    projects: State<'_, Projects>,
+) -> Result<AppStatus, IpcError> {
+    Ok(slipway_app::status(&projects.session(&host, &dir)).await?)
 }
 
+/// Stops every task of the app and scales its service to zero; then closes the deploys a
+/// killed app left unfinished.
 #[tauri::command]
 #[specta::specta]
-pub async fn stop_app(dir: String, host: State<'_, Host>) -> Result<StopOutcome, IpcError> {
-    let (config, connection) =
-        deploy::connect_for_operations(&host.0, &PathBuf::from(dir), None, SystemTime::now())
-            .await?;
-    Ok(deploy::stop_app(&connection, &config).await?)
+pub async fn stop_app(
+    dir: String,
+    host: State<'_, Host>,
+    projects: State<'_, Projects>,
+) -> Result<StopReport, IpcError> {
+    Ok(slipway_app::stop(&projects.session(&host, &dir), None).await?)
 }
 
 /// Stops one of the app's standalone tasks.
@@ -69,11 +61,9 @@ pub async fn stop_task(
     dir: String,
     task_id: String,
     host: State<'_, Host>,
-) -> Result<StopOutcome, IpcError> {
-    let (config, connection) =
-        deploy::connect_for_operations(&host.0, &PathBuf::from(dir), None, SystemTime::now())
-            .await?;
-    Ok(deploy::stop_app_task(&connection, &config, &task_id).await?)
+    projects: State<'_, Projects>,
+) -> Result<StopReport, IpcError> {
+    Ok(slipway_app::stop(&projects.session(&host, &dir), Some(&task_id)).await?)
 }
 
 /// Deploys the journal shows as started and never finished, newest first (read at start),
@@ -93,21 +83,9 @@ pub async fn settle_deploy(
     deploy_id: String,
     stop: bool,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
 ) -> Result<JournalEntry, IpcError> {
-    let db = slipway_engine::store::db_path(&host.0);
-    let entry = deploy::journal::get(&db, &deploy_id)?.ok_or(
-        slipway_engine::EngineError::DeployNotFound {
-            deploy_id: deploy_id.clone(),
-        },
-    )?;
-    let (_, connection) = deploy::connect_for_operations(
-        &host.0,
-        &PathBuf::from(&entry.project_dir),
-        None,
-        SystemTime::now(),
-    )
-    .await?;
-    Ok(deploy::settle_unfinished(&db, &connection, &deploy_id, stop).await?)
+    Ok(slipway_app::settle(&projects.0, &host.0, &deploy_id, stop).await?)
 }
 
 /// What the next deploy would change in the task definition (size, environment, secrets,
@@ -117,8 +95,8 @@ pub async fn settle_deploy(
 pub async fn task_definition_changes(
     dir: String,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
 ) -> Result<deploy::PendingChanges, IpcError> {
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     Ok(deploy::pending_changes(&connection, &config).await?)
 }

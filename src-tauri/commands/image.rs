@@ -1,7 +1,7 @@
 //! Starting a project from an existing image (no Dockerfile): the form's defaults and the
 //! new project, written and opened.
 
-use slipway_engine::image_source::{self, ImageProjectDefaults, NewImageProject};
+use slipway_engine::project::from_image::{self, ImageProjectDefaults, NewImageProject};
 use slipway_engine::project::Project;
 use tauri::State;
 
@@ -12,7 +12,7 @@ use crate::state::Host;
 #[tauri::command]
 #[specta::specta]
 pub fn image_project_defaults(image: String, host: State<'_, Host>) -> ImageProjectDefaults {
-    image_source::defaults(&host.0, &image)
+    from_image::defaults(&host.0, &image)
 }
 
 /// Writes the new project's slipway.toml (making its folder) and opens it.
@@ -22,5 +22,5 @@ pub fn create_image_project(
     request: NewImageProject,
     host: State<'_, Host>,
 ) -> Result<Project, IpcError> {
-    Ok(image_source::create_project(&host.0, &request)?)
+    Ok(from_image::create_project(&host.0, &request)?)
 }

@@ -2,17 +2,15 @@
 //! saving what a search finds to a file.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
 
 use slipway_engine::logs::{self, LogEvent, LogPage, LogQuery};
-use slipway_engine::setup::connect_project;
 use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
 
 use super::jobs::channel_sink;
 use crate::error::IpcError;
-use crate::state::{Host, Jobs};
+use crate::state::{Host, Jobs, Projects};
 
 #[tauri::command]
 #[specta::specta]
@@ -20,9 +18,9 @@ pub async fn app_logs(
     dir: String,
     query: LogQuery,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
 ) -> Result<LogPage, IpcError> {
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     Ok(logs::fetch(&connection, &config, &query, OffsetDateTime::now_utc()).await?)
 }
 
@@ -35,11 +33,11 @@ pub async fn follow_logs(
     query: LogQuery,
     on_event: Channel<LogEvent>,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
     jobs: State<'_, Jobs>,
 ) -> Result<(), IpcError> {
     let job = jobs.0.start(&job_id)?;
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     let sink = channel_sink(on_event);
     Ok(logs::follow(
         &connection,
@@ -60,9 +58,9 @@ pub async fn save_logs(
     query: LogQuery,
     path: String,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
 ) -> Result<u32, IpcError> {
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     let page = logs::fetch(&connection, &config, &query, OffsetDateTime::now_utc()).await?;
     logs::save(&PathBuf::from(path), &page.lines)?;
     Ok(page.lines.len() as u32)

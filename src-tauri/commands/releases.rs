@@ -3,22 +3,20 @@
 //! `request.rollback` set (same job, timeline and checks).
 
 use std::path::PathBuf;
-use std::time::SystemTime;
 
+use slipway_engine::deploy::history::{self, AwsReleases, DeregisterPlan};
 use slipway_engine::preview::Preview;
-use slipway_engine::releases::aws::{AwsReleases, DeregisterPlan};
-use slipway_engine::releases::{self, ReleaseList};
-use slipway_engine::setup::connect_project;
+use slipway_engine::preview::{self, ReleaseList};
 use tauri::State;
 use time::OffsetDateTime;
 
 use crate::error::IpcError;
-use crate::state::Host;
+use crate::state::{Host, Projects};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn local_releases(dir: String, host: State<'_, Host>) -> Result<ReleaseList, IpcError> {
-    Ok(releases::for_project(&host.0, &PathBuf::from(dir)).await?)
+    Ok(preview::release_list(&host.0, &PathBuf::from(dir)).await?)
 }
 
 /// Runs `to` in the preview, or the release just before the running one when null.
@@ -29,18 +27,21 @@ pub async fn rollback_local(
     to: Option<String>,
     host: State<'_, Host>,
 ) -> Result<Preview, IpcError> {
-    Ok(releases::rollback_local(&host.0, &PathBuf::from(dir), to.as_deref()).await?)
+    Ok(preview::rollback(&host.0, &PathBuf::from(dir), to.as_deref()).await?)
 }
 
 /// The app's releases on AWS: revisions, images, deploys, and whether each can be rolled
 /// back to.
 #[tauri::command]
 #[specta::specta]
-pub async fn aws_releases(dir: String, host: State<'_, Host>) -> Result<AwsReleases, IpcError> {
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+pub async fn aws_releases(
+    dir: String,
+    host: State<'_, Host>,
+    projects: State<'_, Projects>,
+) -> Result<AwsReleases, IpcError> {
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     let db = slipway_engine::store::db_path(&host.0);
-    Ok(releases::aws::list(&db, &connection, &config, OffsetDateTime::now_utc()).await?)
+    Ok(history::list(&db, &connection, &config, OffsetDateTime::now_utc()).await?)
 }
 
 /// Which revisions deregistering would remove, keeping the newest `keep` (no change).
@@ -50,11 +51,11 @@ pub async fn deregister_plan(
     dir: String,
     keep: u32,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
 ) -> Result<DeregisterPlan, IpcError> {
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     let db = slipway_engine::store::db_path(&host.0);
-    Ok(releases::aws::deregister_plan(
+    Ok(history::deregister_plan(
         &db,
         &connection,
         &config,
@@ -73,11 +74,11 @@ pub async fn deregister_revisions(
     keep: u32,
     revisions: Vec<i32>,
     host: State<'_, Host>,
+    projects: State<'_, Projects>,
 ) -> Result<DeregisterPlan, IpcError> {
-    let (config, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    let (config, connection) = projects.session(&host, &dir).connect().await?;
     let db = slipway_engine::store::db_path(&host.0);
-    Ok(releases::aws::deregister_old(
+    Ok(history::deregister_old(
         &db,
         &connection,
         &config,

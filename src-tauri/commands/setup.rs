@@ -12,7 +12,7 @@ use tauri::State;
 
 use super::jobs::channel_sink;
 use crate::error::IpcError;
-use crate::state::{Host, Jobs};
+use crate::state::{Host, Jobs, Projects};
 
 #[tauri::command]
 #[specta::specta]
@@ -31,8 +31,11 @@ pub async fn apply_setup(
     on_event: Channel<SetupEvent>,
     host: State<'_, Host>,
     jobs: State<'_, Jobs>,
+    projects: State<'_, Projects>,
 ) -> Result<SetupPlan, IpcError> {
     let job = jobs.0.start(&job_id)?;
+    // What a deploy of this project knew of the setup may no longer be true.
+    projects.session(&host, &dir).forget_setup();
     let (config, connection) =
         connect_to_set_up(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     let sink = channel_sink(on_event);
@@ -57,8 +60,11 @@ pub async fn apply_teardown(
     on_event: Channel<TeardownEvent>,
     host: State<'_, Host>,
     jobs: State<'_, Jobs>,
+    projects: State<'_, Projects>,
 ) -> Result<TeardownPlan, IpcError> {
     let job = jobs.0.start(&job_id)?;
+    // What a deploy of this project knew of the setup is no longer true.
+    projects.session(&host, &dir).forget_setup();
     let (config, connection) =
         connect_to_set_up(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     let sink = channel_sink(on_event);

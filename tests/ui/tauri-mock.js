@@ -294,7 +294,7 @@ export function installTauriMock(scenario) {
     status.tasks = [];
     status.cost = { ...status.cost, tasks: [], perHour: 0, soFar: 0 };
     if (status.service) status.service = { ...status.service, desired: 0, running: 0 };
-    return stopped;
+    return { stopped, settled: [], unsettled: [] };
   }
 
   function stopTask({ taskId }) {
@@ -304,7 +304,7 @@ export function installTauriMock(scenario) {
     status.tasks = status.tasks.filter((t) => t !== task);
     const perHour = status.tasks.reduce((sum, t) => sum + (t.costPerHour ?? 0), 0);
     status.cost = { ...status.cost, tasks: status.cost.tasks.filter((t) => t.taskId !== taskId), perHour };
-    return { stoppedTasks: [taskId], serviceScaledDown: null, failed: [] };
+    return { stopped: { stoppedTasks: [taskId], serviceScaledDown: null, failed: [] }, settled: [], unsettled: [] };
   }
 
   function settleDeploy({ deployId, stop }) {

@@ -8,14 +8,13 @@ use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
 use slipway_engine::aws::{
-    add_access_key_profile, read_profiles, whoami, AwsTarget, CredentialSource,
-    NewAccessKeyProfile, Secret,
+    add_access_key_profile, read_profiles, whoami, AwsProfiles, AwsTarget, CredentialSource,
+    NewAccessKeyProfile, ProfileKind, Secret,
 };
 use slipway_engine::host::HostEnv;
 use slipway_engine::settings::{self, AppSettings};
 use slipway_engine::EngineError;
 
-use crate::doctor::print_profiles;
 use crate::output::{fail, json, line, Mark};
 
 #[derive(Subcommand)]
@@ -209,4 +208,60 @@ fn read_secret() -> Result<Secret, EngineError> {
         line
     };
     Ok(Secret::new(text.trim().to_owned()))
+}
+
+/// The AWS CLI files, their problems, the profiles and environment credentials.
+pub(crate) fn print_profiles(aws: &AwsProfiles) {
+    for file in [&aws.config_file, &aws.credentials_file] {
+        let state = if file.exists { "found" } else { "not found" };
+        line(Mark::Info, format!("{} ({state})", file.path));
+    }
+    for problem in &aws.problems {
+        line(
+            Mark::Problem,
+            format!(
+                "{} line {}: {}",
+                problem.path, problem.line, problem.problem
+            ),
+        );
+    }
+    if aws.profiles.is_empty() {
+        line(
+            Mark::Info,
+            "no profiles: add one with `slipway aws add-profile NAME --access-key-id ID`",
+        );
+    }
+    for profile in &aws.profiles {
+        let selected = if profile.name == aws.selected_profile {
+            " (selected)"
+        } else {
+            ""
+        };
+        line(
+            Mark::Info,
+            format!(
+                "profile {}{selected}: {}, region {}",
+                profile.name,
+                kind_label(profile.kind),
+                profile.region.as_deref().unwrap_or("not set")
+            ),
+        );
+    }
+    if let Some(env) = &aws.environment {
+        line(
+            Mark::Info,
+            format!("environment credentials: {}", env.access_key_id),
+        );
+    }
+}
+
+fn kind_label(kind: ProfileKind) -> &'static str {
+    match kind {
+        ProfileKind::AccessKeys => "access keys",
+        ProfileKind::Sso => "SSO",
+        ProfileKind::AssumeRole => "assume role",
+        ProfileKind::CredentialProcess => "credential process",
+        ProfileKind::WebIdentity => "web identity",
+        ProfileKind::NoCredentials => "no credentials",
+    }
 }

@@ -6,13 +6,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
-use slipway_engine::deploy::{self, DeployEvent, DeployMode, DeployRequest, DeployStep};
+use slipway_app::{Session, Sessions};
+use slipway_engine::deploy::{DeployEvent, DeployMode, DeployOutcome, DeployRequest, DeployStep};
 use slipway_engine::host::HostEnv;
-use slipway_engine::setup::connect_project;
-use slipway_engine::ErrorCode;
+use slipway_engine::{EngineError, ErrorCode};
 
 use crate::output::{cancel_on_ctrl_c, fail, heading, json, json_line, line, Mark};
 
@@ -162,11 +161,11 @@ fn print_event(event: DeployEvent) {
 pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) =
-        match connect_project(&host, &dir, args.endpoint_url, SystemTime::now()).await {
-            Ok(found) => found,
-            Err(e) => return fail("deploy", &e, as_json),
-        };
+    let session = Session::new(host.clone(), &dir).with_endpoint(args.endpoint_url);
+    // Connected before the build, so a missing sign-in is said before minutes of building.
+    if let Err(e) = session.connect().await {
+        return fail("deploy", &e, as_json);
+    }
     let cancel = cancel_on_ctrl_c();
     let version = match args.version {
         Some(v) => v,
@@ -188,37 +187,24 @@ pub async fn deploy(args: DeployArgs, as_json: bool) -> ExitCode {
         rollback: None,
         wait_for_other_deploy: args.wait,
     };
-    run(
-        &host,
-        &dir,
-        &connection,
-        &config,
-        &request,
-        &cancel,
-        as_json,
-    )
-    .await
+    let ran = slipway_app::deploy(&session, &request, &printer(as_json), &cancel).await;
+    report(ran, as_json)
 }
 
-/// Runs a deploy (or a rollback, which is a deploy of an earlier revision) and prints its
-/// timeline and outcome; the exit code says how it ended.
-pub async fn run(
-    host: &HostEnv,
-    dir: &std::path::Path,
-    connection: &slipway_engine::aws::Connection,
-    config: &slipway_engine::project::ProjectConfig,
-    request: &DeployRequest,
-    cancel: &slipway_engine::jobs::Cancel,
-    as_json: bool,
-) -> ExitCode {
-    let print = move |event: DeployEvent| {
+/// Prints a deploy's (or a rollback's) events as they come: lines, or JSON lines.
+pub fn printer(as_json: bool) -> impl Fn(DeployEvent) {
+    move |event: DeployEvent| {
         if as_json {
             json_line(&serde_json::json!({ "event": event }));
         } else {
             print_event(event);
         }
-    };
-    match deploy::deploy(host, dir, connection, config, request, &print, cancel).await {
+    }
+}
+
+/// Prints how a deploy (or a rollback) ended; the exit code says how.
+pub fn report(ran: Result<DeployOutcome, EngineError>, as_json: bool) -> ExitCode {
+    match ran {
         Ok(outcome) => {
             if as_json {
                 json_line(&serde_json::json!({ "result": outcome }));
@@ -256,19 +242,11 @@ pub async fn run(
 pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.project.unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) =
-        match deploy::connect_for_operations(&host, &dir, args.endpoint_url, SystemTime::now())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return fail("status", &e, as_json),
-        };
-    let db = slipway_engine::store::db_path(&host);
-    let status =
-        match deploy::status(&db, &connection, &config, time::OffsetDateTime::now_utc()).await {
-            Ok(s) => s,
-            Err(e) => return fail("status", &e, as_json),
-        };
+    let session = Session::new(host, dir).with_endpoint(args.endpoint_url);
+    let status = match slipway_app::status(&session).await {
+        Ok(s) => s,
+        Err(e) => return fail("status", &e, as_json),
+    };
     if as_json {
         json(&status);
         return ExitCode::SUCCESS;
@@ -378,16 +356,9 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
 pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.on.project.unwrap_or_else(|| PathBuf::from("."));
-    let (config, connection) =
-        match deploy::connect_for_operations(&host, &dir, args.on.endpoint_url, SystemTime::now())
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return fail("stop", &e, as_json),
-        };
-    let db = slipway_engine::store::db_path(&host);
     if let Some(id) = args.deploy {
-        return match deploy::settle_unfinished(&db, &connection, &id, true).await {
+        let sessions = Sessions::default();
+        return match slipway_app::settle(&sessions, &host, &id, true).await {
             Ok(entry) if entry.finished_at.is_some() => {
                 if as_json {
                     json(&entry);
@@ -409,30 +380,14 @@ pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
             Err(e) => fail("stop", &e, as_json),
         };
     }
-    let stopped = match &args.task {
-        Some(task) => deploy::stop_app_task(&connection, &config, task).await,
-        None => deploy::stop_app(&connection, &config).await,
-    };
-    let stopped = match stopped {
-        Ok(s) => s,
+    let session = Session::new(host, dir).with_endpoint(args.on.endpoint_url);
+    let report = match slipway_app::stop(&session, args.task.as_deref()).await {
+        Ok(report) => report,
         Err(e) => return fail("stop", &e, as_json),
     };
-    // What was cut short is settled when everything of the app was stopped: its tasks
-    // were among those. One that cannot be settled is said, not thrown away.
-    let mut unsettled = Vec::new();
-    if args.task.is_none() && stopped.failed.is_empty() {
-        for entry in deploy::journal::unfinished(&db)
-            .unwrap_or_default()
-            .iter()
-            .filter(|e| e.app == config.name && e.region == connection.ctx.region)
-        {
-            if let Err(e) = deploy::settle_unfinished(&db, &connection, &entry.id, true).await {
-                unsettled.push(format!("deploy {}: {e}", entry.id));
-            }
-        }
-    }
+    let stopped = &report.stopped;
     if as_json {
-        json(&stopped);
+        json(&report);
     } else {
         if stopped.stopped_tasks.is_empty()
             && stopped.service_scaled_down.is_none()
@@ -458,7 +413,10 @@ pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
                 ),
             );
         }
-        for said in &unsettled {
+        for deploy in &report.settled {
+            line(Mark::Ok, format!("closed unfinished deploy {deploy}"));
+        }
+        for said in &report.unsettled {
             line(Mark::Problem, said);
         }
     }

@@ -4,14 +4,13 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Args;
-use slipway_engine::aws::{AwsProfiles, ProfileKind};
 use slipway_engine::docker::DockerStatus;
 use slipway_engine::environment::{
     check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus,
 };
 use slipway_engine::host::HostEnv;
 
-use crate::aws::TargetArgs;
+use crate::aws::{print_profiles, TargetArgs};
 use crate::output::{cancel_on_ctrl_c, heading, json, line, Mark};
 
 #[derive(Args)]
@@ -129,61 +128,5 @@ fn print_unreadable_vars(host: &HostEnv) {
                 host.unreadable_vars().join(", ")
             ),
         );
-    }
-}
-
-/// The AWS CLI files, their problems, the profiles and environment credentials.
-pub(crate) fn print_profiles(aws: &AwsProfiles) {
-    for file in [&aws.config_file, &aws.credentials_file] {
-        let state = if file.exists { "found" } else { "not found" };
-        line(Mark::Info, format!("{} ({state})", file.path));
-    }
-    for problem in &aws.problems {
-        line(
-            Mark::Problem,
-            format!(
-                "{} line {}: {}",
-                problem.path, problem.line, problem.problem
-            ),
-        );
-    }
-    if aws.profiles.is_empty() {
-        line(
-            Mark::Info,
-            "no profiles: add one with `slipway aws add-profile NAME --access-key-id ID`",
-        );
-    }
-    for profile in &aws.profiles {
-        let selected = if profile.name == aws.selected_profile {
-            " (selected)"
-        } else {
-            ""
-        };
-        line(
-            Mark::Info,
-            format!(
-                "profile {}{selected}: {}, region {}",
-                profile.name,
-                kind_label(profile.kind),
-                profile.region.as_deref().unwrap_or("not set")
-            ),
-        );
-    }
-    if let Some(env) = &aws.environment {
-        line(
-            Mark::Info,
-            format!("environment credentials: {}", env.access_key_id),
-        );
-    }
-}
-
-fn kind_label(kind: ProfileKind) -> &'static str {
-    match kind {
-        ProfileKind::AccessKeys => "access keys",
-        ProfileKind::Sso => "SSO",
-        ProfileKind::AssumeRole => "assume role",
-        ProfileKind::CredentialProcess => "credential process",
-        ProfileKind::WebIdentity => "web identity",
-        ProfileKind::NoCredentials => "no credentials",
     }
 }

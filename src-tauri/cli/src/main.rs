@@ -50,10 +50,10 @@ enum Command {
     Preview(preview::PreviewArgs),
     /// List the releases deployed to AWS (ECS revisions with their ECR images and deploys,
     /// and whether each can be rolled back to); `--local`: those on this machine.
-    Releases(preview::ReleasesArgs),
+    Releases(releases::ReleasesArgs),
     /// Run an earlier release on AWS (checked first, verified at its URL, recorded);
     /// `--retag` also points `latest` back at its image; `--local`: in the local preview.
-    Rollback(preview::RollbackArgs),
+    Rollback(releases::RollbackArgs),
     /// The app's running tasks on AWS with their IPs, URLs, start time and cost.
     Ps(releases::PsArgs),
     /// The app's logs on AWS (CloudWatch): one task's or all interleaved; `--follow` keeps
@@ -100,8 +100,8 @@ async fn main() -> ExitCode {
         Command::Check(args) => project::check(args, cli.json).await,
         Command::Build(args) => build::run(args, cli.json).await,
         Command::Preview(args) => preview::run(args, cli.json).await,
-        Command::Releases(args) => preview::list(args, cli.json).await,
-        Command::Rollback(args) => preview::rollback(args, cli.json).await,
+        Command::Releases(args) => releases::list(args, cli.json).await,
+        Command::Rollback(args) => releases::rollback(args, cli.json).await,
         Command::Aws(command) => aws::run(command, cli.json).await,
         Command::Setup(args) => setup::setup(args, cli.json).await,
         Command::Teardown(args) => setup::teardown(args, cli.json).await,

@@ -9,7 +9,6 @@ use clap::Args;
 use slipway_engine::host::HostEnv;
 use slipway_engine::preview::{self, Health, LogStream, Preview, PreviewEvent};
 use slipway_engine::project;
-use slipway_engine::releases;
 
 use crate::output::{cancel_on_ctrl_c, fail, json, json_line};
 
@@ -127,107 +126,5 @@ async fn follow(host: &HostEnv, dir: &std::path::Path, app: &str, as_json: bool)
     match (watched, stopped) {
         (Err(e), _) | (Ok(()), Err(e)) => fail("preview", &e, as_json),
         (Ok(()), Ok(_)) => ExitCode::SUCCESS,
-    }
-}
-
-#[derive(Args)]
-pub struct ReleasesArgs {
-    /// The project folder (default: the current folder).
-    pub dir: Option<PathBuf>,
-    /// The project folder, as the AWS verbs take it.
-    #[arg(long, conflicts_with = "dir")]
-    pub project: Option<PathBuf>,
-    /// The releases on this machine's Docker engine instead of those deployed to AWS.
-    #[arg(long)]
-    pub local: bool,
-    /// Send AWS calls here instead of the saved override or AWS (an emulator).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-}
-
-pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
-    if !args.local {
-        return crate::releases::list(args, as_json).await;
-    }
-    let host = HostEnv::from_process();
-    let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
-    match releases::for_project(&host, &dir).await {
-        Ok(list) => {
-            if as_json {
-                json(&list);
-            } else if list.releases.is_empty() {
-                println!(
-                    "{} has no local release yet: run `slipway build`.",
-                    list.app
-                );
-            } else {
-                println!("Local releases of {}, newest first:", list.app);
-                for r in &list.releases {
-                    let mut marks = Vec::new();
-                    if list.running.as_deref() == Some(r.version.as_str()) {
-                        marks.push("running");
-                    }
-                    if r.latest {
-                        marks.push("latest");
-                    }
-                    let short = r
-                        .image_id
-                        .trim_start_matches("sha256:")
-                        .chars()
-                        .take(12)
-                        .collect::<String>();
-                    println!("  {:<32} {short}  {}", r.version, marks.join(", "));
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail("releases", &e, as_json),
-    }
-}
-
-#[derive(Args)]
-pub struct RollbackArgs {
-    /// The project folder (default: the current folder).
-    pub dir: Option<PathBuf>,
-    /// The project folder, as the AWS verbs take it.
-    #[arg(long, conflicts_with = "dir")]
-    pub project: Option<PathBuf>,
-    /// Roll back the local preview instead of the app on AWS.
-    #[arg(long)]
-    pub local: bool,
-    /// The release to go back to: a local version with --local, else a task definition
-    /// revision (default: the newest earlier release that can still run).
-    #[arg(long, value_name = "RELEASE")]
-    pub to: Option<String>,
-    /// On AWS, also point `latest` in ECR back at that release's image.
-    #[arg(long, conflicts_with = "local")]
-    pub retag: bool,
-    /// Give up (and stop what the rollback started) after this many seconds.
-    #[arg(long, default_value_t = 600)]
-    pub timeout: u32,
-    /// Send AWS calls here instead of the saved override or AWS (an emulator).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-}
-
-pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
-    if !args.local {
-        return crate::releases::rollback(args, as_json).await;
-    }
-    let host = HostEnv::from_process();
-    let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
-    match releases::rollback_local(&host, &dir, args.to.as_deref()).await {
-        Ok(preview) => {
-            if as_json {
-                json(&preview);
-            } else {
-                println!(
-                    "Rolled back: {} {} is running at {}",
-                    preview.app, preview.version, preview.url
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail("rollback", &e, as_json),
     }
 }

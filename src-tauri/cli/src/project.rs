@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use slipway_engine::host::HostEnv;
-use slipway_engine::image_source::ImageRef;
 use slipway_engine::preflight::{self, Severity};
+use slipway_engine::project::ImageRef;
 use slipway_engine::project::{self, FieldProblem, HealthProbe, KeyValue, Platform, ProjectConfig};
 use slipway_engine::EngineError;
 

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::deploy::{self, DeployRequest};
+use slipway_app::Session;
+use slipway_engine::deploy;
+use slipway_engine::deploy::history as releases;
 use slipway_engine::host::HostEnv;
-use slipway_engine::releases::aws::{self as releases, Rollback};
+use slipway_engine::preview;
 use slipway_engine::EngineError;
 use time::OffsetDateTime;
 
 use crate::output::{cancel_on_ctrl_c, connected, fail, heading, json, line, Mark};
-use crate::preview::{ReleasesArgs, RollbackArgs};
 
 /// The project connected to AWS and its releases there, or the exit code after the
 /// error is reported.
@@ -42,7 +43,7 @@ async fn on_aws(
     }
 }
 
-pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
+async fn list_on_aws(args: ReleasesArgs, as_json: bool) -> ExitCode {
     let (_, _, _, _, list) = match on_aws(
         args.project.or(args.dir),
         args.endpoint_url,
@@ -113,20 +114,15 @@ pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
-    let (host, dir, config, connection, list) = match on_aws(
-        args.project.or(args.dir),
-        args.endpoint_url,
-        "rollback",
-        as_json,
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(code) => return code,
-    };
-    let revision = match args.to.as_deref().map(str::parse::<i32>) {
-        Some(Ok(revision)) => revision,
+async fn rollback_on_aws(args: RollbackArgs, as_json: bool) -> ExitCode {
+    let dir = args
+        .project
+        .or(args.dir)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let session = Session::new(HostEnv::from_process(), dir).with_endpoint(args.endpoint_url);
+    let to = match args.to.as_deref().map(str::parse::<i32>) {
+        None => None,
+        Some(Ok(revision)) => Some(revision),
         Some(Err(_)) => {
             let e = EngineError::InvalidInput {
                 what: "--to".into(),
@@ -134,43 +130,18 @@ pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
             };
             return fail("rollback", &e, as_json);
         }
-        None => match list.rollback_target {
-            Some(revision) => revision,
-            None => {
-                let e = EngineError::NoEarlierRelease {
-                    app: config.name.clone(),
-                    current: list
-                        .releases
-                        .iter()
-                        .find(|r| r.running)
-                        .map_or("what runs now".to_owned(), |r| {
-                            format!("revision {}", r.revision)
-                        }),
-                };
-                return fail("rollback", &e, as_json);
-            }
-        },
-    };
-    let request = DeployRequest {
-        mode: list.mode,
-        deadline_seconds: Some(args.timeout),
-        rollback: Some(Rollback {
-            revision,
-            retag: args.retag,
-        }),
-        ..DeployRequest::default()
     };
     let cancel = cancel_on_ctrl_c();
-    crate::deploy::run(
-        &host,
-        &dir,
-        &connection,
-        &config,
-        &request,
+    let ran = slipway_app::rollback(
+        &session,
+        to,
+        args.retag,
+        Some(args.timeout),
+        &crate::deploy::printer(as_json),
         &cancel,
-        as_json,
     )
-    .await
+    .await;
+    crate::deploy::report(ran, as_json)
 }
 
 #[derive(Args)]
@@ -243,5 +214,107 @@ fn print_tasks(tasks: &[deploy::RunningTask]) {
         if let Some(url) = &t.url {
             println!("  {url}{}", if t.from_service { "  (service)" } else { "" });
         }
+    }
+}
+
+#[derive(Args)]
+pub struct ReleasesArgs {
+    /// The project folder (default: the current folder).
+    pub dir: Option<PathBuf>,
+    /// The project folder, as the AWS verbs take it.
+    #[arg(long, conflicts_with = "dir")]
+    pub project: Option<PathBuf>,
+    /// The releases on this machine's Docker engine instead of those deployed to AWS.
+    #[arg(long)]
+    pub local: bool,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+pub async fn list(args: ReleasesArgs, as_json: bool) -> ExitCode {
+    if !args.local {
+        return list_on_aws(args, as_json).await;
+    }
+    let host = HostEnv::from_process();
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
+    match preview::release_list(&host, &dir).await {
+        Ok(list) => {
+            if as_json {
+                json(&list);
+            } else if list.releases.is_empty() {
+                println!(
+                    "{} has no local release yet: run `slipway build`.",
+                    list.app
+                );
+            } else {
+                println!("Local releases of {}, newest first:", list.app);
+                for r in &list.releases {
+                    let mut marks = Vec::new();
+                    if list.running.as_deref() == Some(r.version.as_str()) {
+                        marks.push("running");
+                    }
+                    if r.latest {
+                        marks.push("latest");
+                    }
+                    let short = r
+                        .image_id
+                        .trim_start_matches("sha256:")
+                        .chars()
+                        .take(12)
+                        .collect::<String>();
+                    println!("  {:<32} {short}  {}", r.version, marks.join(", "));
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("releases", &e, as_json),
+    }
+}
+
+#[derive(Args)]
+pub struct RollbackArgs {
+    /// The project folder (default: the current folder).
+    pub dir: Option<PathBuf>,
+    /// The project folder, as the AWS verbs take it.
+    #[arg(long, conflicts_with = "dir")]
+    pub project: Option<PathBuf>,
+    /// Roll back the local preview instead of the app on AWS.
+    #[arg(long)]
+    pub local: bool,
+    /// The release to go back to: a local version with --local, else a task definition
+    /// revision (default: the newest earlier release that can still run).
+    #[arg(long, value_name = "RELEASE")]
+    pub to: Option<String>,
+    /// On AWS, also point `latest` in ECR back at that release's image.
+    #[arg(long, conflicts_with = "local")]
+    pub retag: bool,
+    /// Give up (and stop what the rollback started) after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u32,
+    /// Send AWS calls here instead of the saved override or AWS (an emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+pub async fn rollback(args: RollbackArgs, as_json: bool) -> ExitCode {
+    if !args.local {
+        return rollback_on_aws(args, as_json).await;
+    }
+    let host = HostEnv::from_process();
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
+    match preview::rollback(&host, &dir, args.to.as_deref()).await {
+        Ok(preview) => {
+            if as_json {
+                json(&preview);
+            } else {
+                println!(
+                    "Rolled back: {} {} is running at {}",
+                    preview.app, preview.version, preview.url
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("rollback", &e, as_json),
     }
 }

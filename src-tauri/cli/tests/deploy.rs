@@ -173,7 +173,13 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
 
     let (code, out, err) = run(vec!["stop"]).await.unwrap();
     assert_eq!(code, 0, "{err}");
-    assert_eq!(json(&out)["stoppedTasks"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(&out)["stopped"]["stoppedTasks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let (_, out, _) = run(vec!["status"]).await.unwrap();
     assert!(json(&out)["tasks"].as_array().unwrap().is_empty());
 

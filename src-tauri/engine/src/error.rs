@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::project::FieldProblem;
-
 /// What went wrong, as a stable code the UI branches on; the message carries the detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 pub enum ErrorCode {
@@ -44,6 +42,14 @@ pub enum ErrorCode {
     DockerError,
     FileSystem,
     Internal,
+}
+
+/// One setting in slipway.toml that is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, specta::Type)]
+pub struct FieldProblem {
+    /// The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`.
+    pub field: String,
+    pub message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -292,6 +298,16 @@ fn describe_problems(problems: &[FieldProblem]) -> String {
 }
 
 impl EngineError {
+    /// One setting that is wrong: `field` as in slipway.toml, and what to do.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        EngineError::InvalidProjectConfig {
+            problems: vec![FieldProblem {
+                field: field.to_owned(),
+                message: message.into(),
+            }],
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::DockerUnavailable { .. } => ErrorCode::DockerUnavailable,

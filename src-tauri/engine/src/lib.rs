@@ -5,15 +5,16 @@
 pub mod app;
 pub mod aws;
 pub mod build;
+pub mod context;
 pub mod cost;
 pub mod deploy;
 pub mod diagnosis;
 pub mod docker;
+pub mod dockerfile;
 pub mod environment;
 pub mod error;
 pub mod fargate;
 pub mod host;
-pub mod image_source;
 pub mod jobs;
 pub mod logs;
 pub mod preflight;

@@ -2,7 +2,8 @@
 //! starts. Lives in the engine so the engine, desktop and end-to-end tests share one rule:
 //! when a run must be complete (`make test`, which sets `SLIPWAY_TEST_REQUIRE_ENV`, or CI)
 //! a missing environment fails the test; a bare `cargo test` skips loudly. Also the one
-//! way tests give a temporary home its own AWS CLI files.
+//! way tests give a temporary home its own AWS CLI files, and leave a deploy unfinished as
+//! a killed process leaves one.
 
 /// Set by `make test` so that a test which cannot reach the environment fails.
 pub const REQUIRE_ENV: &str = "SLIPWAY_TEST_REQUIRE_ENV";
@@ -58,6 +59,67 @@ pub fn write_aws_files(home: &std::path::Path, config: &str, credentials: &str) 
 }
 
 /// A temporary folder holding `files` (relative path, contents), for the engine's unit tests.
+/// Starts a deploy of the project in `dir` (its folder's release, built already) and
+/// drops it once its task was started, as a killed process leaves a deploy: unfinished in
+/// the journal, its task running and billed. Answers the deploy's id.
+pub async fn leave_a_deploy_unfinished(
+    host: &crate::host::HostEnv,
+    dir: &std::path::Path,
+    endpoint: &str,
+) -> String {
+    use crate::deploy::{DeployEvent, DeployRequest, DeployStep};
+    use std::sync::Mutex;
+
+    struct Watch {
+        id: Mutex<Option<String>>,
+        started: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    }
+    impl crate::progress::ProgressSink<DeployEvent> for Watch {
+        fn emit(&self, event: DeployEvent) {
+            match event {
+                DeployEvent::Started { deploy_id, .. } => {
+                    *self.id.lock().unwrap() = Some(deploy_id);
+                }
+                DeployEvent::StepDone {
+                    step: DeployStep::Start,
+                    ..
+                } => {
+                    if let Some(tx) = self.started.lock().unwrap().take() {
+                        let _ = tx.send(());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (config, connection) = crate::setup::connect_project(
+        host,
+        dir,
+        Some(endpoint.to_owned()),
+        std::time::SystemTime::now(),
+    )
+    .await
+    .expect("the project connects");
+    let (tx, started) = tokio::sync::oneshot::channel();
+    let watch = Watch {
+        id: Mutex::new(None),
+        started: Mutex::new(Some(tx)),
+    };
+    let request = DeployRequest {
+        deadline_seconds: Some(120),
+        ..DeployRequest::default()
+    };
+    let cancel = crate::jobs::Cancel::new();
+    tokio::select! {
+        ended = crate::deploy::deploy(host, dir, &connection, &config, &request, &watch, &cancel) => {
+            panic!("the deploy was to be cut off once its task started, but it ended: {ended:?}")
+        }
+        _ = started => {}
+    }
+    let id = watch.id.lock().unwrap().clone();
+    id.expect("a started deploy has an id")
+}
+
 #[cfg(test)]
 pub(crate) fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");

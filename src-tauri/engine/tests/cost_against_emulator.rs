@@ -9,9 +9,10 @@ mod emulator;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use slipway_engine::cost::guard::{self, Clock};
 use slipway_engine::cost::pricelist::{price_book, Refresh};
-use slipway_engine::cost::{save_settings, CostEvent, CostSettings, PriceSource};
+use slipway_engine::cost::{save_settings, CostSettings, PriceSource};
+use slipway_engine::deploy::guard::CostEvent;
+use slipway_engine::deploy::guard::{self, Clock};
 use slipway_engine::deploy::{self, DeployRequest};
 use slipway_engine::jobs::Cancel;
 use slipway_engine::progress::Recorder;

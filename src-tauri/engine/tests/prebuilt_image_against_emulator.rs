@@ -220,9 +220,9 @@ async fn a_prebuilt_image_previews_locally_like_a_built_one() {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     );
-    let created = slipway_engine::image_source::create_project(
+    let created = slipway_engine::project::from_image::create_project(
         &host,
-        &slipway_engine::image_source::NewImageProject {
+        &slipway_engine::project::from_image::NewImageProject {
             image: image.clone(),
             name: app.clone(),
             dir: home.path().join("Slipway").join(&app).display().to_string(),

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use aws_sdk_ecr::types::ImageIdentifier;
 use deploying::Deploying;
+use slipway_engine::deploy::history::{self as releases, Rollback};
 use slipway_engine::deploy::{journal, DeployRequest};
-use slipway_engine::releases::aws::{self as releases, Rollback};
 use slipway_engine::store::db_path;
 use slipway_engine::EngineError;
 use time::OffsetDateTime;

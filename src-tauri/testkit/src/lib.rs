@@ -13,6 +13,7 @@
 
 pub mod emulator;
 mod rewrite;
+pub mod scenario;
 pub mod standin;
 
 pub use rewrite::ScriptedChange;

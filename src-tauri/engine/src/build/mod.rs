@@ -7,7 +7,7 @@
 //! fingerprint and not rebuilt.
 
 mod buildkit;
-pub mod context;
+pub mod image;
 mod stream;
 mod version;
 
@@ -27,6 +27,7 @@ pub use buildkit::{parse_vertex, StatusReader, VertexStep};
 pub use stream::{strip_ansi, BuildStep, StreamReader};
 pub use version::release_version;
 
+use crate::context;
 use crate::docker::{self, DockerEngine};
 use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
@@ -124,10 +125,8 @@ pub async fn build(
     let started = Instant::now();
     let (dir, config) = project::open_saved(dir)?;
     if let Some(image) = &config.image {
-        return crate::image_source::release_from_image(
-            host, &dir, &config, image, request, sink, cancel, now,
-        )
-        .await;
+        return image::release_from_image(host, &dir, &config, image, request, sink, cancel, now)
+            .await;
     }
     // One connection and one walk of the context serve pre-flight and the build; a dead
     // engine is a pre-flight warning first, so a broken project reports its blockers.

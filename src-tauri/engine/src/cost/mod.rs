@@ -5,7 +5,6 @@
 //! their one writer.
 
 pub mod estimate;
-pub mod guard;
 pub mod meter;
 pub mod pricelist;
 pub mod prices;
@@ -18,7 +17,6 @@ use time::OffsetDateTime;
 pub use estimate::{
     cost_sheet, CostComponent, CostInputs, CostLine, CostSheet, Estimate, SizeCost,
 };
-pub use guard::{CostEvent, GuardAction};
 pub use meter::{RunningCost, TaskCost};
 pub use prices::{PriceBook, PriceSource, Prices};
 
@@ -257,7 +255,7 @@ pub fn save_project_settings(
 }
 
 async fn newest_image_mb(host: &HostEnv, dir: &Path) -> Option<f64> {
-    let list = crate::releases::for_project(host, dir).await.ok()?;
+    let list = crate::preview::release_list(host, dir).await.ok()?;
     list.releases
         .iter()
         .max_by(|a, b| a.created_at.total_cmp(&b.created_at))

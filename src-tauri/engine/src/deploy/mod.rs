@@ -11,6 +11,9 @@
 //! and retiring the previous one is best effort; an undo that cannot finish leaves the
 //! deploy open as needing attention, with the tasks it left ([`undo`]).
 
+pub mod ecs;
+pub mod guard;
+pub mod history;
 pub mod journal;
 pub mod lock;
 mod push;
@@ -94,7 +97,7 @@ pub struct DeployRequest {
     /// Run an earlier revision instead of a local release (a rollback): nothing is built,
     /// pushed or registered; the revision and its image are checked first.
     #[serde(default)]
-    pub rollback: Option<releases::aws::Rollback>,
+    pub rollback: Option<history::Rollback>,
     /// When another deploy of the app runs: wait for it (within the deadline) instead of
     /// being refused at once.
     #[serde(default)]
@@ -424,6 +427,25 @@ pub async fn deploy(
     sink: &dyn ProgressSink<DeployEvent>,
     cancel: &Cancel,
 ) -> Result<DeployOutcome> {
+    deploy_with_setup(host, dir, conn, config, None, request, sink, cancel)
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// A deploy that trusts `known` as the account's setup (what an earlier deploy observed
+/// ready) instead of observing it, or observes it when `None`; it answers with the
+/// setup it relied on, for the next one.
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy_with_setup(
+    host: &HostEnv,
+    dir: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    known: Option<setup::Observed>,
+    request: &DeployRequest,
+    sink: &dyn ProgressSink<DeployEvent>,
+    cancel: &Cancel,
+) -> Result<(DeployOutcome, setup::Observed)> {
     let started = Instant::now();
     let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
     let deadline = started + Duration::from_secs(deadline_seconds.into());
@@ -450,12 +472,15 @@ pub async fn deploy(
     .await?;
     let wanted = setup::wanted(config, conn)?;
     // Reads only: repeated through transient failures, abandoned at once on a cancel.
-    let observed = tokio::select! {
-        biased;
-        _ = cancel.cancelled() => return Err(EngineError::Cancelled),
-        observed = undo::repeat_until(deadline, || {
-            setup::observe(conn, &wanted.names, wanted.vpc.as_deref())
-        }) => observed?,
+    let observed = match known {
+        Some(observed) => observed,
+        None => tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(EngineError::Cancelled),
+            observed = undo::repeat_until(deadline, || {
+                setup::observe(conn, &wanted.names, wanted.vpc.as_deref())
+            }) => observed?,
+        },
     };
     let plan = setup::decide(&wanted, &observed);
     let missing: Vec<String> = plan
@@ -487,7 +512,7 @@ pub async fn deploy(
                 biased;
                 _ = cancel.cancelled() => return Err(EngineError::Cancelled),
                 target = undo::repeat_until(deadline, || {
-                    releases::aws::rollback_target(conn, &wanted.names, &config.name, rollback.revision)
+                    history::rollback_target(conn, &wanted.names, &config.name, rollback.revision)
                 }) => target?,
             };
             Source::Rollback(target, rollback.retag)
@@ -571,7 +596,8 @@ pub async fn deploy(
         Ok(live) => Ok(after_verify(&d, &source, request, live).await),
         Err(e) => Err(e),
     };
-    finish(&d, request, result).await
+    let outcome = finish(&d, request, result).await?;
+    Ok((outcome, observed))
 }
 
 /// Where the deploy stands once its new task answered at its URL.
@@ -607,7 +633,7 @@ async fn run_steps(
     };
 
     d.step_started(DeployStep::Verify, format!("{} answers", running.url));
-    let (http_status, answer) = status::check_url(d, &running.url, &running.task_arns).await?;
+    let (http_status, answer) = task::check_url(d, &running.url, &running.task_arns).await?;
     Ok(Live {
         running,
         task_definition,
@@ -751,7 +777,7 @@ async fn finish(
         Err(e @ EngineError::DeployFailed { .. }) => {
             // The failed task stopped on its own; anything else this deploy started is
             // named so the user can decide.
-            let left = status::left_running(d).await;
+            let left = task::left_running(d).await;
             if let Err(write) =
                 d.journal
                     .finish(journal::Outcome::Failed, None, &format!("{e} {left}"))

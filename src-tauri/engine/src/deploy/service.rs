@@ -10,8 +10,8 @@ use aws_sdk_ecs::types::{
     Service, Tag,
 };
 
+use super::ecs::{describe_tasks, list_tasks, TaskFilter};
 use super::journal::StepKind;
-use super::status::{describe_tasks, list_tasks, TaskFilter};
 use super::task::{address, failed, network, show_changes};
 use super::watch::{Backoff, TaskSnapshot, Timeline};
 use super::{DeployEvent, DeployStep, Deployment, Running};

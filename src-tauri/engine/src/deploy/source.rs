@@ -88,7 +88,7 @@ pub(super) async fn ship_release(
 /// it where it was).
 pub(super) async fn roll_back(
     d: &Deployment<'_>,
-    target: &releases::aws::RollbackTarget,
+    target: &super::history::RollbackTarget,
     retag: bool,
 ) -> Result<Shipped> {
     d.step_started(
@@ -147,7 +147,7 @@ pub(super) async fn roll_back(
 /// What a deploy runs: a local release (pushed and registered), or an earlier revision.
 pub(super) enum Source {
     Release(bollard::Docker, releases::LocalRelease),
-    Rollback(releases::aws::RollbackTarget, bool),
+    Rollback(super::history::RollbackTarget, bool),
 }
 
 impl Source {

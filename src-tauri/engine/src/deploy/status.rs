@@ -5,13 +5,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 
 use serde::Serialize;
 
+use super::ecs::{describe_tasks, family_of, list_tasks, public_ips, revision_of, TaskFilter};
 use super::journal::{self, JournalEntry};
-use super::watch::{task_id, Backoff, TaskSnapshot};
-use super::{DeployEvent, Deployment};
+use super::watch::TaskSnapshot;
 use crate::aws::{classify, Connection};
 use crate::cost::meter::{meter, BilledTask, RunningCost, TaskCost};
 use crate::cost::pricelist::{price_book, Refresh};
@@ -19,217 +18,7 @@ use crate::error::{EngineError, Result};
 use crate::project::Platform;
 use crate::project::ProjectConfig;
 use crate::setup::ResourceNames;
-use crate::taskdef::CONTAINER;
 use time::OffsetDateTime;
-
-/// DescribeTasks takes at most 100 tasks a call.
-const DESCRIBE_BATCH: usize = 100;
-
-pub async fn describe_tasks(
-    conn: &Connection,
-    cluster: &str,
-    arns: &[String],
-) -> Result<Vec<TaskSnapshot>> {
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let mut out = Vec::new();
-    for batch in arns.chunks(DESCRIBE_BATCH) {
-        let answer = ecs
-            .describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| classify(&conn.ctx, "ecs:DescribeTasks", e))?;
-        out.extend(answer.tasks().iter().map(TaskSnapshot::from_sdk));
-    }
-    Ok(out)
-}
-
-/// Which tasks ListTasks should return. ECS refuses `startedBy` combined with any other
-/// filter, so it stands alone (and then lists RUNNING tasks only).
-#[derive(Debug, Clone)]
-pub enum TaskFilter<'a> {
-    StartedBy(&'a str),
-    Family(&'a str, aws_sdk_ecs::types::DesiredStatus),
-    /// Every task of the cluster that is meant to run.
-    Running,
-}
-
-/// Task ARNs in `cluster` (all pages).
-pub async fn list_tasks(
-    conn: &Connection,
-    cluster: &str,
-    filter: TaskFilter<'_>,
-) -> Result<Vec<String>> {
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    let request = ecs.list_tasks().cluster(cluster);
-    let request = match filter {
-        TaskFilter::StartedBy(by) => request.started_by(by),
-        TaskFilter::Family(family, desired) => request.family(family).desired_status(desired),
-        TaskFilter::Running => request.desired_status(aws_sdk_ecs::types::DesiredStatus::Running),
-    };
-    let mut pages = request.into_paginator().send();
-    let mut arns = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify(&conn.ctx, "ecs:ListTasks", e))?;
-        arns.extend(page.task_arns().iter().cloned());
-    }
-    Ok(arns)
-}
-
-/// Public IPs by network interface id (interfaces without one are left out).
-pub async fn public_ips(conn: &Connection, enis: &[String]) -> Result<HashMap<String, String>> {
-    if enis.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let ec2 = aws_sdk_ec2::Client::new(&conn.ctx.sdk);
-    let answer = ec2
-        .describe_network_interfaces()
-        .set_network_interface_ids(Some(enis.to_vec()))
-        .send()
-        .await
-        .map_err(|e| classify(&conn.ctx, "ec2:DescribeNetworkInterfaces", e))?;
-    Ok(answer
-        .network_interfaces()
-        .iter()
-        .filter_map(|n| {
-            let ip = n.association()?.public_ip()?;
-            Some((n.network_interface_id()?.to_owned(), ip.to_owned()))
-        })
-        .collect())
-}
-
-/// The log stream ECS's awslogs driver writes a task's container to.
-pub fn log_stream(task_arn: &str) -> String {
-    format!("slipway/{CONTAINER}/{}", task_id(task_arn))
-}
-
-/// The last `n` lines a task logged, oldest first; empty when it logged nothing (or its
-/// stream does not exist yet).
-pub async fn last_log_lines(
-    conn: &Connection,
-    log_group: &str,
-    task_arn: &str,
-    n: i32,
-) -> Vec<String> {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&conn.ctx.sdk);
-    match logs
-        .get_log_events()
-        .log_group_name(log_group)
-        .log_stream_name(log_stream(task_arn))
-        .start_from_head(false)
-        .limit(n)
-        .send()
-        .await
-    {
-        Ok(answer) => answer
-            .events()
-            .iter()
-            .filter_map(|e| e.message().map(|m| m.trim_end().to_owned()))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// Asks the URL until it answers (any HTTP status below 500) or the deadline passes.
-/// The task(s) behind the URL are watched meanwhile: one that stops is diagnosed instead
-/// of waiting out the deadline.
-pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Result<(u16, String)> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(4))
-        .no_proxy()
-        .build()
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-    let target = format!("{url}{}", d.http_path);
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let answered = d
-            .race(&format!("{target} to answer"), async {
-                Ok(client.get(&target).send().await)
-            })
-            .await?;
-        let outcome = match answered {
-            Ok(response) if response.status().as_u16() < 500 => {
-                let status = response.status().as_u16();
-                let body = d
-                    .race("the answer's body", async {
-                        Ok(response.text().await.unwrap_or_default())
-                    })
-                    .await?;
-                d.emit(DeployEvent::Check {
-                    attempt,
-                    outcome: format!("HTTP {status}"),
-                });
-                return Ok((status, body.chars().take(2000).collect()));
-            }
-            Ok(response) => format!("HTTP {}", response.status().as_u16()),
-            Err(e) if e.is_timeout() => "no answer yet (timed out)".to_owned(),
-            Err(e) if e.is_connect() => "connection refused or unreachable".to_owned(),
-            Err(e) => e.to_string(),
-        };
-        d.emit(DeployEvent::Check {
-            attempt,
-            outcome: outcome.clone(),
-        });
-        let described = d
-            .persist("ecs:DescribeTasks", false, || {
-                describe_tasks(d.conn, &d.names.cluster, tasks)
-            })
-            .await?;
-        if let Some(stopped) = described.iter().find(|t| t.is_stopped()) {
-            return Err(super::task::failed(d, stopped).await);
-        }
-        if d.past_deadline() {
-            return Err(EngineError::DeployTimedOut {
-                seconds: d.deadline_seconds.into(),
-                waiting_for: format!("{target} never answered (last: {outcome}); check that the app listens on 0.0.0.0:{} and that the security group lets you in", d.port),
-                left: String::new(),
-            });
-        }
-        d.pause(backoff.next(false)).await?;
-    }
-}
-
-/// The tasks this deploy started that still run, in words (for a failure message).
-pub async fn left_running(d: &Deployment<'_>) -> String {
-    let mut arns = d.journal.started_tasks().unwrap_or_default();
-    if let Ok(listed) = list_tasks(
-        d.conn,
-        &d.names.cluster,
-        TaskFilter::StartedBy(&d.started_by()),
-    )
-    .await
-    {
-        arns.extend(
-            listed
-                .into_iter()
-                .filter(|a| !arns.contains(a))
-                .collect::<Vec<_>>(),
-        );
-    }
-    let still = match describe_tasks(d.conn, &d.names.cluster, &arns).await {
-        Ok(tasks) => tasks
-            .into_iter()
-            .filter(|t| !t.is_stopping())
-            .map(|t| t.id().to_owned())
-            .collect(),
-        // Unknown is not "nothing": name what was started.
-        Err(_) => arns
-            .iter()
-            .map(|a| task_id(a).to_owned())
-            .collect::<Vec<_>>(),
-    };
-    if still.is_empty() {
-        "Nothing this deploy started is left running.".to_owned()
-    } else {
-        format!(
-            "Still running (and billed): task {}; stop it from the app's running tasks.",
-            still.join(", ")
-        )
-    }
-}
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -299,19 +88,6 @@ pub struct AppStatus {
     pub history: Vec<JournalEntry>,
     /// What the running tasks cost, at the cached or bundled prices.
     pub cost: RunningCost,
-}
-
-/// "arn:…:task-definition/FAMILY:REV" → FAMILY.
-pub fn family_of(task_definition_arn: &str) -> &str {
-    task_definition_arn
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.rsplit_once(':'))
-        .map_or(task_definition_arn, |(family, _)| family)
-}
-
-fn revision_of(task_definition_arn: &str) -> Option<i32> {
-    task_definition_arn.rsplit(':').next()?.parse().ok()
 }
 
 /// What runs for the app now: its tasks (with IPs, URLs and cost) and its service.
@@ -620,18 +396,6 @@ pub(super) async fn service_status(
                     .map(|r| r.as_str().to_owned()),
             }
         }))
-}
-
-pub async fn stop_task(conn: &Connection, cluster: &str, arn: &str, reason: &str) -> Result<()> {
-    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
-    ecs.stop_task()
-        .cluster(cluster)
-        .task(arn)
-        .reason(reason)
-        .send()
-        .await
-        .map_err(|e| classify(&conn.ctx, "ecs:StopTask", e))?;
-    Ok(())
 }
 
 /// Deploys the journal shows unfinished that are not running now (in this or another

@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use super::status::{observe_tasks, service_status, stop_task, TaskFilter};
+use super::ecs::{stop_task, TaskFilter};
+use super::status::{observe_tasks, service_status};
 use super::undo::repeat_until;
 use crate::aws::{classify, Connection};
 use crate::error::{EngineError, Result};

@@ -3,17 +3,15 @@
 //! has a public IP, and once the new task answers, stop the app's previous tasks so the
 //! user does not pay twice.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration,
     PropagateTags, Tag,
 };
 
+use super::ecs::{describe_tasks, last_log_lines, list_tasks, public_ips, stop_task, TaskFilter};
 use super::journal::StepKind;
-use super::status::{
-    describe_tasks, last_log_lines, list_tasks, public_ips, stop_task, TaskFilter,
-};
 use super::watch::{task_id, Backoff, TaskSnapshot, Timeline};
 use super::{DeployEvent, DeployStep, Deployment, Running};
 use crate::aws::classify;
@@ -409,4 +407,104 @@ async fn find_previous(
             })
             .collect(),
     )
+}
+
+/// Asks the URL until it answers (any HTTP status below 500) or the deadline passes.
+/// The task(s) behind the URL are watched meanwhile: one that stops is diagnosed instead
+/// of waiting out the deadline.
+pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Result<(u16, String)> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(4))
+        .no_proxy()
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    let target = format!("{url}{}", d.http_path);
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let answered = d
+            .race(&format!("{target} to answer"), async {
+                Ok(client.get(&target).send().await)
+            })
+            .await?;
+        let outcome = match answered {
+            Ok(response) if response.status().as_u16() < 500 => {
+                let status = response.status().as_u16();
+                let body = d
+                    .race("the answer's body", async {
+                        Ok(response.text().await.unwrap_or_default())
+                    })
+                    .await?;
+                d.emit(DeployEvent::Check {
+                    attempt,
+                    outcome: format!("HTTP {status}"),
+                });
+                return Ok((status, body.chars().take(2000).collect()));
+            }
+            Ok(response) => format!("HTTP {}", response.status().as_u16()),
+            Err(e) if e.is_timeout() => "no answer yet (timed out)".to_owned(),
+            Err(e) if e.is_connect() => "connection refused or unreachable".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        d.emit(DeployEvent::Check {
+            attempt,
+            outcome: outcome.clone(),
+        });
+        let described = d
+            .persist("ecs:DescribeTasks", false, || {
+                describe_tasks(d.conn, &d.names.cluster, tasks)
+            })
+            .await?;
+        if let Some(stopped) = described.iter().find(|t| t.is_stopped()) {
+            return Err(super::task::failed(d, stopped).await);
+        }
+        if d.past_deadline() {
+            return Err(EngineError::DeployTimedOut {
+                seconds: d.deadline_seconds.into(),
+                waiting_for: format!("{target} never answered (last: {outcome}); check that the app listens on 0.0.0.0:{} and that the security group lets you in", d.port),
+                left: String::new(),
+            });
+        }
+        d.pause(backoff.next(false)).await?;
+    }
+}
+
+/// The tasks this deploy started that still run, in words (for a failure message).
+pub async fn left_running(d: &Deployment<'_>) -> String {
+    let mut arns = d.journal.started_tasks().unwrap_or_default();
+    if let Ok(listed) = list_tasks(
+        d.conn,
+        &d.names.cluster,
+        TaskFilter::StartedBy(&d.started_by()),
+    )
+    .await
+    {
+        arns.extend(
+            listed
+                .into_iter()
+                .filter(|a| !arns.contains(a))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let still = match describe_tasks(d.conn, &d.names.cluster, &arns).await {
+        Ok(tasks) => tasks
+            .into_iter()
+            .filter(|t| !t.is_stopping())
+            .map(|t| t.id().to_owned())
+            .collect(),
+        // Unknown is not "nothing": name what was started.
+        Err(_) => arns
+            .iter()
+            .map(|a| task_id(a).to_owned())
+            .collect::<Vec<_>>(),
+    };
+    if still.is_empty() {
+        "Nothing this deploy started is left running.".to_owned()
+    } else {
+        format!(
+            "Still running (and billed): task {}; stop it from the app's running tasks.",
+            still.join(", ")
+        )
+    }
 }

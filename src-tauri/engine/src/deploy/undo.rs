@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::ecs::{list_tasks, stop_task, TaskFilter};
 use super::journal::{Journal, StepKind};
-use super::status::{list_tasks, stop_task, TaskFilter};
 use super::watch::{task_id, Backoff};
 use crate::aws::{classify, Connection};
 use crate::error::{EngineError, Result};

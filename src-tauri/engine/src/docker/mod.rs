@@ -2,6 +2,7 @@
 //! Discovery is a pure function of the host (unit-tested for every OS on any OS); the
 //! probe connects with bollard and reports what the daemon says about itself.
 
+pub mod credentials;
 mod discovery;
 mod probe;
 

@@ -6,7 +6,7 @@
 //! architecture, the Apple Silicon "exec format error" trap) and, when not, whether their
 //! registry can be reached at all. Building belongs to `build`.
 
-pub mod dockerfile;
+mod image;
 pub mod sources;
 
 use std::collections::HashMap;
@@ -16,12 +16,12 @@ use std::time::Duration;
 use bollard::Docker;
 use serde::Serialize;
 
-use crate::build::context::{Context, ContextSummary};
+use crate::context::{Context, ContextSummary};
+use crate::dockerfile::Dockerfile;
 use crate::error::{EngineError, Result};
 use crate::host::HostEnv;
 use crate::project::ProjectConfig;
 use crate::user_files::{inside, kind_of, TEXT_FILE_LIMIT};
-use dockerfile::Dockerfile;
 use sources::{source_state, SourceState};
 
 /// A context above this size gets a warning: it is sent to the engine on every build.
@@ -536,7 +536,7 @@ fn dockerfile_findings(
 /// Pre-flight with the real Docker engine answering for base images.
 pub async fn check(host: &HostEnv, dir: &Path, config: &ProjectConfig) -> Result<Preflight> {
     if let Some(image) = &config.image {
-        return Ok(crate::image_source::preflight(host, image, config).await);
+        return Ok(image::preflight(host, image, config).await);
     }
     let connected = crate::docker::connect(host).await;
     let docker = connected

@@ -7,7 +7,7 @@
 use std::ffi::OsStr;
 use std::path::{Component, Path};
 
-use crate::build::context::Context;
+use crate::context::Context;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceState {

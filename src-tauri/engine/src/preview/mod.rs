@@ -519,3 +519,40 @@ fn docker_message(e: bollard::errors::Error) -> String {
         other => other.to_string(),
     }
 }
+
+/// A project's local releases and which one its preview runs.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseList {
+    pub app: String,
+    /// Newest first.
+    pub releases: Vec<LocalRelease>,
+    /// The version the preview container runs, when one is running.
+    pub running: Option<String>,
+}
+
+/// The app's local releases, and which one the preview runs.
+pub async fn release_list(host: &HostEnv, dir: &Path) -> Result<ReleaseList> {
+    let (_, config) = project::open_saved(dir)?;
+    let (docker, ..) = docker::connect(host).await?;
+    let releases = releases::list(&docker, &config.name).await?;
+    let running = status(host, &config.name)
+        .await?
+        .filter(|p| p.state == ContainerState::Running)
+        .map(|p| p.version);
+    Ok(ReleaseList {
+        app: config.name,
+        releases,
+        running,
+    })
+}
+
+/// Runs an earlier release in the preview: `to`, or the one just older than what runs now.
+pub async fn rollback(host: &HostEnv, dir: &Path, to: Option<&str>) -> Result<Preview> {
+    let list = release_list(host, dir).await?;
+    let target = match to {
+        Some(version) => releases::pick(&list.releases, &list.app, Some(version))?,
+        None => releases::rollback_target(&list.releases, &list.app, list.running.as_deref())?,
+    };
+    start(host, dir, Some(&target.version)).await
+}

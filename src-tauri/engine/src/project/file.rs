@@ -8,8 +8,8 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 use super::validate::validate;
 use super::{AwsSettings, HealthCheck, HealthProbe, KeyValue, Platform, ProjectConfig, TaskSize};
+use crate::dockerfile::Dockerfile;
 use crate::error::{EngineError, Result};
-use crate::preflight::dockerfile::Dockerfile;
 use crate::user_files::{read_text, TEXT_FILE_LIMIT};
 
 pub const PROJECT_FILE: &str = "slipway.toml";

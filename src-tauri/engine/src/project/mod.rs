@@ -3,7 +3,10 @@
 //! (read and written with toml_edit so a user's comments survive), the recent-projects
 //! list and the sample project. Building and running belong to `build` and `preview`.
 
+pub mod cidr;
 mod file;
+pub mod from_image;
+pub mod image_ref;
 mod lenient;
 mod recent;
 mod sample;
@@ -13,12 +16,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::FieldProblem;
 pub use file::{ensure_id, load, new_project_id, propose, save, PROJECT_FILE};
+pub use image_ref::ImageRef;
 pub use lenient::open_for_operations;
 pub use recent::{forget_recent, recent_projects, remember, RecentProject};
 pub use sample::{sample_dir, write_sample, SAMPLE_NAME};
 pub(crate) use validate::is_app_name;
-pub use validate::{validate, FieldProblem};
+pub use validate::validate;
 
 use crate::error::Result;
 use crate::host::HostEnv;
@@ -164,7 +169,7 @@ pub struct ProjectConfig {
     pub id: Option<String>,
     pub name: String,
     /// An image to deploy as it is (`ghcr.io/org/app:1.2`), instead of building the
-    /// Dockerfile; `dockerfile` and `context` are unused then. See `image_source`.
+    /// Dockerfile; `dockerfile` and `context` are unused then. See `project::from_image`.
     #[serde(default)]
     #[specta(optional)]
     pub image: Option<String>,

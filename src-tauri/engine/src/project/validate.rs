@@ -8,17 +8,10 @@ use std::path::{Component, Path};
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
 
 use super::{HealthProbe, KeyValue, ProjectConfig};
+use crate::error::FieldProblem;
 use crate::fargate::{cpu_settings, is_valid_task_size, memories_for};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-pub struct FieldProblem {
-    /// The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`.
-    pub field: String,
-    pub message: String,
-}
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem {
     FieldProblem {
@@ -66,7 +59,7 @@ pub fn validate(config: &ProjectConfig) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
     check_name(&config.name, &mut problems);
     if let Some(image) = &config.image {
-        if let Err(message) = crate::image_source::ImageRef::parse(image) {
+        if let Err(message) = super::ImageRef::parse(image) {
             problems.push(problem("image", message));
         }
     }
@@ -140,7 +133,7 @@ fn check_aws_network(aws: &crate::project::AwsSettings, problems: &mut Vec<Field
         }
     }
     if let Some(cidr) = &aws.allow_from {
-        if let Err(why) = crate::setup::network::parse_cidr(cidr) {
+        if let Err(why) = super::cidr::parse_cidr(cidr) {
             problems.push(problem("aws.allow_from", why));
         }
     }

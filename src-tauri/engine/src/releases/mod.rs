@@ -3,19 +3,14 @@
 //! module reads it, says which release the preview runs, and picks what a local rollback
 //! goes back to.
 
-pub mod aws;
-
 use std::collections::HashMap;
 
 use bollard::query_parameters::ListImagesOptions;
 use bollard::Docker;
 use serde::Serialize;
 
-use crate::docker::{self, engine_error};
+use crate::docker::engine_error;
 use crate::error::{EngineError, Result};
-use crate::host::HostEnv;
-use crate::preview::{self, ContainerState, Preview};
-use crate::project;
 
 /// The labels Slipway puts on the images it builds and the containers it runs.
 ///
@@ -236,46 +231,6 @@ pub fn rollback_target<'a>(
                 .map(|r| r.version.clone())
                 .unwrap_or_default(),
         })
-}
-
-/// A project's local releases and which one its preview runs.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct ReleaseList {
-    pub app: String,
-    /// Newest first.
-    pub releases: Vec<LocalRelease>,
-    /// The version the preview container runs, when one is running.
-    pub running: Option<String>,
-}
-
-pub async fn for_project(host: &HostEnv, dir: &std::path::Path) -> Result<ReleaseList> {
-    let (_, config) = project::open_saved(dir)?;
-    let (docker, ..) = docker::connect(host).await?;
-    let releases = list(&docker, &config.name).await?;
-    let running = preview::status(host, &config.name)
-        .await?
-        .filter(|p| p.state == ContainerState::Running)
-        .map(|p| p.version);
-    Ok(ReleaseList {
-        app: config.name,
-        releases,
-        running,
-    })
-}
-
-/// Runs an earlier release in the preview: `to`, or the one just older than what runs now.
-pub async fn rollback_local(
-    host: &HostEnv,
-    dir: &std::path::Path,
-    to: Option<&str>,
-) -> Result<Preview> {
-    let list = for_project(host, dir).await?;
-    let target = match to {
-        Some(version) => pick(&list.releases, &list.app, Some(version))?,
-        None => rollback_target(&list.releases, &list.app, list.running.as_deref())?,
-    };
-    preview::start(host, dir, Some(&target.version)).await
 }
 
 #[cfg(test)]

@@ -57,9 +57,13 @@ export const commands = {
 	 *  slipway.toml does not validate, as stopping does.
 	 */
 	appStatus: (dir: string) => typedError<AppStatus, IpcError>(__TAURI_INVOKE("app_status", { dir })),
-	stopApp: (dir: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_app", { dir })),
+	/**
+	 *  Stops every task of the app and scales its service to zero; then closes the deploys a
+	 *  killed app left unfinished.
+	 */
+	stopApp: (dir: string) => typedError<StopReport, IpcError>(__TAURI_INVOKE("stop_app", { dir })),
 	/**  Stops one of the app's standalone tasks. */
-	stopTask: (dir: string, taskId: string) => typedError<StopOutcome, IpcError>(__TAURI_INVOKE("stop_task", { dir, taskId })),
+	stopTask: (dir: string, taskId: string) => typedError<StopReport, IpcError>(__TAURI_INVOKE("stop_task", { dir, taskId })),
 	/**
 	 *  Deploys the journal shows as started and never finished, newest first (read at start),
 	 *  not counting one running now in another window or terminal.
@@ -646,6 +650,7 @@ export type Estimate = {
 	demoPerMonth: number | null,
 };
 
+/**  One setting in slipway.toml that is wrong, and why. */
 export type FieldProblem = {
 	/**  The setting's path as in slipway.toml, e.g. `task.memory` or `env.API_KEY`. */
 	field: string,
@@ -1018,7 +1023,7 @@ export type ProjectConfig = {
 	name: string,
 	/**
 	 *  An image to deploy as it is (`ghcr.io/org/app:1.2`), instead of building the
-	 *  Dockerfile; `dockerfile` and `context` are unused then. See `image_source`.
+	 *  Dockerfile; `dockerfile` and `context` are unused then. See `project::from_image`.
 	 */
 	image?: string | null,
 	dockerfile: string,
@@ -1221,6 +1226,18 @@ export type StopOutcome = {
 	serviceScaledDown: string | null,
 	/**  What could not be stopped, and why: it still runs and is billed. */
 	failed: StopFailure[],
+};
+
+/**  What Stop did: the app's tasks and service, and the unfinished deploys it closed. */
+export type StopReport = {
+	stopped: StopOutcome,
+	/**
+	 *  The unfinished deploys of the app that are closed now (their tasks were among the
+	 *  stopped ones).
+	 */
+	settled: string[],
+	/**  Unfinished deploys that could not be closed, each with why. */
+	unsettled: string[],
 };
 
 export type SubnetVerdict = {

@@ -47,6 +47,7 @@ import type {
   SetupEvent,
   SetupPlan,
   StopOutcome,
+  StopReport,
   SupportBundle,
   TaskSizeOption,
   TeardownEvent,
@@ -220,9 +221,9 @@ export const appStatus = (dir: string): Promise<AppStatus> => unwrap(commands.ap
 /** What the next deploy would change in the task definition, against the current revision (no change). */
 export const taskDefinitionChanges = (dir: string): Promise<PendingChanges> => unwrap(commands.taskDefinitionChanges(dir));
 /** Stops every task of the app and scales its service to zero. */
-export const stopApp = (dir: string): Promise<StopOutcome> => unwrap(commands.stopApp(dir));
+export const stopApp = (dir: string): Promise<StopReport> => unwrap(commands.stopApp(dir));
 /** Stops one of the app's standalone tasks (a service's task is refused: scale the service instead). */
-export const stopTask = (dir: string, taskId: string): Promise<StopOutcome> => unwrap(commands.stopTask(dir, taskId));
+export const stopTask = (dir: string, taskId: string): Promise<StopReport> => unwrap(commands.stopTask(dir, taskId));
 /** Deploys of any app that started and never finished (the window closed mid-deploy). */
 export const unfinishedDeploys = (): Promise<JournalEntry[]> => unwrap(commands.unfinishedDeploys());
 /** Closes an unfinished deploy; `stop` stops the tasks it started first. */

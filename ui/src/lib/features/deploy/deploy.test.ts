@@ -19,7 +19,7 @@ import { outcomeTone, RunningOnAws, stopQuestion, stopResult, stopTaskQuestion }
 import { UnfinishedDeploys, unfinishedText } from './unfinished.svelte';
 import DeployResult from './DeployResult.svelte';
 import type { AwsReady } from '../setup/setup.svelte';
-import type { AppStatus, CallerIdentity, DeployEvent, DeployOutcome, JournalEntry, ProjectConfig } from '../../ipc';
+import type { AppStatus, CallerIdentity, DeployEvent, DeployOutcome, JournalEntry, ProjectConfig, StopOutcome, StopReport } from '../../ipc';
 import fixtures from '../../../../../tests/fixtures/deploy.json';
 import project from '../../../../../tests/fixtures/project.json';
 import cloud from '../../../../../tests/fixtures/aws.json';
@@ -28,6 +28,11 @@ afterEach(() => {
   cleanup();
   clearMocks();
 });
+
+/** A Stop's report that closed no unfinished deploy. */
+function report(stopped: StopOutcome): StopReport {
+  return { stopped, settled: [], unsettled: [] };
+}
 
 // The same streams the Chromium flows use (tests/ui), typed by the bindings.
 const success = fixtures.success.events as DeployEvent[];
@@ -139,11 +144,15 @@ describe('deploy words', () => {
     expect(stopQuestion(status)).toBe('This stops 1 task of hello-site. The app stops answering, and you stop paying for it. The next deploy starts it again.');
     status.service = { name: 'hello-site', desired: 1, running: 1, revision: 4, rollout: 'COMPLETED' };
     expect(stopQuestion(status)).toMatch(/1 task of hello-site, and scales service hello-site to zero\. .* paying for them/);
-    expect(stopResult({ stoppedTasks: ['a', 'b'], serviceScaledDown: 'hello-site', failed: [] })).toBe('Stopped 2 tasks and scaled service hello-site to zero.');
-    expect(stopResult({ stoppedTasks: [], serviceScaledDown: null, failed: [] })).toBe('Nothing was running.');
+    expect(stopResult(report({ stoppedTasks: ['a', 'b'], serviceScaledDown: 'hello-site', failed: [] }))).toBe('Stopped 2 tasks and scaled service hello-site to zero.');
+    expect(stopResult(report({ stoppedTasks: [], serviceScaledDown: null, failed: [] }))).toBe('Nothing was running.');
+    // Stop also closes the deploys a killed app left unfinished, and says so.
+    expect(stopResult({ ...report({ stoppedTasks: ['a'], serviceScaledDown: null, failed: [] }), settled: ['20261121-220140-3fa1'] })).toBe(
+      'Stopped 1 task. Closed an unfinished deploy.',
+    );
     // A task that could not be stopped is said, with what to do, never hidden.
     expect(
-      stopResult({ stoppedTasks: ['a'], serviceScaledDown: null, failed: [{ what: 'b', reason: 'AccessDenied on ecs:StopTask' }] }),
+      stopResult(report({ stoppedTasks: ['a'], serviceScaledDown: null, failed: [{ what: 'b', reason: 'AccessDenied on ecs:StopTask' }] })),
     ).toBe('Stopped 1 task; b could not be stopped and still runs (AccessDenied on ecs:StopTask). Press Stop everything again to retry.');
     expect(outcomeTone(status.history[0])).toBe('ok');
   });
@@ -228,7 +237,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
       if (cmd === 'app_status') return status;
       if (cmd === 'stop_app') {
         status = { ...status, tasks: [] };
-        return { stoppedTasks: ['8a7b'], serviceScaledDown: null, failed: [] };
+        return report({ stoppedTasks: ['8a7b'], serviceScaledDown: null, failed: [] });
       }
       return null;
     });
@@ -237,7 +246,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
     expect(board.status?.tasks).toHaveLength(1);
     board.confirming = true;
     await board.stop();
-    expect([board.confirming, board.status?.tasks.length, board.stopped?.stoppedTasks]).toEqual([false, 0, ['8a7b']]);
+    expect([board.confirming, board.status?.tasks.length, board.stopped?.stopped.stoppedTasks]).toEqual([false, 0, ['8a7b']]);
   });
 
   it('stops one task after its own question, which says what stops and what it saves', async () => {
@@ -248,7 +257,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
       if (cmd === 'stop_task') {
         expect(args).toEqual({ dir: '/p', taskId: task.taskId });
         status = { ...status, tasks: [] };
-        return { stoppedTasks: [task.taskId], serviceScaledDown: null, failed: [] };
+        return report({ stoppedTasks: [task.taskId], serviceScaledDown: null, failed: [] });
       }
       return null;
     });
@@ -259,7 +268,7 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
     if (task.url) expect(question).toContain(task.url);
     board.confirmingTask = task.taskId;
     await board.stopOne(task.taskId);
-    expect([board.confirmingTask, board.status?.tasks.length, board.stopped?.stoppedTasks]).toEqual([null, 0, [task.taskId]]);
+    expect([board.confirmingTask, board.status?.tasks.length, board.stopped?.stopped.stoppedTasks]).toEqual([null, 0, [task.taskId]]);
   });
 
   it('removes an unfinished deploy once it is settled, and keeps it when settling fails', async () => {

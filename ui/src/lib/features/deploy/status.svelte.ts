@@ -1,7 +1,7 @@
 // What the open app runs on AWS now (its tasks, its service, its recent deploys), read on
 // demand, and stopping all of it so it stops costing money. Which tasks belong to the app
 // and how to stop them are the engine's; this keeps its last answer and says it in words.
-import { appStatus, settleDeploy, stopApp, stopTask, type AppStatus, type JournalEntry, type RunningTask, type StopOutcome } from '../../ipc';
+import { appStatus, settleDeploy, stopApp, stopTask, type AppStatus, type JournalEntry, type RunningTask, type StopReport } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
 import { formatMoney } from '../cost/money';
 import type { AwsReady } from '../setup/setup.svelte';
@@ -35,16 +35,20 @@ export function stopTaskQuestion(task: RunningTask): string {
   return `Stop task ${task.taskId}?${where}${saves}`;
 }
 
-/** What Stop everything did, in one sentence. */
-export function stopResult(outcome: StopOutcome): string {
+/** What Stop everything did, in a sentence or two: what stopped, what could not, and the
+ * unfinished deploys it closed. */
+export function stopResult(report: StopReport): string {
+  const outcome = report.stopped;
   const parts: string[] = [];
   if (outcome.stoppedTasks.length > 0) parts.push(`stopped ${taskCount(outcome.stoppedTasks.length)}`);
   if (outcome.serviceScaledDown) parts.push(`scaled service ${outcome.serviceScaledDown} to zero`);
   const failed = outcome.failed.map((f) => `${f.what} could not be stopped and still runs (${f.reason})`);
-  if (parts.length === 0 && failed.length === 0) return 'Nothing was running.';
+  const closed = report.settled.length === 0 ? '' : ` Closed ${report.settled.length === 1 ? 'an unfinished deploy' : `${report.settled.length} unfinished deploys`}.`;
+  const unsettled = report.unsettled.map((u) => ` ${u}`).join('');
+  if (parts.length === 0 && failed.length === 0) return `Nothing was running.${closed}${unsettled}`;
   const text = [parts.join(' and '), ...failed].filter((p) => p !== '').join('; ');
   const more = failed.length > 0 ? ' Press Stop everything again to retry.' : '';
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.${more}`;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.${more}${closed}${unsettled}`;
 }
 
 /** The tone of a deploy's outcome, in the history and the releases on AWS. */
@@ -74,7 +78,7 @@ export class RunningOnAws {
   confirmingTask = $state<string | null>(null);
   stopping = $state(false);
   /** What the last Stop everything did, until the next reading. */
-  stopped = $state<StopOutcome | null>(null);
+  stopped = $state<StopReport | null>(null);
   /** When `status` was read (milliseconds), for the history's "5 min ago". */
   readAt = $state(0);
 
@@ -141,11 +145,11 @@ export class RunningOnAws {
     return this.#stopWith(() => stopApp(this.#dir));
   }
 
-  async #stopWith(stopping: () => Promise<StopOutcome>): Promise<void> {
+  async #stopWith(stopping: () => Promise<StopReport>): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.failure = null;
-    let stopped: StopOutcome | null = null;
+    let stopped: StopReport | null = null;
     let failure: Failure | null = null;
     try {
       stopped = await stopping();

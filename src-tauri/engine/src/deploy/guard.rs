@@ -10,10 +10,11 @@ use std::time::Duration;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::meter::{iso, BilledTask, RunningCost};
-use super::{load_settings, CostSettings};
+use super::ecs::stop_task;
+use super::status::status_and_billing;
 use crate::aws::Connection;
-use crate::deploy::status::{status_and_billing, stop_task};
+use crate::cost::meter::{iso, BilledTask, RunningCost};
+use crate::cost::{load_settings, CostSettings};
 use crate::error::Result;
 use crate::jobs::Cancel;
 use crate::progress::ProgressSink;

@@ -11,8 +11,8 @@ use base64::Engine as _;
 use bollard::auth::DockerCredentials;
 use serde_json::Value;
 
-use super::reference::{host_of_config_key, ImageRef};
 use crate::host::HostEnv;
+use crate::project::image_ref::{host_of_config_key, ImageRef};
 
 /// A sign-in found for a registry, and where it came from (for the build log; never the
 /// secret itself).
@@ -61,7 +61,7 @@ pub fn login_for(host: &HostEnv, image: &ImageRef) -> Result<Option<Login>, Stri
     let matches = |key: &str| {
         let host = host_of_config_key(key);
         host == registry
-            || (image.config_key() == super::reference::DOCKER_HUB_CONFIG_KEY
+            || (image.config_key() == crate::project::image_ref::DOCKER_HUB_CONFIG_KEY
                 && host == "index.docker.io")
     };
     let helper_for_registry = config

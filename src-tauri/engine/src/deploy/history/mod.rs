@@ -13,8 +13,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::aws::{classify, Connection};
+use crate::deploy::ecs::family_of;
 use crate::deploy::journal::{self, JournalEntry};
-use crate::deploy::status::family_of;
 use crate::deploy::DeployMode;
 use crate::error::{EngineError, Result};
 use crate::project::ProjectConfig;

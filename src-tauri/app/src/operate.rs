@@ -1,0 +1,198 @@
+//! Operating the app on AWS, the same from a button and from a verb: deploy, roll back
+//! (which release and in which mode are decided here, once), stop (and close the deploys
+//! a killed app left unfinished), status, and settling one unfinished deploy.
+
+use serde::Serialize;
+use slipway_engine::deploy::history::{self, Rollback};
+use slipway_engine::deploy::{
+    self, AppStatus, DeployEvent, DeployOutcome, DeployRequest, JournalEntry, StopOutcome,
+};
+use slipway_engine::error::{EngineError, Result};
+use slipway_engine::jobs::Cancel;
+use slipway_engine::progress::ProgressSink;
+use slipway_engine::project::ProjectConfig;
+use slipway_engine::setup;
+use time::OffsetDateTime;
+
+use crate::session::{Session, Sessions};
+
+/// Deploys the project: the release `request.version`, or the one built from what the
+/// folder holds now (a request with `rollback` set is a [`rollback`], its mode decided
+/// there). The setup a deploy of this session found ready in the last minutes
+/// is trusted; otherwise it is observed first.
+pub async fn deploy(
+    session: &Session,
+    request: &DeployRequest,
+    sink: &dyn ProgressSink<DeployEvent>,
+    cancel: &Cancel,
+) -> Result<DeployOutcome> {
+    if let Some(Rollback { revision, retag }) = request.rollback {
+        return rollback(
+            session,
+            Some(revision),
+            retag,
+            request.deadline_seconds,
+            sink,
+            cancel,
+        )
+        .await;
+    }
+    let config = session.config()?;
+    run_deploy(session, &config, request, sink, cancel).await
+}
+
+/// Rolls the app back to revision `to`, or to the newest earlier release that can still
+/// run, in the mode the app runs in now: a deploy of that revision.
+pub async fn rollback(
+    session: &Session,
+    to: Option<i32>,
+    retag: bool,
+    deadline_seconds: Option<u32>,
+    sink: &dyn ProgressSink<DeployEvent>,
+    cancel: &Cancel,
+) -> Result<DeployOutcome> {
+    let config = session.config()?;
+    let connection = session.connection(&config).await?;
+    let list = history::list(
+        &session.db(),
+        &connection,
+        &config,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let revision = match to.or(list.rollback_target) {
+        Some(revision) => revision,
+        None => {
+            return Err(EngineError::NoEarlierRelease {
+                app: config.name.clone(),
+                current: list
+                    .releases
+                    .iter()
+                    .find(|r| r.running)
+                    .map_or("what runs now".to_owned(), |r| {
+                        format!("revision {}", r.revision)
+                    }),
+            })
+        }
+    };
+    let request = DeployRequest {
+        mode: list.mode,
+        deadline_seconds,
+        rollback: Some(Rollback { revision, retag }),
+        ..DeployRequest::default()
+    };
+    run_deploy(session, &config, &request, sink, cancel).await
+}
+
+async fn run_deploy(
+    session: &Session,
+    config: &ProjectConfig,
+    request: &DeployRequest,
+    sink: &dyn ProgressSink<DeployEvent>,
+    cancel: &Cancel,
+) -> Result<DeployOutcome> {
+    let connection = session.connection(config).await?;
+    let names = setup::wanted(config, &connection)?.names;
+    let known = session.known_setup(&connection, &names);
+    let ran = deploy::deploy_with_setup(
+        session.host(),
+        session.dir(),
+        &connection,
+        config,
+        known,
+        request,
+        sink,
+        cancel,
+    )
+    .await;
+    match ran {
+        Ok((outcome, observed)) => {
+            session.remember_setup(&connection, &names, observed);
+            Ok(outcome)
+        }
+        // Nothing learnt about the account: what is known stays.
+        Err(e @ (EngineError::Cancelled | EngineError::DeployInProgress { .. })) => Err(e),
+        Err(e) => {
+            session.forget().await;
+            Err(e)
+        }
+    }
+}
+
+/// What Stop did: the app's tasks and service, and the unfinished deploys it closed.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StopReport {
+    pub stopped: StopOutcome,
+    /// The unfinished deploys of the app that are closed now (their tasks were among the
+    /// stopped ones).
+    pub settled: Vec<String>,
+    /// Unfinished deploys that could not be closed, each with why.
+    pub unsettled: Vec<String>,
+}
+
+/// Stops the app (`task`: only that standalone task). When everything of the app was
+/// stopped, the deploys a killed app left unfinished are closed as well: their tasks were
+/// among those stopped.
+pub async fn stop(session: &Session, task: Option<&str>) -> Result<StopReport> {
+    let (config, connection) = session.connect_for_operations().await?;
+    let stopped = match task {
+        Some(task) => deploy::stop_app_task(&connection, &config, task).await?,
+        None => deploy::stop_app(&connection, &config).await?,
+    };
+    let mut settled = Vec::new();
+    let mut unsettled = Vec::new();
+    if task.is_none() && stopped.failed.is_empty() {
+        let db = session.db();
+        for entry in deploy::left_unfinished(&db)?
+            .iter()
+            .filter(|e| e.app == config.name && e.region == connection.ctx.region)
+        {
+            match deploy::settle_unfinished(&db, &connection, &entry.id, true).await {
+                Ok(closed) if closed.finished_at.is_some() => settled.push(closed.id),
+                Ok(open) => unsettled.push(format!(
+                    "Deploy {} still needs attention: {}",
+                    open.id,
+                    open.summary.unwrap_or_default()
+                )),
+                Err(e) => unsettled.push(format!("Deploy {} could not be closed: {e}", entry.id)),
+            }
+        }
+    }
+    Ok(StopReport {
+        stopped,
+        settled,
+        unsettled,
+    })
+}
+
+/// What runs for the app now, also when slipway.toml does not validate.
+pub async fn status(session: &Session) -> Result<AppStatus> {
+    let (config, connection) = session.connect_for_operations().await?;
+    deploy::status(
+        &session.db(),
+        &connection,
+        &config,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+}
+
+/// Closes the unfinished deploy `deploy_id`, stopping exactly the tasks it started when
+/// `stop` is true; it stays open, needing attention, when they could not all be stopped.
+pub async fn settle(
+    sessions: &Sessions,
+    host: &slipway_engine::host::HostEnv,
+    deploy_id: &str,
+    stop: bool,
+) -> Result<JournalEntry> {
+    let db = slipway_engine::store::db_path(host);
+    let entry = deploy::journal::get(&db, deploy_id)?.ok_or(EngineError::DeployNotFound {
+        deploy_id: deploy_id.to_owned(),
+    })?;
+    let (_, connection) = sessions
+        .get(host, &entry.project_dir)
+        .connect_for_operations()
+        .await?;
+    deploy::settle_unfinished(&db, &connection, deploy_id, stop).await
+}
