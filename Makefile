@@ -70,4 +70,5 @@ test-down:
 # deploy, and the Logs view with 100 000 lines in Chromium).
 bench: testenv node_modules/.installed
 	$(WITH_TESTENV) cargo bench -p slipway-engine --bench build --bench deploy --bench faults
+	$(WITH_TESTENV) cargo bench -p slipway-app --bench calls
 	npm run bench:ui

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use slipway_engine::deploy::history::{self, Rollback};
 use slipway_engine::deploy::{
-    self, AppStatus, DeployEvent, DeployOutcome, DeployRequest, JournalEntry, StopOutcome,
+    self, AppStatus, ClusterKnown, DeployEvent, DeployOutcome, DeployRequest, JournalEntry,
+    StopOutcome,
 };
 use slipway_engine::error::{EngineError, Result};
 use slipway_engine::jobs::Cancel;
@@ -94,7 +95,8 @@ async fn run_deploy(
     let connection = session.connection(config).await?;
     let names = setup::wanted(config, &connection)?.names;
     let known = session.known_setup(&connection, &names);
-    let ran = deploy::deploy_with_setup(
+    // Boxed: a deploy's future is large.
+    let ran = Box::pin(deploy::deploy_with_setup(
         session.host(),
         session.dir(),
         &connection,
@@ -103,7 +105,7 @@ async fn run_deploy(
         request,
         sink,
         cancel,
-    )
+    ))
     .await;
     match ran {
         Ok((outcome, observed)) => {
@@ -167,15 +169,27 @@ pub async fn stop(session: &Session, task: Option<&str>) -> Result<StopReport> {
 }
 
 /// What runs for the app now, also when slipway.toml does not validate.
+/// The cluster is not asked about when a deploy of this session found it ready.
 pub async fn status(session: &Session) -> Result<AppStatus> {
     let (config, connection) = session.connect_for_operations().await?;
-    deploy::status(
+    let names = setup::ResourceNames::for_app(&config.name, &connection.ctx.region).ok();
+    let cluster = match names.and_then(|n| session.known_setup(&connection, &n)) {
+        Some(setup) if setup.cluster.is_some() => ClusterKnown::Active,
+        _ => ClusterKnown::Unknown,
+    };
+    let read = deploy::status_knowing(
         &session.db(),
         &connection,
         &config,
         OffsetDateTime::now_utc(),
+        cluster,
     )
-    .await
+    .await;
+    if read.is_err() && cluster == ClusterKnown::Active {
+        // Perhaps the cluster went away: the next refresh asks.
+        session.forget_setup();
+    }
+    Ok(read?.0)
 }
 
 /// Closes the unfinished deploy `deploy_id`, stopping exactly the tasks it started when

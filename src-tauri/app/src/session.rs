@@ -174,9 +174,18 @@ impl Session {
 #[derive(Default)]
 pub struct Sessions {
     open: Mutex<HashMap<PathBuf, Arc<Session>>>,
+    endpoint_override: Option<String>,
 }
 
 impl Sessions {
+    /// Sessions that send AWS calls to `endpoint` (an emulator; a CLI flag).
+    pub fn with_endpoint(endpoint: Option<String>) -> Self {
+        Self {
+            open: Mutex::default(),
+            endpoint_override: endpoint,
+        }
+    }
+
     /// The session of `dir`, made on first use.
     pub fn get(&self, host: &HostEnv, dir: impl AsRef<Path>) -> Arc<Session> {
         let dir = dir.as_ref();
@@ -186,7 +195,11 @@ impl Sessions {
             .lock()
             .expect("sessions lock")
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(Session::new(host.clone(), key)))
+            .or_insert_with(|| {
+                Arc::new(
+                    Session::new(host.clone(), key).with_endpoint(self.endpoint_override.clone()),
+                )
+            })
             .clone()
     }
 }

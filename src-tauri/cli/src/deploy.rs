@@ -357,7 +357,7 @@ pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.on.project.unwrap_or_else(|| PathBuf::from("."));
     if let Some(id) = args.deploy {
-        let sessions = Sessions::default();
+        let sessions = Sessions::with_endpoint(args.on.endpoint_url.clone());
         return match slipway_app::settle(&sessions, &host, &id, true).await {
             Ok(entry) if entry.finished_at.is_some() => {
                 if as_json {

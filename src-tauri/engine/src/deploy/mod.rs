@@ -35,7 +35,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use journal::JournalEntry;
-pub use status::{left_unfinished, settle_unfinished, status, AppStatus, Leftover, RunningTask};
+pub use status::{
+    left_unfinished, settle_unfinished, status, status_knowing, AppStatus, ClusterKnown, Leftover,
+    RunningTask,
+};
 pub use stop::{stop_app, stop_app_task, StopFailure, StopOutcome};
 
 use crate::aws::Connection;
@@ -427,9 +430,12 @@ pub async fn deploy(
     sink: &dyn ProgressSink<DeployEvent>,
     cancel: &Cancel,
 ) -> Result<DeployOutcome> {
-    deploy_with_setup(host, dir, conn, config, None, request, sink, cancel)
-        .await
-        .map(|(outcome, _)| outcome)
+    // Boxed: a deploy's future is large, and callers often hold two.
+    Box::pin(deploy_with_setup(
+        host, dir, conn, config, None, request, sink, cancel,
+    ))
+    .await
+    .map(|(outcome, _)| outcome)
 }
 
 /// A deploy that trusts `known` as the account's setup (what an earlier deploy observed

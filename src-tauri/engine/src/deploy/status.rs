@@ -100,6 +100,15 @@ pub async fn status(
     Ok(status_and_billing(db, conn, config, now).await?.0)
 }
 
+/// What the caller knows of the app's cluster before status looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterKnown {
+    /// Ask ECS whether it exists (one more call).
+    Unknown,
+    /// A deploy of this session found it ready moments ago.
+    Active,
+}
+
 /// The status, and its running tasks as billing sees them (for the idle guard).
 pub async fn status_and_billing(
     db: &Path,
@@ -107,9 +116,20 @@ pub async fn status_and_billing(
     config: &ProjectConfig,
     now: OffsetDateTime,
 ) -> Result<(AppStatus, Vec<BilledTask>)> {
+    status_knowing(db, conn, config, now, ClusterKnown::Unknown).await
+}
+
+/// The status, trusting `cluster` instead of asking ECS about the cluster first.
+pub async fn status_knowing(
+    db: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    now: OffsetDateTime,
+    cluster: ClusterKnown,
+) -> Result<(AppStatus, Vec<BilledTask>)> {
     let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
-    let cluster_exists = {
+    let cluster_exists = cluster == ClusterKnown::Active || {
         let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
         let answer = ecs
             .describe_clusters()

@@ -95,6 +95,8 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     if d.cancel.is_cancelled() {
         return Err(EngineError::Cancelled);
     }
+    // The answer already says each task's first state: shown at once, without a call.
+    let first: Vec<TaskSnapshot> = answer.tasks().iter().map(TaskSnapshot::from_sdk).collect();
     let arns = stop_duplicates(d, arns).await?;
     let ids: Vec<&str> = arns.iter().map(|a| task_id(a)).collect();
     d.step_done(DeployStep::Start, format!("task {}", ids.join(", ")));
@@ -110,7 +112,11 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
             d.deadline_seconds
         ),
     );
-    let running = watch_until_ready(d, &arns).await?;
+    let first: Vec<TaskSnapshot> = first
+        .into_iter()
+        .filter(|t| arns.contains(&t.arn))
+        .collect();
+    let running = watch_until_ready(d, &arns, first).await?;
     d.step_done(DeployStep::Wait, format!("public IP {}", running.public_ip));
     Ok(running)
 }
@@ -148,9 +154,18 @@ async fn stop_duplicates(d: &Deployment<'_>, arns: Vec<String>) -> Result<Vec<St
 }
 
 /// Follows `arns` until one is ready with a public IP; a stopped task is diagnosed.
-pub async fn watch_until_ready(d: &Deployment<'_>, arns: &[String]) -> Result<Running> {
+/// `first` is what RunTask's answer said of them (shown before the first poll).
+pub async fn watch_until_ready(
+    d: &Deployment<'_>,
+    arns: &[String],
+    first: Vec<TaskSnapshot>,
+) -> Result<Running> {
     let mut timeline = Timeline::default();
     let mut backoff = Backoff::for_deploys();
+    if !first.is_empty() && first.iter().all(|t| !t.is_stopped()) {
+        let changed = show_changes(d, &mut timeline, &first);
+        d.pause(backoff.next(changed)).await?;
+    }
     loop {
         let snapshots = d
             .persist("ecs:DescribeTasks", false, || {
