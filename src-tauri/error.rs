@@ -13,9 +13,23 @@ pub struct IpcError {
 
 impl From<EngineError> for IpcError {
     fn from(err: EngineError) -> Self {
+        let code = err.code();
         Self {
-            code: err.code(),
-            message: err.to_string(),
+            message: match next_step(code) {
+                Some(step) => format!("{err} {step}"),
+                None => err.to_string(),
+            },
+            code,
         }
+    }
+}
+
+/// The window's next action for an error the UI does not place a hint beside itself (it
+/// does for SetupNeeded, beside the Set up card); the engine's message says what is wrong
+/// in domain words, and the CLI adds its own verbs.
+fn next_step(code: ErrorCode) -> Option<&'static str> {
+    match code {
+        ErrorCode::ProjectNotInitialised => Some("Save the project's settings first."),
+        _ => None,
     }
 }

@@ -341,7 +341,7 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
                 entry.id,
                 entry.version,
                 entry.mode.as_str(),
-                entry.outcome.as_deref().unwrap_or("running"),
+                entry.outcome.map_or("running", |o| o.as_str()),
                 entry
                     .url
                     .as_deref()

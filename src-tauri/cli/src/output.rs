@@ -37,10 +37,14 @@ pub fn fail(
     err: &slipway_engine::EngineError,
     as_json: bool,
 ) -> std::process::ExitCode {
+    let message = match next_step(err.code()) {
+        Some(step) => format!("{err} {step}"),
+        None => err.to_string(),
+    };
     if as_json {
-        json(&serde_json::json!({ "error": { "code": err.code(), "message": err.to_string() } }));
+        json(&serde_json::json!({ "error": { "code": err.code(), "message": message } }));
     }
-    eprintln!("slipway {verb}: {err}");
+    eprintln!("slipway {verb}: {message}");
     if let slipway_engine::EngineError::BuildFailed { output, .. } = err {
         if !as_json && !output.is_empty() {
             eprintln!("\nOutput of the failing step:");
@@ -110,4 +114,17 @@ pub async fn connected(
     slipway_engine::setup::connect_project(host, dir, endpoint_url, std::time::SystemTime::now())
         .await
         .map_err(|e| fail(verb, &e, as_json))
+}
+
+/// The CLI's next action for an error, as a verb to run; the engine's message says what is
+/// wrong in domain words (the window adds its own).
+fn next_step(code: slipway_engine::ErrorCode) -> Option<&'static str> {
+    use slipway_engine::ErrorCode;
+    match code {
+        ErrorCode::SetupNeeded => {
+            Some("Run `slipway setup --apply` first (`slipway setup` shows what it will create).")
+        }
+        ErrorCode::ProjectNotInitialised => Some("Run `slipway init` to make one."),
+        _ => None,
+    }
 }

@@ -78,7 +78,7 @@ async fn list_on_aws(args: ReleasesArgs, as_json: bool) -> ExitCode {
             format!(
                 ", last deployed {} ({}){}",
                 d.deploy_id,
-                d.outcome.as_deref().unwrap_or("unfinished"),
+                d.outcome.map_or("unfinished", |o| o.as_str()),
                 if d.rolled_back { " as a rollback" } else { "" }
             )
         });

@@ -147,7 +147,7 @@ pub enum EngineError {
     #[error("Cancelled.")]
     Cancelled,
 
-    #[error("AWS is not set up for {app} in {region} yet: {}. Run Set up (`slipway setup --apply`) first; it shows what it will create.", .missing.join("; "))]
+    #[error("AWS is not set up for {app} in {region} yet: {}.", .missing.join("; "))]
     SetupNeeded {
         app: String,
         region: String,
@@ -201,7 +201,7 @@ pub enum EngineError {
     #[error("Cannot open the project at {dir}: {reason}.", dir = .dir.display())]
     ProjectNotFound { dir: PathBuf, reason: String },
 
-    #[error("{dir} has no slipway.toml yet. Open it in Slipway and save its settings, or run `slipway init`.", dir = .dir.display())]
+    #[error("{dir} has no slipway.toml yet.", dir = .dir.display())]
     ProjectNotInitialised { dir: PathBuf },
 
     #[error("The project settings were not saved: {}", describe_problems(.problems))]

@@ -92,7 +92,7 @@ async fn a_task_deploy_answers_at_its_public_ip_and_the_next_one_replaces_it() {
     assert_eq!(history.len(), 3);
     assert!(history
         .iter()
-        .all(|h| h.outcome.as_deref() == Some("succeeded")));
+        .all(|h| h.outcome.map(|o| o.as_str()) == Some("succeeded")));
     t.shut_down().await;
 }
 
@@ -195,7 +195,7 @@ async fn cancel_mid_deploy_leaves_no_task_running() {
     assert!(t.live_tasks().await.is_empty(), "no task is left running");
     let db = slipway_engine::store::db_path(&t.fx.host);
     let entry = &journal::history(&db, "123456789012", &t.fx.region, &t.fx.config.name).unwrap()[0];
-    assert_eq!(entry.outcome.as_deref(), Some("cancelled"));
+    assert_eq!(entry.outcome.map(|o| o.as_str()), Some("cancelled"));
     assert!(entry.started_tasks.is_empty());
     t.shut_down().await;
 }
@@ -240,7 +240,7 @@ async fn a_deploy_cut_short_is_listed_as_unfinished_and_can_be_settled() {
     let settled = slipway_engine::deploy::settle_unfinished(&db, &connection, &open[0].id, true)
         .await
         .unwrap();
-    assert_eq!(settled.outcome.as_deref(), Some("abandoned"));
+    assert_eq!(settled.outcome.map(|o| o.as_str()), Some("abandoned"));
     assert!(journal::unfinished(&db).unwrap().is_empty());
     assert!(t.live_tasks().await.is_empty());
     t.shut_down().await;

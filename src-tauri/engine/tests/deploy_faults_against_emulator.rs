@@ -175,7 +175,10 @@ async fn two_deploys_at_once_never_take_the_app_down() {
     );
     assert_eq!(waited.stopped_previous, running.task_ids);
     for id in [&running.deploy_id, &waited.deploy_id] {
-        assert_eq!(journal_of(&t, id).outcome.as_deref(), Some("succeeded"));
+        assert_eq!(
+            journal_of(&t, id).outcome.map(|o| o.as_str()),
+            Some("succeeded")
+        );
     }
     t.shut_down().await;
 }
@@ -203,7 +206,10 @@ async fn an_undo_that_cannot_describe_still_stops_and_never_hides_a_leftover() {
         "the started task was stopped without being described: {err}"
     );
     let id = deploy_id(&sink.events.events());
-    assert_eq!(journal_of(&t, &id).outcome.as_deref(), Some("cancelled"));
+    assert_eq!(
+        journal_of(&t, &id).outcome.map(|o| o.as_str()),
+        Some("cancelled")
+    );
 
     // Now StopTask is refused too: the task is left, and said to be.
     t.fx.proxy.fail_always("StopTask", Fault::AccessDenied);
@@ -226,7 +232,7 @@ async fn an_undo_that_cannot_describe_still_stops_and_never_hides_a_leftover() {
         entry.finished_at.is_none(),
         "a deploy that left a task stays unfinished"
     );
-    assert_eq!(entry.outcome.as_deref(), Some("needs attention"));
+    assert_eq!(entry.outcome.map(|o| o.as_str()), Some("needs attention"));
     assert_eq!(ids(&entry.started_tasks), left);
 
     t.fx.proxy.heal();
@@ -320,7 +326,9 @@ async fn a_burst_of_transient_errors_does_not_end_a_healthy_deploy() {
     p.heal();
     assert_eq!(t.live_tasks().await, outcome.task_ids);
     assert_eq!(
-        journal_of(&t, &outcome.deploy_id).outcome.as_deref(),
+        journal_of(&t, &outcome.deploy_id)
+            .outcome
+            .map(|o| o.as_str()),
         Some("succeeded")
     );
     t.shut_down().await;
@@ -354,7 +362,9 @@ async fn a_previous_task_that_cannot_be_stopped_is_a_warning_not_an_undo() {
     both.extend(second.task_ids.clone());
     assert_eq!(sorted(t.live_tasks().await), sorted(both));
     assert_eq!(
-        journal_of(&t, &second.deploy_id).outcome.as_deref(),
+        journal_of(&t, &second.deploy_id)
+            .outcome
+            .map(|o| o.as_str()),
         Some("succeeded")
     );
     t.shut_down().await;
@@ -397,7 +407,7 @@ async fn a_repeated_run_task_leaves_one_task_and_no_false_previous() {
         "one task of this deploy runs; the duplicate was stopped"
     );
     let entry = journal_of(&t, &second.deploy_id);
-    assert_eq!(entry.outcome.as_deref(), Some("succeeded"));
+    assert_eq!(entry.outcome.map(|o| o.as_str()), Some("succeeded"));
     t.shut_down().await;
 }
 
@@ -451,7 +461,10 @@ async fn a_killed_deploy_is_found_and_only_its_task_is_stopped() {
         before.task_ids,
         "only the orphan stopped; the running version was not touched"
     );
-    assert_eq!(journal_of(&t, &id).outcome.as_deref(), Some("abandoned"));
+    assert_eq!(
+        journal_of(&t, &id).outcome.map(|o| o.as_str()),
+        Some("abandoned")
+    );
     t.shut_down().await;
 }
 

@@ -129,7 +129,7 @@ async fn both_rollback_styles_serve_the_earlier_release_and_are_recorded() {
     assert!(!history[0].retagged);
     assert_eq!(history[1].rolled_back_to, Some(first));
     assert!(history[1].retagged);
-    assert_eq!(history[1].outcome.as_deref(), Some("succeeded"));
+    assert_eq!(history[1].outcome.map(|o| o.as_str()), Some("succeeded"));
     let list = releases::list(&db, &conn, &d.fx.config, now).await.unwrap();
     let first_release = list.releases.iter().find(|r| r.revision == first).unwrap();
     assert!(

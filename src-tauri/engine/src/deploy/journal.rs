@@ -46,22 +46,42 @@ impl StepKind {
     }
 }
 
-/// How a deploy ended, as the journal records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a deploy ended, as the journal records it (the text is what the data file holds and
+/// what the window receives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 pub enum Outcome {
+    #[serde(rename = "succeeded")]
     Succeeded,
+    /// The app failed: its task stopped, or its URL never answered.
+    #[serde(rename = "failed")]
     Failed,
+    #[serde(rename = "cancelled")]
     Cancelled,
+    #[serde(rename = "timed out")]
     TimedOut,
+    /// An AWS or Docker error ended it, after undo.
+    #[serde(rename = "stopped by an error")]
     StoppedByError,
     /// Closed after a restart (settled by the user).
+    #[serde(rename = "abandoned")]
     Abandoned,
     /// Undo could not stop everything it started: the deploy stays open (unfinished) with
     /// the tasks it left, until the user stops or keeps them.
+    #[serde(rename = "needs attention")]
     NeedsAttention,
 }
 
 impl Outcome {
+    const ALL: [Self; 7] = [
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::TimedOut,
+        Self::StoppedByError,
+        Self::Abandoned,
+        Self::NeedsAttention,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Succeeded => "succeeded",
@@ -72,6 +92,11 @@ impl Outcome {
             Self::Abandoned => "abandoned",
             Self::NeedsAttention => "needs attention",
         }
+    }
+
+    /// The outcome a stored text names; `None` for text no version of Slipway wrote.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == text)
     }
 }
 
@@ -93,7 +118,7 @@ pub struct JournalEntry {
     /// "succeeded", "failed", "cancelled", "timed out", "stopped by an error", "abandoned";
     /// "needs attention" (still unfinished) when its undo left tasks running; none while
     /// running. See [`Outcome`].
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub url: Option<String>,
     pub summary: Option<String>,
     /// Task ARNs this deploy started and has not seen stopped.
@@ -242,7 +267,10 @@ fn read(db: &Path, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Jo
                 version: row.get(7)?,
                 started_at: row.get::<_, i64>(8)? as f64,
                 finished_at: row.get::<_, Option<i64>>(9)?.map(|t| t as f64),
-                outcome: row.get(10)?,
+                outcome: row
+                    .get::<_, Option<String>>(10)?
+                    .as_deref()
+                    .and_then(Outcome::parse),
                 url: row.get(11)?,
                 summary: row.get(12)?,
                 started_tasks: Vec::new(),
@@ -400,7 +428,7 @@ mod tests {
         let all = history(&db, "123456789012", "eu-west-1", "hello").unwrap();
         assert_eq!(all.len(), 2);
         let done = get(&db, "d2").unwrap().unwrap();
-        assert_eq!(done.outcome.as_deref(), Some("succeeded"));
+        assert_eq!(done.outcome, Some(Outcome::Succeeded));
         assert!(get(&db, "nope").unwrap().is_none());
     }
 }

@@ -244,7 +244,7 @@ fn push_refused(repository_uri: &str, reason: &str) -> EngineError {
     let fix = if lower.contains("denied") || is_auth_failure(reason) {
         "ECR refused these credentials: they need ecr:GetAuthorizationToken, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:BatchCheckLayerAvailability and ecr:PutImage on the repository."
     } else if lower.contains("name unknown") || lower.contains("does not exist") {
-        "The repository is missing: run Set up again to create it."
+        "The repository is missing: setting up AWS for the app again creates it."
     } else if lower.contains("tag invalid") || lower.contains("immutable") {
         "The repository's tags are immutable and this version is taken: build again for a new version."
     } else {

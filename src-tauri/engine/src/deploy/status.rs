@@ -225,7 +225,7 @@ fn leftovers(
     let mut out = Vec::new();
     for entry in unfinished {
         let mark = format!("slipway-{}", entry.id);
-        let why = match (entry.outcome.as_deref(), entry.summary.as_deref()) {
+        let why = match (entry.outcome, entry.summary.as_deref()) {
             (Some(_), Some(summary)) => format!(
                 "Deploy {} of {} could not stop what it started: {summary}",
                 entry.id, entry.version

@@ -328,7 +328,7 @@ pub async fn retire_previous(d: &Deployment<'_>, new: &[String], keep: bool) -> 
         Ok(previous) => previous,
         Err(e) => {
             retired.warnings.push(format!(
-                "Could not look for the app's previous tasks ({e}); one may still run and be billed. Stop everything stops it."
+                "Could not look for the app's previous tasks ({e}); one may still run and be billed until the app is stopped."
             ));
             return retired;
         }

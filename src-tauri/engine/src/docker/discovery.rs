@@ -156,9 +156,9 @@ pub fn advice(os: Os, source: EndpointSource) -> String {
         return "DOCKER_HOST is set, so Slipway only tries that address: start the engine it points at, or unset DOCKER_HOST to let Slipway look for Docker Desktop, Colima or OrbStack.".to_owned();
     }
     match os {
-        Os::Macos => "Start Docker Desktop, Colima (`colima start`), OrbStack or Rancher Desktop, then press Check again.".to_owned(),
-        Os::Windows => "Start Docker Desktop and wait until it says \"Engine running\", then press Check again.".to_owned(),
-        Os::Linux => "Start the Docker service (`sudo systemctl start docker`) or Docker Desktop, and make sure your user may use the socket (the `docker` group), then press Check again.".to_owned(),
+        Os::Macos => "Start Docker Desktop, Colima, OrbStack or Rancher Desktop, then check again.".to_owned(),
+        Os::Windows => "Start Docker Desktop and wait until it says \"Engine running\", then check again.".to_owned(),
+        Os::Linux => "Start the Docker service or Docker Desktop, and make sure your user may use the socket (the docker group), then check again.".to_owned(),
     }
 }
 

@@ -756,7 +756,7 @@ export type JournalEntry = {
 	 *  "needs attention" (still unfinished) when its undo left tasks running; none while
 	 *  running. See [`Outcome`].
 	 */
-	outcome: string | null,
+	outcome: Outcome | null,
 	url: string | null,
 	summary: string | null,
 	/**  Task ARNs this deploy started and has not seen stopped. */
@@ -867,6 +867,23 @@ export type NewImageProject = {
 };
 
 export type Os = "linux" | "macos" | "windows";
+
+/**
+ *  How a deploy ended, as the journal records it (the text is what the data file holds and
+ *  what the window receives).
+ */
+export type Outcome = "succeeded" | 
+/**  The app failed: its task stopped, or its URL never answered. */
+"failed" | "cancelled" | "timed out" | 
+/**  An AWS or Docker error ended it, after undo. */
+"stopped by an error" | 
+/**  Closed after a restart (settled by the user). */
+"abandoned" | 
+/**
+ *  Undo could not stop everything it started: the deploy stays open (unfinished) with
+ *  the tasks it left, until the user stops or keeps them.
+ */
+"needs attention";
 
 /**  Who made a resource, which decides whether teardown may remove it. */
 export type Owner = 
@@ -1055,7 +1072,7 @@ export type ReleaseDeploy = {
 	/**  Seconds since the Unix epoch. */
 	startedAt: number | null,
 	mode: DeployMode,
-	outcome: string | null,
+	outcome: Outcome | null,
 	rolledBack: boolean,
 	retagged: boolean,
 };

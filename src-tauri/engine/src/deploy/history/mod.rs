@@ -35,7 +35,7 @@ pub struct ReleaseDeploy {
     /// Seconds since the Unix epoch.
     pub started_at: f64,
     pub mode: DeployMode,
-    pub outcome: Option<String>,
+    pub outcome: Option<journal::Outcome>,
     pub rolled_back: bool,
     pub retagged: bool,
 }
@@ -276,7 +276,7 @@ fn rollback_target_of(
 ) -> Option<i32> {
     let succeeded: Vec<(i32, bool)> = history
         .iter()
-        .filter(|e| e.outcome.as_deref() == Some("succeeded"))
+        .filter(|e| e.outcome == Some(journal::Outcome::Succeeded))
         .filter_map(|e| {
             let revision = e
                 .task_definition
@@ -320,7 +320,7 @@ fn release_deploy(e: &JournalEntry) -> ReleaseDeploy {
         deploy_id: e.id.clone(),
         started_at: e.started_at,
         mode: e.mode,
-        outcome: e.outcome.clone(),
+        outcome: e.outcome,
         rolled_back: e.rolled_back_to.is_some(),
         retagged: e.retagged,
     }
@@ -430,7 +430,7 @@ mod tests {
                     deploy_id: format!("d{revision}"),
                     started_at: 0.0,
                     mode: DeployMode::Task,
-                    outcome: Some("succeeded".into()),
+                    outcome: Some(journal::Outcome::Succeeded),
                     rolled_back: false,
                     retagged: false,
                 }]
@@ -484,7 +484,7 @@ mod tests {
             version: "v".into(),
             started_at: 0.0,
             finished_at: Some(1.0),
-            outcome: Some("succeeded".into()),
+            outcome: Some(journal::Outcome::Succeeded),
             url: None,
             summary: None,
             started_tasks: vec![],
