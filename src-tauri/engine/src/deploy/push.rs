@@ -136,12 +136,12 @@ pub async fn push(
                     digest = digest.or(found);
                     break;
                 }
-                Err(reason) if is_auth_failure(&reason) && !refreshed => {
+                Err(PushStop::Refused(reason)) if is_auth_failure(&reason) && !refreshed => {
                     // The token lasts 12 hours; a long session can outlive it.
                     refreshed = true;
                     login_state = login(d, registry).await?;
                 }
-                Err(reason) => return Err(push_refused(repository_uri, &reason)),
+                Err(stop) => return Err(push_stopped(d, repository_uri, stop)),
             }
         }
     }
@@ -168,8 +168,19 @@ pub async fn push(
     })
 }
 
-/// Pushes one tag; the digest the registry gave, if it said one. Errors are the
-/// registry's words.
+/// Why the push of one tag ended without the registry's answer.
+enum PushStop {
+    Cancelled,
+    /// The deploy's deadline passed while it pushed.
+    Deadline,
+    /// The registry (or the engine) refused it, in its own words.
+    Refused(String),
+}
+
+/// How often push progress is shown at most while bytes move (a layer finishing always is).
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Pushes one tag; the digest the registry gave, if it said one.
 async fn push_tag(
     d: &Deployment<'_>,
     docker: &Docker,
@@ -177,7 +188,7 @@ async fn push_tag(
     tag: &str,
     login: &Login,
     layers: u32,
-) -> std::result::Result<Option<String>, String> {
+) -> std::result::Result<Option<String>, PushStop> {
     let mut stream = docker.push_image(
         repository_uri,
         Some(PushImageOptions {
@@ -188,17 +199,18 @@ async fn push_tag(
     );
     let mut done = 0u32;
     let mut digest = None;
+    let mut shown: Option<(std::time::Instant, u32)> = None;
     loop {
         let left = d
             .deadline
             .saturating_duration_since(std::time::Instant::now());
         let item = tokio::select! {
-            _ = d.cancel.cancelled() => return Err("cancelled".into()),
-            _ = tokio::time::sleep(left) => return Err("deadline".into()),
+            _ = d.cancel.cancelled() => return Err(PushStop::Cancelled),
+            _ = tokio::time::sleep(left) => return Err(PushStop::Deadline),
             item = stream.next() => item,
         };
         let Some(item) = item else { break };
-        let info = item.map_err(|e| e.to_string())?;
+        let info = item.map_err(|e| PushStop::Refused(e.to_string()))?;
         let status = info.status.unwrap_or_default();
         if status == "Pushed" || status == "Layer already exists" {
             done += 1;
@@ -210,7 +222,10 @@ async fn push_tag(
             .progress_detail
             .map(|p| (p.current.unwrap_or(0), p.total.unwrap_or(0)))
             .unwrap_or((0, 0));
-        if status == "Pushing" || status == "Pushed" || status == "Layer already exists" {
+        let due = shown
+            .is_none_or(|(at, layers_then)| layers_then != done || at.elapsed() >= PROGRESS_EVERY);
+        if due && (status == "Pushing" || status == "Pushed" || status == "Layer already exists") {
+            shown = Some((std::time::Instant::now(), done));
             d.emit(DeployEvent::PushProgress {
                 tag: tag.to_owned(),
                 layers_done: done.min(layers.max(done)),
@@ -224,22 +239,27 @@ async fn push_tag(
     Ok(digest)
 }
 
+// A registry's refusal reaches Docker's push stream as text only (no code, and it varies
+// by registry), so the functions below read it by its words.
+
 fn is_auth_failure(reason: &str) -> bool {
     let r = reason.to_lowercase();
     r.contains("unauthorized") || r.contains("authentication required") || r.contains("expired")
 }
 
-fn push_refused(repository_uri: &str, reason: &str) -> EngineError {
-    if reason == "cancelled" {
-        return EngineError::Cancelled;
-    }
-    if reason == "deadline" {
-        return EngineError::DeployTimedOut {
-            seconds: 0,
-            waiting_for: format!("the push to {repository_uri} was still running"),
-            left: "Nothing was started on AWS.".into(),
-        };
-    }
+fn push_stopped(d: &Deployment<'_>, repository_uri: &str, stop: PushStop) -> EngineError {
+    let reason = match stop {
+        PushStop::Cancelled => return EngineError::Cancelled,
+        PushStop::Deadline => {
+            return EngineError::DeployTimedOut {
+                seconds: d.deadline_seconds.into(),
+                waiting_for: format!("the push to {repository_uri} was still running"),
+                left: "Nothing was started on AWS.".into(),
+            }
+        }
+        PushStop::Refused(reason) => reason,
+    };
+    let reason = reason.as_str();
     let lower = reason.to_lowercase();
     let fix = if lower.contains("denied") || is_auth_failure(reason) {
         "ECR refused these credentials: they need ecr:GetAuthorizationToken, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:BatchCheckLayerAvailability and ecr:PutImage on the repository."
