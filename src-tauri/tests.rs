@@ -790,12 +790,7 @@ fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_ipc() {
         )
         .unwrap();
         standin.shut_down().await;
-        let _ = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
-            ))
-            .output();
+        slipway_testkit::remove_app_images(&app);
     }));
 }
 

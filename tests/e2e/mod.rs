@@ -236,12 +236,7 @@ impl Session {
             standin.shut_down().await;
         }
         self.finish().await;
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
-            ))
-            .output();
+        slipway_testkit::remove_app_images(app);
     }
 
     /// What a user does before deploying, in the window: point Slipway at `endpoint` (the

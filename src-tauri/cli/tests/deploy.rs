@@ -197,10 +197,5 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
     );
     assert_eq!(code, 0, "{err}");
     standin.shut_down().await;
-    let _ = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
-        ))
-        .output();
+    slipway_testkit::remove_app_images(&app);
 }

@@ -216,10 +216,5 @@ async fn deploys_stay_in_a_true_state_under_signals_locks_and_a_broken_file() {
     let (code, _, err) = run(&["teardown", "--apply"]);
     assert_eq!(code, 0, "{err}");
     standin.shut_down().await;
-    let _ = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
-        ))
-        .output();
+    slipway_testkit::remove_app_images(&app);
 }

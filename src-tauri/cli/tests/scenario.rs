@@ -157,10 +157,5 @@ async fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_the_cli() {
     );
     assert_eq!(code, 0, "{err}");
     standin.shut_down().await;
-    let _ = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
-        ))
-        .output();
+    slipway_testkit::remove_app_images(&app);
 }

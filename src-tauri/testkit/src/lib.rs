@@ -543,3 +543,14 @@ fn fault_response(fault: Fault, request: &Request, service: &str, action: &str) 
     )
     .into_bytes()
 }
+
+/// Removes every image of `app` from the test environment's Docker engine: its local
+/// releases and the ECR-named tags the push made (`…/app`), whatever a test's end.
+pub fn remove_app_images(app: &str) {
+    let _ = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "docker images --format '{{{{.Repository}}}} {{{{.ID}}}}' | awk '$1 ~ /(^|\\/){app}$/ {{print $2}}' | sort -u | xargs -r docker rmi -f"
+        ))
+        .output();
+}
