@@ -34,11 +34,16 @@ pub async fn describe(conn: &crate::aws::Connection, name: &str) -> Result<Optio
         .await
     {
         Ok(answer) => Ok(answer.task_definition().cloned()),
-        // An unknown family or revision is a ClientException ("Unable to describe task
-        // definition").
+        // ECS has no typed not-found error here: an unknown family or revision is a
+        // ClientException whose message says "Unable to describe task definition". Any
+        // other ClientException (a malformed name, say) is an error, not "none".
         Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_client_exception()) =>
+            if e.as_service_error().is_some_and(|s| {
+                s.is_client_exception()
+                    && s.meta()
+                        .message()
+                        .is_some_and(|m| m.contains("Unable to describe task definition"))
+            }) =>
         {
             Ok(None)
         }
