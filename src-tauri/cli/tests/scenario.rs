@@ -25,19 +25,29 @@ struct Cli {
 impl Cli {
     /// Runs `verb` on the project through the proxy, as JSON; panics unless it succeeds.
     async fn run(&self, verb: &str) -> String {
+        self.run_with(&[verb]).await
+    }
+
+    /// Runs `args` (a verb and its flags) on the project through the proxy, as JSON.
+    async fn run_with(&self, args: &[&str]) -> String {
         let (home, dir, via) = (self.home.clone(), self.dir.clone(), self.via.clone());
-        let owned = verb.to_owned();
+        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let shown = all.join(" ");
         let (code, out, err) = tokio::task::spawn_blocking(move || {
-            let d = dir.to_str().unwrap();
-            slipway(
-                &home,
-                &[&owned, "--project", d, "--endpoint-url", &via, "--json"],
-                "",
-            )
+            let d = dir.to_str().unwrap().to_owned();
+            all.extend([
+                "--project".into(),
+                d,
+                "--endpoint-url".into(),
+                via,
+                "--json".into(),
+            ]);
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            slipway(&home, &refs, "")
         })
         .await
         .unwrap();
-        assert_eq!(code, 0, "slipway {verb}: {err}\n{out}");
+        assert_eq!(code, 0, "slipway {shown}: {err}\n{out}");
         out
     }
 
@@ -121,19 +131,7 @@ async fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_the_cli() {
         dir: dir.clone(),
         via: proxy.url(),
     };
-    let (code, _, err) = slipway(
-        &home,
-        &[
-            "setup",
-            "--project",
-            dir.to_str().unwrap(),
-            "--apply",
-            "--endpoint-url",
-            &cli.via,
-        ],
-        "",
-    );
-    assert_eq!(code, 0, "{err}");
+    cli.run_with(&["setup", "--apply"]).await;
 
     let host = host_of(&home);
     scenario::deploy_roll_back_and_stop_with_an_unfinished_deploy(
@@ -143,19 +141,7 @@ async fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_the_cli() {
     )
     .await;
 
-    let (code, _, err) = slipway(
-        &home,
-        &[
-            "teardown",
-            "--project",
-            dir.to_str().unwrap(),
-            "--apply",
-            "--endpoint-url",
-            &cli.via,
-        ],
-        "",
-    );
-    assert_eq!(code, 0, "{err}");
+    cli.run_with(&["teardown", "--apply"]).await;
     standin.shut_down().await;
     slipway_testkit::remove_app_images(&app);
 }
