@@ -3,7 +3,7 @@
 //! sentence a person reads.
 
 use serde::Serialize;
-use slipway_engine::{EngineError, ErrorCode};
+use slipway_core::{EngineError, ErrorCode};
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct IpcError {

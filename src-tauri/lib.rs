@@ -8,8 +8,8 @@ mod state;
 
 pub use error::IpcError;
 
-use slipway_engine::host::HostEnv;
-use slipway_engine::jobs::JobRegistry;
+use slipway_core::host::HostEnv;
+use slipway_core::jobs::JobRegistry;
 
 /// The one list of commands, for any runtime: the app uses Wry, the IPC tests MockRuntime.
 /// (A macro, because `collect_commands!` cannot be used inside a generic function.)
@@ -80,7 +80,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 
 pub fn run() {
     let host = HostEnv::from_process();
-    if let Err(e) = slipway_engine::support::log::init(&host, "desktop", true) {
+    if let Err(e) = slipway_aws::support::log::init(&host, "desktop", true) {
         eprintln!("Slipway will run without its log file: {e}");
     }
     let builder = specta_builder();

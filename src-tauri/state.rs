@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use slipway_app::{Session, Sessions};
-use slipway_engine::host::HostEnv;
-use slipway_engine::jobs::JobRegistry;
+use slipway_core::host::HostEnv;
+use slipway_core::jobs::JobRegistry;
 
 pub struct Host(pub HostEnv);
 

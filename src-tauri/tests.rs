@@ -9,10 +9,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use slipway_engine::host::{HostEnv, Os};
-use slipway_engine::jobs::JobRegistry;
-use slipway_engine::test_support::write_aws_files;
-use slipway_engine::EngineError;
+use slipway_core::host::{HostEnv, Os};
+use slipway_core::jobs::JobRegistry;
+use slipway_core::test_support::write_aws_files;
+use slipway_core::EngineError;
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -478,7 +478,7 @@ fn an_access_key_profile_is_written_owner_only_and_its_secret_never_comes_back()
 
 #[test]
 fn setup_is_planned_and_applied_over_ipc_with_the_saved_endpoint() {
-    let Some(endpoint) = slipway_engine::test_support::require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+    let Some(endpoint) = slipway_core::test_support::require("SLIPWAY_TEST_AWS_ENDPOINT") else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -707,7 +707,8 @@ impl slipway_testkit::scenario::FrontEnd for Window<'_> {
 
 #[test]
 fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_ipc() {
-    use slipway_engine::test_support::{leave_a_deploy_unfinished, require};
+    use slipway_aws::test_support::leave_a_deploy_unfinished;
+    use slipway_core::test_support::require;
     let (Some(endpoint), Some(_), Some(docker)) = (
         require("SLIPWAY_TEST_AWS_ENDPOINT"),
         require("SLIPWAY_TEST_ECR_CA"),

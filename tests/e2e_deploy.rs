@@ -17,7 +17,7 @@ async fn the_sample_is_deployed_from_the_window_and_its_url_answers() {
     let Some(session) = e2e::Session::start("deploy").await else {
         return;
     };
-    if slipway_engine::test_support::require("SLIPWAY_TEST_ECR_CA").is_none() {
+    if slipway_core::test_support::require("SLIPWAY_TEST_ECR_CA").is_none() {
         return;
     }
     let app = format!("e2ed{}", std::process::id());

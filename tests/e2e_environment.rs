@@ -6,8 +6,8 @@ mod e2e;
 
 use std::time::Duration;
 
-use slipway_engine::docker::connect;
-use slipway_engine::host::HostEnv;
+use slipway_core::host::HostEnv;
+use slipway_docker::docker::connect;
 
 #[tokio::test]
 async fn environment_screen_shows_docker_version_and_emulator_account() {

@@ -18,7 +18,7 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
     let Some(session) = e2e::Session::start("operate").await else {
         return;
     };
-    if slipway_engine::test_support::require("SLIPWAY_TEST_ECR_CA").is_none() {
+    if slipway_core::test_support::require("SLIPWAY_TEST_ECR_CA").is_none() {
         return;
     }
     let app = format!("e2eo{}", std::process::id());

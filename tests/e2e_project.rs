@@ -5,8 +5,8 @@ mod e2e;
 
 use std::time::Duration;
 
-use slipway_engine::host::HostEnv;
-use slipway_engine::preview;
+use slipway_core::host::HostEnv;
+use slipway_docker::preview;
 
 #[tokio::test]
 async fn the_sample_builds_previews_and_answers_at_the_url_the_window_shows() {

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use slipway_engine::app::{app_info as engine_app_info, AppInfo};
-use slipway_engine::support::{self, SupportBundle};
+use slipway_aws::support::{self, SupportBundle};
+use slipway_core::app::{app_info as engine_app_info, AppInfo};
 use tauri::State;
 
 use crate::error::IpcError;

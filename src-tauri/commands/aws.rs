@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use slipway_engine::aws::{
+use slipway_aws::aws::{
     add_access_key_profile as add_profile, read_profiles, AwsProfile, AwsProfiles, CallerIdentity,
     NewAccessKeyProfile,
 };
-use slipway_engine::settings::{self, AppSettings};
-use slipway_engine::setup::{connect_project, my_public_ip};
+use slipway_aws::setup::{connect_project, my_public_ip};
+use slipway_core::settings::{self, AppSettings};
 use tauri::State;
 
 use super::blocking;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use slipway_engine::build::{build, BuildEvent, BuildOutcome, BuildRequest};
+use slipway_docker::build::{build, BuildEvent, BuildOutcome, BuildRequest};
 use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;

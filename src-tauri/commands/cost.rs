@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use slipway_engine::cost::{self, CostInputs, CostSettings, CostSheet, PriceRefresh};
-use slipway_engine::deploy::guard::CostEvent;
-use slipway_engine::deploy::guard::{self, SystemClock};
+use slipway_aws::cost::{self, CostInputs, CostSettings, CostSheet, PriceRefresh};
+use slipway_aws::deploy::guard::CostEvent;
+use slipway_aws::deploy::guard::{self, SystemClock};
 use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
@@ -71,7 +71,7 @@ pub async fn watch_costs(
 ) -> Result<(), IpcError> {
     let job = jobs.0.start(&job_id)?;
     let (config, connection) = projects.session(&host, &dir).connect().await?;
-    let db = slipway_engine::store::db_path(&host.0);
+    let db = slipway_core::store::db_path(&host.0);
     let sink = channel_sink(on_event);
     Ok(guard::watch(
         &db,

@@ -3,7 +3,7 @@
 //! and the deploys a killed app left unfinished. Each is the application layer's use case.
 
 use slipway_app::StopReport;
-use slipway_engine::deploy::{
+use slipway_aws::deploy::{
     self, AppStatus, DeployEvent, DeployOutcome, DeployRequest, JournalEntry,
 };
 use tauri::ipc::Channel;
@@ -71,7 +71,7 @@ pub async fn stop_task(
 #[tauri::command]
 #[specta::specta]
 pub async fn unfinished_deploys(host: State<'_, Host>) -> Result<Vec<JournalEntry>, IpcError> {
-    let db = slipway_engine::store::db_path(&host.0);
+    let db = slipway_core::store::db_path(&host.0);
     Ok(deploy::left_unfinished(&db)?)
 }
 

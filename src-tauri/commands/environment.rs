@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use slipway_engine::environment::{check, CheckRequest, EnvironmentEvent, EnvironmentReport};
+use slipway_aws::environment::{check, CheckRequest, EnvironmentEvent, EnvironmentReport};
 use tauri::ipc::Channel;
 use tauri::State;
 

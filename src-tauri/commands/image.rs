@@ -1,8 +1,8 @@
 //! Starting a project from an existing image (no Dockerfile): the form's defaults and the
 //! new project, written and opened.
 
-use slipway_engine::project::from_image::{self, ImageProjectDefaults, NewImageProject};
-use slipway_engine::project::Project;
+use slipway_core::project::from_image::{self, ImageProjectDefaults, NewImageProject};
+use slipway_core::project::Project;
 use tauri::State;
 
 use crate::error::IpcError;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use slipway_engine::logs::{self, LogEvent, LogPage, LogQuery};
+use slipway_aws::logs::{self, LogEvent, LogPage, LogQuery};
 use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;

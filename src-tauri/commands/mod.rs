@@ -14,7 +14,7 @@ pub mod project;
 pub mod releases;
 pub mod setup;
 
-use slipway_engine::EngineError;
+use slipway_core::EngineError;
 
 use crate::error::IpcError;
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use slipway_engine::preview::{self, Preview, PreviewEvent};
+use slipway_docker::preview::{self, Preview, PreviewEvent};
 use tauri::ipc::Channel;
 use tauri::State;
 

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use slipway_engine::fargate::{task_size_options, TaskSizeOption};
-use slipway_engine::preflight::{self, Preflight};
-use slipway_engine::project::{self, FieldProblem, Project, ProjectConfig, RecentProject};
+use slipway_core::fargate::{task_size_options, TaskSizeOption};
+use slipway_core::project::{self, FieldProblem, Project, ProjectConfig, RecentProject};
+use slipway_docker::preflight::{self, Preflight};
 use tauri::State;
 
 use super::blocking;

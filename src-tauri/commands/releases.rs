@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use slipway_engine::deploy::history::{self, AwsReleases, DeregisterPlan};
-use slipway_engine::preview::Preview;
-use slipway_engine::preview::{self, ReleaseList};
+use slipway_aws::deploy::history::{self, AwsReleases, DeregisterPlan};
+use slipway_docker::preview::Preview;
+use slipway_docker::preview::{self, ReleaseList};
 use tauri::State;
 use time::OffsetDateTime;
 
@@ -40,7 +40,7 @@ pub async fn aws_releases(
     projects: State<'_, Projects>,
 ) -> Result<AwsReleases, IpcError> {
     let (config, connection) = projects.session(&host, &dir).connect().await?;
-    let db = slipway_engine::store::db_path(&host.0);
+    let db = slipway_core::store::db_path(&host.0);
     Ok(history::list(&db, &connection, &config, OffsetDateTime::now_utc()).await?)
 }
 
@@ -54,7 +54,7 @@ pub async fn deregister_plan(
     projects: State<'_, Projects>,
 ) -> Result<DeregisterPlan, IpcError> {
     let (config, connection) = projects.session(&host, &dir).connect().await?;
-    let db = slipway_engine::store::db_path(&host.0);
+    let db = slipway_core::store::db_path(&host.0);
     Ok(history::deregister_plan(
         &db,
         &connection,
@@ -77,7 +77,7 @@ pub async fn deregister_revisions(
     projects: State<'_, Projects>,
 ) -> Result<DeregisterPlan, IpcError> {
     let (config, connection) = projects.session(&host, &dir).connect().await?;
-    let db = slipway_engine::store::db_path(&host.0);
+    let db = slipway_core::store::db_path(&host.0);
     Ok(history::deregister_old(
         &db,
         &connection,

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use slipway_engine::setup::{self, connect_to_set_up, SetupEvent, SetupPlan};
-use slipway_engine::teardown::{self, TeardownEvent, TeardownPlan};
+use slipway_aws::setup::{self, connect_to_set_up, SetupEvent, SetupPlan};
+use slipway_aws::teardown::{self, TeardownEvent, TeardownPlan};
 use tauri::ipc::Channel;
 use tauri::State;
 

@@ -10,10 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use slipway_engine::aws::{connect, AwsTarget, Connection, CredentialSource};
-use slipway_engine::host::HostEnv;
-use slipway_engine::project::{self, ProjectConfig};
-use slipway_engine::test_support::{require, skip_or_fail, write_aws_files};
+use slipway_aws::aws::{connect, AwsTarget, Connection, CredentialSource};
+use slipway_core::host::HostEnv;
+use slipway_core::project::{self, ProjectConfig};
+use slipway_core::test_support::{require, skip_or_fail, write_aws_files};
 
 /// What a test set up in the emulator itself, to undo at the end.
 pub struct Arranged {
@@ -214,21 +214,21 @@ impl Session {
             .keys
             .with_var("SLIPWAY_DATA_DIR", self.data_dir().display().to_string());
         // No project id: everything tagged for the app goes, whichever window made it.
-        let config = slipway_engine::project::ProjectConfig {
+        let config = slipway_core::project::ProjectConfig {
             id: None,
             name: app.to_owned(),
-            ..slipway_engine::project::propose(&self.data_dir())
+            ..slipway_core::project::propose(&self.data_dir())
         };
-        let plan = slipway_engine::teardown::plan_teardown(&arranged.connection, &config)
+        let plan = slipway_aws::teardown::plan_teardown(&arranged.connection, &config)
             .await
             .unwrap();
-        slipway_engine::teardown::apply_teardown(
+        slipway_aws::teardown::apply_teardown(
             &host,
             &arranged.connection,
             &config,
             &plan,
-            &slipway_engine::progress::Recorder::default(),
-            &slipway_engine::jobs::Cancel::new(),
+            &slipway_core::progress::Recorder::default(),
+            &slipway_core::jobs::Cancel::new(),
         )
         .await
         .unwrap();

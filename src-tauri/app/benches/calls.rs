@@ -9,9 +9,9 @@
 //!
 //! Needs the test environment (`eval "$(tests/env/up)"`).
 
-#[path = "../../engine/tests/deploying/mod.rs"]
+#[path = "../../engine/aws/tests/deploying/mod.rs"]
 mod deploying;
-#[path = "../../engine/tests/emulator/mod.rs"]
+#[path = "../../engine/aws/tests/emulator/mod.rs"]
 mod emulator;
 
 use std::collections::BTreeMap;
@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use deploying::{Deploying, Timed};
 use slipway_app::Session;
-use slipway_engine::deploy::DeployRequest;
-use slipway_engine::jobs::Cancel;
+use slipway_aws::deploy::DeployRequest;
+use slipway_core::jobs::Cancel;
 
 const RUNS: usize = 5;
 const SCRIPT: [(&str, Duration); 2] = [

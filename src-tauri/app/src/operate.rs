@@ -3,16 +3,16 @@
 //! a killed app left unfinished), status, and settling one unfinished deploy.
 
 use serde::Serialize;
-use slipway_engine::deploy::history::{self, Rollback};
-use slipway_engine::deploy::{
+use slipway_aws::deploy::history::{self, Rollback};
+use slipway_aws::deploy::{
     self, AppStatus, ClusterKnown, DeployEvent, DeployOutcome, DeployRequest, JournalEntry,
     StopOutcome,
 };
-use slipway_engine::error::{EngineError, Result};
-use slipway_engine::jobs::Cancel;
-use slipway_engine::progress::ProgressSink;
-use slipway_engine::project::ProjectConfig;
-use slipway_engine::setup;
+use slipway_aws::setup;
+use slipway_core::error::{EngineError, Result};
+use slipway_core::jobs::Cancel;
+use slipway_core::progress::ProgressSink;
+use slipway_core::project::ProjectConfig;
 use time::OffsetDateTime;
 
 use crate::session::{Session, Sessions};
@@ -196,11 +196,11 @@ pub async fn status(session: &Session) -> Result<AppStatus> {
 /// `stop` is true; it stays open, needing attention, when they could not all be stopped.
 pub async fn settle(
     sessions: &Sessions,
-    host: &slipway_engine::host::HostEnv,
+    host: &slipway_core::host::HostEnv,
     deploy_id: &str,
     stop: bool,
 ) -> Result<JournalEntry> {
-    let db = slipway_engine::store::db_path(host);
+    let db = slipway_core::store::db_path(host);
     let entry = deploy::journal::get(&db, deploy_id)?.ok_or(EngineError::DeployNotFound {
         deploy_id: deploy_id.to_owned(),
     })?;

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use slipway_engine::aws::{self, AwsTarget, Connection};
-use slipway_engine::error::Result;
-use slipway_engine::host::HostEnv;
-use slipway_engine::project::{self, ProjectConfig};
-use slipway_engine::setup::{self, Observed, ResourceNames};
+use slipway_aws::aws::{self, AwsTarget, Connection};
+use slipway_aws::setup::{self, Observed, ResourceNames};
+use slipway_core::error::Result;
+use slipway_core::host::HostEnv;
+use slipway_core::project::{self, ProjectConfig};
 
 /// How long a proven identity is trusted before STS is asked again: a status refresh every
 /// 15 s makes no STS call, and an expired SSO login or a deleted key shows within minutes
@@ -76,7 +76,7 @@ impl Session {
 
     /// Slipway's data file (history, the deploy journal) for this host.
     pub fn db(&self) -> PathBuf {
-        slipway_engine::store::db_path(&self.host)
+        slipway_core::store::db_path(&self.host)
     }
 
     /// The project's settings as saved now, validated.

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
-use slipway_engine::aws::{
+use slipway_aws::aws::{
     add_access_key_profile, read_profiles, whoami, AwsProfiles, AwsTarget, CredentialSource,
     NewAccessKeyProfile, ProfileKind, Secret,
 };
-use slipway_engine::host::HostEnv;
-use slipway_engine::settings::{self, AppSettings};
-use slipway_engine::EngineError;
+use slipway_core::host::HostEnv;
+use slipway_core::settings::{self, AppSettings};
+use slipway_core::EngineError;
 
 use crate::output::{fail, json, line, Mark};
 

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::build::{build, BuildEvent, BuildRequest, Builder};
-use slipway_engine::host::HostEnv;
-use slipway_engine::preflight::Severity;
+use slipway_core::host::HostEnv;
+use slipway_docker::build::{build, BuildEvent, BuildRequest, Builder};
+use slipway_docker::preflight::Severity;
 use time::OffsetDateTime;
 
 use crate::output::{cancel_on_ctrl_c, fail, json, json_line, line, Mark};
@@ -51,7 +51,7 @@ pub async fn run(args: BuildArgs, as_json: bool) -> ExitCode {
             } => {
                 println!(
                     "Context: {files} files, {}",
-                    slipway_engine::preflight::human_bytes(bytes as u64)
+                    slipway_docker::preflight::human_bytes(bytes as u64)
                 );
                 if !skipped.is_empty() {
                     eprintln!(
@@ -134,7 +134,7 @@ pub async fn run(args: BuildArgs, as_json: bool) -> ExitCode {
 pub async fn current_release(
     host: &HostEnv,
     dir: &std::path::Path,
-    cancel: &slipway_engine::jobs::Cancel,
+    cancel: &slipway_core::jobs::Cancel,
     verb: &str,
     as_json: bool,
 ) -> Result<String, ExitCode> {

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::cost::{self, CostSheet, PriceRefresh, PriceSource};
-use slipway_engine::fargate::vcpu_label;
-use slipway_engine::host::HostEnv;
+use slipway_aws::cost::{self, CostSheet, PriceRefresh, PriceSource};
+use slipway_core::fargate::vcpu_label;
+use slipway_core::host::HostEnv;
 use time::OffsetDateTime;
 
 use crate::output::{fail, heading, json, line, Mark};

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use slipway_app::{Session, Sessions};
-use slipway_engine::deploy::{DeployEvent, DeployMode, DeployOutcome, DeployRequest, DeployStep};
-use slipway_engine::host::HostEnv;
-use slipway_engine::{EngineError, ErrorCode};
+use slipway_aws::deploy::{DeployEvent, DeployMode, DeployOutcome, DeployRequest, DeployStep};
+use slipway_core::host::HostEnv;
+use slipway_core::{EngineError, ErrorCode};
 
 use crate::output::{cancel_on_ctrl_c, fail, heading, json, json_line, line, Mark};
 

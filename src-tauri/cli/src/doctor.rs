@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Args;
-use slipway_engine::docker::DockerStatus;
-use slipway_engine::environment::{
+use slipway_aws::environment::{
     check, CheckRequest, EnvironmentEvent, EnvironmentReport, IdentityStatus,
 };
-use slipway_engine::host::HostEnv;
+use slipway_core::host::HostEnv;
+use slipway_docker::docker::DockerStatus;
 
 use crate::aws::{print_profiles, TargetArgs};
 use crate::output::{cancel_on_ctrl_c, heading, json, line, Mark};

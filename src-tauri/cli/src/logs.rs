@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::host::HostEnv;
-use slipway_engine::logs::{self, LogEvent, LogLine, LogQuery};
-use slipway_engine::EngineError;
+use slipway_aws::logs::{self, LogEvent, LogLine, LogQuery};
+use slipway_core::host::HostEnv;
+use slipway_core::EngineError;
 use time::OffsetDateTime;
 
 use crate::output::{cancel_on_ctrl_c, connected, fail, json_line};

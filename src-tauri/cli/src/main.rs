@@ -89,9 +89,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The CLI logs to the same file as the window; to the terminal only when SLIPWAY_LOG
     // asks, so its output stays what each verb prints.
-    let host = slipway_engine::host::HostEnv::from_process();
+    let host = slipway_core::host::HostEnv::from_process();
     let echo = host.var("SLIPWAY_LOG").is_some();
-    if let Err(e) = slipway_engine::support::log::init(&host, "cli", echo) {
+    if let Err(e) = slipway_aws::support::log::init(&host, "cli", echo) {
         eprintln!("slipway: running without the log file: {e}");
     }
     match cli.command {

@@ -32,11 +32,7 @@ pub enum Mark {
 
 /// Reports an engine error: the sentence on stderr, and `{ "error": { code, message } }` on
 /// stdout with `--json`. Exit code 130 for a cancellation (Ctrl-C), 1 otherwise.
-pub fn fail(
-    verb: &str,
-    err: &slipway_engine::EngineError,
-    as_json: bool,
-) -> std::process::ExitCode {
+pub fn fail(verb: &str, err: &slipway_core::EngineError, as_json: bool) -> std::process::ExitCode {
     let message = match next_step(err.code()) {
         Some(step) => format!("{err} {step}"),
         None => err.to_string(),
@@ -45,7 +41,7 @@ pub fn fail(
         json(&serde_json::json!({ "error": { "code": err.code(), "message": message } }));
     }
     eprintln!("slipway {verb}: {message}");
-    if let slipway_engine::EngineError::BuildFailed { output, .. } = err {
+    if let slipway_core::EngineError::BuildFailed { output, .. } = err {
         if !as_json && !output.is_empty() {
             eprintln!("\nOutput of the failing step:");
             for l in output {
@@ -53,7 +49,7 @@ pub fn fail(
             }
         }
     }
-    if err.code() == slipway_engine::ErrorCode::Cancelled {
+    if err.code() == slipway_core::ErrorCode::Cancelled {
         std::process::ExitCode::from(130)
     } else {
         std::process::ExitCode::from(1)
@@ -72,8 +68,8 @@ pub fn json_line<T: Serialize>(value: &T) {
 /// A cancel token that Ctrl-C (SIGINT) and, on Unix, SIGTERM (a terminal closed, a CI
 /// job stopped, `kill`) trip, so the work in progress stops cleanly and undoes what it
 /// started instead of dying mid-way.
-pub fn cancel_on_ctrl_c() -> slipway_engine::jobs::Cancel {
-    let cancel = slipway_engine::jobs::Cancel::new();
+pub fn cancel_on_ctrl_c() -> slipway_core::jobs::Cancel {
+    let cancel = slipway_core::jobs::Cancel::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -99,27 +95,27 @@ pub fn cancel_on_ctrl_c() -> slipway_engine::jobs::Cancel {
 /// The saved project in `dir` connected to AWS, or the exit code after the error is
 /// reported (what every AWS verb does first).
 pub async fn connected(
-    host: &slipway_engine::host::HostEnv,
+    host: &slipway_core::host::HostEnv,
     dir: &std::path::Path,
     endpoint_url: Option<String>,
     verb: &str,
     as_json: bool,
 ) -> Result<
     (
-        slipway_engine::project::ProjectConfig,
-        slipway_engine::aws::Connection,
+        slipway_core::project::ProjectConfig,
+        slipway_aws::aws::Connection,
     ),
     std::process::ExitCode,
 > {
-    slipway_engine::setup::connect_project(host, dir, endpoint_url, std::time::SystemTime::now())
+    slipway_aws::setup::connect_project(host, dir, endpoint_url, std::time::SystemTime::now())
         .await
         .map_err(|e| fail(verb, &e, as_json))
 }
 
 /// The CLI's next action for an error, as a verb to run; the engine's message says what is
 /// wrong in domain words (the window adds its own).
-fn next_step(code: slipway_engine::ErrorCode) -> Option<&'static str> {
-    use slipway_engine::ErrorCode;
+fn next_step(code: slipway_core::ErrorCode) -> Option<&'static str> {
+    use slipway_core::ErrorCode;
     match code {
         ErrorCode::SetupNeeded => {
             Some("Run `slipway setup --apply` first (`slipway setup` shows what it will create).")

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::host::HostEnv;
-use slipway_engine::preview::{self, Health, LogStream, Preview, PreviewEvent};
-use slipway_engine::project;
+use slipway_core::host::HostEnv;
+use slipway_core::project;
+use slipway_docker::preview::{self, Health, LogStream, Preview, PreviewEvent};
 
 use crate::output::{cancel_on_ctrl_c, fail, json, json_line};
 

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::host::HostEnv;
-use slipway_engine::preflight::{self, Severity};
-use slipway_engine::project::ImageRef;
-use slipway_engine::project::{self, FieldProblem, HealthProbe, KeyValue, Platform, ProjectConfig};
-use slipway_engine::EngineError;
+use slipway_core::host::HostEnv;
+use slipway_core::project::ImageRef;
+use slipway_core::project::{self, FieldProblem, HealthProbe, KeyValue, Platform, ProjectConfig};
+use slipway_core::EngineError;
+use slipway_docker::preflight::{self, Severity};
 
 use crate::output::{fail, heading, json, line, Mark};
 

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use slipway_app::Session;
-use slipway_engine::deploy;
-use slipway_engine::deploy::history as releases;
-use slipway_engine::host::HostEnv;
-use slipway_engine::preview;
-use slipway_engine::EngineError;
+use slipway_aws::deploy;
+use slipway_aws::deploy::history as releases;
+use slipway_core::host::HostEnv;
+use slipway_core::EngineError;
+use slipway_docker::preview;
 use time::OffsetDateTime;
 
 use crate::output::{cancel_on_ctrl_c, connected, fail, heading, json, line, Mark};
@@ -27,8 +27,8 @@ async fn on_aws(
     (
         HostEnv,
         PathBuf,
-        slipway_engine::project::ProjectConfig,
-        slipway_engine::aws::Connection,
+        slipway_core::project::ProjectConfig,
+        slipway_aws::aws::Connection,
         releases::AwsReleases,
     ),
     ExitCode,
@@ -36,7 +36,7 @@ async fn on_aws(
     let host = HostEnv::from_process();
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let (config, connection) = connected(&host, &dir, endpoint_url, verb, as_json).await?;
-    let db = slipway_engine::store::db_path(&host);
+    let db = slipway_core::store::db_path(&host);
     match releases::list(&db, &connection, &config, OffsetDateTime::now_utc()).await {
         Ok(list) => Ok((host, dir, config, connection, list)),
         Err(e) => Err(fail(verb, &e, as_json)),
@@ -170,7 +170,7 @@ pub async fn ps(args: PsArgs, as_json: bool) -> ExitCode {
         Ok(found) => found,
         Err(e) => return fail("ps", &e, as_json),
     };
-    let db = slipway_engine::store::db_path(&host);
+    let db = slipway_core::store::db_path(&host);
     let status = match deploy::status(&db, &connection, &config, OffsetDateTime::now_utc()).await {
         Ok(status) => status,
         Err(e) => return fail("ps", &e, as_json),

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Args;
-use slipway_engine::aws::Connection;
-use slipway_engine::host::HostEnv;
-use slipway_engine::setup::{self, connect_to_set_up, Owner, ResourceState, SetupEvent, SetupPlan};
-use slipway_engine::teardown::{self, TeardownAction, TeardownEvent, TeardownPlan};
+use slipway_aws::aws::Connection;
+use slipway_aws::setup::{self, connect_to_set_up, Owner, ResourceState, SetupEvent, SetupPlan};
+use slipway_aws::teardown::{self, TeardownAction, TeardownEvent, TeardownPlan};
+use slipway_core::host::HostEnv;
 
 use crate::output::{cancel_on_ctrl_c, fail, heading, json, json_line, line, Mark};
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_engine::host::HostEnv;
-use slipway_engine::support::export_support_bundle;
+use slipway_aws::support::export_support_bundle;
+use slipway_core::host::HostEnv;
 use time::OffsetDateTime;
 
 use crate::output::{fail, json, line, Mark};

@@ -6,8 +6,8 @@ mod common;
 
 use common::{json, slipway};
 use serde_json::Value;
-use slipway_engine::project::write_sample;
-use slipway_engine::test_support::require;
+use slipway_core::project::write_sample;
+use slipway_core::test_support::require;
 
 const SECRET: &str = "cliSecret/0123456789abcdefghijklmnopqrstu";
 
@@ -78,7 +78,7 @@ async fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_engine::test_support::write_aws_files(
+    slipway_core::test_support::write_aws_files(
         home.path(),
         "[profile emu]\nregion = us-east-2\n",
         "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{json, slipway};
-use slipway_engine::project::write_sample;
+use slipway_core::project::write_sample;
 
 #[test]
 fn cost_prints_the_estimate_with_its_prices_source_and_date() {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use common::{json, slipway};
 use serde_json::Value;
-use slipway_engine::project::write_sample;
-use slipway_engine::test_support::require;
+use slipway_core::project::write_sample;
+use slipway_core::test_support::require;
 use slipway_testkit::{FargateStandIn, FaultProxy};
 
 const REGION: &str = "ap-east-1";
@@ -22,7 +22,7 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_engine::test_support::write_aws_files(
+    slipway_core::test_support::write_aws_files(
         home.path(),
         &format!("[profile emu]\nregion = {REGION}\n"),
         "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use serde_json::Value;
-use slipway_engine::test_support::{require, write_aws_files};
+use slipway_core::test_support::{require, write_aws_files};
 
 fn doctor(home: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_slipway"))

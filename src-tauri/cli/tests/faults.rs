@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::{json, slipway};
 use serde_json::Value;
-use slipway_engine::project::write_sample;
-use slipway_engine::test_support::require;
+use slipway_core::project::write_sample;
+use slipway_core::test_support::require;
 use slipway_testkit::{FargateStandIn, FaultProxy};
 
 const REGION: &str = "af-south-1";
@@ -90,7 +90,7 @@ async fn deploys_stay_in_a_true_state_under_signals_locks_and_a_broken_file() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_engine::test_support::write_aws_files(
+    slipway_core::test_support::write_aws_files(
         home.path(),
         &format!("[profile emu]\nregion = {REGION}\n"),
         "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",

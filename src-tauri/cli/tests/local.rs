@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use slipway_engine::project::write_sample;
-use slipway_engine::test_support::require;
+use slipway_core::project::write_sample;
+use slipway_core::test_support::require;
 
 fn slipway(home: &Path, docker_host: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_slipway"))

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use common::{json, slipway};
 use serde_json::Value;
-use slipway_engine::host::{HostEnv, Os};
-use slipway_engine::project::write_sample;
-use slipway_engine::test_support::{leave_a_deploy_unfinished, require};
+use slipway_aws::test_support::leave_a_deploy_unfinished;
+use slipway_core::host::{HostEnv, Os};
+use slipway_core::project::write_sample;
+use slipway_core::test_support::require;
 use slipway_testkit::scenario::{self, FrontEnd};
 use slipway_testkit::{FargateStandIn, FaultProxy};
 
@@ -108,7 +109,7 @@ async fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_the_cli() {
     };
     let temp = tempfile::tempdir().unwrap();
     let home = temp.path().to_owned();
-    slipway_engine::test_support::write_aws_files(
+    slipway_core::test_support::write_aws_files(
         &home,
         &format!("[profile emu]\nregion = {REGION}\n"),
         "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",

@@ -554,3 +554,15 @@ pub fn remove_app_images(app: &str) {
         ))
         .output();
 }
+
+/// A temporary folder holding `files` (relative path, contents), for unit tests that read
+/// a project folder.
+pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (name, contents) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a file has a folder")).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}

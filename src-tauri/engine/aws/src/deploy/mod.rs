@@ -1,0 +1,861 @@
+//! Deploying a local release to ECS Fargate and watching it come up: push to ECR,
+//! register the task definition (only when something changed), start it as a standalone
+//! task or through a service, follow each task's states, find the public IP through the
+//! task's network interface, and check the URL answers. A stopped task becomes a
+//! plain-language diagnosis. Every step that makes or removes something on AWS is written
+//! to the journal as it happens; cancel undoes what this deploy started.
+//!
+//! Faults are expected: one deploy per app at a time ([`lock`]); every AWS call is raced
+//! against the cancel and the deadline; the watch polls through throttling, 5xx, resets
+//! and timeouts until the deadline; once the new task answered the deploy has succeeded,
+//! and retiring the previous one is best effort; an undo that cannot finish leaves the
+//! deploy open as needing attention, with the tasks it left ([`undo`]).
+
+pub mod ecs;
+pub mod guard;
+pub mod history;
+pub mod journal;
+pub mod lock;
+mod push;
+mod register;
+pub use register::{describe as describe_task_definition, pending_changes, PendingChanges};
+mod service;
+mod source;
+pub mod status;
+mod stop;
+mod task;
+pub mod undo;
+pub mod watch;
+
+pub use push::MANIFEST_TYPES;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use journal::JournalEntry;
+pub use status::{
+    left_unfinished, settle_unfinished, status, status_knowing, AppStatus, ClusterKnown, Leftover,
+    RunningTask,
+};
+pub use stop::{stop_app, stop_app_task, StopFailure, StopOutcome};
+
+use crate::aws::Connection;
+use crate::setup::{self, ResourceNames, ResourceState};
+use slipway_core::diagnosis::Diagnosis;
+use slipway_core::error::{EngineError, Result};
+use slipway_core::host::HostEnv;
+use slipway_core::jobs::Cancel;
+use slipway_core::progress::ProgressSink;
+use slipway_core::project::ProjectConfig;
+use slipway_docker::docker;
+use slipway_docker::releases;
+use source::{roll_back, ship_release, Source};
+use watch::Backoff;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum DeployMode {
+    /// A standalone task (run-task), replaced by the next deploy.
+    #[default]
+    Task,
+    /// An ECS service that keeps the task running and rolls deployments.
+    Service,
+}
+
+impl DeployMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Task => "task",
+            Self::Service => "service",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "service" {
+            Self::Service
+        } else {
+            Self::Task
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployRequest {
+    #[serde(default)]
+    pub mode: DeployMode,
+    /// A local release; when absent, the release built from exactly what the folder holds
+    /// now (an error when the folder changed since its last build).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Task mode: leave the app's previous tasks running instead of stopping them once the
+    /// new one answers.
+    #[serde(default)]
+    pub keep_previous: bool,
+    /// How long the whole deploy may take, in seconds; 600 when absent.
+    #[serde(default)]
+    pub deadline_seconds: Option<u32>,
+    /// Run an earlier revision instead of a local release (a rollback): nothing is built,
+    /// pushed or registered; the revision and its image are checked first.
+    #[serde(default)]
+    pub rollback: Option<history::Rollback>,
+    /// When another deploy of the app runs: wait for it (within the deadline) instead of
+    /// being refused at once.
+    #[serde(default)]
+    pub wait_for_other_deploy: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum DeployStep {
+    Push,
+    Register,
+    Start,
+    Wait,
+    Verify,
+    Retire,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+pub enum DeployEvent {
+    Started {
+        deploy_id: String,
+        app: String,
+        version: String,
+        mode: DeployMode,
+        account: String,
+        region: String,
+        deadline_seconds: u32,
+    },
+    StepStarted {
+        step: DeployStep,
+        detail: String,
+        at_ms: f64,
+    },
+    StepDone {
+        step: DeployStep,
+        detail: String,
+        at_ms: f64,
+    },
+    PushProgress {
+        tag: String,
+        status: String,
+        layers_done: u32,
+        layers: u32,
+        current_bytes: f64,
+        total_bytes: f64,
+    },
+    TaskDefinition {
+        family: String,
+        /// The revision in use after this step.
+        revision: i32,
+        /// The one it replaces, if any.
+        previous_revision: Option<i32>,
+        changes: Vec<String>,
+        registered: bool,
+    },
+    TaskStatus {
+        task_id: String,
+        status: String,
+        health: Option<String>,
+        /// The state before this one and the milliseconds spent in it.
+        previous: Option<String>,
+        previous_ms: Option<f64>,
+        at_ms: f64,
+    },
+    ServiceEvent {
+        at: String,
+        message: String,
+    },
+    Address {
+        task_id: String,
+        public_ip: String,
+        url: String,
+    },
+    Check {
+        attempt: u32,
+        outcome: String,
+    },
+    /// AWS failed in a way that passes (throttling, a 5xx, a reset, a timeout): the call is
+    /// repeated until the deadline.
+    Retrying {
+        what: String,
+        reason: String,
+        attempt: u32,
+    },
+    /// Something after the new task answered did not work (the deploy still succeeded).
+    Warning {
+        message: String,
+    },
+    PreviousTasks {
+        task_ids: Vec<String>,
+        stopped: bool,
+    },
+    Failed {
+        task_id: Option<String>,
+        diagnosis: Diagnosis,
+        last_log_lines: Vec<String>,
+    },
+}
+
+/// A deploy that answered.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployOutcome {
+    pub deploy_id: String,
+    pub app: String,
+    pub version: String,
+    pub mode: DeployMode,
+    pub url: String,
+    pub public_ip: String,
+    pub task_ids: Vec<String>,
+    pub task_definition: String,
+    pub revision: i32,
+    pub image: String,
+    pub pushed: bool,
+    /// The HTTP status and the first bytes of the answer at the URL.
+    pub http_status: u16,
+    pub answer: String,
+    pub stopped_previous: Vec<String>,
+    pub kept_previous: Vec<String>,
+    /// What did not work after the new task answered (a previous task that could not be
+    /// stopped, a journal write), in words; the deploy succeeded all the same.
+    pub warnings: Vec<String>,
+    pub elapsed_ms: f64,
+}
+
+/// Everything a deploy's steps share.
+pub struct Deployment<'a> {
+    pub conn: &'a Connection,
+    pub config: &'a ProjectConfig,
+    pub names: ResourceNames,
+    pub sink: &'a dyn ProgressSink<DeployEvent>,
+    pub cancel: &'a Cancel,
+    pub journal: journal::Journal,
+    pub mode: DeployMode,
+    pub started: Instant,
+    pub deadline: Instant,
+    pub deadline_seconds: u32,
+    pub port: u16,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+    pub has_health_check: bool,
+    pub http_path: String,
+}
+
+impl Deployment<'_> {
+    pub fn emit(&self, event: DeployEvent) {
+        self.sink.emit(event);
+    }
+
+    pub fn at_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+
+    pub fn step_started(&self, step: DeployStep, detail: impl Into<String>) {
+        self.emit(DeployEvent::StepStarted {
+            step,
+            detail: detail.into(),
+            at_ms: self.at_ms(),
+        });
+    }
+
+    pub fn step_done(&self, step: DeployStep, detail: impl Into<String>) {
+        self.emit(DeployEvent::StepDone {
+            step,
+            detail: detail.into(),
+            at_ms: self.at_ms(),
+        });
+    }
+
+    /// The startedBy mark of this deploy's standalone tasks (ECS allows 36 characters).
+    pub fn started_by(&self) -> String {
+        format!("slipway-{}", self.journal.id)
+    }
+
+    pub fn past_deadline(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Waits `wait`, or less when the deadline or a cancel comes first.
+    pub async fn pause(&self, wait: Duration) -> Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            _ = tokio::time::sleep(wait.min(left)) => Ok(()),
+        }
+    }
+
+    /// `call` raced against the cancel and the deadline: a cancel is honoured at once,
+    /// whatever AWS is doing. Only for calls whose effect the undo can find without their
+    /// answer (reads, and writes recorded before they are sent).
+    pub async fn race<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            outcome = tokio::time::timeout(left, call) => {
+                outcome.unwrap_or_else(|_| Err(deadline_passed(self, what)))
+            }
+        }
+    }
+
+    /// A call that may be repeated safely (a read, or a write AWS deduplicates or that
+    /// changes nothing the second time), made again through transient failures until the
+    /// deadline, saying what it retries and why. Raced against the cancel unless it
+    /// `creates` something: then each attempt is awaited (its answer names what the undo
+    /// must stop) and the cancel is honoured between attempts.
+    pub async fn persist<T, F, Fut>(&self, what: &str, creates: bool, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut backoff = Backoff::new(Duration::from_millis(300), Duration::from_secs(3));
+        let mut attempt = 0;
+        loop {
+            let outcome = if creates {
+                let outcome = call().await;
+                if self.cancel.is_cancelled() && outcome.is_err() {
+                    return Err(EngineError::Cancelled);
+                }
+                outcome
+            } else {
+                self.race(what, call()).await
+            };
+            match outcome {
+                Err(e) if e.is_transient() => {
+                    if self.past_deadline() {
+                        return Err(deadline_passed(
+                            self,
+                            &format!("{what}: AWS kept failing ({})", transient_reason(&e)),
+                        ));
+                    }
+                    attempt += 1;
+                    self.emit(DeployEvent::Retrying {
+                        what: what.to_owned(),
+                        reason: transient_reason(&e),
+                        attempt,
+                    });
+                    self.pause(backoff.next(false)).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Says, and keeps for the outcome, something that did not work after the new task
+    /// answered.
+    fn warn(&self, warnings: &mut Vec<String>, message: String) {
+        tracing::warn!(deploy = %self.journal.id, "{message}");
+        self.emit(DeployEvent::Warning {
+            message: message.clone(),
+        });
+        warnings.push(message);
+    }
+}
+
+/// A transient failure in a few words, for the timeline.
+fn transient_reason(e: &EngineError) -> String {
+    match e {
+        EngineError::AwsThrottled { .. } => "AWS is throttling requests".to_owned(),
+        EngineError::AwsServerError {
+            status, aws_code, ..
+        } => format!("AWS answered HTTP {status} ({aws_code})"),
+        EngineError::AwsUnreachable { reason, .. } => reason.clone(),
+        EngineError::Aws { aws_message, .. } => aws_message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Who is deploying, for another deploy's refusal: the window or the CLI.
+fn deployed_by() -> String {
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    match program.as_str() {
+        "slipway-desktop" => "the Slipway window".to_owned(),
+        "slipway" => "the slipway command line".to_owned(),
+        other => format!("Slipway ({other})"),
+    }
+}
+
+/// The deadline passed before `what`.
+pub(crate) fn deadline_passed(d: &Deployment<'_>, what: &str) -> EngineError {
+    EngineError::DeployTimedOut {
+        seconds: d.deadline_seconds.into(),
+        waiting_for: what.to_owned(),
+        left: String::new(),
+    }
+}
+
+/// A new deploy id: the UTC time and four random hex digits (`20261122-014628-3fa1`).
+fn new_deploy_id() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    let stamp = now.format(&format).unwrap_or_default();
+    let random = std::collections::hash_map::RandomState::new();
+    let noise = std::hash::BuildHasher::hash_one(&random, now.unix_timestamp_nanos()) as u16;
+    format!("{stamp}-{noise:04x}")
+}
+
+/// Connects for what must work whatever slipway.toml says (stop, status, teardown): from
+/// the project's app name and `[aws]` section even when the rest does not validate.
+pub async fn connect_for_operations(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: std::time::SystemTime,
+) -> Result<(ProjectConfig, Connection)> {
+    let config = slipway_core::project::open_for_operations(dir)?;
+    let target = setup::target_for(host, &config.aws, endpoint_override)?;
+    let connection = crate::aws::connect(host, &target, now).await?;
+    Ok((config, connection))
+}
+
+/// Deploys a local release of the project in `dir` to `conn`'s account and region.
+pub async fn deploy(
+    host: &HostEnv,
+    dir: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    request: &DeployRequest,
+    sink: &dyn ProgressSink<DeployEvent>,
+    cancel: &Cancel,
+) -> Result<DeployOutcome> {
+    // Boxed: a deploy's future is large, and callers often hold two.
+    Box::pin(deploy_with_setup(
+        host, dir, conn, config, None, request, sink, cancel,
+    ))
+    .await
+    .map(|(outcome, _)| outcome)
+}
+
+/// A deploy that trusts `known` as the account's setup (what an earlier deploy observed
+/// ready) instead of observing it, or observes it when `None`; it answers with the
+/// setup it relied on, for the next one.
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy_with_setup(
+    host: &HostEnv,
+    dir: &Path,
+    conn: &Connection,
+    config: &ProjectConfig,
+    known: Option<setup::Observed>,
+    request: &DeployRequest,
+    sink: &dyn ProgressSink<DeployEvent>,
+    cancel: &Cancel,
+) -> Result<(DeployOutcome, setup::Observed)> {
+    let started = Instant::now();
+    let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
+    let deadline = started + Duration::from_secs(deadline_seconds.into());
+    let id = new_deploy_id();
+    // Held until this function returns, undo included.
+    let _lock = lock::acquire(
+        &slipway_core::app::data_dir(host).join("locks"),
+        &conn.identity.account,
+        &conn.ctx.region,
+        &config.name,
+        &lock::Holder {
+            deploy_id: id.clone(),
+            pid: std::process::id(),
+            by: deployed_by(),
+            since: time::OffsetDateTime::now_utc().unix_timestamp(),
+        },
+        if request.wait_for_other_deploy {
+            lock::WhenHeld::Wait { until: deadline }
+        } else {
+            lock::WhenHeld::Refuse
+        },
+        cancel,
+    )
+    .await?;
+    let wanted = setup::wanted(config, conn)?;
+    // Reads only: repeated through transient failures, abandoned at once on a cancel.
+    let observed = match known {
+        Some(observed) => observed,
+        None => tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(EngineError::Cancelled),
+            observed = undo::repeat_until(deadline, || {
+                setup::observe(conn, &wanted.names, wanted.vpc.as_deref())
+            }) => observed?,
+        },
+    };
+    let plan = setup::decide(&wanted, &observed);
+    let missing: Vec<String> = plan
+        .resources
+        .iter()
+        .filter(|r| !matches!(r.state, ResourceState::Ready))
+        .map(|r| match &r.state {
+            ResourceState::Blocked { reason, .. } => format!("{} {} ({reason})", r.title, r.name),
+            ResourceState::WillCreate => format!("{} {} is missing", r.title, r.name),
+            _ => format!("{} {} needs changes", r.title, r.name),
+        })
+        .collect();
+    let (Some(repository), Some(role), Some(group), true) = (
+        &observed.repository,
+        &observed.role,
+        &observed.security_group,
+        missing.is_empty(),
+    ) else {
+        return Err(EngineError::SetupNeeded {
+            app: config.name.clone(),
+            region: conn.ctx.region.clone(),
+            missing,
+        });
+    };
+    // A rollback is checked before anything changes; a release needs Docker.
+    let source = match request.rollback {
+        Some(rollback) => {
+            let target = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(EngineError::Cancelled),
+                target = undo::repeat_until(deadline, || {
+                    history::rollback_target(conn, &wanted.names, &config.name, rollback.revision)
+                }) => target?,
+            };
+            Source::Rollback(target, rollback.retag)
+        }
+        None => {
+            let (docker, ..) = docker::connect(host).await?;
+            let release = match request.version.as_deref() {
+                Some(version) => {
+                    let releases = releases::list(&docker, &config.name).await?;
+                    releases::pick(&releases, &config.name, Some(version))?.clone()
+                }
+                None => {
+                    slipway_docker::build::release_for_folder(&docker, dir, config, cancel).await?
+                }
+            };
+            Source::Release(docker, release)
+        }
+    };
+    let version = source.version().to_owned();
+
+    let db = slipway_core::store::db_path(host);
+    let journal = journal::Journal::begin(
+        &db,
+        &JournalEntry {
+            id: id.clone(),
+            app: config.name.clone(),
+            project_dir: dir.display().to_string(),
+            account: conn.identity.account.clone(),
+            region: conn.ctx.region.clone(),
+            cluster: wanted.names.cluster.clone(),
+            mode: request.mode,
+            version: version.clone(),
+            started_at: 0.0,
+            finished_at: None,
+            outcome: None,
+            url: None,
+            summary: None,
+            started_tasks: vec![],
+            service: None,
+            task_definition: None,
+            image: None,
+            rolled_back_to: None,
+            retagged: false,
+        },
+    )?;
+    let port = u16::try_from(config.port).unwrap_or(80);
+    let d = Deployment {
+        conn,
+        config,
+        names: wanted.names.clone(),
+        sink,
+        cancel,
+        journal,
+        mode: request.mode,
+        started,
+        deadline,
+        deadline_seconds,
+        port,
+        subnets: plan
+            .subnets
+            .iter()
+            .filter(|s| s.public)
+            .map(|s| s.id.clone())
+            .collect(),
+        security_group: group.id.clone(),
+        has_health_check: !matches!(
+            config.health.probe,
+            slipway_core::project::HealthProbe::None
+        ),
+        http_path: match &config.health.probe {
+            slipway_core::project::HealthProbe::Http { path } => path.clone(),
+            _ => "/".to_owned(),
+        },
+    };
+    d.emit(DeployEvent::Started {
+        deploy_id: id.clone(),
+        app: config.name.clone(),
+        version: version.clone(),
+        mode: request.mode,
+        account: conn.identity.account.clone(),
+        region: conn.ctx.region.clone(),
+        deadline_seconds,
+    });
+
+    let result = match run_steps(&d, &source, &repository.uri, &role.arn).await {
+        Ok(live) => Ok(after_verify(&d, &source, request, live).await),
+        Err(e) => Err(e),
+    };
+    let outcome = finish(&d, request, result).await?;
+    Ok((outcome, observed))
+}
+
+/// Where the deploy stands once its new task answered at its URL.
+struct Live {
+    running: Running,
+    task_definition: String,
+    revision: i32,
+    image: String,
+    pushed: bool,
+    http_status: u16,
+    answer: String,
+}
+
+/// Every step up to the URL answering; an error here undoes what the deploy started.
+async fn run_steps(
+    d: &Deployment<'_>,
+    source: &Source,
+    repository_uri: &str,
+    role_arn: &str,
+) -> Result<Live> {
+    let (image, task_definition, revision, pushed) = match source {
+        Source::Release(docker, release) => {
+            ship_release(d, docker, release, repository_uri, role_arn).await?
+        }
+        Source::Rollback(target, retag) => roll_back(d, target, *retag).await?,
+    };
+    d.journal
+        .step(journal::StepKind::UsedRevision, &task_definition, &image)?;
+
+    let running = match d.mode {
+        DeployMode::Task => task::run(d, &task_definition).await?,
+        DeployMode::Service => service::run(d, &task_definition).await?,
+    };
+
+    d.step_started(DeployStep::Verify, format!("{} answers", running.url));
+    let (http_status, answer) = task::check_url(d, &running.url, &running.task_arns).await?;
+    Ok(Live {
+        running,
+        task_definition,
+        revision,
+        image,
+        pushed,
+        http_status,
+        answer,
+    })
+}
+
+/// Once the new task answered, the deploy has succeeded: moving `latest` back (a rollback
+/// with re-tag) and stopping the previous tasks are best effort, and what did not work is a
+/// warning with what still runs, never an undo of the working deploy.
+async fn after_verify(
+    d: &Deployment<'_>,
+    source: &Source,
+    request: &DeployRequest,
+    live: Live,
+) -> DeployOutcome {
+    let mut warnings = Vec::new();
+    let mut verified = format!("{} answered HTTP {}", live.running.url, live.http_status);
+    if let Source::Rollback(target, true) = source {
+        match push::tag_remotely(d, &target.digest, &target.manifest, &["latest"]).await {
+            Ok(()) => {
+                if let Err(e) =
+                    d.journal
+                        .step(journal::StepKind::Retagged, "latest", &target.digest)
+                {
+                    d.warn(&mut warnings, format!("The re-tag was not recorded: {e}"));
+                }
+                verified.push_str(&format!("; latest points to {} again", target.digest));
+            }
+            Err(e) => d.warn(
+                &mut warnings,
+                format!("latest could not be moved back to {}: {e}", target.digest),
+            ),
+        }
+    }
+    d.step_done(DeployStep::Verify, verified);
+
+    let (stopped_previous, kept_previous) = match request.mode {
+        DeployMode::Task => {
+            let retired =
+                task::retire_previous(d, &live.running.task_arns, request.keep_previous).await;
+            for warning in retired.warnings {
+                d.warn(&mut warnings, warning);
+            }
+            (retired.stopped, retired.kept)
+        }
+        DeployMode::Service => (vec![], vec![]),
+    };
+    DeployOutcome {
+        deploy_id: d.journal.id.clone(),
+        app: d.config.name.clone(),
+        version: source.version().to_owned(),
+        mode: request.mode,
+        url: live.running.url,
+        public_ip: live.running.public_ip,
+        task_ids: live
+            .running
+            .task_arns
+            .iter()
+            .map(|a| watch::task_id(a).to_owned())
+            .collect(),
+        task_definition: live.task_definition,
+        revision: live.revision,
+        image: live.image,
+        pushed: live.pushed,
+        http_status: live.http_status,
+        answer: live.answer,
+        stopped_previous,
+        kept_previous,
+        warnings,
+        elapsed_ms: d.at_ms(),
+    }
+}
+
+/// Where a deploy's new task(s) answer.
+pub struct Running {
+    pub task_arns: Vec<String>,
+    pub public_ip: String,
+    pub url: String,
+}
+
+/// Closes the journal with the outcome; a cancel, a deadline or an error undoes what this
+/// deploy started first and says what is left. An undo that could not finish leaves the
+/// deploy open in the journal as needing attention, with the tasks it left.
+async fn finish(
+    d: &Deployment<'_>,
+    request: &DeployRequest,
+    result: Result<DeployOutcome>,
+) -> Result<DeployOutcome> {
+    match result {
+        Ok(mut outcome) => {
+            let summary = format!(
+                "{} revision {} answered at {}",
+                outcome.version, outcome.revision, outcome.url
+            );
+            if let Err(e) =
+                d.journal
+                    .finish(journal::Outcome::Succeeded, Some(&outcome.url), &summary)
+            {
+                d.warn(
+                    &mut outcome.warnings,
+                    format!("The deploy answered but could not be recorded as finished: {e}"),
+                );
+            }
+            Ok(outcome)
+        }
+        Err(EngineError::Cancelled) => {
+            let left = close_undone(
+                d,
+                request.mode,
+                "Cancelled in Slipway",
+                journal::Outcome::Cancelled,
+                "",
+            )
+            .await;
+            Err(EngineError::DeployCancelled { left })
+        }
+        Err(EngineError::DeployTimedOut {
+            seconds,
+            waiting_for,
+            ..
+        }) => {
+            let left = close_undone(
+                d,
+                request.mode,
+                "Deploy deadline passed (Slipway)",
+                journal::Outcome::TimedOut,
+                "",
+            )
+            .await;
+            Err(EngineError::DeployTimedOut {
+                seconds,
+                waiting_for,
+                left,
+            })
+        }
+        Err(e @ EngineError::DeployFailed { .. }) => {
+            // The failed task stopped on its own; anything else this deploy started is
+            // named so the user can decide.
+            let left = task::left_running(d).await;
+            if let Err(write) =
+                d.journal
+                    .finish(journal::Outcome::Failed, None, &format!("{e} {left}"))
+            {
+                tracing::warn!(deploy = %d.journal.id, "journal: {write}");
+            }
+            Err(e)
+        }
+        Err(e) => {
+            // An error midway (AWS unreachable, throttled, denied): what this deploy
+            // started is stopped, so nothing runs and bills unknown to the user.
+            let left = close_undone(
+                d,
+                request.mode,
+                "Deploy stopped by an error (Slipway)",
+                journal::Outcome::StoppedByError,
+                &e.to_string(),
+            )
+            .await;
+            Err(EngineError::DeployStopped {
+                cause: Box::new(e),
+                left,
+            })
+        }
+    }
+}
+
+/// Undoes what this deploy started and closes its journal entry with `outcome`, or leaves
+/// it open as needing attention when something could not be stopped. Returns what is
+/// left, in words.
+async fn close_undone(
+    d: &Deployment<'_>,
+    mode: DeployMode,
+    reason: &str,
+    outcome: journal::Outcome,
+    cause: &str,
+) -> String {
+    let until = Instant::now() + undo::UNDO_BUDGET;
+    let mut undone = undo::stop_deploy_tasks(
+        d.conn,
+        &d.names.cluster,
+        &d.journal,
+        &d.started_by(),
+        reason,
+        until,
+    )
+    .await;
+    if mode == DeployMode::Service {
+        let service =
+            undo::restore_service(d.conn, &d.names.cluster, &d.config.name, &d.journal, until)
+                .await;
+        undone.service = service.service;
+        undone.service_left = service.service_left;
+    }
+    let said = undone.said();
+    let summary = if cause.is_empty() {
+        said.clone()
+    } else {
+        format!("{cause} {said}")
+    };
+    let written = if undone.complete() {
+        d.journal.finish(outcome, None, &summary)
+    } else {
+        d.journal.needs_attention(&summary)
+    };
+    if let Err(e) = written {
+        tracing::warn!(deploy = %d.journal.id, "journal: {e}");
+    }
+    said
+}

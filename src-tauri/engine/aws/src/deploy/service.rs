@@ -1,0 +1,305 @@
+//! Service mode (seed 001): create the app's service, or point it at the new revision
+//! (forcing a new deployment when the revision is unchanged), with the deployment circuit
+//! breaker and rollback on. Done is the deployment's rolloutState COMPLETED; a rollback to
+//! another revision is a failure even though the service ends up stable.
+
+use std::collections::HashSet;
+
+use aws_sdk_ecs::types::{
+    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType, PropagateTags,
+    Service, Tag,
+};
+
+use super::ecs::{describe_tasks, list_tasks, TaskFilter};
+use super::journal::StepKind;
+use super::task::{address, failed, network, show_changes};
+use super::watch::{Backoff, TaskSnapshot, Timeline};
+use super::{DeployEvent, DeployStep, Deployment, Running};
+use crate::aws::classify;
+use crate::setup::names::{APP_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+use slipway_core::diagnosis::Diagnosis;
+use slipway_core::error::{EngineError, Result};
+
+async fn describe(d: &Deployment<'_>) -> Result<Option<Service>> {
+    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
+    let answer = d
+        .persist("ecs:DescribeServices", false, || async {
+            ecs.describe_services()
+                .cluster(&d.names.cluster)
+                .services(&d.config.name)
+                .send()
+                .await
+                .map_err(|e| classify(&d.conn.ctx, "ecs:DescribeServices", e))
+        })
+        .await?;
+    Ok(answer
+        .services()
+        .iter()
+        .find(|s| s.status() == Some("ACTIVE"))
+        .cloned())
+}
+
+pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
+    let ecs = aws_sdk_ecs::Client::new(&d.conn.ctx.sdk);
+    let existing = describe(d).await?;
+    let seen_events: HashSet<String> = existing
+        .iter()
+        .flat_map(|s| s.events())
+        .filter_map(|e| e.id().map(str::to_owned))
+        .collect();
+    match &existing {
+        None if d.past_deadline() => {
+            return Err(super::deadline_passed(d, "the service was not created"));
+        }
+        None => {
+            d.step_started(
+                DeployStep::Start,
+                format!("creating service {}", d.config.name),
+            );
+            let network = network(d)?;
+            // Recorded before it is sent, so an undo scales it down even when the answer
+            // is lost; the client token makes a repeat create nothing more.
+            d.journal
+                .step(StepKind::CreatedService, &d.config.name, task_definition)?;
+            d.persist("ecs:CreateService", true, || async {
+                ecs.create_service()
+                    .cluster(&d.names.cluster)
+                    .service_name(&d.config.name)
+                    .task_definition(task_definition)
+                    .desired_count(1)
+                    .launch_type(LaunchType::Fargate)
+                    .network_configuration(network.clone())
+                    .deployment_configuration(circuit_breaker())
+                    .propagate_tags(PropagateTags::Service)
+                    .client_token(d.started_by())
+                    .tags(
+                        Tag::builder()
+                            .key(MANAGED_BY_KEY)
+                            .value(MANAGED_BY_VALUE)
+                            .build(),
+                    )
+                    .tags(Tag::builder().key(APP_KEY).value(&d.config.name).build())
+                    .send()
+                    .await
+                    .map_err(|e| classify(&d.conn.ctx, "ecs:CreateService", e))
+            })
+            .await?;
+            d.step_done(DeployStep::Start, "service created with 1 task");
+        }
+        Some(service) => {
+            let previous = service.task_definition().unwrap_or_default().to_owned();
+            let same = previous == task_definition;
+            d.step_started(
+                DeployStep::Start,
+                if same {
+                    format!("forcing a new deployment of service {}", d.config.name)
+                } else {
+                    format!("updating service {} to the new revision", d.config.name)
+                },
+            );
+            // Recorded before it is sent (the detail keeps what undo restores: the
+            // revision and the desired count).
+            d.journal.step(
+                StepKind::UpdatedService,
+                &d.config.name,
+                &format!("{previous} {}", service.desired_count()),
+            )?;
+            d.persist("ecs:UpdateService", true, || async {
+                ecs.update_service()
+                    .cluster(&d.names.cluster)
+                    .service(&d.config.name)
+                    .task_definition(task_definition)
+                    .desired_count(service.desired_count().max(1))
+                    .force_new_deployment(same)
+                    .deployment_configuration(circuit_breaker())
+                    .send()
+                    .await
+                    .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))
+            })
+            .await?;
+            d.step_done(DeployStep::Start, "service updated");
+        }
+    }
+    d.step_started(
+        DeployStep::Wait,
+        format!(
+            "until the deployment completes (deadline {} s)",
+            d.deadline_seconds
+        ),
+    );
+    let running = watch_rollout(d, task_definition, seen_events).await?;
+    d.step_done(
+        DeployStep::Wait,
+        format!("rollout completed; public IP {}", running.public_ip),
+    );
+    Ok(running)
+}
+
+fn circuit_breaker() -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(true)
+                .build(),
+        )
+        .maximum_percent(200)
+        .minimum_healthy_percent(100)
+        .build()
+}
+
+async fn watch_rollout(
+    d: &Deployment<'_>,
+    task_definition: &str,
+    mut seen_events: HashSet<String>,
+) -> Result<Running> {
+    let mut timeline = Timeline::default();
+    let mut backoff = Backoff::for_deploys();
+    let mut ours_seen = false;
+    let mut tasks: Vec<String> = Vec::new();
+    let mut failed_seen = 0;
+    loop {
+        let mut changed = false;
+        // Right after CreateService, DescribeServices may not show it yet.
+        let Some(service) = describe(d).await? else {
+            if d.past_deadline() {
+                return Err(super::deadline_passed(d, "the service never appeared"));
+            }
+            d.pause(backoff.next(false)).await?;
+            continue;
+        };
+        let mut events: Vec<_> = service
+            .events()
+            .iter()
+            .filter(|e| e.id().is_some_and(|id| !seen_events.contains(id)))
+            .collect();
+        events.reverse(); // AWS lists the newest first.
+        for event in events {
+            seen_events.insert(event.id().unwrap_or_default().to_owned());
+            changed = true;
+            d.emit(DeployEvent::ServiceEvent {
+                at: event
+                    .created_at()
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                message: event.message().unwrap_or_default().to_owned(),
+            });
+        }
+        let primary = service
+            .deployments()
+            .iter()
+            .find(|dep| dep.status() == Some("PRIMARY"));
+        let ours = service.deployments().iter().find(|dep| {
+            dep.task_definition() == Some(task_definition) && dep.status() == Some("PRIMARY")
+        });
+        if let Some(ours) = ours {
+            ours_seen = true;
+            let id = ours.id().unwrap_or_default().to_owned();
+            let running = d
+                .persist("ecs:ListTasks", false, || {
+                    list_tasks(d.conn, &d.names.cluster, TaskFilter::StartedBy(&id))
+                })
+                .await?;
+            for arn in running {
+                if !tasks.contains(&arn) {
+                    tasks.push(arn);
+                }
+            }
+            if ours.failed_tasks() > failed_seen {
+                // A failed task is no longer RUNNING, and startedBy cannot be combined
+                // with a status: list the family's stopped tasks and keep this deployment's.
+                failed_seen = ours.failed_tasks();
+                let stopped = d
+                    .persist("ecs:ListTasks", false, || {
+                        list_tasks(
+                            d.conn,
+                            &d.names.cluster,
+                            TaskFilter::Family(&d.config.name, DesiredStatus::Stopped),
+                        )
+                    })
+                    .await?;
+                let stopped = d
+                    .persist("ecs:DescribeTasks", false, || {
+                        describe_tasks(d.conn, &d.names.cluster, &stopped)
+                    })
+                    .await?;
+                for task in stopped {
+                    if task.started_by.as_deref() == Some(id.as_str()) && !tasks.contains(&task.arn)
+                    {
+                        tasks.push(task.arn);
+                    }
+                }
+            }
+            let snapshots = d
+                .persist("ecs:DescribeTasks", false, || {
+                    describe_tasks(d.conn, &d.names.cluster, &tasks)
+                })
+                .await?;
+            changed |= show_changes(d, &mut timeline, &snapshots);
+            match ours.rollout_state().map(|r| r.as_str()) {
+                Some("FAILED") => {
+                    return Err(rollout_failed(d, &snapshots, ours.rollout_state_reason()).await)
+                }
+                Some("COMPLETED") => {
+                    if let Some(running) = address(d, &snapshots).await? {
+                        return Ok(running);
+                    }
+                }
+                _ => {}
+            }
+        } else if ours_seen {
+            // The circuit breaker rolled back: the service is stable on another revision.
+            let back_to = primary
+                .and_then(|p| p.task_definition())
+                .unwrap_or("an earlier revision");
+            let snapshots = d
+                .persist("ecs:DescribeTasks", false, || {
+                    describe_tasks(d.conn, &d.names.cluster, &tasks)
+                })
+                .await?;
+            let reason = format!("the deployment failed and the circuit breaker rolled the service back to {back_to}");
+            return Err(rollout_failed(d, &snapshots, Some(&reason)).await);
+        }
+        if d.past_deadline() {
+            return Err(EngineError::DeployTimedOut {
+                seconds: d.deadline_seconds.into(),
+                waiting_for: format!(
+                    "service {} has {} of {} tasks running and its deployment has not completed",
+                    d.config.name,
+                    service.running_count(),
+                    service.desired_count()
+                ),
+                left: String::new(),
+            });
+        }
+        d.pause(backoff.next(changed)).await?;
+    }
+}
+
+/// The failure of a rollout: the newest stopped task's diagnosis when there is one, else
+/// AWS's reason verbatim.
+async fn rollout_failed(
+    d: &Deployment<'_>,
+    snapshots: &[TaskSnapshot],
+    reason: Option<&str>,
+) -> EngineError {
+    if let Some(stopped) = snapshots.iter().rev().find(|t| t.is_stopped()) {
+        return failed(d, stopped).await;
+    }
+    let said = reason.unwrap_or("the deployment failed").to_owned();
+    let diagnosis = Diagnosis {
+        cause: format!("The service's deployment failed: {said}."),
+        fix: "Read the service events above; the previous revision keeps serving.".to_owned(),
+        evidence: said,
+        known: false,
+    };
+    d.emit(DeployEvent::Failed {
+        task_id: None,
+        diagnosis: diagnosis.clone(),
+        last_log_lines: vec![],
+    });
+    EngineError::DeployFailed {
+        deploy_id: d.journal.id.clone(),
+        diagnosis: Box::new(diagnosis),
+    }
+}

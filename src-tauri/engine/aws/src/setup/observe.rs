@@ -1,0 +1,405 @@
+//! Reading what exists in the account for an app: read-only calls only, gathered into
+//! plain data ([`Observed`]) that the planner and teardown decide from. Services are asked
+//! at the same time; "not found" is an answer, every other failure is an error.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_ecs::types::ClusterField;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::names::{ResourceNames, Tags, EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
+use super::network::{IngressRule, ObservedSubnet, RULE_MARK};
+use super::policy::decode_document;
+use crate::aws::{classify, Connection};
+use slipway_core::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcChoice {
+    pub id: String,
+    pub cidr: String,
+    pub is_default: bool,
+    /// Its Name tag, when it has one.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedRepository {
+    pub arn: String,
+    pub uri: String,
+    pub scan_on_push: bool,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedCluster {
+    pub arn: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedLogGroup {
+    pub arn: String,
+    pub retention_days: Option<i32>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObservedRole {
+    pub arn: String,
+    pub trust: Option<Value>,
+    pub tags: Tags,
+    pub attached: Vec<String>,
+    /// Slipway's own inline policies that exist on the role, by name.
+    pub inline: BTreeMap<String, Option<Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedSecurityGroup {
+    pub id: String,
+    pub tags: Tags,
+    pub ingress: Vec<IngressRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    pub repository: Option<ObservedRepository>,
+    pub cluster: Option<ObservedCluster>,
+    pub log_group: Option<ObservedLogGroup>,
+    pub role: Option<ObservedRole>,
+    pub vpcs: Vec<VpcChoice>,
+    /// The VPC setup works in: the asked-for one when it exists, else the default VPC.
+    pub vpc: Option<VpcChoice>,
+    pub security_group: Option<ObservedSecurityGroup>,
+    pub subnets: Vec<ObservedSubnet>,
+}
+
+pub async fn observe(
+    connection: &Connection,
+    names: &ResourceNames,
+    vpc: Option<&str>,
+) -> Result<Observed> {
+    let (repository, cluster, log_group, role, network) = tokio::try_join!(
+        repository(connection, &names.repository),
+        cluster(connection, &names.cluster),
+        log_group(connection, &names.log_group),
+        role(connection, &names.execution_role),
+        network(connection, &names.security_group, vpc),
+    )?;
+    let (vpcs, vpc, security_group, subnets) = network;
+    Ok(Observed {
+        repository,
+        cluster,
+        log_group,
+        role,
+        vpcs,
+        vpc,
+        security_group,
+        subnets,
+    })
+}
+
+async fn repository(c: &Connection, name: &str) -> Result<Option<ObservedRepository>> {
+    let ecr = aws_sdk_ecr::Client::new(&c.ctx.sdk);
+    let found = match ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
+        Ok(out) => out.repositories.unwrap_or_default().into_iter().next(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_repository_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(classify(&c.ctx, "ecr:DescribeRepositories", e)),
+    };
+    let Some(repo) = found else { return Ok(None) };
+    let arn = repo.repository_arn.unwrap_or_default();
+    let tags = ecr
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "ecr:ListTagsForResource", e))?
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    Ok(Some(ObservedRepository {
+        arn,
+        uri: repo.repository_uri.unwrap_or_default(),
+        scan_on_push: repo
+            .image_scanning_configuration
+            .is_some_and(|s| s.scan_on_push),
+        tags,
+    }))
+}
+
+async fn cluster(c: &Connection, name: &str) -> Result<Option<ObservedCluster>> {
+    let ecs = aws_sdk_ecs::Client::new(&c.ctx.sdk);
+    let out = ecs
+        .describe_clusters()
+        .clusters(name)
+        .include(ClusterField::Tags)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "ecs:DescribeClusters", e))?;
+    // A deleted cluster lingers as INACTIVE for a while; it is as good as absent.
+    Ok(out
+        .clusters
+        .unwrap_or_default()
+        .into_iter()
+        .find(|cl| cl.status.as_deref() == Some("ACTIVE"))
+        .map(|cl| ObservedCluster {
+            arn: cl.cluster_arn.unwrap_or_default(),
+            tags: cl
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| Some((t.key?, t.value?)))
+                .collect(),
+        }))
+}
+
+async fn log_group(c: &Connection, name: &str) -> Result<Option<ObservedLogGroup>> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&c.ctx.sdk);
+    let out = logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "logs:DescribeLogGroups", e))?;
+    let Some(group) = out
+        .log_groups
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.log_group_name.as_deref() == Some(name))
+    else {
+        return Ok(None);
+    };
+    // Tag calls take the ARN without the trailing ":*" that DescribeLogGroups appends.
+    let arn = group
+        .log_group_arn
+        .clone()
+        .or_else(|| {
+            group
+                .arn
+                .clone()
+                .map(|a| a.trim_end_matches(":*").to_owned())
+        })
+        .unwrap_or_default();
+    let tags = logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "logs:ListTagsForResource", e))?
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    Ok(Some(ObservedLogGroup {
+        arn,
+        retention_days: group.retention_in_days,
+        tags,
+    }))
+}
+
+async fn role(c: &Connection, name: &str) -> Result<Option<ObservedRole>> {
+    let iam = aws_sdk_iam::Client::new(&c.ctx.sdk);
+    let role = match iam.get_role().role_name(name).send().await {
+        Ok(out) => out.role,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(classify(&c.ctx, "iam:GetRole", e)),
+    };
+    let Some(role) = role else { return Ok(None) };
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "iam:ListAttachedRolePolicies", e))?
+        .attached_policies
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.policy_arn)
+        .collect();
+    let listed = iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "iam:ListRolePolicies", e))?
+        .policy_names;
+    let mut inline = BTreeMap::new();
+    for policy in [EXECUTION_POLICY, SECRETS_POLICY, LOGS_POLICY] {
+        if !listed.iter().any(|p| p == policy) {
+            continue;
+        }
+        let document = iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| classify(&c.ctx, "iam:GetRolePolicy", e))?
+            .policy_document;
+        inline.insert(policy.to_owned(), decode_document(&document));
+    }
+    Ok(Some(ObservedRole {
+        arn: role.arn,
+        trust: role
+            .assume_role_policy_document
+            .as_deref()
+            .and_then(decode_document),
+        tags: role
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect(),
+        attached,
+        inline,
+    }))
+}
+
+type Network = (
+    Vec<VpcChoice>,
+    Option<VpcChoice>,
+    Option<ObservedSecurityGroup>,
+    Vec<ObservedSubnet>,
+);
+
+async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> Result<Network> {
+    let ec2 = aws_sdk_ec2::Client::new(&c.ctx.sdk);
+    let vpcs: Vec<VpcChoice> = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "ec2:DescribeVpcs", e))?
+        .vpcs
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| VpcChoice {
+            name: name_tag(v.tags()),
+            id: v.vpc_id.unwrap_or_default(),
+            cidr: v.cidr_block.unwrap_or_default(),
+            is_default: v.is_default.unwrap_or(false),
+        })
+        .collect();
+    let vpc = match wanted_vpc {
+        Some(id) => vpcs.iter().find(|v| v.id == id).cloned(),
+        None => vpcs.iter().find(|v| v.is_default).cloned(),
+    };
+    let Some(chosen) = &vpc else {
+        return Ok((vpcs, None, None, vec![]));
+    };
+    let in_vpc = || Filter::builder().name("vpc-id").values(&chosen.id).build();
+    let groups = ec2
+        .describe_security_groups()
+        .filters(in_vpc())
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values(group_name)
+                .build(),
+        )
+        .send();
+    let subnets = ec2.describe_subnets().filters(in_vpc()).send();
+    let tables = ec2.describe_route_tables().filters(in_vpc()).send();
+    let (groups, subnets, tables) = tokio::join!(groups, subnets, tables);
+    let security_group = groups
+        .map_err(|e| classify(&c.ctx, "ec2:DescribeSecurityGroups", e))?
+        .security_groups
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .map(|g| ObservedSecurityGroup {
+            ingress: ingress_rules(g.ip_permissions()),
+            tags: ec2_tags(g.tags()),
+            id: g.group_id.unwrap_or_default(),
+        });
+    let tables = tables
+        .map_err(|e| classify(&c.ctx, "ec2:DescribeRouteTables", e))?
+        .route_tables
+        .unwrap_or_default();
+    let main_table = tables
+        .iter()
+        .find(|t| t.associations().iter().any(|a| a.main == Some(true)));
+    let subnets = subnets
+        .map_err(|e| classify(&c.ctx, "ec2:DescribeSubnets", e))?
+        .subnets
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| {
+            let id = s.subnet_id.unwrap_or_default();
+            let table = tables
+                .iter()
+                .find(|t| {
+                    t.associations()
+                        .iter()
+                        .any(|a| a.subnet_id.as_deref() == Some(id.as_str()))
+                })
+                .or(main_table);
+            let internet_gateway = table.and_then(|t| {
+                t.routes()
+                    .iter()
+                    .filter(|r| r.destination_cidr_block.as_deref() == Some("0.0.0.0/0"))
+                    .filter(|r| r.state.as_ref().map(|s| s.as_str()) != Some("blackhole"))
+                    .find_map(|r| r.gateway_id.clone().filter(|g| g.starts_with("igw-")))
+            });
+            ObservedSubnet {
+                id,
+                availability_zone: s.availability_zone.unwrap_or_default(),
+                cidr: s.cidr_block.unwrap_or_default(),
+                maps_public_ip: s.map_public_ip_on_launch.unwrap_or(false),
+                route_table: table.and_then(|t| t.route_table_id.clone()),
+                internet_gateway,
+            }
+        })
+        .collect();
+    Ok((vpcs, vpc, security_group, subnets))
+}
+
+fn name_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key.as_deref() == Some("Name"))
+        .and_then(|t| t.value.clone())
+}
+
+fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| Some((t.key.clone()?, t.value.clone()?)))
+        .collect()
+}
+
+fn ingress_rules(permissions: &[aws_sdk_ec2::types::IpPermission]) -> Vec<IngressRule> {
+    permissions
+        .iter()
+        .flat_map(|p| {
+            p.ip_ranges().iter().filter_map(move |r| {
+                Some(IngressRule {
+                    protocol: p.ip_protocol.clone().unwrap_or_default(),
+                    from_port: p.from_port.unwrap_or(-1),
+                    to_port: p.to_port.unwrap_or(-1),
+                    cidr: r.cidr_ip.clone()?,
+                    added_by_slipway: r
+                        .description
+                        .as_deref()
+                        .is_some_and(|d| d.ends_with(RULE_MARK)),
+                })
+            })
+        })
+        .collect()
+}

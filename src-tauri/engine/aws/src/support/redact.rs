@@ -1,0 +1,185 @@
+//! Scrubbing text before it leaves the process for a file a person may share: AWS secret
+//! access keys and session tokens are replaced by `***`, access key ids are shortened, and
+//! (for the support bundle) the home directory becomes `~`.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+/// A value after a name that says it is secret: `aws_secret_access_key = …`,
+/// `AWS_SESSION_TOKEN=…`, `"secretAccessKey": "…"`, `X-Amz-Security-Token: …`.
+static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)((?:aws_)?secret_?access_?key|(?:aws_)?session_?token|x-amz-security-token|security_?token)(["']?\s*[:=]\s*["']?)([^\s"',;&}\]]+)"#,
+    )
+    .expect("labelled secret pattern")
+});
+
+/// A run of base64 characters long enough to be a session token or an ECR login token
+/// (hundreds long). Not starting with `/`, and only masked when it mixes upper case, lower
+/// case and digits, so that a long path stays readable.
+static LONG_TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+=][A-Za-z0-9/+=]{99,}").expect("long token pattern"));
+
+/// Exactly 40 base64 characters standing alone: the shape of a secret access key. Only
+/// masked when it mixes upper and lower case, so SHA-1 hashes (git commits) stay readable.
+static FORTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})($|[^A-Za-z0-9/+=])")
+        .expect("secret access key pattern")
+});
+
+/// Long-term (AKIA) and temporary (ASIA) access key ids.
+static KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b((?:AKIA|ASIA)[A-Z0-9]{12,})\b").expect("key id pattern"));
+
+/// `text` without AWS secrets. Secret keys and session tokens become `***`. Access key ids
+/// are not secret (AWS prints them in its own error messages) but they name a user, so
+/// they keep only what a support case needs: their kind (AKIA long-term, ASIA temporary)
+/// and their last four characters, as the IAM console shows them.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let out = replace(Cow::Borrowed(text), &LABELLED, |c: &Captures| {
+        format!("{}{}***", &c[1], &c[2])
+    });
+    let out = replace(out, &LONG_TOKEN, |c: &Captures| {
+        let run = &c[0];
+        let looks_random = run.chars().any(|ch| ch.is_ascii_uppercase())
+            && run.chars().any(|ch| ch.is_ascii_lowercase())
+            && run.chars().any(|ch| ch.is_ascii_digit());
+        if looks_random {
+            "***".to_owned()
+        } else {
+            run.to_owned()
+        }
+    });
+    let out = replace(out, &FORTY, |c: &Captures| {
+        let candidate = &c[2];
+        let mixed = candidate.chars().any(|ch| ch.is_ascii_uppercase())
+            && candidate.chars().any(|ch| ch.is_ascii_lowercase());
+        if mixed {
+            format!("{}***{}", &c[1], &c[3])
+        } else {
+            c[0].to_owned()
+        }
+    });
+    replace(out, &KEY_ID, |c: &Captures| {
+        let id = &c[1];
+        format!("{}…{}", &id[..4], &id[id.len() - 4..])
+    })
+}
+
+/// `text` with `pattern` replaced, still borrowed when nothing matched.
+fn replace<'a>(
+    text: Cow<'a, str>,
+    pattern: &Regex,
+    with: impl FnMut(&Captures) -> String,
+) -> Cow<'a, str> {
+    let replaced = match pattern.replace_all(&text, with) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(changed) => Some(changed),
+    };
+    match replaced {
+        Some(changed) => Cow::Owned(changed),
+        None => text,
+    }
+}
+
+/// `text` with the home directory written as `~`, where it starts a path (so `/home/ana`
+/// becomes `~` in `/home/ana/app` but `/home/anabel` is left alone).
+pub fn tilde_home<'a>(text: &'a str, home: Option<&Path>) -> Cow<'a, str> {
+    let Some(home) = home.map(|h| h.display().to_string()) else {
+        return Cow::Borrowed(text);
+    };
+    let home = home.trim_end_matches(['/', '\\']);
+    if home.is_empty() || !text.contains(home) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(home) {
+        let after = &rest[at + home.len()..];
+        let ends_a_name = after
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || "-_.".contains(c)));
+        out.push_str(&rest[..at]);
+        out.push_str(if ends_a_name { "~" } else { home });
+        rest = after;
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn secret_keys_and_session_tokens_are_masked_wherever_they_are_labelled() {
+        let token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD";
+        for line in [
+            format!("aws_secret_access_key = {SECRET}"),
+            format!("AWS_SECRET_ACCESS_KEY={SECRET}"),
+            format!(r#"{{"secretAccessKey": "{SECRET}"}}"#),
+            format!("aws_session_token={token}"),
+            format!("X-Amz-Security-Token: {token}"),
+        ] {
+            let clean = redact(&line);
+            assert!(
+                !clean.contains(SECRET) && !clean.contains(token),
+                "{line} became {clean}"
+            );
+            assert!(clean.contains("***"), "{clean} says something was removed");
+        }
+    }
+
+    #[test]
+    fn a_bare_secret_key_is_masked_but_a_git_commit_hash_is_not() {
+        let line = format!("copied {SECRET} by mistake");
+        assert_eq!(redact(&line), "copied *** by mistake");
+        let commit = "built 4a1d0c7e9b2f3a5c6d8e0f1a2b3c4d5e6f7a8b9c";
+        assert_eq!(
+            redact(commit),
+            commit,
+            "a lowercase hex hash is not a secret"
+        );
+    }
+
+    #[test]
+    fn a_long_unlabelled_session_token_is_masked() {
+        let token = "IQoJb3JpZ2luX2VjEJr".repeat(8);
+        assert_eq!(redact(&format!("token {token} end")), "token *** end");
+    }
+
+    #[test]
+    fn access_key_ids_keep_their_kind_and_last_four_characters() {
+        assert_eq!(
+            redact("using AKIAIOSFODNN7EXAMPLE now"),
+            "using AKIA…MPLE now"
+        );
+        assert_eq!(redact("ASIAY34FZKBOKMUTVV7A"), "ASIA…VV7A");
+    }
+
+    #[test]
+    fn ordinary_log_lines_are_left_as_they_are() {
+        let line = "INFO slipway_aws::deploy: task arn:aws:ecs:eu-west-2:123456789012:task/demo/0f1e2d3c4b5a69788796a5b4c3d2e1f0 is RUNNING";
+        assert_eq!(redact(line), line);
+    }
+
+    #[test]
+    fn the_home_directory_becomes_a_tilde_only_where_it_starts_a_path() {
+        let home = Path::new("/home/ana");
+        assert_eq!(
+            tilde_home(
+                "opened /home/ana/site and /home/anabel/x and /home/ana",
+                Some(home)
+            ),
+            "opened ~/site and /home/anabel/x and ~"
+        );
+        assert_eq!(tilde_home("no home here", Some(home)), "no home here");
+        assert_eq!(tilde_home("/home/ana/x", None), "/home/ana/x");
+    }
+}

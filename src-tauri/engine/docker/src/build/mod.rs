@@ -1,0 +1,598 @@
+//! Building a project's image on the local Docker engine, with BuildKit as Docker Desktop
+//! builds (the legacy builder only where the engine has none, said in the progress):
+//! pre-flight, the context streamed as a tar with .dockerignore applied, the builder's
+//! stream turned into step and layer progress, and tags only once the build succeeded
+//! (`<app>:<version>` and `latest`), so a failed build leaves nothing tagged. An unchanged
+//! project (same context, Dockerfile, build arguments and platform) is recognised by
+//! fingerprint and not rebuilt.
+
+mod buildkit;
+pub mod image;
+mod stream;
+mod version;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bollard::models::{BuildInfo, BuildInfoAux};
+use bollard::query_parameters::{BuildImageOptions, BuilderVersion, TagImageOptions};
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+pub use buildkit::{parse_vertex, StatusReader, VertexStep};
+pub use stream::{strip_ansi, BuildStep, StreamReader};
+pub use version::release_version;
+
+use crate::context;
+use crate::docker::{self, DockerEngine};
+use crate::preflight::{self, Finding};
+use crate::releases::{self, labels, LocalRelease};
+use slipway_core::error::{EngineError, Result};
+use slipway_core::host::HostEnv;
+use slipway_core::jobs::Cancel;
+use slipway_core::progress::ProgressSink;
+use slipway_core::project::{self, ProjectConfig};
+use slipway_core::user_files;
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+pub enum BuildEvent {
+    PreflightChecked {
+        findings: Vec<Finding>,
+    },
+    /// Which builder the engine builds with, and why when it is not BuildKit.
+    BuilderChosen {
+        builder: Builder,
+        note: Option<String>,
+    },
+    ContextPacked {
+        files: u32,
+        bytes: f64,
+        fingerprint: String,
+        /// Pipes, sockets and devices in the context folder, which were not sent.
+        skipped: Vec<String>,
+    },
+    /// A release with this exact content exists: no build needed.
+    UpToDate {
+        version: String,
+    },
+    /// A Dockerfile step started: `step` of `total` in its stage (BuildKit numbers each
+    /// stage's steps apart and runs independent stages side by side).
+    StepStarted {
+        step: u32,
+        total: u32,
+        instruction: String,
+        /// The stage's name, when the Dockerfile names it (`FROM … AS build`).
+        stage: Option<String>,
+        elapsed_ms: f64,
+    },
+    /// A step finished: from the build cache, or in `step_ms` (BuildKit only).
+    StepFinished {
+        step: u32,
+        total: u32,
+        instruction: String,
+        stage: Option<String>,
+        cached: bool,
+        step_ms: f64,
+    },
+    /// One line of the builder's output (the running step's, or a message of its own).
+    OutputLogged {
+        line: String,
+    },
+    /// A base layer downloading or extracting; `current`/`total` in bytes when known.
+    LayerProgressed {
+        id: String,
+        status: String,
+        current: f64,
+        total: f64,
+    },
+    ImageTagged {
+        tags: Vec<String>,
+        elapsed_ms: f64,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildOutcome {
+    pub release: LocalRelease,
+    /// True when an identical release already existed and no build ran.
+    pub up_to_date: bool,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildRequest {
+    /// Build even when an identical release exists.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Builds the project in `dir` as a new local release.
+pub async fn build(
+    host: &HostEnv,
+    dir: &Path,
+    request: &BuildRequest,
+    sink: &dyn ProgressSink<BuildEvent>,
+    cancel: &Cancel,
+    now: OffsetDateTime,
+) -> Result<BuildOutcome> {
+    let started = Instant::now();
+    let (dir, config) = project::open_saved(dir)?;
+    if let Some(image) = &config.image {
+        return image::release_from_image(host, &dir, &config, image, request, sink, cancel, now)
+            .await;
+    }
+    // One connection and one walk of the context serve pre-flight and the build; a dead
+    // engine is a pre-flight warning first, so a broken project reports its blockers.
+    let connected = docker::connect(host).await;
+    let (checked, scanned) = preflight::check_with(
+        connected
+            .as_ref()
+            .map(|(d, ..)| d)
+            .map_err(ToString::to_string),
+        &dir,
+        &config,
+    )
+    .await?;
+    sink.emit(BuildEvent::PreflightChecked {
+        findings: checked.findings.clone(),
+    });
+    let blockers: Vec<String> = checked.blockers().map(|f| f.title.clone()).collect();
+    if !blockers.is_empty() {
+        return Err(EngineError::PreflightFailed { problems: blockers });
+    }
+    let context = scanned.ok_or_else(|| EngineError::ContextMissing {
+        dir: dir.join(&config.context),
+    })?;
+    let context = Arc::new(context);
+    let fingerprint = content_fingerprint(&context, &config, cancel).await?;
+    let summary = context.summary();
+    sink.emit(BuildEvent::ContextPacked {
+        files: summary.files,
+        bytes: summary.bytes,
+        fingerprint: fingerprint.clone(),
+        skipped: summary.skipped,
+    });
+    let (docker, _, engine) = connected?;
+    // The engine answers a build only once it has read the whole context: the probe's
+    // short timeout would cut a large context off mid-upload. The job's cancel bounds it.
+    let docker = docker.with_timeout(BUILD_TIMEOUT);
+    let shelf = releases::Shelf::read(&docker, &config.name).await?;
+    if !request.force {
+        if let Some(existing) = shelf.with_fingerprint(&fingerprint) {
+            sink.emit(BuildEvent::UpToDate {
+                version: existing.version.clone(),
+            });
+            return Ok(BuildOutcome {
+                release: existing,
+                up_to_date: true,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
+    }
+    let version = shelf.free_version(release_version(&dir, now));
+    let options = BuildImageOptions {
+        dockerfile: context.dockerfile_name(),
+        platform: config.platform.as_str().to_owned(),
+        target: config.target.clone().unwrap_or_default(),
+        buildargs: Some(
+            config
+                .build_args
+                .iter()
+                .map(|kv| (kv.name.clone(), kv.value.clone()))
+                .collect(),
+        ),
+        labels: Some(HashMap::from([(
+            labels::RELEASE.to_owned(),
+            labels::release(&config.name, &version, &fingerprint),
+        )])),
+        rm: true,
+        forcerm: true,
+        ..Default::default()
+    };
+    let job = BuildJob {
+        docker: &docker,
+        context: &context,
+        sink,
+        cancel,
+        started,
+    };
+    let image_id = match choose_builder(host, &engine) {
+        Ok(()) => {
+            sink.emit(BuildEvent::BuilderChosen {
+                builder: Builder::BuildKit,
+                note: None,
+            });
+            match job.with_buildkit(options.clone()).await? {
+                Built::Image(id) => id,
+                Built::BuildKitRefused(reason) => {
+                    let note = format!(
+                        "This Docker engine refused a BuildKit build ({reason}), so Slipway builds with the legacy builder: RUN --mount, COPY --chmod and heredocs will not work."
+                    );
+                    sink.emit(BuildEvent::BuilderChosen {
+                        builder: Builder::Legacy,
+                        note: Some(note),
+                    });
+                    job.with_legacy_builder(options).await?
+                }
+            }
+        }
+        Err(note) => {
+            sink.emit(BuildEvent::BuilderChosen {
+                builder: Builder::Legacy,
+                note: Some(note),
+            });
+            job.with_legacy_builder(options).await?
+        }
+    };
+    tag_release(&docker, &config, &image_id, &version, started, sink).await
+}
+
+/// Tags the image a build made as `<app>:<version>` and `latest` (only once it exists, so a
+/// failed build leaves nothing tagged) and reads it back as a release: the last step of a
+/// build and of an image project's release alike.
+pub(crate) async fn tag_release(
+    docker: &bollard::Docker,
+    config: &ProjectConfig,
+    image_id: &str,
+    version: &str,
+    started: Instant,
+    sink: &dyn ProgressSink<BuildEvent>,
+) -> Result<BuildOutcome> {
+    let mut tags = Vec::new();
+    for tag in [version, "latest"] {
+        docker
+            .tag_image(
+                image_id,
+                Some(TagImageOptions {
+                    repo: Some(config.name.clone()),
+                    tag: Some(tag.to_owned()),
+                }),
+            )
+            .await
+            .map_err(|e| docker::engine_error("tag the image", e))?;
+        tags.push(format!("{}:{tag}", config.name));
+    }
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    sink.emit(BuildEvent::ImageTagged { tags, elapsed_ms });
+    let release = releases::inspect(docker, &config.name, image_id).await?;
+    Ok(BuildOutcome {
+        release,
+        up_to_date: false,
+        elapsed_ms,
+    })
+}
+
+/// The local release built from exactly what the folder holds now (its context,
+/// Dockerfile, build arguments and platform): what preview and deploy act on when no
+/// release is named, so what runs is what the folder holds, never an older or a newer
+/// build. An error says when no release has this content yet.
+pub async fn release_for_folder(
+    docker: &bollard::Docker,
+    dir: &Path,
+    config: &ProjectConfig,
+    cancel: &Cancel,
+) -> Result<LocalRelease> {
+    if config.image.is_some() {
+        // The folder holds no image content, only the reference: its release is the one
+        // the last build (the last pull) made. The window and the CLI build first, so
+        // that is the reference the settings name now.
+        return releases::list(docker, &config.name)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EngineError::FolderNotBuilt {
+                app: config.name.clone(),
+                newest: None,
+            });
+    }
+    let dockerfile = user_files::inside(dir, &config.dockerfile, "The Dockerfile path")?;
+    let context_dir = user_files::inside(dir, &config.context, "The build context")?;
+    let context =
+        tokio::task::spawn_blocking(move || context::Context::scan(&context_dir, &dockerfile))
+            .await
+            .map_err(|e| EngineError::Internal(format!("scanning the build context: {e}")))??;
+    let fingerprint = content_fingerprint(&Arc::new(context), config, cancel).await?;
+    let known = releases::list(docker, &config.name).await?;
+    known
+        .iter()
+        .find(|r| r.fingerprint == fingerprint)
+        .cloned()
+        .ok_or_else(|| EngineError::FolderNotBuilt {
+            app: config.name.clone(),
+            newest: known.first().map(|r| r.version.clone()),
+        })
+}
+
+/// The fingerprint of the image `context` and `config` would build, read off the async
+/// threads (it reads every file).
+async fn content_fingerprint(
+    context: &Arc<context::Context>,
+    config: &ProjectConfig,
+    cancel: &Cancel,
+) -> Result<String> {
+    let files = {
+        let (context, cancel) = (Arc::clone(context), cancel.clone());
+        tokio::task::spawn_blocking(move || context.fingerprint(&cancel))
+            .await
+            .map_err(|e| EngineError::Internal(format!("fingerprinting the context: {e}")))??
+    };
+    Ok(fingerprint(&files, &context.dockerfile_name(), config))
+}
+
+/// How long the engine may take to start answering a build (it reads the whole context
+/// first); a cancel ends it sooner.
+const BUILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The builder a build ran with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub enum Builder {
+    BuildKit,
+    Legacy,
+}
+
+/// Setting this host variable to `legacy` builds with the legacy builder even where the
+/// engine has BuildKit (for an engine whose BuildKit is broken; and how the tests reach
+/// the legacy path on an engine that has both).
+pub const BUILDER_VAR: &str = "SLIPWAY_DOCKER_BUILDER";
+
+/// BuildKit, unless the engine cannot run it: `Err` says why, for the progress.
+fn choose_builder(host: &HostEnv, engine: &DockerEngine) -> std::result::Result<(), String> {
+    if host.var(BUILDER_VAR) == Some("legacy") {
+        return Err(format!(
+            "Building with the legacy builder, as {BUILDER_VAR}=legacy asks."
+        ));
+    }
+    if engine.os != "linux" {
+        return Err(format!(
+            "This Docker engine builds {} images, which BuildKit does not; building with the legacy builder.",
+            engine.os
+        ));
+    }
+    let (major, minor) = engine
+        .api_version
+        .split_once('.')
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .unwrap_or((0, 0));
+    if (major, minor) < (1, 39) {
+        return Err(format!(
+            "Docker {} has no BuildKit (it came with Docker 18.09); building with the legacy builder, so RUN --mount, COPY --chmod and heredocs will not work. Update Docker to build as Docker Desktop does.",
+            engine.version
+        ));
+    }
+    Ok(())
+}
+
+enum Built {
+    Image(String),
+    /// The engine said no to BuildKit before building anything.
+    BuildKitRefused(String),
+}
+
+/// One build's parts, shared by the two builders.
+struct BuildJob<'a> {
+    docker: &'a bollard::Docker,
+    context: &'a Arc<context::Context>,
+    sink: &'a dyn ProgressSink<BuildEvent>,
+    cancel: &'a Cancel,
+    started: Instant,
+}
+
+impl BuildJob<'_> {
+    /// The next message of the engine's stream, or the cancel.
+    async fn next<S>(
+        &self,
+        stream: &mut S,
+    ) -> Result<Option<Result<BuildInfo, bollard::errors::Error>>>
+    where
+        S: Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
+    {
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            next = stream.next() => Ok(next),
+        }
+    }
+
+    async fn with_buildkit(&self, mut options: BuildImageOptions) -> Result<Built> {
+        options.version = BuilderVersion::BuilderBuildKit;
+        options.session = Some(format!("slipway-{}", random_id()));
+        let (body, packer) = self.context.stream(self.cancel);
+        let mut reader = StatusReader::new(self.started);
+        let mut image_id = None;
+        let mut heard = false;
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_try_stream(body)));
+        loop {
+            match self.next(&mut stream).await? {
+                None => break,
+                Some(Ok(info)) => {
+                    heard = true;
+                    match info.aux {
+                        Some(BuildInfoAux::BuildKit(status)) => {
+                            for event in reader.read(status) {
+                                self.sink.emit(event);
+                            }
+                        }
+                        Some(BuildInfoAux::Default(image)) => image_id = image.id.or(image_id),
+                        None => {}
+                    }
+                }
+                Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    drop(stream);
+                    return Err(packing_error(packer, reader.failure(error)).await);
+                }
+                Some(Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code,
+                    message,
+                })) if !heard
+                    && (400..500).contains(&status_code)
+                    && refuses_buildkit(&message) =>
+                {
+                    drop(stream);
+                    let _ = packing_error(packer, EngineError::Cancelled).await;
+                    return Ok(Built::BuildKitRefused(message));
+                }
+                Some(Err(e)) => {
+                    drop(stream);
+                    return Err(
+                        packing_error(packer, docker::engine_error("build the image", e)).await,
+                    );
+                }
+            }
+        }
+        drop(stream);
+        context_sent(packer).await?;
+        image_id.map(Built::Image).ok_or_else(|| {
+            reader.failure("the builder finished without naming the image it built".into())
+        })
+    }
+
+    async fn with_legacy_builder(&self, options: BuildImageOptions) -> Result<String> {
+        let (body, packer) = self.context.stream(self.cancel);
+        let mut reader = StreamReader::new(self.started);
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_try_stream(body)));
+        loop {
+            match self.next(&mut stream).await? {
+                None => break,
+                Some(Ok(info)) => {
+                    for event in reader.read(info) {
+                        self.sink.emit(event);
+                    }
+                }
+                Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    drop(stream);
+                    return Err(packing_error(packer, reader.failure(error)).await);
+                }
+                Some(Err(e)) => {
+                    drop(stream);
+                    return Err(
+                        packing_error(packer, docker::engine_error("build the image", e)).await,
+                    );
+                }
+            }
+        }
+        drop(stream);
+        context_sent(packer).await?;
+        reader.image_id().ok_or_else(|| {
+            reader.failure("the builder finished without naming the image it built".into())
+        })
+    }
+}
+
+/// When the engine's side failed because the context could not be sent (a file vanished
+/// or became unreadable mid-build), that is the error to show; else `engine_side`. The
+/// engine's stream is dropped first, so the packer cannot stay blocked on it.
+async fn packing_error(
+    packer: tokio::task::JoinHandle<Result<u64>>,
+    engine_side: EngineError,
+) -> EngineError {
+    match packer.await {
+        Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => e,
+        _ => engine_side,
+    }
+}
+
+/// After the engine's stream ended (and was dropped): the packer's own failure, if any.
+async fn context_sent(packer: tokio::task::JoinHandle<Result<u64>>) -> Result<()> {
+    match packer.await {
+        Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => Err(e),
+        Err(e) => Err(EngineError::Internal(format!(
+            "streaming the build context: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a 4xx answer to a BuildKit build says the engine cannot build with BuildKit
+/// (rather than that the request was wrong: a bad platform or tag). Only the message says
+/// it; there is no typed error.
+fn refuses_buildkit(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["buildkit", "builder version", "session", "version=2"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
+/// A session id unique enough for one build on one engine.
+fn random_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}{:x}", nanos, std::process::id())
+}
+
+/// What decides the image's content: the context, which Dockerfile and stage, the build
+/// arguments and the platform.
+fn fingerprint(context: &str, dockerfile: &str, config: &ProjectConfig) -> String {
+    let mut hasher = Sha256::new();
+    for part in [context, dockerfile, config.platform.as_str()] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    // A project without a target keeps the fingerprint it had before targets existed.
+    if let Some(target) = &config.target {
+        hasher.update(format!("target={target}\0").as_bytes());
+    }
+    let mut args: Vec<_> = config
+        .build_args
+        .iter()
+        .map(|kv| (&kv.name, &kv.value))
+        .collect();
+    args.sort();
+    for (name, value) in args {
+        hasher.update(format!("{name}={value}\0").as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slipway_core::project::KeyValue;
+
+    #[test]
+    fn build_arguments_and_platform_change_the_fingerprint_but_their_order_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = project::propose(dir.path());
+        let base = fingerprint("ctx", "Dockerfile", &config);
+        config.build_args = vec![
+            KeyValue {
+                name: "A".into(),
+                value: "1".into(),
+            },
+            KeyValue {
+                name: "B".into(),
+                value: "2".into(),
+            },
+        ];
+        let with_args = fingerprint("ctx", "Dockerfile", &config);
+        assert_ne!(base, with_args);
+        config.build_args.reverse();
+        assert_eq!(with_args, fingerprint("ctx", "Dockerfile", &config));
+        config.platform = project::Platform::LinuxArm64;
+        let arm = fingerprint("ctx", "Dockerfile", &config);
+        assert_ne!(with_args, arm);
+        config.target = Some("assets".into());
+        assert_ne!(
+            arm,
+            fingerprint("ctx", "Dockerfile", &config),
+            "another stage is another image"
+        );
+    }
+}

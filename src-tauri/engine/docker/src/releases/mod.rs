@@ -1,0 +1,291 @@
+//! Local releases: every successful build is an image labelled with its app, version and
+//! content fingerprint. Docker's image list is the record (nothing to keep in sync); this
+//! module reads it, says which release the preview runs, and picks what a local rollback
+//! goes back to.
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::ListImagesOptions;
+use bollard::Docker;
+use serde::Serialize;
+
+use crate::docker::engine_error;
+use slipway_core::error::{EngineError, Result};
+
+/// The labels Slipway puts on the images it builds and the containers it runs.
+///
+/// An image carries one label, `RELEASE` = `<app>:<version>:<fingerprint>`: the classic
+/// builder adds each build label as a step of its own (about 80 ms each here), so one label
+/// keeps a rebuild close to a plain `docker build`. Containers get theirs at creation, free.
+pub mod labels {
+    pub const RELEASE: &str = "dev.slipway.release";
+    pub const APP: &str = "dev.slipway.app";
+    pub const VERSION: &str = "dev.slipway.version";
+    pub const PROJECT: &str = "dev.slipway.project";
+
+    pub fn release(app: &str, version: &str, fingerprint: &str) -> String {
+        format!("{app}:{version}:{fingerprint}")
+    }
+
+    /// (app, version, fingerprint) from a release label; app names and versions never
+    /// contain ':' (validation and tag rules see to that).
+    pub fn parse_release(value: &str) -> Option<(&str, &str, &str)> {
+        let mut parts = value.splitn(3, ':');
+        Some((parts.next()?, parts.next()?, parts.next()?))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalRelease {
+    pub app: String,
+    pub version: String,
+    pub image_id: String,
+    /// Tags such as `hello-site:20261121-143005` and `hello-site:latest`.
+    pub tags: Vec<String>,
+    /// Seconds since the Unix epoch.
+    pub created_at: f64,
+    pub size_bytes: f64,
+    pub fingerprint: String,
+    /// True when `<app>:latest` points at this release.
+    pub latest: bool,
+}
+
+/// The app's local releases, newest first.
+pub async fn list(docker: &Docker, app: &str) -> Result<Vec<LocalRelease>> {
+    let images = docker
+        .list_images(Some(ListImagesOptions {
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![labels::RELEASE.to_owned()],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| engine_error("list images", e))?;
+    let mut releases: Vec<LocalRelease> = images
+        .into_iter()
+        .filter_map(|image| {
+            release_from(
+                app,
+                &image.labels,
+                &image.id,
+                &image.repo_tags,
+                image.created as f64,
+                image.size as f64,
+            )
+        })
+        .collect();
+    // Newest first; images built within one second keep their version order.
+    releases.sort_by(|a, b| {
+        b.created_at
+            .total_cmp(&a.created_at)
+            .then(b.version.cmp(&a.version))
+    });
+    Ok(releases)
+}
+
+/// What a build needs to know of the app's images before it starts, from one listing: the
+/// release that already has this content, and the tags already taken.
+pub struct Shelf {
+    images: Vec<bollard::models::ImageSummary>,
+    app: String,
+}
+
+impl Shelf {
+    /// The images tagged `<app>:*` (an untagged release cannot be run by its version, so
+    /// it never counts as the build's result).
+    pub async fn read(docker: &Docker, app: &str) -> Result<Self> {
+        let images = docker
+            .list_images(Some(ListImagesOptions {
+                filters: Some(HashMap::from([(
+                    "reference".to_owned(),
+                    vec![app.to_owned()],
+                )])),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| engine_error("list images", e))?;
+        Ok(Self {
+            images,
+            app: app.to_owned(),
+        })
+    }
+
+    /// The newest release whose content fingerprint is `fingerprint`.
+    pub fn with_fingerprint(&self, fingerprint: &str) -> Option<LocalRelease> {
+        self.images
+            .iter()
+            .filter_map(|image| {
+                release_from(
+                    &self.app,
+                    &image.labels,
+                    &image.id,
+                    &image.repo_tags,
+                    image.created as f64,
+                    image.size as f64,
+                )
+            })
+            .filter(|r| r.fingerprint == fingerprint)
+            .max_by(|a, b| a.created_at.total_cmp(&b.created_at))
+    }
+
+    /// `wanted`, or `wanted-2`, `wanted-3`… when that tag is taken already.
+    pub fn free_version(&self, wanted: String) -> String {
+        let is_taken = |v: &str| {
+            let tag = format!("{}:{v}", self.app);
+            self.images.iter().any(|i| i.repo_tags.contains(&tag))
+        };
+        if !is_taken(&wanted) {
+            return wanted;
+        }
+        let mut n = 2;
+        while is_taken(&format!("{wanted}-{n}")) {
+            n += 1;
+        }
+        format!("{wanted}-{n}")
+    }
+}
+
+/// The release `image_id` is, read from the image itself (one inspect, where a listing
+/// reads every image on the engine).
+pub async fn inspect(docker: &Docker, app: &str, image_id: &str) -> Result<LocalRelease> {
+    let image = docker
+        .inspect_image(image_id)
+        .await
+        .map_err(|e| engine_error("read the image", e))?;
+    let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
+    release_from(
+        app,
+        &labels,
+        image_id,
+        &image.repo_tags.unwrap_or_default(),
+        image.created.map_or(0.0, |t| t.unix_timestamp() as f64),
+        image.size.unwrap_or(0) as f64,
+    )
+    .ok_or_else(|| {
+        EngineError::Internal(format!("image {image_id} has no release label for {app}"))
+    })
+}
+
+/// A release from an image's facts, when its label says it is one of `app`'s.
+fn release_from(
+    app: &str,
+    labels: &HashMap<String, String>,
+    image_id: &str,
+    tags: &[String],
+    created_at: f64,
+    size_bytes: f64,
+) -> Option<LocalRelease> {
+    let (label_app, version, fingerprint) = labels::parse_release(labels.get(labels::RELEASE)?)?;
+    (label_app == app).then(|| LocalRelease {
+        latest: tags.iter().any(|t| *t == format!("{app}:latest")),
+        app: app.to_owned(),
+        version: version.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        image_id: image_id.to_owned(),
+        tags: tags.to_vec(),
+        created_at,
+        size_bytes,
+    })
+}
+
+/// The release named `version`, or the newest when `None`.
+pub fn pick<'a>(
+    releases: &'a [LocalRelease],
+    app: &str,
+    version: Option<&str>,
+) -> Result<&'a LocalRelease> {
+    match version {
+        None => releases.first().ok_or_else(|| EngineError::NoReleases {
+            app: app.to_owned(),
+        }),
+        Some(v) => releases
+            .iter()
+            .find(|r| r.version == v || r.image_id.trim_start_matches("sha256:").starts_with(v))
+            .ok_or_else(|| EngineError::ReleaseNotFound {
+                app: app.to_owned(),
+                version: v.to_owned(),
+                known: releases.iter().map(|r| r.version.clone()).collect(),
+            }),
+    }
+}
+
+/// What a rollback without a named target goes back to: the release just older than the
+/// current one (the running one, else the one tagged latest, else the newest).
+pub fn rollback_target<'a>(
+    releases: &'a [LocalRelease],
+    app: &str,
+    current: Option<&str>,
+) -> Result<&'a LocalRelease> {
+    let current_index = current
+        .and_then(|v| releases.iter().position(|r| r.version == v))
+        .or_else(|| releases.iter().position(|r| r.latest))
+        .unwrap_or(0);
+    releases
+        .get(current_index + 1)
+        .ok_or_else(|| EngineError::NoEarlierRelease {
+            app: app.to_owned(),
+            current: releases
+                .get(current_index)
+                .map(|r| r.version.clone())
+                .unwrap_or_default(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(version: &str, latest: bool) -> LocalRelease {
+        LocalRelease {
+            app: "hello-site".into(),
+            version: version.into(),
+            image_id: format!("sha256:{version}ff"),
+            tags: vec![],
+            created_at: 0.0,
+            size_bytes: 0.0,
+            fingerprint: String::new(),
+            latest,
+        }
+    }
+
+    #[test]
+    fn rollback_goes_to_the_release_before_the_running_one() {
+        let releases = vec![
+            release("v3", true),
+            release("v2", false),
+            release("v1", false),
+        ];
+        assert_eq!(
+            rollback_target(&releases, "a", Some("v2")).unwrap().version,
+            "v1"
+        );
+        assert_eq!(
+            rollback_target(&releases, "a", None).unwrap().version,
+            "v2",
+            "latest counts as current"
+        );
+        let err = rollback_target(&releases, "a", Some("v1")).unwrap_err();
+        assert!(
+            matches!(err, EngineError::NoEarlierRelease { .. }),
+            "nothing is older than the oldest"
+        );
+    }
+
+    #[test]
+    fn a_release_is_picked_by_version_or_image_id_prefix() {
+        let releases = vec![release("v2", true), release("v1", false)];
+        assert_eq!(pick(&releases, "a", None).unwrap().version, "v2");
+        assert_eq!(pick(&releases, "a", Some("v1ff")).unwrap().version, "v1");
+        let err = pick(&releases, "a", Some("v9")).unwrap_err();
+        assert!(
+            err.to_string().contains("v2, v1"),
+            "the message lists what exists: {err}"
+        );
+        assert!(matches!(
+            pick(&[], "a", None),
+            Err(EngineError::NoReleases { .. })
+        ));
+    }
+}
