@@ -30,8 +30,14 @@ fn crate_roots() -> Vec<(&'static str, PathBuf)> {
     let root = workspace_root();
     vec![
         ("slipway (desktop)", root.join("src-tauri/lib.rs")),
-        ("slipway-core", root.join("src-tauri/engine/core/src/lib.rs")),
-        ("slipway-docker", root.join("src-tauri/engine/docker/src/lib.rs")),
+        (
+            "slipway-core",
+            root.join("src-tauri/engine/core/src/lib.rs"),
+        ),
+        (
+            "slipway-docker",
+            root.join("src-tauri/engine/docker/src/lib.rs"),
+        ),
         ("slipway-aws", root.join("src-tauri/engine/aws/src/lib.rs")),
         ("slipway-app", root.join("src-tauri/app/src/lib.rs")),
         ("slipway-cli", root.join("src-tauri/cli/src/main.rs")),
