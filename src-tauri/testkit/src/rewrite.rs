@@ -51,7 +51,10 @@ impl Rewrites {
 
     fn wants(&self, action: &str) -> bool {
         match action {
+            // RunTask answers with the task's first state, as Fargate's does: the script's
+            // clock starts there.
             "DescribeTasks" => !self.script.is_empty() || !self.tasks.is_empty(),
+            "RunTask" => !self.script.is_empty(),
             "DescribeServices" => !self.services.is_empty(),
             _ => false,
         }
@@ -70,7 +73,7 @@ impl Rewrites {
             return response;
         };
         match action {
-            "DescribeTasks" => self.tasks_answer(&mut json),
+            "DescribeTasks" | "RunTask" => self.tasks_answer(&mut json),
             _ => self.services_answer(&mut json),
         }
         let body = serde_json::to_vec(&json).expect("JSON serialises");
@@ -124,8 +127,14 @@ impl Rewrites {
                 until += *duration;
                 if now < until {
                     task["lastStatus"] = Value::String(status.clone());
+                    // Nothing is healthy before it runs: neither the task nor a container.
                     if let Some(obj) = task.as_object_mut() {
                         obj.remove("healthStatus");
+                    }
+                    if let Some(containers) = task["containers"].as_array_mut() {
+                        for container in containers.iter_mut().filter_map(Value::as_object_mut) {
+                            container.remove("healthStatus");
+                        }
                     }
                     break;
                 }

@@ -370,7 +370,7 @@ async fn a_previous_task_that_cannot_be_stopped_is_a_warning_not_an_undo() {
     t.shut_down().await;
 }
 
-/// Case 6: RunTask's answer is cut short, so the SDK sends it again and the emulator
+/// Case 6: RunTask's answer is cut short, so the deploy sends it again and the emulator
 /// (which ignores the client token AWS honours) starts a second task. The deploy
 /// recognises both as its own by their startedBy mark, stops the duplicate, and never
 /// calls it "the previous task".
@@ -408,6 +408,46 @@ async fn a_repeated_run_task_leaves_one_task_and_no_false_previous() {
     );
     let entry = journal_of(&t, &second.deploy_id);
     assert_eq!(entry.outcome.map(|o| o.as_str()), Some("succeeded"));
+    t.shut_down().await;
+}
+
+/// Case 6b: the listing of the app's tasks that goes out beside RunTask fails (throttled
+/// past the SDK's own retries): the deploy still answers, looks for the previous task
+/// again once the new one answers, and stops it. Only the new task runs afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_listing_beside_run_task_still_retires_the_previous_task() {
+    let Some(t) = Deploying::new("us-west-1").await else {
+        return;
+    };
+    t.build().await;
+    let first = t.deploy(&quick()).await.0.expect("first");
+    t.edit("site/index.html", "<h1>Second</h1>");
+    t.build().await;
+    t.fx.proxy.forget_calls();
+    t.fx.proxy.fail("ListTasks", Fault::Throttle, 3);
+    let (second, _) = t.deploy(&quick()).await;
+    let second = second.expect("the deploy answers");
+    t.fx.proxy.heal();
+    let listings =
+        t.fx.proxy
+            .calls()
+            .iter()
+            .filter(|c| c.action == "ListTasks")
+            .count();
+    assert_eq!(
+        listings, 4,
+        "three throttled tries, then the listing after the answer"
+    );
+    assert_eq!(
+        second.stopped_previous, first.task_ids,
+        "the previous task was found again and stopped"
+    );
+    assert!(second.warnings.is_empty(), "{:?}", second.warnings);
+    assert_eq!(
+        t.live_tasks().await,
+        second.task_ids,
+        "only the new task runs: nobody pays twice"
+    );
     t.shut_down().await;
 }
 

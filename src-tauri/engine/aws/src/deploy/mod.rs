@@ -526,10 +526,7 @@ pub async fn deploy_with_setup(
         None => {
             let (docker, ..) = docker::connect(host).await?;
             let release = match request.version.as_deref() {
-                Some(version) => {
-                    let releases = releases::list(&docker, &config.name).await?;
-                    releases::pick(&releases, &config.name, Some(version))?.clone()
-                }
+                Some(version) => releases::find(&docker, &config.name, version).await?,
                 None => {
                     slipway_docker::build::release_for_folder(&docker, dir, config, cancel).await?
                 }
@@ -614,6 +611,8 @@ pub async fn deploy_with_setup(
 /// Where the deploy stands once its new task answered at its URL.
 struct Live {
     running: Running,
+    /// The app's previous standalone tasks (task mode), to stop now that this one answers.
+    previous: Option<task::Previous>,
     task_definition: String,
     revision: i32,
     image: String,
@@ -638,15 +637,19 @@ async fn run_steps(
     d.journal
         .step(journal::StepKind::UsedRevision, &task_definition, &image)?;
 
-    let running = match d.mode {
-        DeployMode::Task => task::run(d, &task_definition).await?,
-        DeployMode::Service => service::run(d, &task_definition).await?,
+    let (running, previous) = match d.mode {
+        DeployMode::Task => {
+            let (running, previous) = task::run(d, &task_definition).await?;
+            (running, Some(previous))
+        }
+        DeployMode::Service => (service::run(d, &task_definition).await?, None),
     };
 
     d.step_started(DeployStep::Verify, format!("{} answers", running.url));
     let (http_status, answer) = task::check_url(d, &running.url, &running.task_arns).await?;
     Ok(Live {
         running,
+        previous,
         task_definition,
         revision,
         image,
@@ -686,16 +689,17 @@ async fn after_verify(
     }
     d.step_done(DeployStep::Verify, verified);
 
-    let (stopped_previous, kept_previous) = match request.mode {
-        DeployMode::Task => {
+    let (stopped_previous, kept_previous) = match live.previous {
+        Some(previous) => {
             let retired =
-                task::retire_previous(d, &live.running.task_arns, request.keep_previous).await;
+                task::retire_previous(d, &live.running.task_arns, previous, request.keep_previous)
+                    .await;
             for warning in retired.warnings {
                 d.warn(&mut warnings, warning);
             }
             (retired.stopped, retired.kept)
         }
-        DeployMode::Service => (vec![], vec![]),
+        None => (vec![], vec![]),
     };
     DeployOutcome {
         deploy_id: d.journal.id.clone(),

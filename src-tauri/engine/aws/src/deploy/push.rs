@@ -103,8 +103,21 @@ pub async fn push(
                 .map(str::to_owned)
         });
     if let Some(digest) = known_digest {
-        if let Some(manifest) = held_manifest(d, &digest).await? {
-            tag_remotely(d, &digest, &manifest, &[version, "latest"]).await?;
+        if let Some(tagged) = tags_of(d, &digest).await? {
+            let untagged: Vec<&str> = [version, "latest"]
+                .into_iter()
+                .filter(|t| !tagged.iter().any(|h| h == t))
+                .collect();
+            // The manifest is only needed to move a tag; a redeploy of what the tags
+            // already name needs no further call.
+            if !untagged.is_empty() {
+                let Some(manifest) = held_manifest(d, &digest).await? else {
+                    return Err(EngineError::Internal(format!(
+                        "ECR listed image {digest} but gave no manifest for it"
+                    )));
+                };
+                tag_remotely(d, &digest, &manifest, &untagged).await?;
+            }
             return Ok(Pushed {
                 image_by_digest: format!("{repository_uri}@{digest}"),
                 digest,
@@ -279,6 +292,17 @@ fn push_stopped(d: &Deployment<'_>, repository_uri: &str, stop: PushStop) -> Eng
         fix: Some(fix.to_owned()),
         again: "deploy again".into(),
     }
+}
+
+/// The tags on `digest` when the repository holds it (one DescribeImages); `None` when it
+/// does not.
+async fn tags_of(d: &Deployment<'_>, digest: &str) -> Result<Option<Vec<String>>> {
+    let mut found = d
+        .persist("ecr:DescribeImages", false, || {
+            super::history::images(d.conn, &d.names.repository, Some(digest))
+        })
+        .await?;
+    Ok(found.remove(digest).map(|image| image.tags))
 }
 
 /// The manifest of `digest` when the repository holds it.

@@ -309,11 +309,20 @@ impl Observed {
 }
 
 /// The architecture each task definition runs on (its runtimePlatform; X86_64 when unset).
+/// A revision never changes once registered and its ARN names account, region, family and
+/// revision, so each is asked once per process: later status refreshes ask nothing.
 async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, Platform>> {
+    static KNOWN: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Platform>>> =
+        std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
     let mut out = HashMap::new();
     for arn in arns {
         if out.contains_key(*arn) {
+            continue;
+        }
+        if let Some(platform) = known.lock().expect("platform memo").get(*arn) {
+            out.insert((*arn).to_owned(), *platform);
             continue;
         }
         let answer = ecs
@@ -327,14 +336,16 @@ async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, P
             .and_then(|d| d.runtime_platform())
             .and_then(|p| p.cpu_architecture())
             .is_some_and(|a| a.as_str() == "ARM64");
-        out.insert(
-            (*arn).to_owned(),
-            if arm {
-                Platform::LinuxArm64
-            } else {
-                Platform::LinuxAmd64
-            },
-        );
+        let platform = if arm {
+            Platform::LinuxArm64
+        } else {
+            Platform::LinuxAmd64
+        };
+        known
+            .lock()
+            .expect("platform memo")
+            .insert((*arn).to_owned(), platform);
+        out.insert((*arn).to_owned(), platform);
     }
     Ok(out)
 }

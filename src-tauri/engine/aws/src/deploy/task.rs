@@ -32,7 +32,10 @@ pub fn network(d: &Deployment<'_>) -> Result<NetworkConfiguration> {
         .build())
 }
 
-pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
+/// Starts the task and waits until it is ready with its URL; the app's previous tasks are
+/// looked for meanwhile (off the critical path), for [`retire_previous`] once the new one
+/// answers.
+pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<(Running, Previous)> {
     d.step_started(
         DeployStep::Start,
         "a standalone Fargate task with a public IP",
@@ -41,9 +44,12 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     let network = network(d)?;
     // The client token makes a repeated RunTask (an answer lost on the way back, retried)
     // start no second task on AWS; where a repeat does (the emulator ignores the token),
-    // the extra task carries this deploy's startedBy mark and is stopped below.
-    let answer = d
-        .persist("ecs:RunTask", true, || async {
+    // the extra task carries this deploy's startedBy mark and is stopped below. The SDK's
+    // own retries are off for this call, so `sent` counts every RunTask that went out.
+    let sent = std::sync::atomic::AtomicU32::new(0);
+    let start = d.persist("ecs:RunTask", true, || {
+        sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async {
             ecs.run_task()
                 .cluster(&d.names.cluster)
                 .task_definition(task_definition)
@@ -66,11 +72,29 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                         .value(&d.journal.id)
                         .build(),
                 )
+                .customize()
+                .config_override(
+                    aws_sdk_ecs::config::Builder::default()
+                        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled()),
+                )
                 .send()
                 .await
                 .map_err(|e| classify(&d.conn.ctx, "ecs:RunTask", e))
-        })
-        .await?;
+        }
+    });
+    // The app's tasks before this one starts are the previous ones: listed while RunTask is
+    // on its way, then described with the new task as it is watched, so retiring them
+    // costs no call of its own. One try (the SDK's retries included): a listing that fails
+    // here is done again once the new task answers, with the undo's patience.
+    let (answer, listed) = tokio::try_join!(start, async {
+        let family = TaskFilter::Family(&d.config.name, DesiredStatus::Running);
+        Ok(d.race(
+            "ecs:ListTasks",
+            list_tasks(d.conn, &d.names.cluster, family),
+        )
+        .await
+        .ok())
+    })?;
     if let Some(failure) = answer.failures().first() {
         return Err(EngineError::AwsStepFailed {
             step: "start the task".into(),
@@ -97,7 +121,11 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     }
     // The answer already says each task's first state: shown at once, without a call.
     let first: Vec<TaskSnapshot> = answer.tasks().iter().map(TaskSnapshot::from_sdk).collect();
-    let arns = stop_duplicates(d, arns).await?;
+    let arns = if sent.load(std::sync::atomic::Ordering::Relaxed) > 1 {
+        stop_duplicates(d, arns).await?
+    } else {
+        arns
+    };
     let ids: Vec<&str> = arns.iter().map(|a| task_id(a)).collect();
     d.step_done(DeployStep::Start, format!("task {}", ids.join(", ")));
     d.step_started(
@@ -116,14 +144,58 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
         .into_iter()
         .filter(|t| arns.contains(&t.arn))
         .collect();
-    let running = watch_until_ready(d, &arns, first).await?;
+    let others = listed.as_deref().unwrap_or_default();
+    let (running, others) = watch_until_ready(d, &arns, others, first).await?;
     d.step_done(DeployStep::Wait, format!("public IP {}", running.public_ip));
-    Ok(running)
+    let ours = d.started_by();
+    let previous = listed.map(|_| previous_among(others, &ours));
+    Ok((running, Previous(previous)))
+}
+
+/// The app's other standalone tasks as they were when the new one was ready; `None` when
+/// they could not be listed then (they are looked for again before retiring).
+pub struct Previous(Option<Vec<TaskSnapshot>>);
+
+/// Of the app's tasks, those a deploy retires: still meant to run, not started by this
+/// deploy (`ours`), and not a service's (the service replaces what is stopped).
+fn previous_among(tasks: Vec<TaskSnapshot>, ours: &str) -> Vec<TaskSnapshot> {
+    tasks
+        .into_iter()
+        .filter(|t| !t.is_stopping())
+        .filter(|t| t.started_by.as_deref() != Some(ours))
+        .filter(|t| {
+            !t.started_by
+                .as_deref()
+                .is_some_and(|s| s.starts_with("ecs-svc/"))
+        })
+        .collect()
+}
+
+/// The app's tasks that run and are neither `new` nor this deploy's own, asked afresh
+/// (ListTasks, DescribeTasks) with the undo's patience.
+async fn find_previous(d: &Deployment<'_>, new: &[String]) -> Result<Vec<TaskSnapshot>> {
+    let until = std::time::Instant::now() + super::undo::UNDO_BUDGET;
+    let others: Vec<String> = super::undo::repeat_until(until, || {
+        list_tasks(
+            d.conn,
+            &d.names.cluster,
+            TaskFilter::Family(&d.config.name, DesiredStatus::Running),
+        )
+    })
+    .await?
+    .into_iter()
+    .filter(|arn| !new.contains(arn))
+    .collect();
+    let described =
+        super::undo::repeat_until(until, || describe_tasks(d.conn, &d.names.cluster, &others))
+            .await?;
+    Ok(previous_among(described, &d.started_by()))
 }
 
 /// The tasks this deploy's RunTask started, as its answer names them; any other task with
 /// this deploy's startedBy mark (a repeated RunTask whose first answer was lost) is
 /// recorded and stopped, so one deploy runs one task and none is taken for a previous one.
+/// Only asked when RunTask went out more than once: one request starts at most one task.
 async fn stop_duplicates(d: &Deployment<'_>, arns: Vec<String>) -> Result<Vec<String>> {
     let ours = d.started_by();
     let marked = d
@@ -154,12 +226,19 @@ async fn stop_duplicates(d: &Deployment<'_>, arns: Vec<String>) -> Result<Vec<St
 }
 
 /// Follows `arns` until one is ready with a public IP; a stopped task is diagnosed.
-/// `first` is what RunTask's answer said of them (shown before the first poll).
+/// `first` is what RunTask's answer said of them (shown before the first poll). `others`
+/// are described in the same calls, and answered as the last call saw them.
 pub async fn watch_until_ready(
     d: &Deployment<'_>,
     arns: &[String],
+    others: &[String],
     first: Vec<TaskSnapshot>,
-) -> Result<Running> {
+) -> Result<(Running, Vec<TaskSnapshot>)> {
+    let asked: Vec<String> = arns
+        .iter()
+        .chain(others.iter().filter(|a| !arns.contains(a)))
+        .cloned()
+        .collect();
     let mut timeline = Timeline::default();
     let mut backoff = Backoff::for_deploys();
     if !first.is_empty() && first.iter().all(|t| !t.is_stopped()) {
@@ -167,11 +246,13 @@ pub async fn watch_until_ready(
         d.pause(backoff.next(changed)).await?;
     }
     loop {
-        let snapshots = d
+        let (snapshots, others): (Vec<TaskSnapshot>, Vec<TaskSnapshot>) = d
             .persist("ecs:DescribeTasks", false, || {
-                describe_tasks(d.conn, &d.names.cluster, arns)
+                describe_tasks(d.conn, &d.names.cluster, &asked)
             })
-            .await?;
+            .await?
+            .into_iter()
+            .partition(|t| arns.contains(&t.arn));
         let changed = show_changes(d, &mut timeline, &snapshots);
         if let Some(stopped) = snapshots.iter().find(|t| t.is_stopped()) {
             return Err(failed(d, stopped).await);
@@ -179,7 +260,7 @@ pub async fn watch_until_ready(
         if let Some(mut running) = address(d, &snapshots).await? {
             // All the tasks this deploy started, for the URL check and the retirement.
             running.task_arns = arns.to_vec();
-            return Ok(running);
+            return Ok((running, others));
         }
         if d.past_deadline() {
             let state = snapshots
@@ -317,14 +398,22 @@ pub struct Retired {
 /// the user keeps them. Service tasks are the service's business, and this deploy's own
 /// tasks (its startedBy mark) are never "previous". Best effort: the deploy has succeeded,
 /// so a failure is a warning naming what still runs, never an error.
-pub async fn retire_previous(d: &Deployment<'_>, new: &[String], keep: bool) -> Retired {
+pub async fn retire_previous(
+    d: &Deployment<'_>,
+    new: &[String],
+    found: Previous,
+    keep: bool,
+) -> Retired {
     let mut retired = Retired {
         stopped: vec![],
         kept: vec![],
         warnings: vec![],
     };
-    let ours = d.started_by();
-    let previous = match find_previous(d, new, &ours).await {
+    let found = match found.0 {
+        Some(previous) => Ok(previous),
+        None => find_previous(d, new).await,
+    };
+    let previous = match found {
         Ok(previous) => previous,
         Err(e) => {
             retired.warnings.push(format!(
@@ -389,39 +478,6 @@ pub async fn retire_previous(d: &Deployment<'_>, new: &[String], keep: bool) -> 
         },
     );
     retired
-}
-
-/// The app's standalone tasks that run and are neither `new` nor this deploy's own.
-async fn find_previous(
-    d: &Deployment<'_>,
-    new: &[String],
-    ours: &str,
-) -> Result<Vec<TaskSnapshot>> {
-    let until = std::time::Instant::now() + super::undo::UNDO_BUDGET;
-    let others: Vec<String> = super::undo::repeat_until(until, || {
-        list_tasks(
-            d.conn,
-            &d.names.cluster,
-            TaskFilter::Family(&d.config.name, DesiredStatus::Running),
-        )
-    })
-    .await?
-    .into_iter()
-    .filter(|arn| !new.contains(arn))
-    .collect();
-    Ok(
-        super::undo::repeat_until(until, || describe_tasks(d.conn, &d.names.cluster, &others))
-            .await?
-            .into_iter()
-            .filter(|t| !t.is_stopping())
-            .filter(|t| t.started_by.as_deref() != Some(ours))
-            .filter(|t| {
-                !t.started_by
-                    .as_deref()
-                    .is_some_and(|s| s.starts_with("ecs-svc/"))
-            })
-            .collect(),
-    )
 }
 
 /// Asks the URL until it answers (any HTTP status below 500) or the deadline passes.

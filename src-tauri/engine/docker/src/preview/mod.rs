@@ -94,10 +94,7 @@ pub async fn start(host: &HostEnv, dir: &Path, version: Option<&str>) -> Result<
     let (project_dir, config) = project::open_saved(dir)?;
     let (docker, ..) = docker::connect(host).await?;
     let release = match version {
-        Some(version) => {
-            let releases = releases::list(&docker, &config.name).await?;
-            releases::pick(&releases, &config.name, Some(version))?.clone()
-        }
+        Some(version) => releases::find(&docker, &config.name, version).await?,
         None => {
             crate::build::release_for_folder(&docker, &project_dir, &config, &Cancel::new()).await?
         }

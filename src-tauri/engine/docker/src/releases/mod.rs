@@ -147,21 +147,22 @@ impl Shelf {
     }
 }
 
-/// The release `image_id` is, read from the image itself (one inspect, where a listing
-/// reads every image on the engine).
-pub async fn inspect(docker: &Docker, app: &str, image_id: &str) -> Result<LocalRelease> {
-    let image = docker
-        .inspect_image(image_id)
+/// The release `image` (an id or a tag) is, read from the image itself (one inspect,
+/// where a listing reads every image on the engine).
+pub async fn inspect(docker: &Docker, app: &str, image: &str) -> Result<LocalRelease> {
+    let found = docker
+        .inspect_image(image)
         .await
         .map_err(|e| engine_error("read the image", e))?;
-    let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
+    let image_id = found.id.as_deref().unwrap_or(image);
+    let labels = found.config.and_then(|c| c.labels).unwrap_or_default();
     release_from(
         app,
         &labels,
         image_id,
-        &image.repo_tags.unwrap_or_default(),
-        image.created.map_or(0.0, |t| t.unix_timestamp() as f64),
-        image.size.unwrap_or(0) as f64,
+        &found.repo_tags.unwrap_or_default(),
+        found.created.map_or(0.0, |t| t.unix_timestamp() as f64),
+        found.size.unwrap_or(0) as f64,
     )
     .ok_or_else(|| {
         EngineError::Internal(format!("image {image_id} has no release label for {app}"))
@@ -188,6 +189,20 @@ fn release_from(
         created_at,
         size_bytes,
     })
+}
+
+/// The release named `version`: one read of the image tagged `<app>:<version>`, which is
+/// how a build names it; only when that tag is not a release of `app` (a version given
+/// as an image id prefix, or none such) is every image listed to find it or to say which
+/// versions there are.
+pub async fn find(docker: &Docker, app: &str, version: &str) -> Result<LocalRelease> {
+    if let Ok(release) = inspect(docker, app, &format!("{app}:{version}")).await {
+        if release.version == version {
+            return Ok(release);
+        }
+    }
+    let releases = list(docker, app).await?;
+    pick(&releases, app, Some(version)).cloned()
 }
 
 /// The release named `version`, or the newest when `None`.

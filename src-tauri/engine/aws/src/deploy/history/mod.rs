@@ -94,13 +94,14 @@ fn digest_of(image: &str) -> Option<String> {
     image.split_once('@').map(|(_, d)| d.to_owned())
 }
 
-struct Image {
-    tags: Vec<String>,
+pub(crate) struct Image {
+    pub(crate) tags: Vec<String>,
     pushed_at: Option<i64>,
 }
 
-/// The repository's images by digest (only `only`'s when given).
-async fn images(
+/// The repository's images by digest (only `only`'s when given; none when the repository
+/// or that image is not there).
+pub(crate) async fn images(
     conn: &Connection,
     repository: &str,
     only: Option<&str>,
