@@ -1,6 +1,7 @@
 //! End to end: in the real window, a user sets up AWS (the emulator, through the project's
-//! proxy), builds the sample, deploys it as a standalone task and reads the URL's answer;
-//! the test kit's Fargate stand-in runs the task's image behind its public IP.
+//! proxy), builds the sample, deploys it as a standalone task and reads the URL's answer,
+//! then stops everything and sees the Deploy card mark that address as gone; the test
+//! kit's Fargate stand-in runs the task's image behind its public IP.
 
 mod e2e;
 
@@ -52,8 +53,51 @@ async fn the_sample_is_deployed_from_the_window_and_its_url_answers() {
             Duration::from_secs(30),
         )
         .await;
+    // The page's header shows the live address without any scrolling.
+    session
+        .text_containing(
+            "[data-testid=app-header-url]",
+            url.trim(),
+            Duration::from_secs(30),
+        )
+        .await;
+    session.scroll_to("[data-testid=app-header]").await;
+    session.screenshot("deploy-header").await;
     session.scroll_to("[data-testid=deploy-result]").await;
     session.screenshot("deploy").await;
+
+    // Stop everything: the Deploy card stops claiming the release answers.
+    session.click("[data-testid=status-stop]").await;
+    session.click("[data-testid=status-stop-confirm]").await;
+    session
+        .text_containing(
+            "[data-testid=status-stopped]",
+            "Stopped 1 task",
+            Duration::from_secs(60),
+        )
+        .await;
+    session
+        .text_containing(
+            "[data-testid=deploy-card] [data-testid=deploy-gone]",
+            "Nothing of the app runs on AWS now",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(
+        !session
+            .find_text("[data-testid=deploy-card]", "answers on AWS")
+            .await,
+        "a stopped release is not said to answer"
+    );
+    session
+        .text_containing(
+            "[data-testid=app-header]",
+            "Not running on AWS",
+            Duration::from_secs(10),
+        )
+        .await;
+    session.scroll_to("[data-testid=app-header]").await;
+    session.screenshot("deploy-stopped-header").await;
 
     session.clean_up(arranged, &app, Some(standin)).await;
 }

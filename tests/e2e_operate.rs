@@ -1,7 +1,8 @@
 //! End to end, the day after the first deploy: in the real window a user deploys the
 //! sample twice, rolls back to the first release from Releases on AWS (with the
-//! confirmation), reads the first release's content at the URL the rollback checked, and
-//! finds the task's log line on the Logs view. The emulator (through the project's proxy)
+//! confirmation), reads the first release's content at the URL the rollback checked, sees
+//! the Deploy card mark the second release's address as gone, and finds the task's log
+//! line on the Logs view. The emulator (through the project's proxy)
 //! and the test kit's Fargate stand-in play AWS.
 
 mod e2e;
@@ -93,6 +94,14 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
         "the first release again: {body}"
     );
     assert!(!body.contains("Second release"));
+    // The Deploy card no longer claims the second release answers: its task was replaced.
+    session
+        .text_containing(
+            "[data-testid=deploy-card] [data-testid=deploy-gone]",
+            "no longer runs there. The app now runs revision 1",
+            Duration::from_secs(30),
+        )
+        .await;
     session
         .text(
             &format!("{first_row} [data-testid=aws-release-rollback-badge]"),

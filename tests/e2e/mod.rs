@@ -256,7 +256,13 @@ impl Session {
         self.click("[data-testid=open-sample]").await;
         self.text_containing("[data-testid=project-name]", app, Duration::from_secs(10))
             .await;
-        self.click("[data-testid=aws-connect]").await;
+        // A click that lands while the card re-renders after the sample opened is lost.
+        self.click_until(
+            "[data-testid=aws-connect]",
+            "[data-testid=banner-account]",
+            Duration::from_secs(15),
+        )
+        .await;
         self.text_containing(
             "[data-testid=account-banner]",
             "123456789012",

@@ -175,9 +175,9 @@ test('The preview shows its address, health and logs, and Stop removes it', asyn
   await page.getByTestId('preview-url').waitFor();
   assert.equal(await text(page, 'preview-url'), project.preview.url);
   await page.getByTestId('preview-health').filter({ hasText: 'Healthy' }).waitFor();
-  await page.getByTestId('preview-logs').filter({ hasText: 'favicon.ico' }).waitFor();
+  await page.getByTestId('preview-logs').filter({ hasText: 'not writable' }).waitFor();
   assert.match(await text(page, 'preview-logs'), /url:\//);
-  assert.equal(await page.getByTestId('preview-logs').locator('.stderr').count(), 1, 'the stderr line is told apart');
+  assert.equal(await page.getByTestId('preview-logs').locator('.error').count(), 1, 'only the line the engine reads as an error is red, not every stderr line');
   await page.getByTestId('badge-running').waitFor();
   const running = page.getByTestId('release-row').filter({ has: page.getByTestId('badge-running') });
   assert.equal(
@@ -530,6 +530,8 @@ test('A deploy shows each step as it goes, then the address, the answer and the 
   assert.equal((await calls(page, 'plugin:opener|open_url'))[0].args.url, deploy.success.outcome.url);
   await page.locator(`[data-testid=status-task][data-task="${newTask}"]`).waitFor();
   assert.equal(await page.locator(`[data-testid=status-task][data-task="${previousTask}"]`).count(), 0, 'what runs is read again after the deploy');
+  assert.equal(await text(page, 'app-header-url'), deploy.success.outcome.url, 'the live address sits in the page header');
+  assert.equal(await page.getByTestId('deploy-gone').count(), 0, 'the new release answers');
   await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-answered.png') });
 
   await page.getByTestId('status-stop').click();
@@ -538,6 +540,11 @@ test('A deploy shows each step as it goes, then the address, the answer and the 
   await page.getByTestId('status-stop-confirm').click();
   await page.getByTestId('status-no-tasks').waitFor();
   assert.equal(await text(page, 'status-stopped'), 'Stopped 1 task.');
+  await page.getByTestId('deploy-gone').waitFor();
+  assert.match(await text(page, 'deploy-gone'), /no longer runs there\. Nothing of the app runs on AWS now/);
+  assert.equal(await page.getByTestId('deploy-open').count(), 0, 'a gone address is not offered to open');
+  assert.match(await text(page, 'app-header'), /Not running on AWS/);
+  await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-gone.png') });
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -103,10 +103,12 @@ async fn follow(host: &HostEnv, dir: &std::path::Path, app: &str, as_json: bool)
             PreviewEvent::LogLogged {
                 stream: LogStream::Stdout,
                 line,
+                ..
             } => println!("{line}"),
             PreviewEvent::LogLogged {
                 stream: LogStream::Stderr,
                 line,
+                ..
             } => eprintln!("{line}"),
             PreviewEvent::HealthChanged { health } => match health {
                 Health::NotChecked => {}

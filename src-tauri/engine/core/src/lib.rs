@@ -11,6 +11,7 @@ pub mod error;
 pub mod fargate;
 pub mod host;
 pub mod jobs;
+pub mod log_line;
 pub mod progress;
 pub mod project;
 pub mod settings;

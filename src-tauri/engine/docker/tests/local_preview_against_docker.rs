@@ -225,7 +225,8 @@ async fn the_sample_builds_runs_answers_and_stop_leaves_no_container() {
     assert_eq!(status, 200);
     assert!(body.contains("Hello from Slipway"), "{body}");
     watch_until(&fixture, Duration::from_secs(15), |events| {
-        events.iter().any(|e| matches!(e, PreviewEvent::LogLogged { line, .. } if line.contains("url:/index.html")))
+        // httpd writes its access lines to stderr: they are ordinary lines, not errors.
+        events.iter().any(|e| matches!(e, PreviewEvent::LogLogged { line, error: false, .. } if line.contains("url:/index.html")))
     })
     .await;
 
@@ -402,7 +403,7 @@ async fn a_container_that_exits_is_reported_with_its_code_and_last_words() {
     let fixture = Fixture::new(&docker_host);
     fixture.write(
         "Dockerfile",
-        "FROM busybox:1.36\nEXPOSE 8080\nCMD [\"sh\", \"-c\", \"sleep 1; echo cannot open the database; exit 3\"]\n",
+        "FROM busybox:1.36\nEXPOSE 8080\nCMD [\"sh\", \"-c\", \"sleep 1; echo Error: cannot open the database; exit 3\"]\n",
     );
     fixture.build().await.unwrap();
     preview::start(&fixture.host, &fixture.dir, None)
@@ -424,8 +425,8 @@ async fn a_container_that_exits_is_reported_with_its_code_and_last_words() {
     assert_eq!(code, 3);
     assert!(message.contains("exit code 3"), "{message}");
     assert!(
-        events.iter().any(|e| matches!(e, PreviewEvent::LogLogged { line, .. } if line.contains("cannot open the database"))),
-        "the last words before the exit are streamed: {events:#?}"
+        events.iter().any(|e| matches!(e, PreviewEvent::LogLogged { line, error: true, .. } if line.contains("cannot open the database"))),
+        "the last words before the exit are streamed, read as an error: {events:#?}"
     );
     preview::stop(&fixture.host, &fixture.app).await.unwrap();
 }

@@ -958,6 +958,11 @@ export type Preview = {
 export type PreviewEvent = { type: "LogLogged"; data: {
 	stream: LogStream,
 	line: string,
+	/**
+	 *  The line reads as an error (an error word, an HTTP 5xx), whichever stream it
+	 *  came on: servers write their ordinary lines to stderr too.
+	 */
+	error: boolean,
 } } | { type: "HealthChanged"; data: {
 	health: Health,
 } } | { type: "Exited"; data: {

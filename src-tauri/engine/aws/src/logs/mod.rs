@@ -79,29 +79,6 @@ pub enum LogEvent {
     PollFailed { code: ErrorCode, message: String },
 }
 
-const ERROR_WORDS: [&str; 7] = [
-    "error",
-    "exception",
-    "fatal",
-    "panic",
-    "traceback",
-    "critical",
-    "segfault",
-];
-
-/// A 5xx status in an access-log line: after the protocol ("HTTP/1.1" 503) or named
-/// ("status=500", "status: 502").
-static SERVER_ERROR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r#"(?i)(http/\d(\.\d)?"?\s+5\d\d\b|status[=: ]+5\d\d\b)"#)
-        .expect("a valid pattern")
-});
-
-/// Whether a line looks like an error: an error word, or an HTTP 5xx status.
-pub fn is_error(message: &str) -> bool {
-    let lower = message.to_lowercase();
-    ERROR_WORDS.iter().any(|w| lower.contains(w)) || SERVER_ERROR.is_match(message)
-}
-
 fn matches(line: &str, text: Option<&str>) -> bool {
     text.is_none_or(|t| line.to_lowercase().contains(&t.to_lowercase()))
 }
@@ -168,7 +145,7 @@ async fn sweep(
                 id: event.event_id().unwrap_or_default().to_owned(),
                 at_ms: event.timestamp().unwrap_or_default() as f64,
                 task_id: stream_task(event.log_stream_name().unwrap_or_default()),
-                error: is_error(&message),
+                error: slipway_core::log_line::is_error(&message),
                 message,
             });
             seen += 1;
@@ -299,21 +276,6 @@ pub fn save(path: &std::path::Path, lines: &[LogLine]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_lines_are_recognised_and_ordinary_ones_are_not() {
-        assert!(is_error("ERROR: database unreachable"));
-        assert!(is_error("Traceback (most recent call last):"));
-        assert!(is_error("thread 'main' panicked at src/main.rs"));
-        assert!(is_error("GET /api HTTP/1.1 503"));
-        assert!(is_error("response status=500 path=/"));
-        assert!(!is_error("[::ffff:127.0.0.1]:48838: url:/"));
-        assert!(!is_error("GET / HTTP/1.1 200 512 bytes"));
-        assert!(
-            !is_error("listening on port 5000"),
-            "a number that is not a status"
-        );
-    }
 
     #[test]
     fn search_is_case_insensitive() {

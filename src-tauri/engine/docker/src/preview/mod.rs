@@ -77,6 +77,9 @@ pub enum PreviewEvent {
     LogLogged {
         stream: LogStream,
         line: String,
+        /// The line reads as an error (an error word, an HTTP 5xx), whichever stream it
+        /// came on: servers write their ordinary lines to stderr too.
+        error: bool,
     },
     HealthChanged {
         health: Health,
@@ -449,6 +452,7 @@ fn emit_log(sink: &dyn ProgressSink<PreviewEvent>, out: bollard::container::LogO
             sink.emit(PreviewEvent::LogLogged {
                 stream,
                 line: line.to_owned(),
+                error: slipway_core::log_line::is_error(line),
             });
         }
     }

@@ -6,6 +6,7 @@
 import {
   deploy,
   IpcFailure,
+  type AppStatus,
   type DeployEvent,
   type DeployMode,
   type DeployOutcome,
@@ -254,6 +255,23 @@ export function previousText(outcome: DeployOutcome): string {
   }
   if (outcome.mode === 'service') return 'The service keeps this task running and replaces it on the next deploy.';
   return 'No previous task was running.';
+}
+
+/** Whether a finished deploy's (or rollback's) tasks still run, by the last reading of what
+ * runs on AWS: `live` while one of them runs, `unknown` before any reading, otherwise `gone`
+ * with what runs instead (a later rollback, Stop everything, a teardown, a task that died). */
+export type Liveness = { state: 'live' | 'unknown' } | { state: 'gone'; now: string };
+
+export function liveness(outcome: DeployOutcome, status: AppStatus | null): Liveness {
+  if (status === null) return { state: 'unknown' };
+  if (status.tasks.some((t) => outcome.taskIds.includes(t.taskId) && t.status === 'RUNNING')) return { state: 'live' };
+  const answering = status.tasks.find((t) => t.url !== null && t.status === 'RUNNING');
+  if (answering) {
+    const revision = answering.revision !== null ? `revision ${answering.revision}` : `task ${answering.taskId}`;
+    return { state: 'gone', now: `The app now runs ${revision}, at ${answering.url}.` };
+  }
+  if (status.tasks.length > 0 || (status.service?.desired ?? 0) > 0) return { state: 'gone', now: 'Another deploy of the app is starting.' };
+  return { state: 'gone', now: 'Nothing of the app runs on AWS now, and nothing is billed for it.' };
 }
 
 export type Tone = 'ok' | 'bad' | 'warn' | 'pending' | 'neutral';

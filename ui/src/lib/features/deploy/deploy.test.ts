@@ -8,6 +8,7 @@ import {
   DeployRun,
   finishView,
   firstLines,
+  liveness,
   newView,
   previousText,
   pushLabel,
@@ -43,6 +44,7 @@ const serviceOutcome = fixtures.service.outcome as DeployOutcome;
 const NOW = 1_763_780_000_000;
 const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: number | null }) =>
   ({ ...entry, startedAt: NOW / 1000 - ageSeconds, finishedAt: entry.finishedAt === null ? null : NOW / 1000 }) as JournalEntry;
+const statusAfter = (): AppStatus => ({ ...structuredClone(fixtures.statusAfter), history: fixtures.statusAfter.history.map(dated) }) as AppStatus;
 const statusBefore = (): AppStatus => ({ ...structuredClone(fixtures.statusBefore), history: fixtures.statusBefore.history.map(dated) }) as AppStatus;
 const unfinished = fixtures.unfinished.map(dated);
 
@@ -300,6 +302,40 @@ describe('DeployResult', () => {
     expect(screen.getByTestId('diagnosis-unknown').textContent).toBe('Unrecognised reason — shown as AWS reported it');
     expect(screen.getByTestId('diagnosis-evidence').textContent).toBe('AWS said: CannotPullContainerError');
     expect(screen.getByTestId('deploy-logs').textContent).toMatch(/GREETING_FILE/);
+  });
+});
+
+describe('a finished deploy checked against what runs now', () => {
+  it('answers while its task runs, and until what runs has been read', () => {
+    expect(liveness(outcome, statusAfter())).toEqual({ state: 'live' });
+    expect(liveness(outcome, null)).toEqual({ state: 'unknown' });
+  });
+
+  it('is gone after a rollback, naming what answers instead', () => {
+    // What runs now is the earlier revision's task, as after a rollback.
+    expect(liveness(outcome, statusBefore())).toEqual({ state: 'gone', now: 'The app now runs revision 3, at http://35.89.10.4:8080.' });
+  });
+
+  it('is gone after Stop everything or a teardown, and says nothing is billed', () => {
+    const stopped = { ...statusAfter(), tasks: [] };
+    expect(liveness(outcome, stopped)).toEqual({ state: 'gone', now: 'Nothing of the app runs on AWS now, and nothing is billed for it.' });
+    const stopping = statusAfter();
+    stopping.tasks[0].status = 'DEPROVISIONING';
+    expect(liveness(outcome, stopping).state).toBe('gone');
+  });
+
+  it('is not judged by a reading asked for before the deploy ended', () => {
+    render(DeployResult, { outcome, failure: null, status: { ...statusAfter(), tasks: [] }, statusAskedAt: Date.now() - 1000 });
+    expect(screen.getByTestId('deploy-live').textContent).toMatch(/answers on AWS/);
+    expect(screen.queryByTestId('deploy-gone')).toBeNull();
+  });
+
+  it('shows a gone address struck through, with no Open button and no claim that it answers', () => {
+    render(DeployResult, { outcome, failure: null, status: { ...statusAfter(), tasks: [] }, statusAskedAt: Date.now() + 1000 });
+    expect(screen.getByTestId('deploy-gone').textContent).toMatch(/^\s*Release 20261121-143005 answered at this address when it was deployed; it no longer runs there\. Nothing of the app runs/);
+    expect(screen.getByTestId('deploy-url-gone').textContent).toBe('http://54.201.33.17:8080');
+    expect(screen.queryByTestId('deploy-open')).toBeNull();
+    expect(screen.queryByTestId('deploy-live')).toBeNull();
   });
 });
 

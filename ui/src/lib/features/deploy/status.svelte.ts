@@ -81,6 +81,8 @@ export class RunningOnAws {
   stopped = $state<StopReport | null>(null);
   /** When `status` was read (milliseconds), for the history's "5 min ago". */
   readAt = $state(0);
+  /** When the reading in `status` was asked for: what happened after it is not in it. */
+  askedAt = $state(0);
 
   #dir: string;
   #aws: AwsReady;
@@ -102,7 +104,9 @@ export class RunningOnAws {
     this.settled = null;
     try {
       if (connect) await this.#aws.prepare();
+      const asked = Date.now();
       this.status = await appStatus(this.#dir);
+      this.askedAt = asked;
       this.readAt = Date.now();
     } catch (e) {
       this.failure = failureOf(e);

@@ -23,6 +23,8 @@ export interface LogLine {
   n: number;
   stream: LogStream;
   line: string;
+  /** The engine read it as an error (shown in red; other stderr lines are not). */
+  error: boolean;
 }
 
 export interface Exit {
@@ -47,7 +49,7 @@ export function newWatch(): PreviewWatch {
 export function applyPreviewEvent(watch: PreviewWatch, event: PreviewEvent): void {
   switch (event.type) {
     case 'LogLogged':
-      watch.logs.push({ n: watch.seen, stream: event.data.stream, line: event.data.line });
+      watch.logs.push({ n: watch.seen, stream: event.data.stream, line: event.data.line, error: event.data.error });
       watch.seen += 1;
       if (watch.logs.length > LOG_CAP) watch.logs.splice(0, watch.logs.length - LOG_CAP);
       break;

@@ -12,18 +12,23 @@ const preview = { ...fixtures.preview, version: '20261120-091500', imageId: 'sha
 type Channel = { onmessage: (e: unknown) => void };
 
 describe('applyPreviewEvent', () => {
-  it('follows health and logs, stderr told apart', () => {
+  it('follows health and logs, with the lines the engine read as errors marked', () => {
     const watch = newWatch();
     for (const event of events) applyPreviewEvent(watch, event);
     expect(describeHealth(watch.health)).toEqual({ tone: 'ok', label: 'Healthy', detail: 'GET / answered 200 in 3 ms' });
-    expect(watch.logs.map((l) => l.stream)).toEqual(['stdout', 'stderr', 'stdout']);
+    expect(watch.logs.map((l) => [l.stream, l.error])).toEqual([
+      ['stdout', false],
+      ['stderr', false],
+      ['stdout', false],
+      ['stderr', true],
+    ]);
   });
 
   it('keeps only the newest lines, numbered on', () => {
     const watch = newWatch();
-    for (let i = 0; i < LOG_CAP + 5; i += 1) applyPreviewEvent(watch, { type: 'LogLogged', data: { stream: 'stdout', line: `${i}` } });
+    for (let i = 0; i < LOG_CAP + 5; i += 1) applyPreviewEvent(watch, { type: 'LogLogged', data: { stream: 'stdout', line: `${i}`, error: false } });
     expect(watch.logs).toHaveLength(LOG_CAP);
-    expect(watch.logs[0]).toEqual({ n: 5, stream: 'stdout', line: '5' });
+    expect(watch.logs[0]).toEqual({ n: 5, stream: 'stdout', line: '5', error: false });
   });
 
   it('records the exit with its explanation', () => {
@@ -64,8 +69,8 @@ describe('PreviewSession', () => {
     session.show({ ...preview, version: '20261118-170210' });
     expect(channels).toHaveLength(2);
     expect(cancelled).toHaveLength(1);
-    channels[0].onmessage({ type: 'LogLogged', data: { stream: 'stdout', line: 'from the old container' } });
-    channels[1].onmessage({ type: 'LogLogged', data: { stream: 'stdout', line: 'from the new one' } });
+    channels[0].onmessage({ type: 'LogLogged', data: { stream: 'stdout', line: 'from the old container', error: false } });
+    channels[1].onmessage({ type: 'LogLogged', data: { stream: 'stdout', line: 'from the new one', error: false } });
     expect(session.watch.logs.map((l) => l.line)).toEqual(['from the new one']);
     session.dispose();
     expect(cancelled).toHaveLength(2);

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { headline, steps, type HeadlineInput } from './headline';
+import type { AppStatus, JournalEntry, Preview } from '../../ipc';
+import fixtures from '../../../../../tests/fixtures/deploy.json';
+import project from '../../../../../tests/fixtures/project.json';
+
+const NOW = 1_763_780_000_000;
+const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: number | null }) =>
+  ({ ...entry, startedAt: NOW / 1000 - ageSeconds, finishedAt: entry.finishedAt === null ? null : NOW / 1000 - ageSeconds }) as JournalEntry;
+const statusAfter = (): AppStatus => ({ ...structuredClone(fixtures.statusAfter), history: fixtures.statusAfter.history.map(dated) }) as AppStatus;
+const preview = project.preview as unknown as Preview;
+
+const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, nowMs: NOW, ...over });
+
+describe('the app page header', () => {
+  it('shows the live address, tasks, cost per hour, revision and last deploy while a task answers', () => {
+    const head = headline(input({ connected: true, status: statusAfter() }));
+    expect(head).toMatchObject({ tone: 'ok', title: 'Live on AWS', url: 'http://54.201.33.17:8080', next: null });
+    expect(head.facts).toEqual(['1 task', '$0.0173 an hour', 'revision 4', 'last deploy 20261121-143005, just now']);
+  });
+
+  it('leads a newcomer to build first, then to connect, then to deploy', () => {
+    expect(headline(input({ releases: 0 })).next).toMatchObject({ label: 'Build', target: 'build' });
+    expect(headline(input({ releases: 2 })).next).toMatchObject({ label: 'Connect to AWS', target: 'aws' });
+    const stopped = { ...statusAfter(), tasks: [] };
+    const head = headline(input({ connected: true, status: stopped }));
+    expect(head).toMatchObject({ title: 'Not running on AWS', url: null, next: { label: 'Deploy', target: 'deploy' } });
+    expect(head.next?.why).toMatch(/nothing is billed/);
+  });
+
+  it('never guesses before what runs on AWS has been read', () => {
+    expect(headline(input({ connected: true, status: null }))).toMatchObject({ title: 'Reading what runs on AWS…', next: null, url: null });
+  });
+
+  it('shows the local preview address when nothing runs on AWS', () => {
+    const head = headline(input({ preview, releases: 1 }));
+    expect(head).toMatchObject({ title: 'Running on this computer', url: preview.url });
+  });
+
+  it('says a task is starting, not live, before it answers', () => {
+    const starting = statusAfter();
+    starting.tasks[0].status = 'PENDING';
+    starting.tasks[0].url = null;
+    expect(headline(input({ connected: true, status: starting }))).toMatchObject({ title: 'Starting on AWS', url: null, tone: 'pending' });
+  });
+
+  it('walks a first deploy in six steps, each locked with its reason until it can be done', () => {
+    const first = steps(input({ releases: 0 }));
+    expect(first.map((s) => [s.label, s.state, s.why])).toEqual([
+      ['Open', 'done', null],
+      ['Try it here', 'current', null],
+      ['Connect to AWS', 'open', null],
+      ['Set up', 'locked', 'Connect to AWS first'],
+      ['Deploy', 'locked', 'Build first'],
+      ['Live', 'open', null],
+    ]);
+    const planned = steps(input({ connected: true, status: { ...statusAfter(), tasks: [], history: [] }, setupReady: false }));
+    expect(planned.find((s) => s.state === 'current')?.label).toBe('Set up');
+    expect(planned.find((s) => s.label === 'Deploy')?.why).toBe('Set up first');
+    const live = steps(input({ connected: true, status: statusAfter() }));
+    expect(live.every((s) => s.state === 'done')).toBe(true);
+    const stopped = steps(input({ connected: true, status: { ...statusAfter(), tasks: [] } }));
+    expect(stopped.find((s) => s.state === 'current')?.label, 'deployed before: set up, and Deploy is next again').toBe('Deploy');
+  });
+});

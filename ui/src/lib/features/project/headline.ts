@@ -1,0 +1,127 @@
+// The app page's header: where the app runs now and at which address, what that costs, the
+// last deploy, and the one thing to do next. Everything comes from the last readings the
+// cards already make (what runs on AWS, the local preview, the releases); nothing here
+// guesses: before the first reading of AWS the header says it does not know yet.
+import type { AppStatus, Preview } from '../../ipc';
+import { formatMoney } from '../cost/money';
+import { formatAgo } from '../../ui/format';
+import { taskCount } from '../deploy/status.svelte';
+
+/** Where the page scrolls to for a step. */
+export type NextTarget = 'build' | 'aws' | 'setup' | 'deploy';
+
+/** One step of the first deploy, as the header's stepper shows it. */
+export type Step = {
+  n: number;
+  label: string;
+  state: 'done' | 'current' | 'locked' | 'open';
+  /** Why it cannot be done yet ("Build first"), when locked. */
+  why: string | null;
+  /** The card it happens in; none for "Open" and "Live". */
+  target: NextTarget | null;
+};
+
+export type Headline = {
+  tone: 'ok' | 'pending' | 'neutral';
+  /** "Live on AWS", "Running on this computer", "Not running". */
+  title: string;
+  /** The address that answers now, when one does. */
+  url: string | null;
+  /** Short facts after the title: tasks, cost per hour, revision, last deploy. */
+  facts: string[];
+  /** The one next action, when the app is not live on AWS. */
+  next: { label: string; why: string; target: NextTarget } | null;
+};
+
+/** The readings the header is made from (the workbench keeps them current). */
+export type LiveReadings = Omit<HeadlineInput, 'nowMs'>;
+
+export type HeadlineInput = {
+  /** The last reading of what runs on AWS; null before the first (or when not connected). */
+  status: AppStatus | null;
+  /** True while the project is connected to an AWS account. */
+  connected: boolean;
+  /** The local preview, when one runs. */
+  preview: Preview | null;
+  /** How many local releases exist; null while not read. */
+  releases: number | null;
+  /** Whether the account has what a deploy needs: true once set up (or deployed before),
+   * false when a plan shows something to create, null while not known. */
+  setupReady: boolean | null;
+  nowMs: number;
+};
+
+/** The first deploy as six steps (open, try it here, connect, set up, deploy, live): each
+ * done, the current one, or locked with the reason; any may be revisited. Deploy counts as
+ * done only while the app is live: after a stop it is the next step again. */
+export function steps(input: HeadlineInput): Step[] {
+  const { status, connected, releases, setupReady } = input;
+  const live = status?.tasks.some((t) => t.status === 'RUNNING' && t.url !== null) ?? false;
+  const deployed = status?.history.some((e) => e.outcome === 'succeeded') ?? false;
+  const built = releases !== null && releases > 0;
+  const setUp = setupReady === true || deployed;
+  const facts: [string, boolean, string | null, NextTarget | null][] = [
+    ['Open', true, null, null],
+    ['Try it here', built, null, 'build'],
+    ['Connect to AWS', connected, null, 'aws'],
+    ['Set up', setUp, connected ? null : 'Connect to AWS first', 'setup'],
+    ['Deploy', live, !built ? 'Build first' : !connected ? 'Connect to AWS first' : !setUp ? 'Set up first' : null, 'deploy'],
+    ['Live', live, null, null],
+  ];
+  let current = false;
+  return facts.map(([label, done, lock, target], i) => {
+    let state: Step['state'] = done ? 'done' : lock ? 'locked' : 'open';
+    if (!done && !lock && !current && target !== null) {
+      state = 'current';
+      current = true;
+    }
+    return { n: i + 1, label, state, why: done ? null : lock, target };
+  });
+}
+
+/** The button each step's card is reached by, and why that step is next. */
+const ACTIONS: Record<NextTarget, string> = { build: 'Build', aws: 'Connect to AWS', setup: 'Review the setup', deploy: 'Deploy' };
+const WHY: Record<NextTarget, string> = {
+  build: 'First build the folder: you can try it here before anything goes to AWS.',
+  aws: 'Next, connect an AWS account to put it online.',
+  setup: 'Next, review what will be created in your account (it costs nothing until you deploy).',
+  deploy: 'Nothing of the app runs on AWS, and nothing is billed for it. Deploy to get a public address.',
+};
+
+export function headline(input: HeadlineInput): Headline {
+  const { status, connected, preview, nowMs } = input;
+  const last = status?.history.find((entry) => entry.outcome === 'succeeded') ?? null;
+  const lastFact = last ? [`last deploy ${last.version}, ${formatAgo(last.finishedAt ?? last.startedAt, nowMs)}`] : [];
+  const answering = status?.tasks.find((t) => t.status === 'RUNNING' && t.url !== null) ?? null;
+  if (status && answering) {
+    const revision = answering.revision !== null ? [`revision ${answering.revision}`] : [];
+    const perHour = status.cost.perHour !== null ? [`${formatMoney(status.cost.perHour)} an hour`] : [];
+    return {
+      tone: 'ok',
+      title: 'Live on AWS',
+      url: answering.url,
+      facts: [taskCount(status.tasks.length), ...perHour, ...revision, ...lastFact],
+      next: null,
+    };
+  }
+  if (status && (status.tasks.length > 0 || (status.service?.desired ?? 0) > 0)) {
+    return {
+      tone: 'pending',
+      title: 'Starting on AWS',
+      url: null,
+      facts: [taskCount(status.tasks.length), ...lastFact],
+      next: null,
+    };
+  }
+  const running = preview !== null && preview.state.state === 'running';
+  const local = running ? { title: 'Running on this computer', url: preview.url, tone: 'pending' as const } : null;
+  const step = connected && status === null ? undefined : steps(input).find((s) => s.state === 'current');
+  const next = step?.target ? { label: ACTIONS[step.target], why: WHY[step.target], target: step.target } : null;
+  return {
+    tone: local ? local.tone : 'neutral',
+    title: local ? local.title : connected && status === null ? 'Reading what runs on AWS…' : 'Not running on AWS',
+    url: local?.url ?? null,
+    facts: lastFact,
+    next,
+  };
+}
