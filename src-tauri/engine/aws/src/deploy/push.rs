@@ -108,22 +108,22 @@ pub async fn push(
                 .into_iter()
                 .filter(|t| !tagged.iter().any(|h| h == t))
                 .collect();
-            // The manifest is only needed to move a tag; a redeploy of what the tags
-            // already name needs no further call.
-            if !untagged.is_empty() {
-                let Some(manifest) = held_manifest(d, &digest).await? else {
-                    return Err(EngineError::Internal(format!(
-                        "ECR listed image {digest} but gave no manifest for it"
-                    )));
-                };
-                tag_remotely(d, &digest, &manifest, &untagged).await?;
-            }
-            return Ok(Pushed {
+            let skipped = Pushed {
                 image_by_digest: format!("{repository_uri}@{digest}"),
-                digest,
-                cpu_architecture,
+                digest: digest.clone(),
+                cpu_architecture: cpu_architecture.clone(),
                 skipped: true,
-            });
+            };
+            // The manifest is only needed to move a tag: a redeploy of what the tags already
+            // name needs no further call.
+            if untagged.is_empty() {
+                return Ok(skipped);
+            }
+            // An image gone between the two calls (a lifecycle rule) is pushed again below.
+            if let Some(manifest) = held_manifest(d, &digest).await? {
+                tag_remotely(d, &digest, &manifest, &untagged).await?;
+                return Ok(skipped);
+            }
         }
     }
     let registry = repository_uri.split('/').next().unwrap_or(repository_uri);

@@ -310,10 +310,11 @@ impl Observed {
 
 /// The architecture each task definition runs on (its runtimePlatform; X86_64 when unset).
 /// A revision never changes once registered and its ARN names account, region, family and
-/// revision, so each is asked once per process: later status refreshes ask nothing.
+/// revision, so each is asked once per process and endpoint (an emulator reset may reuse
+/// an ARN; AWS never does): later status refreshes ask nothing.
 async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, Platform>> {
-    static KNOWN: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Platform>>> =
-        std::sync::OnceLock::new();
+    type Memo = HashMap<(Option<String>, String), Platform>;
+    static KNOWN: std::sync::OnceLock<std::sync::Mutex<Memo>> = std::sync::OnceLock::new();
     let known = KNOWN.get_or_init(Default::default);
     let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
     let mut out = HashMap::new();
@@ -321,7 +322,8 @@ async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, P
         if out.contains_key(*arn) {
             continue;
         }
-        if let Some(platform) = known.lock().expect("platform memo").get(*arn) {
+        let key = (conn.ctx.endpoint_url.clone(), (*arn).to_owned());
+        if let Some(platform) = known.lock().expect("platform memo").get(&key) {
             out.insert((*arn).to_owned(), *platform);
             continue;
         }
@@ -341,10 +343,7 @@ async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, P
         } else {
             Platform::LinuxAmd64
         };
-        known
-            .lock()
-            .expect("platform memo")
-            .insert((*arn).to_owned(), platform);
+        known.lock().expect("platform memo").insert(key, platform);
         out.insert((*arn).to_owned(), platform);
     }
     Ok(out)

@@ -19,6 +19,10 @@ use crate::setup::names::{APP_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use slipway_core::diagnosis::diagnose;
 use slipway_core::error::{EngineError, Result};
 
+/// How long the listing of the previous tasks may take beside RunTask before it is left
+/// for later (it is asked again once the new task answers).
+const LIST_BESIDE_RUN_TASK: Duration = Duration::from_secs(5);
+
 pub fn network(d: &Deployment<'_>) -> Result<NetworkConfiguration> {
     Ok(NetworkConfiguration::builder()
         .awsvpc_configuration(
@@ -82,18 +86,31 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<(Running, 
                 .map_err(|e| classify(&d.conn.ctx, "ecs:RunTask", e))
         }
     });
+    // What RunTask started is in the journal as soon as its answer is read, whatever the
+    // listing below is doing: a killed process leaves no started task unrecorded.
+    let start = async {
+        let answer = start.await?;
+        for arn in answer.tasks().iter().filter_map(|t| t.task_arn()) {
+            d.journal
+                .step(StepKind::StartedTask, arn, task_definition)?;
+        }
+        Ok::<_, EngineError>(answer)
+    };
     // The app's tasks before this one starts are the previous ones: listed while RunTask is
     // on its way, then described with the new task as it is watched, so retiring them
-    // costs no call of its own. One try (the SDK's retries included): a listing that fails
-    // here is done again once the new task answers, with the undo's patience.
+    // costs no call of its own. One try (the SDK's retries included) for at most
+    // `LIST_BESIDE_RUN_TASK`, so a slow listing never holds the deploy back: one that fails
+    // or runs out is done again once the new task answers, with the undo's patience.
     let (answer, listed) = tokio::try_join!(start, async {
         let family = TaskFilter::Family(&d.config.name, DesiredStatus::Running);
-        Ok(d.race(
+        let listing = d.race(
             "ecs:ListTasks",
             list_tasks(d.conn, &d.names.cluster, family),
-        )
-        .await
-        .ok())
+        );
+        Ok(tokio::time::timeout(LIST_BESIDE_RUN_TASK, listing)
+            .await
+            .ok()
+            .and_then(Result::ok))
     })?;
     if let Some(failure) = answer.failures().first() {
         return Err(EngineError::AwsStepFailed {
@@ -112,10 +129,6 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<(Running, 
         .iter()
         .filter_map(|t| t.task_arn().map(str::to_owned))
         .collect();
-    for arn in &arns {
-        d.journal
-            .step(StepKind::StartedTask, arn, task_definition)?;
-    }
     if d.cancel.is_cancelled() {
         return Err(EngineError::Cancelled);
     }
