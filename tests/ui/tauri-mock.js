@@ -283,6 +283,13 @@ export function installTauriMock(scenario) {
     cancellable.delete(jobId);
     if (scenario.deployFails) throw plan.error;
     deployWorld.status = statusOf(deploys.statusAfter);
+    if (request.mode === 'service') {
+      // What runs is the service's task, the one the outcome names.
+      const o = plan.outcome;
+      const status = deployWorld.status;
+      status.tasks = status.tasks.map((t) => ({ ...t, taskId: o.taskIds[0], taskArn: t.taskArn.replace(t.taskId, o.taskIds[0]), url: o.url, publicIp: o.publicIp, fromService: true }));
+      status.service = { name: o.app, desired: 1, running: 1, revision: o.revision, rollout: 'COMPLETED' };
+    }
     releaseWorld.list = releasesOf(operate.afterDeploy);
     releaseWorld.latestRevision = 4;
     return plan.outcome;

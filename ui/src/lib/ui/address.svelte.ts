@@ -15,13 +15,14 @@ export class AddressActions {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   async copy(url: string): Promise<void> {
-    clearTimeout(this.#timer);
     try {
       await navigator.clipboard.writeText(url);
       this.copyNote = 'Copied';
     } catch {
       this.copyNote = 'The system refused the clipboard: select the address and copy it yourself.';
     }
+    // Cleared here, after the await, so two quick copies leave one timer.
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => (this.copyNote = null), NOTE_MS);
   }
 

@@ -326,6 +326,8 @@ export class DeployRun {
   outcome = $state<DeployOutcome | null>(null);
   failure = $state<Failure | null>(null);
   startedAt = $state(0);
+  /** When the last deploy answered (ms): readings of what runs asked for since know its fate. */
+  endedAt = $state(0);
   now = $state(0);
   /** Milliseconds since the job started; frozen once it ends. */
   elapsedMs = $derived(this.startedAt > 0 ? this.now - this.startedAt : 0);
@@ -389,6 +391,7 @@ export class DeployRun {
     this.#job = job;
     try {
       this.outcome = await job.promise;
+      this.endedAt = Date.now();
       finishView(this.view, this.outcome);
       this.phase = 'done';
     } catch (e) {

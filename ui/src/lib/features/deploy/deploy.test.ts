@@ -324,14 +324,14 @@ describe('a finished deploy checked against what runs now', () => {
     expect(liveness(outcome, stopping).state).toBe('gone');
   });
 
-  it('is not judged by a reading asked for before the deploy ended', () => {
-    render(DeployResult, { outcome, failure: null, status: { ...statusAfter(), tasks: [] }, statusAskedAt: Date.now() - 1000 });
+  it('is not judged by a reading asked for before the deploy answered', () => {
+    render(DeployResult, { outcome, failure: null, status: { ...statusAfter(), tasks: [] }, statusAskedAt: 1_000, endedAt: 2_000 });
     expect(screen.getByTestId('deploy-live').textContent).toMatch(/answers on AWS/);
     expect(screen.queryByTestId('deploy-gone')).toBeNull();
   });
 
   it('shows a gone address struck through, with no Open button and no claim that it answers', () => {
-    render(DeployResult, { outcome, failure: null, status: { ...statusAfter(), tasks: [] }, statusAskedAt: Date.now() + 1000 });
+    render(DeployResult, { outcome, failure: null, status: { ...statusAfter(), tasks: [] }, statusAskedAt: 2_000, endedAt: 1_000 });
     expect(screen.getByTestId('deploy-gone').textContent).toMatch(/^\s*Release 20261121-143005 answered at this address when it was deployed; it no longer runs there\. Nothing of the app runs/);
     expect(screen.getByTestId('deploy-url-gone').textContent).toBe('http://54.201.33.17:8080');
     expect(screen.queryByTestId('deploy-open')).toBeNull();

@@ -10,7 +10,7 @@ const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: numbe
 const statusAfter = (): AppStatus => ({ ...structuredClone(fixtures.statusAfter), history: fixtures.statusAfter.history.map(dated) }) as AppStatus;
 const preview = project.preview as unknown as Preview;
 
-const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, nowMs: NOW, ...over });
+const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, nowMs: NOW, ...over });
 
 describe('the app page header', () => {
   it('shows the live address, tasks, cost per hour, revision and last deploy while a task answers', () => {
@@ -28,8 +28,20 @@ describe('the app page header', () => {
     expect(head.next?.why).toMatch(/nothing is billed/);
   });
 
-  it('never guesses before what runs on AWS has been read', () => {
+  it('never guesses before what runs on AWS has been read, and says when it could not be', () => {
     expect(headline(input({ connected: true, status: null }))).toMatchObject({ title: 'Reading what runs on AWS…', next: null, url: null });
+    expect(headline(input({ connected: true, status: null, statusFailed: true })).title).toBe('Could not read what runs on AWS (see Running on AWS)');
+  });
+
+  it('does not call an app failing its health check plainly live', () => {
+    const sick = statusAfter();
+    sick.tasks[0].health = 'UNHEALTHY';
+    expect(headline(input({ connected: true, status: sick }))).toMatchObject({ tone: 'warn', title: 'Live on AWS, failing its health check' });
+  });
+
+  it('after a teardown, Set up is the next step again even though a deploy succeeded before', () => {
+    const torn = { ...statusAfter(), tasks: [] };
+    expect(steps(input({ connected: true, status: torn, setupReady: false })).find((s) => s.state === 'current')?.label).toBe('Set up');
   });
 
   it('shows the local preview address when nothing runs on AWS', () => {
@@ -51,7 +63,7 @@ describe('the app page header', () => {
       ['Try it here', 'current', null],
       ['Connect to AWS', 'open', null],
       ['Set up', 'locked', 'Connect to AWS first'],
-      ['Deploy', 'locked', 'Build first'],
+      ['Deploy', 'locked', 'Connect to AWS first'],
       ['Live', 'open', null],
     ]);
     const planned = steps(input({ connected: true, status: { ...statusAfter(), tasks: [], history: [] }, setupReady: false }));

@@ -22,7 +22,7 @@ export type Step = {
 };
 
 export type Headline = {
-  tone: 'ok' | 'pending' | 'neutral';
+  tone: 'ok' | 'warn' | 'pending' | 'neutral';
   /** "Live on AWS", "Running on this computer", "Not running". */
   title: string;
   /** The address that answers now, when one does. */
@@ -45,9 +45,12 @@ export type HeadlineInput = {
   preview: Preview | null;
   /** How many local releases exist; null while not read. */
   releases: number | null;
-  /** Whether the account has what a deploy needs: true once set up (or deployed before),
-   * false when a plan shows something to create, null while not known. */
+  /** Whether the account has what a deploy needs: true once set up, false when a plan
+   * shows something to create or a teardown removed it, null while not known (then a
+   * deploy that succeeded before counts as set up). */
   setupReady: boolean | null;
+  /** The last reading of what runs on AWS failed (the Running on AWS card says why). */
+  statusFailed: boolean;
   nowMs: number;
 };
 
@@ -59,13 +62,14 @@ export function steps(input: HeadlineInput): Step[] {
   const live = status?.tasks.some((t) => t.status === 'RUNNING' && t.url !== null) ?? false;
   const deployed = status?.history.some((e) => e.outcome === 'succeeded') ?? false;
   const built = releases !== null && releases > 0;
-  const setUp = setupReady === true || deployed;
+  const setUp = setupReady ?? deployed;
   const facts: [string, boolean, string | null, NextTarget | null][] = [
     ['Open', true, null, null],
     ['Try it here', built, null, 'build'],
     ['Connect to AWS', connected, null, 'aws'],
     ['Set up', setUp, connected ? null : 'Connect to AWS first', 'setup'],
-    ['Deploy', live, !built ? 'Build first' : !connected ? 'Connect to AWS first' : !setUp ? 'Set up first' : null, 'deploy'],
+    // Deploy builds the folder itself, so an unbuilt folder does not lock it.
+    ['Deploy', live, !connected ? 'Connect to AWS first' : !setUp ? 'Set up first' : null, 'deploy'],
     ['Live', live, null, null],
   ];
   let current = false;
@@ -89,16 +93,17 @@ const WHY: Record<NextTarget, string> = {
 };
 
 export function headline(input: HeadlineInput): Headline {
-  const { status, connected, preview, nowMs } = input;
+  const { status, connected, preview, statusFailed, nowMs } = input;
   const last = status?.history.find((entry) => entry.outcome === 'succeeded') ?? null;
   const lastFact = last ? [`last deploy ${last.version}, ${formatAgo(last.finishedAt ?? last.startedAt, nowMs)}`] : [];
   const answering = status?.tasks.find((t) => t.status === 'RUNNING' && t.url !== null) ?? null;
   if (status && answering) {
     const revision = answering.revision !== null ? [`revision ${answering.revision}`] : [];
     const perHour = status.cost.perHour !== null ? [`${formatMoney(status.cost.perHour)} an hour`] : [];
+    const unhealthy = answering.health === 'UNHEALTHY';
     return {
-      tone: 'ok',
-      title: 'Live on AWS',
+      tone: unhealthy ? 'warn' : 'ok',
+      title: unhealthy ? 'Live on AWS, failing its health check' : 'Live on AWS',
       url: answering.url,
       facts: [taskCount(status.tasks.length), ...perHour, ...revision, ...lastFact],
       next: null,
@@ -119,7 +124,13 @@ export function headline(input: HeadlineInput): Headline {
   const next = step?.target ? { label: ACTIONS[step.target], why: WHY[step.target], target: step.target } : null;
   return {
     tone: local ? local.tone : 'neutral',
-    title: local ? local.title : connected && status === null ? 'Reading what runs on AWS…' : 'Not running on AWS',
+    title: local
+      ? local.title
+      : connected && status === null
+        ? statusFailed
+          ? 'Could not read what runs on AWS (see Running on AWS)'
+          : 'Reading what runs on AWS…'
+        : 'Not running on AWS',
     url: local?.url ?? null,
     facts: lastFact,
     next,
