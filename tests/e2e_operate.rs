@@ -47,6 +47,7 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
     // Releases on AWS lists both; revision 1 is the way back once ECR's API shows its
     // image (the stand-in copies pushes into it twice a second).
     let first_row = "[data-testid=aws-release][data-revision='1']";
+    session.tab("deploys").await;
     for _ in 0..20 {
         session.click("[data-testid=aws-releases-refresh]").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -95,6 +96,7 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
     );
     assert!(!body.contains("Second release"));
     // The Deploy card no longer claims the second release answers: its task was replaced.
+    session.tab("overview").await;
     session
         .text_containing(
             "[data-testid=deploy-card] [data-testid=deploy-gone]",
@@ -102,6 +104,7 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
             Duration::from_secs(30),
         )
         .await;
+    session.tab("deploys").await;
     session
         .text(
             &format!("{first_row} [data-testid=aws-release-rollback-badge]"),
@@ -111,7 +114,9 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
     session.scroll_to(first_row).await;
     session.screenshot("operate-rollback").await;
 
-    // The Logs view: the rolled-back task's line for the check's request (httpd -vv).
+    // The Logs view: the rolled-back task's line for the check's request (httpd -vv). A
+    // task's Logs button opens the Logs tab.
+    session.tab("overview").await;
     session.click("[data-testid=status-task-logs]").await;
     session.fill("[data-testid=logs-search]", "url:/").await;
     for _ in 0..20 {
@@ -126,6 +131,7 @@ async fn a_rollback_from_the_window_serves_the_first_release_and_its_log_line_sh
         .await;
     session.scroll_to("[data-testid=logs-card]").await;
     session.screenshot("operate-logs").await;
+    session.tab("cost").await;
     session.scroll_to("[data-testid=cost-card]").await;
     session.screenshot("operate-cost").await;
 

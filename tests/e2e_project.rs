@@ -27,6 +27,7 @@ async fn the_sample_builds_previews_and_answers_at_the_url_the_window_shows() {
         "the window shows the sample's app name: {shown}"
     );
 
+    session.tab("local").await;
     session.click("[data-testid=build]").await;
     session
         .text_containing(

@@ -37,6 +37,7 @@ async fn setup_is_planned_applied_and_every_resource_reads_ready_in_the_window()
     session
         .text_containing("[data-testid=project-name]", &app, Duration::from_secs(10))
         .await;
+    session.tab("aws").await;
     session.click("[data-testid=aws-connect]").await;
     let banner = session
         .text_containing(

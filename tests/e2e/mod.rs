@@ -210,8 +210,19 @@ impl Session {
         app: &str,
         standin: Option<slipway_testkit::FargateStandIn>,
     ) {
+        self.tear_down(&arranged, app).await;
+        if let Some(standin) = standin {
+            standin.shut_down().await;
+        }
+        self.finish().await;
+        slipway_testkit::remove_app_images(app);
+    }
+
+    /// Removes from the emulator what Slipway made for `app`, as Remove from AWS does.
+    pub async fn tear_down(&self, arranged: &Arranged, app: &str) {
         let host = arranged
             .keys
+            .clone()
             .with_var("SLIPWAY_DATA_DIR", self.data_dir().display().to_string());
         // No project id: everything tagged for the app goes, whichever window made it.
         let config = slipway_core::project::ProjectConfig {
@@ -232,11 +243,6 @@ impl Session {
         )
         .await
         .unwrap();
-        if let Some(standin) = standin {
-            standin.shut_down().await;
-        }
-        self.finish().await;
-        slipway_testkit::remove_app_images(app);
     }
 
     /// What a user does before deploying, in the window: point Slipway at `endpoint` (the
@@ -256,6 +262,7 @@ impl Session {
         self.click("[data-testid=open-sample]").await;
         self.text_containing("[data-testid=project-name]", app, Duration::from_secs(10))
             .await;
+        self.tab("aws").await;
         // A click that lands while the card re-renders after the sample opened is lost.
         self.click_until(
             "[data-testid=aws-connect]",
@@ -291,6 +298,7 @@ impl Session {
             Ok(element) => element.text().await.unwrap_or_default().trim().to_owned(),
             Err(_) => String::new(),
         };
+        self.tab("local").await;
         self.click("[data-testid=build]").await;
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
@@ -306,6 +314,7 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        self.tab("overview").await;
         self.click_until(
             "[data-testid=deploy-button]",
             "[data-testid=deploy-step]",
@@ -326,6 +335,52 @@ impl Session {
         .await
         .trim()
         .to_owned()
+    }
+
+    /// Shows the app page's tab `id` (overview, local, deploys, logs, cost, settings, aws).
+    pub async fn tab(&self, id: &str) {
+        self.click_until(
+            &format!("[data-testid=tab-{id}]"),
+            &format!("[data-testid=tab-panel][data-tab={id}]"),
+            Duration::from_secs(10),
+        )
+        .await;
+    }
+
+    /// Replaces the session's AWS config file (its profiles), as a user editing
+    /// `~/.aws/config` would; the app reads it again at the next Connect.
+    pub fn write_aws_config(&self, config: &str) {
+        std::fs::write(self._home.path().join(".aws").join("config"), config).unwrap();
+    }
+
+    /// Runs `script` in the window with `args` (elements as `arguments[i]`) and returns its answer.
+    pub async fn client_execute(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> serde_json::Value {
+        self.client.execute(script, args).await.unwrap()
+    }
+
+    /// The first element matching `css` once it exists and is enabled (within `within`).
+    pub async fn enabled_element(
+        &self,
+        css: &str,
+        within: Duration,
+    ) -> fantoccini::elements::Element {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if element.is_enabled().await.unwrap_or(false) {
+                    return element;
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("{}-timeout", self.name)).await;
+                panic!("{css} was not there and enabled within {within:?}; screenshot in target/e2e-screenshots");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     /// Slipway's data folder for this session (what `SLIPWAY_DATA_DIR` points the app at).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headline, steps, type HeadlineInput } from './headline';
+import { currentStep, headline, isFirstDeploy, steps, type HeadlineInput } from './headline';
 import type { AppStatus, JournalEntry, Preview } from '../../ipc';
 import fixtures from '../../../../../tests/fixtures/deploy.json';
 import project from '../../../../../tests/fixtures/project.json';
@@ -10,7 +10,7 @@ const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: numbe
 const statusAfter = (): AppStatus => ({ ...structuredClone(fixtures.statusAfter), history: fixtures.statusAfter.history.map(dated) }) as AppStatus;
 const preview = project.preview as unknown as Preview;
 
-const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, nowMs: NOW, ...over });
+const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, localBusy: false, nowMs: NOW, ...over });
 
 describe('the app page header', () => {
   it('shows the live address, tasks, cost per hour, revision and last deploy while a task answers', () => {
@@ -20,7 +20,7 @@ describe('the app page header', () => {
   });
 
   it('leads a newcomer to build first, then to connect, then to deploy', () => {
-    expect(headline(input({ releases: 0 })).next).toMatchObject({ label: 'Build', target: 'build' });
+    expect(headline(input({ releases: 0 })).next).toMatchObject({ label: 'Try it here', target: 'build' });
     expect(headline(input({ releases: 2 })).next).toMatchObject({ label: 'Connect to AWS', target: 'aws' });
     const stopped = { ...statusAfter(), tasks: [] };
     const head = headline(input({ connected: true, status: stopped }));
@@ -73,5 +73,18 @@ describe('the app page header', () => {
     expect(live.every((s) => s.state === 'done')).toBe(true);
     const stopped = steps(input({ connected: true, status: { ...statusAfter(), tasks: [] } }));
     expect(stopped.find((s) => s.state === 'current')?.label, 'deployed before: set up, and Deploy is next again').toBe('Deploy');
+  });
+
+  it('keeps trying it here current while a build or a preview start runs, and counts it over once connected', () => {
+    expect(currentStep(input({ releases: 1, localBusy: true }))).toBe('build');
+    expect(currentStep(input({ releases: 1 }))).toBe('aws');
+    expect(currentStep(input({ releases: 0, connected: true, status: { ...statusAfter(), tasks: [], history: [] }, setupReady: false }))).toBe('setup');
+  });
+
+  it('guides until the app was live once, then the page is the app\'s', () => {
+    expect(isFirstDeploy(input({ releases: 0 }))).toBe(true);
+    expect(isFirstDeploy(input({ connected: true, status: statusAfter() }))).toBe(false);
+    const stopped = { ...statusAfter(), tasks: [] };
+    expect(isFirstDeploy(input({ connected: true, status: stopped })), 'deployed once before').toBe(false);
   });
 });

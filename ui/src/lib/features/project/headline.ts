@@ -7,7 +7,7 @@ import { formatMoney } from '../cost/money';
 import { formatAgo } from '../../ui/format';
 import { taskCount } from '../deploy/status.svelte';
 
-/** Where the page scrolls to for a step. */
+/** The step a next action leads to (each has its view in the app page's Overview). */
 export type NextTarget = 'build' | 'aws' | 'setup' | 'deploy';
 
 /** One step of the first deploy, as the header's stepper shows it. */
@@ -17,7 +17,7 @@ export type Step = {
   state: 'done' | 'current' | 'locked' | 'open';
   /** Why it cannot be done yet ("Build first"), when locked. */
   why: string | null;
-  /** The card it happens in; none for "Open" and "Live". */
+  /** The view it happens in; none for "Open" and "Live". */
   target: NextTarget | null;
 };
 
@@ -51,21 +51,25 @@ export type HeadlineInput = {
   setupReady: boolean | null;
   /** The last reading of what runs on AWS failed (the Running on AWS card says why). */
   statusFailed: boolean;
+  /** A build or a preview start runs on this computer now (trying it here is not over). */
+  localBusy: boolean;
   nowMs: number;
 };
 
 /** The first deploy as six steps (open, try it here, connect, set up, deploy, live): each
- * done, the current one, or locked with the reason; any may be revisited. Deploy counts as
- * done only while the app is live: after a stop it is the next step again. */
-export function steps(input: HeadlineInput): Step[] {
-  const { status, connected, releases, setupReady } = input;
+ * done, the current one, or locked with the reason; any may be revisited. Trying it here is
+ * over once a build ends with a release, or once the user went on and connected to AWS (a
+ * deploy builds the folder itself). Deploy counts as done only while the app is live: after
+ * a stop it is the next step again. */
+export function steps(input: Omit<HeadlineInput, 'nowMs'>): Step[] {
+  const { status, connected, releases, setupReady, localBusy } = input;
   const live = status?.tasks.some((t) => t.status === 'RUNNING' && t.url !== null) ?? false;
   const deployed = status?.history.some((e) => e.outcome === 'succeeded') ?? false;
-  const built = releases !== null && releases > 0;
+  const tried = ((releases ?? 0) > 0 && !localBusy) || connected;
   const setUp = setupReady ?? deployed;
   const facts: [string, boolean, string | null, NextTarget | null][] = [
     ['Open', true, null, null],
-    ['Try it here', built, null, 'build'],
+    ['Try it here', tried, null, 'build'],
     ['Connect to AWS', connected, null, 'aws'],
     ['Set up', setUp, connected ? null : 'Connect to AWS first', 'setup'],
     // Deploy builds the folder itself, so an unbuilt folder does not lock it.
@@ -83,10 +87,22 @@ export function steps(input: HeadlineInput): Step[] {
   });
 }
 
-/** The button each step's card is reached by, and why that step is next. */
-const ACTIONS: Record<NextTarget, string> = { build: 'Build', aws: 'Connect to AWS', setup: 'Review the setup', deploy: 'Deploy' };
+/** While the app has never been live (no deploy succeeded, not every step done), the page
+ * guides the first deploy step by step; after that it is the app's page. */
+export function isFirstDeploy(input: Omit<HeadlineInput, 'nowMs'>): boolean {
+  const deployed = input.status?.history.some((e) => e.outcome === 'succeeded') ?? false;
+  return !deployed && !steps(input).every((s) => s.state === 'done');
+}
+
+/** The step the guide is at: the first one neither done nor locked. */
+export function currentStep(input: Omit<HeadlineInput, 'nowMs'>): NextTarget | null {
+  return steps(input).find((s) => s.state === 'current')?.target ?? null;
+}
+
+/** The button each step's view is reached by, and why that step is next. */
+const ACTIONS: Record<NextTarget, string> = { build: 'Try it here', aws: 'Connect to AWS', setup: 'Review the setup', deploy: 'Deploy' };
 const WHY: Record<NextTarget, string> = {
-  build: 'First build the folder: you can try it here before anything goes to AWS.',
+  build: 'First try it on this computer: nothing goes to AWS and nothing is billed.',
   aws: 'Next, connect an AWS account to put it online.',
   setup: 'Next, review what will be created in your account (it costs nothing until you deploy).',
   deploy: 'Nothing of the app runs on AWS, and nothing is billed for it. Deploy to get a public address.',

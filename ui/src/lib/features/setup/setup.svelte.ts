@@ -132,6 +132,34 @@ export function rowState(resource: PlannedResource, progress: RowProgress | unde
 }
 
 /** A count of the plan's work in one line ("Creates 5, changes 1; 1 blocked"). */
+/** How many of the plan's resources it creates, changes, finds ready and cannot make. */
+export function planCounts(plan: SetupPlan): { create: number; change: number; ready: number; blocked: number } {
+  const count = (state: PlannedResource['state']['state']) => plan.resources.filter((r) => r.state.state === state).length;
+  return { create: count('willCreate'), change: count('willChange'), ready: count('ready'), blocked: count('blocked') };
+}
+
+const things = (n: number) => (n === 1 ? '1 thing' : `${n} things`);
+
+/** The plan in words for someone who does not know AWS: what happens to their account. */
+export function planInWords(plan: SetupPlan): string {
+  const { create, change, ready, blocked } = planCounts(plan);
+  if (blocked > 0) return `${things(blocked)} cannot be set up as things are: see why below.`;
+  if (create === 0 && change === 0) return 'Everything the app needs is in place in your AWS account.';
+  const work = [create > 0 ? `${things(create)} will be created` : null, change > 0 ? `${create > 0 ? change : things(change)} changed` : null]
+    .filter((p) => p !== null)
+    .join(' and ');
+  const there = ready > 0 ? ` ${ready === 1 ? '1 is' : `${ready} are`} there already.` : '';
+  return `${work.charAt(0).toUpperCase()}${work.slice(1)} in your AWS account.${there}`;
+}
+
+/** The Setup card's pill: what applying the plan does, counted as the plan's rows are. */
+export function planPill(plan: SetupPlan): string {
+  const { create, change } = planCounts(plan);
+  const parts = [create > 0 ? `${create} to create` : null, change > 0 ? `${change} to change` : null].filter((p) => p !== null);
+  // A change outside any row (none today) is still counted rather than hidden.
+  return parts.length > 0 ? parts.join(', ') : `${plan.changes.length} to change`;
+}
+
 export function planSummary(plan: SetupPlan): string {
   const count = (state: PlannedResource['state']['state']) => plan.resources.filter((r) => r.state.state === state).length;
   const parts = [
