@@ -4,7 +4,9 @@
 //! the page's header. The only setup outside the window is what a user already has: an AWS
 //! profile (here pointing at the emulator through the fault proxy, in a region of its own).
 //! Each step's screenshot is saved for the README (target/e2e-screenshots/first-deploy-*.png),
-//! and the test prints the clicks and the wall time it measured.
+//! and the test prints the clicks and the wall time it measured. A second test walks the same
+//! path with a project shaped as people write them today (multi-stage, BuildKit syntax, no
+//! slipway.toml yet), opened from Recent projects (the folder dialog is the OS's).
 
 mod e2e;
 
@@ -15,6 +17,8 @@ use slipway_testkit::{FargateStandIn, FaultProxy};
 
 /// This test's own region, so its default VPC is not shared with a parallel test.
 const REGION: &str = "eu-west-1";
+/// The multi-stage project's region.
+const PROJECT_REGION: &str = "eu-central-1";
 /// The sample's app name, as a newcomer gets it.
 const APP: &str = "hello-site";
 /// The Must show of the guided flow.
@@ -225,4 +229,163 @@ async fn a_newcomer_deploys_the_sample_in_few_clicks_without_scrolling() {
     }
 
     session.clean_up(arranged, APP, Some(standin)).await;
+}
+
+/// A project as people write them for today's Docker: dependencies and the page built in
+/// stages, a cache mount, `COPY --chmod`, a non-root user, its own health check.
+const MULTI_STAGE: [(&str, &str); 4] = [
+    (
+        "Dockerfile",
+        r#"FROM busybox:1.36 AS deps
+WORKDIR /deps
+COPY requirements.txt .
+RUN --mount=type=cache,target=/cache for p in $(cat requirements.txt); do echo "$p" > /deps/$p.txt; done
+
+FROM busybox:1.36 AS build
+WORKDIR /app
+COPY --from=deps /deps /app/deps
+COPY src/ /app/src/
+RUN cat /app/src/*.html > /app/index.html && ls /app/deps > /app/deps.txt
+
+FROM busybox:1.36
+RUN echo 'web:x:10001:10001::/www:/bin/sh' >> /etc/passwd
+COPY --from=build --chmod=644 /app/index.html /www/index.html
+COPY --from=build /app/deps.txt /www/deps.txt
+USER web
+EXPOSE 8080
+CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]
+"#,
+    ),
+    ("requirements.txt", "flask\ngunicorn\n"),
+    ("src/index.html", "<h1>Notes, built in stages</h1>\n"),
+    (".dockerignore", ".git\n"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newcomer_deploys_a_multi_stage_project_opened_before() {
+    let app = format!("notes{}", std::process::id());
+    let launched = Instant::now();
+    let Some(session) = e2e::Session::start_with("first-deploy-project", |home| {
+        let dir = home.join("projects").join(&app);
+        for (name, contents) in MULTI_STAGE {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, contents).unwrap();
+        }
+        // Opened once before (the OS's folder dialog is out of the window's reach), never saved.
+        let host = slipway_core::host::HostEnv::from_process().with_var(
+            "SLIPWAY_DATA_DIR",
+            home.join("slipway-data").display().to_string(),
+        );
+        slipway_core::project::remember(&host, &dir, &app).unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    if slipway_core::test_support::require("SLIPWAY_TEST_ECR_CA").is_none() {
+        return;
+    }
+    let arranged = session.arrange_emulator(PROJECT_REGION).await;
+    let proxy = Arc::new(FaultProxy::start(&session.endpoint).await);
+    let standin = FargateStandIn::start(&session.endpoint, PROJECT_REGION, proxy.clone()).await;
+    session.write_aws_config(&format!(
+        "[default]\nregion = {PROJECT_REGION}\nendpoint_url = {}\n",
+        proxy.url()
+    ));
+    let mut user = NewUser {
+        session: &session,
+        clicks: 0,
+    };
+
+    user.press(
+        "[data-testid=recent-project] button",
+        Duration::from_secs(20),
+    )
+    .await;
+    // No slipway.toml yet: the guide starts with Slipway's proposal, to check and save.
+    session
+        .text(
+            "[data-testid=guide] [data-testid=settings-card]",
+            Duration::from_secs(20),
+        )
+        .await;
+    session.screenshot("first-deploy-project-settings").await;
+    user.press("[data-testid=save]", Duration::from_secs(10))
+        .await;
+    user.press("[data-testid=start-preview]", Duration::from_secs(20))
+        .await;
+    session
+        .text(
+            "[data-testid=guide][data-step=aws]",
+            Duration::from_secs(240),
+        )
+        .await;
+    user.press("[data-testid=aws-connect]", Duration::from_secs(20))
+        .await;
+    session
+        .text("[data-testid=setup-review-words]", Duration::from_secs(60))
+        .await;
+    user.press("[data-testid=setup-create]", Duration::from_secs(20))
+        .await;
+    session
+        .text(
+            "[data-testid=guide][data-step=deploy]",
+            Duration::from_secs(90),
+        )
+        .await;
+    user.press("[data-testid=deploy-button]", Duration::from_secs(20))
+        .await;
+    session
+        .text_containing(
+            "[data-testid=app-header]",
+            "Live on AWS",
+            Duration::from_secs(240),
+        )
+        .await;
+    let elapsed = launched.elapsed();
+    let url = session
+        .text_containing(
+            "[data-testid=app-header-url]",
+            "http://127.",
+            Duration::from_secs(10),
+        )
+        .await;
+    let answer = reqwest::get(url.trim())
+        .await
+        .expect("the public URL answers");
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("Notes, built in stages"));
+    session.screenshot("first-deploy-project-live").await;
+    eprintln!(
+        "first deploy of a multi-stage project: {} clicks, 0 screens scrolled, {:.1} s from launch to the public URL",
+        user.clicks,
+        elapsed.as_secs_f64()
+    );
+    assert!(
+        user.clicks <= MOST_CLICKS,
+        "{} clicks from the welcome screen to the URL (at most {MOST_CLICKS})",
+        user.clicks
+    );
+
+    session.tab("local").await;
+    session.click("[data-testid=stop-preview]").await;
+    let host = slipway_core::host::HostEnv::from_process()
+        .with_var("DOCKER_HOST", session.docker_host.clone());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !slipway_docker::preview::containers(&host, &app)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "Stop removes the preview container"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    session.clean_up(arranged, &app, Some(standin)).await;
 }

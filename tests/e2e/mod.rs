@@ -52,6 +52,15 @@ impl Session {
     /// Starts the app, or returns `None` after a loud skip when the environment is absent
     /// (outside CI; under CI `require` fails the test instead).
     pub async fn start(name: &str) -> Option<Self> {
+        Self::start_with(name, |_| {}).await
+    }
+
+    /// As `start`, with `before_launch` given the session's home first (to put there what a
+    /// user already has before opening the app: a project folder, a recent project).
+    pub async fn start_with(
+        name: &str,
+        before_launch: impl FnOnce(&std::path::Path),
+    ) -> Option<Self> {
         let endpoint = require("SLIPWAY_TEST_AWS_ENDPOINT")?;
         let docker_host = require("SLIPWAY_TEST_DOCKER_HOST")?;
         require("DISPLAY")?;
@@ -66,6 +75,7 @@ impl Session {
             &format!("[default]\nregion = us-east-1\nendpoint_url = {endpoint}\n"),
             "[default]\naws_access_key_id = AKIAE2ETESTKEY000000\naws_secret_access_key = e2e-not-secret\n",
         );
+        before_launch(home.path());
 
         let port = free_port();
         let native_port = free_port();
