@@ -44,6 +44,7 @@ macro_rules! specta_builder {
                 $crate::commands::aws::aws_profiles,
                 $crate::commands::aws::add_access_key_profile,
                 $crate::commands::aws::connect_project_aws,
+                $crate::commands::aws::reconnect_project_aws,
                 $crate::commands::aws::app_settings,
                 $crate::commands::aws::save_app_settings,
                 $crate::commands::aws::find_my_ip,

@@ -212,6 +212,32 @@ async fn a_newcomer_deploys_the_sample_in_few_clicks_without_scrolling() {
         user.clicks
     );
 
+    // A returning user: the project reopened from Recent projects connects again by itself
+    // (it connected before) and lands on the app's page, live, with the same address.
+    session.click("[data-testid=close-project]").await;
+    session.click("[data-testid=recent-project] button").await;
+    session
+        .text_containing(
+            "[data-testid=account-banner]",
+            "123456789012",
+            Duration::from_secs(30),
+        )
+        .await;
+    session
+        .text_containing(
+            "[data-testid=app-header-url]",
+            &url,
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(
+        session
+            .find_text("[data-testid=app-header]", "Live on AWS")
+            .await,
+        "the reopened project is live in its header"
+    );
+    session.screenshot("first-deploy-7-reopened").await;
+
     // The preview is stopped from the window, as a user would, before cleaning up.
     session.tab("local").await;
     session.click("[data-testid=stop-preview]").await;

@@ -8,7 +8,7 @@ use slipway_aws::aws::{
     add_access_key_profile as add_profile, read_profiles, AwsProfile, AwsProfiles, CallerIdentity,
     NewAccessKeyProfile,
 };
-use slipway_aws::setup::{connect_project, my_public_ip};
+use slipway_aws::setup::{connect_project, my_public_ip, reconnect_project};
 use slipway_core::settings::{self, AppSettings};
 use tauri::State;
 
@@ -44,6 +44,19 @@ pub async fn connect_project_aws(
     let (_, connection) =
         connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     Ok(connection.identity)
+}
+
+/// On opening a project: who it connects as, when it connected from this computer before
+/// (null when it never did); an error when its credentials no longer work.
+#[tauri::command]
+#[specta::specta]
+pub async fn reconnect_project_aws(
+    dir: String,
+    host: State<'_, Host>,
+) -> Result<Option<CallerIdentity>, IpcError> {
+    let connected =
+        reconnect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+    Ok(connected.map(|(_, connection)| connection.identity))
 }
 
 #[tauri::command]

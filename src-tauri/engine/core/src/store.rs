@@ -71,6 +71,12 @@ const MIGRATIONS: &[&str] = &[
         app TEXT PRIMARY KEY,
         settings TEXT NOT NULL
     );",
+    // The project folders that connected to AWS from this computer: opened again, they
+    // connect again while their credentials work.
+    "CREATE TABLE connected_projects (
+        dir TEXT PRIMARY KEY,
+        connected_at INTEGER NOT NULL
+    );",
 ];
 
 pub fn db_path(host: &HostEnv) -> PathBuf {

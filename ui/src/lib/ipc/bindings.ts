@@ -43,6 +43,11 @@ export const commands = {
 	addAccessKeyProfile: (request: NewAccessKeyProfile) => typedError<AwsProfile, IpcError>(__TAURI_INVOKE("add_access_key_profile", { request })),
 	/**  Who the project's AWS settings (profile, region, endpoint override) connect as. */
 	connectProjectAws: (dir: string) => typedError<CallerIdentity, IpcError>(__TAURI_INVOKE("connect_project_aws", { dir })),
+	/**
+	 *  On opening a project: who it connects as, when it connected from this computer before
+	 *  (null when it never did); an error when its credentials no longer work.
+	 */
+	reconnectProjectAws: (dir: string) => typedError<CallerIdentity | null, IpcError>(__TAURI_INVOKE("reconnect_project_aws", { dir })),
 	appSettings: () => typedError<AppSettings, IpcError>(__TAURI_INVOKE("app_settings")),
 	saveAppSettings: (settings: AppSettings) => typedError<AppSettings, IpcError>(__TAURI_INVOKE("save_app_settings", { settings })),
 	/**  This computer's public IPv4 as a /32, for "only my IP". */

@@ -186,6 +186,8 @@ export const awsProfiles = (): Promise<AwsProfiles> => unwrap(commands.awsProfil
 export const addAccessKeyProfile = (request: NewAccessKeyProfile): Promise<AwsProfile> =>
   unwrap(commands.addAccessKeyProfile(request));
 export const connectProjectAws = (dir: string): Promise<CallerIdentity> => unwrap(commands.connectProjectAws(dir));
+/** Who the project connects as, when it connected from this computer before; null when it never did. */
+export const reconnectProjectAws = (dir: string): Promise<CallerIdentity | null> => unwrap(commands.reconnectProjectAws(dir));
 export const appSettings = (): Promise<AppSettings> => unwrap(commands.appSettings());
 export const saveAppSettings = (settings: AppSettings): Promise<AppSettings> =>
   unwrap(commands.saveAppSettings(settings));

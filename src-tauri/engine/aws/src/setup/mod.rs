@@ -379,7 +379,9 @@ pub async fn connect_to_set_up(
     ))
 }
 
-/// Opens the saved project in `dir` and connects with its target.
+/// Opens the saved project in `dir` and connects with its target; the project is then
+/// remembered as connected, so opening it again connects it again
+/// ([`reconnect_project`]).
 pub async fn connect_project(
     host: &HostEnv,
     dir: &Path,
@@ -389,7 +391,30 @@ pub async fn connect_project(
     let (_, config) = slipway_core::project::open_saved(dir)?;
     let target = target_for(host, &config.aws, endpoint_override)?;
     let connection = crate::aws::connect(host, &target, now).await?;
+    // Not remembering only costs a click at the next opening: the connection stands.
+    if let Err(e) = slipway_core::project::remember_connected(host, dir) {
+        tracing::warn!(error = %e, "could not remember that the project connected");
+    }
     Ok((config, connection))
+}
+
+/// Connects the project in `dir` again when it connected from this computer before (its
+/// credentials may have expired since: that is the error); `None` when it never connected,
+/// or has no saved settings yet.
+pub async fn reconnect_project(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: SystemTime,
+) -> Result<Option<(ProjectConfig, Connection)>> {
+    if !slipway_core::project::was_connected(host, dir)?
+        || !dir.join(slipway_core::project::PROJECT_FILE).is_file()
+    {
+        return Ok(None);
+    }
+    connect_project(host, dir, endpoint_override, now)
+        .await
+        .map(Some)
 }
 
 /// Observes the account and decides; makes no change.

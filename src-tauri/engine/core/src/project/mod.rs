@@ -4,6 +4,7 @@
 //! list and the sample project. Building and running belong to `build` and `preview`.
 
 pub mod cidr;
+mod connected;
 mod file;
 pub mod from_image;
 pub mod image_ref;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use crate::error::FieldProblem;
+pub use connected::{forget_connected, remember_connected, was_connected};
 pub use file::{ensure_id, load, new_project_id, propose, save, PROJECT_FILE};
 pub use image_ref::ImageRef;
 pub use lenient::open_for_operations;

@@ -3,7 +3,8 @@
 // folder, profile and region (and to the endpoint override, which is app-wide): when any of
 // these change, it is forgotten rather than shown for credentials it no longer describes.
 import { untrack } from 'svelte';
-import { connectProjectAws, type AwsSettings, type CallerIdentity } from '../../ipc';
+import { connectProjectAws, reconnectProjectAws, type AwsSettings, type CallerIdentity } from '../../ipc';
+import { failureOf, type Failure } from '../../ui/failure';
 
 /** Which project settings an identity was found for. */
 export function connectionKey(dir: string, aws: Pick<AwsSettings, 'profile' | 'region'>): string {
@@ -15,6 +16,8 @@ export class AccountStore {
   /** The open project's saved settings, as a connection key; null when none is open. */
   #context = $state<string | null>(null);
   connecting = $state(false);
+  /** Why connecting again on opening failed (credentials expired, say), for those settings. */
+  #reconnectFailed = $state<{ key: string; failure: Failure } | null>(null);
 
   /** The connected identity, only while it still describes the open project's settings. */
   identity = $derived(
@@ -32,6 +35,11 @@ export class AccountStore {
     });
   }
 
+  /** Why the open project could not connect again on opening; null when it did or never tried. */
+  reconnectFailure = $derived(
+    this.#reconnectFailed !== null && this.#reconnectFailed.key === this.#context ? this.#reconnectFailed.failure : null,
+  );
+
   /** Asks AWS who the saved settings of the project in `dir` connect as, and remembers it. */
   async connect(dir: string, aws: AwsSettings): Promise<CallerIdentity> {
     const key = connectionKey(dir, aws);
@@ -39,6 +47,7 @@ export class AccountStore {
     try {
       const identity = await connectProjectAws(dir);
       this.#connected = { key, identity };
+      this.#reconnectFailed = null;
       return identity;
     } catch (e) {
       if (this.#connected?.key === key) this.#connected = null;
@@ -53,6 +62,22 @@ export class AccountStore {
     const known = this.#connected;
     if (known !== null && known.key === connectionKey(dir, aws)) return known.identity;
     return this.connect(dir, aws);
+  }
+
+  /** On opening a project that connected from this computer before: connects it again
+   * without a click (a project that never connected stays as it is). */
+  async reconnect(dir: string, aws: AwsSettings): Promise<void> {
+    const key = connectionKey(dir, aws);
+    if (this.#connected?.key === key || this.connecting) return;
+    this.connecting = true;
+    try {
+      const identity = await reconnectProjectAws(dir);
+      if (identity !== null && this.#connected === null) this.#connected = { key, identity };
+    } catch (e) {
+      this.#reconnectFailed = { key, failure: failureOf(e) };
+    } finally {
+      this.connecting = false;
+    }
   }
 
   /** Something every identity depends on changed (the endpoint override): check again. */
