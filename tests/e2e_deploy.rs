@@ -1,7 +1,8 @@
 //! End to end: in the real window, a user sets up AWS (the emulator, through the project's
 //! proxy), builds the sample, deploys it as a standalone task and reads the URL's answer,
-//! then stops everything and sees the Deploy card mark that address as gone; the test
-//! kit's Fargate stand-in runs the task's image behind its public IP.
+//! then stops everything and sees the Deploy card mark that address as gone, then removes
+//! the app from AWS and sees Deploy disabled with the reason; the test kit's Fargate
+//! stand-in runs the task's image behind its public IP.
 
 mod e2e;
 
@@ -98,6 +99,39 @@ async fn the_sample_is_deployed_from_the_window_and_its_url_answers() {
         .await;
     session.scroll_to("[data-testid=app-header]").await;
     session.screenshot("deploy-stopped-header").await;
+
+    // Remove from AWS: Deploy is then disabled, saying why and where to set up again, and
+    // the header's next step is Set up.
+    session.tab("aws").await;
+    session.click("[data-testid=plan-teardown]").await;
+    session.click("[data-testid=confirm-teardown]").await;
+    session
+        .fill("[data-testid=teardown-confirm-input]", &app)
+        .await;
+    session.click("[data-testid=apply-teardown]").await;
+    session
+        .text("[data-testid=teardown-result]", Duration::from_secs(90))
+        .await;
+    session.tab("overview").await;
+    session
+        .text_containing(
+            "[data-testid=deploy-blocker]",
+            "Set it up first",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(
+        !session.enabled("[data-testid=deploy-button]").await,
+        "Deploy cannot be pressed while the account lacks the app's resources"
+    );
+    session
+        .text_containing(
+            "[data-testid=app-header-next]",
+            "Review the setup",
+            Duration::from_secs(10),
+        )
+        .await;
+    session.screenshot("deploy-after-teardown").await;
 
     session.clean_up(arranged, &app, Some(standin)).await;
 }
