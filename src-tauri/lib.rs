@@ -88,6 +88,7 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state::Host(host))
         .manage(state::Jobs(JobRegistry::default()))
         .manage(state::Projects::default())

@@ -4,6 +4,7 @@
 // project with AWS connected is open; which tasks to stop, and when, is the engine's.
 import { IpcFailure, watchCosts, type CostEvent, type Job, type RunningCost } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
+import { notifyInBackground, type Notice } from '../../ui/notify';
 import { taskCount, type RunningOnAws } from '../deploy/status.svelte';
 import { formatMoney } from './money';
 import { hoursText, type ProjectCost } from './cost.svelte';
@@ -97,6 +98,20 @@ export function applyCostEvent(view: MeterView, event: CostEvent, nowMs: number,
   }
 }
 
+/** What the OS says about an idle-guard event while the window is in the background. */
+export function costNotice(app: string, event: CostEvent, autoStopHours: number | null): Notice | null {
+  switch (event.type) {
+    case 'AutoStopWarned':
+      return { title: `${app} will be stopped soon`, body: warnedText(event.data, autoStopHours) };
+    case 'AutoStopped':
+      return { title: `${app} was stopped`, body: stoppedText(event.data) };
+    case 'RanLong':
+      return { title: `${app} is still running on AWS`, body: ranLongText(event.data) };
+    default:
+      return null;
+  }
+}
+
 /** What the meter works with while a project is open: its cost state and its Running on AWS board. */
 export interface MeterLinks {
   dir: string;
@@ -142,6 +157,7 @@ export class CostMeter {
       if (ticket !== this.#following) return;
       this.now = Date.now();
       applyCostEvent(this.view, event, this.now, links.cost.settings?.autoStopHours ?? null);
+      void notifyInBackground(costNotice(links.app, event, links.cost.settings?.autoStopHours ?? null));
     });
     this.#job = job;
     this.#clock = setInterval(() => (this.now = Date.now()), 1000);

@@ -16,6 +16,7 @@ import {
   type Job,
 } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
+import { notifyInBackground, type Notice } from '../../ui/notify';
 import { formatBytes, formatClock, formatDuration } from '../../ui/format';
 import type { AwsReady } from '../setup/setup.svelte';
 
@@ -316,6 +317,19 @@ export function deployHint(code: ErrorCode | null): string | null {
 
 export type DeployPhase = 'idle' | 'preparing' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/**
+ * What the OS says when a deploy or a rollback ends while the window is in the background;
+ * null when the user cancelled it (they know).
+ */
+export function deployNotice(app: string, rollback: boolean, outcome: DeployOutcome | null, failure: Failure | null, cancelled: boolean): Notice | null {
+  if (cancelled) return null;
+  const what = rollback ? 'Rollback' : 'Deploy';
+  if (outcome) {
+    return { title: `${outcome.app} is live`, body: `${what} of ${outcome.version} answered at ${outcome.url}.` };
+  }
+  return { title: `${what} of ${app} failed`, body: failure?.message ?? 'Open Slipway to see why.' };
+}
+
 export class DeployRun {
   /** The choices for the next deploy. */
   mode = $state<DeployMode>('task');
@@ -403,6 +417,7 @@ export class DeployRun {
       this.now = Date.now();
       this.#stopClock();
       this.#onFinished();
+      void notifyInBackground(deployNotice(this.view.started?.app ?? 'the app', (request.rollback ?? null) !== null, this.outcome, this.failure, this.phase === 'cancelled'));
     }
   }
 

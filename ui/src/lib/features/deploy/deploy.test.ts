@@ -5,6 +5,7 @@ import {
   applyDeployEvent,
   deadlineText,
   deployHint,
+  deployNotice,
   DeployRun,
   finishView,
   firstLines,
@@ -367,5 +368,19 @@ describe('faults on the timeline', () => {
     await banner.settle(open.id, true);
     expect(banner.entries.map((e) => e.summary)).toEqual(['Still running and billed: task 9f (AccessDenied).']);
     expect(banner.settled).toBeNull();
+  });
+});
+
+describe('the OS notification at a deploy\'s end', () => {
+  it('says the app is live at its address, or that the deploy or rollback failed and why; nothing on cancel', () => {
+    expect(deployNotice('hello-site', false, outcome, null, false)).toEqual({
+      title: `${outcome.app} is live`,
+      body: `Deploy of ${outcome.version} answered at ${outcome.url}.`,
+    });
+    expect(deployNotice('hello-site', true, null, { code: 'DeployFailed', message: 'The task stopped: exit code 3.' }, false)).toEqual({
+      title: 'Rollback of hello-site failed',
+      body: 'The task stopped: exit code 3.',
+    });
+    expect(deployNotice('hello-site', false, null, { code: 'Cancelled', message: 'Cancelled.' }, true)).toBeNull();
   });
 });

@@ -2,6 +2,7 @@
 // demand, and stopping all of it so it stops costing money. Which tasks belong to the app
 // and how to stop them are the engine's; this keeps its last answer and says it in words.
 import { appStatus, settleDeploy, stopApp, stopTask, type AppStatus, type JournalEntry, type RunningTask, type StopReport } from '../../ipc';
+import { notifyInBackground } from '../../ui/notify';
 import { failureOf, type Failure } from '../../ui/failure';
 import { formatMoney } from '../cost/money';
 import type { AwsReady } from '../setup/setup.svelte';
@@ -168,5 +169,12 @@ export class RunningOnAws {
     await this.refresh(false);
     this.stopped = stopped;
     this.failure = failure ?? this.failure;
+    void notifyInBackground(
+      stopped
+        ? { title: 'Stopped on AWS', body: stopResult(stopped) }
+        : failure
+          ? { title: 'Stopping on AWS failed', body: failure.message }
+          : null,
+    );
   }
 }
