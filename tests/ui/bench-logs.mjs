@@ -12,7 +12,7 @@
 //   - clearing the search, back to 100,000 lines;
 //   - frame times over 2 s of scrolling (steady, 30 rows a frame; and jumps anywhere).
 // The IPC is a mock: a real window also decodes the lines' JSON, which this leaves out.
-import { open, openSample, startBrowser, stopBrowser } from './harness.mjs';
+import { open, openSample, startBrowser, stopBrowser, tab } from './harness.mjs';
 import operate from '../fixtures/operate.json' with { type: 'json' };
 import environment from '../fixtures/environment.json' with { type: 'json' };
 
@@ -115,6 +115,8 @@ try {
   await openSample(page);
   const connectStarted = Date.now();
   await page.getByTestId('aws-connect').click();
+  // The Logs tab shows the card; it reads the lines from connecting on, whichever tab shows.
+  await tab(page, 'logs');
   await page.getByTestId('logs-count').filter({ hasText: /^100,000 lines$/ }).waitFor();
   await page.getByTestId('log-row').first().waitFor();
   const firstRead = Date.now() - connectStarted;

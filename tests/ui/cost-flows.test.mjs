@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { calls, open, openSample, shots, text, useBrowser } from './harness.mjs';
+import { calls, open, openSample, shots, tab, text, useBrowser } from './harness.mjs';
 import cost from '../fixtures/cost.json' with { type: 'json' };
 import deploy from '../fixtures/deploy.json' with { type: 'json' };
 import environment from '../fixtures/environment.json' with { type: 'json' };
@@ -18,6 +18,7 @@ const runningTask = deploy.statusBefore.tasks[0].taskId;
 test('The Cost card names the prices it used, and another task size changes the month and the chart', async () => {
   const { page, errors } = await open({});
   await openSample(page);
+  await tab(page, 'cost');
   const card = page.getByTestId('cost-card');
   await card.getByTestId('cost-month').filter({ hasText: '$13.19' }).waitFor();
   assert.equal(
@@ -61,6 +62,7 @@ test('The Cost card names the prices it used, and another task size changes the 
 test('Prices that cannot be refreshed still give the estimate, and the card says why', async () => {
   const { page, errors } = await open({ priceListFails: 'No AWS credentials were found.' });
   await openSample(page);
+  await tab(page, 'cost');
   await page.getByTestId('cost-month').filter({ hasText: '$13.19' }).waitFor();
   await page.getByTestId('cost-refresh').click();
   await page.getByTestId('cost-price-note').waitFor();
@@ -75,16 +77,19 @@ test('Prices that cannot be refreshed still give the estimate, and the card says
 test('A size tried on the Cost card goes into the settings, and once saved is the project\'s', async () => {
   const { page, errors } = await open({});
   await openSample(page);
+  await tab(page, 'cost');
   await page.getByTestId('cost-month').filter({ hasText: '$13.19' }).waitFor();
   await page.getByTestId('cost-size').selectOption('1024/2048');
   await page.getByTestId('cost-month').filter({ hasText: '$40.22' }).waitFor();
   await page.getByTestId('cost-use-size').click();
+  assert.match(await text(page, 'cost-size-note'), /save the settings to deploy with it/);
+  await tab(page, 'settings');
   assert.equal(await page.getByTestId('field-cpu').inputValue(), '1024');
   assert.equal(await page.getByTestId('field-memory').inputValue(), '2048');
-  assert.match(await text(page, 'cost-size-note'), /save the settings to deploy with it/);
   await page.getByTestId('save').click();
   await page.getByTestId('saved-note').waitFor();
   assert.deepEqual((await calls(page, 'save_project')).at(-1).args.config.task, { cpu: 1024, memory: 2048 });
+  await tab(page, 'cost');
   await page.getByTestId('cost-size-note').waitFor({ state: 'detached' });
   assert.equal(await text(page, 'cost-month'), '$40.22', 'the project\'s estimate is now for its new size');
   assert.equal((await calls(page, 'project_cost')).length, 2, 'read again once the saved size changed');
@@ -103,10 +108,13 @@ test('Connected, a banner on every screen says what runs and costs; an auto-stop
   });
   await openSample(page);
   assert.equal(await page.getByTestId('cost-banner').count(), 0, 'nothing is metered before connecting');
+  await tab(page, 'cost');
   assert.equal(await page.getByTestId('auto-stop-on').isChecked(), true);
   assert.equal(await page.getByTestId('auto-stop-hours').inputValue(), '2');
+  await tab(page, 'aws');
   await page.getByTestId('aws-connect').click();
   await page.getByTestId('cost-banner').waitFor();
+  await tab(page, 'cost');
   assert.equal(await text(page, 'cost-banner-rate'), '1 task running, $0.0173/h');
   assert.match(await text(page, 'cost-banner-so-far'), /^\$0\.18\d* so far$/);
   await page.getByTestId('cost-price-source').filter({ hasText: 'fetched' }).waitFor();
@@ -126,6 +134,7 @@ test('Connected, a banner on every screen says what runs and costs; an auto-stop
   }, 'only auto-stop is turned off');
   assert.equal(await page.getByTestId('auto-stop-on').isChecked(), false, 'the Cost card says so too');
 
+  await tab(page, 'overview');
   assert.match(await text(page, 'status-cost'), /Together \$0\.0173\/h/);
   await page.getByTestId('nav-environment').click();
   assert.equal(await page.getByTestId('cost-banner').isVisible(), true, 'the banner stays in view on the other screens');

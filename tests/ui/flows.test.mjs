@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { calls, open, openEnvironment, openSample, shots, text, useBrowser } from './harness.mjs';
+import { calls, open, openEnvironment, openSample, shots, tab, text, useBrowser } from './harness.mjs';
 import fixtures from '../fixtures/environment.json' with { type: 'json' };
 import project from '../fixtures/project.json' with { type: 'json' };
 import deploy from '../fixtures/deploy.json' with { type: 'json' };
@@ -82,6 +82,7 @@ test('A newcomer meets the Project screen first, opens the sample and fixes an i
 
   await openSample(page);
   assert.match(await text(page, 'project-name'), /hello-site/);
+  await tab(page, 'settings');
   assert.equal(await page.getByTestId('field-name').inputValue(), 'hello-site');
   assert.equal(await page.getByTestId('save').isDisabled(), true, 'nothing to save before a change');
   await page.getByTestId('finding').first().waitFor();
@@ -92,10 +93,14 @@ test('A newcomer meets the Project screen first, opens the sample and fixes an i
   await page.getByTestId('problem-task.memory').waitFor();
   assert.match(await text(page, 'problem-task.memory'), /With 256 CPU units Fargate accepts 512, 1024, 2048 MiB/);
   assert.equal(await page.getByTestId('save').isDisabled(), true, 'a problem blocks saving');
-  assert.match(await text(page, 'build-blocker'), /Fix the settings/);
+  assert.equal(await page.getByTestId('tab-settings').getByLabel('(not saved)').count(), 1, 'the Settings tab is marked');
   await page.screenshot({ path: join(shots, 'project-invalid.png') });
+  await tab(page, 'local');
+  assert.match(await text(page, 'build-blocker'), /Fix the settings/);
   assert.equal(await page.getByTestId('build').isDisabled(), true);
 
+  await tab(page, 'settings');
+  assert.equal(await page.getByTestId('field-memory').inputValue(), '4096', 'the edit is kept while another tab is shown');
   await page.getByTestId('add-env').click();
   await page.locator('#env-name-1').fill('1BAD');
   await page.getByTestId('problem-env-1').waitFor();
@@ -110,9 +115,11 @@ test('A newcomer meets the Project screen first, opens the sample and fixes an i
   const saved = (await calls(page, 'save_project')).at(-1).args;
   assert.deepEqual(saved.config.task, { cpu: 256, memory: 1024 }, 'the fixed size is what is written');
   assert.deepEqual(saved.config.env, project.sample.config.env, 'the removed row is not written');
+  await tab(page, 'local');
   assert.equal(await page.getByTestId('build').isEnabled(), true, 'saved settings can be built');
   assert.equal((await calls(page, 'check_project')).length, 2, 'pre-flight runs on open and after save');
 
+  await tab(page, 'settings');
   await page.getByTestId('field-cpu').selectOption('4096');
   assert.equal(await page.getByTestId('field-memory').inputValue(), '8192', 'a CPU change moves memory to the smallest size that fits');
   assert.deepEqual(errors, []);
@@ -122,6 +129,7 @@ test('A newcomer meets the Project screen first, opens the sample and fixes an i
 test('A build shows its steps, layers and output while it runs, then names the new release', async () => {
   const { page, errors } = await open({ pauseBuild: true });
   await openSample(page);
+  await tab(page, 'local');
   await page.getByTestId('build').click();
   await page.getByText('Step 2 of 4').waitFor();
   assert.match(await text(page, 'layer'), /Downloading/);
@@ -143,6 +151,7 @@ test('A build shows its steps, layers and output while it runs, then names the n
 test('A failing build names the failing step and shows that step\'s output', async () => {
   const { page } = await open({ buildFails: true });
   await openSample(page);
+  await tab(page, 'local');
   await page.getByTestId('build').click();
   const failure = page.getByRole('alert').filter({ hasText: 'The build failed' });
   await failure.waitFor();
@@ -159,6 +168,7 @@ test('A failing build names the failing step and shows that step\'s output', asy
 test('Cancel stops a running build and says so', async () => {
   const { page } = await open({ pauseBuild: true });
   await openSample(page);
+  await tab(page, 'local');
   await page.getByTestId('build').click();
   await page.getByText('Step 2 of 4').waitFor();
   await page.getByTestId('build-cancel').click();
@@ -171,6 +181,7 @@ test('Cancel stops a running build and says so', async () => {
 test('The preview shows its address, health and logs, and Stop removes it', async () => {
   const { page, errors } = await open({});
   await openSample(page);
+  await tab(page, 'local');
   await page.getByTestId('start-preview').click();
   await page.getByTestId('preview-url').waitFor();
   assert.equal(await text(page, 'preview-url'), project.preview.url);
@@ -208,6 +219,7 @@ test('The preview shows its address, health and logs, and Stop removes it', asyn
 test('A preview that was already running is shown, and rolling back moves the running badge', async () => {
   const { page, errors } = await open({ runningVersion: previous });
   await openSample(page);
+  await tab(page, 'local');
   await page.getByTestId('preview-url').waitFor();
   assert.equal(await text(page, 'preview-version'), previous, 'the running preview is picked up on open');
   const newestRow = page.locator(`[data-testid=release-row][data-version="${previous}"]`);
@@ -231,6 +243,7 @@ test('A preview that dies says why, in words', async () => {
   const message = 'The container ran out of its 512 MiB and was killed (on Fargate: OutOfMemoryError, exit 137). Raise the task\'s memory.';
   const { page } = await open({ runningVersion: previous, previewExits: { exitCode: 137, oomKilled: true, message } });
   await openSample(page);
+  await tab(page, 'local');
   await page.getByTestId('preview-exited').waitFor();
   assert.match(await text(page, 'preview-exited'), /ran out of its 512 MiB/);
   assert.match(await text(page, 'preview-health'), /Not checked/);
@@ -260,7 +273,9 @@ test('A folder without slipway.toml opens as a proposal that must be saved befor
   await page.getByTestId('project-name').waitFor();
   assert.match(await text(page, 'project-name'), /shop/);
   await page.getByText('Not saved yet').waitFor();
+  await tab(page, 'local');
   assert.match(await text(page, 'build-blocker'), /Save the settings first/);
+  await tab(page, 'settings');
   assert.equal(await page.getByTestId('save').isEnabled(), true, 'a proposal can be saved as it is');
 
   await page.getByTestId('field-name').fill('shop-api');
@@ -291,6 +306,7 @@ test('Use an existing image makes a project that deploys it, and its settings sh
   await page.getByTestId('create-image-project').click();
   await page.getByTestId('project-name').waitFor();
   assert.match(await text(page, 'project-name'), /dbward-server/);
+  await tab(page, 'settings');
   assert.equal(await page.getByTestId('field-image').inputValue(), 'ghcr.io/dbward-dev/dbward-server:v0.1.3');
   assert.equal(await page.getByLabel('Dockerfile').count(), 0, 'an image project has no Dockerfile to set');
   const [created] = await calls(page, 'create_image_project');
@@ -313,6 +329,7 @@ const resourceState = (page, kind) =>
 test('Connect names the account on every screen; the plan lists each resource, and Apply makes every one ready', async () => {
   const { page, errors } = await open({ pauseSetup: true, docker: dockerRunning });
   await openSample(page);
+  await tab(page, 'aws');
   assert.equal(await page.getByTestId('account-banner').count(), 0, 'no banner before connecting');
   assert.equal(await page.getByTestId('apply-setup').isDisabled(), true, 'nothing to apply before a plan');
   await page.getByTestId('aws-connect').click();
@@ -325,6 +342,7 @@ test('Connect names the account on every screen; the plan lists each resource, a
   await page.getByTestId('docker-version').waitFor();
   assert.match(await text(page, 'account-banner'), /123456789012/, 'the banner stays in view on the other screens');
   await page.getByTestId('nav-project').click();
+  assert.equal(await page.getByTestId('tab-panel').getAttribute('data-tab'), 'aws', 'the project is as it was left');
 
   // The options are saved to slipway.toml by Review plan, and shape the plan.
   assert.equal(await page.getByTestId('open-to-everyone').count(), 1, 'an open port is called out before any plan');
@@ -366,6 +384,7 @@ test('Connect names the account on every screen; the plan lists each resource, a
 test('A failing apply says why at the resource it stopped at, and that Apply continues from there', async () => {
   const { page, errors } = await open({ setupFails: true });
   await openSample(page);
+  await tab(page, 'aws');
   await page.getByTestId('plan-setup').click();
   await page.getByTestId('account-banner').waitFor();
   await page.getByTestId('setup-warning').waitFor();
@@ -458,6 +477,7 @@ test('The endpoint override is checked, saved, and shows as an emulator in the s
 test('Teardown lists what it removes and what it keeps, asks for the app name, then says what is left', async () => {
   const { page, errors } = await open({ setUp: true });
   await openSample(page);
+  await tab(page, 'aws');
   await page.getByTestId('plan-teardown').click();
   await page.getByTestId('teardown-item').first().waitFor();
   assert.match(await text(page, 'account-banner'), /123456789012/, 'the account is named before the plan');
@@ -486,13 +506,22 @@ test('Teardown lists what it removes and what it keeps, asks for the app name, t
 // (tests/fixtures/deploy.json).
 
 const step = (page, name) => page.locator(`[data-testid=deploy-step][data-step=${name}]`);
+
+/** Connects the open project to AWS from the Overview's guide and waits for the Overview of
+ * an app deployed before (the Deploy card and what runs). */
+async function connectDeployed(page) {
+  await page.getByTestId('aws-connect').click();
+  await page.getByTestId('status-card').waitFor();
+  await page.getByTestId('deploy-card').waitFor();
+}
 const newTask = deploy.success.outcome.taskIds[0];
 const previousTask = deploy.statusBefore.tasks[0].taskId;
 
 test('A deploy shows each step as it goes, then the address, the answer and the previous task stopped', async () => {
   const { page, errors } = await open({ setUp: true, pauseDeploy: true });
   await openSample(page);
-  await page.getByTestId('deploy-card').waitFor();
+  await connectDeployed(page);
+  await page.locator(`[data-testid=status-task][data-task="${previousTask}"]`).waitFor();
   assert.equal(await page.getByTestId('deploy-mode-task').isChecked(), true, 'a standalone task is the default');
   assert.equal(await page.getByTestId('keep-previous').isChecked(), false);
   assert.match(await text(page, 'deploy-card'), /so you don't pay twice/);
@@ -552,6 +581,7 @@ test('A deploy shows each step as it goes, then the address, the answer and the 
 test('A task that stops is explained: cause, fix, AWS\'s words and its last log lines', async () => {
   const { page, errors } = await open({ setUp: true, deployFails: true });
   await openSample(page);
+  await connectDeployed(page);
   await page.getByTestId('deploy-button').click();
   await page.getByTestId('deploy-failure').waitFor();
   const { diagnosis, lastLogLines } = deploy.failure.events.at(-1).data;
@@ -575,6 +605,7 @@ test('A task that stops is explained: cause, fix, AWS\'s words and its last log 
 test('A service deploy lists the service\'s events; before setup, Deploy says to run Set up first', async () => {
   const { page, errors } = await open({ setUp: true });
   await openSample(page);
+  await connectDeployed(page);
   await page.getByTestId('deploy-mode-service').check();
   assert.equal(await page.getByTestId('keep-previous').count(), 0, 'keeping the previous task is for task mode');
   await page.getByTestId('deploy-button').click();
@@ -589,12 +620,22 @@ test('A service deploy lists the service\'s events; before setup, Deploy says to
   assert.match(await text(page, 'deploy-previous'), /service keeps this task running/);
   await page.close();
 
+  // Not set up: once the plan has read the account, Deploy waits, says why and leads to Set up.
   const before = await open({});
   await openSample(before.page);
-  await before.page.getByTestId('deploy-button').click();
-  await before.page.getByTestId('deploy-error').waitFor();
-  assert.match(await before.page.getByTestId('deploy-error').textContent(), /not set up.*Run Set up above first/s);
+  await connectDeployed(before.page);
+  await tab(before.page, 'aws');
+  await before.page.getByTestId('plan-setup').click();
+  await before.page.getByTestId('setup-resource').first().waitFor();
+  await tab(before.page, 'overview');
+  await before.page.getByTestId('deploy-blocker').waitFor();
+  assert.match(await text(before.page, 'deploy-blocker'), /setup is not complete.*Set it up first/s);
+  assert.equal(await before.page.getByTestId('deploy-button').isDisabled(), true, 'Deploy waits for setup');
   assert.equal(await before.page.getByTestId('deploy-step').count(), 0, 'no steps for a deploy that never started');
+  assert.equal((await calls(before.page, 'deploy')).length, 0, 'nothing was sent');
+  await before.page.getByTestId('deploy-go-setup').click();
+  await before.page.locator('[data-testid=tab-panel][data-tab=aws]').waitFor();
+  assert.equal(await before.page.getByTestId('apply-setup').isEnabled(), true, 'setting up is one click from there');
   assert.deepEqual([...errors, ...before.errors], []);
   await before.page.close();
 });
@@ -602,6 +643,7 @@ test('A service deploy lists the service\'s events; before setup, Deploy says to
 test('Cancel stops a deploy and says what it stopped or left', async () => {
   const { page } = await open({ setUp: true, pauseDeploy: true });
   await openSample(page);
+  await connectDeployed(page);
   await page.getByTestId('deploy-button').click();
   await page.getByTestId('push-progress').waitFor();
   await page.getByTestId('cancel-deploy').click();
@@ -610,6 +652,95 @@ test('Cancel stops a deploy and says what it stopped or left', async () => {
   assert.equal(await step(page, 'push').getAttribute('data-state'), 'failed', 'the step it stopped in is marked');
   assert.equal((await calls(page, 'cancel_job')).length, 1);
   await page.close();
+});
+
+test('A newcomer\'s first deploy follows the guide one step at a time', async () => {
+  // A fresh account: nothing set up, nothing ever deployed, nothing runs (or is metered).
+  const nothing = { ...deploy.statusBefore.cost, tasks: [], perHour: 0, soFar: 0 };
+  const { page, errors } = await open({
+    deploy: { ...deploy, statusBefore: { ...deploy.statusBefore, tasks: [], history: [], service: null, cost: nothing } },
+  });
+  const guide = page.getByTestId('guide');
+  let clicks = 0;
+  /** Clicks the step's next button, once it is in view without scrolling; a screenshot first shows the step. */
+  async function press(testId, why) {
+    const button = page.getByTestId(testId);
+    await button.waitFor();
+    assert.equal(await button.isEnabled(), true, `${why}: ${testId} can be pressed`);
+    const box = await button.boundingBox();
+    assert.ok(
+      box && box.x >= 0 && box.y >= 0 && box.x + box.width <= 1180 && box.y + box.height <= 780,
+      `${why}: ${testId} is inside the 1180×780 window (${JSON.stringify(box)})`,
+    );
+    const scrolled = await page.evaluate(() => [document.querySelector('main.content').scrollTop, window.scrollY]);
+    assert.deepEqual(scrolled, [0, 0], `${why}: ${testId} is in view without scrolling`);
+    await page.screenshot({ path: join(shots, `first-deploy-${clicks + 1}.png`) });
+    await button.click();
+    clicks += 1;
+  }
+
+  await page.getByTestId('open-sample').waitFor();
+  await press('open-sample', 'the welcome');
+  await page.getByTestId('project-name').waitFor();
+  // The sample has releases already, so trying it here is done: the guide is at Connect.
+  await guide.and(page.locator('[data-step=aws]')).waitFor();
+  assert.equal(await page.locator('[data-testid=step][data-step="Try it here"]').getAttribute('data-state'), 'done');
+  assert.equal(await page.getByTestId('app-header-next').count(), 0, 'the Overview shows the step itself, not a second button for it');
+  assert.equal(await guide.getByTestId('deploy-button').count(), 0, 'one step at a time');
+
+  await press('aws-connect', 'connect');
+  await guide.and(page.locator('[data-step=setup]')).waitFor();
+  assert.equal(await page.getByTestId('cost-banner').count(), 0, 'nothing runs yet, so nothing is metered');
+  const words = page.getByTestId('setup-review-words');
+  await words.waitFor();
+  assert.match(await words.textContent(), /^5 things will be created in your AWS account\./);
+  assert.equal(await page.getByTestId('setup-review-resource').count(), 6);
+  await page.getByTestId('setup-review-cost').filter({ hasText: '$0.0173' }).waitFor();
+  assert.match(
+    (await text(page, 'setup-review-cost')).replace(/\s+/g, ' '),
+    /These cost nothing until you deploy\. Running the app then costs about \$0\.0173 an hour while it runs \(\$13\.19 for a whole month\)/,
+  );
+  assert.equal((await calls(page, 'plan_setup')).length, 1, 'the review reads the account by itself');
+  assert.equal((await calls(page, 'apply_setup')).length, 0, 'and changes nothing until asked');
+
+  await press('setup-create', 'set up');
+  await guide.and(page.locator('[data-step=deploy]')).waitFor();
+  assert.equal((await calls(page, 'apply_setup')).length, 1);
+  assert.equal(await page.getByTestId('deploy-how').isVisible(), true, 'how it runs is one click away');
+  assert.equal(await page.getByTestId('deploy-mode-service').isVisible(), false, 'but folded away');
+
+  await press('deploy-button', 'deploy');
+  await page.getByTestId('app-header-url').waitFor();
+  assert.equal(await text(page, 'app-header-url'), deploy.success.outcome.url, 'the live address is in the header');
+  await guide.waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('stepper').count(), 0, 'the stepper goes once the app is live');
+  assert.equal(await page.getByTestId('status-card').count(), 1, 'the Overview is the app\'s now');
+  assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'task', keepPrevious: false, version: project.build.release.version });
+  await page.screenshot({ path: join(shots, `first-deploy-${clicks + 1}.png`) });
+  assert.ok(clicks <= 8, `the first deploy took ${clicks} clicks, opening the sample included`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('A project that connected before connects again on opening and shows what runs; expired credentials are said on the AWS card', async () => {
+  const { page, errors } = await open({ setUp: true, connectedBefore: true });
+  await openSample(page);
+  await page.getByTestId('status-card').waitFor();
+  assert.match(await text(page, 'account-banner'), /123456789012/, 'connected without a click');
+  assert.equal(await text(page, 'app-header-url'), deploy.statusBefore.tasks[0].url, 'the live address is in the header');
+  assert.equal(await page.getByTestId('guide').count(), 0, 'a deployed app is not walked through a first deploy');
+  assert.equal((await calls(page, 'connect_project_aws')).length, 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  const expired = { code: 'SsoSessionExpired', message: 'The SSO session of profile "default" expired. Run `aws sso login` and connect again.' };
+  const stale = await open({ setUp: true, connectedBefore: true, connectFails: expired });
+  await openSample(stale.page);
+  await stale.page.getByTestId('aws-reconnect-failed').waitFor();
+  assert.match(await text(stale.page, 'aws-reconnect-failed'), /connecting again on opening failed: The SSO session .* expired/);
+  assert.equal(await stale.page.getByTestId('account-banner').count(), 0, 'no account is claimed');
+  assert.deepEqual(stale.errors, []);
+  await stale.page.close();
 });
 
 test('A deploy left unfinished by an earlier run is shown on every screen until its tasks are stopped or kept', async () => {

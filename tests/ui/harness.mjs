@@ -79,9 +79,19 @@ export async function openEnvironment(scenario) {
 export const calls = (page, cmd) => page.evaluate((name) => window.__SLIPWAY_CALLS__.filter((c) => c.cmd === name), cmd);
 export const text = (page, testId) => page.getByTestId(testId).textContent();
 
-/** Opens the sample project and waits until its releases are listed. */
+/** Shows one tab of the app page (`overview`, `local`, `deploys`, `logs`, `cost`,
+ * `settings`, `aws`) and waits until its panel is the one shown. */
+export async function tab(page, id) {
+  await page.getByTestId(`tab-${id}`).click();
+  await page.locator(`[data-testid=tab-panel][data-tab="${id}"]`).waitFor();
+}
+
+/** Opens the sample project and waits until its releases are listed (On this computer),
+ * then shows the Overview again, as the project opens. */
 export async function openSample(page) {
   await page.getByTestId('open-sample').click();
   await page.getByTestId('project-name').waitFor();
+  await tab(page, 'local');
   await page.getByTestId('release-row').first().waitFor();
+  await tab(page, 'overview');
 }

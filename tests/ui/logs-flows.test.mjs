@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { calls, open, openSample, shots, text, useBrowser } from './harness.mjs';
+import { calls, open, openSample, shots, tab, text, useBrowser } from './harness.mjs';
 import operate from '../fixtures/operate.json' with { type: 'json' };
 import deploy from '../fixtures/deploy.json' with { type: 'json' };
 import environment from '../fixtures/environment.json' with { type: 'json' };
@@ -20,12 +20,15 @@ const rolledTask = operate.rollback.outcome.taskIds[0];
 const release = (page, revision) => page.locator(`[data-testid=aws-release][data-revision="${revision}"]`);
 const words = async (locator) => (await locator.textContent()).replace(/\s+/g, ' ').trim();
 
-/** Opens the sample, connects AWS (set up), and waits for the Logs card's first read. */
-async function connected(scenario = {}) {
+/** Opens the sample, connects AWS (set up), shows `at` (the Logs tab unless told) and
+ * waits for the Logs card's first read. */
+async function connected(scenario = {}, at = 'logs') {
   const opened = await open({ docker: environment.dockerRunning, setUp: true, ...scenario });
   await openSample(opened.page);
   await opened.page.getByTestId('aws-connect').click();
+  await tab(opened.page, 'logs');
   await opened.page.getByTestId('logs-count').waitFor();
+  if (at !== 'logs') await tab(opened.page, at);
   return opened;
 }
 
@@ -59,9 +62,12 @@ test('The Logs view holds 100,000 lines in a bounded number of rows, and a searc
 test('A failed deploy opens its task\'s logs at the newest line; a running task\'s Logs opens its own', async () => {
   const { page, errors } = await open({ docker: environment.dockerRunning, setUp: true, deployFails: true });
   await openSample(page);
+  await page.getByTestId('aws-connect').click();
+  await page.getByTestId('deploy-card').waitFor();
   await page.getByTestId('deploy-button').click();
   await page.getByTestId('deploy-failure').waitFor();
   await page.getByTestId('deploy-open-logs').click();
+  await page.locator('[data-testid=tab-panel][data-tab=logs]').waitFor();
   const card = page.getByTestId('logs-card');
   await page.getByTestId('logs-count').filter({ hasText: /^3 lines$/ }).waitFor();
   assert.equal(await page.getByTestId('logs-task').inputValue(), failedTask, 'filtered to the task that stopped');
@@ -78,7 +84,9 @@ test('A failed deploy opens its task\'s logs at the newest line; a running task\
   assert.match(await text(page, 'logs-detail'), /at main/, 'the keyboard reaches the last line');
   await card.screenshot({ path: join(shots, 'logs-failed-task.png') });
 
+  await tab(page, 'overview');
   await page.getByTestId('status-task-logs').click();
+  await page.locator('[data-testid=tab-panel][data-tab=logs]').waitFor();
   await page.waitForFunction((id) => document.querySelector('[data-testid=logs-task]').value === id, runningTask);
   await page.getByTestId('logs-count').filter({ hasText: /^38 lines$/ }).waitFor();
   assert.deepEqual(errors, []);
@@ -106,7 +114,7 @@ test('Following adds new lines at the bottom, and stops when turned off', async 
 });
 
 test('Rolling back asks first with what it costs, runs the deploy\'s steps, and answers at the URL', async () => {
-  const { page, errors } = await connected();
+  const { page, errors } = await connected({}, 'deploys');
   const card = page.getByTestId('aws-releases-card');
   await release(page, 2).waitFor();
   assert.equal(await release(page, 3).getByTestId('aws-release-running').count(), 1);
@@ -121,7 +129,10 @@ test('Rolling back asks first with what it costs, runs the deploy\'s steps, and 
   );
   await page.getByTestId('aws-rollback-retag').check();
   await card.screenshot({ path: join(shots, 'rollback-question.png') });
+  await tab(page, 'overview');
   assert.equal(await page.getByTestId('deploy-button').isDisabled(), false);
+  await tab(page, 'deploys');
+  assert.equal(await page.getByTestId('aws-rollback-retag').isChecked(), true, 'the question is as it was left');
   await page.getByTestId('aws-rollback-confirm').click();
   await card.getByTestId('deploy-url').waitFor();
   assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'task', rollback: { revision: 2, retag: true } });
@@ -134,7 +145,9 @@ test('Rolling back asks first with what it costs, runs the deploy\'s steps, and 
   assert.equal(await release(page, 2).getByTestId('aws-release-rollback-badge').count(), 1);
   assert.equal(await release(page, 2).getByTestId('aws-release-retagged-badge').count(), 1);
   assert.match(await words(release(page, 2)), /latest/, 'latest points at it again');
+  await tab(page, 'overview');
   await page.locator(`[data-testid=status-task][data-task="${rolledTask}"]`).waitFor();
+  await tab(page, 'deploys');
   assert.equal(await text(page, 'aws-rollback-previous').then((t) => t.trim()), 'Roll back to previous…', 'revision 3 is the way back now');
   await card.screenshot({ path: join(shots, 'rollback-done.png') });
   await page.getByTestId('aws-rollback-dismiss').click();
@@ -144,7 +157,7 @@ test('Rolling back asks first with what it costs, runs the deploy\'s steps, and 
 });
 
 test('A refused rollback says why, and nothing changes', async () => {
-  const { page, errors } = await connected({ rollbackRefused: true });
+  const { page, errors } = await connected({ rollbackRefused: true }, 'deploys');
   await page.getByTestId('aws-rollback-previous').click();
   await page.getByTestId('aws-rollback-confirm').click();
   await page.getByTestId('aws-rollback-refused').waitFor();
@@ -153,13 +166,15 @@ test('A refused rollback says why, and nothing changes', async () => {
   await release(page, 2).getByTestId('aws-release-problems').waitFor();
   assert.equal(await release(page, 2).getByTestId('aws-rollback').isDisabled(), true, 'read again: it cannot be rolled back to now');
   assert.equal(await page.getByTestId('aws-rollback-previous').count(), 0);
+  await tab(page, 'overview');
+  await page.getByTestId('status-card').waitFor();
   assert.equal(await page.locator(`[data-testid=status-task][data-task="${runningTask}"]`).count(), 1, 'what ran still runs');
   assert.deepEqual(errors, []);
   await page.close();
 });
 
 test('Cleaning up shows what goes and what stays and why, then deregisters', async () => {
-  const { page, errors } = await connected();
+  const { page, errors } = await connected({}, 'deploys');
   await release(page, 1).waitFor();
   await page.getByTestId('aws-cleanup-keep').fill('1');
   await page.getByTestId('aws-cleanup-plan').click();
@@ -181,11 +196,15 @@ test('Cleaning up shows what goes and what stays and why, then deregisters', asy
 
 test('The Deploy card says what the next deploy changes in the task definition, read again after a save', async () => {
   const { page, errors } = await connected();
-  await page.getByTestId('next-deploy-headline').waitFor();
   await page.getByTestId('logs-follow').check();
+  await tab(page, 'overview');
+  await page.getByTestId('next-deploy-headline').waitFor();
   assert.match(await text(page, 'next-deploy-headline'), /^Only the image can change: .* of hello-site revision 3 match the saved settings\.$/);
+  await tab(page, 'settings');
   await page.getByTestId('field-cpu').selectOption('512');
   await page.getByTestId('save').click();
+  await page.getByTestId('saved-note').waitFor();
+  await tab(page, 'overview');
   await page.getByTestId('next-deploy-change').first().waitFor();
   assert.deepEqual(await page.getByTestId('next-deploy-change').allTextContents(), ['CPU units: 256 → 512', 'memory (MiB): 512 → 1024']);
   assert.equal(
@@ -194,6 +213,7 @@ test('The Deploy card says what the next deploy changes in the task definition, 
   );
   await page.getByTestId('deploy-card').screenshot({ path: join(shots, 'deploy-next-changes.png') });
   assert.equal((await calls(page, 'app_logs')).length, 1, 'saving the settings of the same app keeps its logs as they are');
+  await tab(page, 'logs');
   assert.equal(await page.getByTestId('logs-follow').isChecked(), true, 'and keeps following');
   assert.deepEqual(errors, []);
   await page.close();

@@ -128,6 +128,9 @@ export function installTauriMock(scenario) {
     settings: { awsEndpointUrl: scenario.endpointUrl ?? null },
     setUp: scenario.setUp ?? false,
     tornDown: false,
+    /** The folders that connected from this computer before (the engine's connected_projects
+     * record): opening one connects it again. `scenario.connectedBefore` starts with the sample. */
+    connectedDirs: new Set(scenario.connectedBefore && project.sample ? [project.sample.dir] : []),
   };
   const invalid = (what, reason) => ({ code: 'InvalidInput', message: `${what} is not valid: ${reason}` });
 
@@ -627,9 +630,17 @@ export function installTauriMock(scenario) {
     },
     aws_profiles: async () => cloudWorld.profiles,
     add_access_key_profile: async (args) => addAccessKeyProfile(args),
-    connect_project_aws: async () => {
+    connect_project_aws: async ({ dir }) => {
       await wait(scenario.delayMs ?? 15);
-      return identity();
+      const who = identity();
+      cloudWorld.connectedDirs.add(dir);
+      return who;
+    },
+    // On opening: null for a folder that never connected; else connecting again (which fails
+    // as Connect would, when the credentials no longer work).
+    reconnect_project_aws: async ({ dir }) => {
+      await wait(scenario.delayMs ?? 15);
+      return cloudWorld.connectedDirs.has(dir) ? identity() : null;
     },
     app_settings: async () => cloudWorld.settings,
     save_app_settings: async (args) => saveAppSettings(args),

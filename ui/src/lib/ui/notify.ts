@@ -15,10 +15,13 @@ let allowed: Promise<boolean> | null = null;
 /**
  * Shows `notice` as an OS notification when the window is in the background; true when it
  * was sent. Never throws: a notification is a courtesy, and the window still says it all.
+ * A function is asked for the notice only when one would be sent.
  */
-export async function notifyInBackground(notice: Notice | null): Promise<boolean> {
+export async function notifyInBackground(notice: Notice | null | (() => Notice | null)): Promise<boolean> {
   if (notice === null || !inBackground()) return false;
   try {
+    notice = typeof notice === 'function' ? notice() : notice;
+    if (notice === null) return false;
     allowed ??= (async () => (await isPermissionGranted()) || (await requestPermission()) === 'granted')();
     if (!(await allowed)) return false;
     sendNotification(notice);

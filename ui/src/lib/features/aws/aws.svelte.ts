@@ -16,6 +16,8 @@ export class AccountStore {
   /** The open project's saved settings, as a connection key; null when none is open. */
   #context = $state<string | null>(null);
   connecting = $state(false);
+  /** Connecting again on opening a project that connected before (no click asked for it). */
+  reconnecting = $state(false);
   /** Why connecting again on opening failed (credentials expired, say), for those settings. */
   #reconnectFailed = $state<{ key: string; failure: Failure } | null>(null);
 
@@ -70,6 +72,7 @@ export class AccountStore {
     const key = connectionKey(dir, aws);
     if (this.#connected?.key === key || this.connecting) return;
     this.connecting = true;
+    this.reconnecting = true;
     try {
       const identity = await reconnectProjectAws(dir);
       if (identity !== null && this.#connected === null) this.#connected = { key, identity };
@@ -77,6 +80,7 @@ export class AccountStore {
       this.#reconnectFailed = { key, failure: failureOf(e) };
     } finally {
       this.connecting = false;
+      this.reconnecting = false;
     }
   }
 

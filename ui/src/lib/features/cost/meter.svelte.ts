@@ -157,7 +157,7 @@ export class CostMeter {
       if (ticket !== this.#following) return;
       this.now = Date.now();
       applyCostEvent(this.view, event, this.now, links.cost.settings?.autoStopHours ?? null);
-      void notifyInBackground(costNotice(links.app, event, links.cost.settings?.autoStopHours ?? null));
+      void notifyInBackground(() => costNotice(links.app, event, links.cost.settings?.autoStopHours ?? null));
     });
     this.#job = job;
     this.#clock = setInterval(() => (this.now = Date.now()), 1000);

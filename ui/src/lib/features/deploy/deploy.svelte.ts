@@ -301,7 +301,7 @@ export function eventTime(at: string): string {
 export function deployHint(code: ErrorCode | null): string | null {
   switch (code) {
     case 'SetupNeeded':
-      return 'Run Set up above first, then deploy again.';
+      return 'Set up the AWS resources first (under AWS resources), then deploy again.';
     case 'NoReleases':
       return 'Build first: a deploy sends a release built on this computer.';
     case 'AccessDenied':
@@ -417,7 +417,7 @@ export class DeployRun {
       this.now = Date.now();
       this.#stopClock();
       this.#onFinished();
-      void notifyInBackground(deployNotice(this.view.started?.app ?? 'the app', (request.rollback ?? null) !== null, this.outcome, this.failure, this.phase === 'cancelled'));
+      void notifyInBackground(() => deployNotice(this.view.started?.app ?? 'the app', (request.rollback ?? null) !== null, this.outcome, this.failure, this.phase === 'cancelled'));
     }
   }
 

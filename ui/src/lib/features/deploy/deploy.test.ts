@@ -135,7 +135,7 @@ describe('deploy words', () => {
   it('counts the deadline down, and names what to do for the errors that need it', () => {
     expect(deadlineText(600, 19_000)).toBe('deadline in 9:41');
     expect(deadlineText(600, 600_000)).toBe('deadline passed');
-    expect(deployHint('SetupNeeded')).toBe('Run Set up above first, then deploy again.');
+    expect(deployHint('SetupNeeded')).toBe('Set up the AWS resources first (under AWS resources), then deploy again.');
     expect(deployHint('NoReleases')).toMatch(/^Build first/);
     expect(deployHint('DeployFailed')).toBeNull();
     expect(firstLines('a\nb\nc', 2)).toBe('a\nb\n…');
@@ -229,7 +229,7 @@ describe('DeployRun', () => {
 
     mockIPC(() => Promise.reject({ code: 'SetupNeeded', message: 'hello-site is not set up in us-west-2 yet.' }));
     await run.run('/p', run.request);
-    expect([run.phase, deployHint(run.failure!.code)]).toEqual(['failed', 'Run Set up above first, then deploy again.']);
+    expect([run.phase, deployHint(run.failure!.code)]).toEqual(['failed', 'Set up the AWS resources first (under AWS resources), then deploy again.']);
   });
 });
 

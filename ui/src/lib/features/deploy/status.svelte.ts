@@ -169,7 +169,7 @@ export class RunningOnAws {
     await this.refresh(false);
     this.stopped = stopped;
     this.failure = failure ?? this.failure;
-    void notifyInBackground(
+    void notifyInBackground(() =>
       stopped
         ? { title: 'Stopped on AWS', body: stopResult(stopped) }
         : failure

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentStep, headline, isFirstDeploy, steps, type HeadlineInput } from './headline';
+import { currentStep, headline, isFirstDeploy, standingKnown, steps, type HeadlineInput } from './headline';
 import type { AppStatus, JournalEntry, Preview } from '../../ipc';
 import fixtures from '../../../../../tests/fixtures/deploy.json';
 import project from '../../../../../tests/fixtures/project.json';
@@ -86,5 +86,12 @@ describe('the app page header', () => {
     expect(isFirstDeploy(input({ connected: true, status: statusAfter() }))).toBe(false);
     const stopped = { ...statusAfter(), tasks: [] };
     expect(isFirstDeploy(input({ connected: true, status: stopped })), 'deployed once before').toBe(false);
+  });
+
+  it('does not guide while what runs on AWS or the releases are still being read', () => {
+    expect(standingKnown(input({ connected: true, status: null }))).toBe(false);
+    expect(isFirstDeploy(input({ connected: true, status: null }))).toBe(false);
+    expect(standingKnown(input({ releases: null }))).toBe(false);
+    expect(standingKnown(input({ connected: true, status: null, statusFailed: true })), 'a failed reading is shown, not awaited').toBe(true);
   });
 });

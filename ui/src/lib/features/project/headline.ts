@@ -87,9 +87,19 @@ export function steps(input: Omit<HeadlineInput, 'nowMs'>): Step[] {
   });
 }
 
+/** Whether the readings tell where the app stands: not while the releases or (connected)
+ * what runs on AWS are still being read. A failed reading of AWS counts as known (the
+ * Running on AWS card says why). */
+export function standingKnown(input: Omit<HeadlineInput, 'nowMs'>): boolean {
+  if (input.releases === null) return false;
+  return !(input.connected && input.status === null && !input.statusFailed);
+}
+
 /** While the app has never been live (no deploy succeeded, not every step done), the page
- * guides the first deploy step by step; after that it is the app's page. */
+ * guides the first deploy step by step; after that it is the app's page. Not while the
+ * readings cannot tell (a deployed app would flash through the steps). */
 export function isFirstDeploy(input: Omit<HeadlineInput, 'nowMs'>): boolean {
+  if (!standingKnown(input)) return false;
   const deployed = input.status?.history.some((e) => e.outcome === 'succeeded') ?? false;
   return !deployed && !steps(input).every((s) => s.state === 'done');
 }
