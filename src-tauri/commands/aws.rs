@@ -8,7 +8,7 @@ use slipway_aws::aws::{
     add_access_key_profile as add_profile, read_profiles, AwsProfile, AwsProfiles, CallerIdentity,
     NewAccessKeyProfile,
 };
-use slipway_aws::setup::{connect_project, my_public_ip, reconnect_project};
+use slipway_aws::setup::{connect_project_by_choice, my_public_ip, reconnect_project};
 use slipway_core::settings::{self, AppSettings};
 use tauri::State;
 
@@ -42,7 +42,7 @@ pub async fn connect_project_aws(
     host: State<'_, Host>,
 ) -> Result<CallerIdentity, IpcError> {
     let (_, connection) =
-        connect_project(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
+        connect_project_by_choice(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     Ok(connection.identity)
 }
 

@@ -93,7 +93,8 @@ test('A newcomer meets the Project screen first, opens the sample and fixes an i
   await page.getByTestId('problem-task.memory').waitFor();
   assert.match(await text(page, 'problem-task.memory'), /With 256 CPU units Fargate accepts 512, 1024, 2048 MiB/);
   assert.equal(await page.getByTestId('save').isDisabled(), true, 'a problem blocks saving');
-  assert.equal(await page.getByTestId('tab-settings').getByLabel('(not saved)').count(), 1, 'the Settings tab is marked');
+  assert.equal(await page.getByTestId('tab-settings').locator('.tab-mark').count(), 1, 'the Settings tab is marked');
+  assert.match(await text(page, 'tab-settings'), /has problems to fix/, 'and says why to a screen reader');
   await page.screenshot({ path: join(shots, 'project-invalid.png') });
   await tab(page, 'local');
   assert.match(await text(page, 'build-blocker'), /Fix the settings/);
@@ -103,7 +104,8 @@ test('A newcomer meets the Project screen first, opens the sample and fixes an i
   assert.equal(await page.getByTestId('field-memory').inputValue(), '4096', 'the edit is kept while another tab is shown');
   await page.getByTestId('add-env').click();
   await page.locator('#env-name-1').fill('1BAD');
-  await page.getByTestId('problem-env-1').waitFor();
+  // The new row's empty name is a problem at once; the typed one replaces it.
+  await page.getByTestId('problem-env-1').getByText('"1BAD" is not').waitFor();
   assert.match(await text(page, 'problem-env-1'), /"1BAD" is not/, 'a row problem sits next to its row');
   await page.getByRole('button', { name: 'Remove 1BAD' }).click();
   await page.getByTestId('problem-env-1').waitFor({ state: 'detached' });
@@ -717,7 +719,7 @@ test('A newcomer\'s first deploy follows the guide one step at a time', async ()
   assert.equal(await page.getByTestId('status-card').count(), 1, 'the Overview is the app\'s now');
   assert.deepEqual((await calls(page, 'deploy'))[0].args.request, { mode: 'task', keepPrevious: false, version: project.build.release.version });
   await page.screenshot({ path: join(shots, `first-deploy-${clicks + 1}.png`) });
-  assert.ok(clicks <= 8, `the first deploy took ${clicks} clicks, opening the sample included`);
+  assert.equal(clicks, 4, `the first deploy took ${clicks} clicks, opening the sample included (at most 8 wanted)`);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -741,6 +743,21 @@ test('A project that connected before connects again on opening and shows what r
   assert.equal(await stale.page.getByTestId('account-banner').count(), 0, 'no account is claimed');
   assert.deepEqual(stale.errors, []);
   await stale.page.close();
+
+  // Connected, but the first reading of what runs fails: the app may be live, so no first
+  // deploy is guided; the Overview shows the failure and Refresh reads it again.
+  const throttled = { code: 'Throttled', message: 'AWS is throttling requests (Rate exceeded); try again in a moment.' };
+  const failing = await open({ setUp: true, connectedBefore: true, statusFailsOnce: throttled });
+  await failing.page.getByTestId('open-sample').click();
+  await failing.page.getByTestId('status-card').waitFor();
+  await failing.page.getByTestId('status-card').getByText('Rate exceeded').waitFor();
+  assert.equal(await failing.page.getByTestId('guide').count(), 0, 'no first deploy is guided for an app that may be live');
+  assert.match(await text(failing.page, 'app-header'), /Could not read what runs on AWS/);
+  await failing.page.getByTestId('status-refresh').click();
+  await failing.page.getByTestId('app-header-url').waitFor();
+  assert.match(await text(failing.page, 'app-header'), /Live on AWS/);
+  assert.deepEqual(failing.errors, []);
+  await failing.page.close();
 });
 
 test('A deploy left unfinished by an earlier run is shown on every screen until its tasks are stopped or kept', async () => {

@@ -662,6 +662,11 @@ export function installTauriMock(scenario) {
     app_status: async () => {
       await wait(scenario.delayMs ?? 15);
       identity();
+      // `scenario.statusFailsOnce`: the first reading of what runs fails (a passing fault).
+      if (scenario.statusFailsOnce && !deployWorld.statusFailed) {
+        deployWorld.statusFailed = true;
+        throw scenario.statusFailsOnce;
+      }
       return structuredClone(deployWorld.status);
     },
     stop_app: async () => stopApp(),

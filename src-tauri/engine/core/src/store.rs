@@ -71,10 +71,12 @@ const MIGRATIONS: &[&str] = &[
         app TEXT PRIMARY KEY,
         settings TEXT NOT NULL
     );",
-    // The project folders that connected to AWS from this computer: opened again, they
-    // connect again while their credentials work.
+    // The project folders the user connected to AWS from this computer, with the target
+    // (profile, region, endpoint) they connected with: opened again with the same target,
+    // they connect again.
     "CREATE TABLE connected_projects (
         dir TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
         connected_at INTEGER NOT NULL
     );",
 ];

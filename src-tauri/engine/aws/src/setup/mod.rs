@@ -379,9 +379,7 @@ pub async fn connect_to_set_up(
     ))
 }
 
-/// Opens the saved project in `dir` and connects with its target; the project is then
-/// remembered as connected, so opening it again connects it again
-/// ([`reconnect_project`]).
+/// Opens the saved project in `dir` and connects with its target.
 pub async fn connect_project(
     host: &HostEnv,
     dir: &Path,
@@ -391,30 +389,69 @@ pub async fn connect_project(
     let (_, config) = slipway_core::project::open_saved(dir)?;
     let target = target_for(host, &config.aws, endpoint_override)?;
     let connection = crate::aws::connect(host, &target, now).await?;
+    Ok((config, connection))
+}
+
+/// The record's spelling of where a project connects (profile, region, endpoint).
+fn target_key(target: &AwsTarget) -> String {
+    serde_json::to_string(target).unwrap_or_default()
+}
+
+/// The user's Connect: connects as [`connect_project`] does, and remembers that they did,
+/// with that target, so opening the project again connects it again
+/// ([`reconnect_project`]).
+pub async fn connect_project_by_choice(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: SystemTime,
+) -> Result<(ProjectConfig, Connection)> {
+    let (config, connection) = connect_project(host, dir, endpoint_override.clone(), now).await?;
+    let key = target_key(&target_for(host, &config.aws, endpoint_override)?);
+    let (host, dir) = (host.clone(), dir.to_owned());
     // Not remembering only costs a click at the next opening: the connection stands.
-    if let Err(e) = slipway_core::project::remember_connected(host, dir) {
+    let remembered = tokio::task::spawn_blocking(move || {
+        slipway_core::project::remember_connected(&host, &dir, &key)
+    })
+    .await;
+    if let Ok(Err(e)) = remembered {
         tracing::warn!(error = %e, "could not remember that the project connected");
     }
     Ok((config, connection))
 }
 
-/// Connects the project in `dir` again when it connected from this computer before (its
-/// credentials may have expired since: that is the error); `None` when it never connected,
-/// or has no saved settings yet.
+/// Connects the project in `dir` again when the user connected it from this computer
+/// before with the target its slipway.toml names now (or deployed it from here): its
+/// credentials may have expired since, which is the error. `None` when it never connected,
+/// names another profile, region or endpoint now, or has no saved settings yet.
 pub async fn reconnect_project(
     host: &HostEnv,
     dir: &Path,
     endpoint_override: Option<String>,
     now: SystemTime,
 ) -> Result<Option<(ProjectConfig, Connection)>> {
-    if !slipway_core::project::was_connected(host, dir)?
-        || !dir.join(slipway_core::project::PROJECT_FILE).is_file()
-    {
+    if !dir.join(slipway_core::project::PROJECT_FILE).is_file() {
         return Ok(None);
     }
-    connect_project(host, dir, endpoint_override, now)
-        .await
-        .map(Some)
+    let (_, config) = slipway_core::project::open_saved(dir)?;
+    let key = target_key(&target_for(host, &config.aws, endpoint_override.clone())?);
+    let (h, d) = (host.clone(), dir.to_owned());
+    let known =
+        tokio::task::spawn_blocking(move || slipway_core::project::was_connected(&h, &d, &key))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|read| read.map_err(|e| e.to_string()));
+    match known {
+        Ok(true) => connect_project(host, dir, endpoint_override, now)
+            .await
+            .map(Some),
+        Ok(false) => Ok(None),
+        // The record cannot be read: the user presses Connect, as the first time.
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read whether the project connected before");
+            Ok(None)
+        }
+    }
 }
 
 /// Observes the account and decides; makes no change.

@@ -15,9 +15,14 @@ export class AccountStore {
   #connected = $state<{ key: string; identity: CallerIdentity } | null>(null);
   /** The open project's saved settings, as a connection key; null when none is open. */
   #context = $state<string | null>(null);
-  connecting = $state(false);
-  /** Connecting again on opening a project that connected before (no click asked for it). */
-  reconnecting = $state(false);
+  /** The connection keys being asked about now, once per call (a Connect and a reconnect may overlap). */
+  #asking = $state<string[]>([]);
+  /** The key connecting again on opening, while it does. */
+  #reconnectingKey = $state<string | null>(null);
+  /** The open project's settings are being asked about now. */
+  connecting = $derived(this.#context !== null && this.#asking.includes(this.#context));
+  /** The open project connects again on opening (it connected before; no click asked for it). */
+  reconnecting = $derived(this.#context !== null && this.#reconnectingKey === this.#context);
   /** Why connecting again on opening failed (credentials expired, say), for those settings. */
   #reconnectFailed = $state<{ key: string; failure: Failure } | null>(null);
 
@@ -45,7 +50,7 @@ export class AccountStore {
   /** Asks AWS who the saved settings of the project in `dir` connect as, and remembers it. */
   async connect(dir: string, aws: AwsSettings): Promise<CallerIdentity> {
     const key = connectionKey(dir, aws);
-    this.connecting = true;
+    this.#asking = [...this.#asking, key];
     try {
       const identity = await connectProjectAws(dir);
       this.#connected = { key, identity };
@@ -55,7 +60,7 @@ export class AccountStore {
       if (this.#connected?.key === key) this.#connected = null;
       throw e;
     } finally {
-      this.connecting = false;
+      this.#done(key);
     }
   }
 
@@ -70,18 +75,25 @@ export class AccountStore {
    * without a click (a project that never connected stays as it is). */
   async reconnect(dir: string, aws: AwsSettings): Promise<void> {
     const key = connectionKey(dir, aws);
-    if (this.#connected?.key === key || this.connecting) return;
-    this.connecting = true;
-    this.reconnecting = true;
+    if (this.#connected?.key === key || this.#asking.includes(key)) return;
+    this.#asking = [...this.#asking, key];
+    this.#reconnectingKey = key;
     try {
       const identity = await reconnectProjectAws(dir);
+      // Never over a connection made meanwhile (a Connect pressed, here or in another project).
       if (identity !== null && this.#connected === null) this.#connected = { key, identity };
     } catch (e) {
-      this.#reconnectFailed = { key, failure: failureOf(e) };
+      if (this.#connected?.key !== key) this.#reconnectFailed = { key, failure: failureOf(e) };
     } finally {
-      this.connecting = false;
-      this.reconnecting = false;
+      if (this.#reconnectingKey === key) this.#reconnectingKey = null;
+      this.#done(key);
     }
+  }
+
+  /** One ask about `key` ended. */
+  #done(key: string): void {
+    const i = this.#asking.indexOf(key);
+    if (i >= 0) this.#asking = [...this.#asking.slice(0, i), ...this.#asking.slice(i + 1)];
   }
 
   /** Something every identity depends on changed (the endpoint override): check again. */

@@ -26,6 +26,53 @@ const settings = (aws: Partial<AwsSettings> = {}): AwsSettings => ({ ...sample.c
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('AccountStore', () => {
+  it('connects a project again on opening only as the engine says, and one project\'s attempt never holds up another', async () => {
+    let answer: (value: CallerIdentity | null) => void = () => {};
+    mockIPC((cmd) => {
+      if (cmd === 'reconnect_project_aws') return new Promise((resolve) => (answer = resolve));
+      if (cmd === 'connect_project_aws') return identity;
+      return null;
+    });
+    const store = new AccountStore();
+    store.follow('/a', settings());
+    const first = store.reconnect('/a', settings());
+    await tick();
+    expect([store.reconnecting, store.connecting]).toEqual([true, true]);
+
+    // Another project opened meanwhile: not "connecting", and its own Connect works.
+    store.follow('/b', settings());
+    expect([store.reconnecting, store.connecting]).toEqual([false, false]);
+    await store.connect('/b', settings());
+    expect(store.identity?.account).toBe('123456789012');
+
+    answer({ ...identity, account: '999999999999' });
+    await first;
+    expect(store.identity?.account, "/a answering late leaves /b's connection as it is").toBe('123456789012');
+  });
+
+  it('says why connecting again failed, for that project only, until a Connect succeeds', async () => {
+    let fail = true;
+    mockIPC((cmd) => {
+      if (cmd === 'reconnect_project_aws') throw { code: 'SsoExpired', message: 'The SSO session expired.' };
+      if (cmd === 'connect_project_aws') {
+        if (fail) throw { code: 'SsoExpired', message: 'The SSO session expired.' };
+        return identity;
+      }
+      return null;
+    });
+    const store = new AccountStore();
+    store.follow('/a', settings());
+    await store.reconnect('/a', settings());
+    expect(store.reconnectFailure?.message).toBe('The SSO session expired.');
+    store.follow('/b', settings());
+    expect(store.reconnectFailure).toBeNull();
+    store.follow('/a', settings());
+    await expect(store.connect('/a', settings())).rejects.toBeTruthy();
+    fail = false;
+    await store.connect('/a', settings());
+    expect(store.reconnectFailure).toBeNull();
+  });
+
   it('shows an identity only for the project folder, profile and region it was found for', async () => {
     mockIPC((cmd) => (cmd === 'connect_project_aws' ? identity : null));
     const store = new AccountStore();

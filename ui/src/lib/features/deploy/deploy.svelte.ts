@@ -342,6 +342,8 @@ export class DeployRun {
   startedAt = $state(0);
   /** When the last deploy answered (ms): readings of what runs asked for since know its fate. */
   endedAt = $state(0);
+  /** The folder is being built first (while preparing). */
+  building = $state(false);
   now = $state(0);
   /** Milliseconds since the job started; frozen once it ends. */
   elapsedMs = $derived(this.startedAt > 0 ? this.now - this.startedAt : 0);
@@ -387,11 +389,12 @@ export class DeployRun {
       return;
     }
     if (!request.version && !request.rollback && this.#ensureBuilt) {
-      const version = await this.#ensureBuilt();
+      this.building = true;
+      const version = await this.#ensureBuilt().finally(() => (this.building = false));
       // The project closed while it built: nothing is deployed.
       if (this.#disposed) return;
       if (version === null) {
-        this.failure = { code: null, message: 'The build did not finish, so nothing was deployed. The Build card shows why.' };
+        this.failure = { code: null, message: 'The build did not finish, so nothing was deployed. The Build card below shows why.' };
         this.phase = 'failed';
         return;
       }

@@ -10,7 +10,7 @@ const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: numbe
 const statusAfter = (): AppStatus => ({ ...structuredClone(fixtures.statusAfter), history: fixtures.statusAfter.history.map(dated) }) as AppStatus;
 const preview = project.preview as unknown as Preview;
 
-const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, localBusy: false, nowMs: NOW, ...over });
+const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, localBusy: false, reconnecting: false, nowMs: NOW, ...over });
 
 describe('the app page header', () => {
   it('shows the live address, tasks, cost per hour, revision and last deploy while a task answers', () => {
@@ -92,6 +92,14 @@ describe('the app page header', () => {
     expect(standingKnown(input({ connected: true, status: null }))).toBe(false);
     expect(isFirstDeploy(input({ connected: true, status: null }))).toBe(false);
     expect(standingKnown(input({ releases: null }))).toBe(false);
+    expect(standingKnown(input({ releases: null, connected: true, status: statusAfter() })), 'connected, AWS decides').toBe(true);
     expect(standingKnown(input({ connected: true, status: null, statusFailed: true })), 'a failed reading is shown, not awaited').toBe(true);
+    expect(isFirstDeploy(input({ connected: true, status: null, statusFailed: true })), 'it may be live: no guide').toBe(false);
+    expect(standingKnown(input({ reconnecting: true }))).toBe(false);
+    expect(headline(input({ reconnecting: true }))).toMatchObject({ title: 'Connecting to AWS…', next: null });
+  });
+
+  it('counts an app live on AWS as deployed even with no deploy of its own in the history', () => {
+    expect(isFirstDeploy(input({ connected: true, status: { ...statusAfter(), history: [] } }))).toBe(false);
   });
 });

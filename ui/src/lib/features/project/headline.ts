@@ -53,6 +53,8 @@ export type HeadlineInput = {
   statusFailed: boolean;
   /** A build or a preview start runs on this computer now (trying it here is not over). */
   localBusy: boolean;
+  /** The project connects again on opening (it connected before): what runs is not known yet. */
+  reconnecting: boolean;
   nowMs: number;
 };
 
@@ -91,8 +93,10 @@ export function steps(input: Omit<HeadlineInput, 'nowMs'>): Step[] {
  * what runs on AWS are still being read. A failed reading of AWS counts as known (the
  * Running on AWS card says why). */
 export function standingKnown(input: Omit<HeadlineInput, 'nowMs'>): boolean {
-  if (input.releases === null) return false;
-  return !(input.connected && input.status === null && !input.statusFailed);
+  if (input.reconnecting) return false;
+  // Connected, what runs on AWS decides (the local releases matter only before).
+  if (input.connected) return input.status !== null || input.statusFailed;
+  return input.releases !== null;
 }
 
 /** While the app has never been live (no deploy succeeded, not every step done), the page
@@ -100,9 +104,16 @@ export function standingKnown(input: Omit<HeadlineInput, 'nowMs'>): boolean {
  * readings cannot tell (a deployed app would flash through the steps). */
 export function isFirstDeploy(input: Omit<HeadlineInput, 'nowMs'>): boolean {
   if (!standingKnown(input)) return false;
-  const deployed = input.status?.history.some((e) => e.outcome === 'succeeded') ?? false;
+  // Connected but what runs could not be read: the app may well be live; the Overview shows
+  // the reading's failure and Refresh rather than a first deploy.
+  if (input.connected && input.status === null) return false;
+  const live = input.status?.tasks.some((t) => t.status === 'RUNNING' && t.url !== null) ?? false;
+  const deployed = live || (input.status?.history.some((e) => e.outcome === 'succeeded') ?? false);
   return !deployed && !steps(input).every((s) => s.state === 'done');
 }
+
+/** The steps' order, for telling whether the guide moved on past a step. */
+export const STEP_ORDER: readonly NextTarget[] = ['build', 'aws', 'setup', 'deploy'];
 
 /** The step the guide is at: the first one neither done nor locked. */
 export function currentStep(input: Omit<HeadlineInput, 'nowMs'>): NextTarget | null {
@@ -146,13 +157,15 @@ export function headline(input: HeadlineInput): Headline {
   }
   const running = preview !== null && preview.state.state === 'running';
   const local = running ? { title: 'Running on this computer', url: preview.url, tone: 'pending' as const } : null;
-  const step = connected && status === null ? undefined : steps(input).find((s) => s.state === 'current');
+  const step = (connected && status === null) || input.reconnecting ? undefined : steps(input).find((s) => s.state === 'current');
   const next = step?.target ? { label: ACTIONS[step.target], why: WHY[step.target], target: step.target } : null;
   return {
     tone: local ? local.tone : 'neutral',
     title: local
       ? local.title
-      : connected && status === null
+      : input.reconnecting
+        ? 'Connecting to AWS…'
+        : connected && status === null
         ? statusFailed
           ? 'Could not read what runs on AWS (see Running on AWS)'
           : 'Reading what runs on AWS…'

@@ -53,7 +53,9 @@ export class AppPage {
 /** Focuses the first enabled primary button in `root` (else its first enabled button). */
 export function focusPrimary(root: HTMLElement | null) {
   if (!root) return;
-  const button =
-    root.querySelector<HTMLButtonElement>('button.primary:not([disabled])') ?? root.querySelector<HTMLButtonElement>('button:not([disabled])');
+  // A hidden panel's buttons (the Logs tab stays mounted) cannot take the focus.
+  const shown = (b: HTMLButtonElement) => b.closest('[hidden]') === null;
+  const buttons = [...root.querySelectorAll<HTMLButtonElement>('button:not([disabled])')].filter(shown);
+  const button = buttons.find((b) => b.classList.contains('primary')) ?? buttons[0];
   button?.focus({ preventScroll: true });
 }
