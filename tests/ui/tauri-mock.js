@@ -45,27 +45,38 @@ export function installTauriMock(scenario) {
   let resumeSetup = null;
   window.__SLIPWAY_MOCK__ = { resumeBuild: () => resumeBuild?.(), resumeSetup: () => resumeSetup?.() };
 
-  // A few of the engine's rules, with its words, so the form's live validation can be driven.
-  function validate(config) {
-    const problems = [];
-    if (!/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/.test(config.name) || config.name.length < 2) {
-      problems.push({ field: 'name', message: `The app name names the image, the ECR repository, the cluster, the service and the log group, so it must be 2 to 64 lowercase letters and digits, with single - or _ between them (e.g. hello-site); "${config.name}" is not.` });
-    }
-    if (config.port < 1 || config.port > 65535) {
-      problems.push({ field: 'port', message: `The container port must be between 1 and 65535; ${config.port} is not.` });
-    }
-    const memories = project.taskSizes.find((o) => o.cpu === config.task.cpu)?.memories ?? [];
-    if (!memories.includes(config.task.memory)) {
-      problems.push({ field: 'task.memory', message: `With ${config.task.cpu} CPU units Fargate accepts ${memories.join(', ')} MiB of memory; ${config.task.memory} MiB is not a valid pair.` });
-    }
-    for (const [section, pairs] of [['build_args', config.buildArgs], ['env', config.env], ['secrets', config.secrets]]) {
-      pairs.forEach((pair, index) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.name)) {
-          problems.push({ field: pair.name ? `${section}.${pair.name}` : `${section}[${index + 1}]`, message: `A variable name is letters, digits and _, not starting with a digit; "${pair.name}" is not.` });
-        }
+  // The engine's own answers to "validate" (tests/fixtures/validation.json, written by
+  // slipway-core's tests): for each value a field takes, what the engine says of the sample
+  // with only that value changed. Nothing here knows a rule; a value the fixture lacks fails
+  // loudly, naming where to add it.
+  const validation = scenario.validation;
+  function answerFor(field, value) {
+    const answer = validation.cases[`${field}:${value}`];
+    if (answer === undefined) {
+      const message = `tests/fixtures/validation.json has no answer for ${field} = "${value}": add it to VALUES in slipway-core's project/validate.rs tests and run them.`;
+      // Also uncaught, so a flow that checks the page's errors fails even where the window
+      // shows the refusal quietly.
+      setTimeout(() => {
+        throw new Error(message);
       });
+      throw { code: 'Internal', message };
     }
-    return problems;
+    return answer;
+  }
+  function validate(config) {
+    const asks = [
+      ['name', config.name, 0],
+      ['port', String(config.port), 0],
+      ['task', `${config.task.cpu}/${config.task.memory}`, 0],
+      ...(config.image ? [['image', config.image, 0]] : []),
+    ];
+    for (const [section, pairs] of [['build_args', config.buildArgs], ['env', config.env], ['secrets', config.secrets]]) {
+      pairs.forEach((pair, index) => asks.push([section, pair.name, index]));
+    }
+    // The fixture's rows sit first in their list; a row's place is its own here.
+    return asks.flatMap(([field, value, index]) =>
+      answerFor(field, value).map((p) => ({ ...p, field: p.field === `${field}[1]` ? `${field}[${index + 1}]` : p.field })),
+    );
   }
 
   const opened = (p) => ({ ...structuredClone(p), problems: validate(p.config) });
@@ -579,11 +590,11 @@ export function installTauriMock(scenario) {
       if (dir === project.picked?.dir) return opened(project.picked);
       throw { code: 'ProjectNotFound', message: `Cannot open the project at ${dir}: No such file or directory (os error 2).` };
     },
-    // The engine's answers for an image reference: a problem for one ending in ':', else an
-    // app name from its last part and a folder under the user's home.
+    // An image reference: the engine's problem with it (from the validation fixture), else
+    // an app name from its last part and a folder under the user's home.
     image_project_defaults: async ({ image }) => {
-      if (image.trim().endsWith(':'))
-        return { name: 'my-app', dir: '/home/ana/Slipway/my-app', problem: "Nothing follows the ':'. Give a tag such as 1.2, or leave the ':' out for latest." };
+      const problem = answerFor('image', image.trim())[0]?.message ?? null;
+      if (problem) return { name: 'my-app', dir: '/home/ana/Slipway/my-app', problem };
       const name = image.trim().split('/').pop().split(/[:@]/)[0];
       return { name, dir: `/home/ana/Slipway/${name}`, problem: null };
     },
