@@ -64,6 +64,70 @@ impl NewUser<'_> {
     }
 }
 
+impl NewUser<'_> {
+    /// Waits for the header to say the app is live on AWS, and returns the public address it
+    /// shows (until then it shows the preview's), checked to answer with `content`.
+    async fn live_url(&self, content: &str) -> String {
+        self.session
+            .text_containing(
+                "[data-testid=app-header]",
+                "Live on AWS",
+                Duration::from_secs(240),
+            )
+            .await;
+        let url = self
+            .session
+            .text_containing(
+                "[data-testid=app-header-url]",
+                "http://127.",
+                Duration::from_secs(10),
+            )
+            .await
+            .trim()
+            .to_owned();
+        assert!(
+            !url.starts_with("http://127.0.0.1:"),
+            "the header shows the AWS address, not the preview's: {url}"
+        );
+        let answer = reqwest::get(&url).await.expect("the public URL answers");
+        assert_eq!(answer.status().as_u16(), 200);
+        assert!(answer.text().await.unwrap().contains(content));
+        url
+    }
+
+    /// Prints what the walk measured and checks its clicks: at most the Must show's, and
+    /// exactly `expected` (`steps` says which).
+    fn report(&self, what: &str, elapsed: Duration, expected: u32, steps: &str) {
+        eprintln!(
+            "first deploy of {what}: {} clicks, 0 screens scrolled, {:.1} s from launch to the public URL",
+            self.clicks,
+            elapsed.as_secs_f64()
+        );
+        assert!(self.clicks <= MOST_CLICKS);
+        assert_eq!(self.clicks, expected, "{steps}");
+    }
+
+    /// Stops the preview from the window, as a user would, and waits until its container is gone.
+    async fn stop_preview(&self, app: &str) {
+        self.session.tab("local").await;
+        self.session.click("[data-testid=stop-preview]").await;
+        let host = slipway_core::host::HostEnv::from_process()
+            .with_var("DOCKER_HOST", self.session.docker_host.clone());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !slipway_docker::preview::containers(&host, app)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "Stop removes the preview container"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_newcomer_deploys_the_sample_in_few_clicks_without_scrolling() {
     let launched = Instant::now();
@@ -176,41 +240,15 @@ async fn a_newcomer_deploys_the_sample_in_few_clicks_without_scrolling() {
     user.press("[data-testid=deploy-button]", Duration::from_secs(20))
         .await;
 
-    // 6. Live: the public address is in the header (until then it shows the preview's), and
-    // it answers.
-    session
-        .text_containing(
-            "[data-testid=app-header]",
-            "Live on AWS",
-            Duration::from_secs(240),
-        )
-        .await;
-    let url = session
-        .text_containing(
-            "[data-testid=app-header-url]",
-            "http://127.",
-            Duration::from_secs(10),
-        )
-        .await;
-    let url = url.trim().to_owned();
-    assert!(
-        !url.starts_with("http://127.0.0.1:"),
-        "the header shows the AWS address, not the preview's: {url}"
-    );
+    // 6. Live: the public address is in the header, and it answers.
+    let url = user.live_url("Hello from Slipway").await;
     let elapsed = launched.elapsed();
-    let answer = reqwest::get(&url).await.expect("the public URL answers");
-    assert_eq!(answer.status().as_u16(), 200);
-    assert!(answer.text().await.unwrap().contains("Hello from Slipway"));
     session.screenshot("first-deploy-6-live").await;
-    eprintln!(
-        "first deploy of the sample: {} clicks, 0 screens scrolled, {:.1} s from launch to the public URL",
-        user.clicks,
-        elapsed.as_secs_f64()
-    );
-    assert!(user.clicks <= MOST_CLICKS);
-    assert_eq!(
-        user.clicks, 5,
-        "open the sample, try it here, connect, create, deploy"
+    user.report(
+        "the sample",
+        elapsed,
+        5,
+        "open the sample, try it here, connect, create, deploy",
     );
 
     // A returning user: the project reopened from Recent projects connects again by itself
@@ -240,21 +278,7 @@ async fn a_newcomer_deploys_the_sample_in_few_clicks_without_scrolling() {
     session.screenshot("first-deploy-7-reopened").await;
 
     // The preview is stopped from the window, as a user would, before cleaning up.
-    session.tab("local").await;
-    session.click("[data-testid=stop-preview]").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !slipway_docker::preview::containers(&host, APP)
-        .await
-        .unwrap()
-        .is_empty()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "Stop removes the preview container"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-
+    user.stop_preview(APP).await;
     session.clean_up(arranged, APP, Some(standin)).await;
 }
 
@@ -363,56 +387,15 @@ async fn a_newcomer_deploys_a_multi_stage_project_opened_before() {
         .await;
     user.press("[data-testid=deploy-button]", Duration::from_secs(20))
         .await;
-    session
-        .text_containing(
-            "[data-testid=app-header]",
-            "Live on AWS",
-            Duration::from_secs(240),
-        )
-        .await;
+    user.live_url("Notes, built in stages").await;
     let elapsed = launched.elapsed();
-    let url = session
-        .text_containing(
-            "[data-testid=app-header-url]",
-            "http://127.",
-            Duration::from_secs(10),
-        )
-        .await;
-    let answer = reqwest::get(url.trim())
-        .await
-        .expect("the public URL answers");
-    assert!(answer
-        .text()
-        .await
-        .unwrap()
-        .contains("Notes, built in stages"));
     session.screenshot("first-deploy-project-live").await;
-    eprintln!(
-        "first deploy of a multi-stage project: {} clicks, 0 screens scrolled, {:.1} s from launch to the public URL",
-        user.clicks,
-        elapsed.as_secs_f64()
+    user.report(
+        "a multi-stage project",
+        elapsed,
+        6,
+        "open from Recent projects, save the proposal, try it here, connect, create, deploy",
     );
-    assert!(user.clicks <= MOST_CLICKS);
-    assert_eq!(
-        user.clicks, 6,
-        "open from Recent projects, save the proposal, try it here, connect, create, deploy"
-    );
-
-    session.tab("local").await;
-    session.click("[data-testid=stop-preview]").await;
-    let host = slipway_core::host::HostEnv::from_process()
-        .with_var("DOCKER_HOST", session.docker_host.clone());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !slipway_docker::preview::containers(&host, &app)
-        .await
-        .unwrap()
-        .is_empty()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "Stop removes the preview container"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    user.stop_preview(&app).await;
     session.clean_up(arranged, &app, Some(standin)).await;
 }
