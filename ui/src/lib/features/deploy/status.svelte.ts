@@ -95,14 +95,17 @@ export class RunningOnAws {
 
   /**
    * Asks AWS what the app runs. `connect` saves the AWS options and connects first, as
-   * pressing Refresh does; without it the account already connected is asked.
+   * pressing Refresh does; without it the account already connected is asked. A `periodic`
+   * reading (the 15 s one) keeps what the last stop said on screen; any other clears it.
    */
-  async refresh(connect = true): Promise<void> {
+  async refresh(connect = true, periodic = false): Promise<void> {
     if (this.loading) return;
     this.loading = true;
     this.failure = null;
-    this.stopped = null;
-    this.settled = null;
+    if (!periodic) {
+      this.stopped = null;
+      this.settled = null;
+    }
     try {
       if (connect) await this.#aws.prepare();
       const asked = Date.now();
