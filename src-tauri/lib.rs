@@ -38,6 +38,7 @@ macro_rules! specta_builder {
                 $crate::commands::preview::start_preview,
                 $crate::commands::preview::preview_status,
                 $crate::commands::preview::stop_preview,
+                $crate::commands::preview::running_previews,
                 $crate::commands::preview::watch_preview,
                 $crate::commands::releases::local_releases,
                 $crate::commands::releases::rollback_local,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use slipway_docker::preview::{self, Preview, PreviewEvent};
+use slipway_docker::preview::{self, Preview, PreviewEvent, RunningPreview};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -28,6 +28,13 @@ pub async fn preview_status(
     host: State<'_, Host>,
 ) -> Result<Option<Preview>, IpcError> {
     Ok(preview::status(&host.0, &app).await?)
+}
+
+/// The previews running on this machine, whichever project they belong to.
+#[tauri::command]
+#[specta::specta]
+pub async fn running_previews(host: State<'_, Host>) -> Result<Vec<RunningPreview>, IpcError> {
+    Ok(preview::running(&host.0).await?)
 }
 
 /// Removes the app's preview container; false when none was there.

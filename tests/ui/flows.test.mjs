@@ -241,6 +241,32 @@ test('A preview that was already running is shown, and rolling back moves the ru
   await page.close();
 });
 
+test('Previews keep running when the window moves to another project, and the sidebar shows them with Open and Stop', async () => {
+  const shop = { app: 'shop', projectDir: project.picked.dir, version: '20261201-090000', url: 'http://127.0.0.1:49200/' };
+  const { page, errors } = await open({ otherPreviews: [shop] });
+  await openSample(page);
+  const sidebar = page.getByTestId('sidebar-previews');
+  await sidebar.locator('[data-app=shop]').waitFor();
+  await tab(page, 'local');
+  await page.getByTestId('start-preview').click();
+  await sidebar.locator('[data-app=hello-site]').waitFor();
+  assert.equal(await sidebar.locator('[data-app=hello-site]').getByTestId('sidebar-preview-stop').count(), 0, 'the open project stops its preview on its own page');
+
+  // Its name opens that project; the sample's preview goes on running and is listed.
+  await sidebar.getByTestId('sidebar-preview-project').filter({ hasText: 'shop' }).click();
+  await page.getByTestId('project-name').filter({ hasText: 'shop' }).waitFor();
+  const sample = sidebar.locator('[data-app=hello-site]');
+  await sample.getByTestId('sidebar-preview-stop').waitFor();
+  assert.equal((await calls(page, 'stop_preview')).length, 0, 'switching projects stops nothing');
+  await page.screenshot({ path: join(shots, 'sidebar-previews.png') });
+
+  await sample.getByTestId('sidebar-preview-stop').click();
+  await sample.waitFor({ state: 'detached' });
+  assert.deepEqual((await calls(page, 'stop_preview'))[0].args, { app: 'hello-site' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('A preview that dies says why, in words', async () => {
   const message = 'The container ran out of its 512 MiB and was killed (on Fargate: OutOfMemoryError, exit 137). Raise the task\'s memory.';
   const { page } = await open({ runningVersion: previous, previewExits: { exitCode: 137, oomKilled: true, message } });

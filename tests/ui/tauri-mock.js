@@ -151,7 +151,7 @@ export function installTauriMock(scenario) {
     const name = settings.profile ?? cloudWorld.profiles.selectedProfile;
     const profile = cloudWorld.profiles.profiles.find((p) => p.name === name);
     if (settings.profile && !profile) {
-      throw { code: 'ProfileNotFound', message: `There is no AWS profile named "${name}" in ~/.aws/config or ~/.aws/credentials. Pick one of the listed profiles or add it with \`aws configure --profile ${name}\`.` };
+      throw { code: 'ProfileNotFound', message: `There is no AWS profile named "${name}" in ~/.aws/config or ~/.aws/credentials. Pick one of the listed profiles, or add an access key under that name.` };
     }
     return {
       ...cloud.identity,
@@ -627,12 +627,26 @@ export function installTauriMock(scenario) {
       world.running = chosen;
       return previewOf(chosen);
     },
-    preview_status: async () => (world.running ? previewOf(world.running) : null),
-    stop_preview: async () => {
+    preview_status: async ({ app }) => {
+      const other = (scenario.otherPreviews ?? []).find((p) => p.app === app);
+      if (other) return { ...project.preview, app, version: other.version, url: other.url };
+      return app === project.sample.config.name && world.running ? previewOf(world.running) : null;
+    },
+    stop_preview: async ({ app }) => {
+      const other = (scenario.otherPreviews ?? []).find((p) => p.app === app);
+      if (other) {
+        scenario.otherPreviews = scenario.otherPreviews.filter((p) => p !== other);
+        return true;
+      }
       const was = world.running !== null;
       world.running = null;
       return was;
     },
+    // The sample's preview while it runs, and previews of other projects (scenario.otherPreviews).
+    running_previews: async () => [
+      ...(world.running ? [{ app: project.sample.config.name, projectDir: project.sample.dir, version: world.running, url: project.preview.url }] : []),
+      ...(scenario.otherPreviews ?? []),
+    ],
     watch_preview: watchPreview,
     local_releases: async () => releaseList(),
     rollback_local: async ({ to }) => {
@@ -722,7 +736,7 @@ export function installTauriMock(scenario) {
     },
   };
 
-  const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'watch_preview', 'local_releases', 'rollback_local', 'deploy']);
+  const needsDocker = new Set(['check_project', 'build_project', 'start_preview', 'preview_status', 'running_previews', 'watch_preview', 'local_releases', 'rollback_local', 'deploy']);
 
   window.__TAURI_INTERNALS__ = {
     metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },

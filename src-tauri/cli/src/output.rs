@@ -33,7 +33,7 @@ pub enum Mark {
 /// Reports an engine error: the sentence on stderr, and `{ "error": { code, message } }` on
 /// stdout with `--json`. Exit code 130 for a cancellation (Ctrl-C), 1 otherwise.
 pub fn fail(verb: &str, err: &slipway_core::EngineError, as_json: bool) -> std::process::ExitCode {
-    let message = match next_step(err.code()) {
+    let message = match next_step(err) {
         Some(step) => format!("{err} {step}"),
         None => err.to_string(),
     };
@@ -114,13 +114,22 @@ pub async fn connected(
 
 /// The CLI's next action for an error, as a verb to run; the engine's message says what is
 /// wrong in domain words (the window adds its own).
-fn next_step(code: slipway_core::ErrorCode) -> Option<&'static str> {
-    use slipway_core::ErrorCode;
-    match code {
-        ErrorCode::SetupNeeded => {
-            Some("Run `slipway setup --apply` first (`slipway setup` shows what it will create).")
+fn next_step(err: &slipway_core::EngineError) -> Option<String> {
+    use slipway_core::EngineError;
+    let step = match err {
+        EngineError::SetupNeeded { .. } => {
+            "Run `slipway setup --apply` first (`slipway setup` shows what it will create)."
+                .to_owned()
         }
-        ErrorCode::ProjectNotInitialised => Some("Run `slipway init` to make one."),
-        _ => None,
-    }
+        EngineError::ProjectNotInitialised { .. } => "Run `slipway init` to make one.".to_owned(),
+        EngineError::ProfileNotFound { profile, .. } => {
+            format!("`aws configure --profile {profile}` adds it.")
+        }
+        EngineError::NoCredentials { .. } => "`aws configure` adds an access key.".to_owned(),
+        EngineError::SsoSessionExpired { profile, .. } => {
+            format!("Run `aws sso login --profile {profile}` to sign in.")
+        }
+        _ => return None,
+    };
+    Some(step)
 }

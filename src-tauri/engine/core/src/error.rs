@@ -68,13 +68,13 @@ pub enum EngineError {
         problem: String,
     },
 
-    #[error("There is no AWS profile named \"{profile}\" in {searched}. Pick one of the listed profiles or add it with `aws configure --profile {profile}`.")]
+    #[error("There is no AWS profile named \"{profile}\" in {searched}. Pick one of the listed profiles, or add an access key under that name.")]
     ProfileNotFound { profile: String, searched: String },
 
-    #[error("No AWS credentials were found{}. Add an access key profile, run `aws configure`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    #[error("No AWS credentials were found{}. Add an access key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     NoCredentials { detail: Option<String> },
 
-    #[error("The SSO session of profile \"{profile}\" {state}. Run `aws sso login --profile {profile}` and check again.")]
+    #[error("The SSO sign-in of profile \"{profile}\" {state}. Sign in again for that profile and check again, or connect with an access key instead.")]
     SsoSessionExpired { profile: String, state: String },
 
     #[error("AWS rejected the credentials of {source_name} ({aws_code}: {aws_message}). Check the access key, or create a new one in the IAM console.")]

@@ -219,6 +219,24 @@ async fn the_sample_builds_runs_answers_and_stop_leaves_no_container() {
         running.limits
     );
     watch_until(&fixture, Duration::from_secs(30), healthy).await;
+    // Listed among every project's running previews, with its folder, release and address.
+    let listed = preview::running(&fixture.host).await.unwrap();
+    let mine = listed
+        .iter()
+        .find(|p| p.app == fixture.app)
+        .expect("listed as running");
+    assert_eq!(
+        (
+            mine.project_dir.as_deref(),
+            mine.version.as_str(),
+            mine.url.as_deref()
+        ),
+        (
+            Some(fixture.dir.to_str().unwrap()),
+            outcome.release.version.as_str(),
+            Some(running.url.as_str())
+        )
+    );
 
     // The health check asks for /; this request's own path shows it reached the logs.
     let (status, body) = get(&format!("{}index.html", running.url)).await;
@@ -242,6 +260,14 @@ async fn the_sample_builds_runs_answers_and_stop_leaves_no_container() {
         .await
         .unwrap()
         .is_none());
+    assert!(
+        !preview::running(&fixture.host)
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.app == fixture.app),
+        "a stopped preview is no longer listed"
+    );
     assert!(
         !preview::stop(&fixture.host, &fixture.app).await.unwrap(),
         "stopping twice is harmless"

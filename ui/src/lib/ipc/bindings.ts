@@ -33,6 +33,8 @@ export const commands = {
 	previewStatus: (app: string) => typedError<Preview | null, IpcError>(__TAURI_INVOKE("preview_status", { app })),
 	/**  Removes the app's preview container; false when none was there. */
 	stopPreview: (app: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("stop_preview", { app })),
+	/**  The previews running on this machine, whichever project they belong to. */
+	runningPreviews: () => typedError<RunningPreview[], IpcError>(__TAURI_INVOKE("running_previews")),
 	/**  Streams the preview's logs and health until it exits or the job is cancelled. */
 	watchPreview: (jobId: string, dir: string, onEvent: Channel<PreviewEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("watch_preview", { jobId, dir, onEvent })),
 	localReleases: (dir: string) => typedError<ReleaseList, IpcError>(__TAURI_INVOKE("local_releases", { dir })),
@@ -1136,6 +1138,16 @@ export type RunningCost = {
 	/**  What the running tasks have cost since each started. */
 	soFar: number | null,
 	prices: PriceBook,
+};
+
+/**  A running preview, as the sidebar lists it. */
+export type RunningPreview = {
+	app: string,
+	/**  The project folder it was built from, when its image says so. */
+	projectDir: string | null,
+	version: string,
+	/**  `http://127.0.0.1:PORT/`, or `None` while no port is published. */
+	url: string | null,
 };
 
 export type RunningTask = {

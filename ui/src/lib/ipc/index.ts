@@ -44,6 +44,7 @@ import type {
   ProjectConfig,
   RecentProject,
   ReleaseList,
+  RunningPreview,
   SetupEvent,
   SetupPlan,
   StopOutcome,
@@ -168,6 +169,8 @@ export const startPreview = (dir: string, version: string | null): Promise<Previ
   unwrap(commands.startPreview(dir, version));
 export const previewStatus = (app: string): Promise<Preview | null> => unwrap(commands.previewStatus(app));
 export const stopPreview = (app: string): Promise<boolean> => unwrap(commands.stopPreview(app));
+/** The previews running on this computer, whichever project they belong to. */
+export const runningPreviews = (): Promise<RunningPreview[]> => unwrap(commands.runningPreviews());
 
 /** Streams the preview's logs and health until it exits or `cancel` is called. */
 export function watchPreview(dir: string, onEvent: (event: PreviewEvent) => void): Job<null> {

@@ -473,7 +473,7 @@ fn dockerfile_findings(
                         config.platform.as_str()
                     ),
                     format!(
-                        "Get the {wanted} variant (`docker pull --platform linux/{wanted} {image}`), or switch the project's platform to linux/{arch} (Fargate runs ARM64 tasks too)."
+                        "Replace this machine's copy of {image} with its linux/{wanted} variant (remove it in Docker Desktop's Images and Slipway's build downloads the right one), or set the project's platform to linux/{arch} in Settings (Fargate runs ARM64 tasks too)."
                     ),
                 )
             }
@@ -481,13 +481,13 @@ fn dockerfile_findings(
                 FindingKind::BaseImageNotLocal,
                 Severity::Warning,
                 format!("The base image {image} (line {}) is not on this machine; the build will download it.", stage.line),
-                "Nothing to do while this machine can reach its registry; offline, load it first (`docker load`).",
+                "Nothing to do while this machine can reach its registry; to build offline, copy the image onto this machine first.",
             ),
             BaseImage::Unavailable(reason) => finding(
                 FindingKind::BaseImageUnavailable,
                 Severity::Error,
                 format!("The base image {image} on line {} is not on this machine and cannot be downloaded: {reason}", stage.line),
-                "Check the image name and tag, connect this machine to its registry (or `docker login` to it), or load the image with `docker load`.",
+                "Check the image name and tag, and that this machine can reach its registry and is signed in to it (Docker Desktop: Sign in); or copy the image onto this machine.",
             ),
             BaseImage::EngineUnavailable(reason) => finding(
                 FindingKind::DockerUnavailable,
@@ -706,9 +706,15 @@ mod tests {
         .unwrap();
         assert_eq!(kinds(&p), vec![FindingKind::PlatformMismatch]);
         assert!(p.findings[0].title.contains("exec format error"));
-        assert!(p.findings[0]
-            .fix
-            .contains("docker pull --platform linux/amd64 node:20"));
+        let fix = &p.findings[0].fix;
+        assert!(
+            fix.contains("linux/amd64 variant") && fix.contains("linux/arm64 in Settings"),
+            "{fix}"
+        );
+        assert!(
+            !fix.contains('`'),
+            "a window message names no command: {fix}"
+        );
     }
 
     #[test]

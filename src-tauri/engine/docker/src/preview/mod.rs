@@ -5,6 +5,7 @@
 //! Secrets are not resolved locally: they come from AWS at deploy time.
 
 mod health;
+mod running;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,6 +21,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 pub use health::{Health, HealthTracker};
+pub use running::{running, RunningPreview};
 
 use crate::docker::{self, engine_error};
 use crate::releases::{self, labels, LocalRelease};

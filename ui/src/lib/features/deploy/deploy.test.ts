@@ -17,7 +17,7 @@ import {
   stepElapsed,
   type DeployView,
 } from './deploy.svelte';
-import { outcomeTone, RunningOnAws, stopQuestion, stopResult, stopTaskQuestion } from './status.svelte';
+import { historyKind, outcomeTone, RunningOnAws, stopQuestion, stopResult, stopTaskQuestion, taskRelease, taskState } from './status.svelte';
 import { UnfinishedDeploys, unfinishedText } from './unfinished.svelte';
 import DeployResult from './DeployResult.svelte';
 import type { AwsReady } from '../setup/setup.svelte';
@@ -266,12 +266,27 @@ describe('RunningOnAws and UnfinishedDeploys', () => {
     });
     const board = new RunningOnAws('/p', connected);
     await board.refresh();
-    const question = stopTaskQuestion(task);
-    expect(question).toContain(`Stop task ${task.taskId}?`);
+    const question = stopTaskQuestion(task, status.history);
+    expect(question).toMatch(/^Stop the task running (version|revision) \S+\?/);
+    expect(question, 'an identifier stays behind Show details').not.toContain(task.taskId);
     if (task.url) expect(question).toContain(task.url);
     board.confirmingTask = task.taskId;
     await board.stopOne(task.taskId);
     expect([board.confirmingTask, board.status?.tasks.length, board.stopped?.stopped.stoppedTasks]).toEqual([null, 0, [task.taskId]]);
+  });
+
+  it('says a task in words: its state, the version it runs, and a rollback in the history', () => {
+    expect(taskState({ status: 'RUNNING', health: 'HEALTHY' })).toBe('Running, healthy');
+    expect(taskState({ status: 'RUNNING', health: 'UNHEALTHY' })).toBe('Running, failing its health check');
+    expect(taskState({ status: 'PROVISIONING', health: null })).toBe('Starting');
+    expect(taskState({ status: 'DEPROVISIONING', health: null })).toBe('Stopping');
+    const history = statusBefore().history;
+    const deployed = history.find((e) => e.outcome === 'succeeded' && e.taskDefinition !== null)!;
+    const revision = Number(deployed.taskDefinition!.split(':').pop());
+    expect(taskRelease({ revision }, history)).toBe(`Version ${deployed.version}`);
+    expect(taskRelease({ revision: 999 }, history)).toBe('Revision 999');
+    expect(historyKind({ mode: 'task', rolledBackTo: null })).toBe('Deploy (standalone task)');
+    expect(historyKind({ mode: 'service', rolledBackTo: 3 })).toBe('Rollback to revision 3 (service)');
   });
 
   it('removes an unfinished deploy once it is settled, and keeps it when settling fails', async () => {

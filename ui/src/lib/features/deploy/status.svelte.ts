@@ -30,10 +30,38 @@ export function stopQuestion(status: AppStatus): string {
 }
 
 /** The question before stopping one task: what stops, and what it saves. */
-export function stopTaskQuestion(task: RunningTask): string {
+export function stopTaskQuestion(task: RunningTask, history: JournalEntry[] = []): string {
   const where = task.url ? ` It stops answering at ${task.url}` : ' It stops';
   const saves = task.costPerHour !== null ? `, and you stop paying ${formatMoney(task.costPerHour)} an hour for it.` : ', and you stop paying for it.';
-  return `Stop task ${task.taskId}?${where}${saves}`;
+  return `Stop the task running ${taskRelease(task, history).toLowerCase()}?${where}${saves}`;
+}
+
+/** A task's state in words: "Running, healthy", "Starting", "Running, failing its health check". */
+export function taskState(task: Pick<RunningTask, 'status' | 'health'>): string {
+  const { status, health } = task;
+  if (['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(status)) return 'Starting';
+  if (['DEACTIVATING', 'STOPPING', 'DEPROVISIONING'].includes(status)) return 'Stopping';
+  if (status === 'STOPPED') return 'Stopped';
+  if (status !== 'RUNNING') return status.charAt(0) + status.slice(1).toLowerCase();
+  if (health === 'HEALTHY') return 'Running, healthy';
+  if (health === 'UNHEALTHY') return 'Running, failing its health check';
+  if (health === 'UNKNOWN') return 'Running, health not checked yet';
+  return 'Running';
+}
+
+/** Which release a task runs, in words: the version of the deploy that registered its
+ * revision ("Version 2026-12-03.2"), else "Revision 7". */
+export function taskRelease(task: Pick<RunningTask, 'revision'>, history: JournalEntry[]): string {
+  if (task.revision === null) return 'A revision not known';
+  const suffix = `:${task.revision}`;
+  const entry = history.find((e) => e.taskDefinition?.endsWith(suffix) && e.outcome === 'succeeded');
+  return entry ? `Version ${entry.version}` : `Revision ${task.revision}`;
+}
+
+/** What a deploy in the history was, in words: a rollback says where it went. */
+export function historyKind(entry: Pick<JournalEntry, 'mode' | 'rolledBackTo'>): string {
+  const how = entry.mode === 'service' ? 'service' : 'standalone task';
+  return entry.rolledBackTo !== null ? `Rollback to revision ${entry.rolledBackTo} (${how})` : `Deploy (${how})`;
 }
 
 /** What Stop everything did, in a sentence or two: what stopped, what could not, and the

@@ -13,6 +13,7 @@ import {
   type Preview,
   type PreviewEvent,
 } from '../../ipc';
+import { previews } from './running.svelte';
 import { failureOf, type Failure } from '../../ui/failure';
 
 /** The log box keeps the newest lines only; the container's own log keeps them all. */
@@ -129,6 +130,7 @@ export class PreviewSession {
       if (version === null || this.#disposed) return;
       this.show(await startPreview(this.#dir, version));
       this.#onChanged();
+      void previews.refresh();
     } catch (e) {
       this.failure = failureOf(e);
     } finally {
@@ -157,6 +159,7 @@ export class PreviewSession {
       this.preview = null;
       this.watch = newWatch();
       this.#onChanged();
+      void previews.refresh();
     } catch (e) {
       this.failure = failureOf(e);
     } finally {
@@ -178,6 +181,7 @@ export class PreviewSession {
       // Stop removes the container; its exit is then expected, not news.
       if (event.type === 'Exited' && this.busy === 'stopping') return;
       applyPreviewEvent(this.watch, event);
+      if (event.type === 'Exited') void previews.refresh();
     });
     this.#job = job;
     job.promise.then(

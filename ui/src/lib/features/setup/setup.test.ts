@@ -223,10 +223,10 @@ describe('SetupRun', () => {
       return null;
     });
     const run = new SetupRun('/p', {
-      prepare: () => Promise.reject({ code: 'SsoSessionExpired', message: 'Run `aws sso login --profile work`.' }),
+      prepare: () => Promise.reject({ code: 'SsoSessionExpired', message: 'The SSO sign-in of profile "work" expired. Sign in again for that profile and check again.' }),
     });
     await run.review();
-    expect(run.failure?.message).toMatch(/aws sso login/);
+    expect(run.failure?.message).toMatch(/Sign in again/);
     expect(run.view).toBeNull();
     expect(asked).toEqual([]);
   });

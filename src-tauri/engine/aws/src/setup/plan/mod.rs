@@ -423,7 +423,7 @@ fn no_vpc(w: &Wanted, o: &Observed) -> ResourceState {
         None => ResourceState::Blocked {
             reason: format!("{} has no default VPC.", w.scope.region),
             fix: if o.vpcs.is_empty() {
-                "Create one with `aws ec2 create-default-vpc` or in the VPC console.".to_owned()
+                "Create one in the AWS console (VPC, Your VPCs, Actions, Create default VPC), then review again.".to_owned()
             } else {
                 "Choose one of the region's VPCs in the setup options.".to_owned()
             },
