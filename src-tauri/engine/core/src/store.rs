@@ -97,6 +97,11 @@ pub fn storage_error(path: &Path, e: rusqlite::Error) -> EngineError {
     }
 }
 
+/// The error of a statement on this host's database, for `map_err`.
+pub fn host_storage_error(host: &HostEnv) -> impl Fn(rusqlite::Error) -> EngineError + '_ {
+    move |e| storage_error(&db_path(host), e)
+}
+
 /// How long a writer waits for another process's (or connection's) lock before failing.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 

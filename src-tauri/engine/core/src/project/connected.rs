@@ -8,16 +8,9 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::host::HostEnv;
 use crate::store;
-
-fn storage_error(host: &HostEnv) -> impl Fn(rusqlite::Error) -> EngineError + '_ {
-    move |e| EngineError::Storage {
-        file: store::db_path(host),
-        reason: e.to_string(),
-    }
-}
 
 /// The folder as the record keys it: the same folder by another spelling is the same project.
 fn key(dir: &Path) -> String {
@@ -40,7 +33,7 @@ pub fn remember_connected(host: &HostEnv, dir: &Path, target: &str) -> Result<()
                                             connected_at = excluded.connected_at",
             rusqlite::params![key(dir), target, now as i64],
         )
-        .map_err(storage_error(host))?;
+        .map_err(store::host_storage_error(host))?;
     Ok(())
 }
 
@@ -55,14 +48,14 @@ pub fn was_connected(host: &HostEnv, dir: &Path, target: &str) -> Result<bool> {
             rusqlite::params![key(dir), target, raw],
             |row| row.get(0),
         )
-        .map_err(storage_error(host))
+        .map_err(store::host_storage_error(host))
 }
 
 /// Forgets that the project in `dir` connected (it is not connected again on opening).
 pub fn forget_connected(host: &HostEnv, dir: &Path) -> Result<()> {
     store::open(host)?
         .execute("DELETE FROM connected_projects WHERE dir = ?1", [key(dir)])
-        .map_err(storage_error(host))?;
+        .map_err(store::host_storage_error(host))?;
     Ok(())
 }
 

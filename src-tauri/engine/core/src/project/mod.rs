@@ -12,6 +12,8 @@ mod lenient;
 mod recent;
 mod sample;
 mod validate;
+#[cfg(test)]
+mod validation_fixture;
 
 use std::path::{Path, PathBuf};
 

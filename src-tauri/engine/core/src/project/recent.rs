@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::host::HostEnv;
 use crate::store;
 
@@ -23,13 +23,6 @@ pub struct RecentProject {
     pub exists: bool,
 }
 
-fn storage_error(host: &HostEnv) -> impl Fn(rusqlite::Error) -> EngineError + '_ {
-    move |e| EngineError::Storage {
-        file: store::db_path(host),
-        reason: e.to_string(),
-    }
-}
-
 pub fn remember(host: &HostEnv, dir: &Path, name: &str) -> Result<()> {
     let conn = store::open(host)?;
     let now = SystemTime::now()
@@ -43,13 +36,13 @@ pub fn remember(host: &HostEnv, dir: &Path, name: &str) -> Result<()> {
          ON CONFLICT(dir) DO UPDATE SET name = excluded.name, opened_at = excluded.opened_at",
         rusqlite::params![dir.display().to_string(), name, now as i64],
     )
-    .map_err(storage_error(host))?;
+    .map_err(store::host_storage_error(host))?;
     conn.execute(
         "DELETE FROM recent_projects WHERE dir NOT IN
            (SELECT dir FROM recent_projects ORDER BY opened_at DESC LIMIT ?1)",
         [KEEP as i64],
     )
-    .map_err(storage_error(host))?;
+    .map_err(store::host_storage_error(host))?;
     Ok(())
 }
 
@@ -57,7 +50,7 @@ pub fn recent_projects(host: &HostEnv) -> Result<Vec<RecentProject>> {
     let conn = store::open(host)?;
     let mut stmt = conn
         .prepare("SELECT dir, name, opened_at FROM recent_projects ORDER BY opened_at DESC")
-        .map_err(storage_error(host))?;
+        .map_err(store::host_storage_error(host))?;
     let rows = stmt
         .query_map([], |row| {
             let dir: String = row.get(0)?;
@@ -68,15 +61,15 @@ pub fn recent_projects(host: &HostEnv) -> Result<Vec<RecentProject>> {
                 opened_at: row.get::<_, i64>(2)? as f64,
             })
         })
-        .map_err(storage_error(host))?;
+        .map_err(store::host_storage_error(host))?;
     rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(storage_error(host))
+        .map_err(store::host_storage_error(host))
 }
 
 pub fn forget_recent(host: &HostEnv, dir: &str) -> Result<()> {
     let conn = store::open(host)?;
     conn.execute("DELETE FROM recent_projects WHERE dir = ?1", [dir])
-        .map_err(storage_error(host))?;
+        .map_err(store::host_storage_error(host))?;
     Ok(())
 }
 

@@ -149,7 +149,7 @@ describe('profile choices', () => {
 });
 
 describe('AccountBanner', () => {
-  it('names the account, region, ARN and source, and an emulator when one is used', async () => {
+  it('names the account, region and source on one line, an emulator when one is used, and the ARN behind Show details', async () => {
     mockIPC(() => ({ ...identity, endpointUrl: 'http://127.0.0.1:5055' }));
     account.follow('/a', settings());
     render(AccountBanner);
@@ -159,10 +159,13 @@ describe('AccountBanner', () => {
     const banner = screen.getByTestId('account-banner').textContent ?? '';
     expect(banner).toContain('123456789012');
     expect(banner).toContain('us-west-2');
-    expect(banner).toContain('arn:aws:iam::123456789012:user/ana');
+    expect(banner).not.toContain('arn:aws:iam::123456789012:user/ana');
     expect(banner).toContain('profile "default"');
     expect(screen.getByTestId('emulator-badge').textContent).toBe('Emulator');
     expect(banner).toContain('http://127.0.0.1:5055');
+    screen.getByRole('button', { name: 'Show details' }).click();
+    await tick();
+    expect(screen.getByTestId('account-banner').textContent).toContain('arn:aws:iam::123456789012:user/ana');
   });
 });
 

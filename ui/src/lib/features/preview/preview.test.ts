@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { applyPreviewEvent, describeHealth, LOG_CAP, newWatch, PreviewSession } from './preview.svelte';
-import type { Preview, PreviewEvent } from '../../ipc';
+import { RunningPreviews } from './running.svelte';
+import type { Preview, PreviewEvent, RunningPreview } from '../../ipc';
 import fixtures from '../../../../../tests/fixtures/project.json';
 
 afterEach(() => clearMocks());
@@ -101,7 +102,8 @@ describe('PreviewSession', () => {
     expect(builds).toBe(1);
     expect(asked).toBe('20261121-143005');
     await session.stop();
-    expect(order).toEqual(['start_preview', 'watch_preview', 'stop_preview', 'cancel_job']);
+    // The sidebar's list of running previews is read again after each start and stop.
+    expect(order).toEqual(['start_preview', 'watch_preview', 'running_previews', 'stop_preview', 'cancel_job', 'running_previews']);
     expect(session.preview).toBeNull();
     expect(changes).toBe(2);
 
@@ -120,5 +122,47 @@ describe('PreviewSession', () => {
     await session.start();
     expect(order).toEqual([]);
     expect(session.busy).toBeNull();
+  });
+});
+
+describe('RunningPreviews', () => {
+  const shop: RunningPreview = { app: 'shop', projectDir: '/home/ana/code/shop', version: '20261201-090000', url: 'http://127.0.0.1:49200/' };
+
+  it('lists what runs, stops one and reads the list again, and lists nothing while Docker does not answer', async () => {
+    let running = [shop];
+    const stopped: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'running_previews') return running;
+      if (cmd === 'stop_preview') {
+        stopped.push(args);
+        running = [];
+        return true;
+      }
+      return null;
+    });
+    const previews = new RunningPreviews();
+    await previews.refresh();
+    expect(previews.list).toEqual([shop]);
+    await previews.stop('shop');
+    expect(stopped).toEqual([{ app: 'shop' }]);
+    expect([previews.list, previews.stopping, previews.failure]).toEqual([[], null, null]);
+
+    running = [shop];
+    await previews.refresh();
+    mockIPC(() => Promise.reject({ code: 'DockerUnavailable', message: 'Docker is not running.' }));
+    await previews.refresh();
+    expect(previews.list).toEqual([]);
+  });
+
+  it('says why a stop failed, and keeps the preview listed', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'running_previews') return [shop];
+      if (cmd === 'stop_preview') return Promise.reject({ code: 'DockerError', message: 'Docker could not remove the container.' });
+      return null;
+    });
+    const previews = new RunningPreviews();
+    await previews.stop('shop');
+    expect(previews.failure?.message).toBe('Docker could not remove the container.');
+    expect(previews.list).toEqual([shop]);
   });
 });

@@ -2,7 +2,7 @@
 // last deploy, and the one thing to do next. Everything comes from the last readings the
 // cards already make (what runs on AWS, the local preview, the releases); nothing here
 // guesses: before the first reading of AWS the header says it does not know yet.
-import type { AppStatus, Preview } from '../../ipc';
+import type { AppStatus, Preview, RunningTask } from '../../ipc';
 import { formatMoney } from '../cost/money';
 import { formatAgo } from '../../ui/format';
 import { taskCount } from '../deploy/status.svelte';
@@ -58,6 +58,11 @@ export type HeadlineInput = {
   nowMs: number;
 };
 
+/** The task that answers at a public address now, if any. */
+function answeringTask(status: AppStatus | null): RunningTask | null {
+  return status?.tasks.find((t) => t.status === 'RUNNING' && t.url !== null) ?? null;
+}
+
 /** The first deploy as six steps (open, try it here, connect, set up, deploy, live): each
  * done, the current one, or locked with the reason; any may be revisited. Trying it here is
  * over once a build ends with a release, or once the user went on and connected to AWS (a
@@ -65,7 +70,7 @@ export type HeadlineInput = {
  * a stop it is the next step again. */
 export function steps(input: Omit<HeadlineInput, 'nowMs'>): Step[] {
   const { status, connected, releases, setupReady, localBusy } = input;
-  const live = status?.tasks.some((t) => t.status === 'RUNNING' && t.url !== null) ?? false;
+  const live = answeringTask(status) !== null;
   const deployed = status?.history.some((e) => e.outcome === 'succeeded') ?? false;
   const tried = ((releases ?? 0) > 0 && !localBusy) || connected;
   const setUp = setupReady ?? deployed;
@@ -107,7 +112,7 @@ export function isFirstDeploy(input: Omit<HeadlineInput, 'nowMs'>): boolean {
   // Connected but what runs could not be read: the app may well be live; the Overview shows
   // the reading's failure and Refresh rather than a first deploy.
   if (input.connected && input.status === null) return false;
-  const live = input.status?.tasks.some((t) => t.status === 'RUNNING' && t.url !== null) ?? false;
+  const live = answeringTask(input.status) !== null;
   const deployed = live || (input.status?.history.some((e) => e.outcome === 'succeeded') ?? false);
   return !deployed && !steps(input).every((s) => s.state === 'done');
 }
@@ -133,7 +138,7 @@ export function headline(input: HeadlineInput): Headline {
   const { status, connected, preview, statusFailed, nowMs } = input;
   const last = status?.history.find((entry) => entry.outcome === 'succeeded') ?? null;
   const lastFact = last ? [`last deploy ${last.version}, ${formatAgo(last.finishedAt ?? last.startedAt, nowMs)}`] : [];
-  const answering = status?.tasks.find((t) => t.status === 'RUNNING' && t.url !== null) ?? null;
+  const answering = answeringTask(status);
   if (status && answering) {
     const revision = answering.revision !== null ? [`revision ${answering.revision}`] : [];
     const perHour = status.cost.perHour !== null ? [`${formatMoney(status.cost.perHour)} an hour`] : [];

@@ -17,6 +17,7 @@ import {
   type VpcChoice,
 } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
+import { sameConfig } from '../project/fields';
 
 /** What `allowFrom` means when slipway.toml does not say: everyone. */
 export const EVERYONE = '0.0.0.0/0';
@@ -208,6 +209,17 @@ export class SetupRun {
     this.#dir = dir;
     this.#aws = aws;
     this.#onChanged = onChanged;
+  }
+
+  /** The plan is shown only beside the account it is for (the banner names it), or while it applies. */
+  shownFor(identity: CallerIdentity | null): boolean {
+    const view = this.view;
+    return view !== null && (this.phase === 'applying' || (identity !== null && !forOtherAccount(view.plan, identity)));
+  }
+
+  /** The saved settings changed since the plan was made: it must be reviewed again. */
+  madeBefore(saved: ProjectConfig): boolean {
+    return this.plannedFor !== null && !sameConfig(this.plannedFor, saved);
   }
 
   /** The account changed under this plan (the other card applied): it is no longer shown. */
