@@ -29,9 +29,18 @@ export class NextDeployChanges {
 
   #dir: string;
   #ticket = 0;
+  /** The saved settings the last reading was for: showing the card again reads nothing new. */
+  #readFor: string | null = null;
 
   constructor(dir: string) {
     this.#dir = dir;
+  }
+
+  /** Reads the changes for these saved settings, unless they were read already (and did not fail). */
+  async ensure(savedKey: string): Promise<void> {
+    if (savedKey === this.#readFor && this.failure === null) return;
+    this.#readFor = savedKey;
+    await this.refresh();
   }
 
   async refresh(): Promise<void> {

@@ -237,4 +237,25 @@ describe('NextDeployChanges', () => {
     await changes.refresh();
     expect([changes.failure?.code, changes.pending?.revision]).toEqual(['AccessDenied', 3]);
   });
+
+  it('reads once per saved settings: showing the card again asks nothing, a save or a failure asks again', async () => {
+    let asked = 0;
+    let fail = false;
+    mockIPC((cmd) => {
+      if (cmd !== 'task_definition_changes') return null;
+      asked += 1;
+      if (fail) return Promise.reject({ code: 'AwsThrottled', message: 'AWS kept throttling.' });
+      return { family: 'hello-site', revision: 3, changes: [] };
+    });
+    const changes = new NextDeployChanges('/p');
+    await changes.ensure('a');
+    await changes.ensure('a');
+    expect(asked).toBe(1);
+    fail = true;
+    await changes.ensure('b');
+    expect(asked).toBe(2);
+    fail = false;
+    await changes.ensure('b');
+    expect([asked, changes.failure]).toEqual([3, null]);
+  });
 });
