@@ -10,7 +10,7 @@ WITH_TESTENV := set -a; source $(TESTENV_FILE); set +a;
 # Every test that needs the test environment fails (instead of skipping) when it is missing.
 REQUIRE_TESTENV := export SLIPWAY_TEST_REQUIRE_ENV=1;
 
-.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down bench
+.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down bench icons check-config
 
 run: deps-build node_modules/.installed ui
 	cargo run -p slipway --features custom-protocol
@@ -36,10 +36,20 @@ testenv:
 	@mkdir -p target
 	tests/env/up > $(TESTENV_FILE)
 
-lint:
+lint: check-config
 	cargo fmt --all --check
 	npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings
 	cargo clippy $(CARGO_SELECTION) --all-targets -- -D warnings
+
+# The release workflow against GitHub's workflow schema and tauri.conf.json against the
+# Tauri CLI's own schema, both offline (check-jsonschema bundles the GitHub schemas).
+LINT_VENV := target/venv-lint
+$(LINT_VENV)/bin/check-jsonschema:
+	python3 -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install -q check-jsonschema==0.39.0
+check-config: $(LINT_VENV)/bin/check-jsonschema node_modules/.installed
+	$(LINT_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(LINT_VENV)/bin/check-jsonschema --regex-variant python --schemafile node_modules/@tauri-apps/cli/config.schema.json tauri.conf.json
 
 # The engine crates and the application layer must not depend on Tauri, directly or
 # through anything else, and each layer reaches only down: core <- docker <- aws <- app.
@@ -70,6 +80,15 @@ test-ui:
 
 test-down:
 	tests/env/down
+
+# Every platform's icon from one drawing: icons/make_icons.py draws app-icon.png (1024 px),
+# and the Tauri CLI makes the .ico (Windows), .icns (macOS) and PNG sizes from it. The
+# results are committed; tests/ui/bundle.test.mjs checks them.
+DESKTOP_ICONS := 32x32.png 64x64.png 128x128.png 128x128@2x.png icon.png icon.ico icon.icns
+icons: node_modules/.installed
+	python3 icons/make_icons.py
+	rm -rf target/icons && npx tauri icon icons/app-icon.png -o target/icons
+	cd target/icons && cp $(DESKTOP_ICONS) ../../icons/
 
 # Benchmarks (release build; not part of `make test`): prints tables of figures (build,
 # deploy, and the Logs view with 100 000 lines in Chromium).

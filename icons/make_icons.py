@@ -1,4 +1,6 @@
-"""Draws Slipway's icon (a hull on a slipway ramp) as RGBA PNGs with no imaging library."""
+"""Draws Slipway's icon (a hull on a slipway ramp) as one 1024 px RGBA PNG, app-icon.png, with
+no imaging library. Every platform's icon (.ico, .icns, the PNG sizes) is made from it by
+`make icons` (the Tauri CLI's `tauri icon`)."""
 import math, struct, zlib, pathlib
 
 def png(size):
@@ -39,5 +41,4 @@ def png(size):
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 here = pathlib.Path(__file__).parent
-for name, size in [("32x32.png", 32), ("128x128.png", 128), ("128x128@2x.png", 256), ("icon.png", 512)]:
-    (here / name).write_bytes(png(size))
+(here / "app-icon.png").write_bytes(png(1024))
