@@ -10,12 +10,12 @@ WITH_TESTENV := set -a; source $(TESTENV_FILE); set +a;
 # Every test that needs the test environment fails (instead of skipping) when it is missing.
 REQUIRE_TESTENV := export SLIPWAY_TEST_REQUIRE_ENV=1;
 
-.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down bench icons check-config
+.PHONY: run test deps-build deps-test ui testenv lint boundary test-rust test-ui test-down bench icons check-config bundle
 
 run: deps-build node_modules/.installed ui
 	cargo run -p slipway --features custom-protocol
 
-test: deps-test node_modules/.installed ui testenv lint boundary test-rust test-ui
+test: deps-test node_modules/.installed ui testenv lint boundary bundle test-rust test-ui
 	@echo "make test: every layer passed"
 
 deps-build:
@@ -80,6 +80,13 @@ test-ui:
 
 test-down:
 	tests/env/down
+
+# The Linux installer (.deb), with the dev profile the tests compile anyway; tests/e2e_bundle.rs
+# unpacks it and opens the installed app. (AppImage needs linuxdeploy from GitHub, which
+# this machine cannot reach; the release workflow builds it. Windows and macOS bundles are
+# built there too.)
+bundle: node_modules/.installed
+	npx tauri build --debug --bundles deb --ci
 
 # Every platform's icon from one drawing: icons/make_icons.py draws app-icon.png (1024 px),
 # and the Tauri CLI makes the .ico (Windows), .icns (macOS) and PNG sizes from it. The

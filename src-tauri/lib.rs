@@ -3,13 +3,16 @@
 
 mod commands;
 mod error;
+mod instance;
 mod shutdown;
 mod state;
+mod window_state;
 
 pub use error::IpcError;
 
 use slipway_core::host::HostEnv;
 use slipway_core::jobs::JobRegistry;
+use tauri::Manager;
 
 /// The one list of commands, for any runtime: the app uses Wry, the IPC tests MockRuntime.
 /// (A macro, because `collect_commands!` cannot be used inside a generic function.)
@@ -85,7 +88,24 @@ pub fn run() {
     if let Err(e) = slipway_aws::support::log::init(&host, "desktop", true) {
         eprintln!("Slipway will run without its log file: {e}");
     }
+    let data_dir = slipway_core::app::data_dir(&host);
+    let claim = match instance::claim(&data_dir) {
+        Ok(instance::Instance::First(claim)) => Some(claim),
+        Ok(instance::Instance::Second { told }) => {
+            tracing::info!(
+                told,
+                "Slipway is already open on this data folder: handing over to it"
+            );
+            eprintln!("Slipway is already open; its window was brought to the front.");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("could not check for another open Slipway ({e}); opening anyway");
+            None
+        }
+    };
     let builder = specta_builder();
+    let window_dir = data_dir.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
@@ -94,10 +114,28 @@ pub fn run() {
         .manage(state::Jobs(JobRegistry::default()))
         .manage(state::Projects::default())
         .invoke_handler(builder.invoke_handler())
-        .on_window_event(shutdown::on_window_event)
+        .manage(window_state::Kept::default())
+        .on_window_event(move |window, event| {
+            window_state::on_window_event(window, event, &window_dir);
+            shutdown::on_window_event(window, event);
+        })
         .setup(move |app| {
             builder.mount_events(app);
             shutdown::on_terminate(app.handle().clone());
+            if let Some(window) = app.get_webview_window("main") {
+                window_state::restore(&window, &data_dir);
+            }
+            if let Some(claim) = claim {
+                let handle = app.handle().clone();
+                claim.on_later_launch(move || {
+                    tracing::info!("a second launch: bringing the window to the front");
+                    if let Some(window) = handle.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                    }
+                });
+            }
             Ok(())
         })
         .run(tauri::generate_context!())

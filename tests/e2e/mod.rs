@@ -61,6 +61,24 @@ impl Session {
         name: &str,
         before_launch: impl FnOnce(&std::path::Path),
     ) -> Option<Self> {
+        Self::launch(
+            name,
+            std::path::Path::new(env!("CARGO_BIN_EXE_slipway-desktop")),
+            before_launch,
+        )
+        .await
+    }
+
+    /// As `start`, running `application` (an installed copy, say) instead of the built binary.
+    pub async fn start_app(name: &str, application: &std::path::Path) -> Option<Self> {
+        Self::launch(name, application, |_| {}).await
+    }
+
+    async fn launch(
+        name: &str,
+        application: &std::path::Path,
+        before_launch: impl FnOnce(&std::path::Path),
+    ) -> Option<Self> {
         let endpoint = require("SLIPWAY_TEST_AWS_ENDPOINT")?;
         let docker_host = require("SLIPWAY_TEST_DOCKER_HOST")?;
         require("DISPLAY")?;
@@ -110,7 +128,7 @@ impl Session {
 
         let capabilities = serde_json::json!({
             "browserName": "wry",
-            "tauri:options": { "application": env!("CARGO_BIN_EXE_slipway-desktop") }
+            "tauri:options": { "application": application }
         });
         let caps = capabilities.as_object().unwrap().clone();
         let deadline = Instant::now() + Duration::from_secs(30);
