@@ -42,6 +42,8 @@ macro_rules! specta_builder {
                 $crate::commands::preview::preview_status,
                 $crate::commands::preview::stop_preview,
                 $crate::commands::preview::running_previews,
+                $crate::commands::update::check_update,
+                $crate::commands::update::install_update,
                 $crate::commands::preview::watch_preview,
                 $crate::commands::releases::local_releases,
                 $crate::commands::releases::rollback_local,
@@ -110,6 +112,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(state::Host(host))
         .manage(state::Jobs(JobRegistry::default()))
         .manage(state::Projects::default())
@@ -122,6 +125,7 @@ pub fn run() {
         .setup(move |app| {
             builder.mount_events(app);
             shutdown::on_terminate(app.handle().clone());
+            app.manage(commands::update::UpdateService::new(app.handle().clone()));
             if let Some(window) = app.get_webview_window("main") {
                 window_state::restore(&window, &data_dir);
             }

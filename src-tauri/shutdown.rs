@@ -47,7 +47,7 @@ pub fn on_terminate<R: Runtime>(app: tauri::AppHandle<R>) {
     let _ = app;
 }
 
-async fn cancel_and_wait(jobs: &slipway_core::jobs::JobRegistry) {
+pub async fn cancel_and_wait(jobs: &slipway_core::jobs::JobRegistry) {
     for id in jobs.running() {
         jobs.cancel(&id);
     }

@@ -65,19 +65,27 @@ impl Session {
             name,
             std::path::Path::new(env!("CARGO_BIN_EXE_slipway-desktop")),
             before_launch,
+            &[],
         )
         .await
     }
 
     /// As `start`, running `application` (an installed copy, say) instead of the built binary.
     pub async fn start_app(name: &str, application: &std::path::Path) -> Option<Self> {
-        Self::launch(name, application, |_| {}).await
+        Self::launch(name, application, |_| {}, &[]).await
+    }
+
+    /// As `start`, with these variables in the app's environment too.
+    pub async fn start_env(name: &str, vars: &[(&str, String)]) -> Option<Self> {
+        let app = std::path::Path::new(env!("CARGO_BIN_EXE_slipway-desktop"));
+        Self::launch(name, app, |_| {}, vars).await
     }
 
     async fn launch(
         name: &str,
         application: &std::path::Path,
         before_launch: impl FnOnce(&std::path::Path),
+        vars: &[(&str, String)],
     ) -> Option<Self> {
         let endpoint = require("SLIPWAY_TEST_AWS_ENDPOINT")?;
         let docker_host = require("SLIPWAY_TEST_DOCKER_HOST")?;
@@ -124,6 +132,7 @@ impl Session {
         ] {
             command.env_remove(var);
         }
+        command.envs(vars.iter().map(|(k, v)| (*k, v.as_str())));
         let driver = command.spawn().expect("tauri-driver starts");
 
         let capabilities = serde_json::json!({

@@ -267,6 +267,21 @@ test('Previews keep running when the window moves to another project, and the si
   await page.close();
 });
 
+test('A newer Slipway is offered on start; a download whose signature does not match installs nothing and says so', async () => {
+  const failure = { code: 'UpdateFailed', message: 'Slipway 9.9.9 was not installed: the signature does not match. This version goes on running.' };
+  const { page, errors } = await open({ update: { version: '9.9.9', current: '0.1.0', notes: 'Faster deploys.' }, updateFails: failure });
+  await page.getByTestId('update-banner').waitFor();
+  assert.match(await text(page, 'update-banner'), /Slipway 9\.9\.9 is available \(you have 0\.1\.0\)/);
+  await page.getByTestId('update-install').click();
+  await page.getByTestId('update-failure').waitFor();
+  assert.equal(await text(page, 'update-failure'), failure.message);
+  await page.getByRole('button', { name: 'Later' }).click();
+  await page.getByTestId('update-banner').waitFor({ state: 'detached' });
+  assert.equal((await calls(page, 'check_update')).length, 1, 'asked once, on start');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('A preview that dies says why, in words', async () => {
   const message = 'The container ran out of its 512 MiB and was killed (on Fargate: OutOfMemoryError, exit 137). Raise the task\'s memory.';
   const { page } = await open({ runningVersion: previous, previewExits: { exitCode: 137, oomKilled: true, message } });

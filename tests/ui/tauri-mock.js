@@ -642,6 +642,12 @@ export function installTauriMock(scenario) {
       world.running = null;
       return was;
     },
+    // A newer Slipway when the scenario has one; installing fails as a bad signature does.
+    check_update: async () => scenario.update ?? null,
+    install_update: async () => {
+      await wait(scenario.delayMs ?? 15);
+      throw scenario.updateFails ?? { code: 'UpdateFailed', message: 'the mock installs nothing' };
+    },
     // The sample's preview while it runs, and previews of other projects (scenario.otherPreviews).
     running_previews: async () => [
       ...(world.running ? [{ app: project.sample.config.name, projectDir: project.sample.dir, version: world.running, url: project.preview.url }] : []),

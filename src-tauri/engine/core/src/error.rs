@@ -41,6 +41,8 @@ pub enum ErrorCode {
     PreviewNotRunning,
     DockerError,
     FileSystem,
+    /// Checking for or installing a newer Slipway failed (the desktop app's updater).
+    UpdateFailed,
     Internal,
 }
 

@@ -35,6 +35,17 @@ export const commands = {
 	stopPreview: (app: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("stop_preview", { app })),
 	/**  The previews running on this machine, whichever project they belong to. */
 	runningPreviews: () => typedError<RunningPreview[], IpcError>(__TAURI_INVOKE("running_previews")),
+	/**
+	 *  Asks the release feed for a newer Slipway; `None` when this is the newest or the build
+	 *  has no feed.
+	 */
+	checkUpdate: () => typedError<UpdateOffer | null, IpcError>(__TAURI_INVOKE("check_update")),
+	/**
+	 *  Downloads the update found by the last check, verifies its signature and installs it,
+	 *  then restarts Slipway. Running jobs are cancelled and undone first, as when the window
+	 *  closes. A signature that does not match installs nothing.
+	 */
+	installUpdate: () => typedError<null, IpcError>(__TAURI_INVOKE("install_update")),
 	/**  Streams the preview's logs and health until it exits or the job is cancelled. */
 	watchPreview: (jobId: string, dir: string, onEvent: Channel<PreviewEvent>) => typedError<null, IpcError>(__TAURI_INVOKE("watch_preview", { jobId, dir, onEvent })),
 	localReleases: (dir: string) => typedError<ReleaseList, IpcError>(__TAURI_INVOKE("local_releases", { dir })),
@@ -638,7 +649,9 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "DeployInProgress" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | "Internal";
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "DeployInProgress" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | 
+/**  Checking for or installing a newer Slipway failed (the desktop app's updater). */
+"UpdateFailed" | "Internal";
 
 export type Estimate = {
 	task: TaskSize,
@@ -1360,6 +1373,14 @@ export type TeardownPlan = {
 };
 
 export type TeardownStep = "services" | "tasks" | "taskDefinitions" | "cluster" | "securityGroup" | "executionRole" | "logGroup" | "repository";
+
+/**  A newer Slipway, as the window offers it. */
+export type UpdateOffer = {
+	version: string,
+	current: string,
+	/**  The release notes, when the feed has them. */
+	notes: string | null,
+};
 
 export type VpcChoice = {
 	id: string,

@@ -45,6 +45,7 @@ import type {
   RecentProject,
   ReleaseList,
   RunningPreview,
+  UpdateOffer,
   SetupEvent,
   SetupPlan,
   StopOutcome,
@@ -169,6 +170,10 @@ export const startPreview = (dir: string, version: string | null): Promise<Previ
   unwrap(commands.startPreview(dir, version));
 export const previewStatus = (app: string): Promise<Preview | null> => unwrap(commands.previewStatus(app));
 export const stopPreview = (app: string): Promise<boolean> => unwrap(commands.stopPreview(app));
+/** A newer Slipway from this build's release feed; null when none (or the build has no feed). */
+export const checkUpdate = (): Promise<UpdateOffer | null> => unwrap(commands.checkUpdate());
+/** Downloads, verifies and installs the update the last check found, then restarts Slipway. */
+export const installUpdate = (): Promise<null> => unwrap(commands.installUpdate());
 /** The previews running on this computer, whichever project they belong to. */
 export const runningPreviews = (): Promise<RunningPreview[]> => unwrap(commands.runningPreviews());
 
