@@ -107,8 +107,7 @@ pub fn run() {
         }
     };
     let builder = specta_builder();
-    let window_dir = data_dir.clone();
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
@@ -117,9 +116,10 @@ pub fn run() {
         .manage(state::Jobs(JobRegistry::default()))
         .manage(state::Projects::default())
         .invoke_handler(builder.invoke_handler())
-        .manage(window_state::Kept::default())
-        .on_window_event(move |window, event| {
-            window_state::on_window_event(window, event, &window_dir);
+        .manage(window_state::Kept::new(&data_dir))
+        .manage(instance::Held::default())
+        .on_window_event(|window, event| {
+            window_state::on_window_event(window, event);
             shutdown::on_window_event(window, event);
         })
         .setup(move |app| {
@@ -131,7 +131,7 @@ pub fn run() {
             }
             if let Some(claim) = claim {
                 let handle = app.handle().clone();
-                claim.on_later_launch(move || {
+                claim.on_later_launch(&app.state::<instance::Held>(), move || {
                     tracing::info!("a second launch: bringing the window to the front");
                     if let Some(window) = handle.get_webview_window("main") {
                         let _ = window.unminimize();
@@ -142,8 +142,13 @@ pub fn run() {
             }
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())
         .expect("the Slipway window could not start");
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event {
+            window_state::save(app);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -44,9 +44,42 @@ impl Bounds {
     }
 }
 
-/// The bounds of the open window, kept up to date by its events.
-#[derive(Default)]
-pub struct Kept(Mutex<Option<Bounds>>);
+/// The bounds of the open window, kept up to date by its events, and where they are written.
+pub struct Kept {
+    dir: PathBuf,
+    bounds: Mutex<Option<Bounds>>,
+}
+
+impl Kept {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            dir: data_dir.to_owned(),
+            bounds: Mutex::new(None),
+        }
+    }
+}
+
+/// Writes the window's last bounds: on closing it, and on every way out of the app that
+/// closes no window (Quit, a SIGTERM, the restart after an update).
+pub fn save<R: Runtime, M: Manager<R>>(app: &M) {
+    let kept = app.state::<Kept>();
+    let Some(bounds) = *kept.bounds.lock().expect("window bounds") else {
+        return;
+    };
+    let maximized = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_maximized().ok())
+        .unwrap_or(false);
+    if let Err(e) = write(
+        &kept.dir,
+        &Bounds {
+            maximized,
+            ..bounds
+        },
+    ) {
+        tracing::warn!("could not keep the window's place: {e}");
+    }
+}
 
 fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
@@ -84,26 +117,28 @@ pub fn restore<R: Runtime>(window: &WebviewWindow<R>, data_dir: &Path) {
         );
         return;
     }
-    let _ = window.set_size(PhysicalSize::new(bounds.width, bounds.height));
+    // Moved first: on a screen with another scale the size would otherwise be rescaled.
     let _ = window.set_position(PhysicalPosition::new(bounds.x, bounds.y));
+    let _ = window.set_size(PhysicalSize::new(bounds.width, bounds.height));
     if bounds.maximized {
         let _ = window.maximize();
     }
 }
 
 /// Keeps the bounds while the window moves and resizes; writes them when it closes.
-pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent, data_dir: &Path) {
+pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     let kept = window.state::<Kept>();
-    let maximized = window.is_maximized().unwrap_or(false);
     match event {
-        WindowEvent::Moved(_) | WindowEvent::Resized(_) if !maximized => {
+        WindowEvent::Moved(_) | WindowEvent::Resized(_)
+            if !window.is_maximized().unwrap_or(false) =>
+        {
             let (Ok(position), Ok(size)) = (window.outer_position(), window.inner_size()) else {
                 return;
             };
             if size.width == 0 || size.height == 0 {
                 return; // minimized
             }
-            *kept.0.lock().expect("window bounds") = Some(Bounds {
+            *kept.bounds.lock().expect("window bounds") = Some(Bounds {
                 x: position.x,
                 y: position.y,
                 width: size.width,
@@ -111,20 +146,7 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent, data
                 maximized: false,
             });
         }
-        WindowEvent::CloseRequested { .. } => {
-            let Some(bounds) = *kept.0.lock().expect("window bounds") else {
-                return;
-            };
-            if let Err(e) = write(
-                data_dir,
-                &Bounds {
-                    maximized,
-                    ..bounds
-                },
-            ) {
-                tracing::warn!("could not keep the window's place: {e}");
-            }
-        }
+        WindowEvent::CloseRequested { .. } => save(window),
         _ => {}
     }
 }

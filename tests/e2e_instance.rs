@@ -18,7 +18,7 @@ async fn a_second_launch_brings_the_open_window_forward_and_exits() {
     let home = data_dir.parent().unwrap().to_owned();
 
     let started = Instant::now();
-    let second = Command::new(env!("CARGO_BIN_EXE_slipway-desktop"))
+    let mut second = Command::new(env!("CARGO_BIN_EXE_slipway-desktop"))
         .env("HOME", &home)
         .env("XDG_DATA_HOME", home.join("share"))
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -27,10 +27,19 @@ async fn a_second_launch_brings_the_open_window_forward_and_exits() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the second launch starts");
-    let output = tokio::task::spawn_blocking(move || second.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        // A second launch that opened a window of its own would never exit: killed at the
+        // deadline, and the test fails below.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while second.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = second.kill();
+        second.wait_with_output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("Slipway is already open"), "{stderr}");

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use slipway_core::ErrorCode;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_updater::{Update, Updater, UpdaterExt};
 
 use crate::error::IpcError;
@@ -26,7 +26,11 @@ impl UpdateService {
         let for_updater = app.clone();
         Self {
             updater: Box::new(move |host| updater(&for_updater, host)),
-            restart: Box::new(move || app.restart()),
+            restart: Box::new(move || {
+                crate::window_state::save(&app);
+                app.state::<crate::instance::Held>().release();
+                app.restart()
+            }),
             pending: tokio::sync::Mutex::new(None),
         }
     }
@@ -49,11 +53,13 @@ fn failed(message: String) -> IpcError {
     }
 }
 
-/// The updater for this build's feed; `SLIPWAY_UPDATE_ENDPOINT` points it at another feed (a
-/// mirror; https only in release builds), and in debug builds `SLIPWAY_UPDATE_PUBKEY`
-/// replaces the key (tests). `None` when the build has no feed.
+/// The updater for this build's feed. In debug builds (tests) `SLIPWAY_UPDATE_ENDPOINT` and
+/// `SLIPWAY_UPDATE_PUBKEY` replace the feed and the key; a release build answers only to
+/// what it was built with. `None` when the build has no feed.
+#[cfg_attr(not(debug_assertions), allow(unused_variables))]
 fn updater<R: Runtime>(app: &AppHandle<R>, host: &Host) -> Result<Option<Updater>, IpcError> {
     let mut builder = app.updater_builder();
+    #[cfg(debug_assertions)]
     if let Some(endpoint) = host.0.var("SLIPWAY_UPDATE_ENDPOINT") {
         let url = endpoint.parse().map_err(|e| {
             failed(format!(
@@ -111,7 +117,8 @@ pub async fn install_update(
     jobs: State<'_, Jobs>,
     service: State<'_, UpdateService>,
 ) -> Result<(), IpcError> {
-    let Some(update) = service.pending.lock().await.take() else {
+    // Kept (cloned) until it installs: after a failed download Install can be pressed again.
+    let Some(update) = service.pending.lock().await.clone() else {
         return Err(failed(
             "No update is waiting to be installed: check for updates again.".to_owned(),
         ));
@@ -123,7 +130,11 @@ pub async fn install_update(
         ))
     })?;
     crate::shutdown::cancel_and_wait(&jobs.0).await;
-    update.install(bytes).map_err(|e| {
+    // Installing may wait on the OS (a password prompt for a .deb): off the async workers.
+    let installed = tokio::task::spawn_blocking(move || update.install(bytes))
+        .await
+        .map_err(|e| failed(format!("Slipway {version} could not be installed: {e}.")))?;
+    installed.map_err(|e| {
         failed(format!(
             "Slipway {version} was downloaded but could not be installed: {e}. This version goes on running."
         ))

@@ -63,6 +63,14 @@ pub enum EngineError {
         advice: String,
     },
 
+    /// An engine Slipway will not talk to (it wants TLS, or is reached without it over the network).
+    #[error("Slipway will not use the Docker engine at {endpoint}: {reason}. {advice}")]
+    DockerRefused {
+        endpoint: String,
+        reason: String,
+        advice: String,
+    },
+
     #[error("{file} line {line}: {problem}. Fix or remove that line; Slipway reads this file but never edits it by hand.", file = .file.display())]
     AwsFileMalformed {
         file: PathBuf,
@@ -312,7 +320,9 @@ impl EngineError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::DockerUnavailable { .. } => ErrorCode::DockerUnavailable,
+            Self::DockerUnavailable { .. } | Self::DockerRefused { .. } => {
+                ErrorCode::DockerUnavailable
+            }
             Self::AwsFileMalformed { .. } => ErrorCode::AwsFileMalformed,
             Self::ProfileNotFound { .. } => ErrorCode::ProfileNotFound,
             Self::NoCredentials { .. } => ErrorCode::NoCredentials,

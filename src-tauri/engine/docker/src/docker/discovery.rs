@@ -150,6 +150,38 @@ pub fn candidates(host: &HostEnv, exists: impl Fn(&Path) -> bool) -> Vec<DockerE
     }
 }
 
+/// Why Slipway will not talk to `endpoint`, with what to do instead: an engine that asks for
+/// TLS (which Slipway cannot speak yet), or one reached over the network without it (the
+/// registry passwords and the ECR token a build or push sends would cross it in clear
+/// text). A loopback `tcp://` (an SSH tunnel, say) is fine.
+pub fn refusal(endpoint: &DockerEndpoint, host: &HostEnv) -> Option<(String, String)> {
+    let address = endpoint.uri.strip_prefix("tcp://")?;
+    let tls = host
+        .var("DOCKER_TLS_VERIFY")
+        .is_some_and(|v| !v.is_empty() && v != "0");
+    if tls {
+        return Some((
+            "it asks for TLS (DOCKER_TLS_VERIFY is set), which Slipway cannot use yet".to_owned(),
+            "Use the engine on this computer (unset DOCKER_HOST), or reach the remote one through an SSH tunnel at tcp://127.0.0.1:PORT.".to_owned(),
+        ));
+    }
+    let hostname = address
+        .rsplit_once(':')
+        .map_or(address, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = hostname == "localhost"
+        || hostname
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        (
+            format!("{hostname} is reached over the network without TLS: registry passwords and the AWS registry token would cross it in clear text"),
+            "Use the engine on this computer (unset DOCKER_HOST), or reach the remote one through an SSH tunnel at tcp://127.0.0.1:PORT.".to_owned(),
+        )
+    })
+}
+
 /// What to do when no engine answers, in the words of this OS.
 pub fn advice(os: Os, source: EndpointSource) -> String {
     if source == EndpointSource::DockerHostVariable {
@@ -172,6 +204,36 @@ mod tests {
             Some(PathBuf::from("/Users/ana")),
             vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn a_remote_engine_without_tls_or_one_that_wants_tls_is_refused_and_loopback_is_not() {
+        let endpoint = |uri: &str| DockerEndpoint {
+            uri: uri.to_owned(),
+            source: EndpointSource::DockerHostVariable,
+        };
+        let plain = host(Os::Linux, &[]);
+        for fine in [
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375",
+            "tcp://[::1]:2375",
+            "unix:///var/run/docker.sock",
+            "npipe:////./pipe/docker_engine",
+        ] {
+            assert_eq!(refusal(&endpoint(fine), &plain), None, "{fine}");
+        }
+        let (reason, advice) = refusal(&endpoint("tcp://10.0.0.5:2375"), &plain).unwrap();
+        assert!(
+            reason.contains("10.0.0.5") && reason.contains("clear text"),
+            "{reason}"
+        );
+        assert!(advice.contains("SSH tunnel"), "{advice}");
+        assert!(refusal(&endpoint("tcp://build-box:2376"), &plain).is_some());
+        let tls = host(Os::Linux, &[("DOCKER_TLS_VERIFY", "1")]);
+        let (reason, _) = refusal(&endpoint("tcp://127.0.0.1:2376"), &tls).unwrap();
+        assert!(reason.contains("TLS"), "{reason}");
+        let off = host(Os::Linux, &[("DOCKER_TLS_VERIFY", "0")]);
+        assert_eq!(refusal(&endpoint("tcp://127.0.0.1:2375"), &off), None);
     }
 
     #[test]

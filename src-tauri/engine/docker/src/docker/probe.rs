@@ -6,7 +6,7 @@ use std::time::Duration;
 use bollard::Docker;
 use serde::Serialize;
 
-use super::discovery::{advice, candidates, DockerEndpoint};
+use super::discovery::{advice, candidates, refusal, DockerEndpoint};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::host::HostEnv;
 
@@ -44,6 +44,8 @@ struct Unreachable {
     endpoint: DockerEndpoint,
     reason: String,
     advice: String,
+    /// Not tried: Slipway will not talk to it (see `refusal`).
+    refused: bool,
 }
 
 async fn locate(
@@ -51,6 +53,14 @@ async fn locate(
 ) -> std::result::Result<(Docker, DockerEndpoint, DockerEngine), Unreachable> {
     let mut first_failure = None;
     for endpoint in candidates(host, Path::exists) {
+        if let Some((reason, advice)) = refusal(&endpoint, host) {
+            return Err(Unreachable {
+                endpoint,
+                reason,
+                advice,
+                refused: true,
+            });
+        }
         match try_endpoint(&endpoint).await {
             Ok((docker, engine)) => return Ok((docker, endpoint, engine)),
             Err(reason) => {
@@ -64,19 +74,29 @@ async fn locate(
         advice: advice(host.os, endpoint.source),
         endpoint,
         reason,
+        refused: false,
     })
 }
 
 /// Connects to the first candidate endpoint whose engine answers, with the API version
 /// negotiated down to what that engine speaks.
 pub async fn connect(host: &HostEnv) -> Result<(Docker, DockerEndpoint, DockerEngine)> {
-    locate(host)
-        .await
-        .map_err(|u| EngineError::DockerUnavailable {
-            endpoint: u.endpoint.uri,
-            reason: u.reason,
-            advice: u.advice,
-        })
+    locate(host).await.map_err(|u| {
+        let (endpoint, reason, advice) = (u.endpoint.uri, u.reason, u.advice);
+        if u.refused {
+            EngineError::DockerRefused {
+                endpoint,
+                reason,
+                advice,
+            }
+        } else {
+            EngineError::DockerUnavailable {
+                endpoint,
+                reason,
+                advice,
+            }
+        }
+    })
 }
 
 async fn try_endpoint(
@@ -134,5 +154,37 @@ pub async fn probe(host: &HostEnv) -> DockerStatus {
             reason: u.reason,
             advice: u.advice,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slipway_core::host::Os;
+
+    #[tokio::test]
+    async fn a_remote_engine_without_tls_is_refused_before_anything_is_sent() {
+        // 192.0.2.1 is TEST-NET-1: nothing answers there, and nothing is asked.
+        let host = HostEnv::new(
+            Os::Linux,
+            None,
+            [("DOCKER_HOST".to_owned(), "tcp://192.0.2.1:2375".to_owned())],
+        );
+        let started = std::time::Instant::now();
+        let err = connect(&host).await.unwrap_err();
+        assert!(
+            started.elapsed() < PROBE_TIMEOUT,
+            "refused before trying: a try would wait out the probe timeout"
+        );
+        assert_eq!(err.code(), slipway_core::ErrorCode::DockerUnavailable);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("Slipway will not use the Docker engine at tcp://192.0.2.1:2375"),
+            "{text}"
+        );
+        assert!(matches!(
+            probe(&host).await,
+            DockerStatus::Unavailable { reason, .. } if reason.contains("clear text")
+        ));
     }
 }

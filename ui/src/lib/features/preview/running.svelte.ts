@@ -11,6 +11,8 @@ export class RunningPreviews {
   /** The app whose preview is being stopped from the sidebar. */
   stopping = $state<string | null>(null);
   failure = $state<Failure | null>(null);
+  /** The app the failure is about: it goes once that preview is no longer listed. */
+  #failedFor: string | null = null;
   /** The open project's folder: its preview is shown on its own page. */
   openDir = $state<string | null>(null);
   /** A folder the sidebar asked to open; the project screen takes it (and clears it). */
@@ -23,7 +25,12 @@ export class RunningPreviews {
     const ticket = ++this.#reading;
     try {
       const list = await runningPreviews();
-      if (ticket === this.#reading) this.list = list;
+      if (ticket !== this.#reading) return;
+      this.list = list;
+      if (this.#failedFor !== null && !list.some((p) => p.app === this.#failedFor)) {
+        this.failure = null;
+        this.#failedFor = null;
+      }
     } catch {
       if (ticket === this.#reading) this.list = [];
     }
@@ -37,6 +44,7 @@ export class RunningPreviews {
       await stopPreview(app);
     } catch (e) {
       this.failure = failureOf(e);
+      this.#failedFor = app;
     } finally {
       this.stopping = null;
       await this.refresh();
