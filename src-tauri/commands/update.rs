@@ -53,6 +53,10 @@ fn failed(message: String) -> IpcError {
     }
 }
 
+fn check_failed(e: tauri_plugin_updater::Error) -> IpcError {
+    failed(format!("Could not check for a newer Slipway: {e}."))
+}
+
 /// The updater for this build's feed. In debug builds (tests) `SLIPWAY_UPDATE_ENDPOINT` and
 /// `SLIPWAY_UPDATE_PUBKEY` replace the feed and the key; a release build answers only to
 /// what it was built with. `None` when the build has no feed.
@@ -77,7 +81,7 @@ fn updater<R: Runtime>(app: &AppHandle<R>, host: &Host) -> Result<Option<Updater
     match builder.build() {
         Ok(updater) => Ok(Some(updater)),
         Err(tauri_plugin_updater::Error::EmptyEndpoints) => Ok(None),
-        Err(e) => Err(failed(format!("Could not check for a newer Slipway: {e}."))),
+        Err(e) => Err(check_failed(e)),
     }
 }
 
@@ -92,10 +96,7 @@ pub async fn check_update(
     let Some(updater) = (service.updater)(&host)? else {
         return Ok(None);
     };
-    let found = updater
-        .check()
-        .await
-        .map_err(|e| failed(format!("Could not check for a newer Slipway: {e}.")))?;
+    let found = updater.check().await.map_err(check_failed)?;
     let offer = found.as_ref().map(|update| UpdateOffer {
         version: update.version.clone(),
         current: update.current_version.clone(),

@@ -150,6 +150,9 @@ pub fn candidates(host: &HostEnv, exists: impl Fn(&Path) -> bool) -> Vec<DockerE
     }
 }
 
+/// What to do instead of talking to a refused engine.
+const TUNNEL: &str = "Use the engine on this computer (unset DOCKER_HOST), or reach the remote one through an SSH tunnel at tcp://127.0.0.1:PORT.";
+
 /// Why Slipway will not talk to `endpoint`, with what to do instead: an engine that asks for
 /// TLS (which Slipway cannot speak yet), or one reached over the network without it (the
 /// registry passwords and the ECR token a build or push sends would cross it in clear
@@ -162,7 +165,7 @@ pub fn refusal(endpoint: &DockerEndpoint, host: &HostEnv) -> Option<(String, Str
     if tls {
         return Some((
             "it asks for TLS (DOCKER_TLS_VERIFY is set), which Slipway cannot use yet".to_owned(),
-            "Use the engine on this computer (unset DOCKER_HOST), or reach the remote one through an SSH tunnel at tcp://127.0.0.1:PORT.".to_owned(),
+            TUNNEL.to_owned(),
         ));
     }
     let hostname = address
@@ -177,7 +180,7 @@ pub fn refusal(endpoint: &DockerEndpoint, host: &HostEnv) -> Option<(String, Str
     (!loopback).then(|| {
         (
             format!("{hostname} is reached over the network without TLS: registry passwords and the AWS registry token would cross it in clear text"),
-            "Use the engine on this computer (unset DOCKER_HOST), or reach the remote one through an SSH tunnel at tcp://127.0.0.1:PORT.".to_owned(),
+            TUNNEL.to_owned(),
         )
     })
 }
