@@ -5,6 +5,8 @@ SHELL := /bin/bash
 
 # One feature set and one profile for every cargo step, so the tree compiles once.
 CARGO_SELECTION := --workspace --features slipway/custom-protocol
+# A test run compiles each crate once: incremental caches would only take disk (gigabytes).
+export CARGO_INCREMENTAL := 0
 TESTENV_FILE := target/testenv.sh
 WITH_TESTENV := set -a; source $(TESTENV_FILE); set +a;
 # Every test that needs the test environment fails (instead of skipping) when it is missing.
@@ -81,12 +83,14 @@ test-ui:
 test-down:
 	tests/env/down
 
-# The Linux installer (.deb), with the dev profile the tests compile anyway; tests/e2e_bundle.rs
-# unpacks it and opens the installed app. (AppImage needs linuxdeploy from GitHub, which
-# this machine cannot reach; the release workflow builds it. Windows and macOS bundles are
-# built there too.)
-bundle: node_modules/.installed
-	npx tauri build --debug --bundles deb --ci
+# The Linux installer (.deb) from the binary the tests build (same features, same profile,
+# so nothing compiles twice: `tauri build` of the one package would unify features apart from
+# the workspace and compile most of the tree again); tests/e2e_bundle.rs unpacks it and opens
+# the installed app. (AppImage needs linuxdeploy from GitHub, which this machine cannot
+# reach; the release workflow builds it. Windows and macOS bundles are built there too.)
+bundle: node_modules/.installed ui
+	cargo build $(CARGO_SELECTION)
+	npx tauri bundle --debug --bundles deb --ci
 
 # Every platform's icon from one drawing: icons/make_icons.py draws app-icon.png (1024 px),
 # and the Tauri CLI makes the .ico (Windows), .icns (macOS) and PNG sizes from it. The
