@@ -83,13 +83,14 @@ test-ui:
 test-down:
 	tests/env/down
 
-# The Linux installer (.deb) from the binary the tests build (same features, same profile,
-# so nothing compiles twice: `tauri build` of the one package would unify features apart from
-# the workspace and compile most of the tree again); tests/e2e_bundle.rs unpacks it and opens
-# the installed app. (AppImage needs linuxdeploy from GitHub, which this machine cannot
-# reach; the release workflow builds it. Windows and macOS bundles are built there too.)
+# The Linux installer (.deb) from the very binary the tests build: `cargo test --no-run`
+# resolves features with the dev-dependencies as `cargo test` does (a plain `cargo build`, or
+# `tauri build` of the one package, resolves them apart and compiles much of the tree a second
+# time, gigabytes of disk). tests/e2e_bundle.rs unpacks it and opens the installed app.
+# (AppImage needs linuxdeploy from GitHub, which this machine cannot reach; the release
+# workflow builds it, and the Windows and macOS bundles, with `tauri build`.)
 bundle: node_modules/.installed ui
-	cargo build $(CARGO_SELECTION)
+	cargo test $(CARGO_SELECTION) --no-run
 	npx tauri bundle --debug --bundles deb --ci
 
 # Every platform's icon from one drawing: icons/make_icons.py draws app-icon.png (1024 px),

@@ -13,6 +13,7 @@ pub mod preview;
 pub mod project;
 pub mod releases;
 pub mod setup;
+pub mod sso;
 pub mod update;
 
 use slipway_core::EngineError;

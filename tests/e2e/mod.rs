@@ -420,6 +420,11 @@ impl Session {
         }
     }
 
+    /// The session's home folder (the app's `HOME`: its `~/.aws` among others).
+    pub fn home(&self) -> &std::path::Path {
+        self._home.path()
+    }
+
     /// Slipway's data folder for this session (what `SLIPWAY_DATA_DIR` points the app at).
     pub fn data_dir(&self) -> PathBuf {
         self._home.path().join("slipway-data")

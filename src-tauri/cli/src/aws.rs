@@ -7,11 +7,14 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
+use slipway_aws::aws::sign_in::{SignInMethod, SsoAccount};
 use slipway_aws::aws::{
-    add_access_key_profile, read_profiles, whoami, AwsProfiles, AwsTarget, CredentialSource,
-    NewAccessKeyProfile, ProfileKind, Secret,
+    add_access_key_profile, read_profiles, request_for_profile, save_sso_profile, sign_in, whoami,
+    AwsProfiles, AwsTarget, CredentialSource, NewAccessKeyProfile, NewSsoProfile, ProfileKind,
+    Secret, SsoSignInEvent, SsoSignInRequest,
 };
 use slipway_core::host::HostEnv;
+use slipway_core::jobs::Cancel;
 use slipway_core::settings::{self, AppSettings};
 use slipway_core::EngineError;
 
@@ -28,6 +31,9 @@ pub enum AwsCommand {
     AddProfile(AddProfileArgs),
     /// Show or set the endpoint override used for every AWS call (an emulator).
     Endpoint(EndpointArgs),
+    /// Sign in with AWS SSO (IAM Identity Center) in the browser, or with a code, and save
+    /// the account and role as a profile the AWS CLI and SDKs can use too.
+    SsoLogin(SsoLoginArgs),
 }
 
 /// Whose credentials to use: shared by every verb that asks AWS who you are.
@@ -70,6 +76,31 @@ pub struct AddProfileArgs {
     /// The region to save with the profile.
     #[arg(long)]
     region: Option<String>,
+}
+
+#[derive(Args)]
+pub struct SsoLoginArgs {
+    /// The profile: an SSO profile to sign in again, or a new one to add (with --start-url).
+    profile: String,
+    /// The AWS access portal's address (https://NAME.awsapps.com/start), for a new profile.
+    #[arg(long, requires = "sso_region")]
+    start_url: Option<String>,
+    /// The region IAM Identity Center runs in, for a new profile.
+    #[arg(long, requires = "start_url")]
+    sso_region: Option<String>,
+    /// The account: its 12-digit ID or its name (needed when there are several).
+    #[arg(long, requires = "start_url")]
+    account: Option<String>,
+    /// The role (permission set) to take in it (needed when there are several).
+    #[arg(long, requires = "start_url")]
+    role: Option<String>,
+    /// The region apps run in (default: the SSO region).
+    #[arg(long, requires = "start_url")]
+    region: Option<String>,
+    /// Sign in with a code confirmed on a page you may open on any device, instead of this
+    /// computer's browser.
+    #[arg(long)]
+    code: bool,
 }
 
 #[derive(Args)]
@@ -183,6 +214,127 @@ pub async fn run(command: AwsCommand, as_json: bool) -> ExitCode {
                 Err(e) => fail("aws endpoint", &e, as_json),
             }
         }
+        AwsCommand::SsoLogin(args) => match sso_login(&host, args).await {
+            Ok(profile) => {
+                if as_json {
+                    json(&profile);
+                } else {
+                    line(
+                        Mark::Ok,
+                        format!(
+                            "signed in as profile {} ({})",
+                            profile.name,
+                            profile.defined_in.join(" and ")
+                        ),
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail("aws sso-login", &e, as_json),
+        },
+    }
+}
+
+/// Signs in (the address or code on stderr, so stdout stays the result). A new profile is
+/// then saved with the chosen account and role; an existing one only gets a fresh session.
+async fn sso_login(
+    host: &HostEnv,
+    args: SsoLoginArgs,
+) -> Result<slipway_aws::aws::AwsProfile, EngineError> {
+    let method = if args.code {
+        SignInMethod::Code
+    } else {
+        SignInMethod::Browser
+    };
+    let again = args.start_url.is_none();
+    let request = match (args.start_url, args.sso_region) {
+        (Some(start_url), Some(sso_region)) => SsoSignInRequest {
+            start_url,
+            sso_region,
+            method,
+        },
+        _ => {
+            let mut request = request_for_profile(host, &args.profile).ok_or_else(|| EngineError::InvalidInput {
+                what: format!("The profile \"{}\"", args.profile),
+                reason: "it is not an SSO profile on this computer; give --start-url and --sso-region to add it".into(),
+            })?;
+            request.method = method;
+            request
+        }
+    };
+    let say = |event: SsoSignInEvent| match event {
+        SsoSignInEvent::OpenBrowser { url } => {
+            eprintln!("Open this address in your browser to sign in (Slipway waits for it):\n{url}")
+        }
+        SsoSignInEvent::ConfirmCode { url, user_code, .. } => {
+            eprintln!("Open {url} on any device and check that it shows the code {user_code}, then allow it.")
+        }
+        SsoSignInEvent::Finishing => eprintln!("Signed in; listing your accounts…"),
+    };
+    let signed_in = sign_in(host, &request, &say, &Cancel::new(), SystemTime::now()).await?;
+    if again {
+        return read_profiles(host)
+            .get(&args.profile)
+            .cloned()
+            .ok_or_else(|| EngineError::Internal(format!("the profile {} is gone", args.profile)));
+    }
+    let account = pick_account(&signed_in.accounts, args.account.as_deref())?;
+    let role = pick_one("role", &account.roles, args.role.as_deref())?;
+    save_sso_profile(
+        host,
+        &NewSsoProfile {
+            name: args.profile,
+            session_name: signed_in.session_name,
+            start_url: signed_in.start_url,
+            sso_region: signed_in.sso_region,
+            account_id: account.account_id.clone(),
+            role_name: role,
+            region: args.region,
+        },
+    )
+}
+
+fn pick_account<'a>(
+    accounts: &'a [SsoAccount],
+    wanted: Option<&str>,
+) -> Result<&'a SsoAccount, EngineError> {
+    let names: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("{} ({})", a.name, a.account_id))
+        .collect();
+    let found = match wanted {
+        Some(w) => accounts
+            .iter()
+            .find(|a| a.account_id == w || a.name.eq_ignore_ascii_case(w)),
+        None if accounts.len() == 1 => accounts.first(),
+        None => None,
+    };
+    found.ok_or_else(|| EngineError::InvalidInput {
+        what: "--account".into(),
+        reason: match (wanted, names.is_empty()) {
+            (_, true) => {
+                "this sign-in may enter no account; ask your administrator for access".into()
+            }
+            (Some(w), false) => {
+                format!("\"{w}\" is not one of your accounts: {}", names.join(", "))
+            }
+            (None, false) => format!("choose one of your accounts: {}", names.join(", ")),
+        },
+    })
+}
+
+fn pick_one(what: &str, choices: &[String], wanted: Option<&str>) -> Result<String, EngineError> {
+    match wanted {
+        Some(w) if choices.iter().any(|c| c == w) => Ok(w.to_owned()),
+        None if choices.len() == 1 => Ok(choices[0].clone()),
+        _ => Err(EngineError::InvalidInput {
+            what: format!("--{what}"),
+            reason: if choices.is_empty() {
+                "this account offers you no role; ask your administrator for access".into()
+            } else {
+                format!("choose one of: {}", choices.join(", "))
+            },
+        }),
     }
 }
 
@@ -259,6 +411,7 @@ fn kind_label(kind: ProfileKind) -> &'static str {
     match kind {
         ProfileKind::AccessKeys => "access keys",
         ProfileKind::Sso => "SSO",
+        ProfileKind::ConsoleSignIn => "console sign-in",
         ProfileKind::AssumeRole => "assume role",
         ProfileKind::CredentialProcess => "credential process",
         ProfileKind::WebIdentity => "web identity",

@@ -127,7 +127,7 @@ fn next_step(err: &slipway_core::EngineError) -> Option<String> {
         }
         EngineError::NoCredentials { .. } => "`aws configure` adds an access key.".to_owned(),
         EngineError::SsoSessionExpired { profile, .. } => {
-            format!("Run `aws sso login --profile {profile}` to sign in.")
+            format!("Run `slipway aws sso-login {profile}` to sign in again.")
         }
         _ => return None,
     };

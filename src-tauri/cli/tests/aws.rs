@@ -162,3 +162,142 @@ async fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&format!("nothing of {app}")), "{out}");
 }
+
+/// Reads the child's stderr line by line until `find` picks something out of a line.
+fn watch_stderr(
+    child: &mut std::process::Child,
+    find: impl Fn(&str) -> Option<String> + Send + 'static,
+) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if let Some(found) = find(&line) {
+                let _ = tx.send(found);
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let found = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the CLI said what to open");
+    (found, reader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
+    use std::process::Stdio;
+    let standin = slipway_testkit::sso::SsoStandIn::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        common::command(home.path(), args)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", standin.url())
+            .env("AWS_ENDPOINT_URL_SSO", standin.url())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let start_url = standin.start_url();
+
+    // Several accounts and no --account: refused with the choices, nothing saved.
+    let (code, out, err) = {
+        let mut child = run(&[
+            "aws",
+            "sso-login",
+            "demo",
+            "--start-url",
+            &start_url,
+            "--sso-region",
+            "eu-west-1",
+            "--code",
+        ]);
+        let (user_code, reader) = watch_stderr(&mut child, |line| {
+            line.split("shows the code ")
+                .nth(1)
+                .map(|rest| rest.split(',').next().unwrap().to_owned())
+        });
+        standin.confirm_code(&user_code);
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            reader.join().unwrap(),
+        )
+    };
+    assert_ne!(code, Some(0), "{out}");
+    assert!(
+        err.contains("Demo apps (111122223333)") && err.contains("Production (444455556666)"),
+        "{err}"
+    );
+    assert!(!home.path().join(".aws/config").exists());
+
+    let mut child = run(&[
+        "aws",
+        "sso-login",
+        "demo",
+        "--start-url",
+        &start_url,
+        "--sso-region",
+        "eu-west-1",
+        "--account",
+        "Demo apps",
+        "--role",
+        "ReadOnlyAccess",
+        "--region",
+        "eu-west-3",
+        "--code",
+        "--json",
+    ]);
+    let (user_code, reader) = watch_stderr(&mut child, |line| {
+        line.split("shows the code ")
+            .nth(1)
+            .map(|rest| rest.split(',').next().unwrap().to_owned())
+    });
+    standin.confirm_code(&user_code);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = reader.join().unwrap();
+    assert!(out.status.success(), "{err}");
+    let profile = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(profile["name"], "demo");
+    assert_eq!(profile["kind"], "Sso");
+    assert_eq!(profile["region"], "eu-west-3");
+    let config = std::fs::read_to_string(home.path().join(".aws/config")).unwrap();
+    assert!(
+        config.contains("sso_account_id = 111122223333\nsso_role_name = ReadOnlyAccess\n"),
+        "{config}"
+    );
+
+    // Signing the same profile in again: the browser this time, and nothing new written.
+    let mut child = run(&["aws", "sso-login", "demo"]);
+    let (page, reader) = watch_stderr(&mut child, |line| {
+        line.starts_with("http://").then(|| line.to_owned())
+    });
+    assert!(standin.browser(&page).await.contains("You are signed in"));
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = reader.join().unwrap();
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join(".aws/config")).unwrap(),
+        config
+    );
+    let tokens: Vec<_> = std::fs::read_dir(home.path().join(".aws/sso/cache"))
+        .unwrap()
+        .collect();
+    assert_eq!(tokens.len(), 1, "the session's one cache file, renewed");
+    let cached = std::fs::read_to_string(tokens[0].as_ref().unwrap().path()).unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout)
+        .contains(&json(&cached)["accessToken"].as_str().unwrap().to_owned()));
+}

@@ -14,6 +14,7 @@
 pub mod emulator;
 mod rewrite;
 pub mod scenario;
+pub mod sso;
 pub mod standin;
 
 pub use rewrite::ScriptedChange;
@@ -272,13 +273,13 @@ impl Drop for FaultProxy {
     }
 }
 
-struct Request {
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Request {
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
             key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
@@ -390,7 +391,7 @@ async fn forward(
 }
 
 /// Reads one HTTP/1.1 request (head and Content-Length body); `None` on a closed socket.
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
+pub(crate) async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
     let Some((head, rest)) = read_head(stream).await? else {
         return Ok(None);
     };

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     ProfileNotFound,
     NoCredentials,
     SsoSessionExpired,
+    SsoSignInFailed,
+    ConsoleSignInMissing,
     CredentialsRejected,
     AwsUnreachable,
     AwsError,
@@ -84,8 +86,14 @@ pub enum EngineError {
     #[error("No AWS credentials were found{}. Add an access key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     NoCredentials { detail: Option<String> },
 
-    #[error("The SSO sign-in of profile \"{profile}\" {state}. Sign in again for that profile and check again, or connect with an access key instead.")]
+    #[error("The SSO sign-in of profile \"{profile}\" {state}. Sign in again (\"Sign in again…\" on the AWS account card), then try again; or connect with an access key instead.")]
     SsoSessionExpired { profile: String, state: String },
+
+    #[error("The AWS SSO sign-in did not finish: {reason}. Try again; if it keeps failing, check the portal address and region with your administrator.")]
+    SsoSignInFailed { reason: String },
+
+    #[error("Profile \"{profile}\" uses an AWS console sign-in, and that sign-in is not saved on this computer (or it has ended). Sign in to the console again from the AWS CLI's login, or connect with AWS SSO or an access key instead.")]
+    ConsoleSignInMissing { profile: String },
 
     #[error("AWS rejected the credentials of {source_name} ({aws_code}: {aws_message}). Check the access key, or create a new one in the IAM console.")]
     CredentialsRejected {
@@ -327,6 +335,8 @@ impl EngineError {
             Self::ProfileNotFound { .. } => ErrorCode::ProfileNotFound,
             Self::NoCredentials { .. } => ErrorCode::NoCredentials,
             Self::SsoSessionExpired { .. } => ErrorCode::SsoSessionExpired,
+            Self::SsoSignInFailed { .. } => ErrorCode::SsoSignInFailed,
+            Self::ConsoleSignInMissing { .. } => ErrorCode::ConsoleSignInMissing,
             Self::CredentialsRejected { .. } => ErrorCode::CredentialsRejected,
             Self::AwsUnreachable { .. } => ErrorCode::AwsUnreachable,
             Self::Aws { .. } => ErrorCode::AwsError,

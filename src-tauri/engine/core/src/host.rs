@@ -38,6 +38,20 @@ pub struct HostEnv {
     unreadable_vars: Vec<String>,
 }
 
+/// A child process as Slipway starts them (git, Docker credential helpers): on Windows
+/// with no console window flashing up, which a windowed app's child would otherwise open.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    #[allow(unused_mut)]
+    let mut command = std::process::Command::new(program);
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        command.creation_flags(CREATE_NO_WINDOW);
+    }
+    command
+}
+
 /// The environment as the engine keeps it: every variable whose name and value are valid
 /// UTF-8, and the lossily decoded names of those that are not. (`std::env::vars()` would
 /// panic on the first such variable and kill the app at start.)

@@ -12,6 +12,7 @@ pub mod fargate;
 pub mod host;
 pub mod jobs;
 pub mod log_line;
+pub mod private_file;
 pub mod progress;
 pub mod project;
 pub mod settings;

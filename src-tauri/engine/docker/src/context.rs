@@ -319,7 +319,20 @@ impl Context {
                 // Opened here, checked regular, then copied: a file swapped for a pipe after
                 // the scan is refused instead of blocking the build.
                 let mut file = open_regular(&entry.absolute)?;
-                tar.append_file(&entry.name, &mut file)
+                let metadata = file
+                    .metadata()
+                    .map_err(|e| EngineError::io(&entry.absolute, e))?;
+                let mut header = tar::Header::new_gnu();
+                header.set_metadata_in_mode(&metadata, tar::HeaderMode::Complete);
+                // Permission bits only, as the Docker CLI writes them (the entry type says
+                // the rest); from Windows, which has none, the ones that CLI gives.
+                let mode = if cfg!(windows) {
+                    docker_mode_from_windows(metadata.permissions().readonly())
+                } else {
+                    header.mode().unwrap_or(0o644) & 0o7777
+                };
+                header.set_mode(mode);
+                tar.append_data(&mut header, &entry.name, &mut file)
             };
             appended.map_err(|e| tar_error(&cancel, &entry.absolute, e))?;
         }
@@ -348,6 +361,17 @@ impl Context {
                 reason: "the Dockerfile is gone".into(),
             }
         })
+    }
+}
+
+/// The mode the Docker CLI gives a file it sends from Windows, which has no mode bits:
+/// executable for everyone (so an entrypoint script written on Windows runs instead of
+/// failing with exit code 126), writable by the owner unless the file is read-only.
+fn docker_mode_from_windows(readonly: bool) -> u32 {
+    if readonly {
+        0o555
+    } else {
+        0o755
     }
 }
 
@@ -448,7 +472,7 @@ fn dockerignore(root: &Path) -> Result<(Gitignore, bool, bool)> {
     let text = user_files::read_text(&path, TEXT_FILE_LIMIT)?;
     let mut has_exceptions = false;
     for line in text.as_deref().unwrap_or_default().lines() {
-        let Some(pattern) = anchored(line) else {
+        let Some(pattern) = anchored(line, cfg!(windows)) else {
             continue;
         };
         has_exceptions |= pattern.starts_with('!');
@@ -469,9 +493,17 @@ fn dockerignore(root: &Path) -> Result<(Gitignore, bool, bool)> {
 }
 
 /// A .dockerignore line as an equivalent gitignore line anchored at the root, or `None`
-/// for blanks and comments.
-fn anchored(line: &str) -> Option<String> {
+/// for blanks and comments. On Windows a backslash separates folders, as it does for the
+/// Docker CLI there (which then has no escape character).
+fn anchored(line: &str, windows: bool) -> Option<String> {
     let line = line.trim();
+    let slashed;
+    let line = if windows {
+        slashed = line.replace('\\', "/");
+        slashed.as_str()
+    } else {
+        line
+    };
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
@@ -609,6 +641,62 @@ mod tests {
             .await
             .expect("packing never opens the pipe");
         assert!(!tar.is_empty());
+    }
+
+    #[test]
+    fn files_sent_from_windows_get_the_modes_the_docker_cli_gives_them() {
+        assert_eq!(
+            docker_mode_from_windows(false),
+            0o755,
+            "scripts stay runnable"
+        );
+        assert_eq!(docker_mode_from_windows(true), 0o555);
+    }
+
+    #[test]
+    fn on_windows_a_backslash_in_dockerignore_separates_folders() {
+        assert_eq!(
+            anchored("build\\cache\\", true).as_deref(),
+            Some("/build/cache")
+        );
+        assert_eq!(
+            anchored("!.\\keep\\me.txt", true).as_deref(),
+            Some("!/keep/me.txt")
+        );
+        // Elsewhere it escapes, as in the Docker CLI on Linux and macOS.
+        assert_eq!(anchored("a\\*b", false).as_deref(), Some("/a\\*b"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn each_file_keeps_its_own_mode_in_the_tar() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tree(&[("Dockerfile", "FROM scratch"), ("run.sh", "#!/bin/sh\n")]);
+        let script = dir.path().join("run.sh");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o750)).unwrap();
+        std::fs::set_permissions(
+            dir.path().join("Dockerfile"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+        let (tar, _) = pack(dir.path()).await;
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let mut modes: Vec<(String, u32)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().mode().unwrap(),
+                )
+            })
+            .collect();
+        modes.sort();
+        assert_eq!(
+            modes,
+            vec![("Dockerfile".into(), 0o640), ("run.sh".into(), 0o750)]
+        );
     }
 
     #[cfg(unix)]

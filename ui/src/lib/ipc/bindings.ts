@@ -65,6 +65,21 @@ export const commands = {
 	saveAppSettings: (settings: AppSettings) => typedError<AppSettings, IpcError>(__TAURI_INVOKE("save_app_settings", { settings })),
 	/**  This computer's public IPv4 as a /32, for "only my IP". */
 	findMyIp: () => typedError<string, IpcError>(__TAURI_INVOKE("find_my_ip")),
+	/**
+	 *  Runs the sign-in; `on_event` says when to open the browser (the window opens it) or which
+	 *  code to confirm. Ends with the accounts and roles to choose from.
+	 */
+	ssoSignIn: (jobId: string, request: SsoSignInRequest, onEvent: Channel<SsoSignInEvent>) => typedError<SsoSignedIn, IpcError>(__TAURI_INVOKE("sso_sign_in", { jobId, request, onEvent })),
+	/**  Adds the chosen account and role as a profile in the AWS CLI's config. */
+	saveSsoProfile: (request: NewSsoProfile) => typedError<AwsProfile, IpcError>(__TAURI_INVOKE("save_sso_profile", { request })),
+	/**  The portal and region `profile` signs in with; null when it is not an SSO profile. */
+	ssoSignInForProfile: (profile: string) => typedError<SsoSignInRequest | null, IpcError>(__TAURI_INVOKE("sso_sign_in_for_profile", { profile })),
+	/**
+	 *  Opens an http(s) address in the user's browser. In a debug build,
+	 *  `SLIPWAY_TEST_BROWSER_LOG` names a file the address is appended to instead: the
+	 *  WebDriver tests play the browser themselves (the test kit's SSO stand-in follows it).
+	 */
+	openInBrowser: (url: string) => typedError<null, IpcError>(__TAURI_INVOKE("open_in_browser", { url })),
 	planSetup: (dir: string) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("plan_setup", { dir })),
 	applySetup: (jobId: string, dir: string, plan: SetupPlan, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, plan, onEvent })),
 	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
@@ -649,7 +664,7 @@ export type EnvironmentReport = {
 };
 
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
-export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "DeployInProgress" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | 
+export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "SsoSignInFailed" | "ConsoleSignInMissing" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "DeployInProgress" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | 
 /**  Checking for or installing a newer Slipway failed (the desktop app's updater). */
 "UpdateFailed" | "Internal";
 
@@ -886,6 +901,18 @@ export type NewImageProject = {
 	dir: string,
 };
 
+export type NewSsoProfile = {
+	/**  The profile's name, as projects and the AWS CLI (`--profile`) will use it. */
+	name: string,
+	sessionName: string,
+	startUrl: string,
+	ssoRegion: string,
+	accountId: string,
+	roleName: string,
+	/**  The region apps run in; the sign-in's region when unset. */
+	region: string | null,
+};
+
 export type Os = "linux" | "macos" | "windows";
 
 /**
@@ -1037,7 +1064,9 @@ export type Prices = {
 	imageStorageGbMonth: number | null,
 };
 
-export type ProfileKind = "AccessKeys" | "Sso" | "AssumeRole" | "CredentialProcess" | "WebIdentity" | 
+export type ProfileKind = "AccessKeys" | "Sso" | 
+/**  Made by the AWS CLI's console sign-in (`login_session`). */
+"ConsoleSignIn" | "AssumeRole" | "CredentialProcess" | "WebIdentity" | 
 /**  Settings (a region, say) but no way to get credentials. */
 "NoCredentials";
 
@@ -1240,12 +1269,57 @@ export type Severity =
 /**  It may work here but is likely wrong, or slow. */
 "warning" | "info";
 
+export type SignInMethod = 
+/**  In this computer's browser; the answer comes back to Slipway by itself. */
+"browser" | 
+/**  With a code confirmed on a page that may be opened anywhere (another computer). */
+"code";
+
 /**  One valid task size and what a month of it costs with the other choices unchanged. */
 export type SizeCost = {
 	cpu: number,
 	memory: number,
 	perHour: number | null,
 	perMonth: number | null,
+};
+
+export type SsoAccount = {
+	accountId: string,
+	name: string,
+	email: string | null,
+	/**  The roles (permission sets) the user may take in this account. */
+	roles: string[],
+};
+
+/**  What the user has to do while the sign-in waits. */
+export type SsoSignInEvent = 
+/**  Open `url` in the browser and sign in there; Slipway hears back by itself. */
+{ kind: "openBrowser"; url: string } | 
+/**  Open `url` (on any device), check that the page shows `user_code`, and allow it. */
+{ kind: "confirmCode"; url: string; userCode: string; expiresInSeconds: number } | 
+/**  The browser answered; the token is being fetched and the accounts listed. */
+{ kind: "finishing" };
+
+export type SsoSignInRequest = {
+	/**  The AWS access portal's address, `https://<name>.awsapps.com/start`. */
+	startUrl: string,
+	/**  The region IAM Identity Center runs in (not always the one apps run in). */
+	ssoRegion: string,
+	method?: SignInMethod,
+};
+
+/**  A finished sign-in: the session it is saved under and where it may go next. */
+export type SsoSignedIn = {
+	/**  The `[sso-session NAME]` this sign-in is cached under. */
+	sessionName: string,
+	startUrl: string,
+	ssoRegion: string,
+	/**
+	 *  When the sign-in ends (RFC 3339); the AWS CLI and SDKs renew it until the
+	 *  portal's own session ends.
+	 */
+	expiresAt: string,
+	accounts: SsoAccount[],
 };
 
 /**  One stage of the Dockerfile, as pre-flight counts it. */

@@ -34,6 +34,7 @@ import type {
   LogPage,
   LogQuery,
   NewAccessKeyProfile,
+  NewSsoProfile,
   NewImageProject,
   PendingChanges,
   Preflight,
@@ -47,6 +48,9 @@ import type {
   RunningPreview,
   UpdateOffer,
   SetupEvent,
+  SsoSignedIn,
+  SsoSignInEvent,
+  SsoSignInRequest,
   SetupPlan,
   StopOutcome,
   StopReport,
@@ -193,6 +197,18 @@ export const awsProfiles = (): Promise<AwsProfiles> => unwrap(commands.awsProfil
 /** Writes an access-key profile to the AWS CLI's own files; Slipway keeps no copy of the key. */
 export const addAccessKeyProfile = (request: NewAccessKeyProfile): Promise<AwsProfile> =>
   unwrap(commands.addAccessKeyProfile(request));
+/** Signs in with AWS SSO; its events say when to open the browser or which code to confirm. */
+export function ssoSignIn(request: SsoSignInRequest, onEvent: (event: SsoSignInEvent) => void): Job<SsoSignedIn> {
+  return startJob('sso', onEvent, (jobId, channel) => commands.ssoSignIn(jobId, request, channel));
+}
+export const saveSsoProfile = (request: NewSsoProfile): Promise<AwsProfile> => unwrap(commands.saveSsoProfile(request));
+/** The portal and region an SSO profile signs in again with; null when it is not one. */
+export const ssoSignInForProfile = (profile: string): Promise<SsoSignInRequest | null> =>
+  unwrap(commands.ssoSignInForProfile(profile));
+/** Opens a sign-in page in the user's browser (through the engine, which tests can watch). */
+export const openSignInPage = async (url: string): Promise<void> => {
+  await unwrap(commands.openInBrowser(url));
+};
 export const connectProjectAws = (dir: string): Promise<CallerIdentity> => unwrap(commands.connectProjectAws(dir));
 /** Who the project connects as, when it connected from this computer before; null when it never did. */
 export const reconnectProjectAws = (dir: string): Promise<CallerIdentity | null> => unwrap(commands.reconnectProjectAws(dir));

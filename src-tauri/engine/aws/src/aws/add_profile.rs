@@ -4,7 +4,6 @@
 //! temporary file that is owner-only from its creation, then renamed into place, so a
 //! failure leaves the old file untouched. The secret is never logged, echoed or kept.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -12,6 +11,7 @@ use serde::Deserialize;
 use super::profiles::{file_paths, read_profiles, AwsProfile};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::host::HostEnv;
+use slipway_core::private_file;
 
 /// A secret that prints as `***` in every Debug output, so it cannot reach a log by way
 /// of `{:?}` on a request.
@@ -130,32 +130,14 @@ fn check(request: &NewAccessKeyProfile) -> Result<()> {
     Ok(())
 }
 
-/// Appends `text` to `path` as a new whole file: the old content, a blank line, `text`.
-/// The new file is owner-only (0600) from the moment it exists; its folder is created
-/// owner-only (0700) when missing.
+/// Appends `text` to `path` as a new whole file: the old content, a blank line, `text`,
+/// written owner-only (see [`private_file`]).
 fn append_private(path: &Path, text: &str) -> Result<()> {
-    // A symlinked file (a dotfiles setup) is written where the link points, so the link stays.
-    let resolved = match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            std::fs::canonicalize(path).map_err(|e| EngineError::io(path, e))?
-        }
-        _ => path.to_owned(),
-    };
-    let path = resolved.as_path();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    if !dir.exists() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(|e| EngineError::io(dir, e))?;
-    }
-    let old = match std::fs::read_to_string(path) {
+    let mut content = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(EngineError::io(path, e)),
     };
-    let mut content = old;
     if !content.is_empty() {
         if !content.ends_with('\n') {
             content.push('\n');
@@ -163,26 +145,7 @@ fn append_private(path: &Path, text: &str) -> Result<()> {
         content.push('\n');
     }
     content.push_str(text);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.slipway.tmp"));
-    // A leftover from an interrupted write is Slipway's own: remove it, secret and all.
-    let _ = std::fs::remove_file(&temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temp).and_then(|mut file| {
-        file.write_all(content.as_bytes())?;
-        file.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, path)) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(EngineError::io(path, e));
-    }
-    Ok(())
+    private_file::write(path, &content)
 }
 
 #[cfg(test)]

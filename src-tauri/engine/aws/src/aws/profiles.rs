@@ -14,6 +14,8 @@ use slipway_core::host::HostEnv;
 pub enum ProfileKind {
     AccessKeys,
     Sso,
+    /// Made by the AWS CLI's console sign-in (`login_session`).
+    ConsoleSignIn,
     AssumeRole,
     CredentialProcess,
     WebIdentity,
@@ -316,6 +318,20 @@ pub(crate) fn sso_settings(
     ))
 }
 
+/// The `login_session` of a profile made by the AWS CLI's console sign-in, if it is one.
+pub(crate) fn login_session(host: &HostEnv, profile: &str) -> Option<String> {
+    let (config_path, _) = file_paths(host);
+    let text = std::fs::read_to_string(config_path).ok()?;
+    let (sections, _) = parse_ini(&text);
+    let header = if profile == "default" {
+        "default".to_owned()
+    } else {
+        format!("profile {profile}")
+    };
+    let keys = &sections.iter().find(|s| s.header == header)?.keys;
+    keys.get("login_session").cloned()
+}
+
 fn kind_of(keys: &BTreeMap<String, String>) -> ProfileKind {
     // The same precedence as the SDK's profile provider.
     if keys.contains_key("role_arn") {
@@ -326,6 +342,8 @@ fn kind_of(keys: &BTreeMap<String, String>) -> ProfileKind {
         }
     } else if keys.contains_key("sso_session") || keys.contains_key("sso_start_url") {
         ProfileKind::Sso
+    } else if keys.contains_key("login_session") {
+        ProfileKind::ConsoleSignIn
     } else if keys.contains_key("credential_process") {
         ProfileKind::CredentialProcess
     } else if keys.contains_key("aws_access_key_id") {

@@ -12,7 +12,9 @@ use aws_smithy_types::DateTime;
 use slipway_core::error::EngineError;
 use slipway_core::host::HostEnv;
 
-use super::profiles::sso_settings;
+use sha2::{Digest, Sha256};
+
+use super::profiles::{login_session, sso_settings};
 
 pub(crate) fn cache_file(
     host: &HostEnv,
@@ -29,12 +31,18 @@ pub(crate) fn cache_file(
     )
 }
 
-/// Ok when the profile is not SSO or its cached token is still valid at `now`.
+/// Ok when the profile is neither SSO nor a console sign-in, or its sign-in is still good
+/// at `now`: an SSO token that is valid, or that the SDK can renew (a refresh token and a
+/// client registration that has not ended); a console sign-in (the AWS CLI's login) whose
+/// session is cached on this computer (the SDK renews it until it ends).
 pub(crate) fn check_session(
     host: &HostEnv,
     profile: &str,
     now: SystemTime,
 ) -> Result<(), EngineError> {
+    if let Some(session) = login_session(host, profile) {
+        return check_console_sign_in(host, profile, &session);
+    }
     let Some((session, start_url)) = sso_settings(host, profile) else {
         return Ok(());
     };
@@ -48,21 +56,49 @@ pub(crate) fn check_session(
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Err(expired("has never been signed in on this computer"));
     };
-    let expires_at = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| {
-            v.get("expiresAt")
-                .and_then(|e| e.as_str())
-                .map(str::to_owned)
-        })
-        .and_then(|s| DateTime::from_str(&s, Format::DateTime).ok());
-    match expires_at {
-        Some(at) if SystemTime::try_from(at).is_ok_and(|at| at > now) => Ok(()),
+    let cached = serde_json::from_str::<serde_json::Value>(&text).ok();
+    let time = |field: &str| {
+        cached
+            .as_ref()
+            .and_then(|v| v.get(field)?.as_str().map(str::to_owned))
+            .and_then(|s| DateTime::from_str(&s, Format::DateTime).ok())
+    };
+    let after_now = |at: DateTime| SystemTime::try_from(at).is_ok_and(|at| at > now);
+    let renewable = cached.as_ref().is_some_and(|v| {
+        v.get("refreshToken")
+            .and_then(|t| t.as_str())
+            .is_some_and(|t| !t.is_empty())
+    }) && time("registrationExpiresAt").is_some_and(after_now);
+    match time("expiresAt") {
+        Some(at) if after_now(at) || renewable => Ok(()),
         Some(at) => Err(expired(&format!(
             "expired at {}",
             at.fmt(Format::DateTime).unwrap_or_default()
         ))),
         None => Err(expired("has an unreadable token cache")),
+    }
+}
+
+/// A console sign-in's session is cached by the AWS CLI under the SHA-256 of its ARN.
+fn check_console_sign_in(host: &HostEnv, profile: &str, session: &str) -> Result<(), EngineError> {
+    let dir = match host.var("AWS_LOGIN_CACHE_DIRECTORY") {
+        Some(dir) => PathBuf::from(dir),
+        None => host
+            .home
+            .clone()
+            .unwrap_or_default()
+            .join(".aws/login/cache"),
+    };
+    let hash: String = Sha256::digest(session.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if dir.join(format!("{hash}.json")).is_file() {
+        Ok(())
+    } else {
+        Err(EngineError::ConsoleSignInMissing {
+            profile: profile.to_owned(),
+        })
     }
 }
 
@@ -133,6 +169,42 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("never been signed in"));
+    }
+
+    #[test]
+    fn an_expired_token_the_sdk_can_renew_passes() {
+        let (dir, host) = sso_host(Some("2026-11-01T10:00:00Z"));
+        let cache = cache_file(&host, Some("corp"), None).unwrap();
+        std::fs::write(&cache, r#"{"accessToken":"a","expiresAt":"2026-11-01T10:00:00Z","refreshToken":"r","registrationExpiresAt":"2027-01-01T00:00:00Z"}"#).unwrap();
+        assert!(check_session(&host, "dev", at("2026-11-21T10:00:00Z")).is_ok());
+        drop(dir);
+    }
+
+    #[test]
+    fn a_console_sign_in_needs_its_cached_session_on_this_computer() {
+        let dir = tempfile::tempdir().unwrap();
+        let arn = "arn:aws:iam::123456789012:user/ana";
+        std::fs::create_dir_all(dir.path().join(".aws/login/cache")).unwrap();
+        std::fs::write(
+            dir.path().join(".aws/config"),
+            format!("[profile console]\nlogin_session = {arn}\nregion = eu-west-1\n"),
+        )
+        .unwrap();
+        let host = HostEnv::new(Os::Linux, Some(dir.path().to_owned()), []);
+        let err = check_session(&host, "console", SystemTime::now()).unwrap_err();
+        assert!(err.to_string().contains("console sign-in"), "{err}");
+        assert!(!err.to_string().contains('`'));
+        // The SHA-256 of the ARN, as the AWS CLI names the file.
+        let hash: String = Sha256::digest(arn.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(
+            dir.path().join(format!(".aws/login/cache/{hash}.json")),
+            "{}",
+        )
+        .unwrap();
+        assert!(check_session(&host, "console", SystemTime::now()).is_ok());
     }
 
     #[test]

@@ -9,10 +9,12 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 
 /// A value after a name that says it is secret: `aws_secret_access_key = …`,
-/// `AWS_SESSION_TOKEN=…`, `"secretAccessKey": "…"`, `X-Amz-Security-Token: …`.
+/// `AWS_SESSION_TOKEN=…`, `"secretAccessKey": "…"`, `X-Amz-Security-Token: …`, and the
+/// SSO sign-in's: `"x-amz-sso_bearer_token": "…"` (the SDK traces request headers),
+/// `accessToken`, `refresh_token`, `clientSecret`, `codeVerifier`, `deviceCode`.
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)((?:aws_)?secret_?access_?key|(?:aws_)?session_?token|x-amz-security-token|security_?token)(["']?\s*[:=]\s*["']?)([^\s"',;&}\]]+)"#,
+        r#"(?i)((?:aws_)?secret_?access_?key|(?:aws_)?session_?token|x-amz-security-token|security_?token|(?:x-amz-sso_)?bearer_?token|access_?token|refresh_?token|client_?secret|code_?verifier|device_?code)(["']?\s*[:=]\s*["']?)([^\s"',;&}\]]+)"#,
     )
     .expect("labelled secret pattern")
 });
@@ -126,6 +128,9 @@ mod tests {
             format!(r#"{{"secretAccessKey": "{SECRET}"}}"#),
             format!("aws_session_token={token}"),
             format!("X-Amz-Security-Token: {token}"),
+            format!(r#"headers: {{"x-amz-sso_bearer_token": "{token}", "user-agent": "x"}}"#),
+            format!(r#"{{"accessToken": "{token}", "refreshToken": "{token}"}}"#),
+            format!("clientSecret={token}&codeVerifier={token}"),
         ] {
             let clean = redact(&line);
             assert!(

@@ -2,7 +2,6 @@
 //! (with `-dirty-` and a timestamp when files differ from it), else a UTC timestamp.
 
 use std::path::Path;
-use std::process::Command;
 
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -10,7 +9,7 @@ use time::OffsetDateTime;
 pub fn release_version(dir: &Path, now: OffsetDateTime) -> String {
     let stamp = timestamp(now);
     let git = |args: &[&str]| {
-        Command::new("git")
+        slipway_core::host::command("git")
             .arg("-C")
             .arg(dir)
             .args(args)
@@ -39,6 +38,7 @@ fn timestamp(now: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-21 14:30:05 UTC);

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use base64::Engine as _;
 use bollard::auth::DockerCredentials;
@@ -147,7 +147,7 @@ fn from_auths_entry(entry: &Value, key: &str, file: &str) -> Result<Option<Login
 /// `None` when it has none.
 fn run_helper(host: &HostEnv, helper: &str, server: &str) -> Result<Option<Login>, String> {
     let program = format!("docker-credential-{helper}");
-    let mut command = Command::new(&program);
+    let mut command = slipway_core::host::command(&program);
     command
         .arg("get")
         .stdin(Stdio::piped())

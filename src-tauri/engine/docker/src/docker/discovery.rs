@@ -185,16 +185,26 @@ pub fn refusal(endpoint: &DockerEndpoint, host: &HostEnv) -> Option<(String, Str
     })
 }
 
-/// What to do when no engine answers, in the words of this OS.
+/// What to do when no engine answers, in the words of this OS and of the product whose
+/// socket or pipe was found (an installed product that is not started leaves one behind).
+/// Never a command to type: each product has a window or a menu to start it from.
 pub fn advice(os: Os, source: EndpointSource) -> String {
-    if source == EndpointSource::DockerHostVariable {
-        return "DOCKER_HOST is set, so Slipway only tries that address: start the engine it points at, or unset DOCKER_HOST to let Slipway look for Docker Desktop, Colima or OrbStack.".to_owned();
-    }
-    match os {
-        Os::Macos => "Start Docker Desktop, Colima, OrbStack or Rancher Desktop, then check again.".to_owned(),
-        Os::Windows => "Start Docker Desktop and wait until it says \"Engine running\", then check again.".to_owned(),
-        Os::Linux => "Start the Docker service or Docker Desktop, and make sure your user may use the socket (the docker group), then check again.".to_owned(),
-    }
+    let advice = match (source, os) {
+        (EndpointSource::DockerHostVariable, _) => "DOCKER_HOST is set, so Slipway only tries that address: start the engine it points at, or remove DOCKER_HOST from your environment to let Slipway find Docker Desktop and the others by itself.",
+        (EndpointSource::DockerDesktop, Os::Windows) => "Start Docker Desktop from the Start menu and wait until it says \"Engine running\", then check again.",
+        (EndpointSource::DockerDesktop, Os::Macos) => "Open Docker Desktop from Applications and wait until its menu-bar whale stops moving, then check again.",
+        (EndpointSource::DockerDesktop, Os::Linux) => "Open Docker Desktop and wait until it says \"Engine running\", then check again.",
+        (EndpointSource::OrbStack, _) => "Open OrbStack from Applications and wait until it says it is running, then check again.",
+        (EndpointSource::Colima, _) => "Colima is installed but its virtual machine is stopped: start Colima, then check again.",
+        (EndpointSource::RancherDesktop, _) => "Open Rancher Desktop, choose dockerd (moby) as its container engine in Preferences, and wait until it has started, then check again.",
+        (EndpointSource::Podman, Os::Linux) => "Turn on Podman's Docker-compatible socket (in Podman Desktop's settings, or your system's podman.socket service), then check again.",
+        (EndpointSource::Podman, _) => "Open Podman Desktop and start the Podman machine, then check again.",
+        (EndpointSource::Rootless, _) => "Start your rootless Docker service, then check again.",
+        (EndpointSource::System, Os::Windows) => "Start Docker Desktop (or Rancher Desktop, or Podman Desktop) from the Start menu and wait until its engine is running, then check again.",
+        (EndpointSource::System, Os::Macos) => "Start Docker Desktop, OrbStack, Rancher Desktop or Colima, then check again.",
+        (EndpointSource::System, Os::Linux) => "Start the Docker service or Docker Desktop, and make sure your user may use the socket (the docker group), then check again.",
+    };
+    advice.to_owned()
 }
 
 #[cfg(test)]
@@ -325,6 +335,11 @@ mod tests {
     #[test]
     fn advice_names_the_tools_of_each_os() {
         assert!(advice(Os::Macos, EndpointSource::System).contains("Colima"));
+        assert!(advice(Os::Macos, EndpointSource::OrbStack).starts_with("Open OrbStack"));
+        assert!(advice(Os::Windows, EndpointSource::Podman).contains("Podman machine"));
+        assert!(advice(Os::Windows, EndpointSource::DockerDesktop).contains("Start menu"));
+        assert!(advice(Os::Macos, EndpointSource::DockerDesktop).contains("Applications"));
+        assert!(advice(Os::Macos, EndpointSource::RancherDesktop).contains("dockerd (moby)"));
         assert!(advice(Os::Windows, EndpointSource::System).contains("Docker Desktop"));
         assert!(advice(Os::Linux, EndpointSource::DockerHostVariable).contains("DOCKER_HOST"));
     }

@@ -13,6 +13,7 @@ import { failureOf, type Failure } from '../../ui/failure';
 import { profileKindLabel } from '../environment/labels';
 import type { ProjectSession } from '../project/project.svelte';
 import { account } from './aws.svelte';
+import { SsoSignIn } from './sso.svelte';
 
 export interface ProfileChoice {
   /** The profile name, or '' for the AWS CLI's default choice. */
@@ -49,6 +50,12 @@ export function connectHint(code: ErrorCode | null): string | null {
   if (code === 'NoCredentials' || code === 'ProfileNotFound') {
     return 'Pick another profile, or use “Add an access key…” to add one for an IAM user.';
   }
+  if (code === 'SsoSessionExpired') {
+    return 'Sign in again with “Sign in again…”, then press Connect.';
+  }
+  if (code === 'ConsoleSignInMissing') {
+    return 'Pick another profile, or use “Sign in with AWS SSO…” or “Add an access key…”.';
+  }
   if (code === 'CredentialsRejected') {
     return 'The key may have been deactivated or deleted: create a new one in the IAM console and add it with “Add an access key…”.';
   }
@@ -65,6 +72,10 @@ export class AwsAccess {
   /** The profile just added, for the confirmation. */
   added = $state<AwsProfile | null>(null);
   connecting = $derived(account.connecting);
+  /** The SSO sign-in in progress (the form is open), if any. */
+  sso = $state<SsoSignIn | null>(null);
+  /** The profile just signed in again, for the confirmation. */
+  signedInAgain = $state<string | null>(null);
 
   #session: ProjectSession;
 
@@ -93,7 +104,39 @@ export class AwsAccess {
     }
   }
 
+  /** Opens the SSO sign-in; with `again`, for that existing profile whose session ended. */
+  async openSso(again: string | null = null): Promise<void> {
+    if (this.sso?.waiting) return;
+    this.added = null;
+    this.signedInAgain = null;
+    const flow = new SsoSignIn(
+      (profile) => void this.#ssoSaved(profile),
+      (profile) => {
+        this.signedInAgain = profile;
+        this.failure = null;
+        this.sso = null;
+      },
+    );
+    if (again !== null && !(await flow.prepareAgain(again))) return;
+    this.adding = false;
+    this.sso = flow;
+  }
+
+  closeSso(): void {
+    void this.sso?.cancel();
+    this.sso = null;
+  }
+
+  async #ssoSaved(profile: AwsProfile): Promise<void> {
+    this.added = profile;
+    this.sso = null;
+    await this.loadProfiles();
+    const draft = this.#session.draft;
+    if (draft) draft.aws.profile = profile.name;
+  }
+
   openKeyForm(): void {
+    this.closeSso();
     this.adding = true;
     this.added = null;
     this.keyFailure = null;

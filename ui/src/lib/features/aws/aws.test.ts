@@ -141,10 +141,11 @@ describe('profile choices', () => {
     expect(profileRegion({ ...profiles, environment: { accessKeyId: 'AKIA…7890', hasSessionToken: false }, environmentRegion: 'ap-south-1' }, null)).toBe('ap-south-1');
   });
 
-  it('points at adding a key when there are no credentials, and leaves SSO advice to the message', () => {
+  it('points at adding a key when there are no credentials, and at signing in again when an SSO session ended', () => {
     expect(connectHint('NoCredentials')).toMatch(/Add an access key/);
     expect(connectHint('ProfileNotFound')).toMatch(/Add an access key/);
-    expect(connectHint('SsoSessionExpired')).toBeNull();
+    expect(connectHint('SsoSessionExpired')).toMatch(/Sign in again/);
+    expect(connectHint('ConsoleSignInMissing')).toMatch(/Sign in with AWS SSO/);
   });
 });
 

@@ -4,6 +4,7 @@ import type { EndpointSource, ProfileKind } from '../../ipc';
 export const profileKindLabel: Record<ProfileKind, string> = {
   AccessKeys: 'Access keys',
   Sso: 'SSO',
+  ConsoleSignIn: 'Console sign-in',
   AssumeRole: 'Assume role',
   CredentialProcess: 'Credential process',
   WebIdentity: 'Web identity',
