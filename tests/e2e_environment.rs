@@ -78,6 +78,7 @@ async fn sso_sign_in_in_the_window_adds_a_profile_for_the_chosen_account_and_rol
             Duration::from_secs(20),
         )
         .await;
+    session.screenshot("sso-waiting-for-browser").await;
 
     // The browser: the page the app asked to open, followed back to the app.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

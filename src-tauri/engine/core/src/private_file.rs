@@ -51,13 +51,23 @@ pub fn create_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         return Ok(());
     }
+    // The outermost folder this creates: on Windows its access list is inherited by the
+    // folders made inside it.
+    #[cfg(windows)]
+    let top = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .last()
+        .map(Path::to_owned);
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(|e| EngineError::io(dir, e))?;
     #[cfg(windows)]
-    windows::restrict_to_owner(dir).map_err(|e| EngineError::io(dir, e))?;
+    if let Some(top) = top {
+        windows::restrict_to_owner(&top).map_err(|e| EngineError::io(&top, e))?;
+    }
     Ok(())
 }
 
@@ -111,9 +121,11 @@ mod windows {
                 (buffer.len() * 8) as u32,
                 &mut needed,
             );
+            // Read before CloseHandle, which may change the thread's last error.
+            let error = std::io::Error::last_os_error();
             CloseHandle(token);
             if ok == 0 {
-                return Err(std::io::Error::last_os_error());
+                return Err(error);
             }
             let user = &*(buffer.as_ptr() as *const TOKEN_USER);
             let mut text: *mut u16 = null_mut();
@@ -151,7 +163,9 @@ mod windows {
             let mut dacl: *mut ACL = null_mut();
             let read =
                 GetSecurityDescriptorDacl(descriptor, &mut present, &mut dacl, &mut defaulted);
-            let status = if read == 0 {
+            let error = std::io::Error::last_os_error();
+            // A missing list would be applied as "no list": everyone could open the file.
+            let status = if read == 0 || present == 0 || dacl.is_null() {
                 None
             } else {
                 Some(SetNamedSecurityInfoW(
@@ -166,7 +180,7 @@ mod windows {
             };
             LocalFree(descriptor);
             match status {
-                None => Err(std::io::Error::last_os_error()),
+                None => Err(error),
                 Some(0) => Ok(()),
                 Some(code) => Err(std::io::Error::from_raw_os_error(code as i32)),
             }
