@@ -99,7 +99,10 @@ async fn sso_sign_in_in_the_window_adds_a_profile_for_the_chosen_account_and_rol
         page.starts_with(&format!("{}/authorize?", standin.url())),
         "{page}"
     );
-    assert!(standin.browser(&page).await.contains("You are signed in"));
+    assert!(standin
+        .browser(&page)
+        .await
+        .contains("Slipway has your sign-in"));
 
     let accounts = session
         .text("[data-testid=sso-account]", Duration::from_secs(20))

@@ -252,6 +252,7 @@ async fn sso_login(
             start_url,
             sso_region,
             method,
+            session: None,
         },
         _ => {
             let mut request = request_for_profile(host, &args.profile).ok_or_else(|| EngineError::InvalidInput {

@@ -278,12 +278,24 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
         "{config}"
     );
 
+    let cache = home.path().join(".aws/sso/cache");
+    let first_file = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let first = json(&std::fs::read_to_string(first_file).unwrap());
+
     // Signing the same profile in again: the browser this time, and nothing new written.
     let mut child = run(&["aws", "sso-login", "demo"]);
     let (page, reader) = watch_stderr(&mut child, |line| {
         line.starts_with("http://").then(|| line.to_owned())
     });
-    assert!(standin.browser(&page).await.contains("You are signed in"));
+    assert!(standin
+        .browser(&page)
+        .await
+        .contains("Slipway has your sign-in"));
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
@@ -298,6 +310,11 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
         .collect();
     assert_eq!(tokens.len(), 1, "the session's one cache file, renewed");
     let cached = std::fs::read_to_string(tokens[0].as_ref().unwrap().path()).unwrap();
+    assert_ne!(
+        json(&cached)["accessToken"],
+        first["accessToken"],
+        "a new token"
+    );
     assert!(!String::from_utf8_lossy(&out.stdout)
         .contains(&json(&cached)["accessToken"].as_str().unwrap().to_owned()));
 }

@@ -36,6 +36,7 @@ enum Confirmation {
     Pending,
     Allowed,
     Denied,
+    Expired,
 }
 
 #[derive(Default)]
@@ -50,6 +51,10 @@ struct State {
     /// Each call, as "Operation" (RegisterClient, CreateToken…).
     calls: Vec<String>,
     next: u32,
+    /// CreateToken answers "authorization pending" given so far.
+    pending_answers: u32,
+    /// How many of the next pending polls are answered "slow down" instead.
+    slow_downs: u32,
 }
 
 impl State {
@@ -129,6 +134,21 @@ impl SsoStandIn {
 
     pub fn deny_code(&self, user_code: &str) {
         self.set_confirmation(user_code, Confirmation::Denied);
+    }
+
+    /// The code runs out before anyone confirms it.
+    pub fn expire_code(&self, user_code: &str) {
+        self.set_confirmation(user_code, Confirmation::Expired);
+    }
+
+    /// The next `n` polls of an unconfirmed code are told to slow down (RFC 8628).
+    pub fn slow_down_next(&self, n: u32) {
+        self.state.lock().unwrap().slow_downs = n;
+    }
+
+    /// How many times a poll was told the code is not confirmed yet.
+    pub fn pending_answers(&self) -> u32 {
+        self.state.lock().unwrap().pending_answers
     }
 
     fn set_confirmation(&self, user_code: &str, to: Confirmation) {
@@ -221,15 +241,35 @@ fn route(
                     "clientName and a public clientType are required",
                 );
             }
-            let redirects: Vec<String> = body
-                .get("redirectUris")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let list = |key: &str| -> Vec<String> {
+                body.get(key)
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            if !list("scopes").iter().any(|s| s == "sso:account:access") {
+                return Answer::Error(
+                    400,
+                    "InvalidScopeException",
+                    "sso:account:access is required",
+                );
+            }
+            let redirects = list("redirectUris");
+            // A client for the browser flow says so, and names the portal it signs in to.
+            if !redirects.is_empty()
+                && (!list("grantTypes").iter().any(|g| g == "authorization_code")
+                    || text("issuerUrl").is_empty())
+            {
+                return Answer::Error(
+                    400,
+                    "InvalidClientMetadataException",
+                    "a redirect needs the authorization_code grant",
+                );
+            }
             let (id, secret) = (state.fresh("client"), state.fresh("secret"));
             state
                 .clients
@@ -298,12 +338,20 @@ fn route(
                         );
                     }
                     match confirmation {
+                        Confirmation::Pending if state.slow_downs > 0 => {
+                            state.slow_downs -= 1;
+                            return Answer::Error(400, "SlowDownException", "slow_down");
+                        }
                         Confirmation::Pending => {
+                            state.pending_answers += 1;
                             return Answer::Error(
                                 400,
                                 "AuthorizationPendingException",
                                 "authorization_pending",
-                            )
+                            );
+                        }
+                        Confirmation::Expired => {
+                            return Answer::Error(400, "ExpiredTokenException", "expired_token")
                         }
                         Confirmation::Denied => {
                             return Answer::Error(400, "AccessDeniedException", "access_denied")

@@ -53,6 +53,7 @@ fn request(standin: &SsoStandIn, method: SignInMethod) -> SsoSignInRequest {
         start_url: standin.start_url(),
         sso_region: "eu-west-1".into(),
         method,
+        session: None,
     }
 }
 
@@ -113,8 +114,9 @@ async fn sso_sign_in_by_browser_and_by_code_is_cached_where_the_sdk_reads_it() {
         signed_in.accounts[0].roles,
         ["PowerUserAccess", "ReadOnlyAccess"]
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(pages.lock().unwrap()[0].contains("You are signed in"));
+    // The browser's tab got its page (the answer is written before the code is taken).
+    let page = until(|| pages.lock().unwrap().first().cloned()).await;
+    assert!(page.contains("Slipway has your sign-in"), "{page}");
 
     // The cache file, owner-only, read back by the SDK's own SSO token provider.
     let cache = home
@@ -207,6 +209,39 @@ async fn sso_sign_in_by_browser_and_by_code_is_cached_where_the_sdk_reads_it() {
         serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
     assert_eq!(kept["accessToken"], first_token.as_str());
 
+    // A code that runs out: polls told to slow down wait 5 s more (RFC 8628), then the
+    // expiry is said in plain words.
+    standin.slow_down_next(1);
+    let expirer = standin.clone();
+    let started = std::time::Instant::now();
+    let expired = sign_in(
+        &host,
+        &request(&standin, SignInMethod::Code),
+        &move |event| {
+            if let SsoSignInEvent::ConfirmCode { user_code, .. } = event {
+                let expirer = expirer.clone();
+                tokio::spawn(async move {
+                    // After the slow-down answer, so the next poll is the one that hears it.
+                    until(|| {
+                        (expirer.calls().last().map(String::as_str) == Some("CreateToken"))
+                            .then_some(())
+                    })
+                    .await;
+                    expirer.expire_code(&user_code);
+                });
+            }
+        },
+        &Cancel::new(),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(expired.to_string().contains("expired"), "{expired}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "the slow-down was honoured"
+    );
+
     // The code flow: pending until the user confirms the code on its page.
     let confirmer = standin.clone();
     let codes = Arc::new(Mutex::new(Vec::new()));
@@ -218,8 +253,10 @@ async fn sso_sign_in_by_browser_and_by_code_is_cached_where_the_sdk_reads_it() {
             if let SsoSignInEvent::ConfirmCode { user_code, url, .. } = event {
                 shown.lock().unwrap().push(url);
                 let confirmer = confirmer.clone();
+                let before = confirmer.pending_answers();
                 tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    // Only once a poll has been told "not yet".
+                    until(|| (confirmer.pending_answers() > before).then_some(())).await;
                     confirmer.confirm_code(&user_code);
                 });
             }
@@ -262,4 +299,16 @@ async fn sso_sign_in_by_browser_and_by_code_is_cached_where_the_sdk_reads_it() {
 
 fn sha1_hex(text: &str) -> String {
     sha1_smol::Sha1::from(text).digest().to_string()
+}
+
+/// Waits (up to 20 s) for `probe` to give something.
+async fn until<T>(probe: impl Fn() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "waited 20 s in vain");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -92,7 +92,7 @@ pub enum EngineError {
     #[error("The AWS SSO sign-in did not finish: {reason}. Try again; if it keeps failing, check the portal address and region with your administrator.")]
     SsoSignInFailed { reason: String },
 
-    #[error("Profile \"{profile}\" uses an AWS console sign-in, and that sign-in is not saved on this computer (or it has ended). Sign in to the console again from the AWS CLI's login, or connect with AWS SSO or an access key instead.")]
+    #[error("Profile \"{profile}\" uses an AWS console sign-in that is not saved on this computer, or that has ended. Choose another profile, or connect with AWS SSO or an access key instead.")]
     ConsoleSignInMissing { profile: String },
 
     #[error("AWS rejected the credentials of {source_name} ({aws_code}: {aws_message}). Check the access key, or create a new one in the IAM console.")]

@@ -25,9 +25,11 @@ pub fn write(path: &Path, content: &str) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.slipway.tmp"));
-    // A leftover from an interrupted write is Slipway's own: remove it, secret and all.
-    let _ = std::fs::remove_file(&temp);
+    // Named for this write alone: two writers at once (the app and the CLI) never write
+    // into, or rename, each other's file.
+    static WRITES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let temp = path.with_file_name(format!(".{name}.{}-{n}.slipway.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

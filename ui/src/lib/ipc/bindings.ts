@@ -1306,6 +1306,12 @@ export type SsoSignInRequest = {
 	/**  The region IAM Identity Center runs in (not always the one apps run in). */
 	ssoRegion: string,
 	method?: SignInMethod,
+	/**
+	 *  The session to renew: an existing profile's `sso_session`, or, for a profile of the
+	 *  older layout, its start URL as written (the AWS CLI keys its token by either). A new
+	 *  sign-in leaves it unset and gets a session named after the portal.
+	 */
+	session?: string | null,
 };
 
 /**  A finished sign-in: the session it is saved under and where it may go next. */

@@ -18,6 +18,15 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     if let Some(creds) = find_source::<CredentialsError>(&err) {
+        // An SSO profile whose token is past renewing (its portal session ended): the
+        // SDK's refresh or its role-credentials call failed.
+        if let (true, Some(profile)) = (ctx.sso, &ctx.profile) {
+            tracing::warn!(profile = %profile, "SSO credentials failed: {}", chain_text(creds));
+            return EngineError::SsoSessionExpired {
+                profile: profile.clone(),
+                state: "has ended: AWS no longer accepts it".to_owned(),
+            };
+        }
         return match creds {
             CredentialsError::CredentialsNotLoaded(_) => EngineError::NoCredentials {
                 detail: Some(format!(

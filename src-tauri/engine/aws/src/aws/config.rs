@@ -47,6 +47,8 @@ pub struct AwsContext {
     pub profile: Option<String>,
     pub region: String,
     pub endpoint_url: Option<String>,
+    /// The profile signs in with AWS SSO: a credentials failure is then an ended session.
+    pub sso: bool,
 }
 
 const DEFAULT_REGION: &str = "us-east-1";
@@ -91,7 +93,9 @@ pub async fn sdk_config(host: &HostEnv, target: &AwsTarget) -> Result<AwsContext
     if let Some(url) = &endpoint_url {
         loader = loader.endpoint_url(url);
     }
+    let sso = chosen.is_some_and(|p| p.kind == super::profiles::ProfileKind::Sso);
     Ok(AwsContext {
+        sso,
         sdk: loader.load().await,
         source_name,
         profile,

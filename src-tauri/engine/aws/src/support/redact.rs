@@ -14,7 +14,7 @@ use regex::{Captures, Regex};
 /// `accessToken`, `refresh_token`, `clientSecret`, `codeVerifier`, `deviceCode`.
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)((?:aws_)?secret_?access_?key|(?:aws_)?session_?token|x-amz-security-token|security_?token|(?:x-amz-sso_)?bearer_?token|access_?token|refresh_?token|client_?secret|code_?verifier|device_?code)(["']?\s*[:=]\s*["']?)([^\s"',;&}\]]+)"#,
+        r#"(?i)((?:aws_)?secret_?access_?key|(?:aws_)?session_?token|x-amz-security-token|security_?token|(?:x-amz-sso_)?bearer_?token|access_?token|refresh_?token|client_?secret|code_?verifier|device_?code)((?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^\s"'\\,;&}\]]+)"#,
     )
     .expect("labelled secret pattern")
 });
@@ -131,6 +131,7 @@ mod tests {
             format!(r#"headers: {{"x-amz-sso_bearer_token": "{token}", "user-agent": "x"}}"#),
             format!(r#"{{"accessToken": "{token}", "refreshToken": "{token}"}}"#),
             format!("clientSecret={token}&codeVerifier={token}"),
+            format!(r#"body: b"{{\"deviceCode\":\"{token}\",\"userCode\":\"AB\"}}""#),
         ] {
             let clean = redact(&line);
             assert!(

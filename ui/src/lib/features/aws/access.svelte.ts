@@ -117,7 +117,8 @@ export class AwsAccess {
         this.sso = null;
       },
     );
-    if (again !== null && !(await flow.prepareAgain(again))) return;
+    // A profile whose sign-in cannot be found opens the form empty, saying so.
+    if (again !== null) await flow.prepareAgain(again);
     this.adding = false;
     this.sso = flow;
   }

@@ -45,6 +45,9 @@ export class SsoSignIn {
   again = $state<string | null>(null);
 
   #job: Job<SsoSignedIn> | null = null;
+  /** The session an existing profile renews (see prepareAgain). */
+  #session: string | null = null;
+  #attempt = 0;
   #onSaved: (profile: AwsProfile) => void;
   #onSignedInAgain: (profile: string) => void;
 
@@ -59,10 +62,22 @@ export class SsoSignIn {
 
   /** Prefills the form from `profile`'s session, to sign in again; false when it is not SSO. */
   async prepareAgain(profile: string): Promise<boolean> {
-    const request = await ssoSignInForProfile(profile).catch(() => null);
-    if (!request) return false;
+    let request = null;
+    try {
+      request = await ssoSignInForProfile(profile);
+    } catch (e) {
+      this.failure = failureOf(e);
+    }
+    if (!request) {
+      this.failure ??= {
+        code: 'InvalidInput',
+        message: `Slipway found no AWS SSO sign-in for profile “${profile}” on this computer. Enter its access portal address and region to sign in.`,
+      };
+      return false;
+    }
     this.startUrl = request.startUrl;
     this.ssoRegion = request.ssoRegion;
+    this.#session = request.session ?? null;
     this.again = profile;
     return true;
   }
@@ -74,14 +89,17 @@ export class SsoSignIn {
     this.pageUrl = null;
     this.userCode = null;
     this.phase = this.method === 'code' ? 'code' : 'browser';
-    const job = ssoSignIn(
-      { startUrl: this.startUrl.trim(), ssoRegion: this.ssoRegion.trim(), method: this.method },
-      (event) => this.#onEvent(event),
-    );
+    const request = { startUrl: this.startUrl.trim(), ssoRegion: this.ssoRegion.trim(), method: this.method, session: this.#session };
+    // What a sign-in already cancelled (or replaced) says or ends with changes nothing.
+    const attempt = ++this.#attempt;
+    const current = () => this.#attempt === attempt;
+    const job = ssoSignIn(request, (event) => {
+      if (current()) this.#onEvent(event);
+    });
     this.#job = job;
     try {
       const signedIn = await job.promise;
-      if (this.#job !== job) return;
+      if (!current()) return;
       this.signedIn = signedIn;
       if (this.again) {
         this.#onSignedInAgain(this.again);
@@ -90,12 +108,12 @@ export class SsoSignIn {
         this.phase = 'choose';
       }
     } catch (e) {
-      if (this.#job !== job) return;
+      if (!current()) return;
       const failure = failureOf(e);
       this.failure = failure.code === 'Cancelled' ? null : failure;
       this.phase = 'form';
     } finally {
-      if (this.#job === job) this.#job = null;
+      if (current()) this.#job = null;
     }
   }
 
@@ -127,6 +145,7 @@ export class SsoSignIn {
   async cancel(): Promise<void> {
     const job = this.#job;
     this.#job = null;
+    this.#attempt++;
     this.phase = 'form';
     if (job) await job.cancel();
   }

@@ -8,6 +8,8 @@ use tokio::net::{TcpListener, TcpStream};
 use slipway_core::error::{EngineError, Result};
 
 const PATH: &str = "/oauth/callback";
+/// The redirect as registered with IAM Identity Center: loopback, any port.
+pub(super) const REGISTERED_URI: &str = "http://127.0.0.1/oauth/callback";
 /// A request line and headers larger than this are not a browser's redirect.
 const HEAD_LIMIT: usize = 16 * 1024;
 
@@ -35,33 +37,53 @@ impl Listener {
     }
 
     /// Waits for the browser's answer for `state`: the authorization code, or why there is
-    /// none. Other requests (a favicon, a stale tab) get a 404 and the wait goes on.
+    /// none. Each connection is read on its own task, so one that sends nothing (a browser's
+    /// speculative connection) holds up nothing; other requests (a favicon, a stale tab)
+    /// get a 404 and the wait goes on.
     pub async fn code(&self, state: &str) -> Result<String> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<String>>(1);
+        let mut connections = tokio::task::JoinSet::new();
         loop {
-            let Ok((mut stream, _)) = self.listener.accept().await else {
-                continue;
-            };
-            let Some(target) = read_target(&mut stream).await else {
-                continue;
-            };
-            match answer(&target, state) {
-                Answer::NotOurs => {
-                    respond(&mut stream, "404 Not Found", "Nothing here.").await;
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let Ok((stream, _)) = accepted else {
+                        // Out of file descriptors, say: not a reason to spin.
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    };
+                    let (tx, state) = (tx.clone(), state.to_owned());
+                    connections.spawn(async move {
+                        if let Some(outcome) = serve(stream, &state).await {
+                            let _ = tx.send(outcome).await;
+                        }
+                    });
                 }
-                Answer::Code(code) => {
-                    respond(&mut stream, "200 OK", "You are signed in. Go back to Slipway: it has what it needs, and you can close this tab.").await;
-                    return Ok(code);
-                }
-                Answer::Refused(reason) => {
-                    respond(
-                        &mut stream,
-                        "200 OK",
-                        "The sign-in did not finish. Go back to Slipway to try again.",
-                    )
-                    .await;
-                    return Err(EngineError::SsoSignInFailed { reason });
-                }
+                Some(outcome) = rx.recv() => return outcome,
             }
+        }
+    }
+}
+
+/// Answers one connection; `Some` when it carried this sign-in's answer.
+async fn serve(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
+    let target = read_target(&mut stream).await?;
+    match answer(&target, state) {
+        Answer::NotOurs => {
+            respond(&mut stream, "404 Not Found", "Nothing here.").await;
+            None
+        }
+        Answer::Code(code) => {
+            respond(&mut stream, "200 OK", "Slipway has your sign-in and is finishing it. You can close this tab and go back to Slipway.").await;
+            Some(Ok(code))
+        }
+        Answer::Refused(reason) => {
+            respond(
+                &mut stream,
+                "200 OK",
+                "The sign-in did not finish. Go back to Slipway to try again.",
+            )
+            .await;
+            Some(Err(EngineError::SsoSignInFailed { reason }))
         }
     }
 }
@@ -96,12 +118,10 @@ fn answer(target: &str, state: &str) -> Answer {
     if let Some(error) = get("error") {
         let reason = match error {
             "access_denied" => "the sign-in was declined in the browser".to_owned(),
-            other => format!(
-                "the sign-in page answered {other}{}",
-                get("error_description")
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            ),
+            other => {
+                tracing::warn!(error = other, description = ?get("error_description"), "the SSO sign-in page answered an error");
+                "the sign-in page ended with an error".to_owned()
+            }
         };
         return Answer::Refused(reason);
     }
@@ -218,6 +238,6 @@ mod tests {
             page.text().await.unwrap()
         });
         assert_eq!(listener.code("st").await.unwrap(), "the-code");
-        assert!(browser.await.unwrap().contains("You are signed in"));
+        assert!(browser.await.unwrap().contains("Slipway has your sign-in"));
     }
 }

@@ -96,8 +96,16 @@ pub(super) fn session_name_for(host: &HostEnv, start_url: &str) -> String {
         .expect("some number is free")
 }
 
+/// The same portal, however its address was pasted (a trailing `/` or the portal's `#/`).
 fn same_url(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
+    let plain = |url: &str| {
+        url.trim()
+            .trim_end_matches("#/")
+            .trim_end_matches('#')
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    plain(a) == plain(b)
 }
 
 /// The `[sso-session NAME]` sections of the config: name and start URL.
@@ -135,21 +143,21 @@ pub fn request_for_profile(host: &HostEnv, profile: &str) -> Option<SsoSignInReq
         format!("profile {profile}")
     };
     let keys = &sections.iter().find(|s| s.header == header)?.keys;
-    let settings = match keys.get("sso_session") {
+    let (settings, session) = match keys.get("sso_session") {
         Some(session) => {
-            &sections
-                .iter()
-                .find(|s| {
-                    s.header.strip_prefix("sso-session").map(str::trim) == Some(session.as_str())
-                })?
-                .keys
+            let named = |s: &&Section| {
+                s.header.strip_prefix("sso-session").map(str::trim) == Some(session.as_str())
+            };
+            (&sections.iter().find(named)?.keys, session.clone())
         }
-        None => keys,
+        // The older layout: the AWS CLI keys the token by the start URL as written.
+        None => (keys, keys.get("sso_start_url")?.clone()),
     };
     Some(SsoSignInRequest {
         start_url: settings.get("sso_start_url")?.clone(),
         sso_region: settings.get("sso_region")?.clone(),
         method: SignInMethod::Browser,
+        session: Some(session),
     })
 }
 
@@ -181,6 +189,23 @@ pub fn save_sso_profile(host: &HostEnv, request: &NewSsoProfile) -> Result<AwsPr
                 config_path.display()
             ),
         });
+    }
+    super::checked_region(&request.sso_region)?;
+    if let Some(region) = &request.region {
+        super::checked_region(region)?;
+    }
+    super::checked_start_url(&request.start_url)?;
+    for (what, value) in [
+        ("The role", request.role_name.as_str()),
+        ("The session name", request.session_name.as_str()),
+    ] {
+        let unwritable = |c: char| c.is_control() || matches!(c, '[' | ']' | '=' | '#' | ';');
+        if value.trim().is_empty() || value.chars().any(unwritable) {
+            return Err(EngineError::InvalidInput {
+                what: what.into(),
+                reason: format!("\"{value}\" cannot be written to the AWS config file"),
+            });
+        }
     }
     let digits = request.account_id.trim();
     if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_digit()) {
@@ -299,6 +324,10 @@ mod tests {
             "corp"
         );
         assert_eq!(
+            session_name_for(&host, "https://corp.awsapps.com/start/#/"),
+            "corp"
+        );
+        assert_eq!(
             session_name_for(&host, "https://my-team.awsapps.com/start"),
             "my-team-2"
         );
@@ -320,9 +349,13 @@ mod tests {
             (again.start_url.as_str(), again.sso_region.as_str()),
             ("https://corp.awsapps.com/start", "eu-west-1")
         );
+        assert_eq!(again.session.as_deref(), Some("corp"));
+        let old = request_for_profile(&host, "old").unwrap();
+        assert_eq!(old.sso_region, "us-east-2");
+        // The older layout's token is keyed by its start URL as written.
         assert_eq!(
-            request_for_profile(&host, "old").unwrap().sso_region,
-            "us-east-2"
+            old.session.as_deref(),
+            Some("https://old.awsapps.com/start")
         );
         assert!(request_for_profile(&host, "keys").is_none());
     }
@@ -356,6 +389,12 @@ mod tests {
         let mut short = profile("ok", "my-team");
         short.account_id = "1234".into();
         assert!(refused(short).contains("12-digit"));
+        let mut region = profile("ok", "my-team");
+        region.region = Some("Europe".into());
+        assert!(refused(region).contains("region name"));
+        let mut role = profile("ok", "my-team");
+        role.role_name = "Admin\n[profile evil]".into();
+        assert!(refused(role).contains("cannot be written"));
         assert_eq!(
             std::fs::read_to_string(dir.path().join(".aws/config")).unwrap(),
             original

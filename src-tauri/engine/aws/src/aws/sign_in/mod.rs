@@ -52,6 +52,11 @@ pub struct SsoSignInRequest {
     pub sso_region: String,
     #[serde(default)]
     pub method: SignInMethod,
+    /// The session to renew: an existing profile's `sso_session`, or, for a profile of the
+    /// older layout, its start URL as written (the AWS CLI keys its token by either). A new
+    /// sign-in leaves it unset and gets a session named after the portal.
+    #[serde(default)]
+    pub session: Option<String>,
 }
 
 /// What the user has to do while the sign-in waits.
@@ -117,16 +122,22 @@ pub async fn sign_in(
     cancel: &Cancel,
     now: SystemTime,
 ) -> Result<SsoSignedIn> {
+    let started = std::time::Instant::now();
     let start_url = checked_start_url(&request.start_url)?;
     let region = checked_region(&request.sso_region)?;
-    let session_name = files::session_name_for(host, &start_url);
+    let session_name = match &request.session {
+        Some(session) => session.clone(),
+        None => files::session_name_for(host, &start_url),
+    };
     let (oidc, oidc_base) = oidc_client(host, &region);
     until_cancelled(cancel, async {
         let (registration, token) = match request.method {
             SignInMethod::Browser => browser_flow(&oidc, &oidc_base, &start_url, sink).await?,
             SignInMethod::Code => code_flow(&oidc, &start_url, sink).await?,
         };
-        let expires_at = now + Duration::from_secs(token.expires_in.max(0) as u64);
+        // Counted from when the token came, not from when the user started signing in.
+        let expires_at =
+            now + started.elapsed() + Duration::from_secs(token.expires_in.max(0) as u64);
         let expires_at = rfc3339(expires_at);
         files::write_token_cache(
             host,
@@ -167,6 +178,9 @@ async fn browser_flow(
 ) -> Result<(Registration, Token)> {
     let listener = callback::Listener::bind().await?;
     let redirect_uri = listener.redirect_uri();
+    // Registered without the port, as the AWS CLI does: a loopback redirect matches on any
+    // port (RFC 8252).
+    let registered_uri = callback::REGISTERED_URI;
     let registered = oidc
         .register_client()
         .client_name("Slipway")
@@ -174,11 +188,11 @@ async fn browser_flow(
         .scopes(SCOPE)
         .grant_types("authorization_code")
         .grant_types("refresh_token")
-        .redirect_uris(&redirect_uri)
+        .redirect_uris(registered_uri)
         .issuer_url(start_url)
         .send()
         .await
-        .map_err(|e| failed("registering Slipway with IAM Identity Center", e))?;
+        .map_err(|e| failed("while registering Slipway", e))?;
     let registration = registration(&registered)?;
     let verifier = random_text(48);
     let state = random_text(24);
@@ -210,7 +224,7 @@ async fn browser_flow(
         .redirect_uri(redirect_uri)
         .send()
         .await
-        .map_err(|e| failed("fetching the sign-in token", e))?;
+        .map_err(|e| failed("while fetching the sign-in", e))?;
     Ok((registration, token_of(&token)?))
 }
 
@@ -227,7 +241,7 @@ async fn code_flow(
         .scopes(SCOPE)
         .send()
         .await
-        .map_err(|e| failed("registering Slipway with IAM Identity Center", e))?;
+        .map_err(|e| failed("while registering Slipway", e))?;
     let registration = registration(&registered)?;
     let device = oidc
         .start_device_authorization()
@@ -236,7 +250,7 @@ async fn code_flow(
         .start_url(start_url)
         .send()
         .await
-        .map_err(|e| failed("asking for a sign-in code", e))?;
+        .map_err(|e| failed("while asking for a sign-in code", e))?;
     let (Some(device_code), Some(user_code)) = (device.device_code(), device.user_code()) else {
         return Err(EngineError::SsoSignInFailed {
             reason: "IAM Identity Center gave no sign-in code".into(),
@@ -281,7 +295,7 @@ async fn code_flow(
                         })
                     }
                     Some(E::ExpiredTokenException(_)) => return Err(code_expired()),
-                    _ => return Err(failed("waiting for the code to be confirmed", e)),
+                    _ => return Err(failed("while waiting for the code", e)),
                 }
             }
         }
@@ -313,7 +327,7 @@ async fn list_accounts(host: &HostEnv, region: &str, token: &str) -> Result<Vec<
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failed("listing your AWS accounts", e))?;
+        let page = page.map_err(|e| failed("while listing your AWS accounts", e))?;
         for account in page.account_list() {
             let Some(id) = account.account_id() else {
                 continue;
@@ -326,7 +340,7 @@ async fn list_accounts(host: &HostEnv, region: &str, token: &str) -> Result<Vec<
                 .into_paginator()
                 .send();
             while let Some(page) = role_pages.next().await {
-                let page = page.map_err(|e| failed("listing your roles", e))?;
+                let page = page.map_err(|e| failed("while listing your roles", e))?;
                 roles.extend(
                     page.role_list()
                         .iter()
@@ -390,16 +404,30 @@ fn token_of(out: &aws_sdk_ssooidc::operation::create_token::CreateTokenOutput) -
     })
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
-    doing: &str,
-    e: aws_sdk_ssooidc::error::SdkError<E, R>,
-) -> EngineError {
+/// The SDK's failure in plain words; its own text goes to the log (redacted there).
+fn failed<E, R>(doing: &str, e: aws_sdk_ssooidc::error::SdkError<E, R>) -> EngineError
+where
+    E: std::error::Error + aws_sdk_ssooidc::error::ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
     use aws_sdk_ssooidc::error::{DisplayErrorContext, SdkError};
+    tracing::warn!("AWS SSO sign-in, {doing}: {}", DisplayErrorContext(&e));
     let reason = match &e {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            format!("{doing}: IAM Identity Center could not be reached (check the connection and the region)")
-        }
-        _ => format!("{doing}: {}", DisplayErrorContext(&e)),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
+            "{doing}, IAM Identity Center could not be reached (check the internet connection and the region)"
+        ),
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some(
+                "InvalidClientException" | "InvalidRequestException" | "InvalidGrantException"
+                | "UnauthorizedClientException" | "InvalidClientMetadataException"
+                | "InvalidRedirectUriException" | "UnauthorizedException",
+            ) => format!(
+                "{doing}, IAM Identity Center did not accept the request: the portal address or the region may not be your organisation's"
+            ),
+            Some(code) => format!("{doing}, IAM Identity Center answered {code}"),
+            None => format!("{doing}, IAM Identity Center answered with an error"),
+        },
+        _ => format!("{doing}, IAM Identity Center's answer could not be read"),
     };
     EngineError::SsoSignInFailed { reason }
 }
