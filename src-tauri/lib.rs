@@ -58,6 +58,8 @@ macro_rules! specta_builder {
                 $crate::commands::sso::save_sso_profile,
                 $crate::commands::sso::sso_sign_in_for_profile,
                 $crate::commands::sso::open_in_browser,
+                $crate::commands::secrets::app_secrets,
+                $crate::commands::secrets::create_app_secret,
                 $crate::commands::setup::plan_setup,
                 $crate::commands::setup::apply_setup,
                 $crate::commands::setup::plan_teardown,

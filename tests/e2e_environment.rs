@@ -45,7 +45,7 @@ async fn environment_screen_shows_docker_version_and_emulator_account() {
 /// Signing in with AWS SSO in the window, against the test kit's IAM Identity Center
 /// stand-in: the test plays the browser (it follows the sign-in page the app opens back to
 /// the app), then picks an account and role and sees the profile chosen.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn sso_sign_in_in_the_window_adds_a_profile_for_the_chosen_account_and_role() {
     let standin = slipway_testkit::sso::SsoStandIn::start().await;
     let pages = tempfile::tempdir().unwrap();

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod preview;
 pub mod project;
 pub mod releases;
+pub mod secrets;
 pub mod setup;
 pub mod sso;
 pub mod update;

@@ -103,55 +103,73 @@ impl Session {
         );
         before_launch(home.path());
 
-        let port = free_port();
-        let native_port = free_port();
-        let mut command = Command::new(driver_bin);
-        command
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("HOME", home.path())
-            .env("XDG_DATA_HOME", home.path().join("share"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("SLIPWAY_DATA_DIR", home.path().join("slipway-data"))
-            .env("DOCKER_HOST", &docker_host)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        for var in [
-            "AWS_PROFILE",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_ENDPOINT_URL",
-            "AWS_REGION",
-        ] {
-            command.env_remove(var);
-        }
-        command.envs(vars.iter().map(|(k, v)| (*k, v.as_str())));
-        let driver = command.spawn().expect("tauri-driver starts");
+        // Two tries: a port taken between free_port() and tauri-driver's bind (tests start
+        // side by side), or a driver slow to start on a loaded machine, gets a fresh start.
+        let mut attempt = 0;
+        let (client, driver) = loop {
+            attempt += 1;
+            let port = free_port();
+            let native_port = free_port();
+            let mut command = Command::new(&driver_bin);
+            command
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .env("HOME", home.path())
+                .env("XDG_DATA_HOME", home.path().join("share"))
+                .env("XDG_CONFIG_HOME", home.path().join("config"))
+                .env("SLIPWAY_DATA_DIR", home.path().join("slipway-data"))
+                .env("DOCKER_HOST", &docker_host)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit());
+            for var in [
+                "AWS_PROFILE",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_CONFIG_FILE",
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "AWS_ENDPOINT_URL",
+                "AWS_REGION",
+            ] {
+                command.env_remove(var);
+            }
+            command.envs(vars.iter().map(|(k, v)| (*k, v.as_str())));
+            let mut driver = command.spawn().expect("tauri-driver starts");
 
-        let capabilities = serde_json::json!({
-            "browserName": "wry",
-            "tauri:options": { "application": application }
-        });
-        let caps = capabilities.as_object().unwrap().clone();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = loop {
-            match ClientBuilder::rustls()
-                .expect("rustls")
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(client) => break client,
-                // tauri-driver needs a moment before it accepts sessions.
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(200)).await
+            let capabilities = serde_json::json!({
+                "browserName": "wry",
+                "tauri:options": { "application": application }
+            });
+            let caps = capabilities.as_object().unwrap().clone();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let connected = loop {
+                match ClientBuilder::rustls()
+                    .expect("rustls")
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await
+                {
+                    Ok(client) => break Ok(client),
+                    // tauri-driver needs a moment before it accepts sessions.
+                    Err(_) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(200)).await
+                    }
+                    Err(e) => break Err(e),
+                }
+            };
+            match connected {
+                Ok(client) => break (client, driver),
+                Err(e) if attempt < 2 => {
+                    eprintln!("no WebDriver session on the app ({e}); starting tauri-driver again");
+                    // SIGTERM, as finish() does: tauri-driver stops what it started.
+                    let _ = Command::new("kill")
+                        .args(["-TERM", &driver.id().to_string()])
+                        .status();
+                    let _ = driver.wait();
                 }
                 Err(e) => panic!("no WebDriver session on the app: {e}"),
             }

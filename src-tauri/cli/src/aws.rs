@@ -154,7 +154,7 @@ pub async fn run(command: AwsCommand, as_json: bool) -> ExitCode {
             }
         }
         AwsCommand::AddProfile(args) => {
-            let secret = match read_secret() {
+            let secret = match read_secret("Secret access key") {
                 Ok(secret) => secret,
                 Err(e) => return fail("aws add-profile", &e, as_json),
             };
@@ -339,14 +339,14 @@ fn pick_one(what: &str, choices: &[String], wanted: Option<&str>) -> Result<Stri
     }
 }
 
-/// The secret access key from stdin: hidden when typed at a terminal, one line when piped.
-fn read_secret() -> Result<Secret, EngineError> {
+/// A secret from stdin: hidden when typed at a terminal, one line when piped.
+pub(crate) fn read_secret(prompt: &str) -> Result<Secret, EngineError> {
     let stdin = std::io::stdin();
     let text = if stdin.is_terminal() {
-        eprint!("Secret access key (hidden): ");
+        eprint!("{prompt} (hidden): ");
         let _ = std::io::stderr().flush();
         rpassword::read_password().map_err(|e| EngineError::InvalidInput {
-            what: "The secret access key".into(),
+            what: prompt.into(),
             reason: e.to_string(),
         })?
     } else {
@@ -355,7 +355,7 @@ fn read_secret() -> Result<Secret, EngineError> {
             .lock()
             .read_line(&mut line)
             .map_err(|e| EngineError::InvalidInput {
-                what: "The secret access key".into(),
+                what: prompt.into(),
                 reason: e.to_string(),
             })?;
         line

@@ -11,6 +11,7 @@ mod output;
 mod preview;
 mod project;
 mod releases;
+mod secret;
 mod setup;
 mod support;
 
@@ -62,6 +63,10 @@ enum Command {
     /// AWS connection: profiles, identity, adding an access key, the endpoint override.
     #[command(subcommand)]
     Aws(aws::AwsCommand),
+    /// The app's secrets on AWS (Secrets Manager or Parameter Store): list, create, update.
+    /// Values are read from stdin and never printed.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Show what the app needs on AWS (ECR, ECS, logs, IAM role, security group, subnets);
     /// `--apply` creates what is missing. Safe to repeat.
     Setup(setup::SetupArgs),
@@ -103,6 +108,7 @@ async fn main() -> ExitCode {
         Command::Releases(args) => releases::list(args, cli.json).await,
         Command::Rollback(args) => releases::rollback(args, cli.json).await,
         Command::Aws(command) => aws::run(command, cli.json).await,
+        Command::Secret(command) => secret::run(command, cli.json).await,
         Command::Setup(args) => setup::setup(args, cli.json).await,
         Command::Teardown(args) => setup::teardown(args, cli.json).await,
         Command::Deploy(args) => deploy::deploy(args, cli.json).await,

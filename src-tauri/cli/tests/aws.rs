@@ -64,7 +64,7 @@ fn add_profile_reads_the_secret_from_stdin_writes_it_owner_only_and_never_prints
     assert_eq!(json(&out)["error"]["code"], "ProfileExists", "{err}");
 
     let log = std::fs::read_to_string(home.path().join("data/logs/slipway.log"))
-        .expect("the CLI writes Slipway's log file");
+        .expect("the CLI writes its log file");
     assert!(log.contains("added an access key profile"), "{log}");
     assert!(
         !log.contains(SECRET),
@@ -317,4 +317,54 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout)
         .contains(&json(&cached)["accessToken"].as_str().unwrap().to_owned()));
+}
+
+#[test]
+fn secret_create_reads_the_value_from_stdin_prints_the_arn_and_never_the_value() {
+    let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+        return;
+    };
+    const VALUE: &str = "sk_live_0123456789abcdef";
+    let home = tempfile::tempdir().unwrap();
+    slipway_core::test_support::write_aws_files(
+        home.path(),
+        "[profile emu]\nregion = ap-south-1\n",
+        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
+    );
+    let dir = home.path().join("site");
+    write_sample(&dir).unwrap();
+    let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    std::fs::write(
+        dir.join("slipway.toml"),
+        toml + "\n[aws]\nprofile = \"emu\"\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let name = format!("cli{}/stripe-key", std::process::id());
+    let place = ["--project", d, "--endpoint-url", endpoint.as_str()];
+
+    let mut args = vec!["secret", "create", name.as_str(), "--json"];
+    args.extend(place);
+    let (code, out, err) = slipway(home.path(), &args, &format!("{VALUE}\n"));
+    assert_eq!(code, 0, "{err}");
+    let arn = json(&out)["arn"].as_str().unwrap().to_owned();
+    assert!(
+        arn.starts_with("arn:aws:secretsmanager:ap-south-1:123456789012:secret:"),
+        "{arn}"
+    );
+    assert!(!out.contains(VALUE) && !err.contains(VALUE));
+
+    let (code, out, err) = slipway(home.path(), &args, &format!("{VALUE}\n"));
+    assert_ne!(code, 0, "a second create is refused: {out}");
+    assert!(err.contains("already has one by that name"), "{err}");
+
+    let mut list = vec!["secret", "list"];
+    list.extend(place);
+    let (code, out, err) = slipway(home.path(), &list, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&name) && out.contains(&arn), "{out}");
+    assert!(!out.contains(VALUE));
+    let log =
+        std::fs::read_to_string(home.path().join("data/logs/slipway.log")).unwrap_or_default();
+    assert!(!log.contains(VALUE), "the value is in no log");
 }

@@ -8,6 +8,7 @@ pub mod cost;
 pub mod deploy;
 pub mod environment;
 pub mod logs;
+pub mod secrets;
 pub mod setup;
 pub mod support;
 pub mod teardown;

@@ -1,5 +1,8 @@
-//! An access-key profile written by Slipway: owner-only, usable against the emulator, and
-//! its secret in no log and no other file.
+//! Secrets the user hands Slipway. An access-key profile written by Slipway: owner-only,
+//! usable against the emulator, and its secret in no log and no other file. An app's
+//! secrets created and updated in Secrets Manager and Parameter Store: the values reach
+//! AWS (read back behind the app's back), never a log, and a create whose answer is lost
+//! or throttled makes exactly one secret.
 
 mod emulator;
 
@@ -10,7 +13,9 @@ use emulator::Fixture;
 use slipway_aws::aws::{
     add_access_key_profile, connect, AwsTarget, CredentialSource, NewAccessKeyProfile, Secret,
 };
+use slipway_aws::secrets::{create_secret, list_secrets, update_secret, NewSecret, SecretStore};
 use slipway_aws::setup::plan_setup;
+use slipway_testkit::Fault;
 
 /// Collects every log line of every level while the test runs on this thread.
 #[derive(Clone, Default)]
@@ -96,5 +101,170 @@ async fn an_access_key_profile_is_owner_only_works_and_its_secret_is_never_logge
         let credentials = fx.temp.path().join(".aws/credentials");
         let mode = std::fs::metadata(credentials).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[tokio::test]
+async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
+    let Some(fx) = Fixture::new("eu-north-1").await else {
+        return;
+    };
+    const VALUE: &str = "postgres://app:pa55-w0rd@db.internal:5432/app";
+    const NEW_VALUE: &str = "-----BEGIN KEY-----\nline two\n-----END KEY-----";
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let conn = fx.connect().await;
+    let direct = fx.direct().await;
+    let manager = aws_sdk_secretsmanager::Client::new(&direct);
+    let ssm = aws_sdk_ssm::Client::new(&direct);
+    let app = fx.config.name.clone();
+    let new = |name: &str, store| NewSecret {
+        name: name.to_owned(),
+        store,
+        value: Secret::new(VALUE),
+        description: Some("the database".into()),
+    };
+
+    // Secrets Manager, its answer cut off once: the SDK retries, hears "exists", and the
+    // request tag says it is this request's own. One secret, with the value.
+    let sm_name = format!("{app}/database-url");
+    fx.proxy.fail("CreateSecret", Fault::Truncate, 1);
+    let created = create_secret(&conn, &new(&sm_name, SecretStore::SecretsManager))
+        .await
+        .unwrap();
+    assert!(
+        created
+            .arn
+            .contains(":secretsmanager:eu-north-1:123456789012:secret:"),
+        "{}",
+        created.arn
+    );
+    let stored = manager
+        .get_secret_value()
+        .secret_id(&sm_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.secret_string(), Some(VALUE));
+    let named: Vec<_> = manager
+        .list_secrets()
+        .send()
+        .await
+        .unwrap()
+        .secret_list()
+        .iter()
+        .filter(|s| s.name() == Some(sm_name.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(named.len(), 1, "exactly one secret");
+
+    // Parameter Store, throttled once: retried, one SecureString.
+    let ps_name = format!("/{app}/api-token");
+    fx.proxy.fail("PutParameter", Fault::Throttle, 1);
+    let parameter = create_secret(&conn, &new(&ps_name, SecretStore::ParameterStore))
+        .await
+        .unwrap();
+    assert_eq!(
+        parameter.arn,
+        format!(
+            "arn:aws:ssm:eu-north-1:123456789012:parameter/{}",
+            ps_name.trim_start_matches('/')
+        )
+    );
+    let stored = ssm
+        .get_parameter()
+        .name(&ps_name)
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    let stored = stored.parameter().unwrap();
+    assert_eq!(stored.value(), Some(VALUE));
+    assert_eq!(
+        stored.r#type(),
+        Some(&aws_sdk_ssm::types::ParameterType::SecureString)
+    );
+
+    // A second create of either name is refused: updating is a deliberate act.
+    for (name, store) in [
+        (&sm_name, SecretStore::SecretsManager),
+        (&ps_name, SecretStore::ParameterStore),
+    ] {
+        let refused = create_secret(&conn, &new(name, store)).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("already has one by that name"),
+            "{refused}"
+        );
+    }
+
+    // Listed with their ARNs; updated in place; an update of a missing name creates nothing.
+    let listed = list_secrets(&conn).await.unwrap();
+    assert!(listed
+        .iter()
+        .any(|s| s.name == sm_name && s.store == SecretStore::SecretsManager));
+    assert!(listed
+        .iter()
+        .any(|s| s.name == ps_name && s.arn == parameter.arn));
+    update_secret(
+        &conn,
+        SecretStore::SecretsManager,
+        &sm_name,
+        &Secret::new(NEW_VALUE),
+    )
+    .await
+    .unwrap();
+    update_secret(
+        &conn,
+        SecretStore::ParameterStore,
+        &ps_name,
+        &Secret::new(NEW_VALUE),
+    )
+    .await
+    .unwrap();
+    let stored = manager
+        .get_secret_value()
+        .secret_id(&sm_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.secret_string(),
+        Some(NEW_VALUE),
+        "a multi-line value arrives whole"
+    );
+    let stored = ssm
+        .get_parameter()
+        .name(&ps_name)
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.parameter().unwrap().value(), Some(NEW_VALUE));
+    let typo = format!("/{app}/api-tokn");
+    let missing = update_secret(
+        &conn,
+        SecretStore::ParameterStore,
+        &typo,
+        &Secret::new(VALUE),
+    )
+    .await
+    .unwrap_err();
+    assert!(missing.to_string().contains("create it first"), "{missing}");
+    assert!(
+        ssm.get_parameter().name(&typo).send().await.is_err(),
+        "nothing was created"
+    );
+
+    // In no line a log file would get (every level, redacted as the log writer does).
+    let raw = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = slipway_aws::support::redact::redact(&raw).into_owned();
+    for value in [VALUE, "pa55-w0rd", "line two"] {
+        let line = logs.lines().find(|l| l.contains(value)).unwrap_or_default();
+        assert!(!logs.contains(value), "a secret value was logged: {line}");
     }
 }

@@ -80,6 +80,10 @@ export const commands = {
 	 *  WebDriver tests play the browser themselves (the test kit's SSO stand-in follows it).
 	 */
 	openInBrowser: (url: string) => typedError<null, IpcError>(__TAURI_INVOKE("open_in_browser", { url })),
+	/**  The secrets of the project's account and region, in both stores (never their values). */
+	appSecrets: (dir: string) => typedError<SecretSummary[], IpcError>(__TAURI_INVOKE("app_secrets", { dir })),
+	/**  Creates a secret in the project's account and region; returns its ARN for `slipway.toml`. */
+	createAppSecret: (dir: string, request: NewSecret) => typedError<SecretSummary, IpcError>(__TAURI_INVOKE("create_app_secret", { dir, request })),
 	planSetup: (dir: string) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("plan_setup", { dir })),
 	applySetup: (jobId: string, dir: string, plan: SetupPlan, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, plan, onEvent })),
 	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
@@ -901,6 +905,13 @@ export type NewImageProject = {
 	dir: string,
 };
 
+export type NewSecret = {
+	name: string,
+	store: SecretStore,
+	value: Secret,
+	description: string | null,
+};
+
 export type NewSsoProfile = {
 	/**  The profile's name, as projects and the AWS CLI (`--profile`) will use it. */
 	name: string,
@@ -1217,6 +1228,21 @@ export type RunningTask = {
  *  of `{:?}` on a request.
  */
 export type Secret = string;
+
+export type SecretStore = 
+/**  AWS Secrets Manager: $0.40 a month per secret. */
+"secretsManager" | 
+/**  SSM Parameter Store, a standard `SecureString` parameter: no monthly charge. */
+"parameterStore";
+
+/**  A secret as lists show it: never its value. */
+export type SecretSummary = {
+	name: string,
+	/**  What `slipway.toml` (and a task definition) names it by. */
+	arn: string,
+	store: SecretStore,
+	description: string | null,
+};
 
 export type ServiceStatus = {
 	name: string,

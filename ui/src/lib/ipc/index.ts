@@ -34,6 +34,7 @@ import type {
   LogPage,
   LogQuery,
   NewAccessKeyProfile,
+  NewSecret,
   NewSsoProfile,
   NewImageProject,
   PendingChanges,
@@ -47,6 +48,7 @@ import type {
   ReleaseList,
   RunningPreview,
   UpdateOffer,
+  SecretSummary,
   SetupEvent,
   SsoSignedIn,
   SsoSignInEvent,
@@ -209,6 +211,11 @@ export const ssoSignInForProfile = (profile: string): Promise<SsoSignInRequest |
 export const openSignInPage = async (url: string): Promise<void> => {
   await unwrap(commands.openInBrowser(url));
 };
+/** The secrets of the project's account and region (names and ARNs, never values). */
+export const appSecrets = (dir: string): Promise<SecretSummary[]> => unwrap(commands.appSecrets(dir));
+/** Creates a secret on AWS; the value goes straight there. */
+export const createAppSecret = (dir: string, request: NewSecret): Promise<SecretSummary> =>
+  unwrap(commands.createAppSecret(dir, request));
 export const connectProjectAws = (dir: string): Promise<CallerIdentity> => unwrap(commands.connectProjectAws(dir));
 /** Who the project connects as, when it connected from this computer before; null when it never did. */
 export const reconnectProjectAws = (dir: string): Promise<CallerIdentity | null> => unwrap(commands.reconnectProjectAws(dir));
