@@ -164,24 +164,8 @@ pub async fn run(command: AwsCommand, as_json: bool) -> ExitCode {
                 secret_access_key: secret,
                 region: args.region,
             };
-            match add_access_key_profile(&host, &request) {
-                Ok(profile) => {
-                    if as_json {
-                        json(&profile);
-                    } else {
-                        line(
-                            Mark::Ok,
-                            format!(
-                                "added profile {} to {}",
-                                profile.name,
-                                profile.defined_in.join(" and ")
-                            ),
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail("aws add-profile", &e, as_json),
-            }
+            let added = add_access_key_profile(&host, &request);
+            report_profile("aws add-profile", "added profile", added, as_json)
         }
         AwsCommand::Endpoint(args) => {
             let result = if args.clear {
@@ -214,24 +198,31 @@ pub async fn run(command: AwsCommand, as_json: bool) -> ExitCode {
                 Err(e) => fail("aws endpoint", &e, as_json),
             }
         }
-        AwsCommand::SsoLogin(args) => match sso_login(&host, args).await {
-            Ok(profile) => {
-                if as_json {
-                    json(&profile);
-                } else {
-                    line(
-                        Mark::Ok,
-                        format!(
-                            "signed in as profile {} ({})",
-                            profile.name,
-                            profile.defined_in.join(" and ")
-                        ),
-                    );
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail("aws sso-login", &e, as_json),
-        },
+        AwsCommand::SsoLogin(args) => {
+            let signed_in = sso_login(&host, args).await;
+            report_profile("aws sso-login", "signed in as profile", signed_in, as_json)
+        }
+    }
+}
+
+/// A profile a verb wrote or signed in: as JSON, or `done NAME in FILES`.
+fn report_profile(
+    verb: &str,
+    done: &str,
+    result: Result<slipway_aws::aws::AwsProfile, EngineError>,
+    as_json: bool,
+) -> ExitCode {
+    match result {
+        Ok(profile) if as_json => {
+            json(&profile);
+            ExitCode::SUCCESS
+        }
+        Ok(profile) => {
+            let files = profile.defined_in.join(" and ");
+            line(Mark::Ok, format!("{done} {} in {files}", profile.name));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(verb, &e, as_json),
     }
 }
 

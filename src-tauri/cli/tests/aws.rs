@@ -189,58 +189,73 @@ fn watch_stderr(
     (found, reader)
 }
 
+/// How the user answers `slipway aws sso-login` in the test: confirming the code it prints,
+/// or following the address it prints in the browser.
+enum User {
+    ConfirmsCode,
+    FollowsBrowser,
+}
+
+/// Runs `slipway ARGS` against the SSO stand-in, answers as `user` does, and returns the
+/// exit status, stdout and stderr.
+async fn sso_login(
+    home: &std::path::Path,
+    standin: &slipway_testkit::sso::SsoStandIn,
+    args: &[&str],
+    user: User,
+) -> (bool, String, String) {
+    use std::process::Stdio;
+    let mut child = common::command(home, args)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", standin.url())
+        .env("AWS_ENDPOINT_URL_SSO", standin.url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    match user {
+        User::ConfirmsCode => {
+            let (code, reader) = watch_stderr(&mut child, |line| {
+                let rest = line.split("shows the code ").nth(1)?;
+                Some(rest.split(',').next().unwrap().to_owned())
+            });
+            standin.confirm_code(&code);
+            finish(child, reader).await
+        }
+        User::FollowsBrowser => {
+            let (page, reader) = watch_stderr(&mut child, |line| {
+                line.starts_with("http://").then(|| line.to_owned())
+            });
+            assert!(standin
+                .browser(&page)
+                .await
+                .contains("Slipway has your sign-in"));
+            finish(child, reader).await
+        }
+    }
+}
+
+async fn finish(
+    child: std::process::Child,
+    reader: std::thread::JoinHandle<String>,
+) -> (bool, String, String) {
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = reader.join().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        err,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
-    use std::process::Stdio;
     let standin = slipway_testkit::sso::SsoStandIn::start().await;
     let home = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        common::command(home.path(), args)
-            .env("AWS_ENDPOINT_URL_SSO_OIDC", standin.url())
-            .env("AWS_ENDPOINT_URL_SSO", standin.url())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
     let start_url = standin.start_url();
-
-    // Several accounts and no --account: refused with the choices, nothing saved.
-    let (code, out, err) = {
-        let mut child = run(&[
-            "aws",
-            "sso-login",
-            "demo",
-            "--start-url",
-            &start_url,
-            "--sso-region",
-            "eu-west-1",
-            "--code",
-        ]);
-        let (user_code, reader) = watch_stderr(&mut child, |line| {
-            line.split("shows the code ")
-                .nth(1)
-                .map(|rest| rest.split(',').next().unwrap().to_owned())
-        });
-        standin.confirm_code(&user_code);
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            reader.join().unwrap(),
-        )
-    };
-    assert_ne!(code, Some(0), "{out}");
-    assert!(
-        err.contains("Demo apps (111122223333)") && err.contains("Production (444455556666)"),
-        "{err}"
-    );
-    assert!(!home.path().join(".aws/config").exists());
-
-    let mut child = run(&[
+    let new_profile = [
         "aws",
         "sso-login",
         "demo",
@@ -248,27 +263,31 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
         &start_url,
         "--sso-region",
         "eu-west-1",
+        "--code",
+    ];
+
+    // Several accounts and no --account: refused with the choices, nothing saved.
+    let (ok, out, err) = sso_login(home.path(), &standin, &new_profile, User::ConfirmsCode).await;
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("Demo apps (111122223333)") && err.contains("Production (444455556666)"),
+        "{err}"
+    );
+    assert!(!home.path().join(".aws/config").exists());
+
+    let mut args = new_profile.to_vec();
+    args.extend([
         "--account",
         "Demo apps",
         "--role",
         "ReadOnlyAccess",
         "--region",
         "eu-west-3",
-        "--code",
         "--json",
     ]);
-    let (user_code, reader) = watch_stderr(&mut child, |line| {
-        line.split("shows the code ")
-            .nth(1)
-            .map(|rest| rest.split(',').next().unwrap().to_owned())
-    });
-    standin.confirm_code(&user_code);
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let err = reader.join().unwrap();
-    assert!(out.status.success(), "{err}");
-    let profile = json(&String::from_utf8_lossy(&out.stdout));
+    let (ok, out, err) = sso_login(home.path(), &standin, &args, User::ConfirmsCode).await;
+    assert!(ok, "{err}");
+    let profile = json(&out);
     assert_eq!(profile["name"], "demo");
     assert_eq!(profile["kind"], "Sso");
     assert_eq!(profile["region"], "eu-west-3");
@@ -277,7 +296,6 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
         config.contains("sso_account_id = 111122223333\nsso_role_name = ReadOnlyAccess\n"),
         "{config}"
     );
-
     let cache = home.path().join(".aws/sso/cache");
     let first_file = std::fs::read_dir(&cache)
         .unwrap()
@@ -288,26 +306,19 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
     let first = json(&std::fs::read_to_string(first_file).unwrap());
 
     // Signing the same profile in again: the browser this time, and nothing new written.
-    let mut child = run(&["aws", "sso-login", "demo"]);
-    let (page, reader) = watch_stderr(&mut child, |line| {
-        line.starts_with("http://").then(|| line.to_owned())
-    });
-    assert!(standin
-        .browser(&page)
-        .await
-        .contains("Slipway has your sign-in"));
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let err = reader.join().unwrap();
-    assert!(out.status.success(), "{err}");
+    let (ok, out, err) = sso_login(
+        home.path(),
+        &standin,
+        &["aws", "sso-login", "demo"],
+        User::FollowsBrowser,
+    )
+    .await;
+    assert!(ok, "{err}");
     assert_eq!(
         std::fs::read_to_string(home.path().join(".aws/config")).unwrap(),
         config
     );
-    let tokens: Vec<_> = std::fs::read_dir(home.path().join(".aws/sso/cache"))
-        .unwrap()
-        .collect();
+    let tokens: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
     assert_eq!(tokens.len(), 1, "the session's one cache file, renewed");
     let cached = std::fs::read_to_string(tokens[0].as_ref().unwrap().path()).unwrap();
     assert_ne!(
@@ -315,8 +326,11 @@ async fn sso_login_adds_a_profile_by_code_and_signs_it_in_again_by_browser() {
         first["accessToken"],
         "a new token"
     );
-    assert!(!String::from_utf8_lossy(&out.stdout)
-        .contains(&json(&cached)["accessToken"].as_str().unwrap().to_owned()));
+    let token = json(&cached)["accessToken"].as_str().unwrap().to_owned();
+    assert!(
+        !out.contains(&token) && !err.contains(&token),
+        "the token is never printed"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@
 //! a number of calls or at random with a given chance.
 
 pub mod emulator;
+pub mod logs;
 mod rewrite;
 pub mod scenario;
 pub mod sso;

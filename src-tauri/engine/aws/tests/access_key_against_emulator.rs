@@ -6,7 +6,6 @@
 
 mod emulator;
 
-use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use emulator::Fixture;
@@ -17,33 +16,13 @@ use slipway_aws::secrets::{create_secret, list_secrets, update_secret, NewSecret
 use slipway_aws::setup::plan_setup;
 use slipway_testkit::Fault;
 
-/// Collects every log line of every level while the test runs on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn an_access_key_profile_is_owner_only_works_and_its_secret_is_never_logged() {
     let Some(fx) = Fixture::new("eu-west-3").await else {
         return;
     };
     const SECRET: &str = "sEcReT/abcdefghijklmnopqrstuvwxyz0123456";
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = slipway_testkit::logs::CapturedLogs::start();
 
     let profile = add_access_key_profile(
         &fx.host,
@@ -69,7 +48,7 @@ async fn an_access_key_profile_is_owner_only_works_and_its_secret_is_never_logge
     );
     plan_setup(&connection, &fx.config).await.unwrap();
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("added an access key profile"),
         "the capture works"
@@ -111,13 +90,7 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
     };
     const VALUE: &str = "postgres://app:pa55-w0rd@db.internal:5432/app";
     const NEW_VALUE: &str = "-----BEGIN KEY-----\nline two\n-----END KEY-----";
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = slipway_testkit::logs::CapturedLogs::start();
     let conn = fx.connect().await;
     let direct = fx.direct().await;
     let manager = aws_sdk_secretsmanager::Client::new(&direct);
@@ -261,7 +234,7 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
     );
 
     // In no line a log file would get (every level, redacted as the log writer does).
-    let raw = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let raw = captured.text();
     let logs = slipway_aws::support::redact::redact(&raw).into_owned();
     for value in [VALUE, "pa55-w0rd", "line two"] {
         let line = logs.lines().find(|l| l.contains(value)).unwrap_or_default();

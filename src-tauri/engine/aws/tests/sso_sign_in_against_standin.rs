@@ -21,19 +21,6 @@ use slipway_core::host::{HostEnv, Os};
 use slipway_core::jobs::Cancel;
 use slipway_testkit::sso::SsoStandIn;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn host(home: &std::path::Path, standin: &SsoStandIn) -> HostEnv {
     HostEnv::new(
         Os::current(),
@@ -63,13 +50,7 @@ async fn sso_sign_in_by_browser_and_by_code_is_cached_where_the_sdk_reads_it() {
     // SAFETY of the process environment: this is the binary's only test and nothing has
     // started yet that reads the environment.
     std::env::set_var("HOME", home.path());
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logs = tracing::subscriber::set_default(subscriber);
+    let captured = slipway_testkit::logs::CapturedLogs::start();
 
     let standin = Arc::new(SsoStandIn::start().await);
     let host = host(home.path(), &standin);
@@ -282,7 +263,7 @@ async fn sso_sign_in_by_browser_and_by_code_is_cached_where_the_sdk_reads_it() {
 
     // No token, refresh token or client secret in any line the log file would get (every
     // level, redacted as Slipway's log writer redacts each line).
-    let raw = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let raw = captured.text();
     let logs = slipway_aws::support::redact::redact(&raw).into_owned();
     let now_cached: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();

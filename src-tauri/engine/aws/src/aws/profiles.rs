@@ -298,11 +298,8 @@ pub fn read_profiles(host: &HostEnv) -> AwsProfiles {
     }
 }
 
-/// The SSO settings of a profile: its `[sso-session NAME]` section or its legacy keys.
-pub(crate) fn sso_settings(
-    host: &HostEnv,
-    profile: &str,
-) -> Option<(Option<String>, Option<String>)> {
+/// The keys of `profile`'s section in the config file (`[default]` or `[profile NAME]`).
+fn config_keys(host: &HostEnv, profile: &str) -> Option<BTreeMap<String, String>> {
     let (config_path, _) = file_paths(host);
     let text = std::fs::read_to_string(config_path).ok()?;
     let (sections, _) = parse_ini(&text);
@@ -311,7 +308,18 @@ pub(crate) fn sso_settings(
     } else {
         format!("profile {profile}")
     };
-    let keys = &sections.iter().find(|s| s.header == header)?.keys;
+    sections
+        .into_iter()
+        .find(|s| s.header == header)
+        .map(|s| s.keys)
+}
+
+/// The SSO settings of a profile: its `[sso-session NAME]` section or its legacy keys.
+pub(crate) fn sso_settings(
+    host: &HostEnv,
+    profile: &str,
+) -> Option<(Option<String>, Option<String>)> {
+    let keys = config_keys(host, profile)?;
     Some((
         keys.get("sso_session").cloned(),
         keys.get("sso_start_url").cloned(),
@@ -320,16 +328,7 @@ pub(crate) fn sso_settings(
 
 /// The `login_session` of a profile made by the AWS CLI's console sign-in, if it is one.
 pub(crate) fn login_session(host: &HostEnv, profile: &str) -> Option<String> {
-    let (config_path, _) = file_paths(host);
-    let text = std::fs::read_to_string(config_path).ok()?;
-    let (sections, _) = parse_ini(&text);
-    let header = if profile == "default" {
-        "default".to_owned()
-    } else {
-        format!("profile {profile}")
-    };
-    let keys = &sections.iter().find(|s| s.header == header)?.keys;
-    keys.get("login_session").cloned()
+    config_keys(host, profile)?.get("login_session").cloned()
 }
 
 fn kind_of(keys: &BTreeMap<String, String>) -> ProfileKind {
