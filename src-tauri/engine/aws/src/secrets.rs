@@ -282,11 +282,17 @@ pub async fn update_secret(
                     classify(&conn.ctx, "ssm:GetParameter", e)
                 }
             })?;
-            let name = existing
-                .parameter()
-                .and_then(|p| p.name())
-                .unwrap_or(name)
-                .to_owned();
+            let found = existing.parameter();
+            // Only a SecureString: a plain parameter is not made secret behind its owner's back.
+            if found.and_then(|p| p.r#type()) != Some(&ParameterType::SecureString) {
+                return Err(EngineError::InvalidInput {
+                    what: format!("The parameter \"{name}\""),
+                    reason: "it is not a SecureString; Slipway only updates secret parameters"
+                        .into(),
+                });
+            }
+            let arn = found.and_then(|p| p.arn()).map(str::to_owned);
+            let name = found.and_then(|p| p.name()).unwrap_or(name).to_owned();
             ssm.put_parameter()
                 .name(&name)
                 .value(value.expose())
@@ -296,7 +302,7 @@ pub async fn update_secret(
                 .await
                 .map_err(|e| classify(&conn.ctx, "ssm:PutParameter", e))?;
             Ok(SecretSummary {
-                arn: parameter_arn(conn, &name),
+                arn: arn.unwrap_or_else(|| parameter_arn(conn, &name)),
                 name,
                 store,
                 description: None,
@@ -309,7 +315,7 @@ fn exists(new: &NewSecret) -> EngineError {
     EngineError::InvalidInput {
         what: format!("The secret \"{}\"", new.name),
         reason: format!(
-            "{} already has one by that name; update it, or choose another name",
+            "{} already has one by that name; use that one (pick it as an existing secret), or choose another name",
             new.store.label()
         ),
     }
@@ -340,10 +346,8 @@ fn check_name(store: SecretStore, name: &str) -> Result<()> {
                 && name.len() <= 512
                 && name
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
-                // A name ending in a hyphen and six characters reads as an ARN suffix.
-                && name.rsplit_once('-').is_none_or(|(_, tail)| tail.len() != 6),
-            "letters, digits and / _ + = . @ - (512 at most), not ending in a hyphen and six characters",
+                    .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)),
+            "letters, digits and / _ + = . @ - (512 at most)",
         ),
         SecretStore::ParameterStore => (
             !name.is_empty()
@@ -352,8 +356,11 @@ fn check_name(store: SecretStore, name: &str) -> Result<()> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
                 && !name.to_ascii_lowercase().trim_start_matches('/').starts_with("aws")
-                && !name.to_ascii_lowercase().trim_start_matches('/').starts_with("ssm"),
-            "letters, digits and / _ . - (not starting with aws or ssm)",
+                && !name.to_ascii_lowercase().trim_start_matches('/').starts_with("ssm")
+                // A path names its levels from the root: "/app/key", not "app/key".
+                && (!name.contains('/') || name.starts_with('/'))
+                && name.matches('/').count() <= 15,
+            "letters, digits and / _ . - (not starting with aws or ssm; a path starts with / and has at most 15 levels)",
         ),
     };
     if ok {
@@ -380,11 +387,16 @@ mod tests {
     fn names_are_checked_as_each_store_checks_them() {
         assert!(check_name(SecretStore::SecretsManager, "app/database-url").is_ok());
         assert!(check_name(SecretStore::SecretsManager, "has space").is_err());
-        let suffix = check_name(SecretStore::SecretsManager, "token-abcdef").unwrap_err();
-        assert!(suffix.to_string().contains("hyphen and six"), "{suffix}");
+        // Common names: a hyphenated app and a path.
+        assert!(check_name(SecretStore::SecretsManager, "hello-site/api-secret").is_ok());
         assert!(check_name(SecretStore::ParameterStore, "/app/db_url").is_ok());
         assert!(check_name(SecretStore::ParameterStore, "/aws/reserved").is_err());
         assert!(check_name(SecretStore::ParameterStore, "a+b").is_err());
+        assert!(
+            check_name(SecretStore::ParameterStore, "app/key").is_err(),
+            "a path starts with /"
+        );
+        assert!(check_name(SecretStore::ParameterStore, "plain_name").is_ok());
     }
 
     #[test]

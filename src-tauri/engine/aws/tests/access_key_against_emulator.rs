@@ -103,8 +103,9 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
         description: Some("the database".into()),
     };
 
-    // Secrets Manager, its answer cut off once: the SDK retries, hears "exists", and the
-    // request tag says it is this request's own. One secret, with the value.
+    // Secrets Manager, its answer cut off once: the SDK retries with the same idempotency
+    // token (or hears "exists", and the request tag says it is this request's own). One
+    // secret, with the value.
     let sm_name = format!("{app}/database-url");
     fx.proxy.fail("CreateSecret", Fault::Truncate, 1);
     let created = create_secret(&conn, &new(&sm_name, SecretStore::SecretsManager))
@@ -136,9 +137,9 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
         .collect();
     assert_eq!(named.len(), 1, "exactly one secret");
 
-    // Parameter Store, throttled once: retried, one SecureString.
+    // Parameter Store, its answer cut off once too: one SecureString.
     let ps_name = format!("/{app}/api-token");
-    fx.proxy.fail("PutParameter", Fault::Throttle, 1);
+    fx.proxy.fail("PutParameter", Fault::Truncate, 1);
     let parameter = create_secret(&conn, &new(&ps_name, SecretStore::ParameterStore))
         .await
         .unwrap();
@@ -162,6 +163,30 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
         stored.r#type(),
         Some(&aws_sdk_ssm::types::ParameterType::SecureString)
     );
+    // Parameter Store has no idempotency token: its retry heard "exists", and the request
+    // tag said the parameter was this request's own.
+    assert!(
+        captured
+            .text()
+            .contains("the parameter was created by this request's first try"),
+        "the request tag decided"
+    );
+
+    // A throttled create: retried, one parameter.
+    let throttled = format!("/{app}/webhook-key");
+    fx.proxy.fail("PutParameter", Fault::Throttle, 1);
+    create_secret(&conn, &new(&throttled, SecretStore::ParameterStore))
+        .await
+        .unwrap();
+    let found = ssm.describe_parameters().send().await.unwrap();
+    let count = |name: &str| {
+        found
+            .parameters()
+            .iter()
+            .filter(|p| p.name() == Some(name))
+            .count()
+    };
+    assert_eq!((count(&ps_name), count(&throttled)), (1, 1));
 
     // A second create of either name is refused: updating is a deliberate act.
     for (name, store) in [

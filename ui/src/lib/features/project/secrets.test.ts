@@ -68,10 +68,12 @@ describe('SecretsOnAws', () => {
     expect(sent).toEqual([{ name: '/hello-site/database-url', store: 'parameterStore', value: 'postgres://x:pw@db/app', description: 'DATABASE_URL of hello-site' }]);
     expect(session.draft!.secrets).toContainEqual({ name: 'DATABASE_URL', value: arn });
     expect(screen.getByTestId('secret-added').textContent).toContain('Save the settings');
+    await fireEvent.click(screen.getByTestId('secret-create-open'));
+    expect((screen.getByTestId('secret-value') as HTMLTextAreaElement).value, 'cleared once sent').toBe('');
     expect(JSON.stringify(session.draft)).not.toContain('pw@db');
   });
 
-  it('says why AWS refused and clears the typed value', async () => {
+  it('says why AWS refused and keeps the typed value to try again; Cancel clears it', async () => {
     const session = await connectedSession((cmd) =>
       cmd === 'create_app_secret'
         ? Promise.reject({ code: 'InvalidInput', message: 'The secret "x" is not valid: Parameter Store already has one by that name; update it, or choose another name' })
@@ -86,8 +88,11 @@ describe('SecretsOnAws', () => {
     await tick();
     await tick();
     expect(screen.getByRole('alert').textContent).toContain('already has one by that name');
-    expect((screen.getByTestId('secret-value') as HTMLInputElement).value).toBe('');
+    expect((screen.getByTestId('secret-value') as HTMLTextAreaElement).value).toBe('tok');
     expect(session.draft!.secrets.some((r) => r.name === 'API_TOKEN')).toBe(false);
+    await fireEvent.click(screen.getByTestId('secret-cancel'));
+    await fireEvent.click(screen.getByTestId('secret-create-open'));
+    expect((screen.getByTestId('secret-value') as HTMLTextAreaElement).value).toBe('');
   });
 
   it('picks an existing secret for a variable', async () => {
