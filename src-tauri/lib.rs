@@ -60,6 +60,7 @@ macro_rules! specta_builder {
                 $crate::commands::sso::open_in_browser,
                 $crate::commands::secrets::app_secrets,
                 $crate::commands::secrets::create_app_secret,
+                $crate::commands::secrets::import_app_secrets,
                 $crate::commands::setup::plan_setup,
                 $crate::commands::setup::apply_setup,
                 $crate::commands::setup::plan_teardown,

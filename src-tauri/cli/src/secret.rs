@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use slipway_aws::aws::Secret;
 use slipway_aws::secrets::{
-    create_secret, list_secrets, update_secret, NewSecret, SecretStore, SecretSummary,
+    create_secret, import_secrets, list_secrets, read_env_file, update_secret, NewSecret,
+    SecretStore, SecretSummary,
 };
 use slipway_core::host::HostEnv;
 use slipway_core::EngineError;
@@ -24,6 +25,20 @@ pub enum SecretCommand {
     Create(CreateArgs),
     /// Replace an existing secret's value, read from stdin.
     Update(UpdateArgs),
+    /// Create a secret for each variable of a .env file (named APP/VARIABLE) and name them
+    /// all in slipway.toml's [secrets]. Values are never printed.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The .env file (KEY=value lines).
+    file: PathBuf,
+    /// Keep them in Parameter Store (free) instead of Secrets Manager ($0.40 a month each).
+    #[arg(long)]
+    parameter_store: bool,
+    #[command(flatten)]
+    place: Where,
 }
 
 #[derive(Args)]
@@ -120,6 +135,7 @@ pub async fn run(command: SecretCommand, as_json: bool) -> ExitCode {
                 Err(e) => fail("secret create", &e, as_json),
             }
         }
+        SecretCommand::Import(args) => import(&host, args, as_json).await,
         SecretCommand::Update(args) => {
             let store = store(args.parameter_store);
             let dir = args.place.project.unwrap_or_else(|| PathBuf::from("."));
@@ -144,6 +160,54 @@ pub async fn run(command: SecretCommand, as_json: bool) -> ExitCode {
                 Err(e) => fail("secret update", &e, as_json),
             }
         }
+    }
+}
+
+async fn import(host: &HostEnv, args: ImportArgs, as_json: bool) -> ExitCode {
+    let store = store(args.parameter_store);
+    let entries = match read_env_file(&args.file) {
+        Ok(entries) => entries,
+        Err(e) => return fail("secret import", &e, as_json),
+    };
+    let dir = args.place.project.unwrap_or_else(|| PathBuf::from("."));
+    let (_, conn) = match connected(
+        host,
+        &dir,
+        args.place.endpoint_url,
+        "secret import",
+        as_json,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    match import_secrets(&conn, &dir, entries, store).await {
+        Ok(imported) if as_json => {
+            json(&imported);
+            ExitCode::SUCCESS
+        }
+        Ok(imported) => {
+            for item in &imported {
+                line(
+                    Mark::Ok,
+                    format!(
+                        "{} from {} ({})",
+                        item.variable, item.secret.name, item.secret.arn
+                    ),
+                );
+            }
+            let monthly = store.monthly_usd() * imported.len() as f64;
+            line(
+                Mark::Info,
+                format!(
+                    "named in slipway.toml's [secrets]; {} costs ${monthly:.2} a month",
+                    store.label()
+                ),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("secret import", &e, as_json),
     }
 }
 

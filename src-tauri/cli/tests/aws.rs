@@ -382,3 +382,91 @@ fn secret_create_reads_the_value_from_stdin_prints_the_arn_and_never_the_value()
         std::fs::read_to_string(home.path().join("data/logs/slipway.log")).unwrap_or_default();
     assert!(!log.contains(VALUE), "the value is in no log");
 }
+
+#[test]
+fn secret_import_creates_one_secret_per_variable_and_names_them_in_slipway_toml() {
+    let Some(endpoint) = require("SLIPWAY_TEST_AWS_ENDPOINT") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    slipway_core::test_support::write_aws_files(
+        home.path(),
+        "[profile emu]\nregion = sa-east-1\n",
+        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
+    );
+    let dir = home.path().join("site");
+    write_sample(&dir).unwrap();
+    let app = format!("imp{}", std::process::id());
+    let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    std::fs::write(
+        dir.join("slipway.toml"),
+        toml.replace("name = \"hello-site\"", &format!("name = \"{app}\""))
+            + "\n[aws]\nprofile = \"emu\"\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let env = home.path().join(".env");
+    let place = ["--project", d, "--endpoint-url", endpoint.as_str()];
+
+    // A line that is no variable: named by number, nothing created.
+    std::fs::write(&env, "GOOD=1\nnot a line\n").unwrap();
+    let mut args = vec![
+        "secret",
+        "import",
+        env.to_str().unwrap(),
+        "--parameter-store",
+    ];
+    args.extend(place);
+    let (code, _, err) = slipway(home.path(), &args, "");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("line 2") && err.contains("nothing was created"),
+        "{err}"
+    );
+
+    std::fs::write(
+        &env,
+        "# production\nDATABASE_URL=postgres://u:imp0rt-pw@db/app\nexport API_TOKEN='tok en'\nTLS_KEY=\"-----BEGIN-----\nsecret-line\n-----END-----\"\n",
+    )
+    .unwrap();
+    args.push("--json");
+    let (code, out, err) = slipway(home.path(), &args, "");
+    assert_eq!(code, 0, "{err}");
+    let imported = json(&out);
+    let variables: Vec<&str> = imported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["variable"].as_str().unwrap())
+        .collect();
+    assert_eq!(variables, ["DATABASE_URL", "API_TOKEN", "TLS_KEY"]);
+    for secret in ["imp0rt-pw", "tok en", "secret-line"] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "a value was printed"
+        );
+    }
+    let config = slipway_core::project::load(&dir).unwrap().unwrap();
+    let arn = |variable: &str| {
+        config
+            .secrets
+            .iter()
+            .find(|r| r.name == variable)
+            .map(|r| r.value.clone())
+    };
+    assert_eq!(
+        arn("TLS_KEY").as_deref(),
+        Some(format!("arn:aws:ssm:sa-east-1:123456789012:parameter/{app}/tls-key").as_str())
+    );
+    assert!(arn("DATABASE_URL").is_some() && arn("API_TOKEN").is_some());
+
+    // The same file again: the first name is taken, so nothing is created or changed.
+    let before = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    let (code, _, err) = slipway(home.path(), &args, "");
+    assert_ne!(code, 0);
+    assert!(err.contains("Nothing was created"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("slipway.toml")).unwrap(),
+        before
+    );
+}

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod diagnosis;
 pub mod dockerfile;
+pub mod dotenv;
 pub mod error;
 pub mod fargate;
 pub mod host;

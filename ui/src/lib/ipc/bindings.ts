@@ -84,6 +84,11 @@ export const commands = {
 	appSecrets: (dir: string) => typedError<SecretSummary[], IpcError>(__TAURI_INVOKE("app_secrets", { dir })),
 	/**  Creates a secret in the project's account and region; returns its ARN for `slipway.toml`. */
 	createAppSecret: (dir: string, request: NewSecret) => typedError<SecretSummary, IpcError>(__TAURI_INVOKE("create_app_secret", { dir, request })),
+	/**
+	 *  Creates one secret per variable of the `.env` file at `file`, named after the app; the
+	 *  window adds them to the settings it edits. Stops at the first refusal and says so.
+	 */
+	importAppSecrets: (dir: string, file: string, store: SecretStore) => typedError<ImportOutcome, IpcError>(__TAURI_INVOKE("import_app_secrets", { dir, file, store })),
 	planSetup: (dir: string) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("plan_setup", { dir })),
 	applySetup: (jobId: string, dir: string, plan: SetupPlan, onEvent: Channel<SetupEvent>) => typedError<SetupPlan, IpcError>(__TAURI_INVOKE("apply_setup", { jobId, dir, plan, onEvent })),
 	planTeardown: (dir: string) => typedError<TeardownPlan, IpcError>(__TAURI_INVOKE("plan_teardown", { dir })),
@@ -756,6 +761,19 @@ export type ImageProjectDefaults = {
 	name: string,
 	dir: string,
 	problem: string | null,
+};
+
+/**  What an import made, and where it stopped when AWS refused one. */
+export type ImportOutcome = {
+	imported: Imported[],
+	/**  Why the import stopped before the end (the variable and AWS's refusal), if it did. */
+	stopped: string | null,
+};
+
+/**  A variable of the file, and the secret it now comes from. */
+export type Imported = {
+	variable: string,
+	secret: SecretSummary,
 };
 
 /**  One TCP (or all-traffic) ingress permission as EC2 reports it. */

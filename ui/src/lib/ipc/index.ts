@@ -28,6 +28,7 @@ import type {
   EnvironmentReport,
   FieldProblem,
   ImageProjectDefaults,
+  ImportOutcome,
   IpcError,
   JournalEntry,
   LogEvent,
@@ -48,6 +49,7 @@ import type {
   ReleaseList,
   RunningPreview,
   UpdateOffer,
+  SecretStore,
   SecretSummary,
   SetupEvent,
   SsoSignedIn,
@@ -137,6 +139,12 @@ export interface FileKind {
 
 const TEXT: FileKind = { name: 'Text', extensions: ['txt', 'log'] };
 
+/** The system open dialog for one file; null when the user closes it without choosing. */
+export async function pickFile(title: string): Promise<string | null> {
+  const chosen = await openDialog({ directory: false, multiple: false, title });
+  return typeof chosen === 'string' ? chosen : null;
+}
+
 /** The system save dialog (for a text file unless `kind` says); null when the user closes it without choosing. */
 export async function pickSavePath(title: string, defaultPath: string, kind: FileKind = TEXT): Promise<string | null> {
   const chosen = await saveDialog({ title, defaultPath, filters: [kind] });
@@ -213,6 +221,9 @@ export const openSignInPage = async (url: string): Promise<void> => {
 };
 /** The secrets of the project's account and region (names and ARNs, never values). */
 export const appSecrets = (dir: string): Promise<SecretSummary[]> => unwrap(commands.appSecrets(dir));
+/** Creates a secret per variable of a `.env` file, named after the app; stops at a refusal. */
+export const importAppSecrets = (dir: string, file: string, store: SecretStore): Promise<ImportOutcome> =>
+  unwrap(commands.importAppSecrets(dir, file, store));
 /** Creates a secret on AWS; the value goes straight there. */
 export const createAppSecret = (dir: string, request: NewSecret): Promise<SecretSummary> =>
   unwrap(commands.createAppSecret(dir, request));

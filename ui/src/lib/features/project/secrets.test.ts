@@ -109,4 +109,33 @@ describe('SecretsOnAws', () => {
     await fireEvent.click(screen.getByTestId('secret-use'));
     expect(session.draft!.secrets).toContainEqual({ name: 'STRIPE_KEY', value: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:shared/stripe-AbCdEf' });
   });
+
+  it('imports a .env file: every variable created is added, and a stop says what was made', async () => {
+    const asked: unknown[] = [];
+    const session = await connectedSession((cmd, args) => {
+      if (cmd === 'plugin:dialog|open') return '/home/ana/app/.env';
+      if (cmd === 'import_app_secrets') {
+        asked.push(args);
+        return {
+          imported: [{ variable: 'DATABASE_URL', secret: { name: '/hello-site/database-url', arn, store: 'parameterStore', description: null } }],
+          stopped: 'API_TOKEN: The name is not valid: …',
+        };
+      }
+      return null;
+    });
+    render(SecretsOnAws, { session });
+    await tick();
+    await fireEvent.click(screen.getByTestId('secret-import-open'));
+    await tick();
+    await tick();
+    expect(screen.getByTestId('secret-import-form').textContent).toContain('/home/ana/app/.env');
+    await fireEvent.click(screen.getByTestId('secret-import'));
+    await tick();
+    await tick();
+    expect(asked).toEqual([{ dir: sample.dir, file: '/home/ana/app/.env', store: 'parameterStore' }]);
+    expect(session.draft!.secrets).toContainEqual({ name: 'DATABASE_URL', value: arn });
+    const alert = screen.getByRole('alert').textContent ?? '';
+    expect(alert).toContain('stopped at API_TOKEN');
+    expect(alert).toContain('created and added: DATABASE_URL');
+  });
 });

@@ -15,6 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::aws::{classify, Connection, Secret};
 use slipway_core::error::{EngineError, Result};
 
+mod import;
+pub use import::{
+    create_for, import_secrets, read_env_file, secret_name_for, ImportOutcome, Imported,
+};
+
 /// The tag every secret Slipway creates carries, with the request that created it.
 const REQUEST_TAG: &str = "slipway:request";
 
@@ -322,7 +327,7 @@ fn exists(new: &NewSecret) -> EngineError {
 }
 
 /// A parameter's ARN, as a task definition names it.
-fn parameter_arn(conn: &Connection, name: &str) -> String {
+pub(crate) fn parameter_arn(conn: &Connection, name: &str) -> String {
     let partition = conn
         .identity
         .arn
@@ -339,7 +344,7 @@ fn parameter_arn(conn: &Connection, name: &str) -> String {
 }
 
 /// The names each store accepts, checked before any call.
-fn check_name(store: SecretStore, name: &str) -> Result<()> {
+pub(crate) fn check_name(store: SecretStore, name: &str) -> Result<()> {
     let (ok, rule) = match store {
         SecretStore::SecretsManager => (
             !name.is_empty()
