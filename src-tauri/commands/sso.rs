@@ -67,6 +67,7 @@ pub async fn sso_sign_in_for_profile(
 /// WebDriver tests play the browser themselves (the test kit's SSO stand-in follows it).
 #[tauri::command]
 #[specta::specta]
+#[cfg_attr(not(debug_assertions), allow(unused_variables))]
 pub async fn open_in_browser(url: String, host: State<'_, Host>) -> Result<(), IpcError> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(EngineError::InvalidInput {
@@ -89,7 +90,6 @@ pub async fn open_in_browser(url: String, host: State<'_, Host>) -> Result<(), I
         })
         .await;
     }
-    let _ = &host;
     tauri_plugin_opener::open_url(&url, None::<&str>).map_err(|e| {
         EngineError::Internal(format!(
             "the browser could not be opened ({e}); open {url} yourself"
