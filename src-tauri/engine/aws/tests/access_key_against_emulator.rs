@@ -125,8 +125,15 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
         .await
         .unwrap();
     assert_eq!(stored.secret_string(), Some(VALUE));
+    // Filtered by name: the emulator is shared by every run, so an unfiltered first page
+    // need not hold this test's secrets.
+    let by_name = aws_sdk_secretsmanager::types::Filter::builder()
+        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+        .values(&sm_name)
+        .build();
     let named: Vec<_> = manager
         .list_secrets()
+        .filters(by_name)
         .send()
         .await
         .unwrap()
@@ -178,7 +185,19 @@ async fn app_secrets_reach_aws_once_under_faults_and_never_a_log() {
     create_secret(&conn, &new(&throttled, SecretStore::ParameterStore))
         .await
         .unwrap();
-    let found = ssm.describe_parameters().send().await.unwrap();
+    // Filtered by name, as above; Parameter Store names are unique, so one each.
+    let begins = aws_sdk_ssm::types::ParameterStringFilter::builder()
+        .key("Name")
+        .option("BeginsWith")
+        .values(format!("/{app}/"))
+        .build()
+        .unwrap();
+    let found = ssm
+        .describe_parameters()
+        .parameter_filters(begins)
+        .send()
+        .await
+        .unwrap();
     let count = |name: &str| {
         found
             .parameters()
