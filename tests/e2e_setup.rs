@@ -97,31 +97,7 @@ async fn a_secret_created_in_the_settings_reaches_aws_and_is_named_by_arn() {
     session.prepare_sample(&app, |config| {
         config.aws.region = Some("ca-central-1".to_owned())
     });
-    session.click("[data-testid=nav-environment]").await;
-    session
-        .fill("[data-testid=endpoint-input]", &session.endpoint)
-        .await;
-    session.click("[data-testid=save-endpoint]").await;
-    session
-        .text_containing(
-            "[data-testid=endpoint-status]",
-            "emulator",
-            Duration::from_secs(10),
-        )
-        .await;
-    session.click("[data-testid=nav-project]").await;
-    session.click("[data-testid=open-sample]").await;
-    session
-        .text_containing("[data-testid=project-name]", &app, Duration::from_secs(10))
-        .await;
-    session.tab("aws").await;
-    session
-        .click_until(
-            "[data-testid=aws-connect]",
-            "[data-testid=banner-account]",
-            Duration::from_secs(15),
-        )
-        .await;
+    session.connect_aws(&session.endpoint, &app).await;
 
     session.tab("settings").await;
     session.click("[data-testid=secret-create-open]").await;

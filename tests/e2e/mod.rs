@@ -300,10 +300,23 @@ impl Session {
         .unwrap();
     }
 
-    /// What a user does before deploying, in the window: point Slipway at `endpoint` (the
-    /// proxy in front of the emulator), open the sample (prepared as `app`), connect to
-    /// AWS, then plan and apply setup until every resource is ready.
+    /// What a user does before deploying, in the window: connect as [`Session::connect_aws`]
+    /// does, then plan and apply setup until every resource is ready.
     pub async fn set_up_aws(&self, endpoint: &str, app: &str) {
+        self.connect_aws(endpoint, app).await;
+        self.click("[data-testid=plan-setup]").await;
+        self.click("[data-testid=apply-setup]").await;
+        self.text_containing(
+            "[data-testid=setup-resource][data-kind=subnets] [data-testid=resource-state]",
+            "Ready",
+            Duration::from_secs(60),
+        )
+        .await;
+    }
+
+    /// Points Slipway at `endpoint` (the emulator, or the proxy in front of it), opens the
+    /// sample (prepared as `app`) and connects it to AWS, on its AWS tab.
+    pub async fn connect_aws(&self, endpoint: &str, app: &str) {
         self.click("[data-testid=nav-environment]").await;
         self.fill("[data-testid=endpoint-input]", endpoint).await;
         self.click("[data-testid=save-endpoint]").await;
@@ -329,14 +342,6 @@ impl Session {
             "[data-testid=account-banner]",
             "123456789012",
             Duration::from_secs(30),
-        )
-        .await;
-        self.click("[data-testid=plan-setup]").await;
-        self.click("[data-testid=apply-setup]").await;
-        self.text_containing(
-            "[data-testid=setup-resource][data-kind=subnets] [data-testid=resource-state]",
-            "Ready",
-            Duration::from_secs(60),
         )
         .await;
     }
