@@ -50,6 +50,7 @@ macro_rules! specta_builder {
                 $crate::commands::aws::aws_profiles,
                 $crate::commands::aws::add_access_key_profile,
                 $crate::commands::aws::connect_project_aws,
+                $crate::commands::aws::project_connects_again,
                 $crate::commands::aws::reconnect_project_aws,
                 $crate::commands::aws::app_settings,
                 $crate::commands::aws::save_app_settings,
@@ -158,5 +159,7 @@ pub fn run() {
     });
 }
 
+#[cfg(test)]
+mod refusals_fixture;
 #[cfg(test)]
 mod tests;

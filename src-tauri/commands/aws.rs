@@ -8,7 +8,9 @@ use slipway_aws::aws::{
     add_access_key_profile as add_profile, read_profiles, AwsProfile, AwsProfiles, CallerIdentity,
     NewAccessKeyProfile,
 };
-use slipway_aws::setup::{connect_project_by_choice, my_public_ip, reconnect_project};
+use slipway_aws::setup::{
+    connect_project_by_choice, connects_again, my_public_ip, reconnect_project,
+};
 use slipway_core::settings::{self, AppSettings};
 use tauri::State;
 
@@ -44,6 +46,14 @@ pub async fn connect_project_aws(
     let (_, connection) =
         connect_project_by_choice(&host.0, &PathBuf::from(dir), None, SystemTime::now()).await?;
     Ok(connection.identity)
+}
+
+/// On opening a project: whether it connects again by itself (it connected from this
+/// computer before, with the target it names now). Reads only the local record.
+#[tauri::command]
+#[specta::specta]
+pub async fn project_connects_again(dir: String, host: State<'_, Host>) -> Result<bool, IpcError> {
+    Ok(connects_again(&host.0, &PathBuf::from(dir), None).await?)
 }
 
 /// On opening a project: who it connects as, when it connected from this computer before

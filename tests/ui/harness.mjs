@@ -14,6 +14,7 @@ import deploy from '../fixtures/deploy.json' with { type: 'json' };
 import cost from '../fixtures/cost.json' with { type: 'json' };
 import operate from '../fixtures/operate.json' with { type: 'json' };
 import validation from '../fixtures/validation.json' with { type: 'json' };
+import refusals from '../fixtures/refusals.json' with { type: 'json' };
 
 const dist = new URL('../../dist/', import.meta.url).pathname;
 /** Where flows leave screenshots for a person to look at. */
@@ -65,7 +66,7 @@ export async function open(scenario) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   // The Project screen opens first and asks for its lists, so every scenario has a project world.
-  await page.addInitScript(installTauriMock, { app: environment.app, project, aws: environment.aws, cloud, deploy, cost, operate, validation, ...scenario });
+  await page.addInitScript(installTauriMock, { app: environment.app, project, aws: environment.aws, cloud, deploy, cost, operate, validation, refusals, ...scenario });
   await page.goto(base);
   return { page, errors };
 }

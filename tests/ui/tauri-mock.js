@@ -50,18 +50,33 @@ export function installTauriMock(scenario) {
   // with only that value changed. Nothing here knows a rule; a value the fixture lacks fails
   // loudly, naming where to add it.
   const validation = scenario.validation;
-  function answerFor(field, value) {
-    const answer = validation.cases[`${field}:${value}`];
+  /** A fixture's answer, or a loud failure naming what to add where. */
+  function fromFixture(answer, missing) {
     if (answer === undefined) {
-      const message = `tests/fixtures/validation.json has no answer for ${field} = "${value}": add it to VALUES in slipway-core's project/validate.rs tests and run them.`;
       // Also uncaught, so a flow that checks the page's errors fails even where the window
       // shows the refusal quietly.
       setTimeout(() => {
-        throw new Error(message);
+        throw new Error(missing);
       });
-      throw { code: 'Internal', message };
+      throw { code: 'Internal', message: missing };
     }
     return answer;
+  }
+  function answerFor(field, value) {
+    return fromFixture(
+      validation.cases[`${field}:${value}`],
+      `tests/fixtures/validation.json has no answer for ${field} = "${value}": add it to VALUES in slipway-core's project/validate.rs tests and run them.`,
+    );
+  }
+  // The engine's own refusals of the endpoint override, an access key and a rollback
+  // (tests/fixtures/refusals.json, written by the desktop crate's refusals_fixture test):
+  // null where the engine accepts.
+  const refusals = scenario.refusals;
+  function refusalOf(kind, key) {
+    return fromFixture(
+      refusals[kind][key],
+      `tests/fixtures/refusals.json has no ${kind} answer for "${key}": add it to src-tauri/refusals_fixture.rs and run it.`,
+    );
   }
   function validate(config) {
     const asks = [
@@ -143,16 +158,14 @@ export function installTauriMock(scenario) {
      * record): opening one connects it again. `scenario.connectedBefore` starts with the sample. */
     connectedDirs: new Set(scenario.connectedBefore && project.sample ? [project.sample.dir] : []),
   };
-  const invalid = (what, reason) => ({ code: 'InvalidInput', message: `${what} is not valid: ${reason}` });
 
   function identity() {
     if (scenario.connectFails) throw scenario.connectFails;
     const settings = world.saved?.config.aws ?? {};
     const name = settings.profile ?? cloudWorld.profiles.selectedProfile;
     const profile = cloudWorld.profiles.profiles.find((p) => p.name === name);
-    if (settings.profile && !profile) {
-      throw { code: 'ProfileNotFound', message: `There is no AWS profile named "${name}" in ~/.aws/config or ~/.aws/credentials. Pick one of the listed profiles, or add an access key under that name.` };
-    }
+    // The worlds' projects name profiles that exist: anything else is a flow's own mistake.
+    if (settings.profile && !profile) throw { code: 'Internal', message: `the mock's world has no profile "${name}"` };
     return {
       ...cloud.identity,
       source: settings.profile ? `profile "${settings.profile}"` : cloud.identity.source,
@@ -237,13 +250,8 @@ export function installTauriMock(scenario) {
   function addAccessKeyProfile({ request }) {
     const { name, accessKeyId, secretAccessKey, region } = request;
     const files = cloudWorld.profiles;
-    if (!/^[A-Za-z0-9_.@+-]{1,64}$/.test(name)) throw invalid('The profile name', 'use up to 64 letters, digits and - _ . @ + (for example work or my-demo)');
-    if (files.profiles.some((p) => p.name === name)) {
-      throw { code: 'ProfileExists', message: `A profile named "${name}" already exists in ${files.credentialsFile.path} or ${files.configFile.path}. Choose another name, or edit that file to change it.` };
-    }
-    if (!/^[A-Z0-9]{16,128}$/.test(accessKeyId)) throw invalid('The access key ID', 'it is 16 or more capital letters and digits, starting with AKIA for a long-term key (copy it from the IAM console)');
-    if (secretAccessKey.length < 16 || /\s/.test(secretAccessKey)) throw invalid('The secret access key', 'it is a 40-character string without spaces, shown once when the key is created');
-    if (region !== null && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw invalid('The region', 'use a region code such as us-east-1 or eu-west-2');
+    const refused = refusalOf('accessKey', `${name}|${accessKeyId}|${secretAccessKey}|${region ?? ''}`);
+    if (refused) throw refused;
     const profile = { name, kind: 'AccessKeys', region, definedIn: [files.credentialsFile.path, files.configFile.path], ssoSession: null, endpointUrl: null };
     files.profiles = [...files.profiles, profile];
     files.credentialsFile.exists = true;
@@ -253,9 +261,8 @@ export function installTauriMock(scenario) {
 
   function saveAppSettings({ settings }) {
     const url = settings.awsEndpointUrl?.trim() || null;
-    if (url !== null && !/^https?:\/\/[^\s]+$/.test(url)) {
-      throw invalid('The AWS endpoint override', `"${url}" is not an http:// or https:// address such as http://127.0.0.1:5000`);
-    }
+    const refused = url === null ? null : refusalOf('endpoint', url);
+    if (refused) throw refused;
     cloudWorld.settings = { awsEndpointUrl: url };
     return cloudWorld.settings;
   }
@@ -378,13 +385,9 @@ export function installTauriMock(scenario) {
   }
 
   function saveCostSettings({ settings }) {
-    const between = (h, low, high) => h === null || (h >= low && h <= high);
-    if (!between(settings.autoStopHours, 0.25, 720)) throw invalid('Auto-stop', `${settings.autoStopHours} hours is outside a quarter of an hour to 720 hours (30 days)`);
-    if (!between(settings.remindAfterHours, 0.25, 8760)) throw invalid('The reminder', `${settings.remindAfterHours} hours is outside a quarter of an hour to 8760 hours (a year)`);
-    if (settings.tasks < 1 || settings.tasks > 100) throw invalid('The number of tasks', `${settings.tasks} is outside 1 to 100`);
-    if (settings.hoursPerWeek !== null && !(settings.hoursPerWeek > 0 && settings.hoursPerWeek <= 168)) {
-      throw invalid('Hours a week', `${settings.hoursPerWeek} is outside 0 to 168 (choose "always on" for 168)`);
-    }
+    const { tasks, hoursPerWeek, autoStopHours, remindAfterHours } = settings;
+    const refused = refusalOf('costSettings', `${tasks}|${hoursPerWeek}|${autoStopHours}|${remindAfterHours}`);
+    if (refused) throw refused;
     costWorld.settings = structuredClone(settings);
     return costWorld.settings;
   }
@@ -464,11 +467,12 @@ export function installTauriMock(scenario) {
       target.imageInRepository = false;
       target.tags = [];
       target.pushedAt = null;
-      target.rollback = { possible: false, problems: [plan.refused.message.replace(/^Cannot roll back to revision \d+: /, '').replace(' Deploy a new build instead.', '')], warning: null };
+      // The release list's reason is the engine's for an image gone (revision 1 gives it).
+      target.rollback = { possible: false, problems: operate.releases.releases.find((r) => r.revision === 1).rollback.problems.map((p) => p.replace(/sha256:[0-9a-f]+/, target.image.split('@')[1])), warning: null };
       releaseWorld.list.rollbackTarget = null;
       throw plan.refused;
     }
-    if (!target?.rollback.possible) throw { code: 'RollbackRefused', message: `Cannot roll back to revision ${revision}: ${target?.rollback.problems.join(' ') ?? 'no such revision.'}` };
+    if (!target?.rollback.possible) throw refusalOf('rollback', String(revision));
     const send = channel(onEvent);
     const cancelled = untilCancelled(jobId).then(() => 'cancelled');
     for (const event of plan.events) {
@@ -669,6 +673,7 @@ export function installTauriMock(scenario) {
     },
     // On opening: null for a folder that never connected; else connecting again (which fails
     // as Connect would, when the credentials no longer work).
+    project_connects_again: async ({ dir }) => cloudWorld.connectedDirs.has(dir),
     reconnect_project_aws: async ({ dir }) => {
       await wait(scenario.delayMs ?? 15);
       return cloudWorld.connectedDirs.has(dir) ? identity() : null;

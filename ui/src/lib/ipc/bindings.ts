@@ -57,6 +57,11 @@ export const commands = {
 	/**  Who the project's AWS settings (profile, region, endpoint override) connect as. */
 	connectProjectAws: (dir: string) => typedError<CallerIdentity, IpcError>(__TAURI_INVOKE("connect_project_aws", { dir })),
 	/**
+	 *  On opening a project: whether it connects again by itself (it connected from this
+	 *  computer before, with the target it names now). Reads only the local record.
+	 */
+	projectConnectsAgain: (dir: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("project_connects_again", { dir })),
+	/**
 	 *  On opening a project: who it connects as, when it connected from this computer before
 	 *  (null when it never did); an error when its credentials no longer work.
 	 */

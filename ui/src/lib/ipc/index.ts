@@ -229,6 +229,7 @@ export const createAppSecret = (dir: string, request: NewSecret): Promise<Secret
   unwrap(commands.createAppSecret(dir, request));
 export const connectProjectAws = (dir: string): Promise<CallerIdentity> => unwrap(commands.connectProjectAws(dir));
 /** Who the project connects as, when it connected from this computer before; null when it never did. */
+export const projectConnectsAgain = (dir: string): Promise<boolean> => unwrap(commands.projectConnectsAgain(dir));
 export const reconnectProjectAws = (dir: string): Promise<CallerIdentity | null> => unwrap(commands.reconnectProjectAws(dir));
 export const appSettings = (): Promise<AppSettings> => unwrap(commands.appSettings());
 export const saveAppSettings = (settings: AppSettings): Promise<AppSettings> =>

@@ -420,38 +420,48 @@ pub async fn connect_project_by_choice(
     Ok((config, connection))
 }
 
-/// Connects the project in `dir` again when the user connected it from this computer
-/// before with the target its slipway.toml names now (or deployed it from here): its
-/// credentials may have expired since, which is the error. `None` when it never connected,
-/// names another profile, region or endpoint now, or has no saved settings yet.
-pub async fn reconnect_project(
+/// Whether opening the project in `dir` connects it again ([`reconnect_project`]): the
+/// user connected it from this computer before with the target its slipway.toml names now
+/// (or deployed it from here). Reads only the local record, so the window can say
+/// "connecting as before" only when that is what happens. A record that cannot be read
+/// counts as never connected: the user presses Connect, as the first time.
+pub async fn connects_again(
     host: &HostEnv,
     dir: &Path,
     endpoint_override: Option<String>,
-    now: SystemTime,
-) -> Result<Option<(ProjectConfig, Connection)>> {
+) -> Result<bool> {
     if !dir.join(slipway_core::project::PROJECT_FILE).is_file() {
-        return Ok(None);
+        return Ok(false);
     }
     let (_, config) = slipway_core::project::open_saved(dir)?;
-    let key = target_key(&target_for(host, &config.aws, endpoint_override.clone())?);
+    let key = target_key(&target_for(host, &config.aws, endpoint_override)?);
     let (h, d) = (host.clone(), dir.to_owned());
     let known =
         tokio::task::spawn_blocking(move || slipway_core::project::was_connected(&h, &d, &key))
             .await
             .map_err(|e| e.to_string())
             .and_then(|read| read.map_err(|e| e.to_string()));
-    match known {
-        Ok(true) => connect_project(host, dir, endpoint_override, now)
-            .await
-            .map(Some),
-        Ok(false) => Ok(None),
-        // The record cannot be read: the user presses Connect, as the first time.
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read whether the project connected before");
-            Ok(None)
-        }
+    Ok(known.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not read whether the project connected before");
+        false
+    }))
+}
+
+/// Connects the project in `dir` again when [`connects_again`] says so: its credentials
+/// may have expired since, which is the error. `None` when it never connected, names
+/// another profile, region or endpoint now, or has no saved settings yet.
+pub async fn reconnect_project(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_override: Option<String>,
+    now: SystemTime,
+) -> Result<Option<(ProjectConfig, Connection)>> {
+    if !connects_again(host, dir, endpoint_override.clone()).await? {
+        return Ok(None);
     }
+    connect_project(host, dir, endpoint_override, now)
+        .await
+        .map(Some)
 }
 
 /// Observes the account and decides; makes no change.

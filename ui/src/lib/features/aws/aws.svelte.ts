@@ -3,7 +3,7 @@
 // folder, profile and region (and to the endpoint override, which is app-wide): when any of
 // these change, it is forgotten rather than shown for credentials it no longer describes.
 import { untrack } from 'svelte';
-import { connectProjectAws, reconnectProjectAws, type AwsSettings, type CallerIdentity } from '../../ipc';
+import { connectProjectAws, projectConnectsAgain, reconnectProjectAws, type AwsSettings, type CallerIdentity } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
 
 /** Which project settings an identity was found for. */
@@ -17,10 +17,15 @@ export class AccountStore {
   #context = $state<string | null>(null);
   /** The connection keys being asked about now, once per call (a Connect and a reconnect may overlap). */
   #asking = $state<string[]>([]);
+  /** The key whose record is being read on opening (does it connect again?), while it is. */
+  #checkingKey = $state<string | null>(null);
   /** The key connecting again on opening, while it does. */
   #reconnectingKey = $state<string | null>(null);
   /** The open project's settings are being asked about now. */
   connecting = $derived(this.#context !== null && this.#asking.includes(this.#context));
+  /** Opening the open project, Slipway reads whether it connected before (a local record,
+   * read in a moment): whether it connects again is not known yet. */
+  checking = $derived(this.#context !== null && this.#checkingKey === this.#context);
   /** The open project connects again on opening (it connected before; no click asked for it). */
   reconnecting = $derived(this.#context !== null && this.#reconnectingKey === this.#context);
   /** Why connecting again on opening failed (credentials expired, say), for those settings. */
@@ -72,19 +77,25 @@ export class AccountStore {
   }
 
   /** On opening a project that connected from this computer before: connects it again
-   * without a click (a project that never connected stays as it is). */
+   * without a click (a project that never connected stays as it is). Whether it connected
+   * before is read first, so "connecting as before" is said only when that is what happens. */
   async reconnect(dir: string, aws: AwsSettings): Promise<void> {
     const key = connectionKey(dir, aws);
     if (this.#connected?.key === key || this.#asking.includes(key)) return;
     this.#asking = [...this.#asking, key];
-    this.#reconnectingKey = key;
+    this.#checkingKey = key;
     try {
+      const again = await projectConnectsAgain(dir);
+      if (this.#checkingKey === key) this.#checkingKey = null;
+      if (!again || this.#connected !== null) return;
+      this.#reconnectingKey = key;
       const identity = await reconnectProjectAws(dir);
       // Never over a connection made meanwhile (a Connect pressed, here or in another project).
       if (identity !== null && this.#connected === null) this.#connected = { key, identity };
     } catch (e) {
       if (this.#connected?.key !== key) this.#reconnectFailed = { key, failure: failureOf(e) };
     } finally {
+      if (this.#checkingKey === key) this.#checkingKey = null;
       if (this.#reconnectingKey === key) this.#reconnectingKey = null;
       this.#done(key);
     }

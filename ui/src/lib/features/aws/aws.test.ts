@@ -29,6 +29,7 @@ describe('AccountStore', () => {
   it('connects a project again on opening only as the engine says, and one project\'s attempt never holds up another', async () => {
     let answer: (value: CallerIdentity | null) => void = () => {};
     mockIPC((cmd) => {
+      if (cmd === 'project_connects_again') return true;
       if (cmd === 'reconnect_project_aws') return new Promise((resolve) => (answer = resolve));
       if (cmd === 'connect_project_aws') return identity;
       return null;
@@ -50,9 +51,29 @@ describe('AccountStore', () => {
     expect(store.identity?.account, "/a answering late leaves /b's connection as it is").toBe('123456789012');
   });
 
+  it('never says it connects again for a project that never connected: it reads that first', async () => {
+    let answer: (value: boolean) => void = () => {};
+    const asked: string[] = [];
+    mockIPC((cmd) => {
+      asked.push(cmd);
+      if (cmd === 'project_connects_again') return new Promise((resolve) => (answer = resolve));
+      return null;
+    });
+    const store = new AccountStore();
+    store.follow('/a', settings());
+    const opening = store.reconnect('/a', settings());
+    await tick();
+    expect([store.checking, store.reconnecting]).toEqual([true, false]);
+    answer(false);
+    await opening;
+    expect([store.checking, store.reconnecting, store.identity]).toEqual([false, false, null]);
+    expect(asked, 'AWS is not asked').toEqual(['project_connects_again']);
+  });
+
   it('says why connecting again failed, for that project only, until a Connect succeeds', async () => {
     let fail = true;
     mockIPC((cmd) => {
+      if (cmd === 'project_connects_again') return true;
       if (cmd === 'reconnect_project_aws') throw { code: 'SsoExpired', message: 'The SSO session expired.' };
       if (cmd === 'connect_project_aws') {
         if (fail) throw { code: 'SsoExpired', message: 'The SSO session expired.' };

@@ -10,7 +10,7 @@ const dated = ({ ageSeconds, ...entry }: { ageSeconds: number; finishedAt: numbe
 const statusAfter = (): AppStatus => ({ ...structuredClone(fixtures.statusAfter), history: fixtures.statusAfter.history.map(dated) }) as AppStatus;
 const preview = project.preview as unknown as Preview;
 
-const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, localBusy: false, reconnecting: false, nowMs: NOW, ...over });
+const input = (over: Partial<HeadlineInput>): HeadlineInput => ({ status: null, connected: false, preview: null, releases: 1, setupReady: null, statusFailed: false, localBusy: false, checkingConnection: false, reconnecting: false, nowMs: NOW, ...over });
 
 describe('the app page header', () => {
   it('shows the live address, tasks, cost per hour, revision and last deploy while a task answers', () => {
@@ -97,6 +97,9 @@ describe('the app page header', () => {
     expect(isFirstDeploy(input({ connected: true, status: null, statusFailed: true })), 'it may be live: no guide').toBe(false);
     expect(standingKnown(input({ reconnecting: true }))).toBe(false);
     expect(headline(input({ reconnecting: true }))).toMatchObject({ title: 'Connecting to AWS…', next: null });
+    // Whether it connects again is read first: nothing is said of connecting until it does.
+    expect(standingKnown(input({ checkingConnection: true }))).toBe(false);
+    expect(headline(input({ checkingConnection: true }))).toMatchObject({ title: 'Reading where it stands…', next: null });
   });
 
   it('counts an app live on AWS as deployed even with no deploy of its own in the history', () => {

@@ -53,6 +53,9 @@ export type HeadlineInput = {
   statusFailed: boolean;
   /** A build or a preview start runs on this computer now (trying it here is not over). */
   localBusy: boolean;
+  /** Opening the project, whether it connected before is being read (a moment): whether it
+   * connects again, and so where it stands, is not known yet. */
+  checkingConnection: boolean;
   /** The project connects again on opening (it connected before): what runs is not known yet. */
   reconnecting: boolean;
   nowMs: number;
@@ -98,7 +101,7 @@ export function steps(input: Omit<HeadlineInput, 'nowMs'>): Step[] {
  * what runs on AWS are still being read. A failed reading of AWS counts as known (the
  * Running on AWS card says why). */
 export function standingKnown(input: Omit<HeadlineInput, 'nowMs'>): boolean {
-  if (input.reconnecting) return false;
+  if (input.checkingConnection || input.reconnecting) return false;
   // Connected, what runs on AWS decides (the local releases matter only before).
   if (input.connected) return input.status !== null || input.statusFailed;
   return input.releases !== null;
@@ -162,7 +165,7 @@ export function headline(input: HeadlineInput): Headline {
   }
   const running = preview !== null && preview.state.state === 'running';
   const local = running ? { title: 'Running on this computer', url: preview.url, tone: 'pending' as const } : null;
-  const step = (connected && status === null) || input.reconnecting ? undefined : steps(input).find((s) => s.state === 'current');
+  const step = (connected && status === null) || input.checkingConnection || input.reconnecting ? undefined : steps(input).find((s) => s.state === 'current');
   const next = step?.target ? { label: ACTIONS[step.target], why: WHY[step.target], target: step.target } : null;
   return {
     tone: local ? local.tone : 'neutral',
@@ -170,6 +173,8 @@ export function headline(input: HeadlineInput): Headline {
       ? local.title
       : input.reconnecting
         ? 'Connecting to AWS…'
+        : input.checkingConnection
+        ? 'Reading where it stands…'
         : connected && status === null
         ? statusFailed
           ? 'Could not read what runs on AWS (see Running on AWS)'

@@ -23,7 +23,7 @@ use slipway_core::project::ProjectConfig;
 mod lifecycle;
 mod rollback;
 
-pub use rollback::{rollback_target, Rollback, RollbackTarget};
+pub use rollback::{rollback_target, Rollback, RollbackTarget, NEW_BUILD_INSTEAD};
 
 /// Revisions listed, newest first.
 const LISTED: usize = 25;
@@ -217,10 +217,7 @@ pub async fn list(
             (None, _) => problems.push(format!(
                 "Its image {image} is not pinned by digest, so Slipway cannot tell which image it would run."
             )),
-            (Some(d), None) => problems.push(format!(
-                "Its image {d} is no longer in the repository {} (deleted, or expired by a lifecycle rule).",
-                names.repository
-            )),
+            (Some(d), None) => problems.push(image_gone(d, &names.repository)),
             _ => {}
         }
         releases.push(AwsRelease {
@@ -409,6 +406,13 @@ pub async fn deregister_old(
             .map_err(|e| classify(&conn.ctx, "ecs:DeregisterTaskDefinition", e))?;
     }
     Ok(plan)
+}
+
+/// Why a release cannot be rolled back to once its image left the repository.
+pub fn image_gone(digest: &str, repository: &str) -> String {
+    format!(
+        "Its image {digest} is no longer in the repository {repository} (deleted, or expired by a lifecycle rule)."
+    )
 }
 
 #[cfg(test)]

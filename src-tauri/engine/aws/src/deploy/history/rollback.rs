@@ -32,6 +32,9 @@ pub struct RollbackTarget {
     pub version: String,
 }
 
+/// What to do instead when a rollback's image is gone.
+pub const NEW_BUILD_INSTEAD: &str = "Deploy a new build instead.";
+
 /// Checks that `revision` can be run again, before anything changes: the revision is
 /// ACTIVE and the image it pins is still in the repository.
 pub async fn rollback_target(
@@ -79,8 +82,8 @@ pub async fn rollback_target(
         .map(str::to_owned)
         .ok_or_else(|| {
             refused(format!(
-                "Its image {digest} is no longer in the repository {} (deleted, or expired by a lifecycle rule). Deploy a new build instead.",
-                names.repository
+                "{} {NEW_BUILD_INSTEAD}",
+                super::image_gone(&digest, &names.repository)
             ))
         })?;
     let tags = images(conn, &names.repository, Some(&digest))
