@@ -12,6 +12,8 @@ use std::path::Path;
 use serde_json::{json, Value};
 use slipway_aws::aws::{add_access_key_profile, NewAccessKeyProfile, Secret};
 use slipway_aws::deploy::history::{image_gone, NEW_BUILD_INSTEAD};
+use slipway_aws::deploy::undo::Undone;
+use slipway_aws::setup::SetupPlan;
 use slipway_core::host::{HostEnv, Os};
 use slipway_core::settings::{self, AppSettings};
 use slipway_core::EngineError;
@@ -41,6 +43,16 @@ fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+/// The sample's app name, as tests/fixtures/project.json has it.
+fn sample_name() -> String {
+    let project: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("project.json")).unwrap()).unwrap();
+    project["sample"]["config"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn refusal<T>(answer: Result<T, EngineError>) -> Value {
@@ -156,7 +168,33 @@ fn the_ui_fixture_holds_the_engines_refusals() {
         let refused = EngineError::RollbackRefused { revision, problems };
         rollback.insert(revision.to_string(), refusal::<()>(Err(refused)));
     }
+    // The refusals the flows meet in other states, with the flows' values (placeholders in
+    // braces where the mock fills in its own).
+    let aws: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("aws.json")).unwrap()).unwrap();
+    let plan: SetupPlan = serde_json::from_value(aws["setupPlan"].clone()).unwrap();
+    let sample = sample_name();
+    let missing_dir = Path::new("/nonexistent/{dir}");
+    let messages = json!({
+        "setupNeeded": refusal::<()>(Err(EngineError::SetupNeeded {
+            missing: plan.not_ready(),
+            app: plan.app,
+            region: plan.region,
+        })),
+        "cancelled": refusal::<()>(Err(EngineError::Cancelled)),
+        "deployCancelled": refusal::<()>(Err(EngineError::DeployCancelled {
+            left: Undone::default().said(),
+        })),
+        "noReleases": refusal::<()>(Err(EngineError::NoReleases { app: sample })),
+        "invalidProjectConfig": refusal::<()>(Err(EngineError::invalid_field("{field}", "{message}"))),
+        "projectNotFound": refusal(slipway_core::project::open(&host, missing_dir))
+            .to_string()
+            .replace(&missing_dir.display().to_string(), "{dir}")
+            .parse::<Value>()
+            .unwrap(),
+    });
     let json = serde_json::to_string_pretty(&json!({
+        "messages": messages,
         "endpoint": endpoint,
         "accessKey": access_key,
         "rollback": rollback,

@@ -23,7 +23,7 @@ export function installTauriMock(scenario) {
     send('ProfilesRead', scenario.aws);
     if (request.identity && scenario.hangIdentity) {
       await untilCancelled(jobId);
-      throw { code: 'Cancelled', message: 'Cancelled.' };
+      throw refusals.messages.cancelled;
     }
     const identity = request.identity ? scenario.identity : { state: 'notChecked' };
     await wait(scenario.delayMs ?? 30);
@@ -110,7 +110,7 @@ export function installTauriMock(scenario) {
       if (index === pauseAfter) {
         const resumed = new Promise((resolve) => (resumeBuild = () => resolve('resumed')));
         if ((await Promise.race([resumed, cancelled])) === 'cancelled') {
-          throw { code: 'Cancelled', message: 'Cancelled.' };
+          throw refusals.messages.cancelled;
         }
       }
       await wait(scenario.delayMs ?? 15);
@@ -212,7 +212,7 @@ export function installTauriMock(scenario) {
       if (scenario.pauseSetup && index === 0) {
         const resumed = new Promise((resolve) => (resumeSetup = () => resolve('resumed')));
         if ((await Promise.race([resumed, cancelled])) === 'cancelled') {
-          throw { code: 'Cancelled', message: 'Cancelled.' };
+          throw refusals.messages.cancelled;
         }
       }
     }
@@ -284,7 +284,7 @@ export function installTauriMock(scenario) {
 
   async function runDeploy({ jobId, request, onEvent }) {
     if (!cloudWorld.setUp) {
-      throw { code: 'SetupNeeded', message: 'hello-site is not set up in us-west-2 yet: ECR repository hello-site is missing.' };
+      throw refusals.messages.setupNeeded;
     }
     if (request.rollback) return rollBack({ jobId, request, onEvent });
     const send = channel(onEvent);
@@ -295,7 +295,7 @@ export function installTauriMock(scenario) {
       if (index === pauseAfter) {
         const resumed = new Promise((resolve) => (resumeDeploy = () => resolve('resumed')));
         if ((await Promise.race([resumed, cancelled])) === 'cancelled') {
-          throw { code: 'Cancelled', message: 'The deploy was cancelled. Nothing it started was running; the app\'s earlier tasks were not touched.' };
+          throw refusals.messages.deployCancelled;
         }
       }
       await wait(scenario.delayMs ?? 15);
@@ -328,7 +328,7 @@ export function installTauriMock(scenario) {
   function stopTask({ taskId }) {
     const status = deployWorld.status;
     const task = status.tasks.find((t) => t.taskId === taskId);
-    if (!task) throw { code: 'InvalidInput', message: `Task ${taskId} is not valid: it is not running (refresh to see what runs)` };
+    if (!task) throw { code: 'Internal', message: `the mock's world runs no task ${taskId}` };
     status.tasks = status.tasks.filter((t) => t !== task);
     const perHour = status.tasks.reduce((sum, t) => sum + (t.costPerHour ?? 0), 0);
     status.cost = { ...status.cost, tasks: status.cost.tasks.filter((t) => t.taskId !== taskId), perHour };
@@ -337,7 +337,7 @@ export function installTauriMock(scenario) {
 
   function settleDeploy({ deployId, stop }) {
     const entry = deployWorld.unfinished.find((e) => e.id === deployId);
-    if (!entry) throw { code: 'DeployNotFound', message: `There is no unfinished deploy ${deployId}.` };
+    if (!entry) throw { code: 'Internal', message: `the mock's world has no unfinished deploy ${deployId}` };
     deployWorld.unfinished = deployWorld.unfinished.filter((e) => e !== entry);
     const count = entry.startedTasks.length;
     const summary = stop ? `closed after a restart; stopped ${count} task(s) it had started` : `closed after a restart; ${count} task(s) it started kept running`;
@@ -477,7 +477,7 @@ export function installTauriMock(scenario) {
     const cancelled = untilCancelled(jobId).then(() => 'cancelled');
     for (const event of plan.events) {
       if ((await Promise.race([cancelled, wait(scenario.delayMs ?? 15)])) === 'cancelled') {
-        throw { code: 'Cancelled', message: 'The rollback was cancelled. Nothing it started was running; the app\'s earlier tasks were not touched.' };
+        throw refusals.messages.deployCancelled;
       }
       const data = retag && event.type === 'StepDone' && event.data.step === 'push' ? { ...event.data, detail: plan.retaggedDetail } : event.data;
       send(event.type, data);
@@ -592,7 +592,8 @@ export function installTauriMock(scenario) {
     open_project: async ({ dir }) => {
       if (dir === world.saved?.dir) return opened(world.saved);
       if (dir === project.picked?.dir) return opened(project.picked);
-      throw { code: 'ProjectNotFound', message: `Cannot open the project at ${dir}: No such file or directory (os error 2).` };
+      const missing = refusals.messages.projectNotFound;
+      throw { ...missing, message: missing.message.replace('{dir}', dir) };
     },
     // An image reference: the engine's problem with it (from the validation fixture), else
     // an app name from its last part and a folder under the user's home.
@@ -611,7 +612,11 @@ export function installTauriMock(scenario) {
     save_project: async ({ dir, config }) => {
       const problems = validate(config);
       if (problems.length > 0) {
-        throw { code: 'InvalidProjectConfig', message: `The project settings were not saved: ${problems.map((p) => p.message).join(' ')}` };
+        // The engine's sentence, one problem after another as it lists them.
+        const refused = refusals.messages.invalidProjectConfig;
+        const [lead, each] = refused.message.split(/(?=\{field\})/);
+        const listed = problems.map((p) => each.replace('{field}', p.field).replace('{message}', p.message)).join(' ');
+        throw { ...refused, message: lead + listed };
       }
       world.saved = { dir, config, saved: true, problems: [] };
       return opened(world.saved);
@@ -627,7 +632,7 @@ export function installTauriMock(scenario) {
     build_project: buildProject,
     start_preview: async ({ version }) => {
       const chosen = version ?? world.releases[0]?.version;
-      if (!chosen) throw { code: 'NoReleases', message: 'hello-site has no local release yet. Build it first.' };
+      if (!chosen) throw refusals.messages.noReleases;
       world.running = chosen;
       return previewOf(chosen);
     },

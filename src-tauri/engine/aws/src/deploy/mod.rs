@@ -42,7 +42,7 @@ pub use status::{
 pub use stop::{stop_app, stop_app_task, StopFailure, StopOutcome};
 
 use crate::aws::Connection;
-use crate::setup::{self, ResourceNames, ResourceState};
+use crate::setup::{self, ResourceNames};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::host::HostEnv;
 use slipway_core::jobs::Cancel;
@@ -315,16 +315,7 @@ pub async fn deploy_with_setup(
         },
     };
     let plan = setup::decide(&wanted, &observed);
-    let missing: Vec<String> = plan
-        .resources
-        .iter()
-        .filter(|r| !matches!(r.state, ResourceState::Ready))
-        .map(|r| match &r.state {
-            ResourceState::Blocked { reason, .. } => format!("{} {} ({reason})", r.title, r.name),
-            ResourceState::WillCreate => format!("{} {} is missing", r.title, r.name),
-            _ => format!("{} {} needs changes", r.title, r.name),
-        })
-        .collect();
+    let missing = plan.not_ready();
     let (Some(repository), Some(role), Some(group), true) = (
         &observed.repository,
         &observed.role,

@@ -275,6 +275,24 @@ pub struct SetupPlan {
 }
 
 impl SetupPlan {
+    /// What is not ready, in words ("ECR repository x is missing"), as a deploy refused for
+    /// it says; empty when everything is.
+    pub fn not_ready(&self) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|r| !matches!(r.state, ResourceState::Ready))
+            .map(|r| match &r.state {
+                ResourceState::Blocked { reason, .. } => {
+                    format!("{} {} ({reason})", r.title, r.name)
+                }
+                ResourceState::WillCreate => format!("{} {} is missing", r.title, r.name),
+                _ => format!("{} {} needs changes", r.title, r.name),
+            })
+            .collect()
+    }
+}
+
+impl SetupPlan {
     pub fn nothing_to_do(&self) -> bool {
         self.changes.is_empty()
     }
