@@ -12,6 +12,7 @@ mod preview;
 mod project;
 mod releases;
 mod secret;
+mod service;
 mod setup;
 mod support;
 
@@ -67,6 +68,10 @@ enum Command {
     /// Values are read from stdin and never printed.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Operate any ECS service of the account, one Slipway deployed or not: list, ps (tasks
+    /// with private and public IPs), scale, redeploy, rollback.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
     /// Show what the app needs on AWS (ECR, ECS, logs, IAM role, security group, subnets);
     /// `--apply` creates what is missing. Safe to repeat.
     Setup(setup::SetupArgs),
@@ -109,6 +114,7 @@ async fn main() -> ExitCode {
         Command::Rollback(args) => releases::rollback(args, cli.json).await,
         Command::Aws(command) => aws::run(command, cli.json).await,
         Command::Secret(command) => secret::run(command, cli.json).await,
+        Command::Service(command) => service::run(command, cli.json).await,
         Command::Setup(args) => setup::setup(args, cli.json).await,
         Command::Teardown(args) => setup::teardown(args, cli.json).await,
         Command::Deploy(args) => deploy::deploy(args, cli.json).await,

@@ -86,3 +86,113 @@ pub async fn direct_sdk(endpoint: &str, region: &str) -> aws_config::SdkConfig {
 pub async fn give_region_an_internet_route(endpoint: &str, region: &str) {
     give_default_vpc_an_internet_route(&direct_sdk(endpoint, region).await).await;
 }
+
+/// A Fargate service made behind Slipway's back, as a vendor's stack or the console would
+/// make it.
+pub struct VendorService {
+    pub cluster: String,
+    pub service: String,
+    pub family: String,
+    /// The containers' `awslogs` group.
+    pub log_group: String,
+}
+
+/// Makes the cluster `{prefix}-vendor` with a service `server` running the last of
+/// `images`, one task definition revision of `{prefix}-server` per image (Fargate, awsvpc,
+/// port 3000, awslogs), in the default VPC's first subnet with a security group of its own.
+pub async fn vendor_service(
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+    images: &[&str],
+) -> VendorService {
+    use aws_sdk_ecs::types::{
+        AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
+        LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
+    };
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+    let region = sdk.region().expect("a region").to_string();
+    let made = VendorService {
+        cluster: format!("{prefix}-vendor"),
+        service: "server".into(),
+        family: format!("{prefix}-server"),
+        log_group: format!("/ecs/{prefix}-server"),
+    };
+    ecs.create_cluster()
+        .cluster_name(&made.cluster)
+        .send()
+        .await
+        .expect("create the vendor's cluster");
+    for image in images {
+        ecs.register_task_definition()
+            .family(&made.family)
+            .requires_compatibilities(Compatibility::Fargate)
+            .network_mode(NetworkMode::Awsvpc)
+            .cpu("256")
+            .memory("512")
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("server")
+                    .image(*image)
+                    // moto refuses a task without a container memory.
+                    .memory(512)
+                    .port_mappings(PortMapping::builder().container_port(3000).build())
+                    .log_configuration(
+                        LogConfiguration::builder()
+                            .log_driver(LogDriver::Awslogs)
+                            .options("awslogs-group", &made.log_group)
+                            .options("awslogs-region", &region)
+                            .options("awslogs-stream-prefix", "server")
+                            .build()
+                            .expect("a log configuration"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("register the vendor's task definition");
+    }
+    let subnet = ec2
+        .describe_subnets()
+        .send()
+        .await
+        .expect("describe subnets")
+        .subnets()[0]
+        .subnet_id()
+        .expect("a subnet id")
+        .to_owned();
+    let security_group = ec2
+        .create_security_group()
+        .group_name(format!("{prefix}-server"))
+        .description("the vendor's server")
+        .vpc_id(default_vpc_id(sdk).await)
+        .send()
+        .await
+        .expect("create the vendor's security group")
+        .group_id()
+        .expect("a group id")
+        .to_owned();
+    ecs.create_service()
+        .cluster(&made.cluster)
+        .service_name(&made.service)
+        .task_definition(format!("{}:{}", made.family, images.len()))
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .subnets(subnet)
+                        // moto answers 500 without one.
+                        .security_groups(security_group)
+                        .assign_public_ip(AssignPublicIp::Enabled)
+                        .build()
+                        .expect("a network configuration"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create the vendor's service");
+    made
+}

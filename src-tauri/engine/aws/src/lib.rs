@@ -1,6 +1,6 @@
 //! Slipway's AWS side: the connection from the user's profiles, setup and teardown of an
 //! app's resources, deploys to ECS Fargate (pushing what the Docker side built), rollback,
-//! logs, cost, the Environment check and the support bundle. Builds on `slipway-core` and
+//! logs, cost, operating any ECS service, the Environment check and the support bundle. Builds on `slipway-core` and
 //! `slipway-docker`; the application layer (`slipway-app`) sits on top.
 
 pub mod aws;
@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod environment;
 pub mod logs;
 pub mod secrets;
+pub mod service;
 pub mod setup;
 pub mod support;
 pub mod teardown;

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     NoReleases,
     ReleaseNotFound,
     RollbackRefused,
+    /// An ECS service named by the user is not in its cluster (or not active).
+    ServiceNotFound,
     PreviewFailed,
     PreviewNotRunning,
     DockerError,
@@ -192,6 +194,13 @@ pub enum EngineError {
     DeployStopped {
         cause: Box<EngineError>,
         left: String,
+    },
+
+    #[error("There is no active service {service} in the cluster {cluster} of {region}. Pick one from the list of services, or check the names and the region.")]
+    ServiceNotFound {
+        cluster: String,
+        service: String,
+        region: String,
     },
 
     #[error("There is no unfinished deploy {deploy_id}.")]
@@ -355,6 +364,7 @@ impl EngineError {
             Self::DeployFailed { .. } => ErrorCode::DeployFailed,
             Self::DeployTimedOut { .. } => ErrorCode::DeployTimedOut,
             Self::DeployNotFound { .. } => ErrorCode::DeployNotFound,
+            Self::ServiceNotFound { .. } => ErrorCode::ServiceNotFound,
             Self::DeployStopped { cause, .. } => cause.code(),
             Self::DeployElsewhere { .. } => ErrorCode::DeployNotFound,
             Self::PricesUnreadable { .. } => ErrorCode::AwsError,

@@ -256,8 +256,8 @@ fn leftovers(
 }
 
 /// One of the app's running tasks as DescribeTasks and its network interface show it.
-pub(super) struct Observed {
-    pub(super) snapshot: TaskSnapshot,
+pub(crate) struct Observed {
+    pub(crate) snapshot: TaskSnapshot,
     public_ip: Option<String>,
     platform: Platform,
 }
@@ -270,7 +270,7 @@ impl Observed {
             .is_some_and(|s| s.starts_with("ecs-svc/"))
     }
 
-    fn billed(&self) -> Option<BilledTask> {
+    pub(crate) fn billed(&self) -> Option<BilledTask> {
         let t = &self.snapshot;
         Some(BilledTask {
             task_id: t.id().to_owned(),
@@ -284,7 +284,7 @@ impl Observed {
         })
     }
 
-    fn running(&self, port: u16, spent: Option<&TaskCost>) -> RunningTask {
+    pub(crate) fn running(&self, port: u16, spent: Option<&TaskCost>) -> RunningTask {
         let t = &self.snapshot;
         RunningTask {
             task_id: t.id().to_owned(),
@@ -349,7 +349,7 @@ async fn platforms(conn: &Connection, arns: &[&str]) -> Result<HashMap<String, P
     Ok(out)
 }
 
-pub(super) async fn observe_tasks(
+pub(crate) async fn observe_tasks(
     conn: &Connection,
     cluster: &str,
     filter: TaskFilter<'_>,
