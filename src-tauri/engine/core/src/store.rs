@@ -1,9 +1,9 @@
 //! Slipway's own data (recent projects, app settings, the AWS resources it created, the
-//! deploy journal) in one SQLite file in the app data folder, with numbered migrations
-//! recorded in `user_version`. Each kind of record has one writer module; this one only
-//! opens and migrates. The window and the CLI may both have it open: the file is in WAL
-//! mode and a writer waits for the other's lock instead of failing with "database is
-//! locked". A file written by a newer Slipway (more migrations than this build knows) is
+//! deploy journal, which image each build's content became) in one SQLite file in the app
+//! data folder, with numbered migrations recorded in `user_version`. Each kind of record
+//! has one writer module; this one only opens and migrates. The window and the CLI may both
+//! have it open: the file is in WAL mode and a writer waits for the other's lock instead of
+//! failing with "database is locked". A file written by a newer Slipway (more migrations than this build knows) is
 //! refused and left as it is.
 
 use std::path::{Path, PathBuf};
@@ -78,6 +78,19 @@ const MIGRATIONS: &[&str] = &[
         dir TEXT PRIMARY KEY,
         target TEXT NOT NULL,
         connected_at INTEGER NOT NULL
+    );",
+    // Which image each content fingerprint last became, per Docker engine and app: a build
+    // finds the release that already has its content with one inspect of that image
+    // instead of listing every image on the engine. Docker's images stay the record of
+    // releases; this only says where to look first.
+    "CREATE TABLE release_images (
+        engine TEXT NOT NULL,
+        app TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        image_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (engine, app, fingerprint)
     );",
 ];
 

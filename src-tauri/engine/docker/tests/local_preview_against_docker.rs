@@ -635,6 +635,85 @@ async fn preview_runs_what_the_folder_holds_after_an_edit_is_undone() {
 }
 
 #[tokio::test]
+async fn a_wrong_or_missing_release_record_never_claims_up_to_date_wrongly() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let fixture = Fixture::new(&docker_host);
+    fixture.write("site/index.html", "<h1>Version A</h1>");
+    let (a, _) = fixture.build().await.unwrap();
+    fixture.write("site/index.html", "<h1>Version B</h1>");
+    let (b, _) = fixture.build().await.unwrap();
+    let db = slipway_core::store::open(&fixture.host).unwrap();
+    let recorded_for_a = || -> String {
+        db.query_row(
+            "SELECT image_id FROM release_images WHERE fingerprint = ?1",
+            [&a.release.fingerprint],
+            |row| row.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        recorded_for_a(),
+        a.release.image_id,
+        "each build is recorded"
+    );
+
+    // The record names B's image for A's content: B's label says otherwise, so the image
+    // list decides, and sets the record right.
+    db.execute(
+        "UPDATE release_images SET image_id = ?1, version = ?2 WHERE fingerprint = ?3",
+        [
+            &b.release.image_id,
+            &b.release.version,
+            &a.release.fingerprint,
+        ],
+    )
+    .unwrap();
+    fixture.write("site/index.html", "<h1>Version A</h1>");
+    let (again, events) = fixture.build().await.unwrap();
+    assert!(again.up_to_date, "the folder holds A's content again");
+    assert_eq!(
+        again.release.image_id, a.release.image_id,
+        "A's own image, not B's, which the wrong record named"
+    );
+    assert!(events.contains(&BuildEvent::UpToDate {
+        version: a.release.version.clone()
+    }));
+    assert_eq!(recorded_for_a(), a.release.image_id);
+
+    // No record at all (a new data file, or releases built before it): still recognised.
+    db.execute("DELETE FROM release_images", []).unwrap();
+    let (again, _) = fixture.build().await.unwrap();
+    assert!(
+        again.up_to_date,
+        "an unchanged folder is recognised without a record"
+    );
+    assert_eq!(again.release.version, a.release.version);
+
+    // A's image removed: the record points at nothing, so A's content is built again, and
+    // that build is what the next one finds.
+    let removed = std::process::Command::new("docker")
+        .args(["rmi", "-f", &a.release.image_id])
+        .env("DOCKER_HOST", &docker_host)
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{removed:?}");
+    let (rebuilt, events) = fixture.build().await.unwrap();
+    assert!(
+        !rebuilt.up_to_date,
+        "no image has A's content any more, whatever the record said"
+    );
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, BuildEvent::UpToDate { .. })));
+    assert_eq!(rebuilt.release.fingerprint, a.release.fingerprint);
+    let (after, _) = fixture.build().await.unwrap();
+    assert!(after.up_to_date);
+    assert_eq!(after.release.image_id, rebuilt.release.image_id);
+}
+
+#[tokio::test]
 async fn a_pipe_in_the_folder_is_skipped_and_named_and_the_build_does_not_hang() {
     let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
         return;

@@ -42,7 +42,7 @@ pub async fn release_from_image(
     let started = Instant::now();
     let reference =
         ImageRef::parse(image).map_err(|message| EngineError::invalid_field("image", message))?;
-    let (docker, ..) = docker::connect(host).await?;
+    let (docker, endpoint, _) = docker::connect(host).await?;
     // A credential helper is a program that may take a moment (a keychain prompt): it runs
     // off the async workers.
     let login = {
@@ -118,9 +118,9 @@ pub async fn release_from_image(
         ),
     });
     let fingerprint = fingerprint(&reference, &image_id, config);
-    let shelf = releases::Shelf::read(&docker, &config.name).await?;
+    let mut shelf = releases::Shelf::new(&docker, host, &endpoint.uri, &config.name);
     if !request.force {
-        if let Some(existing) = shelf.with_fingerprint(&fingerprint) {
+        if let Some(existing) = shelf.with_fingerprint(&fingerprint).await? {
             sink.emit(BuildEvent::UpToDate {
                 version: existing.version.clone(),
             });
@@ -135,7 +135,7 @@ pub async fn release_from_image(
         .version()
         .map(str::to_owned)
         .unwrap_or_else(|| release_version(dir, now));
-    let version = shelf.free_version(wanted);
+    let version = shelf.free_version(wanted).await?;
     let released = label(
         &docker,
         &reference,
@@ -147,7 +147,10 @@ pub async fn release_from_image(
         cancel,
     )
     .await?;
-    crate::build::tag_release(&docker, config, &released, &version, started, sink).await
+    let outcome =
+        crate::build::tag_release(&docker, config, &released, &version, started, sink).await?;
+    shelf.remember(&outcome.release).await;
+    Ok(outcome)
 }
 
 /// Pulls `reference` for the project's platform, its progress shown as a build's layers.

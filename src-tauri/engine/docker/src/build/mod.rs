@@ -128,6 +128,13 @@ pub async fn build(
         return image::release_from_image(host, &dir, &config, image, request, sink, cancel, now)
             .await;
     }
+    // The version asks git (two processes; slow in a large repository): started now, it
+    // runs while the engine is asked and the context read, and is waited for only if a
+    // build is needed.
+    let wanted_version = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || release_version(&dir, now))
+    };
     // One connection and one walk of the context serve pre-flight and the build; a dead
     // engine is a pre-flight warning first, so a broken project reports its blockers.
     let connected = docker::connect(host).await;
@@ -159,13 +166,13 @@ pub async fn build(
         fingerprint: fingerprint.clone(),
         skipped: summary.skipped,
     });
-    let (docker, _, engine) = connected?;
+    let (docker, endpoint, engine) = connected?;
     // The engine answers a build only once it has read the whole context: the probe's
     // short timeout would cut a large context off mid-upload. The job's cancel bounds it.
     let docker = docker.with_timeout(BUILD_TIMEOUT);
-    let shelf = releases::Shelf::read(&docker, &config.name).await?;
+    let mut shelf = releases::Shelf::new(&docker, host, &endpoint.uri, &config.name);
     if !request.force {
-        if let Some(existing) = shelf.with_fingerprint(&fingerprint) {
+        if let Some(existing) = shelf.with_fingerprint(&fingerprint).await? {
             sink.emit(BuildEvent::UpToDate {
                 version: existing.version.clone(),
             });
@@ -176,7 +183,10 @@ pub async fn build(
             });
         }
     }
-    let version = shelf.free_version(release_version(&dir, now));
+    let wanted_version = wanted_version
+        .await
+        .map_err(|e| EngineError::Internal(format!("naming the release: {e}")))?;
+    let version = shelf.free_version(wanted_version).await?;
     let options = BuildImageOptions {
         dockerfile: context.dockerfile_name(),
         platform: config.platform.as_str().to_owned(),
@@ -231,7 +241,9 @@ pub async fn build(
             job.with_legacy_builder(options).await?
         }
     };
-    tag_release(&docker, &config, &image_id, &version, started, sink).await
+    let outcome = tag_release(&docker, &config, &image_id, &version, started, sink).await?;
+    shelf.remember(&outcome.release).await;
+    Ok(outcome)
 }
 
 /// Tags the image a build made as `<app>:<version>` and `latest` (only once it exists, so a
@@ -245,6 +257,7 @@ pub(crate) async fn tag_release(
     started: Instant,
     sink: &dyn ProgressSink<BuildEvent>,
 ) -> Result<BuildOutcome> {
+    // The version first: `latest` moves only once the release has its own tag.
     let mut tags = Vec::new();
     for tag in [version, "latest"] {
         docker

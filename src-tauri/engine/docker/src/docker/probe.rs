@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bollard::Docker;
+use bollard::{ClientVersion, Docker};
 use serde::Serialize;
 
 use super::discovery::{advice, candidates, refusal, DockerEndpoint};
@@ -105,8 +105,19 @@ async fn try_endpoint(
     let docker = Docker::connect_with_host(&endpoint.uri)
         .map_err(|e| e.to_string())?
         .with_timeout(PROBE_TIMEOUT);
-    let docker = docker.negotiate_version().await.map_err(describe)?;
+    // One `/version` both describes the engine and settles the API version to speak: it is
+    // slow for its size (the engine asks containerd and runs runc for their versions), and
+    // bollard's `negotiate_version` would ask it a second time.
     let version = docker.version().await.map_err(describe)?;
+    let docker = match version.api_version.as_deref().and_then(api_version) {
+        Some(spoken) if spoken < docker.client_version() => {
+            match client_speaking(&endpoint.uri, &spoken) {
+                Some(client) => client.map_err(|e| e.to_string())?,
+                None => docker.negotiate_version().await.map_err(describe)?,
+            }
+        }
+        _ => docker,
+    };
     let engine = DockerEngine {
         version: version.version.unwrap_or_else(|| "unknown".into()),
         api_version: version.api_version.unwrap_or_else(|| "unknown".into()),
@@ -115,6 +126,32 @@ async fn try_endpoint(
         kernel_version: version.kernel_version,
     };
     Ok((docker, engine))
+}
+
+/// `major.minor` as bollard counts API versions.
+fn api_version(text: &str) -> Option<ClientVersion> {
+    let (major, minor) = text.split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
+
+/// A client for the local socket or pipe `uri` that speaks API `api` (bollard's
+/// `connect_with_host` always starts at its newest version); `None` for any other scheme.
+fn client_speaking(
+    uri: &str,
+    api: &ClientVersion,
+) -> Option<std::result::Result<Docker, bollard::errors::Error>> {
+    let timeout = PROBE_TIMEOUT.as_secs();
+    match uri.split_once("://")?.0 {
+        #[cfg(unix)]
+        "unix" => Some(Docker::connect_with_unix(uri, timeout, api)),
+        #[cfg(windows)]
+        "npipe" => Some(Docker::connect_with_named_pipe(uri, timeout, api)),
+        // A TCP engine may speak TLS, which connect_with_host sets up: negotiated as before.
+        _ => None,
+    }
 }
 
 /// bollard's errors name the transport; say what happened in a person's words, from the
@@ -161,6 +198,46 @@ pub async fn probe(host: &HostEnv) -> DockerStatus {
 mod tests {
     use super::*;
     use slipway_core::host::Os;
+
+    #[test]
+    fn api_versions_read_as_bollard_compares_them() {
+        let v = |text| api_version(text).map(|v| (v.major_version, v.minor_version));
+        assert_eq!(v("1.41"), Some((1, 41)));
+        assert!(
+            api_version("1.9").unwrap() < api_version("1.41").unwrap(),
+            "minor versions compare as numbers, not as text"
+        );
+        assert_eq!(v("unknown"), None, "no version is no downgrade");
+        assert_eq!(v("1"), None);
+    }
+
+    #[tokio::test]
+    async fn the_client_speaks_the_engines_api_version_after_one_question() {
+        let Some(docker_host) = slipway_core::test_support::require("SLIPWAY_TEST_DOCKER_HOST")
+        else {
+            return;
+        };
+        let host = HostEnv::new(
+            Os::current(),
+            None,
+            [("DOCKER_HOST".to_owned(), docker_host)],
+        );
+        let (docker, _, engine) = connect(&host).await.unwrap();
+        let spoken = docker.client_version();
+        let engine_api = api_version(&engine.api_version).expect("the engine says its API version");
+        assert!(
+            spoken <= engine_api && spoken <= *bollard::API_DEFAULT_VERSION,
+            "never newer than the engine or bollard: spoke {spoken}, engine {engine_api}"
+        );
+        assert!(
+            spoken == engine_api || spoken == *bollard::API_DEFAULT_VERSION,
+            "the newer of what both speak: spoke {spoken}, engine {engine_api}"
+        );
+        docker
+            .ping()
+            .await
+            .expect("the client works at that version");
+    }
 
     #[tokio::test]
     async fn a_remote_engine_without_tls_is_refused_before_anything_is_sent() {

@@ -1,7 +1,10 @@
 //! Local releases: every successful build is an image labelled with its app, version and
-//! content fingerprint. Docker's image list is the record (nothing to keep in sync); this
-//! module reads it, says which release the preview runs, and picks what a local rollback
-//! goes back to.
+//! content fingerprint. Docker's images are the record; this module reads them, says which
+//! release the preview runs, and picks what a local rollback goes back to. The data file
+//! only notes which image each content became (`record`), so that a build finds it
+//! without listing every image on the engine.
+
+mod record;
 
 use std::collections::HashMap;
 
@@ -10,7 +13,9 @@ use bollard::Docker;
 use serde::Serialize;
 
 use crate::docker::engine_error;
+use record::{Record, Recorded};
 use slipway_core::error::{EngineError, Result};
+use slipway_core::host::HostEnv;
 
 /// The labels Slipway puts on the images it builds and the containers it runs.
 ///
@@ -85,65 +90,145 @@ pub async fn list(docker: &Docker, app: &str) -> Result<Vec<LocalRelease>> {
     Ok(releases)
 }
 
-/// What a build needs to know of the app's images before it starts, from one listing: the
-/// release that already has this content, and the tags already taken.
-pub struct Shelf {
-    images: Vec<bollard::models::ImageSummary>,
+/// What a build needs to know of the app's releases before it starts: the release that
+/// already has this content, and a version tag nobody has taken. The data file's record
+/// says which image a fingerprint became, so the common case costs an inspect or two;
+/// Docker's image list, which the engine makes by sizing every image it holds, is read
+/// only when the record cannot say or is wrong, and then sets the record right.
+pub struct Shelf<'a> {
+    docker: &'a Docker,
     app: String,
+    record: Record,
+    /// The images tagged `<app>:*`, once listed.
+    listed: Option<Vec<bollard::models::ImageSummary>>,
 }
 
-impl Shelf {
-    /// The images tagged `<app>:*` (an untagged release cannot be run by its version, so
-    /// it never counts as the build's result).
-    pub async fn read(docker: &Docker, app: &str) -> Result<Self> {
-        let images = docker
+impl<'a> Shelf<'a> {
+    /// The shelf of `app` on the engine `docker` reaches at `engine` (its endpoint).
+    pub fn new(docker: &'a Docker, host: &HostEnv, engine: &str, app: &str) -> Self {
+        Self {
+            docker,
+            app: app.to_owned(),
+            record: Record::new(host, engine, app),
+            listed: None,
+        }
+    }
+
+    /// The newest release whose content fingerprint is `fingerprint`. Only a release
+    /// tagged `<app>:*` counts: an untagged one cannot be run by its version.
+    pub async fn with_fingerprint(&mut self, fingerprint: &str) -> Result<Option<LocalRelease>> {
+        match self.record.lookup(fingerprint).await {
+            Recorded::Absent => return Ok(None),
+            Recorded::Image { image_id, version } => {
+                if let Some(release) = self.recorded(&image_id, &version, fingerprint).await? {
+                    return Ok(Some(release));
+                }
+                tracing::debug!(app = %self.app, %image_id, "the recorded image is gone or changed; listing");
+            }
+            Recorded::Unknown => {}
+        }
+        Ok(self.list().await?.remove(fingerprint))
+    }
+
+    /// The recorded image, when it is still the release `version` of this content and
+    /// still tagged as that version.
+    async fn recorded(
+        &self,
+        image_id: &str,
+        version: &str,
+        fingerprint: &str,
+    ) -> Result<Option<LocalRelease>> {
+        let found = match self.docker.inspect_image(image_id).await {
+            Ok(found) => found,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(e) => return Err(engine_error("read the image", e)),
+        };
+        let tag = format!("{}:{version}", self.app);
+        Ok(release_inspected(&self.app, found, image_id).filter(|r| {
+            r.fingerprint == fingerprint && r.version == version && r.tags.contains(&tag)
+        }))
+    }
+
+    /// Lists the app's images (once), sets the record to what they are, and returns the
+    /// newest release of each fingerprint.
+    async fn list(&mut self) -> Result<HashMap<String, LocalRelease>> {
+        if self.listed.is_some() {
+            return Ok(self.newest_by_fingerprint());
+        }
+        let images = self
+            .docker
             .list_images(Some(ListImagesOptions {
                 filters: Some(HashMap::from([(
                     "reference".to_owned(),
-                    vec![app.to_owned()],
+                    vec![self.app.clone()],
                 )])),
                 ..Default::default()
             }))
             .await
             .map_err(|e| engine_error("list images", e))?;
-        Ok(Self {
-            images,
-            app: app.to_owned(),
-        })
+        self.listed = Some(images);
+        let newest = self.newest_by_fingerprint();
+        self.record
+            .replace_all(newest.values().cloned().collect())
+            .await;
+        Ok(newest)
     }
 
-    /// The newest release whose content fingerprint is `fingerprint`.
-    pub fn with_fingerprint(&self, fingerprint: &str) -> Option<LocalRelease> {
-        self.images
-            .iter()
-            .filter_map(|image| {
-                release_from(
-                    &self.app,
-                    &image.labels,
-                    &image.id,
-                    &image.repo_tags,
-                    image.created as f64,
-                    image.size as f64,
-                )
-            })
-            .filter(|r| r.fingerprint == fingerprint)
-            .max_by(|a, b| a.created_at.total_cmp(&b.created_at))
-    }
-
-    /// `wanted`, or `wanted-2`, `wanted-3`… when that tag is taken already.
-    pub fn free_version(&self, wanted: String) -> String {
-        let is_taken = |v: &str| {
-            let tag = format!("{}:{v}", self.app);
-            self.images.iter().any(|i| i.repo_tags.contains(&tag))
-        };
-        if !is_taken(&wanted) {
-            return wanted;
+    fn newest_by_fingerprint(&self) -> HashMap<String, LocalRelease> {
+        let mut newest: HashMap<String, LocalRelease> = HashMap::new();
+        for image in self.listed.iter().flatten() {
+            let Some(release) = release_from(
+                &self.app,
+                &image.labels,
+                &image.id,
+                &image.repo_tags,
+                image.created as f64,
+                image.size as f64,
+            ) else {
+                continue;
+            };
+            match newest.get(&release.fingerprint) {
+                Some(kept) if kept.created_at > release.created_at => {}
+                _ => {
+                    newest.insert(release.fingerprint.clone(), release);
+                }
+            }
         }
+        newest
+    }
+
+    /// `wanted`, or `wanted-2`, `wanted-3`… when that tag is taken already: one inspect
+    /// per version tried, or the listing when there is one.
+    pub async fn free_version(&self, wanted: String) -> Result<String> {
+        let mut version = wanted.clone();
         let mut n = 2;
-        while is_taken(&format!("{wanted}-{n}")) {
+        while self.is_taken(&version).await? {
+            version = format!("{wanted}-{n}");
             n += 1;
         }
-        format!("{wanted}-{n}")
+        Ok(version)
+    }
+
+    async fn is_taken(&self, version: &str) -> Result<bool> {
+        let tag = format!("{}:{version}", self.app);
+        if let Some(images) = &self.listed {
+            return Ok(images.iter().any(|i| i.repo_tags.contains(&tag)));
+        }
+        match self.docker.inspect_image(&tag).await {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(e) => Err(engine_error("read the image", e)),
+        }
+    }
+
+    /// Notes the release a build just made, so the next build of this content finds it
+    /// with one inspect.
+    pub async fn remember(&self, release: &LocalRelease) {
+        self.record.remember(release).await;
     }
 }
 
@@ -154,6 +239,18 @@ pub async fn inspect(docker: &Docker, app: &str, image: &str) -> Result<LocalRel
         .inspect_image(image)
         .await
         .map_err(|e| engine_error("read the image", e))?;
+    let image_id = found.id.clone().unwrap_or_else(|| image.to_owned());
+    release_inspected(app, found, image).ok_or_else(|| {
+        EngineError::Internal(format!("image {image_id} has no release label for {app}"))
+    })
+}
+
+/// A release from what an inspect of `image` said, when it is one of `app`'s.
+fn release_inspected(
+    app: &str,
+    found: bollard::models::ImageInspect,
+    image: &str,
+) -> Option<LocalRelease> {
     let image_id = found.id.as_deref().unwrap_or(image);
     let labels = found.config.and_then(|c| c.labels).unwrap_or_default();
     release_from(
@@ -164,9 +261,6 @@ pub async fn inspect(docker: &Docker, app: &str, image: &str) -> Result<LocalRel
         found.created.map_or(0.0, |t| t.unix_timestamp() as f64),
         found.size.unwrap_or(0) as f64,
     )
-    .ok_or_else(|| {
-        EngineError::Internal(format!("image {image_id} has no release label for {app}"))
-    })
 }
 
 /// A release from an image's facts, when its label says it is one of `app`'s.
