@@ -10,6 +10,7 @@ pub mod environment;
 pub mod logs;
 pub mod secrets;
 pub mod service;
+pub mod stacks;
 pub mod setup;
 pub mod support;
 pub mod teardown;

@@ -41,6 +41,10 @@ pub enum ErrorCode {
     RollbackRefused,
     /// An ECS service named by the user is not in its cluster (or not active).
     ServiceNotFound,
+    /// A CloudFormation template that cannot be read or used (the line is in the message).
+    TemplateInvalid,
+    /// A CloudFormation stack that failed to create, update or delete, or is not there.
+    StackFailed,
     PreviewFailed,
     PreviewNotRunning,
     DockerError,
@@ -202,6 +206,16 @@ pub enum EngineError {
         service: String,
         region: String,
     },
+
+    #[error("{file}{}: {problem}", .line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    TemplateInvalid {
+        file: String,
+        line: Option<usize>,
+        problem: String,
+    },
+
+    #[error("Stack {stack} {problem}")]
+    StackFailed { stack: String, problem: String },
 
     #[error("There is no unfinished deploy {deploy_id}.")]
     DeployNotFound { deploy_id: String },
@@ -365,6 +379,8 @@ impl EngineError {
             Self::DeployTimedOut { .. } => ErrorCode::DeployTimedOut,
             Self::DeployNotFound { .. } => ErrorCode::DeployNotFound,
             Self::ServiceNotFound { .. } => ErrorCode::ServiceNotFound,
+            Self::TemplateInvalid { .. } => ErrorCode::TemplateInvalid,
+            Self::StackFailed { .. } => ErrorCode::StackFailed,
             Self::DeployStopped { cause, .. } => cause.code(),
             Self::DeployElsewhere { .. } => ErrorCode::DeployNotFound,
             Self::PricesUnreadable { .. } => ErrorCode::AwsError,

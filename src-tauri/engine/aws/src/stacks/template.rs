@@ -1,0 +1,1 @@
+//! Reading a CloudFormation template (being written).
