@@ -332,6 +332,11 @@ fn pick_one(what: &str, choices: &[String], wanted: Option<&str>) -> Result<Stri
 
 /// A secret from stdin: hidden when typed at a terminal, one line when piped.
 pub(crate) fn read_secret(prompt: &str) -> Result<Secret, EngineError> {
+    read_hidden(prompt).map(Secret::new)
+}
+
+/// A line from stdin, hidden when typed at a terminal, trimmed.
+pub(crate) fn read_hidden(prompt: &str) -> Result<String, EngineError> {
     let stdin = std::io::stdin();
     let text = if stdin.is_terminal() {
         eprint!("{prompt} (hidden): ");
@@ -351,7 +356,25 @@ pub(crate) fn read_secret(prompt: &str) -> Result<Secret, EngineError> {
             })?;
         line
     };
-    Ok(Secret::new(text.trim().to_owned()))
+    Ok(text.trim().to_owned())
+}
+
+/// The connection `target` names; without `--endpoint-url`, Slipway's saved override.
+pub(crate) async fn connect_target(
+    host: &HostEnv,
+    mut target: TargetArgs,
+    verb: &str,
+    as_json: bool,
+) -> Result<slipway_aws::aws::Connection, ExitCode> {
+    if target.endpoint_url.is_none() {
+        match settings::load(host) {
+            Ok(saved) => target.endpoint_url = saved.aws_endpoint_url,
+            Err(e) => return Err(fail(verb, &e, as_json)),
+        }
+    }
+    slipway_aws::aws::connect(host, &target.target(), SystemTime::now())
+        .await
+        .map_err(|e| fail(verb, &e, as_json))
 }
 
 /// The AWS CLI files, their problems, the profiles and environment credentials.

@@ -14,6 +14,7 @@ mod releases;
 mod secret;
 mod service;
 mod setup;
+mod stack;
 mod support;
 
 use std::process::ExitCode;
@@ -72,6 +73,10 @@ enum Command {
     /// with private and public IPs), scale, redeploy, rollback.
     #[command(subcommand)]
     Service(service::ServiceCommand),
+    /// A vendor's CloudFormation stack from its template: deploy (review first, `--yes` to
+    /// do it), list, status, outputs, events, delete (what stays behind first).
+    #[command(subcommand)]
+    Stack(stack::StackCommand),
     /// Show what the app needs on AWS (ECR, ECS, logs, IAM role, security group, subnets);
     /// `--apply` creates what is missing. Safe to repeat.
     Setup(setup::SetupArgs),
@@ -115,6 +120,7 @@ async fn main() -> ExitCode {
         Command::Aws(command) => aws::run(command, cli.json).await,
         Command::Secret(command) => secret::run(command, cli.json).await,
         Command::Service(command) => service::run(command, cli.json).await,
+        Command::Stack(command) => stack::run(command, cli.json).await,
         Command::Setup(args) => setup::setup(args, cli.json).await,
         Command::Teardown(args) => setup::teardown(args, cli.json).await,
         Command::Deploy(args) => deploy::deploy(args, cli.json).await,

@@ -3,18 +3,16 @@
 //! IPs, scale it, force a new deployment, roll it back to an earlier revision.
 
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
-use slipway_aws::aws::{connect, Connection};
+use slipway_aws::aws::Connection;
 use slipway_aws::service::{
     describe, list_services, redeploy, rollback, scale, Changed, ServiceRef, ServiceView,
 };
 use slipway_core::host::HostEnv;
-use slipway_core::settings;
 use time::OffsetDateTime;
 
-use crate::aws::TargetArgs;
+use crate::aws::{connect_target, TargetArgs};
 use crate::output::{fail, json, line, Mark};
 
 #[derive(Subcommand)]
@@ -66,7 +64,7 @@ pub async fn run(command: ServiceCommand, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     match command {
         ServiceCommand::List(target) => {
-            let conn = match connected(&host, target, "service list", as_json).await {
+            let conn = match connect_target(&host, target, "service list", as_json).await {
                 Ok(conn) => conn,
                 Err(code) => return code,
             };
@@ -172,7 +170,7 @@ impl Named {
         verb: &str,
         as_json: bool,
     ) -> Result<(Connection, ServiceRef), ExitCode> {
-        let conn = connected(host, self.target, verb, as_json).await?;
+        let conn = connect_target(host, self.target, verb, as_json).await?;
         Ok((
             conn,
             ServiceRef {
@@ -181,24 +179,6 @@ impl Named {
             },
         ))
     }
-}
-
-/// The connection the flags name; without `--endpoint-url`, Slipway's saved override.
-async fn connected(
-    host: &HostEnv,
-    mut target: TargetArgs,
-    verb: &str,
-    as_json: bool,
-) -> Result<Connection, ExitCode> {
-    if target.endpoint_url.is_none() {
-        match settings::load(host) {
-            Ok(saved) => target.endpoint_url = saved.aws_endpoint_url,
-            Err(e) => return Err(fail(verb, &e, as_json)),
-        }
-    }
-    connect(host, &target.target(), SystemTime::now())
-        .await
-        .map_err(|e| fail(verb, &e, as_json))
 }
 
 fn said(changed: &Changed, what: &str, r: &ServiceRef, as_json: bool) -> ExitCode {

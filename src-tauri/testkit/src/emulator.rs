@@ -196,3 +196,22 @@ pub async fn vendor_service(
         .expect("create the vendor's service");
     made
 }
+
+/// The first `n` subnets of the region's default VPC, comma-separated as a template's
+/// `List<AWS::EC2::Subnet::Id>` parameter takes them.
+pub async fn default_subnets(sdk: &aws_config::SdkConfig, n: usize) -> String {
+    let vpc = default_vpc_id(sdk).await;
+    let answer = aws_sdk_ec2::Client::new(sdk)
+        .describe_subnets()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .expect("describe the default VPC's subnets");
+    let ids: Vec<&str> = answer
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id())
+        .take(n)
+        .collect();
+    ids.join(",")
+}

@@ -26,7 +26,19 @@ pub fn command(home: &Path, args: &[&str]) -> Command {
 }
 
 pub fn slipway(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = command(home, args)
+    run(command(home, args), stdin)
+}
+
+/// As [`slipway`], logging everything at TRACE (to the log file and stderr, redacted as
+/// always): a test that no secret reaches a log sees every line there could be.
+pub fn slipway_traced(home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut traced = command(home, args);
+    traced.env("SLIPWAY_LOG", "trace");
+    run(traced, stdin)
+}
+
+fn run(mut command: Command, stdin: &str) -> (i32, String, String) {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

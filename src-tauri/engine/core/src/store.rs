@@ -1,10 +1,11 @@
 //! Slipway's own data (recent projects, app settings, the AWS resources it created, the
-//! deploy journal, which image each build's content became) in one SQLite file in the app
-//! data folder, with numbered migrations recorded in `user_version`. Each kind of record
-//! has one writer module; this one only opens and migrates. The window and the CLI may both
-//! have it open: the file is in WAL mode and a writer waits for the other's lock instead of
-//! failing with "database is locked". A file written by a newer Slipway (more migrations than this build knows) is
-//! refused and left as it is.
+//! deploy journal, which image each build's content became, a stack's last values) in one
+//! SQLite file in the app data folder, with numbered migrations recorded in
+//! `user_version`. Each kind of record has one writer module; this one only opens and
+//! migrates. The window and the CLI may both have it open: the file is in WAL mode and a
+//! writer waits for the other's lock instead of failing with "database is locked". A file
+//! written by a newer Slipway (more migrations than this build knows) is refused and left
+//! as it is.
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +92,16 @@ const MIGRATIONS: &[&str] = &[
         version TEXT NOT NULL,
         recorded_at INTEGER NOT NULL,
         PRIMARY KEY (engine, app, fingerprint)
+    );",
+    // The values a stack was last deployed with from here (never a NoEcho one), so its
+    // form opens filled in.
+    "CREATE TABLE stack_values (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        stack TEXT NOT NULL,
+        stack_values TEXT NOT NULL,
+        saved_at INTEGER NOT NULL,
+        PRIMARY KEY (account, region, stack)
     );",
 ];
 

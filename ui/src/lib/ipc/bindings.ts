@@ -680,7 +680,11 @@ export type EnvironmentReport = {
 /**  What went wrong, as a stable code the UI branches on; the message carries the detail. */
 export type ErrorCode = "DockerUnavailable" | "AwsFileMalformed" | "ProfileNotFound" | "NoCredentials" | "SsoSessionExpired" | "SsoSignInFailed" | "ConsoleSignInMissing" | "CredentialsRejected" | "AwsUnreachable" | "AwsError" | "AccessDenied" | "AwsThrottled" | "ProfileExists" | "InvalidInput" | "SetupNeeded" | "DeployFailed" | "DeployTimedOut" | "DeployNotFound" | "DeployInProgress" | "Cancelled" | "JobAlreadyRunning" | "ProjectNotFound" | "ProjectNotInitialised" | "InvalidProjectConfig" | "ProjectFileMalformed" | "PreflightFailed" | "BuildFailed" | "NoReleases" | "ReleaseNotFound" | "RollbackRefused" | 
 /**  An ECS service named by the user is not in its cluster (or not active). */
-"ServiceNotFound" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | 
+"ServiceNotFound" | 
+/**  A CloudFormation template that cannot be read or used (the line is in the message). */
+"TemplateInvalid" | 
+/**  A CloudFormation stack that failed to create, update or delete, or is not there. */
+"StackFailed" | "PreviewFailed" | "PreviewNotRunning" | "DockerError" | "FileSystem" | 
 /**  Checking for or installing a newer Slipway failed (the desktop app's updater). */
 "UpdateFailed" | "Internal";
 

@@ -21,7 +21,7 @@ pub use import::{
 };
 
 /// The tag every secret Slipway creates carries, with the request that created it.
-const REQUEST_TAG: &str = "slipway:request";
+pub(crate) const REQUEST_TAG: &str = "slipway:request";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -378,7 +378,7 @@ pub(crate) fn check_name(store: SecretStore, name: &str) -> Result<()> {
     }
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).expect("the OS has a random source");
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -1,5 +1,952 @@
 //! Vendors' CloudFormation stacks without a terminal: a template read into a form, its
-//! values checked before any call, the stack created or updated through a change set with
-//! its events, its outputs, and its deletion with what stays behind.
+//! values checked before any call, the stack created (what it makes, in plain words) or
+//! updated (a change set: add, modify, replace, remove) with its events followed, its
+//! outputs, and its deletion with what stays behind.
+//!
+//! A NoEcho value goes to CloudFormation and nowhere else: it is masked in everything this
+//! module returns, and AWS's (or the emulator's) answers are masked again before use.
+//!
+//! Calls that change something are safe to retry: a create carries a request tag, so a
+//! create whose answer was lost and which the SDK retries into "already exists" is
+//! recognised as this request's own; an execute or delete that already started is
+//! followed instead of refused.
 
+pub mod saved;
 pub mod template;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use aws_sdk_cloudformation::types::{
+    Capability as ApiCapability, ChangeSetStatus, ChangeSetType, Parameter as ApiParameter, Stack,
+    Tag,
+};
+use aws_sdk_cloudformation::Client;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::aws::{classify, Connection};
+use crate::cost::meter::iso;
+use crate::secrets::{request_id, REQUEST_TAG};
+use slipway_core::error::{EngineError, Result};
+use slipway_core::jobs::Cancel;
+use slipway_core::progress::ProgressSink;
+pub use template::{Capability, Template, TemplateResource};
+
+/// How often a stack or change set is asked about while it changes.
+const POLL: Duration = Duration::from_secs(2);
+/// How long a stack may take before Slipway stops following it (it goes on at AWS).
+const STACK_DEADLINE: Duration = Duration::from_secs(60 * 60);
+/// How long CloudFormation may take to compute a change set.
+const CHANGE_SET_DEADLINE: Duration = Duration::from_secs(5 * 60);
+/// The most events `events` returns.
+pub const EVENTS_SHOWN: usize = 50;
+
+/// A stack of the account, to pick from.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StackSummary {
+    pub name: String,
+    pub status: String,
+    /// The status in plain words.
+    pub state: String,
+    pub description: Option<String>,
+    /// ISO 8601.
+    pub updated_at: Option<String>,
+}
+
+/// One change an update makes, from its change set.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StackChange {
+    /// Add, Modify, Remove, Import or Dynamic.
+    pub action: String,
+    pub logical_id: String,
+    pub kind: String,
+    /// For a Modify: True (the resource is replaced: a new one, the old deleted),
+    /// Conditional, or False.
+    pub replacement: Option<String>,
+    /// The change in plain words.
+    pub said: String,
+}
+
+/// What creating or updating a stack will do, before it does.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StackReview {
+    pub stack: String,
+    pub region: String,
+    /// An update of an existing stack (else a create).
+    pub update: bool,
+    /// The values it will be given, NoEcho ones masked; a NoEcho value the stack keeps
+    /// shows as "(unchanged)".
+    pub parameters: BTreeMap<String, String>,
+    /// The same, unmasked, for the create and for keeping them.
+    #[serde(skip)]
+    pub values: Values,
+    /// A create: every resource of the template, with what bills and what stays.
+    pub resources: Vec<TemplateResource>,
+    /// An update: the change set's changes (empty when nothing would change).
+    pub changes: Vec<StackChange>,
+    /// What must be acknowledged, and why.
+    pub capabilities: Vec<Acknowledgement>,
+    /// The change set to execute (an update with changes).
+    pub change_set: Option<String>,
+}
+
+/// Parameter values that print only their names: a NoEcho value never reaches a log by way
+/// of `{:?}`.
+#[derive(Clone, Default)]
+pub struct Values(pub BTreeMap<String, String>);
+
+impl std::fmt::Debug for Values {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// A capability CloudFormation wants acknowledged, with the resources that need it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Acknowledgement {
+    pub capability: Capability,
+    pub why: String,
+}
+
+/// A line of a stack's event log.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StackEventLine {
+    pub id: String,
+    /// ISO 8601.
+    pub at: Option<String>,
+    pub logical_id: String,
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+/// An output of a stack, with how a person uses it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StackOutput {
+    pub key: String,
+    pub value: String,
+    pub description: Option<String>,
+    pub export_name: Option<String>,
+    pub kind: OutputKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub enum OutputKind {
+    /// An address to open.
+    Url,
+    /// An ARN to reuse (in another stack's parameters, say).
+    Arn,
+    Text,
+}
+
+/// A stack as it ended a create or update.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StackOutcome {
+    pub stack: String,
+    pub status: String,
+    pub outputs: Vec<StackOutput>,
+}
+
+/// What deleting a stack removes and what stays (and keeps billing).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteReview {
+    pub stack: String,
+    pub removed: usize,
+    pub retained: Vec<Retained>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Retained {
+    pub logical_id: String,
+    pub kind: String,
+    pub physical_id: Option<String>,
+    pub plain: String,
+    pub paid: Option<String>,
+}
+
+/// What a running create, update or delete reports.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "type", content = "data")]
+pub enum StackProgress {
+    Started { stack: String, update: bool },
+    Event(StackEventLine),
+    Status { status: String, state: String },
+}
+
+/// The stacks of the connection's region (deleted ones left out).
+pub async fn list_stacks(conn: &Connection) -> Result<Vec<StackSummary>> {
+    let cf = Client::new(&conn.ctx.sdk);
+    let mut pages = cf.describe_stacks().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(&conn.ctx, "cloudformation:DescribeStacks", e))?;
+        out.extend(page.stacks().iter().map(summary));
+    }
+    out.retain(|s| s.status != "DELETE_COMPLETE");
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// What creating `name` from `template` (or updating it, when it exists) will do. Every
+/// value is checked first: a refused one makes no call that changes anything. An update
+/// leaves a change set to execute (or delete with [`discard`]).
+pub async fn review(
+    conn: &Connection,
+    name: &str,
+    template: &Template,
+    values: &BTreeMap<String, String>,
+) -> Result<StackReview> {
+    check_stack_name(name)?;
+    // Before any call: a NoEcho value is masked in every log line from now on, even where
+    // an answer carries it back (the emulator does not mask them as AWS does).
+    for p in template.parameters.iter().filter(|p| p.no_echo) {
+        if let Some(value) = values.get(&p.name) {
+            crate::support::redact::hide(value);
+        }
+    }
+    let existing = find(conn, name).await?;
+    if let Some(stack) = &existing {
+        busy_or_broken(name, stack)?;
+    }
+    // An update keeps what it is not given: the stack's own value, sent again as it is
+    // (a NoEcho one, which AWS answers masked, as "use the previous value").
+    let previous: BTreeMap<String, String> = existing
+        .iter()
+        .flat_map(|s| s.parameters())
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                p.parameter_value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect();
+    let problems: Vec<_> = template::check_values(template, values)
+        .into_iter()
+        .filter(|p| values.contains_key(&p.field) || !previous.contains_key(&p.field))
+        .collect();
+    if !problems.is_empty() {
+        let said: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        return Err(EngineError::InvalidInput {
+            what: format!("The values for {name}"),
+            reason: said.join("; "),
+        });
+    }
+    let mut sent = values.clone();
+    let mut kept_secret = HashSet::new();
+    for p in template
+        .parameters
+        .iter()
+        .filter(|p| !values.contains_key(&p.name))
+    {
+        match previous.get(&p.name) {
+            Some(_) if p.no_echo => {
+                kept_secret.insert(p.name.clone());
+            }
+            Some(value) => {
+                sent.insert(p.name.clone(), value.clone());
+            }
+            None => {}
+        }
+    }
+    let mut parameters = template::masked(template, &sent);
+    for name in &kept_secret {
+        parameters.insert(name.clone(), "(unchanged)".into());
+    }
+    let mut review = StackReview {
+        stack: name.to_owned(),
+        region: conn.ctx.region.clone(),
+        update: existing.is_some(),
+        parameters,
+        values: Values(sent),
+        resources: Vec::new(),
+        changes: Vec::new(),
+        capabilities: template
+            .capabilities
+            .iter()
+            .map(|c| Acknowledgement {
+                capability: *c,
+                why: c.why(template),
+            })
+            .collect(),
+        change_set: None,
+    };
+    if existing.is_none() {
+        review.resources = template.resources.clone();
+        return Ok(review);
+    }
+    let change_set = format!("slipway-{}", request_id());
+    let cf = Client::new(&conn.ctx.sdk);
+    cf.create_change_set()
+        .stack_name(name)
+        .change_set_name(&change_set)
+        .change_set_type(ChangeSetType::Update)
+        .template_body(&template.body)
+        .set_parameters(Some(api_parameters(
+            template,
+            &review.values.0,
+            &kept_secret,
+        )))
+        .set_capabilities(Some(api_capabilities(template)))
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "cloudformation:CreateChangeSet", e))?;
+    let deadline = tokio::time::Instant::now() + CHANGE_SET_DEADLINE;
+    loop {
+        let described = cf
+            .describe_change_set()
+            .stack_name(name)
+            .change_set_name(&change_set)
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "cloudformation:DescribeChangeSet", e))?;
+        match described.status() {
+            Some(ChangeSetStatus::CreateComplete) => {
+                review.changes = described.changes().iter().filter_map(change).collect();
+                review.change_set = Some(change_set);
+                return Ok(review);
+            }
+            Some(ChangeSetStatus::Failed) => {
+                let reason = described.status_reason().unwrap_or_default().to_owned();
+                discard(conn, name, &change_set).await;
+                // "The submitted information didn't contain changes": nothing to do.
+                if reason.contains("didn't contain changes") || reason.contains("No updates") {
+                    return Ok(review);
+                }
+                return Err(EngineError::StackFailed {
+                    stack: name.to_owned(),
+                    problem: format!("cannot be updated so: {reason}"),
+                });
+            }
+            _ if tokio::time::Instant::now() > deadline => {
+                discard(conn, name, &change_set).await;
+                return Err(EngineError::StackFailed {
+                    stack: name.to_owned(),
+                    problem: "did not get its change set computed in 5 minutes; try again".into(),
+                });
+            }
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// Creates or updates the stack as `review` said, and follows it to its end; the values
+/// (not the NoEcho ones) are kept in `db` for the next time.
+pub async fn apply(
+    db: &std::path::Path,
+    conn: &Connection,
+    review: &StackReview,
+    template: &Template,
+    sink: &dyn ProgressSink<StackProgress>,
+    cancel: &Cancel,
+) -> Result<StackOutcome> {
+    let name = review.stack.as_str();
+    let values = &review.values.0;
+    let cf = Client::new(&conn.ctx.sdk);
+    let since = OffsetDateTime::now_utc() - time::Duration::seconds(5);
+    sink.emit(StackProgress::Started {
+        stack: name.to_owned(),
+        update: review.update,
+    });
+    if review.update {
+        let Some(change_set) = &review.change_set else {
+            // Nothing would change: the stack as it is is the outcome.
+            return outcome(conn, name).await;
+        };
+        let executed = cf
+            .execute_change_set()
+            .stack_name(name)
+            .change_set_name(change_set)
+            .send()
+            .await;
+        if let Err(e) = executed {
+            // A retried execute whose first answer was lost: the update runs already.
+            let started = find(conn, name).await?.is_some_and(|s| {
+                s.stack_status()
+                    .is_some_and(|st| st.as_str().starts_with("UPDATE_"))
+            });
+            if !started {
+                return Err(classify(&conn.ctx, "cloudformation:ExecuteChangeSet", e));
+            }
+        }
+    } else {
+        let request = request_id();
+        let created = cf
+            .create_stack()
+            .stack_name(name)
+            .template_body(&template.body)
+            .set_parameters(Some(api_parameters(template, values, &HashSet::new())))
+            .set_capabilities(Some(api_capabilities(template)))
+            .tags(Tag::builder().key(REQUEST_TAG).value(&request).build())
+            .client_request_token(&request)
+            .send()
+            .await;
+        if let Err(e) = created {
+            let exists = e
+                .as_service_error()
+                .is_some_and(|e| e.is_already_exists_exception());
+            let ours = exists
+                && find(conn, name).await?.is_some_and(|s| {
+                    s.tags()
+                        .iter()
+                        .any(|t| t.key() == Some(REQUEST_TAG) && t.value() == Some(&request))
+                });
+            if exists && !ours {
+                return Err(EngineError::StackFailed {
+                    stack: name.to_owned(),
+                    problem:
+                        "exists already (made elsewhere just now): review it again to update it"
+                            .into(),
+                });
+            }
+            if !ours {
+                return Err(classify(&conn.ctx, "cloudformation:CreateStack", e));
+            }
+            tracing::info!(stack = %name, "the create's answer was lost; the stack is this request's own");
+        }
+    }
+    follow(conn, name, since, sink, cancel).await?;
+    if let Err(e) = saved::save(db, conn, name, template, values) {
+        tracing::warn!(stack = %name, error = %e, "could not keep the stack's values");
+    }
+    outcome(conn, name).await
+}
+
+/// Deletes an update's change set that will not be executed (a review only looked).
+pub async fn discard(conn: &Connection, name: &str, change_set: &str) {
+    let deleted = Client::new(&conn.ctx.sdk)
+        .delete_change_set()
+        .stack_name(name)
+        .change_set_name(change_set)
+        .send()
+        .await;
+    if let Err(e) = deleted {
+        tracing::warn!(stack = %name, error = %classify(&conn.ctx, "cloudformation:DeleteChangeSet", e), "could not delete an unused change set");
+    }
+}
+
+/// The stack's outputs, each marked as an address, an ARN or text.
+pub async fn outputs(conn: &Connection, name: &str) -> Result<Vec<StackOutput>> {
+    let stack = existing(conn, name).await?;
+    Ok(outputs_of(&stack))
+}
+
+/// The newest events of the stack, newest first.
+pub async fn events(conn: &Connection, name: &str) -> Result<Vec<StackEventLine>> {
+    let cf = Client::new(&conn.ctx.sdk);
+    let answer = cf
+        .describe_stack_events()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| not_found_or(conn, name, "cloudformation:DescribeStackEvents", e))?;
+    let mut lines: Vec<StackEventLine> = answer.stack_events().iter().map(event_line).collect();
+    lines.truncate(EVENTS_SHOWN);
+    Ok(lines)
+}
+
+/// The stack's status, in plain words too.
+pub async fn status(conn: &Connection, name: &str) -> Result<StackSummary> {
+    Ok(summary(&existing(conn, name).await?))
+}
+
+/// What deleting the stack removes, and what stays behind (DeletionPolicy Retain) with what
+/// it keeps costing.
+pub async fn review_delete(conn: &Connection, name: &str) -> Result<DeleteReview> {
+    existing(conn, name).await?;
+    let cf = Client::new(&conn.ctx.sdk);
+    let body = cf
+        .get_template()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "cloudformation:GetTemplate", e))?
+        .template_body()
+        .unwrap_or_default()
+        .to_owned();
+    let template = template::parse(name, &body)?;
+    let mut physical = BTreeMap::new();
+    let mut pages = cf
+        .list_stack_resources()
+        .stack_name(name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(&conn.ctx, "cloudformation:ListStackResources", e))?;
+        for r in page.stack_resource_summaries() {
+            physical.insert(
+                r.logical_resource_id().unwrap_or_default().to_owned(),
+                r.physical_resource_id().map(str::to_owned),
+            );
+        }
+    }
+    let retained: Vec<Retained> = template
+        .resources
+        .iter()
+        .filter(|r| r.retained)
+        .map(|r| Retained {
+            logical_id: r.logical_id.clone(),
+            kind: r.kind.clone(),
+            physical_id: physical.get(&r.logical_id).cloned().flatten(),
+            plain: r.plain.clone(),
+            paid: r.paid.clone(),
+        })
+        .collect();
+    Ok(DeleteReview {
+        stack: name.to_owned(),
+        removed: physical.len().saturating_sub(retained.len()),
+        retained,
+    })
+}
+
+/// Deletes the stack and follows it until it is gone.
+pub async fn delete(
+    conn: &Connection,
+    name: &str,
+    sink: &dyn ProgressSink<StackProgress>,
+    cancel: &Cancel,
+) -> Result<()> {
+    let stack = existing(conn, name).await?;
+    // Followed by its id: once deleted, a name no longer finds it.
+    let id = stack.stack_id().unwrap_or(name).to_owned();
+    let since = OffsetDateTime::now_utc() - time::Duration::seconds(5);
+    Client::new(&conn.ctx.sdk)
+        .delete_stack()
+        .stack_name(&id)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "cloudformation:DeleteStack", e))?;
+    follow(conn, &id, since, sink, cancel).await
+}
+
+/// Follows the stack's events and status until it ends changing: Ok for a create, update
+/// or delete that completed, StackFailed with the first failure in plain words otherwise.
+async fn follow(
+    conn: &Connection,
+    name: &str,
+    since: OffsetDateTime,
+    sink: &dyn ProgressSink<StackProgress>,
+    cancel: &Cancel,
+) -> Result<()> {
+    let cf = Client::new(&conn.ctx.sdk);
+    let deadline = tokio::time::Instant::now() + STACK_DEADLINE;
+    let mut seen = HashSet::new();
+    let mut first_failure: Option<StackEventLine> = None;
+    let mut last_status = String::new();
+    loop {
+        if cancel.is_cancelled() {
+            return Err(EngineError::StackFailed {
+                stack: name.to_owned(),
+                problem: "goes on changing at AWS: Slipway stopped following it, not the change"
+                    .into(),
+            });
+        }
+        let events = cf.describe_stack_events().stack_name(name).send().await;
+        let gone = match events {
+            Ok(answer) => {
+                let mut new: Vec<StackEventLine> = answer
+                    .stack_events()
+                    .iter()
+                    .filter(|e| {
+                        e.timestamp()
+                            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+                            .is_none_or(|t| t >= since)
+                    })
+                    .map(event_line)
+                    .filter(|e| seen.insert(e.id.clone()))
+                    .collect();
+                new.reverse();
+                for line in new {
+                    if line.status.ends_with("_FAILED") && first_failure.is_none() {
+                        first_failure = Some(line.clone());
+                    }
+                    sink.emit(StackProgress::Event(line));
+                }
+                false
+            }
+            Err(e) if is_missing(&e) => true,
+            Err(e) => return Err(classify(&conn.ctx, "cloudformation:DescribeStackEvents", e)),
+        };
+        let status = if gone {
+            "DELETE_COMPLETE".to_owned()
+        } else {
+            match find(conn, name).await? {
+                Some(stack) => stack
+                    .stack_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                None => "DELETE_COMPLETE".to_owned(),
+            }
+        };
+        if status != last_status {
+            sink.emit(StackProgress::Status {
+                status: status.clone(),
+                state: plain_status(&status),
+            });
+            last_status = status.clone();
+        }
+        if !status.ends_with("_IN_PROGRESS") {
+            let completed = matches!(
+                status.as_str(),
+                "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE"
+            );
+            if completed {
+                return Ok(());
+            }
+            let why = first_failure
+                .map(|f| {
+                    format!(
+                        " The first failure: {} ({}) {}.",
+                        f.logical_id,
+                        f.kind,
+                        f.reason.as_deref().unwrap_or("failed without a reason")
+                    )
+                })
+                .unwrap_or_default();
+            return Err(EngineError::StackFailed {
+                stack: name.to_owned(),
+                problem: format!("{}.{why}", plain_status(&status)),
+            });
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(EngineError::StackFailed {
+                stack: name.to_owned(),
+                problem: "is still changing after an hour; Slipway stopped following it (it goes on at AWS)".into(),
+            });
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn outcome(conn: &Connection, name: &str) -> Result<StackOutcome> {
+    let stack = existing(conn, name).await?;
+    Ok(StackOutcome {
+        stack: name.to_owned(),
+        status: stack
+            .stack_status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        outputs: outputs_of(&stack),
+    })
+}
+
+/// The stack named `name` (or by its id), or None when there is none.
+async fn find(conn: &Connection, name: &str) -> Result<Option<Stack>> {
+    let answer = Client::new(&conn.ctx.sdk)
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await;
+    match answer {
+        Ok(answer) => Ok(answer
+            .stacks()
+            .iter()
+            .find(|s| {
+                s.stack_status()
+                    .is_none_or(|st| st.as_str() != "DELETE_COMPLETE")
+            })
+            .cloned()),
+        Err(e) if is_missing(&e) => Ok(None),
+        Err(e) => Err(classify(&conn.ctx, "cloudformation:DescribeStacks", e)),
+    }
+}
+
+async fn existing(conn: &Connection, name: &str) -> Result<Stack> {
+    find(conn, name)
+        .await?
+        .ok_or_else(|| EngineError::StackFailed {
+            stack: name.to_owned(),
+            problem: format!(
+                "is not in {}: pick one from the list of stacks, or check the name and the region.",
+                conn.ctx.region
+            ),
+        })
+}
+
+/// CloudFormation says a stack is not there with a ValidationError "... does not exist".
+fn is_missing<E: aws_sdk_cloudformation::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_cloudformation::error::SdkError<E, R>,
+) -> bool {
+    e.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationError")
+            && e.message().is_some_and(|m| m.contains("does not exist"))
+    })
+}
+
+fn not_found_or<E>(
+    conn: &Connection,
+    name: &str,
+    operation: &str,
+    e: aws_sdk_cloudformation::error::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> EngineError
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if is_missing(&e) {
+        return EngineError::StackFailed {
+            stack: name.to_owned(),
+            problem: format!("is not in {}.", conn.ctx.region),
+        };
+    }
+    classify(&conn.ctx, operation, e)
+}
+
+/// A stack that is changing now, or a create that failed and must be deleted first.
+fn busy_or_broken(name: &str, stack: &Stack) -> Result<()> {
+    let status = stack
+        .stack_status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    if status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS" {
+        return Err(EngineError::StackFailed {
+            stack: name.to_owned(),
+            problem: format!(
+                "is changing now ({}); wait until it ends, then try again.",
+                plain_status(&status)
+            ),
+        });
+    }
+    let broken = [
+        "ROLLBACK_COMPLETE",
+        "ROLLBACK_FAILED",
+        "DELETE_FAILED",
+        // A change set made for a create elsewhere and never run: the stack holds nothing.
+        "REVIEW_IN_PROGRESS",
+    ];
+    if broken.contains(&status.as_str()) {
+        return Err(EngineError::StackFailed {
+            stack: name.to_owned(),
+            problem: format!(
+                "{}; it cannot be updated. Delete it, then create it again.",
+                plain_status(&status)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// CloudFormation's stack name rule: a letter, then letters, digits and hyphens, at most
+/// 128 characters.
+fn check_stack_name(name: &str) -> Result<()> {
+    let ok = name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        return Ok(());
+    }
+    Err(EngineError::InvalidInput {
+        what: "The stack name".into(),
+        reason: format!(
+            "\"{name}\" must start with a letter and hold only letters, digits and hyphens (at most 128)"
+        ),
+    })
+}
+
+/// The values to send: given ones (with an update's kept ones), a NoEcho one the stack
+/// keeps as "use the previous value"; for any other the template's default applies.
+fn api_parameters(
+    template: &Template,
+    values: &BTreeMap<String, String>,
+    kept_secret: &HashSet<String>,
+) -> Vec<ApiParameter> {
+    template
+        .parameters
+        .iter()
+        .filter_map(|p| match values.get(&p.name) {
+            Some(value) => Some(
+                ApiParameter::builder()
+                    .parameter_key(&p.name)
+                    .parameter_value(value)
+                    .build(),
+            ),
+            None if kept_secret.contains(&p.name) => Some(
+                ApiParameter::builder()
+                    .parameter_key(&p.name)
+                    .use_previous_value(true)
+                    .build(),
+            ),
+            None => None,
+        })
+        .collect()
+}
+
+fn api_capabilities(template: &Template) -> Vec<ApiCapability> {
+    template
+        .capabilities
+        .iter()
+        .map(|c| ApiCapability::from(c.as_api()))
+        .collect()
+}
+
+fn change(c: &aws_sdk_cloudformation::types::Change) -> Option<StackChange> {
+    let r = c.resource_change()?;
+    let action = r
+        .action()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default();
+    let logical_id = r.logical_resource_id().unwrap_or_default().to_owned();
+    let kind = r.resource_type().unwrap_or_default().to_owned();
+    let replacement = r.replacement().map(|x| x.as_str().to_owned());
+    let said = match (action.as_str(), replacement.as_deref()) {
+        ("Add", _) => format!("adds {logical_id} ({kind})"),
+        ("Remove", _) => format!("removes {logical_id} ({kind})"),
+        ("Modify", Some("True")) => format!(
+            "replaces {logical_id} ({kind}): a new one is made and the old one deleted, with what it held"
+        ),
+        ("Modify", Some("Conditional")) => {
+            format!("changes {logical_id} ({kind}), which may replace it")
+        }
+        ("Modify", _) => format!("changes {logical_id} ({kind}) in place"),
+        (other, _) => format!("{} {logical_id} ({kind})", other.to_lowercase()),
+    };
+    Some(StackChange {
+        action,
+        logical_id,
+        kind,
+        replacement,
+        said,
+    })
+}
+
+fn event_line(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEventLine {
+    StackEventLine {
+        id: e.event_id().unwrap_or_default().to_owned(),
+        at: e
+            .timestamp()
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+            .map(iso),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+        kind: e.resource_type().unwrap_or_default().to_owned(),
+        status: e
+            .resource_status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        reason: e.resource_status_reason().map(str::to_owned),
+    }
+}
+
+fn summary(s: &Stack) -> StackSummary {
+    let status = s
+        .stack_status()
+        .map(|st| st.as_str().to_owned())
+        .unwrap_or_default();
+    StackSummary {
+        name: s.stack_name().unwrap_or_default().to_owned(),
+        state: plain_status(&status),
+        status,
+        description: s.description().map(str::to_owned),
+        updated_at: s
+            .last_updated_time()
+            .or(s.creation_time())
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+            .map(iso),
+    }
+}
+
+fn outputs_of(stack: &Stack) -> Vec<StackOutput> {
+    stack
+        .outputs()
+        .iter()
+        .map(|o| {
+            let value = o.output_value().unwrap_or_default().to_owned();
+            StackOutput {
+                key: o.output_key().unwrap_or_default().to_owned(),
+                kind: output_kind(&value),
+                value,
+                description: o.description().map(str::to_owned),
+                export_name: o.export_name().map(str::to_owned),
+            }
+        })
+        .collect()
+}
+
+fn output_kind(value: &str) -> OutputKind {
+    if value.starts_with("http://") || value.starts_with("https://") {
+        OutputKind::Url
+    } else if value.starts_with("arn:") {
+        OutputKind::Arn
+    } else {
+        OutputKind::Text
+    }
+}
+
+/// A stack status in plain words.
+pub fn plain_status(status: &str) -> String {
+    match status {
+        "CREATE_IN_PROGRESS" => "being created",
+        "CREATE_COMPLETE" => "created",
+        "CREATE_FAILED" => "could not be created",
+        "ROLLBACK_IN_PROGRESS" => "could not be created and is being rolled back",
+        "ROLLBACK_COMPLETE" => {
+            "could not be created and was rolled back (nothing of it remains but the stack)"
+        }
+        "ROLLBACK_FAILED" => "could not be created, and rolling it back failed too",
+        "UPDATE_IN_PROGRESS" | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => "being updated",
+        "UPDATE_COMPLETE" => "updated",
+        "UPDATE_FAILED" => "could not be updated",
+        "UPDATE_ROLLBACK_IN_PROGRESS" | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => {
+            "could not be updated and is going back to how it was"
+        }
+        "UPDATE_ROLLBACK_COMPLETE" => "could not be updated and is back to how it was",
+        "UPDATE_ROLLBACK_FAILED" => "could not be updated, and going back failed too",
+        "DELETE_IN_PROGRESS" => "being deleted",
+        "DELETE_COMPLETE" => "deleted",
+        "DELETE_FAILED" => "could not be deleted",
+        "REVIEW_IN_PROGRESS" => "waiting for a change set to be run",
+        other => return other.to_lowercase().replace('_', " "),
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_names_follow_cloudformations_rule() {
+        assert!(check_stack_name("dbward-server").is_ok());
+        for bad in ["", "1stack", "my_stack", "a b", &"a".repeat(129)] {
+            assert!(check_stack_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn outputs_are_told_apart_by_their_value() {
+        assert_eq!(
+            output_kind("http://lb-1.elb.amazonaws.com"),
+            OutputKind::Url
+        );
+        assert_eq!(
+            output_kind("arn:aws:secretsmanager:us-east-1:123456789012:secret:x"),
+            OutputKind::Arn
+        );
+        assert_eq!(output_kind("dbward"), OutputKind::Text);
+    }
+
+    #[test]
+    fn every_status_reads_in_plain_words() {
+        assert_eq!(
+            plain_status("UPDATE_ROLLBACK_COMPLETE"),
+            "could not be updated and is back to how it was"
+        );
+        assert_eq!(plain_status("IMPORT_IN_PROGRESS"), "import in progress");
+    }
+}

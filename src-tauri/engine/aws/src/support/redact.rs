@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 use regex::{Captures, Regex};
 
@@ -36,12 +36,56 @@ static FORTY: LazyLock<Regex> = LazyLock::new(|| {
 static KEY_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b((?:AKIA|ASIA)[A-Z0-9]{12,})\b").expect("key id pattern"));
 
+/// A CloudFormation parameter's value in whatever form the SDK traces it: the XML of an
+/// answer (`<ParameterValue>…</ParameterValue>`), a request's form field
+/// (`Parameters.member.1.ParameterValue=…`) or the parsed output (`parameter_value:
+/// Some("…")`). A NoEcho value is among them, and not every answer masks it (the emulator
+/// does not; a stack read before its template is known cannot be told apart), so all are.
+static PARAMETER_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(<ParameterValue>)[^<]*(</ParameterValue>)|(ParameterValue=)[^&\s"]*()|(parameter_value: Some\("|parameter_value: Some\(\\")(?:[^"\\]|\\[^"]|\\"[^)])*?("\)|\\"\))"#,
+    )
+    .expect("parameter value pattern")
+});
+
+/// Values this process was handed as secret (a template's NoEcho values): masked wherever
+/// they appear, whatever carries them (an emulator that answers them back unmasked, an
+/// error quoting a request). Only values of at least [`HIDDEN_MIN`] characters, so that a
+/// short one cannot garble every line.
+static HIDDEN: LazyLock<RwLock<Vec<String>>> = LazyLock::new(Default::default);
+const HIDDEN_MIN: usize = 6;
+
+/// Masks `value` in every log line from now on (see [`HIDDEN`]).
+pub fn hide(value: &str) {
+    if value.chars().count() < HIDDEN_MIN {
+        return;
+    }
+    let mut hidden = HIDDEN.write().unwrap_or_else(|e| e.into_inner());
+    if !hidden.iter().any(|h| h == value) {
+        hidden.push(value.to_owned());
+    }
+}
+
 /// `text` without AWS secrets. Secret keys and session tokens become `***`. Access key ids
 /// are not secret (AWS prints them in its own error messages) but they name a user, so
 /// they keep only what a support case needs: their kind (AKIA long-term, ASIA temporary)
 /// and their last four characters, as the IAM console shows them.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let out = replace(Cow::Borrowed(text), &LABELLED, |c: &Captures| {
+    let mut out = Cow::Borrowed(text);
+    for value in HIDDEN.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        if out.contains(value.as_str()) {
+            out = Cow::Owned(out.replace(value.as_str(), "***"));
+        }
+    }
+    let out = replace(out, &PARAMETER_VALUE, |c: &Captures| {
+        let (open, close) = [(1, 2), (3, 4), (5, 6)]
+            .into_iter()
+            .find(|(o, _)| c.get(*o).is_some())
+            .map(|(o, e)| (&c[o], c.get(e).map_or("", |m| m.as_str())))
+            .unwrap_or(("", ""));
+        format!("{open}***{close}")
+    });
+    let out = replace(out, &LABELLED, |c: &Captures| {
         format!("{}{}***", &c[1], &c[2])
     });
     let out = replace(out, &LONG_TOKEN, |c: &Captures| {
@@ -115,6 +159,35 @@ pub fn tilde_home<'a>(text: &'a str, home: Option<&Path>) -> Cow<'a, str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cloudformation_parameter_values_are_masked_as_the_sdk_traces_them() {
+        for (line, want) in [
+            (
+                "<Parameter><ParameterKey>Db</ParameterKey><ParameterValue>pw-123</ParameterValue></Parameter>",
+                "<Parameter><ParameterKey>Db</ParameterKey><ParameterValue>***</ParameterValue></Parameter>",
+            ),
+            (
+                "Action=CreateStack&Parameters.member.1.ParameterValue=pw%2D123&Version=2010-05-15",
+                "Action=CreateStack&Parameters.member.1.ParameterValue=***&Version=2010-05-15",
+            ),
+            (
+                r#"Parameter { parameter_key: Some("Db"), parameter_value: Some("pw \"123"), use_previous_value: None }"#,
+                r#"Parameter { parameter_key: Some("Db"), parameter_value: Some("***"), use_previous_value: None }"#,
+            ),
+        ] {
+            assert_eq!(redact(line), want);
+        }
+    }
+
+    #[test]
+    fn a_hidden_value_is_masked_wherever_it_appears() {
+        hide("hunter2-but-longer");
+        hide("abc");
+        let line = r#"<ParameterValue>hunter2-but-longer</ParameterValue> abc"#;
+        assert_eq!(redact(line), "<ParameterValue>***</ParameterValue> abc");
+    }
+
     use super::*;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
