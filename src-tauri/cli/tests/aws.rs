@@ -78,11 +78,7 @@ async fn setup_plans_applies_and_tears_down_the_sample_against_the_emulator() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        "[profile emu]\nregion = us-east-2\n",
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), "us-east-2");
     let dir = home.path().join("site");
     write_sample(&dir).unwrap();
     let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
@@ -340,11 +336,7 @@ fn secret_create_reads_the_value_from_stdin_prints_the_arn_and_never_the_value()
     };
     const VALUE: &str = "sk_live_0123456789abcdef";
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        "[profile emu]\nregion = ap-south-1\n",
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), "ap-south-1");
     let dir = home.path().join("site");
     write_sample(&dir).unwrap();
     let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
@@ -389,11 +381,7 @@ fn secret_import_creates_one_secret_per_variable_and_names_them_in_slipway_toml(
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        "[profile emu]\nregion = sa-east-1\n",
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), "sa-east-1");
     let dir = home.path().join("site");
     write_sample(&dir).unwrap();
     let app = format!("imp{}", std::process::id());

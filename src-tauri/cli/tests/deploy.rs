@@ -22,11 +22,7 @@ async fn deploy_streams_json_and_ends_with_the_verified_url_then_status_and_stop
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        &format!("[profile emu]\nregion = {REGION}\n"),
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), REGION);
     let dir = home.path().join("site");
     write_sample(&dir).unwrap();
     let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();

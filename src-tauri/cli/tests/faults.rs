@@ -90,11 +90,7 @@ async fn deploys_stay_in_a_true_state_under_signals_locks_and_a_broken_file() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        &format!("[profile emu]\nregion = {REGION}\n"),
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), REGION);
     let dir: PathBuf = home.path().join("site");
     write_sample(&dir).unwrap();
     let toml = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();

@@ -109,11 +109,7 @@ async fn deploy_rollback_and_stop_with_an_unfinished_deploy_through_the_cli() {
     };
     let temp = tempfile::tempdir().unwrap();
     let home = temp.path().to_owned();
-    slipway_core::test_support::write_aws_files(
-        &home,
-        &format!("[profile emu]\nregion = {REGION}\n"),
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(&home, REGION);
     let dir = home.join("site");
     write_sample(&dir).unwrap();
     let app = format!("scli{}", std::process::id());

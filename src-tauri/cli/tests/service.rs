@@ -15,11 +15,7 @@ async fn service_lists_scales_and_rolls_back_a_service_slipway_did_not_make() {
     };
     const REGION: &str = "ap-northeast-2";
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        &format!("[profile emu]\nregion = {REGION}\n"),
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), REGION);
     let prefix = format!("cli{}", std::process::id());
     let made = vendor_service(
         &direct_sdk(&endpoint, REGION).await,

@@ -26,11 +26,7 @@ async fn three_vendor_stacks_deploy_chain_update_and_delete_through_the_cli() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    slipway_core::test_support::write_aws_files(
-        home.path(),
-        &format!("[profile emu]\nregion = {REGION}\n"),
-        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
-    );
+    common::emu_profile(home.path(), REGION);
     let sdk = direct_sdk(&endpoint, REGION).await;
     slipway_testkit::emulator::give_default_vpc_an_internet_route(&sdk).await;
     let vpc = default_vpc_id(&sdk).await;

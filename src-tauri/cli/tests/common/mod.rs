@@ -61,3 +61,13 @@ fn run(mut command: Command, stdin: &str) -> (i32, String, String) {
 pub fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
+
+/// An `emu` profile for the emulator (any keys; moto accepts them) in `region`, written to
+/// the AWS files under `home`.
+pub fn emu_profile(home: &Path, region: &str) {
+    slipway_core::test_support::write_aws_files(
+        home,
+        &format!("[profile emu]\nregion = {region}\n"),
+        "[emu]\naws_access_key_id = AKIAEMULATOR0000001\naws_secret_access_key = x\n",
+    );
+}
