@@ -154,6 +154,16 @@ async fn deploy(host: &HostEnv, args: DeployArgs, as_json: bool) -> ExitCode {
         Ok(values) => values,
         Err(e) => return fail(verb, &e, as_json),
     };
+    for p in template
+        .parameters
+        .iter()
+        .filter(|p| p.no_echo && values.contains_key(&p.name))
+    {
+        eprintln!(
+            "slipway {verb}: {} is NoEcho: given with --param it shows in the process list and the shell's history; leave it out to give it on stdin",
+            p.name
+        );
+    }
     let conn = match connect_target(host, args.target, verb, as_json).await {
         Ok(conn) => conn,
         Err(code) => return code,
@@ -243,7 +253,9 @@ async fn delete(host: &HostEnv, args: DeleteArgs, as_json: bool) -> ExitCode {
             "Deleting {name} removes {} resources",
             reviewed.removed
         ));
-        if reviewed.retained.is_empty() {
+        if let Some(unknown) = &reviewed.unknown {
+            line(Mark::Problem, unknown);
+        } else if reviewed.retained.is_empty() {
             line(Mark::Info, "nothing stays behind");
         }
         for r in &reviewed.retained {
@@ -270,7 +282,7 @@ async fn delete(host: &HostEnv, args: DeleteArgs, as_json: bool) -> ExitCode {
     }
     let cancel = cancel_on_ctrl_c();
     let say = |event: StackProgress| say_progress(event, as_json);
-    match stacks::delete(&conn, &name, &say, &cancel).await {
+    match stacks::delete(&conn, &reviewed, &say, &cancel).await {
         Ok(()) if as_json => {
             json_line(&serde_json::json!({ "result": reviewed }));
             ExitCode::SUCCESS
@@ -319,7 +331,7 @@ fn read_line(name: &str) -> Result<String, EngineError> {
     if text.is_empty() {
         return Err(EngineError::InvalidInput {
             what: format!("The value of {name}"),
-            reason: "it is NoEcho and has no default: give it with --param or on stdin".into(),
+            reason: "it is NoEcho and has no default: give it on stdin".into(),
         });
     }
     Ok(text)

@@ -4,7 +4,8 @@
 //! forcing a new deployment and rolling back to an earlier task definition revision.
 //!
 //! Every change is one UpdateService call that sets an absolute value (a count, a
-//! revision, a new deployment), so a retry after a lost answer leaves the same service.
+//! revision), so a retry after a lost answer leaves the same service; a forced new
+//! deployment retried that way may start a second one (every task replaced twice).
 
 use aws_sdk_ecs::types::{Service, TaskDefinitionStatus};
 use serde::Serialize;

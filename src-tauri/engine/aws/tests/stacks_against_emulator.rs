@@ -229,7 +229,10 @@ async fn three_vendor_stacks_are_reviewed_created_chained_updated_and_deleted() 
         .any(|r| r.kind == "AWS::EFS::FileSystem" && r.paid.is_some()));
     fx.proxy.fail("DeleteStack", Fault::Throttle, 1);
     for name in [&storage_name, &agent_name, &server_name] {
-        stacks::delete(&conn, name, &quiet, &cancel).await.unwrap();
+        let doomed = review_delete(&conn, name).await.unwrap();
+        stacks::delete(&conn, &doomed, &quiet, &cancel)
+            .await
+            .unwrap();
         assert!(
             matches!(
                 stacks::status(&conn, name).await,

@@ -28,6 +28,7 @@ use time::OffsetDateTime;
 use crate::aws::{classify, Connection};
 use crate::cost::meter::iso;
 use crate::secrets::{request_id, REQUEST_TAG};
+use crate::support::redact;
 use slipway_core::error::{EngineError, Result};
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::ProgressSink;
@@ -160,13 +161,20 @@ pub struct StackOutcome {
 #[serde(rename_all = "camelCase")]
 pub struct DeleteReview {
     pub stack: String,
+    /// The very stack reviewed: a delete refuses another one made since under its name.
+    pub stack_id: String,
     pub removed: usize,
+    /// What stays behind (DeletionPolicy Retain) or is kept as a final snapshot.
     pub retained: Vec<Retained>,
+    /// Why what stays is not known (the template could not be read), when it is not.
+    pub unknown: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Retained {
+    /// A final snapshot is kept (the resource itself is deleted).
+    pub snapshot: bool,
     pub logical_id: String,
     pub kind: String,
     pub physical_id: Option<String>,
@@ -211,7 +219,7 @@ pub async fn review(
     // an answer carries it back (the emulator does not mask them as AWS does).
     for p in template.parameters.iter().filter(|p| p.no_echo) {
         if let Some(value) = values.get(&p.name) {
-            crate::support::redact::hide(value);
+            redact::hide(value);
         }
     }
     let existing = find(conn, name).await?;
@@ -219,7 +227,9 @@ pub async fn review(
         busy_or_broken(name, stack)?;
     }
     // An update keeps what it is not given: the stack's own value, sent again as it is
-    // (a NoEcho one, which AWS answers masked, as "use the previous value").
+    // (a NoEcho one, or one AWS answers masked, as "use the previous value", so that a
+    // secret is never overwritten with the mask). Literal values rather than "use the
+    // previous value" for the rest: the emulator fails that for a list parameter.
     let previous: BTreeMap<String, String> = existing
         .iter()
         .flat_map(|s| s.parameters())
@@ -252,7 +262,8 @@ pub async fn review(
         .filter(|p| !values.contains_key(&p.name))
     {
         match previous.get(&p.name) {
-            Some(_) if p.no_echo => {
+            // NoEcho now, or then (AWS answered it masked): never sent back as text.
+            Some(value) if p.no_echo || value == template::MASK => {
                 kept_secret.insert(p.name.clone());
             }
             Some(value) => {
@@ -319,7 +330,7 @@ pub async fn review(
                 return Ok(review);
             }
             Some(ChangeSetStatus::Failed) => {
-                let reason = described.status_reason().unwrap_or_default().to_owned();
+                let reason = redact::mask_hidden(described.status_reason().unwrap_or_default());
                 discard(conn, name, &change_set).await;
                 // "The submitted information didn't contain changes": nothing to do.
                 if reason.contains("didn't contain changes") || reason.contains("No updates") {
@@ -372,11 +383,21 @@ pub async fn apply(
             .send()
             .await;
         if let Err(e) = executed {
-            // A retried execute whose first answer was lost: the update runs already.
-            let started = find(conn, name).await?.is_some_and(|s| {
-                s.stack_status()
-                    .is_some_and(|st| st.as_str().starts_with("UPDATE_"))
-            });
+            // A retried execute whose first answer was lost: this change set runs already.
+            // Anything else (the change set went stale, a denial) is the error: the stack's
+            // own status could be an earlier update's.
+            let execution = cf
+                .describe_change_set()
+                .stack_name(name)
+                .change_set_name(change_set)
+                .send()
+                .await
+                .ok()
+                .and_then(|d| d.execution_status().map(|x| x.as_str().to_owned()));
+            let started = matches!(
+                execution.as_deref(),
+                Some("EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE")
+            );
             if !started {
                 return Err(classify(&conn.ctx, "cloudformation:ExecuteChangeSet", e));
             }
@@ -391,6 +412,9 @@ pub async fn apply(
             .set_capabilities(Some(api_capabilities(template)))
             .tags(Tag::builder().key(REQUEST_TAG).value(&request).build())
             .client_request_token(&request)
+            // A create that fails removes even what the template retains: nothing is left
+            // billing from a stack that never came up.
+            .retain_except_on_create(true)
             .send()
             .await;
         if let Err(e) = created {
@@ -417,7 +441,12 @@ pub async fn apply(
             tracing::info!(stack = %name, "the create's answer was lost; the stack is this request's own");
         }
     }
-    follow(conn, name, since, sink, cancel).await?;
+    let done = if review.update {
+        "UPDATE_COMPLETE"
+    } else {
+        "CREATE_COMPLETE"
+    };
+    follow(conn, name, done, since, sink, cancel).await?;
     if let Err(e) = saved::save(db, conn, name, template, values) {
         tracing::warn!(stack = %name, error = %e, "could not keep the stack's values");
     }
@@ -465,18 +494,8 @@ pub async fn status(conn: &Connection, name: &str) -> Result<StackSummary> {
 /// What deleting the stack removes, and what stays behind (DeletionPolicy Retain) with what
 /// it keeps costing.
 pub async fn review_delete(conn: &Connection, name: &str) -> Result<DeleteReview> {
-    existing(conn, name).await?;
+    let stack = existing(conn, name).await?;
     let cf = Client::new(&conn.ctx.sdk);
-    let body = cf
-        .get_template()
-        .stack_name(name)
-        .send()
-        .await
-        .map_err(|e| classify(&conn.ctx, "cloudformation:GetTemplate", e))?
-        .template_body()
-        .unwrap_or_default()
-        .to_owned();
-    let template = template::parse(name, &body)?;
     let mut physical = BTreeMap::new();
     let mut pages = cf
         .list_stack_resources()
@@ -492,43 +511,85 @@ pub async fn review_delete(conn: &Connection, name: &str) -> Result<DeleteReview
             );
         }
     }
+    let body = cf
+        .get_template()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "cloudformation:GetTemplate", e))?
+        .template_body()
+        .unwrap_or_default()
+        .to_owned();
+    // A template the form could not read (too large to send inline, a section Slipway
+    // does not know) can still be deleted: what stays is then said to be unknown.
+    let (template, unknown) = match template::parse(name, &body) {
+        Ok(template) => (Some(template), None),
+        Err(e) => (
+            None,
+            Some(format!(
+                "Slipway could not read the stack's template ({e}), so what stays behind is not known"
+            )),
+        ),
+    };
+    // Only what the stack made (a resource whose condition was false is not there).
     let retained: Vec<Retained> = template
-        .resources
         .iter()
-        .filter(|r| r.retained)
+        .flat_map(|t| &t.resources)
+        .filter(|r| (r.retained || r.snapshot_on_delete) && physical.contains_key(&r.logical_id))
         .map(|r| Retained {
             logical_id: r.logical_id.clone(),
             kind: r.kind.clone(),
             physical_id: physical.get(&r.logical_id).cloned().flatten(),
-            plain: r.plain.clone(),
-            paid: r.paid.clone(),
+            snapshot: !r.retained,
+            plain: if r.retained {
+                r.plain.clone()
+            } else {
+                format!("a final snapshot of {}", r.plain)
+            },
+            paid: if r.retained {
+                r.paid.clone()
+            } else {
+                Some("snapshot storage by the GB-month".into())
+            },
         })
         .collect();
     Ok(DeleteReview {
         stack: name.to_owned(),
-        removed: physical.len().saturating_sub(retained.len()),
+        stack_id: stack.stack_id().unwrap_or(name).to_owned(),
+        removed: physical
+            .len()
+            .saturating_sub(retained.iter().filter(|r| !r.snapshot).count()),
         retained,
+        unknown,
     })
 }
 
-/// Deletes the stack and follows it until it is gone.
+/// Deletes the stack `review` was made for and follows it until it is gone; refused when a
+/// stack of that name was made again since (it is not the one reviewed).
 pub async fn delete(
     conn: &Connection,
-    name: &str,
+    review: &DeleteReview,
     sink: &dyn ProgressSink<StackProgress>,
     cancel: &Cancel,
 ) -> Result<()> {
+    let name = review.stack.as_str();
     let stack = existing(conn, name).await?;
+    if stack.stack_id().is_some_and(|id| id != review.stack_id) {
+        return Err(EngineError::StackFailed {
+            stack: name.to_owned(),
+            problem: "was made again since its deletion was reviewed; review it again".into(),
+        });
+    }
     // Followed by its id: once deleted, a name no longer finds it.
-    let id = stack.stack_id().unwrap_or(name).to_owned();
+    let id = review.stack_id.as_str();
     let since = OffsetDateTime::now_utc() - time::Duration::seconds(5);
     Client::new(&conn.ctx.sdk)
         .delete_stack()
-        .stack_name(&id)
+        .stack_name(id)
         .send()
         .await
         .map_err(|e| classify(&conn.ctx, "cloudformation:DeleteStack", e))?;
-    follow(conn, &id, since, sink, cancel).await
+    follow(conn, id, "DELETE_COMPLETE", since, sink, cancel).await
 }
 
 /// Follows the stack's events and status until it ends changing: Ok for a create, update
@@ -536,6 +597,7 @@ pub async fn delete(
 async fn follow(
     conn: &Connection,
     name: &str,
+    done: &str,
     since: OffsetDateTime,
     sink: &dyn ProgressSink<StackProgress>,
     cancel: &Cancel,
@@ -598,11 +660,7 @@ async fn follow(
             last_status = status.clone();
         }
         if !status.ends_with("_IN_PROGRESS") {
-            let completed = matches!(
-                status.as_str(),
-                "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE"
-            );
-            if completed {
+            if status == done {
                 return Ok(());
             }
             let why = first_failure
@@ -731,6 +789,12 @@ fn busy_or_broken(name: &str, stack: &Stack) -> Result<()> {
         // A change set made for a create elsewhere and never run: the stack holds nothing.
         "REVIEW_IN_PROGRESS",
     ];
+    if status == "UPDATE_ROLLBACK_FAILED" {
+        return Err(EngineError::StackFailed {
+            stack: name.to_owned(),
+            problem: "could not be updated, and going back failed too; continue its rollback in the AWS CloudFormation console (Stack actions, Continue update rollback), then try again.".into(),
+        });
+    }
     if broken.contains(&status.as_str()) {
         return Err(EngineError::StackFailed {
             stack: name.to_owned(),
@@ -809,7 +873,7 @@ fn change(c: &aws_sdk_cloudformation::types::Change) -> Option<StackChange> {
         ("Add", _) => format!("adds {logical_id} ({kind})"),
         ("Remove", _) => format!("removes {logical_id} ({kind})"),
         ("Modify", Some("True")) => format!(
-            "replaces {logical_id} ({kind}): a new one is made and the old one deleted, with what it held"
+            "replaces {logical_id} ({kind}): a new one is made, and the old one is deleted with what it held unless the template keeps it (UpdateReplacePolicy)"
         ),
         ("Modify", Some("Conditional")) => {
             format!("changes {logical_id} ({kind}), which may replace it")
@@ -839,7 +903,8 @@ fn event_line(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEventLine {
             .resource_status()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
-        reason: e.resource_status_reason().map(str::to_owned),
+        // AWS may quote a parameter's value in a reason.
+        reason: e.resource_status_reason().map(redact::mask_hidden),
     }
 }
 
@@ -895,9 +960,7 @@ pub fn plain_status(status: &str) -> String {
         "CREATE_COMPLETE" => "created",
         "CREATE_FAILED" => "could not be created",
         "ROLLBACK_IN_PROGRESS" => "could not be created and is being rolled back",
-        "ROLLBACK_COMPLETE" => {
-            "could not be created and was rolled back (nothing of it remains but the stack)"
-        }
+        "ROLLBACK_COMPLETE" => "could not be created and was rolled back",
         "ROLLBACK_FAILED" => "could not be created, and rolling it back failed too",
         "UPDATE_IN_PROGRESS" | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => "being updated",
         "UPDATE_COMPLETE" => "updated",

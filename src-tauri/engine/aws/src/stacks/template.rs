@@ -219,6 +219,9 @@ impl Capability {
                         None => format!("{} {}", r.plain, r.logical_id),
                     })
                     .collect();
+                if list.is_empty() {
+                    return "its serverless resources make IAM roles for themselves".into();
+                }
                 format!("creates {}", join_words(&list))
             }
             Capability::AutoExpand => {
@@ -1159,14 +1162,15 @@ fn capabilities(
     transforms: &[String],
 ) -> Vec<Capability> {
     let mut capabilities = Vec::new();
-    if iam.iter().any(|r| r.naming.is_some()) {
-        capabilities.push(Capability::NamedIam);
-    } else if !iam.is_empty() {
-        capabilities.push(Capability::Iam);
-    }
     let serverless = resources
         .iter()
         .any(|r| r.kind.starts_with("AWS::Serverless::"));
+    if iam.iter().any(|r| r.naming.is_some()) {
+        capabilities.push(Capability::NamedIam);
+    } else if !iam.is_empty() || serverless {
+        // A serverless function without a Role gets one made by its macro.
+        capabilities.push(Capability::Iam);
+    }
     let macro_call = root.values().any(calls_transform);
     if !transforms.is_empty() || serverless || macro_call {
         capabilities.push(Capability::AutoExpand);
@@ -1984,7 +1988,7 @@ Outputs:
         assert_eq!(caps("  B:\n    Type: AWS::S3::Bucket\n"), []);
         assert_eq!(
             caps("  F:\n    Type: AWS::Serverless::Function\n"),
-            [Capability::AutoExpand]
+            [Capability::Iam, Capability::AutoExpand]
         );
         assert_eq!(
             caps("  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      Fn::Transform:\n        Name: AWS::Include\n"),

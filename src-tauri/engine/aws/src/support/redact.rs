@@ -43,7 +43,7 @@ static KEY_ID: LazyLock<Regex> =
 /// does not; a stack read before its template is known cannot be told apart), so all are.
 static PARAMETER_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(<ParameterValue>)[^<]*(</ParameterValue>)|(ParameterValue=)[^&\s"]*()|(parameter_value: Some\("|parameter_value: Some\(\\")(?:[^"\\]|\\[^"]|\\"[^)])*?("\)|\\"\))"#,
+        r#"(<ParameterValue>)[^<]*(</ParameterValue>)|(ParameterValue=)[^&\s"]*()|(parameter_value: Some\(")(?:[^"\\]|\\.)*("\))|(parameter_value: Some\(\\")(?:[^"\\]|\\\\.|\\[^"\\])*?(\\"\))"#,
     )
     .expect("parameter value pattern")
 });
@@ -66,6 +66,16 @@ pub fn hide(value: &str) {
     }
 }
 
+/// `text` with every value handed over as secret ([`hide`]) masked: for text shown to the
+/// user that AWS wrote (a stack event's reason, a refusal).
+pub fn mask_hidden(text: &str) -> String {
+    let mut out = text.to_owned();
+    for value in HIDDEN.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        out = out.replace(value.as_str(), "***");
+    }
+    out
+}
+
 /// `text` without AWS secrets. Secret keys and session tokens become `***`. Access key ids
 /// are not secret (AWS prints them in its own error messages) but they name a user, so
 /// they keep only what a support case needs: their kind (AKIA long-term, ASIA temporary)
@@ -78,7 +88,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     let out = replace(out, &PARAMETER_VALUE, |c: &Captures| {
-        let (open, close) = [(1, 2), (3, 4), (5, 6)]
+        let (open, close) = [(1, 2), (3, 4), (5, 6), (7, 8)]
             .into_iter()
             .find(|(o, _)| c.get(*o).is_some())
             .map(|(o, e)| (&c[o], c.get(e).map_or("", |m| m.as_str())))
@@ -175,6 +185,14 @@ mod tests {
                 r#"Parameter { parameter_key: Some("Db"), parameter_value: Some("pw \"123"), use_previous_value: None }"#,
                 r#"Parameter { parameter_key: Some("Db"), parameter_value: Some("***"), use_previous_value: None }"#,
             ),
+            (
+                r#"parameter_value: Some("Pa\")ss-word"), x"#,
+                r#"parameter_value: Some("***"), x"#,
+            ),
+            (
+                r#"line=\"parameter_value: Some(\"pw-9\"), x\""#,
+                r#"line=\"parameter_value: Some(\"***\"), x\""#,
+            ),
         ] {
             assert_eq!(redact(line), want);
         }
@@ -184,8 +202,15 @@ mod tests {
     fn a_hidden_value_is_masked_wherever_it_appears() {
         hide("hunter2-but-longer");
         hide("abc");
-        let line = r#"<ParameterValue>hunter2-but-longer</ParameterValue> abc"#;
-        assert_eq!(redact(line), "<ParameterValue>***</ParameterValue> abc");
+        let line = "Parameter validation failed: hunter2-but-longer is not valid abc";
+        assert_eq!(
+            redact(line),
+            "Parameter validation failed: *** is not valid abc"
+        );
+        assert_eq!(
+            mask_hidden(line),
+            "Parameter validation failed: *** is not valid abc"
+        );
     }
 
     use super::*;
