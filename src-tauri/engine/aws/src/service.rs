@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::aws::{classify, Connection};
-use crate::cost::meter::{iso, meter, BilledTask, RunningCost};
+use crate::cost::meter::{iso, meter, moment, BilledTask, RunningCost};
 use crate::cost::pricelist::{price_book, Refresh};
 use crate::deploy::ecs::{family_of, revision_of, TaskFilter};
 use crate::deploy::status::{observe_tasks, RunningTask};
@@ -195,10 +195,7 @@ pub async fn describe(
         .events()
         .iter()
         .map(|e| ServiceEvent {
-            at: e
-                .created_at()
-                .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-                .map(iso),
+            at: e.created_at().and_then(moment).map(iso),
             message: e.message().unwrap_or_default().to_owned(),
         })
         .collect();

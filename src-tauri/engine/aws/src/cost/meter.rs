@@ -54,6 +54,11 @@ pub struct RunningCost {
     pub prices: PriceBook,
 }
 
+/// An AWS answer's time as a moment (None when it is out of range).
+pub fn moment(at: &aws_sdk_ecs::primitives::DateTime) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(at.secs()).ok()
+}
+
 pub fn iso(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.unix_timestamp().to_string())

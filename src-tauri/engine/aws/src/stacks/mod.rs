@@ -26,7 +26,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::aws::{classify, Connection};
-use crate::cost::meter::iso;
+use crate::cost::meter::{iso, moment};
 use crate::secrets::{request_id, REQUEST_TAG};
 use crate::support::redact;
 use slipway_core::error::{EngineError, Result};
@@ -621,11 +621,7 @@ async fn follow(
                 let mut new: Vec<StackEventLine> = answer
                     .stack_events()
                     .iter()
-                    .filter(|e| {
-                        e.timestamp()
-                            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-                            .is_none_or(|t| t >= since)
-                    })
+                    .filter(|e| e.timestamp().and_then(moment).is_none_or(|t| t >= since))
                     .map(event_line)
                     .filter(|e| seen.insert(e.id.clone()))
                     .collect();
@@ -645,10 +641,7 @@ async fn follow(
             "DELETE_COMPLETE".to_owned()
         } else {
             match find(conn, name).await? {
-                Some(stack) => stack
-                    .stack_status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
+                Some(stack) => status_of(&stack),
                 None => "DELETE_COMPLETE".to_owned(),
             }
         };
@@ -695,10 +688,7 @@ async fn outcome(conn: &Connection, name: &str) -> Result<StackOutcome> {
     let stack = existing(conn, name).await?;
     Ok(StackOutcome {
         stack: name.to_owned(),
-        status: stack
-            .stack_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
+        status: status_of(&stack),
         outputs: outputs_of(&stack),
     })
 }
@@ -769,10 +759,7 @@ where
 
 /// A stack that is changing now, or a create that failed and must be deleted first.
 fn busy_or_broken(name: &str, stack: &Stack) -> Result<()> {
-    let status = stack
-        .stack_status()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default();
+    let status = status_of(stack);
     if status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS" {
         return Err(EngineError::StackFailed {
             stack: name.to_owned(),
@@ -893,10 +880,7 @@ fn change(c: &aws_sdk_cloudformation::types::Change) -> Option<StackChange> {
 fn event_line(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEventLine {
     StackEventLine {
         id: e.event_id().unwrap_or_default().to_owned(),
-        at: e
-            .timestamp()
-            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-            .map(iso),
+        at: e.timestamp().and_then(moment).map(iso),
         logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
         kind: e.resource_type().unwrap_or_default().to_owned(),
         status: e
@@ -908,11 +892,15 @@ fn event_line(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEventLine {
     }
 }
 
-fn summary(s: &Stack) -> StackSummary {
-    let status = s
+/// The stack's status as CloudFormation spells it (empty when it gives none).
+fn status_of(stack: &Stack) -> String {
+    stack
         .stack_status()
-        .map(|st| st.as_str().to_owned())
-        .unwrap_or_default();
+        .map_or_else(String::new, |s| s.as_str().to_owned())
+}
+
+fn summary(s: &Stack) -> StackSummary {
+    let status = status_of(s);
     StackSummary {
         name: s.stack_name().unwrap_or_default().to_owned(),
         state: plain_status(&status),
@@ -921,7 +909,7 @@ fn summary(s: &Stack) -> StackSummary {
         updated_at: s
             .last_updated_time()
             .or(s.creation_time())
-            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+            .and_then(moment)
             .map(iso),
     }
 }

@@ -69,9 +69,16 @@ pub fn hide(value: &str) {
 /// `text` with every value handed over as secret ([`hide`]) masked: for text shown to the
 /// user that AWS wrote (a stack event's reason, a refusal).
 pub fn mask_hidden(text: &str) -> String {
-    let mut out = text.to_owned();
+    masked_hidden(Cow::Borrowed(text)).into_owned()
+}
+
+/// `text` with each hidden value replaced by `***`, still borrowed when none is there.
+fn masked_hidden(text: Cow<'_, str>) -> Cow<'_, str> {
+    let mut out = text;
     for value in HIDDEN.read().unwrap_or_else(|e| e.into_inner()).iter() {
-        out = out.replace(value.as_str(), "***");
+        if out.contains(value.as_str()) {
+            out = Cow::Owned(out.replace(value.as_str(), "***"));
+        }
     }
     out
 }
@@ -81,20 +88,18 @@ pub fn mask_hidden(text: &str) -> String {
 /// they keep only what a support case needs: their kind (AKIA long-term, ASIA temporary)
 /// and their last four characters, as the IAM console shows them.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let mut out = Cow::Borrowed(text);
-    for value in HIDDEN.read().unwrap_or_else(|e| e.into_inner()).iter() {
-        if out.contains(value.as_str()) {
-            out = Cow::Owned(out.replace(value.as_str(), "***"));
-        }
-    }
-    let out = replace(out, &PARAMETER_VALUE, |c: &Captures| {
-        let (open, close) = [(1, 2), (3, 4), (5, 6), (7, 8)]
-            .into_iter()
-            .find(|(o, _)| c.get(*o).is_some())
-            .map(|(o, e)| (&c[o], c.get(e).map_or("", |m| m.as_str())))
-            .unwrap_or(("", ""));
-        format!("{open}***{close}")
-    });
+    let out = replace(
+        masked_hidden(Cow::Borrowed(text)),
+        &PARAMETER_VALUE,
+        |c: &Captures| {
+            let (open, close) = [(1, 2), (3, 4), (5, 6), (7, 8)]
+                .into_iter()
+                .find(|(o, _)| c.get(*o).is_some())
+                .map(|(o, e)| (&c[o], c.get(e).map_or("", |m| m.as_str())))
+                .unwrap_or(("", ""));
+            format!("{open}***{close}")
+        },
+    );
     let out = replace(out, &LABELLED, |c: &Captures| {
         format!("{}{}***", &c[1], &c[2])
     });
