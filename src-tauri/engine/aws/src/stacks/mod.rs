@@ -11,8 +11,10 @@
 //! recognised as this request's own; an execute or delete that already started is
 //! followed instead of refused.
 
+mod delete;
 pub mod saved;
 pub mod template;
+mod watch;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -29,10 +31,13 @@ use crate::aws::{classify, Connection};
 use crate::cost::meter::{iso, moment};
 use crate::secrets::{request_id, REQUEST_TAG};
 use crate::support::redact;
+pub use delete::{delete, review_delete, DeleteReview, Retained};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::ProgressSink;
 pub use template::{Capability, Template, TemplateResource};
+pub use watch::plain_status;
+use watch::{event_line, follow};
 
 /// How often a stack or change set is asked about while it changes.
 const POLL: Duration = Duration::from_secs(2);
@@ -154,32 +159,6 @@ pub struct StackOutcome {
     pub stack: String,
     pub status: String,
     pub outputs: Vec<StackOutput>,
-}
-
-/// What deleting a stack removes and what stays (and keeps billing).
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteReview {
-    pub stack: String,
-    /// The very stack reviewed: a delete refuses another one made since under its name.
-    pub stack_id: String,
-    pub removed: usize,
-    /// What stays behind (DeletionPolicy Retain) or is kept as a final snapshot.
-    pub retained: Vec<Retained>,
-    /// Why what stays is not known (the template could not be read), when it is not.
-    pub unknown: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct Retained {
-    /// A final snapshot is kept (the resource itself is deleted).
-    pub snapshot: bool,
-    pub logical_id: String,
-    pub kind: String,
-    pub physical_id: Option<String>,
-    pub plain: String,
-    pub paid: Option<String>,
 }
 
 /// What a running create, update or delete reports.
@@ -491,199 +470,6 @@ pub async fn status(conn: &Connection, name: &str) -> Result<StackSummary> {
     Ok(summary(&existing(conn, name).await?))
 }
 
-/// What deleting the stack removes, and what stays behind (DeletionPolicy Retain) with what
-/// it keeps costing.
-pub async fn review_delete(conn: &Connection, name: &str) -> Result<DeleteReview> {
-    let stack = existing(conn, name).await?;
-    let cf = Client::new(&conn.ctx.sdk);
-    let mut physical = BTreeMap::new();
-    let mut pages = cf
-        .list_stack_resources()
-        .stack_name(name)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify(&conn.ctx, "cloudformation:ListStackResources", e))?;
-        for r in page.stack_resource_summaries() {
-            physical.insert(
-                r.logical_resource_id().unwrap_or_default().to_owned(),
-                r.physical_resource_id().map(str::to_owned),
-            );
-        }
-    }
-    let body = cf
-        .get_template()
-        .stack_name(name)
-        .send()
-        .await
-        .map_err(|e| classify(&conn.ctx, "cloudformation:GetTemplate", e))?
-        .template_body()
-        .unwrap_or_default()
-        .to_owned();
-    // A template the form could not read (too large to send inline, a section Slipway
-    // does not know) can still be deleted: what stays is then said to be unknown.
-    let (template, unknown) = match template::parse(name, &body) {
-        Ok(template) => (Some(template), None),
-        Err(e) => (
-            None,
-            Some(format!(
-                "Slipway could not read the stack's template ({e}), so what stays behind is not known"
-            )),
-        ),
-    };
-    // Only what the stack made (a resource whose condition was false is not there).
-    let retained: Vec<Retained> = template
-        .iter()
-        .flat_map(|t| &t.resources)
-        .filter(|r| (r.retained || r.snapshot_on_delete) && physical.contains_key(&r.logical_id))
-        .map(|r| Retained {
-            logical_id: r.logical_id.clone(),
-            kind: r.kind.clone(),
-            physical_id: physical.get(&r.logical_id).cloned().flatten(),
-            snapshot: !r.retained,
-            plain: if r.retained {
-                r.plain.clone()
-            } else {
-                format!("a final snapshot of {}", r.plain)
-            },
-            paid: if r.retained {
-                r.paid.clone()
-            } else {
-                Some("snapshot storage by the GB-month".into())
-            },
-        })
-        .collect();
-    Ok(DeleteReview {
-        stack: name.to_owned(),
-        stack_id: stack.stack_id().unwrap_or(name).to_owned(),
-        removed: physical
-            .len()
-            .saturating_sub(retained.iter().filter(|r| !r.snapshot).count()),
-        retained,
-        unknown,
-    })
-}
-
-/// Deletes the stack `review` was made for and follows it until it is gone; refused when a
-/// stack of that name was made again since (it is not the one reviewed).
-pub async fn delete(
-    conn: &Connection,
-    review: &DeleteReview,
-    sink: &dyn ProgressSink<StackProgress>,
-    cancel: &Cancel,
-) -> Result<()> {
-    let name = review.stack.as_str();
-    let stack = existing(conn, name).await?;
-    if stack.stack_id().is_some_and(|id| id != review.stack_id) {
-        return Err(EngineError::StackFailed {
-            stack: name.to_owned(),
-            problem: "was made again since its deletion was reviewed; review it again".into(),
-        });
-    }
-    // Followed by its id: once deleted, a name no longer finds it.
-    let id = review.stack_id.as_str();
-    let since = OffsetDateTime::now_utc() - time::Duration::seconds(5);
-    Client::new(&conn.ctx.sdk)
-        .delete_stack()
-        .stack_name(id)
-        .send()
-        .await
-        .map_err(|e| classify(&conn.ctx, "cloudformation:DeleteStack", e))?;
-    follow(conn, id, "DELETE_COMPLETE", since, sink, cancel).await
-}
-
-/// Follows the stack's events and status until it ends changing: Ok for a create, update
-/// or delete that completed, StackFailed with the first failure in plain words otherwise.
-async fn follow(
-    conn: &Connection,
-    name: &str,
-    done: &str,
-    since: OffsetDateTime,
-    sink: &dyn ProgressSink<StackProgress>,
-    cancel: &Cancel,
-) -> Result<()> {
-    let cf = Client::new(&conn.ctx.sdk);
-    let deadline = tokio::time::Instant::now() + STACK_DEADLINE;
-    let mut seen = HashSet::new();
-    let mut first_failure: Option<StackEventLine> = None;
-    let mut last_status = String::new();
-    loop {
-        if cancel.is_cancelled() {
-            return Err(EngineError::StackFailed {
-                stack: name.to_owned(),
-                problem: "goes on changing at AWS: Slipway stopped following it, not the change"
-                    .into(),
-            });
-        }
-        let events = cf.describe_stack_events().stack_name(name).send().await;
-        let gone = match events {
-            Ok(answer) => {
-                let mut new: Vec<StackEventLine> = answer
-                    .stack_events()
-                    .iter()
-                    .filter(|e| e.timestamp().and_then(moment).is_none_or(|t| t >= since))
-                    .map(event_line)
-                    .filter(|e| seen.insert(e.id.clone()))
-                    .collect();
-                new.reverse();
-                for line in new {
-                    if line.status.ends_with("_FAILED") && first_failure.is_none() {
-                        first_failure = Some(line.clone());
-                    }
-                    sink.emit(StackProgress::Event(line));
-                }
-                false
-            }
-            Err(e) if is_missing(&e) => true,
-            Err(e) => return Err(classify(&conn.ctx, "cloudformation:DescribeStackEvents", e)),
-        };
-        let status = if gone {
-            "DELETE_COMPLETE".to_owned()
-        } else {
-            match find(conn, name).await? {
-                Some(stack) => status_of(&stack),
-                None => "DELETE_COMPLETE".to_owned(),
-            }
-        };
-        if status != last_status {
-            sink.emit(StackProgress::Status {
-                status: status.clone(),
-                state: plain_status(&status),
-            });
-            last_status = status.clone();
-        }
-        if !status.ends_with("_IN_PROGRESS") {
-            if status == done {
-                return Ok(());
-            }
-            let why = first_failure
-                .map(|f| {
-                    format!(
-                        " The first failure: {} ({}) {}.",
-                        f.logical_id,
-                        f.kind,
-                        f.reason.as_deref().unwrap_or("failed without a reason")
-                    )
-                })
-                .unwrap_or_default();
-            return Err(EngineError::StackFailed {
-                stack: name.to_owned(),
-                problem: format!("{}.{why}", plain_status(&status)),
-            });
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(EngineError::StackFailed {
-                stack: name.to_owned(),
-                problem: "is still changing after an hour; Slipway stopped following it (it goes on at AWS)".into(),
-            });
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => {}
-            _ = tokio::time::sleep(POLL) => {}
-        }
-    }
-}
-
 async fn outcome(conn: &Connection, name: &str) -> Result<StackOutcome> {
     let stack = existing(conn, name).await?;
     Ok(StackOutcome {
@@ -877,21 +663,6 @@ fn change(c: &aws_sdk_cloudformation::types::Change) -> Option<StackChange> {
     })
 }
 
-fn event_line(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEventLine {
-    StackEventLine {
-        id: e.event_id().unwrap_or_default().to_owned(),
-        at: e.timestamp().and_then(moment).map(iso),
-        logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
-        kind: e.resource_type().unwrap_or_default().to_owned(),
-        status: e
-            .resource_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        // AWS may quote a parameter's value in a reason.
-        reason: e.resource_status_reason().map(redact::mask_hidden),
-    }
-}
-
 /// The stack's status as CloudFormation spells it (empty when it gives none).
 fn status_of(stack: &Stack) -> String {
     stack
@@ -939,32 +710,6 @@ fn output_kind(value: &str) -> OutputKind {
     } else {
         OutputKind::Text
     }
-}
-
-/// A stack status in plain words.
-pub fn plain_status(status: &str) -> String {
-    match status {
-        "CREATE_IN_PROGRESS" => "being created",
-        "CREATE_COMPLETE" => "created",
-        "CREATE_FAILED" => "could not be created",
-        "ROLLBACK_IN_PROGRESS" => "could not be created and is being rolled back",
-        "ROLLBACK_COMPLETE" => "could not be created and was rolled back",
-        "ROLLBACK_FAILED" => "could not be created, and rolling it back failed too",
-        "UPDATE_IN_PROGRESS" | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => "being updated",
-        "UPDATE_COMPLETE" => "updated",
-        "UPDATE_FAILED" => "could not be updated",
-        "UPDATE_ROLLBACK_IN_PROGRESS" | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => {
-            "could not be updated and is going back to how it was"
-        }
-        "UPDATE_ROLLBACK_COMPLETE" => "could not be updated and is back to how it was",
-        "UPDATE_ROLLBACK_FAILED" => "could not be updated, and going back failed too",
-        "DELETE_IN_PROGRESS" => "being deleted",
-        "DELETE_COMPLETE" => "deleted",
-        "DELETE_FAILED" => "could not be deleted",
-        "REVIEW_IN_PROGRESS" => "waiting for a change set to be run",
-        other => return other.to_lowercase().replace('_', " "),
-    }
-    .to_owned()
 }
 
 #[cfg(test)]
