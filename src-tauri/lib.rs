@@ -84,6 +84,24 @@ macro_rules! specta_builder {
                 $crate::commands::logs::follow_logs,
                 $crate::commands::logs::save_logs,
                 $crate::commands::deploy::task_definition_changes,
+                $crate::commands::stacks::connect_account,
+                $crate::commands::stacks::list_stacks,
+                $crate::commands::stacks::open_template,
+                $crate::commands::stacks::check_stack_values,
+                $crate::commands::stacks::stack_choices,
+                $crate::commands::stacks::saved_stack_values,
+                $crate::commands::stacks::review_stack,
+                $crate::commands::stacks::apply_stack,
+                $crate::commands::stacks::discard_stack_review,
+                $crate::commands::stacks::stack_outputs,
+                $crate::commands::stacks::stack_events,
+                $crate::commands::stacks::review_stack_delete,
+                $crate::commands::stacks::delete_stack,
+                $crate::commands::services::list_services,
+                $crate::commands::services::describe_service,
+                $crate::commands::services::scale_service,
+                $crate::commands::services::redeploy_service,
+                $crate::commands::services::roll_back_service,
             ])
     };
 }
@@ -120,6 +138,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(state::Desk(slipway_app::Desk::new(host.clone())))
         .manage(state::Host(host))
         .manage(state::Jobs(JobRegistry::default()))
         .manage(state::Projects::default())

@@ -12,6 +12,9 @@ pub struct Host(pub HostEnv);
 
 pub struct Jobs(pub JobRegistry);
 
+/// Work in an account that no project owns: stacks and any ECS service.
+pub struct Desk(pub slipway_app::Desk);
+
 #[derive(Default)]
 pub struct Projects(pub Sessions);
 

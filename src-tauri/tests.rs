@@ -27,6 +27,7 @@ fn mock_app(
 ) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let builder = specta_builder!(MockRuntime);
     let app = mock_builder()
+        .manage(crate::state::Desk(slipway_app::Desk::new(host.clone())))
         .manage(Host(host))
         .manage(Jobs(JobRegistry::default()))
         .manage(crate::state::Projects::default())

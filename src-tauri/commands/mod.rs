@@ -13,8 +13,10 @@ pub mod preview;
 pub mod project;
 pub mod releases;
 pub mod secrets;
+pub mod services;
 pub mod setup;
 pub mod sso;
+pub mod stacks;
 pub mod update;
 
 use slipway_core::EngineError;

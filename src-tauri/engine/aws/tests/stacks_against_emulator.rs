@@ -252,3 +252,122 @@ async fn three_vendor_stacks_are_reviewed_created_chained_updated_and_deleted() 
         "the NoEcho password is in no log: {leaks:#?}"
     );
 }
+
+/// The form's pickers: the region's VPCs (the default one said), the chosen VPC's subnets
+/// (public or private, in which zone) and security groups, key pairs, zones and Systems
+/// Manager parameters; through the fault proxy, so a throttled listing is retried.
+#[tokio::test]
+async fn the_form_offers_the_accounts_vpcs_subnets_groups_keys_zones_and_parameters() {
+    use slipway_aws::stacks::template::Picker;
+    let Some(fx) = Fixture::new("eu-south-1").await else {
+        return;
+    };
+    let conn = fx.connect().await;
+    let direct = fx.direct().await;
+    let ec2 = aws_sdk_ec2::Client::new(&direct);
+    let app = &fx.config.name;
+    let vpc = fx.default_vpc().await;
+    // A private subnet of a VPC of its own (no internet route), a key pair and a parameter.
+    let other = ec2
+        .create_vpc()
+        .cidr_block("10.42.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc
+        .unwrap()
+        .vpc_id
+        .unwrap();
+    let private = ec2
+        .create_subnet()
+        .vpc_id(&other)
+        .cidr_block("10.42.1.0/24")
+        .availability_zone("eu-south-1a")
+        .send()
+        .await
+        .unwrap()
+        .subnet
+        .unwrap()
+        .subnet_id
+        .unwrap();
+    let key = format!("{app}-key");
+    ec2.create_key_pair().key_name(&key).send().await.unwrap();
+    let parameter = format!("/{app}/latest-ami");
+    aws_sdk_ssm::Client::new(&direct)
+        .put_parameter()
+        .name(&parameter)
+        .value("ami-0a1b2c3d")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+
+    fx.proxy.fail("DescribeVpcs", Fault::Throttle, 1);
+    let vpcs = stacks::choices(&conn, Picker::Vpc, None).await.unwrap();
+    let default = vpcs.iter().find(|c| c.value == vpc).unwrap();
+    assert!(
+        default
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("the default VPC"),
+        "{default:?}"
+    );
+    assert!(vpcs.iter().any(|c| c.value == other));
+
+    let subnets = stacks::choices(&conn, Picker::Subnets, Some(&other))
+        .await
+        .unwrap();
+    assert_eq!(subnets.len(), 1, "only the chosen VPC's: {subnets:?}");
+    assert_eq!(subnets[0].value, private);
+    assert_eq!(
+        subnets[0].detail.as_deref(),
+        Some("private · eu-south-1a · 10.42.1.0/24")
+    );
+    let groups = stacks::choices(&conn, Picker::SecurityGroups, Some(&other))
+        .await
+        .unwrap();
+    assert!(
+        groups.iter().all(|g| g.value.starts_with("sg-")) && !groups.is_empty(),
+        "the new VPC's default group: {groups:?}"
+    );
+    let by_name = stacks::choices(&conn, Picker::SecurityGroupName, Some(&other))
+        .await
+        .unwrap();
+    assert!(by_name.iter().any(|g| g.value == "default"), "{by_name:?}");
+
+    let keys = stacks::choices(&conn, Picker::KeyPair, None).await.unwrap();
+    assert!(keys.iter().any(|k| k.value == key), "{keys:?}");
+    let zones = stacks::choices(&conn, Picker::AvailabilityZones, None)
+        .await
+        .unwrap();
+    assert!(zones.iter().any(|z| z.value == "eu-south-1a"), "{zones:?}");
+    let parameters = stacks::choices(&conn, Picker::SsmParameter, None)
+        .await
+        .unwrap();
+    assert!(
+        parameters.iter().any(|p| p.value == parameter),
+        "{parameters:?}"
+    );
+    assert!(
+        stacks::choices(&conn, Picker::HostedZone, None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "typed, not listed"
+    );
+
+    ec2.delete_key_pair().key_name(&key).send().await.unwrap();
+    ec2.delete_subnet()
+        .subnet_id(&private)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_vpc().vpc_id(&other).send().await.unwrap();
+    aws_sdk_ssm::Client::new(&direct)
+        .delete_parameter()
+        .name(&parameter)
+        .send()
+        .await
+        .unwrap();
+}

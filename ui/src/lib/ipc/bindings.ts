@@ -152,9 +152,51 @@ export const commands = {
 	 *  health check, port), against the current revision.
 	 */
 	taskDefinitionChanges: (dir: string) => typedError<PendingChanges, IpcError>(__TAURI_INVOKE("task_definition_changes", { dir })),
+	/**  Who `target`'s credentials belong to, proven now. */
+	connectAccount: (target: AwsTarget) => typedError<CallerIdentity, IpcError>(__TAURI_INVOKE("connect_account", { target })),
+	listStacks: (target: AwsTarget) => typedError<StackSummary[], IpcError>(__TAURI_INVOKE("list_stacks", { target })),
+	/**  The template at `path`, read into what its form needs. */
+	openTemplate: (path: string) => typedError<Template, IpcError>(__TAURI_INVOKE("open_template", { path })),
+	/**  The form's values checked as CloudFormation will check them; empty when all are fine. */
+	checkStackValues: (path: string, values: { [key in string]: string }) => typedError<FieldProblem[], IpcError>(__TAURI_INVOKE("check_stack_values", { path, values })),
+	/**
+	 *  The account's choices for an AWS-specific parameter (subnets and security groups of
+	 *  `vpc` when given).
+	 */
+	stackChoices: (target: AwsTarget, picker: Picker, vpc: string | null) => typedError<Choice[], IpcError>(__TAURI_INVOKE("stack_choices", { target, picker, vpc })),
+	/**  The values the stack was last given from this computer (never the NoEcho ones). */
+	savedStackValues: (target: AwsTarget, stack: string) => typedError<{ [key in string]: string }, IpcError>(__TAURI_INVOKE("saved_stack_values", { target, stack })),
+	/**  What creating (or updating) `stack` from the template will do; nothing changes yet. */
+	reviewStack: (target: AwsTarget, path: string, stack: string, values: { [key in string]: string }) => typedError<PendingReview, IpcError>(__TAURI_INVOKE("review_stack", { target, path, stack, values })),
+	/**  Creates or updates the stack as the review said, streaming its events. */
+	applyStack: (jobId: string, review: string, onEvent: Channel<StackProgress>) => typedError<StackOutcome, IpcError>(__TAURI_INVOKE("apply_stack", { jobId, review, onEvent })),
+	/**  Drops a review the person said no to. */
+	discardStackReview: (review: string) => typedError<null, IpcError>(__TAURI_INVOKE("discard_stack_review", { review })),
+	stackOutputs: (target: AwsTarget, stack: string) => typedError<StackOutput[], IpcError>(__TAURI_INVOKE("stack_outputs", { target, stack })),
+	/**  The stack's newest events, newest first. */
+	stackEvents: (target: AwsTarget, stack: string) => typedError<StackEventLine[], IpcError>(__TAURI_INVOKE("stack_events", { target, stack })),
+	/**  What deleting the stack leaves behind (and still bills). */
+	reviewStackDelete: (target: AwsTarget, stack: string) => typedError<DeleteReview, IpcError>(__TAURI_INVOKE("review_stack_delete", { target, stack })),
+	/**  Deletes the stack the review was about, streaming its events. */
+	deleteStack: (jobId: string, target: AwsTarget, review: DeleteReview, onEvent: Channel<StackProgress>) => typedError<null, IpcError>(__TAURI_INVOKE("delete_stack", { jobId, target, review, onEvent })),
+	listServices: (target: AwsTarget) => typedError<ServiceSummary[], IpcError>(__TAURI_INVOKE("list_services", { target })),
+	/**  One service: its tasks with their IPs and cost, its rollout and its events. */
+	describeService: (target: AwsTarget, cluster: string, service: string) => typedError<ServiceView, IpcError>(__TAURI_INVOKE("describe_service", { target, cluster, service })),
+	/**  Sets how many tasks the service keeps running. */
+	scaleService: (target: AwsTarget, cluster: string, service: string, desired: number) => typedError<Changed, IpcError>(__TAURI_INVOKE("scale_service", { target, cluster, service, desired })),
+	/**  Replaces every task with a new one of the same revision; the revision rolled out. */
+	redeployService: (target: AwsTarget, cluster: string, service: string) => typedError<number, IpcError>(__TAURI_INVOKE("redeploy_service", { target, cluster, service })),
+	/**  Points the service at an earlier revision (default: the one before it). */
+	rollBackService: (target: AwsTarget, cluster: string, service: string, to: number | null) => typedError<Changed, IpcError>(__TAURI_INVOKE("roll_back_service", { target, cluster, service, to })),
 };
 
 /* Types */
+/**  A capability CloudFormation wants acknowledged, with the resources that need it. */
+export type Acknowledgement = {
+	capability: Capability,
+	why: string,
+};
+
 export type AppInfo = {
 	version: string,
 	dataDir: string,
@@ -362,6 +404,9 @@ export type CallerIdentity = {
 	endpointUrl: string | null,
 };
 
+/**  What a stack's creator must acknowledge. */
+export type Capability = "CAPABILITY_IAM" | "CAPABILITY_NAMED_IAM" | "CAPABILITY_AUTO_EXPAND";
+
 /**  One change apply makes, in the order it makes them. */
 export type Change = { action: "createRepository"; name: string } | { action: "enableScanOnPush"; name: string } | { action: "createCluster"; name: string } | { action: "createLogGroup"; name: string; retention_days: number } | { action: "setLogRetention"; name: string; retention_days: number } | { action: "createRole"; name: string } | 
 /**  `document` keeps the statements the role already had. */
@@ -379,9 +424,27 @@ export type Change = { action: "createRepository"; name: string } | { action: "e
  */
 { action: "tagProject"; kind: ResourceKind; target: string; project: string };
 
+/**  What a change did: the value before and after (a count or a revision). */
+export type Changed = {
+	from: number,
+	to: number,
+	/**  False when the service already had that value: no call was made. */
+	changed: boolean,
+};
+
 export type CheckRequest = {
 	/**  Whose identity to resolve; `None` skips the STS call. */
 	identity: AwsTarget | null,
+};
+
+/**  One thing to choose. */
+export type Choice = {
+	/**  What the parameter is given. */
+	value: string,
+	/**  Its name when it has one, else the value. */
+	label: string,
+	/**  What tells it apart: "public · us-east-1a · 172.31.0.0/20", "default VPC"... */
+	detail: string | null,
 };
 
 export type ContainerState = { state: "running" } | { state: "exited"; exitCode: number; oomKilled: boolean } | { state: "other"; status: string };
@@ -488,6 +551,18 @@ export type CostSheet = {
 export type CredentialSource = 
 /**  As the AWS CLI decides: environment keys if set, else AWS_PROFILE or "default". */
 { kind: "default" } | { kind: "profile"; name: string } | { kind: "environment" };
+
+/**  What deleting a stack removes and what stays (and keeps billing). */
+export type DeleteReview = {
+	stack: string,
+	/**  The very stack reviewed: a delete refuses another one made since under its name. */
+	stackId: string,
+	removed: number,
+	/**  What stays behind (DeletionPolicy Retain) or is kept as a final snapshot. */
+	retained: Retained[],
+	/**  Why what stays is not known (the template could not be read), when it is not. */
+	unknown: string | null,
+};
 
 export type DeployEvent = { type: "Started"; data: {
 	deployId: string,
@@ -762,6 +837,21 @@ export type HealthCheck = {
  */
 export type HealthProbe = { kind: "http"; path: string } | { kind: "command"; command: string[] } | { kind: "none" };
 
+/**  An IAM resource: why the stack needs a capability, and what it allows. */
+export type IamResource = {
+	logicalId: string,
+	kind: string,
+	/**  "IAM role", "IAM user"... */
+	plain: string,
+	/**
+	 *  How it is named when it has an explicit name ("named server-task-role", "named by
+	 *  parameter RoleName"); an explicit name is what makes CAPABILITY_NAMED_IAM needed.
+	 */
+	naming: string | null,
+	/**  The managed policies it attaches and the actions its own policies allow, in order. */
+	grants: string[],
+};
+
 export type IdentityStatus = { state: "notChecked" } | { state: "verified"; identity: CallerIdentity } | { state: "failed"; code: ErrorCode; message: string };
 
 /**
@@ -972,6 +1062,12 @@ export type Outcome = "succeeded" |
  */
 "needs attention";
 
+export type OutputKind = 
+/**  An address to open. */
+"Url" | 
+/**  An ARN to reuse (in another stack's parameters, say). */
+"Arn" | "Text";
+
 /**  Who made a resource, which decides whether teardown may remove it. */
 export type Owner = 
 /**
@@ -989,6 +1085,37 @@ export type Owner =
 /**  Does not exist yet. */
 "nobody";
 
+/**  One parameter of the form. */
+export type Parameter = {
+	name: string,
+	/**  As written: `String`, `Number`, `List<AWS::EC2::Subnet::Id>`... */
+	kind: string,
+	/**  Its value is comma-separated items (`List<…>`, `CommaDelimitedList`), each checked. */
+	list: boolean,
+	/**  From `ParameterLabels` in the template's Interface metadata. */
+	label: string | null,
+	description: string | null,
+	default: string | null,
+	allowedValues: string[],
+	allowedPattern: string | null,
+	minLength: number | null,
+	maxLength: number | null,
+	minValue: number | null,
+	maxValue: number | null,
+	/**  A secret: masked in the form, never saved, logged or put in a message. */
+	noEcho: boolean,
+	constraintDescription: string | null,
+	/**  The account's resources to choose from, for the AWS-specific types. */
+	picker: Picker | null,
+};
+
+/**  A group of the form, as the template's Interface metadata has it. */
+export type ParameterGroup = {
+	label: string,
+	/**  Parameter names, in the group's order; names the template does not have are left out. */
+	parameters: string[],
+};
+
 export type PathSize = {
 	path: string,
 	bytes: number | null,
@@ -1004,6 +1131,23 @@ export type PendingChanges = {
 	revision: number | null,
 	changes: string[],
 };
+
+/**
+ *  A review waiting for the person's yes, as the window holds it: the id to apply or
+ *  discard it by, and what it will do (NoEcho values masked).
+ */
+export type PendingReview = {
+	id: string,
+	review: StackReview,
+};
+
+/**
+ *  What a form offers to choose from for an AWS-specific parameter type: CloudFormation
+ *  checks the value exists in the account and region, so typing one is a guess.
+ */
+export type Picker = "vpc" | "vpcs" | "subnet" | "subnets" | "securityGroup" | "securityGroups" | "securityGroupName" | "securityGroupNames" | "keyPair" | "availabilityZone" | "availabilityZones" | "image" | "images" | "instance" | "instances" | "volume" | "volumes" | "hostedZone" | "hostedZones" | 
+/**  A Systems Manager parameter's name (`AWS::SSM::Parameter::Value<…>` or `::Name`). */
+"ssmParameter";
 
 export type PlannedResource = {
 	kind: ResourceKind,
@@ -1198,6 +1342,16 @@ export type ResourceState =
 /**  Apply cannot make this right; the reason and what the user can do. */
 { state: "blocked"; reason: string; fix: string };
 
+export type Retained = {
+	/**  A final snapshot is kept (the resource itself is deleted). */
+	snapshot: boolean,
+	logicalId: string,
+	kind: string,
+	physicalId: string | null,
+	plain: string,
+	paid: string | null,
+};
+
 /**  A rollback asked for. */
 export type Rollback = {
 	revision: number,
@@ -1273,12 +1427,66 @@ export type SecretSummary = {
 	description: string | null,
 };
 
+/**  One deployment of a service: the revision it rolls out and how far it got. */
+export type ServiceDeployment = {
+	id: string,
+	/**  PRIMARY (the newest), ACTIVE (being replaced) or INACTIVE. */
+	status: string,
+	revision: number | null,
+	desired: number,
+	running: number,
+	/**  IN_PROGRESS, COMPLETED or FAILED, with ECS's reason. */
+	rollout: string | null,
+	rolloutReason: string | null,
+};
+
+/**  A line of the service's event log. */
+export type ServiceEvent = {
+	/**  ISO 8601. */
+	at: string | null,
+	message: string,
+};
+
 export type ServiceStatus = {
 	name: string,
 	desired: number,
 	running: number,
 	revision: number | null,
 	rollout: string | null,
+};
+
+/**  A service in the account's list, to pick from. */
+export type ServiceSummary = {
+	cluster: string,
+	name: string,
+	/**  FARGATE, EC2 or EXTERNAL; None when a capacity provider decides. */
+	launchType: string | null,
+	desired: number,
+	running: number,
+	revision: number | null,
+	taskDefinition: string,
+};
+
+/**  What one service is and runs now. */
+export type ServiceView = {
+	cluster: string,
+	name: string,
+	region: string,
+	launchType: string | null,
+	desired: number,
+	running: number,
+	pending: number,
+	taskDefinition: string,
+	family: string,
+	revision: number | null,
+	deployments: ServiceDeployment[],
+	/**  Newest first. */
+	events: ServiceEvent[],
+	/**  The service's tasks, with their IPs and what they cost. */
+	tasks: RunningTask[],
+	cost: RunningCost,
+	/**  The CloudWatch Logs group its containers write to (their `awslogs` settings). */
+	logGroup: string | null,
 };
 
 export type SetupEvent = 
@@ -1381,6 +1589,91 @@ export type SsoSignedIn = {
 	 */
 	expiresAt: string,
 	accounts: SsoAccount[],
+};
+
+/**  One change an update makes, from its change set. */
+export type StackChange = {
+	/**  Add, Modify, Remove, Import or Dynamic. */
+	action: string,
+	logicalId: string,
+	kind: string,
+	/**
+	 *  For a Modify: True (the resource is replaced: a new one, the old deleted),
+	 *  Conditional, or False.
+	 */
+	replacement: string | null,
+	/**  The change in plain words. */
+	said: string,
+};
+
+/**  A line of a stack's event log. */
+export type StackEventLine = {
+	id: string,
+	/**  ISO 8601. */
+	at: string | null,
+	logicalId: string,
+	kind: string,
+	status: string,
+	reason: string | null,
+};
+
+/**  A stack as it ended a create or update. */
+export type StackOutcome = {
+	stack: string,
+	status: string,
+	outputs: StackOutput[],
+};
+
+/**  An output of a stack, with how a person uses it. */
+export type StackOutput = {
+	key: string,
+	value: string,
+	description: string | null,
+	exportName: string | null,
+	kind: OutputKind,
+};
+
+/**  What a running create, update or delete reports. */
+export type StackProgress = { type: "Started"; data: {
+	stack: string,
+	update: boolean,
+} } | { type: "Event"; data: StackEventLine } | { type: "Status"; data: {
+	status: string,
+	state: string,
+} };
+
+/**  What creating or updating a stack will do, before it does. */
+export type StackReview = {
+	stack: string,
+	region: string,
+	/**  An update of an existing stack (else a create). */
+	update: boolean,
+	/**
+	 *  The values it will be given, NoEcho ones masked; a NoEcho value the stack keeps
+	 *  shows as "(unchanged)".
+	 */
+	parameters: { [key in string]: string },
+	/**  A create: every resource of the template, with what bills and what stays. */
+	resources: TemplateResource[],
+	/**  An update: the change set's changes (empty when nothing would change). */
+	changes: StackChange[],
+	/**  What must be acknowledged, and why. */
+	capabilities: Acknowledgement[],
+	/**  The change set to execute (an update with changes). */
+	changeSet: string | null,
+};
+
+/**  A stack of the account, to pick from. */
+export type StackSummary = {
+	name: string,
+	status: string,
+	/**  The status in plain words. */
+	state: string,
+	description: string | null,
+	/**  ISO 8601. */
+	updatedAt: string | null,
+	/**  What another stack's form can take from it. */
+	outputs: StackOutput[],
 };
 
 /**  One stage of the Dockerfile, as pre-flight counts it. */
@@ -1508,6 +1801,57 @@ export type TeardownPlan = {
 };
 
 export type TeardownStep = "services" | "tasks" | "taskDefinitions" | "cluster" | "securityGroup" | "executionRole" | "logGroup" | "repository";
+
+/**  A template as read: what the form, the confirmation and the stack calls need. */
+export type Template = {
+	description: string | null,
+	/**  In the template's order. */
+	parameters: Parameter[],
+	/**  From `Metadata: AWS::CloudFormation::Interface: ParameterGroups`; empty without it. */
+	groups: ParameterGroup[],
+	/**  In the template's order. */
+	resources: TemplateResource[],
+	/**  The IAM resources, the reason for [`Capability::Iam`] or [`Capability::NamedIam`]. */
+	iam: IamResource[],
+	outputs: TemplateOutput[],
+	/**  The macros of its `Transform` section (`AWS::Serverless-2016-10-31`...). */
+	transforms: string[],
+	/**  What CreateStack / CreateChangeSet must acknowledge. */
+	capabilities: Capability[],
+};
+
+/**  One output of the stack. */
+export type TemplateOutput = {
+	logicalId: string,
+	description: string | null,
+	/**  Other stacks can import it (`Export: Name:`). */
+	exported: boolean,
+	/**  The export's name when the template writes it out (a literal or a `!Sub`). */
+	exportName: string | null,
+};
+
+/**  One resource the template creates. */
+export type TemplateResource = {
+	logicalId: string,
+	/**  As written: `AWS::ECS::Service`. */
+	kind: string,
+	/**  In plain words: "an ECS service"; an unknown type is itself. */
+	plain: string,
+	/**
+	 *  It stays after the stack is deleted (DeletionPolicy Retain or RetainExceptOnCreate,
+	 *  or a policy the template works out that may say so).
+	 */
+	retained: boolean,
+	/**
+	 *  Deleting it leaves a snapshot that bills (DeletionPolicy Snapshot, which is also what
+	 *  an RDS database without a policy gets).
+	 */
+	snapshotOnDelete: boolean,
+	/**  What bills while it exists, in round words (us-east-1 prices); None when free. */
+	paid: string | null,
+	/**  The template's condition it is created under, if any. */
+	condition: string | null,
+};
 
 /**  A newer Slipway, as the window offers it. */
 export type UpdateOffer = {

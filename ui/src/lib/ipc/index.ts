@@ -11,6 +11,17 @@ import type {
   AwsProfile,
   AwsProfiles,
   AwsReleases,
+  AwsTarget,
+  Choice,
+  DeleteReview,
+  PendingReview,
+  Picker,
+  StackEventLine,
+  StackOutcome,
+  StackOutput,
+  StackProgress,
+  StackSummary,
+  Template,
   BuildEvent,
   BuildOutcome,
   BuildRequest,
@@ -316,3 +327,54 @@ export function followLogs(dir: string, query: LogQuery, onEvent: (event: LogEve
 /** Writes the lines `query` finds to `path` as text; resolves to how many. */
 export const saveLogs = (dir: string, query: LogQuery, path: string): Promise<number> =>
   unwrap(commands.saveLogs(dir, query, path));
+
+/** The system open dialog for a CloudFormation template; null when closed without choosing. */
+export async function pickTemplate(): Promise<string | null> {
+  const chosen = await openDialog({
+    directory: false,
+    multiple: false,
+    title: 'Open a CloudFormation template',
+    filters: [
+      { name: 'CloudFormation template', extensions: ['yaml', 'yml', 'json', 'template'] },
+      { name: 'Any file', extensions: ['*'] },
+    ],
+  });
+  return typeof chosen === 'string' ? chosen : null;
+}
+
+/** Who `target`'s credentials belong to, proven now. */
+export const connectAccount = (target: AwsTarget): Promise<CallerIdentity> => unwrap(commands.connectAccount(target));
+export const listStacks = (target: AwsTarget): Promise<StackSummary[]> => unwrap(commands.listStacks(target));
+/** The template at `path`, read into what its form needs. */
+export const openTemplate = (path: string): Promise<Template> => unwrap(commands.openTemplate(path));
+/** The form's values checked as CloudFormation will; empty when all are fine. */
+export const checkStackValues = (path: string, values: Record<string, string>): Promise<FieldProblem[]> =>
+  unwrap(commands.checkStackValues(path, values));
+export const stackChoices = (target: AwsTarget, picker: Picker, vpc: string | null): Promise<Choice[]> =>
+  unwrap(commands.stackChoices(target, picker, vpc));
+export const savedStackValues = (target: AwsTarget, stack: string): Promise<Record<string, string>> =>
+  unwrap(commands.savedStackValues(target, stack));
+/** What creating or updating the stack will do; nothing changes until it is applied. */
+export const reviewStack = (
+  target: AwsTarget,
+  path: string,
+  stack: string,
+  values: Record<string, string>,
+): Promise<PendingReview> => unwrap(commands.reviewStack(target, path, stack, values));
+export function applyStack(review: string, onEvent: (event: StackProgress) => void): Job<StackOutcome> {
+  return startJob('stack', onEvent, (jobId, channel) => commands.applyStack(jobId, review, channel));
+}
+export const discardStackReview = (review: string): Promise<null> => unwrap(commands.discardStackReview(review));
+export const stackOutputs = (target: AwsTarget, stack: string): Promise<StackOutput[]> =>
+  unwrap(commands.stackOutputs(target, stack));
+export const stackEvents = (target: AwsTarget, stack: string): Promise<StackEventLine[]> =>
+  unwrap(commands.stackEvents(target, stack));
+export const reviewStackDelete = (target: AwsTarget, stack: string): Promise<DeleteReview> =>
+  unwrap(commands.reviewStackDelete(target, stack));
+export function deleteStack(
+  target: AwsTarget,
+  review: DeleteReview,
+  onEvent: (event: StackProgress) => void,
+): Job<null> {
+  return startJob('stack-delete', onEvent, (jobId, channel) => commands.deleteStack(jobId, target, review, channel));
+}

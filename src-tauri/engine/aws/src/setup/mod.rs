@@ -8,7 +8,7 @@ mod apply;
 pub mod confirm;
 pub mod names;
 pub mod network;
-mod observe;
+pub(crate) mod observe;
 pub mod plan;
 pub mod policy;
 

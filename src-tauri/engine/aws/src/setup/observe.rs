@@ -334,13 +334,24 @@ async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> 
         .map_err(|e| classify(&c.ctx, "ec2:DescribeRouteTables", e))?
         .route_tables
         .unwrap_or_default();
-    let main_table = tables
-        .iter()
-        .find(|t| t.associations().iter().any(|a| a.main == Some(true)));
     let subnets = subnets
         .map_err(|e| classify(&c.ctx, "ec2:DescribeSubnets", e))?
         .subnets
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let subnets = observed_subnets(subnets, &tables);
+    Ok((vpcs, vpc, security_group, subnets))
+}
+
+/// The subnets with the route table in effect for each (its own association, else the VPC's
+/// main table) and the internet gateway that table sends 0.0.0.0/0 to.
+pub(crate) fn observed_subnets(
+    subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    tables: &[aws_sdk_ec2::types::RouteTable],
+) -> Vec<ObservedSubnet> {
+    let main_table = tables
+        .iter()
+        .find(|t| t.associations().iter().any(|a| a.main == Some(true)));
+    subnets
         .into_iter()
         .map(|s| {
             let id = s.subnet_id.unwrap_or_default();
@@ -368,11 +379,10 @@ async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> 
                 internet_gateway,
             }
         })
-        .collect();
-    Ok((vpcs, vpc, security_group, subnets))
+        .collect()
 }
 
-fn name_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
+pub(crate) fn name_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
     tags.iter()
         .find(|t| t.key.as_deref() == Some("Name"))
         .and_then(|t| t.value.clone())

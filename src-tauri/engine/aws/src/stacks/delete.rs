@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudformation::Client;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{existing, follow, template, StackProgress};
@@ -14,20 +14,20 @@ use slipway_core::jobs::Cancel;
 use slipway_core::progress::ProgressSink;
 
 /// What deleting a stack removes and what stays (and keeps billing).
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteReview {
     pub stack: String,
     /// The very stack reviewed: a delete refuses another one made since under its name.
     pub stack_id: String,
-    pub removed: usize,
+    pub removed: u32,
     /// What stays behind (DeletionPolicy Retain) or is kept as a final snapshot.
     pub retained: Vec<Retained>,
     /// Why what stays is not known (the template could not be read), when it is not.
     pub unknown: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Retained {
     /// A final snapshot is kept (the resource itself is deleted).
@@ -104,9 +104,12 @@ pub async fn review_delete(conn: &Connection, name: &str) -> Result<DeleteReview
     Ok(DeleteReview {
         stack: name.to_owned(),
         stack_id: stack.stack_id().unwrap_or(name).to_owned(),
-        removed: physical
-            .len()
-            .saturating_sub(retained.iter().filter(|r| !r.snapshot).count()),
+        removed: u32::try_from(
+            physical
+                .len()
+                .saturating_sub(retained.iter().filter(|r| !r.snapshot).count()),
+        )
+        .unwrap_or(u32::MAX),
         retained,
         unknown,
     })

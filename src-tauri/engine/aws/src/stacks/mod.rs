@@ -11,6 +11,7 @@
 //! recognised as this request's own; an execute or delete that already started is
 //! followed instead of refused.
 
+mod choices;
 mod delete;
 pub mod saved;
 pub mod template;
@@ -31,6 +32,7 @@ use crate::aws::{classify, Connection};
 use crate::cost::meter::{iso, moment};
 use crate::secrets::{request_id, REQUEST_TAG};
 use crate::support::redact;
+pub use choices::{choices, Choice};
 pub use delete::{delete, review_delete, DeleteReview, Retained};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::jobs::Cancel;
@@ -59,6 +61,8 @@ pub struct StackSummary {
     pub description: Option<String>,
     /// ISO 8601.
     pub updated_at: Option<String>,
+    /// What another stack's form can take from it.
+    pub outputs: Vec<StackOutput>,
 }
 
 /// One change an update makes, from its change set.
@@ -682,6 +686,7 @@ fn summary(s: &Stack) -> StackSummary {
             .or(s.creation_time())
             .and_then(moment)
             .map(iso),
+        outputs: outputs_of(s),
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_yaml_ng::{Mapping, Value};
 use slipway_core::error::{EngineError, FieldProblem, Result};
 use slipway_core::user_files;
@@ -89,7 +89,7 @@ pub struct Parameter {
 
 /// What a form offers to choose from for an AWS-specific parameter type: CloudFormation
 /// checks the value exists in the account and region, so typing one is a guess.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum Picker {
     Vpc,

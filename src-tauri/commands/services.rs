@@ -1,0 +1,75 @@
+//! Any ECS service of the account from the window (one Slipway deployed or a vendor's
+//! stack made): the list, one service's tasks and events, scaling it, a new deployment, a
+//! rollback to an earlier revision. Each is the engine's `service` module.
+
+use slipway_aws::aws::AwsTarget;
+use slipway_aws::service::{self, Changed, ServiceRef, ServiceSummary, ServiceView};
+use tauri::State;
+use time::OffsetDateTime;
+
+use crate::error::IpcError;
+use crate::state::Desk;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_services(
+    target: AwsTarget,
+    desk: State<'_, Desk>,
+) -> Result<Vec<ServiceSummary>, IpcError> {
+    Ok(service::list_services(&desk.0.connection(&target).await?).await?)
+}
+
+/// One service: its tasks with their IPs and cost, its rollout and its events.
+#[tauri::command]
+#[specta::specta]
+pub async fn describe_service(
+    target: AwsTarget,
+    cluster: String,
+    service: String,
+    desk: State<'_, Desk>,
+) -> Result<ServiceView, IpcError> {
+    let conn = desk.0.connection(&target).await?;
+    let r = ServiceRef { cluster, service };
+    Ok(service::describe(&desk.0.db(), &conn, &r, OffsetDateTime::now_utc()).await?)
+}
+
+/// Sets how many tasks the service keeps running.
+#[tauri::command]
+#[specta::specta]
+pub async fn scale_service(
+    target: AwsTarget,
+    cluster: String,
+    service: String,
+    desired: i32,
+    desk: State<'_, Desk>,
+) -> Result<Changed, IpcError> {
+    let conn = desk.0.connection(&target).await?;
+    Ok(service::scale(&conn, &ServiceRef { cluster, service }, desired).await?)
+}
+
+/// Replaces every task with a new one of the same revision; the revision rolled out.
+#[tauri::command]
+#[specta::specta]
+pub async fn redeploy_service(
+    target: AwsTarget,
+    cluster: String,
+    service: String,
+    desk: State<'_, Desk>,
+) -> Result<i32, IpcError> {
+    let conn = desk.0.connection(&target).await?;
+    Ok(service::redeploy(&conn, &ServiceRef { cluster, service }).await?)
+}
+
+/// Points the service at an earlier revision (default: the one before it).
+#[tauri::command]
+#[specta::specta]
+pub async fn roll_back_service(
+    target: AwsTarget,
+    cluster: String,
+    service: String,
+    to: Option<i32>,
+    desk: State<'_, Desk>,
+) -> Result<Changed, IpcError> {
+    let conn = desk.0.connection(&target).await?;
+    Ok(service::rollback(&conn, &ServiceRef { cluster, service }, to).await?)
+}

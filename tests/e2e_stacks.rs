@@ -1,0 +1,210 @@
+//! End to end, a vendor's template in the real window: a user opens Vendor templates, picks
+//! the region, opens the server template (ALB, EFS, a secret, a named IAM role), fills its
+//! form with the account's VPC and subnets from the pickers and a database password, sees a
+//! bad version refused as typed, reviews what it makes (the IAM role named, what bills, what
+//! stays), creates it, reads its outputs, and deletes it after seeing what stays behind.
+//! The password never reaches Slipway's log or data files. The emulator plays AWS.
+
+mod e2e;
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::Client;
+
+const REGION: &str = "sa-east-1";
+const PASSWORD: &str = "e2e-Stack-Passw0rd-9431";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
+    // Slipway's lines and every AWS request and answer logged in full, so the password
+    // check below reads what a support bundle would hold.
+    let log =
+        "info,slipway_aws=debug,slipway_app=debug,aws_smithy_runtime::client::orchestrator=trace";
+    let Some(session) = e2e::Session::start_env("stacks", &[("SLIPWAY_LOG", log.into())]).await
+    else {
+        return;
+    };
+    let arranged = session.arrange_emulator(REGION).await;
+    let stack = format!("e2e-server-{}", std::process::id());
+    let template =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stacks/server.yaml");
+
+    session.click("[data-testid=nav-stacks]").await;
+    session
+        .text_containing(
+            "[data-testid=stack-account]",
+            "Account",
+            Duration::from_secs(30),
+        )
+        .await;
+    session.fill("[data-testid=stack-region]", REGION).await;
+    session
+        .click("[data-testid=stack-place] button[type=submit]")
+        .await;
+    session
+        .text_containing(
+            "[data-testid=stack-account]",
+            REGION,
+            Duration::from_secs(30),
+        )
+        .await;
+
+    session
+        .fill("[data-testid=template-path]", template.to_str().unwrap())
+        .await;
+    session.click("[data-testid=template-path-open]").await;
+    session.fill("[data-testid=stack-name]", &stack).await;
+
+    // The VPC picker lists the region's VPCs; choosing the default one offers its subnets.
+    let vpc = "[data-testid=param-VpcId] select";
+    session
+        .text_containing(vpc, "the default VPC", Duration::from_secs(30))
+        .await;
+    session
+        .client_execute(
+            &format!(
+                "const s = document.querySelector('{vpc}');
+                 const o = [...s.options].find((o) => o.textContent.includes('the default VPC'));
+                 s.value = o.value;
+                 s.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+            ),
+            vec![],
+        )
+        .await;
+    session
+        .text_containing(
+            "[data-testid=param-SubnetIds]",
+            "public",
+            Duration::from_secs(30),
+        )
+        .await;
+    session
+        .click("[data-testid=param-SubnetIds] .choice:nth-child(1) input")
+        .await;
+    session
+        .click("[data-testid=param-SubnetIds] .choice:nth-child(2) input")
+        .await;
+
+    // A version the template's pattern refuses is said as typed, with the template's words.
+    session
+        .fill("[data-testid=param-ImageTag] input", "1.5")
+        .await;
+    session
+        .text_containing(
+            "[data-testid=param-ImageTag]",
+            "must be latest or a version such as v1.4.2",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(!session.enabled("[data-testid=review-stack]").await);
+    session
+        .fill("[data-testid=param-ImageTag] input", "v1.5.0")
+        .await;
+    session
+        .fill("[data-testid=param-DatabasePassword] input", PASSWORD)
+        .await;
+    session.screenshot("stacks-form").await;
+
+    // The review: the IAM role that needs the capability, by name; what bills; what stays.
+    session
+        .click_until(
+            "[data-testid=review-stack]",
+            "[data-testid=stack-review]",
+            Duration::from_secs(30),
+        )
+        .await;
+    let capabilities = session
+        .text("[data-testid=review-capabilities]", Duration::from_secs(5))
+        .await;
+    assert!(capabilities.contains("TaskRole"), "{capabilities}");
+    let paid = session
+        .text("[data-testid=review-paid]", Duration::from_secs(5))
+        .await;
+    assert!(paid.contains("LoadBalancer"), "{paid}");
+    let retained = session
+        .text("[data-testid=review-retained]", Duration::from_secs(5))
+        .await;
+    assert!(retained.contains("DataFileSystem"), "{retained}");
+    assert!(!session.enabled("[data-testid=apply-stack]").await);
+    session.click("[data-testid=acknowledge]").await;
+    session.screenshot("stacks-review").await;
+    session.click("[data-testid=apply-stack]").await;
+
+    // Created: the outputs, the load balancer's address among them.
+    let outputs = session
+        .text_containing(
+            "[data-testid=stack-outputs]",
+            "ServerUrl",
+            Duration::from_secs(120),
+        )
+        .await;
+    assert!(outputs.contains("http://"), "{outputs}");
+    assert!(outputs.contains(&stack), "the cluster output: {outputs}");
+    session.screenshot("stacks-outputs").await;
+    let cf = Client::new(&arranged.connection.ctx.sdk);
+    let created = cf
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.stacks()[0].stack_status().unwrap().as_str(),
+        "CREATE_COMPLETE"
+    );
+
+    // The delete says what stays (the retained file system) before it deletes.
+    session.click("[data-testid=stack-delete]").await;
+    let stays = session
+        .text_containing(
+            "[data-testid=stack-delete-review]",
+            "DataFileSystem",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(stays.contains("keep billing"), "{stays}");
+    session.click("[data-testid=stack-delete-confirm]").await;
+    session
+        .text_containing(
+            "[data-testid=stack-list]",
+            "Stacks in",
+            Duration::from_secs(120),
+        )
+        .await;
+    let gone = cf.describe_stacks().stack_name(&stack).send().await;
+    let deleted = match gone {
+        Err(_) => true,
+        Ok(answer) => answer
+            .stacks()
+            .iter()
+            .all(|s| s.stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE")),
+    };
+    assert!(deleted, "the stack is still there after the delete");
+
+    // The NoEcho value went to CloudFormation and nowhere else on this computer.
+    for file in files_under(session.home()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(PASSWORD),
+            "the database password is in {}",
+            file.display()
+        );
+    }
+    session.finish().await;
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Parameter, StackOutput, StackSummary, Template } from '../../ipc';
+import { grouped, offeredOutputs, stackNameFrom, targetOf, vpcParameter } from './stacks.svelte';
+
+function parameter(name: string, extra: Partial<Parameter> = {}): Parameter {
+  return {
+    name,
+    kind: 'String',
+    list: false,
+    label: null,
+    description: null,
+    default: null,
+    allowedValues: [],
+    allowedPattern: null,
+    minLength: null,
+    maxLength: null,
+    minValue: null,
+    maxValue: null,
+    noEcho: false,
+    constraintDescription: null,
+    picker: null,
+    ...extra,
+  };
+}
+
+function template(parameters: Parameter[], groups: Template['groups'] = []): Template {
+  return { description: null, parameters, groups, resources: [], iam: [], outputs: [], transforms: [], capabilities: [] };
+}
+
+function output(key: string, value: string): StackOutput {
+  return { key, value, description: null, exportName: null, kind: 'Text' };
+}
+
+function stack(name: string, outputs: StackOutput[]): StackSummary {
+  return { name, status: 'CREATE_COMPLETE', state: 'created', description: null, updatedAt: null, outputs };
+}
+
+describe('stack names from template files', () => {
+  it('takes the file name without its extension', () => {
+    expect(stackNameFrom('/home/ana/vendor/tollgate-server.yaml')).toBe('tollgate-server');
+    expect(stackNameFrom('C:\\Users\\ana\\agent.template.json')).toBe('agent-template');
+  });
+
+  it('makes a name CloudFormation takes of any file name', () => {
+    expect(stackNameFrom('/t/2024 server (final).yml')).toBe('server-final');
+    expect(stackNameFrom('/t/.yaml')).toBe('stack');
+  });
+});
+
+describe('the form', () => {
+  it('follows the template groups, the rest last, each parameter once', () => {
+    const t = template([parameter('A'), parameter('B'), parameter('C')], [
+      { label: 'Network', parameters: ['B'] },
+      { label: 'Again', parameters: ['B'] },
+    ]);
+    expect(grouped(t).map((g) => [g.label, g.parameters.map((p) => p.name)])).toEqual([
+      ['Network', ['B']],
+      ['Other settings', ['A', 'C']],
+    ]);
+  });
+
+  it('has one untitled group when the template has no groups', () => {
+    expect(grouped(template([parameter('A')])).map((g) => g.label)).toEqual([null]);
+  });
+
+  it('filters subnets by the VPC parameter', () => {
+    const t = template([parameter('Subnets', { picker: 'subnets', list: true }), parameter('Vpc', { picker: 'vpc' })]);
+    expect(vpcParameter(t)?.name).toBe('Vpc');
+  });
+
+  it("offers another stack's output of the same name, never the stack's own", () => {
+    const stacks = [stack('server', [output('ServerUrl', 'http://lb'), output('Other', 'x')]), stack('agent', [output('serverurl', 'own')])];
+    expect(offeredOutputs(stacks, 'ServerURL', 'agent')).toEqual([{ stack: 'server', output: output('ServerUrl', 'http://lb') }]);
+    expect(offeredOutputs(null, 'ServerUrl', 'agent')).toEqual([]);
+  });
+});
+
+describe('the account', () => {
+  it('names a profile, or leaves the choice to the AWS CLI order', () => {
+    expect(targetOf({ profile: 'dev', region: ' eu-west-1 ' })).toEqual({
+      source: { kind: 'profile', name: 'dev' },
+      region: 'eu-west-1',
+      endpointUrl: null,
+    });
+    expect(targetOf({ profile: null, region: '' }).source).toEqual({ kind: 'default' });
+    expect(targetOf({ profile: null, region: '' }).region).toBeNull();
+  });
+});
