@@ -102,6 +102,8 @@ macro_rules! specta_builder {
                 $crate::commands::services::scale_service,
                 $crate::commands::services::redeploy_service,
                 $crate::commands::services::roll_back_service,
+                $crate::commands::services::run_service_task,
+                $crate::commands::services::service_logs,
             ])
     };
 }

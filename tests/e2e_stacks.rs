@@ -2,7 +2,8 @@
 //! the region, opens the server template (ALB, EFS, a secret, a named IAM role), fills its
 //! form with the account's VPC and subnets from the pickers and a database password, sees a
 //! bad version refused as typed, reviews what it makes (the IAM role named, what bills, what
-//! stays), creates it, reads its outputs, and deletes it after seeing what stays behind.
+//! stays), creates it, reads its outputs, scales the service it runs, and deletes it after
+//! seeing what stays behind.
 //! The password never reaches Slipway's log or data files. The emulator plays AWS.
 
 mod e2e;
@@ -152,6 +153,47 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
         created.stacks()[0].stack_status().unwrap().as_str(),
         "CREATE_COMPLETE"
     );
+
+    // The stack's service, operated from its outputs: the emulator starts no task for a
+    // service a template made (its launch type is EC2 there), so none runs; scaling it is seen.
+    session.click("[data-testid=stack-service]").await;
+    let state = session
+        .text_containing(
+            "[data-testid=service-state]",
+            "of 1",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(state.contains("revision 1"), "{state}");
+    session.fill("[data-testid=service-desired]", "2").await;
+    session.click("[data-testid=service-scale]").await;
+    session
+        .text_containing(
+            "[data-testid=service-said]",
+            "now keeps 2 tasks running (was 1)",
+            Duration::from_secs(30),
+        )
+        .await;
+    session
+        .text_containing(
+            "[data-testid=service-state]",
+            "of 2",
+            Duration::from_secs(30),
+        )
+        .await;
+    session.screenshot("stacks-service").await;
+    let ecs = aws_sdk_ecs::Client::new(&arranged.connection.ctx.sdk);
+    let described = ecs
+        .describe_services()
+        .cluster(&stack)
+        .services("server")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.services()[0].desired_count(), 2);
+    session
+        .click("[data-testid=service-view] .card-head button:last-child")
+        .await;
 
     // The delete says what stays (the retained file system) before it deletes.
     session.click("[data-testid=stack-delete]").await;

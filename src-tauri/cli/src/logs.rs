@@ -38,7 +38,7 @@ pub struct LogsArgs {
 }
 
 /// "90s", "15m", "2h", "7d" or plain seconds.
-fn seconds(text: &str) -> Option<u32> {
+pub(crate) fn seconds(text: &str) -> Option<u32> {
     let text = text.trim();
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
@@ -55,7 +55,7 @@ fn seconds(text: &str) -> Option<u32> {
     n.checked_mul(factor)
 }
 
-fn print(line: &LogLine, as_json: bool) {
+pub(crate) fn print(line: &LogLine, as_json: bool) {
     if as_json {
         json_line(line);
         return;

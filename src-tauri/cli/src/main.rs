@@ -70,7 +70,7 @@ enum Command {
     #[command(subcommand)]
     Secret(secret::SecretCommand),
     /// Operate any ECS service of the account, one Slipway deployed or not: list, ps (tasks
-    /// with private and public IPs), scale, redeploy, rollback.
+    /// with private and public IPs), scale, redeploy, rollback, logs, run (a one-off task).
     #[command(subcommand)]
     Service(service::ServiceCommand),
     /// A vendor's CloudFormation stack from its template: deploy (review first, `--yes` to

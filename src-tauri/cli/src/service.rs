@@ -1,19 +1,25 @@
 //! `slipway service`: operating any ECS service of the account, one Slipway deployed or
 //! not (a vendor's stack made it): list them, see one's tasks with their private and public
-//! IPs, scale it, force a new deployment, roll it back to an earlier revision.
+//! IPs, scale it, force a new deployment, roll it back to an earlier revision, read its
+//! logs, and run a one-off command on its task definition and network (its output printed
+//! as it arrives, the CLI exiting with the command's exit code).
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use slipway_aws::aws::Connection;
+use slipway_aws::logs::LogQuery;
 use slipway_aws::service::{
-    describe, list_services, redeploy, rollback, scale, Changed, ServiceRef, ServiceView,
+    describe, list_services, logs, redeploy, rollback, run_once, scale, Changed, OneOffEvent,
+    OneOffOutcome, OneOffRequest, ServiceRef, ServiceView,
 };
 use slipway_core::host::HostEnv;
+use slipway_core::EngineError;
 use time::OffsetDateTime;
 
 use crate::aws::{connect_target, TargetArgs};
-use crate::output::{fail, json, line, Mark};
+use crate::logs::seconds;
+use crate::output::{cancel_on_ctrl_c, fail, json, json_line, line, Mark};
 
 #[derive(Subcommand)]
 pub enum ServiceCommand {
@@ -29,6 +35,47 @@ pub enum ServiceCommand {
     /// Point the service at an earlier revision of its task definition (default: the newest
     /// active one before the revision it runs).
     Rollback(RollbackArgs),
+    /// Recent log lines of the service's tasks, from its task definition's awslogs settings.
+    Logs(ServiceLogsArgs),
+    /// Run a command once in a new task of the service's task definition, on its network;
+    /// prints the output and exits with the command's exit code. Ctrl-C stops the task.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+pub struct ServiceLogsArgs {
+    /// The container whose logs to read (default: the first essential one).
+    #[arg(long)]
+    container: Option<String>,
+    /// Only this task's lines (its id, as `slipway service ps` shows it).
+    #[arg(long, value_name = "ID")]
+    task: Option<String>,
+    /// Only lines containing this text (any case).
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// From this long ago: 90s, 15m, 2h, 7d (default 1h).
+    #[arg(long, value_name = "DURATION")]
+    since: Option<String>,
+    /// At most this many lines, the newest (default 10000, at most 100000).
+    #[arg(long)]
+    limit: Option<u32>,
+    #[command(flatten)]
+    named: Named,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The container to run the command in (default: the first essential one).
+    #[arg(long)]
+    container: Option<String>,
+    /// Stop the task if it has not finished by then: 90s, 15m, 2h (default 15m).
+    #[arg(long, value_name = "DURATION")]
+    deadline: Option<String>,
+    #[command(flatten)]
+    named: Named,
+    /// The command and its arguments, after `--`: they replace the container's command.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Args)]
@@ -160,6 +207,138 @@ pub async fn run(command: ServiceCommand, as_json: bool) -> ExitCode {
                 Err(e) => fail("service rollback", &e, as_json),
             }
         }
+        ServiceCommand::Logs(args) => service_logs(&host, args, as_json).await,
+        ServiceCommand::Run(args) => run_command(&host, args, as_json).await,
+    }
+}
+
+async fn service_logs(host: &HostEnv, args: ServiceLogsArgs, as_json: bool) -> ExitCode {
+    let since_seconds = match parse_duration("--since", args.since.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail("service logs", &e, as_json),
+    };
+    let (conn, r) = match args.named.connect(host, "service logs", as_json).await {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let query = LogQuery {
+        task_id: args.task,
+        text: args.filter,
+        since_seconds,
+        until_ms: None,
+        limit: args.limit,
+    };
+    let now = OffsetDateTime::now_utc();
+    match logs(&conn, &r, args.container.as_deref(), &query, now).await {
+        Ok(page) => {
+            if !as_json && page.lines.is_empty() {
+                eprintln!(
+                    "slipway service logs: no lines in {} for that time (widen --since)",
+                    page.group
+                );
+            }
+            for l in &page.lines {
+                crate::logs::print(l, as_json);
+            }
+            if page.truncated {
+                eprintln!(
+                    "slipway service logs: more lines matched; showing the newest {} (raise --limit, or narrow --since or --filter)",
+                    page.lines.len()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("service logs", &e, as_json),
+    }
+}
+
+async fn run_command(host: &HostEnv, args: RunArgs, as_json: bool) -> ExitCode {
+    let deadline_seconds = match parse_duration("--deadline", args.deadline.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail("service run", &e, as_json),
+    };
+    let (conn, r) = match args.named.connect(host, "service run", as_json).await {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let request = OneOffRequest {
+        command: args.command,
+        container: args.container,
+        deadline_seconds,
+    };
+    let cancel = cancel_on_ctrl_c();
+    // The command's output goes to stdout as it arrives (so it can be piped); what
+    // Slipway says about the task goes to stderr.
+    let sink = move |event: OneOffEvent| {
+        if as_json {
+            json_line(&serde_json::json!({ "event": event }));
+            return;
+        }
+        match event {
+            OneOffEvent::TaskStarted {
+                task_id, container, ..
+            } => eprintln!("slipway service run: task {task_id} started ({container})"),
+            OneOffEvent::StatusChanged { status } => {
+                eprintln!("slipway service run: task {status}")
+            }
+            OneOffEvent::Output { lines } => lines.iter().for_each(|l| println!("{l}")),
+            OneOffEvent::Retrying { what, reason, .. } => {
+                eprintln!("slipway service run: {what} failed ({reason}); trying again")
+            }
+            OneOffEvent::TaskStopping { task_id, reason } => {
+                eprintln!("slipway service run: stopping task {task_id}: {reason}")
+            }
+        }
+    };
+    match run_once(&conn, &r, &request, &sink, &cancel).await {
+        Ok(outcome) => ran(&outcome, as_json),
+        Err(e) => {
+            if as_json {
+                json_line(
+                    &serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+                );
+            }
+            fail("service run", &e, false)
+        }
+    }
+}
+
+/// The task's exit code as the CLI's: 0 for 0; a failure stays a failure even where the
+/// shell would read its code as 0 (256).
+fn exit_status(code: i32) -> u8 {
+    match code {
+        0 => 0,
+        1..=255 => code as u8,
+        _ => 1,
+    }
+}
+
+fn ran(outcome: &OneOffOutcome, as_json: bool) -> ExitCode {
+    if as_json {
+        json_line(&serde_json::json!({ "result": outcome }));
+    } else if outcome.exit_code == 0 {
+        eprintln!(
+            "slipway service run: task {} finished (exit code 0)",
+            outcome.task_id
+        );
+    } else {
+        eprintln!(
+            "slipway service run: the command failed in task {} with exit code {}; slipway exits with it",
+            outcome.task_id, outcome.exit_code
+        );
+    }
+    ExitCode::from(exit_status(outcome.exit_code))
+}
+
+fn parse_duration(flag: &str, text: Option<&str>) -> Result<Option<u32>, EngineError> {
+    match text {
+        None => Ok(None),
+        Some(text) => seconds(text)
+            .map(Some)
+            .ok_or_else(|| EngineError::InvalidInput {
+                what: flag.into(),
+                reason: format!("\"{text}\" is not a duration such as 90s, 15m, 2h or 7d"),
+            }),
     }
 }
 
@@ -273,5 +452,19 @@ fn print_view(view: &ServiceView) {
             Mark::Info,
             format!("{} {}", e.at.as_deref().unwrap_or(""), e.message),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exit_status;
+
+    #[test]
+    fn a_failed_command_never_exits_the_cli_with_success() {
+        assert_eq!(exit_status(0), 0);
+        assert_eq!(exit_status(3), 3);
+        assert_eq!(exit_status(255), 255);
+        assert_eq!(exit_status(256), 1, "256 would read as 0 to the shell");
+        assert_eq!(exit_status(-1), 1);
     }
 }

@@ -105,6 +105,16 @@ pub async fn vendor_service(
     prefix: &str,
     images: &[&str],
 ) -> VendorService {
+    vendor_service_with_command(sdk, prefix, images, &[]).await
+}
+
+/// [`vendor_service`] whose container runs `command` (the image's own when empty).
+pub async fn vendor_service_with_command(
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+    images: &[&str],
+    command: &[&str],
+) -> VendorService {
     use aws_sdk_ecs::types::{
         AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
         LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
@@ -118,6 +128,13 @@ pub async fn vendor_service(
         family: format!("{prefix}-server"),
         log_group: format!("/ecs/{prefix}-server"),
     };
+    // The stack that made the service made its log group too (the awslogs driver does
+    // not, unless told to).
+    let _ = aws_sdk_cloudwatchlogs::Client::new(sdk)
+        .create_log_group()
+        .log_group_name(&made.log_group)
+        .send()
+        .await;
     ecs.create_cluster()
         .cluster_name(&made.cluster)
         .send()
@@ -134,6 +151,10 @@ pub async fn vendor_service(
                 ContainerDefinition::builder()
                     .name("server")
                     .image(*image)
+                    .set_command(
+                        (!command.is_empty())
+                            .then(|| command.iter().map(|c| c.to_string()).collect()),
+                    )
                     // moto refuses a task without a container memory.
                     .memory(512)
                     .port_mappings(PortMapping::builder().container_port(3000).build())
@@ -214,4 +235,49 @@ pub async fn default_subnets(sdk: &aws_config::SdkConfig, n: usize) -> String {
         .take(n)
         .collect();
     ids.join(",")
+}
+
+/// The account the emulator reports, whose ECR registry the test environment serves.
+const ACCOUNT: &str = "123456789012";
+
+/// Removes the local tag of `image` that the stand-in's pull left (the layers are
+/// busybox's, kept).
+pub fn remove_published(image: &str) {
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", "-f", image])
+        .output();
+}
+
+/// Pushes the test environment's offline base image (busybox:1.36) to the registry that
+/// answers as ECR of `region`, as `repository:tag`, and returns that image URI: the
+/// Fargate stand-in pulls it from there with ECR's token, as Fargate pulls a vendor's
+/// image. Uses the docker CLI with a sign-in of its own (never the user's Docker config);
+/// the local tag is removed again (and the pulled one by [`remove_published`]).
+pub fn publish_busybox(region: &str, repository: &str, tag: &str) -> String {
+    let host = format!("{ACCOUNT}.dkr.ecr.{region}.amazonaws.com");
+    let image = format!("{host}/{repository}:{tag}");
+    let config = tempfile::tempdir().expect("a temporary Docker config");
+    let auth = aws_smithy_types::base64::encode(format!("AWS:{ACCOUNT}-auth-token"));
+    std::fs::write(
+        config.path().join("config.json"),
+        format!(r#"{{"auths": {{"{host}": {{"auth": "{auth}"}}}}}}"#),
+    )
+    .expect("write the Docker config");
+    let docker = |args: &[&str]| {
+        let out = std::process::Command::new("docker")
+            .arg("--config")
+            .arg(config.path())
+            .args(args)
+            .output()
+            .expect("the docker CLI runs");
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    docker(&["tag", "busybox:1.36", &image]);
+    docker(&["push", &image]);
+    docker(&["rmi", &image]);
+    image
 }

@@ -207,6 +207,19 @@ pub enum EngineError {
         region: String,
     },
 
+    /// The service lacks what the action needs (a network configuration, awslogs settings).
+    #[error("Slipway cannot {action} of service {service}: {reason}")]
+    ServiceUnfit {
+        service: String,
+        action: String,
+        reason: String,
+    },
+
+    /// A one-off task that could not start, or did not stop in time; `problem` says what
+    /// became of it (stopped, or still running and where to stop it).
+    #[error("The one-off task {task_id} {problem}")]
+    OneOffFailed { task_id: String, problem: String },
+
     #[error("{file}{}: {problem}", .line.map(|l| format!(" line {l}")).unwrap_or_default())]
     TemplateInvalid {
         file: String,
@@ -379,6 +392,8 @@ impl EngineError {
             Self::DeployTimedOut { .. } => ErrorCode::DeployTimedOut,
             Self::DeployNotFound { .. } => ErrorCode::DeployNotFound,
             Self::ServiceNotFound { .. } => ErrorCode::ServiceNotFound,
+            Self::ServiceUnfit { .. } => ErrorCode::InvalidInput,
+            Self::OneOffFailed { .. } => ErrorCode::AwsError,
             Self::TemplateInvalid { .. } => ErrorCode::TemplateInvalid,
             Self::StackFailed { .. } => ErrorCode::StackFailed,
             Self::DeployStopped { cause, .. } => cause.code(),

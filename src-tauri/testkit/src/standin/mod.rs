@@ -6,7 +6,8 @@
 //! container cannot be pulled or started, or exits, the task is stopped in the emulator
 //! with the stop code, exit code and reason Fargate would give (through the proxy, which
 //! moto cannot store). For services it plays the scheduler: a task per deployment, and
-//! the deployment's rollout COMPLETED once that task runs.
+//! the deployment's rollout COMPLETED once that task runs. A task runs its first container
+//! with the command RunTask's overrides give it, else its task definition's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -273,8 +274,22 @@ impl World {
         let memory_mib: i64 = def.memory().and_then(|m| m.parse().ok()).unwrap_or(512);
         let public_ip = next_public_ip();
         let name = format!("slipway-standin-{id}");
+        // The task's command: RunTask's override for this container, else the task
+        // definition's, else the image's; the entry point is the definition's or the image's.
+        let overridden = task
+            .overrides()
+            .map(|o| o.container_overrides())
+            .unwrap_or_default()
+            .iter()
+            .find(|o| o.name() == c.name())
+            .map(|o| o.command().to_vec())
+            .filter(|command| !command.is_empty());
+        let command = overridden.or_else(|| Some(c.command().to_vec()).filter(|c| !c.is_empty()));
+        let entrypoint = Some(c.entry_point().to_vec()).filter(|e| !e.is_empty());
         let body = ContainerCreateBody {
             image: Some(image.clone()),
+            cmd: command,
+            entrypoint,
             env: Some(
                 c.environment()
                     .iter()

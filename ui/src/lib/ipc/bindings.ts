@@ -188,6 +188,13 @@ export const commands = {
 	redeployService: (target: AwsTarget, cluster: string, service: string) => typedError<number, IpcError>(__TAURI_INVOKE("redeploy_service", { target, cluster, service })),
 	/**  Points the service at an earlier revision (default: the one before it). */
 	rollBackService: (target: AwsTarget, cluster: string, service: string, to: number | null) => typedError<Changed, IpcError>(__TAURI_INVOKE("roll_back_service", { target, cluster, service, to })),
+	/**
+	 *  Runs a one-off command on the service's task definition and network, streaming its
+	 *  output; the task is stopped if the job is cancelled.
+	 */
+	runServiceTask: (jobId: string, target: AwsTarget, cluster: string, service: string, request: OneOffRequest, onEvent: Channel<OneOffEvent>) => typedError<OneOffOutcome, IpcError>(__TAURI_INVOKE("run_service_task", { jobId, target, cluster, service, request, onEvent })),
+	/**  The newest lines the service's containers wrote (its task definition's awslogs). */
+	serviceLogs: (target: AwsTarget, cluster: string, service: string, query: LogQuery) => typedError<LogPage, IpcError>(__TAURI_INVOKE("service_logs", { target, cluster, service, query })),
 };
 
 /* Types */
@@ -1041,6 +1048,59 @@ export type NewSsoProfile = {
 	roleName: string,
 	/**  The region apps run in; the sign-in's region when unset. */
 	region: string | null,
+};
+
+export type OneOffEvent = 
+/**  RunTask answered: the task exists, and is paid for, from here. */
+{ type: "TaskStarted"; data: {
+	taskId: string,
+	container: string,
+	logGroup: string,
+	logStream: string,
+} } | 
+/**  The task's status as ECS reports it (PROVISIONING … RUNNING … STOPPED). */
+{ type: "StatusChanged"; data: {
+	status: string,
+} } | 
+/**  New output lines of the container, oldest first. */
+{ type: "Output"; data: {
+	lines: string[],
+} } | 
+/**  A call failed in a way that passes, and is tried again. */
+{ type: "Retrying"; data: {
+	what: string,
+	reason: string,
+	attempt: number,
+} } | 
+/**  Slipway asked ECS to stop a task of this run, and why. */
+{ type: "TaskStopping"; data: {
+	taskId: string,
+	reason: string,
+} };
+
+/**  A one-off task that ran and stopped. */
+export type OneOffOutcome = {
+	taskId: string,
+	taskArn: string,
+	container: string,
+	/**  The container's exit code: 0 when the command succeeded. */
+	exitCode: number,
+	stopCode: string | null,
+	stoppedReason: string | null,
+	logGroup: string,
+	logStream: string,
+	/**  Everything the container wrote, oldest first. */
+	output: string[],
+};
+
+/**  What to run. */
+export type OneOffRequest = {
+	/**  The command and its arguments, in place of the container's CMD. */
+	command: string[],
+	/**  The container to run it in (default: the task definition's first essential one). */
+	container?: string | null,
+	/**  Stop the task if it has not stopped by then (default 900 s). */
+	deadlineSeconds?: number | null,
 };
 
 export type Os = "linux" | "macos" | "windows";

@@ -22,6 +22,12 @@ import type {
   StackProgress,
   StackSummary,
   Template,
+  ServiceSummary,
+  ServiceView,
+  Changed,
+  OneOffEvent,
+  OneOffOutcome,
+  OneOffRequest,
   BuildEvent,
   BuildOutcome,
   BuildRequest,
@@ -378,3 +384,32 @@ export function deleteStack(
 ): Job<null> {
   return startJob('stack-delete', onEvent, (jobId, channel) => commands.deleteStack(jobId, target, review, channel));
 }
+
+export const listServices = (target: AwsTarget): Promise<ServiceSummary[]> => unwrap(commands.listServices(target));
+/** One service: its tasks with their IPs and cost, its rollout and its events. */
+export const describeService = (target: AwsTarget, cluster: string, service: string): Promise<ServiceView> =>
+  unwrap(commands.describeService(target, cluster, service));
+export const scaleService = (target: AwsTarget, cluster: string, service: string, desired: number): Promise<Changed> =>
+  unwrap(commands.scaleService(target, cluster, service, desired));
+export const redeployService = (target: AwsTarget, cluster: string, service: string): Promise<number> =>
+  unwrap(commands.redeployService(target, cluster, service));
+export const rollBackService = (
+  target: AwsTarget,
+  cluster: string,
+  service: string,
+  to: number | null,
+): Promise<Changed> => unwrap(commands.rollBackService(target, cluster, service, to));
+/** Runs a one-off command on the service's task definition and network; cancelling stops its task. */
+export function runServiceTask(
+  target: AwsTarget,
+  cluster: string,
+  service: string,
+  request: OneOffRequest,
+  onEvent: (event: OneOffEvent) => void,
+): Job<OneOffOutcome> {
+  return startJob('one-off', onEvent, (jobId, channel) =>
+    commands.runServiceTask(jobId, target, cluster, service, request, channel),
+  );
+}
+export const serviceLogs = (target: AwsTarget, cluster: string, service: string, query: LogQuery): Promise<LogPage> =>
+  unwrap(commands.serviceLogs(target, cluster, service, query));

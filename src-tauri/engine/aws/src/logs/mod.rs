@@ -2,7 +2,9 @@
 //! or all of them interleaved by time, searched by text and time range, error lines
 //! marked, and followed by polling FilterLogEvents from the newest time seen (each event
 //! shown once, by its id). Text search is done here, case-insensitively, rather than with
-//! a CloudWatch filter pattern, whose matching is case-sensitive and term-based.
+//! a CloudWatch filter pattern, whose matching is case-sensitive and term-based. Any
+//! other container's awslogs streams (a service Slipway did not make) are read through
+//! the same [`Source`].
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -87,21 +89,58 @@ fn stream_task(stream: &str) -> String {
     stream.rsplit('/').next().unwrap_or(stream).to_owned()
 }
 
-struct Source {
-    group: String,
-    stream: Option<String>,
+/// Where a container's awslogs driver writes: one stream per task,
+/// `{stream_prefix}{task id}`, in `group` of `region` (the connection's when `None`).
+pub(crate) struct Source {
+    pub(crate) group: String,
+    pub(crate) region: Option<String>,
+    /// Every task's stream starts with this (`prefix/container/`).
+    pub(crate) stream_prefix: String,
+    /// One task's stream only.
+    pub(crate) stream: Option<String>,
+}
+
+impl Source {
+    /// The streams of `group` under `stream_prefix`, or only `task`'s (an id or ARN).
+    pub(crate) fn new(
+        group: String,
+        region: Option<String>,
+        stream_prefix: String,
+        task: Option<&str>,
+    ) -> Self {
+        let stream = task.map(|t| format!("{stream_prefix}{}", task_id(t)));
+        Self {
+            group,
+            region,
+            stream_prefix,
+            stream,
+        }
+    }
 }
 
 fn source(conn: &Connection, config: &ProjectConfig, query: &LogQuery) -> Result<Source> {
     let names = ResourceNames::for_app(&config.name, &conn.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
-    Ok(Source {
-        group: names.log_group,
-        stream: query
-            .task_id
-            .as_deref()
-            .map(|id| format!("slipway/{CONTAINER}/{}", task_id(id))),
-    })
+    Ok(Source::new(
+        names.log_group,
+        None,
+        format!("slipway/{CONTAINER}/"),
+        query.task_id.as_deref(),
+    ))
+}
+
+/// A CloudWatch Logs client for `region` (the connection's when `None` or the same).
+pub(crate) fn client(conn: &Connection, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
+    match region.filter(|r| *r != conn.ctx.region) {
+        Some(region) => aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&conn.ctx.sdk)
+                .region(aws_sdk_cloudwatchlogs::config::Region::new(
+                    region.to_owned(),
+                ))
+                .build(),
+        ),
+        None => aws_sdk_cloudwatchlogs::Client::new(&conn.ctx.sdk),
+    }
 }
 
 /// One FilterLogEvents sweep from `start_ms`, all pages, oldest first, each event handed
@@ -114,7 +153,7 @@ async fn sweep(
     cap: usize,
     mut each: impl FnMut(LogLine),
 ) -> Result<bool> {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&conn.ctx.sdk);
+    let logs = client(conn, source.region.as_deref());
     let mut seen = 0usize;
     let mut token: Option<String> = None;
     loop {
@@ -126,7 +165,7 @@ async fn sweep(
             .set_next_token(token.take());
         request = match &source.stream {
             Some(stream) => request.log_stream_names(stream),
-            None => request.log_stream_name_prefix(format!("slipway/{CONTAINER}/")),
+            None => request.log_stream_name_prefix(&source.stream_prefix),
         };
         let answer = match request.send().await {
             Ok(answer) => answer,
@@ -170,7 +209,16 @@ pub async fn fetch(
     query: &LogQuery,
     now: OffsetDateTime,
 ) -> Result<LogPage> {
-    let source = source(conn, config, query)?;
+    fetch_from(conn, source(conn, config, query)?, query, now).await
+}
+
+/// The newest `limit` lines of `source` that match `query`, oldest first.
+pub(crate) async fn fetch_from(
+    conn: &Connection,
+    source: Source,
+    query: &LogQuery,
+    now: OffsetDateTime,
+) -> Result<LogPage> {
     let limit = query.limit.unwrap_or(DEFAULT_LINES).clamp(1, MAX_LINES) as usize;
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let start = now_ms - i64::from(query.since_seconds.unwrap_or(3600)) * 1000;

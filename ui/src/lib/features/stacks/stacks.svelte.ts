@@ -34,6 +34,7 @@ import {
   type Template,
 } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
+import { ServiceDesk, type ServiceName } from './services.svelte';
 
 /** Where the stacks are: an AWS profile (null: as the AWS CLI decides) and a region. */
 export interface Place {
@@ -90,7 +91,7 @@ export function offeredOutputs(
     .flatMap((s) => s.outputs.filter((o) => o.key.toLowerCase() === key).map((output) => ({ stack: s.name, output })));
 }
 
-export type View = 'list' | 'form' | 'review' | 'running' | 'stack';
+export type View = 'list' | 'form' | 'review' | 'running' | 'stack' | 'service';
 
 type Choices = { state: 'loading' } | { state: 'ready'; choices: Choice[] } | { state: 'failed'; failure: Failure };
 
@@ -131,6 +132,9 @@ export class StackDesk {
 
   #checks = 0;
 
+  /** The region's ECS services, and the one open. */
+  readonly services = new ServiceDesk(() => this.target);
+
   get target(): AwsTarget {
     return targetOf(this.place);
   }
@@ -163,14 +167,27 @@ export class StackDesk {
     this.failure = null;
     this.identity = null;
     this.stacks = null;
+    this.services.reset();
+    if (this.view === 'service' || this.view === 'stack') this.close();
     try {
       this.identity = await connectAccount(this.target);
-      this.stacks = await listStacks(this.target);
+      [this.stacks] = await Promise.all([listStacks(this.target), this.services.list()]);
     } catch (e) {
       this.failure = failureOf(e);
     } finally {
       this.connecting = false;
     }
+  }
+
+  /** Shows one ECS service of the region (a stack's, or any). */
+  async showService(name: ServiceName): Promise<void> {
+    this.view = 'service';
+    await this.services.show(name);
+  }
+
+  closeService(): void {
+    this.services.close();
+    this.view = this.selected !== null ? 'stack' : 'list';
   }
 
   async refresh(): Promise<void> {

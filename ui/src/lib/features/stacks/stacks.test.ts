@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Parameter, StackOutput, StackSummary, Template } from '../../ipc';
 import { grouped, offeredOutputs, stackNameFrom, targetOf, vpcParameter } from './stacks.svelte';
+import { splitCommand } from './services.svelte';
 
 function parameter(name: string, extra: Partial<Parameter> = {}): Parameter {
   return {
@@ -84,5 +85,18 @@ describe('the account', () => {
     });
     expect(targetOf({ profile: null, region: '' }).source).toEqual({ kind: 'default' });
     expect(targetOf({ profile: null, region: '' }).region).toBeNull();
+  });
+});
+
+describe('a one-off command line', () => {
+  it('splits as a shell would', () => {
+    expect(splitCommand('echo token-123')).toEqual(['echo', 'token-123']);
+    expect(splitCommand(`sh -c 'echo "a b"; exit 3'`)).toEqual(['sh', '-c', 'echo "a b"; exit 3']);
+    expect(splitCommand('say "it\\"s" two\\ words ""')).toEqual(['say', 'it"s', 'two words', '']);
+    expect(splitCommand('   ')).toEqual([]);
+  });
+
+  it('refuses a quote left open', () => {
+    expect(splitCommand("echo 'oops")).toBeNull();
   });
 });

@@ -1,13 +1,14 @@
 //! Operating any ECS service, one Slipway deployed or not (a vendor's stack made it, or
 //! the console): the services of the account to pick from; one service's state, rollout,
 //! events and tasks (private and public IPs, health, cost); scaling its desired count,
-//! forcing a new deployment and rolling back to an earlier task definition revision.
+//! forcing a new deployment and rolling back to an earlier task definition revision;
+//! its containers' logs ([`logs()`]) and one-off tasks on its task definition ([`run_once`]).
 //!
 //! Every change is one UpdateService call that sets an absolute value (a count, a
 //! revision), so a retry after a lost answer leaves the same service; a forced new
 //! deployment retried that way may start a second one (every task replaced twice).
 
-use aws_sdk_ecs::types::{Service, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{Service, TaskDefinition, TaskDefinitionStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -17,6 +18,17 @@ use crate::cost::pricelist::{price_book, Refresh};
 use crate::deploy::ecs::{family_of, revision_of, TaskFilter};
 use crate::deploy::status::{observe_tasks, RunningTask};
 use slipway_core::error::{EngineError, Result};
+
+mod awslogs;
+mod logs;
+mod run;
+
+pub use awslogs::AwsLogs;
+pub use logs::logs;
+pub use run::{
+    run_once, OneOffEvent, OneOffOutcome, OneOffRequest, DEFAULT_DEADLINE, MAX_DEADLINE, RUN_TAG,
+    STARTED_BY_PREFIX,
+};
 
 /// DescribeServices takes at most 10 services a call.
 const DESCRIBE_BATCH: usize = 10;
@@ -184,6 +196,19 @@ pub async fn describe(
     let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
     let billed: Vec<BilledTask> = observed.iter().filter_map(|o| o.billed()).collect();
     let cost = meter(&billed, &book, now);
+    // Counted from the tasks themselves: ECS's own counts trail them (and the emulator's
+    // say whatever was asked for), and the screen must not say "running" of nothing.
+    let count = |status: &[&str]| {
+        let n = observed
+            .iter()
+            .filter(|o| status.contains(&o.snapshot.last_status.as_str()))
+            .count();
+        i32::try_from(n).unwrap_or(i32::MAX)
+    };
+    let (running, pending) = (
+        count(&["RUNNING"]),
+        count(&["PROVISIONING", "PENDING", "ACTIVATING"]),
+    );
     let tasks = observed
         .iter()
         .map(|o| {
@@ -206,8 +231,8 @@ pub async fn describe(
         region: conn.ctx.region.clone(),
         launch_type: service.launch_type().map(|l| l.as_str().to_owned()),
         desired: service.desired_count(),
-        running: service.running_count(),
-        pending: service.pending_count(),
+        running,
+        pending,
         family: family_of(&task_definition).to_owned(),
         revision: revision_of(&task_definition),
         task_definition,
@@ -337,6 +362,21 @@ async fn find(conn: &Connection, r: &ServiceRef) -> Result<Service> {
         .find(|s| s.status() == Some("ACTIVE"))
         .cloned()
         .ok_or_else(not_found)
+}
+
+/// The task definition `arn` names (an ARN or family:revision).
+async fn task_definition(conn: &Connection, arn: &str) -> Result<TaskDefinition> {
+    let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+    let answer = ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ecs:DescribeTaskDefinition", e))?;
+    answer
+        .task_definition()
+        .cloned()
+        .ok_or_else(|| EngineError::Internal(format!("ECS described no task definition {arn}")))
 }
 
 async fn update(
