@@ -90,6 +90,7 @@ macro_rules! specta_builder {
                 $crate::commands::stacks::check_stack_values,
                 $crate::commands::stacks::stack_choices,
                 $crate::commands::stacks::saved_stack_values,
+                $crate::commands::stacks::current_stack_values,
                 $crate::commands::stacks::review_stack,
                 $crate::commands::stacks::apply_stack,
                 $crate::commands::stacks::discard_stack_review,

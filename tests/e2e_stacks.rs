@@ -11,6 +11,7 @@ mod e2e;
 use std::time::Duration;
 
 use aws_sdk_cloudformation::Client;
+use slipway_testkit::FaultProxy;
 
 const REGION: &str = "sa-east-1";
 const PASSWORD: &str = "e2e-Stack-Passw0rd-9431";
@@ -26,6 +27,13 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
         return;
     };
     let arranged = session.arrange_emulator(REGION).await;
+    // The window reaches the emulator through the test kit's proxy, which answers a
+    // stack's list parameter as AWS writes it (moto writes Python's list).
+    let proxy = FaultProxy::start(&session.endpoint).await;
+    session.write_aws_config(&format!(
+        "[default]\nregion = us-east-1\nendpoint_url = {}\n",
+        proxy.url()
+    ));
     let stack = format!("e2e-server-{}", std::process::id());
     let template =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stacks/server.yaml");
@@ -72,10 +80,11 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
             vec![],
         )
         .await;
+    // The default VPC's subnets, once listed for it (the description alone says "public").
     session
         .text_containing(
-            "[data-testid=param-SubnetIds]",
-            "public",
+            "[data-testid=param-SubnetIds] .choices",
+            "public ·",
             Duration::from_secs(30),
         )
         .await;
@@ -194,6 +203,86 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
     session
         .click("[data-testid=service-view] .card-head button:last-child")
         .await;
+
+    // An upgrade is a parameter change: the same template for the same stack fills the form
+    // with what the stack runs (never its password, which it keeps when left empty), and
+    // the review lists the change set's changes.
+    session
+        .click("[data-testid=stack-view] .card-head .actions button:last-child")
+        .await;
+    session
+        .fill("[data-testid=template-path]", template.to_str().unwrap())
+        .await;
+    session.click("[data-testid=template-path-open]").await;
+    session.fill("[data-testid=stack-name]", &stack).await;
+    session.click("[data-testid=param-ImageTag] input").await;
+    let tag = "[data-testid=param-ImageTag] input";
+    let mut filled = String::new();
+    for _ in 0..50 {
+        filled = session
+            .client_execute(
+                &format!("return document.querySelector('{tag}').value"),
+                vec![],
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if filled == "v1.5.0" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        filled, "v1.5.0",
+        "the form shows the version the stack runs"
+    );
+    session.fill(tag, "v1.6.0").await;
+    session
+        .click_until(
+            "[data-testid=review-stack]",
+            "[data-testid=review-changes]",
+            Duration::from_secs(30),
+        )
+        .await;
+    let changing = session
+        .text(
+            "[data-testid=review-parameter-changes]",
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(changing.contains("ImageTag: v1.5.0 → v1.6.0"), "{changing}");
+    assert!(
+        !changing.contains("DatabasePassword"),
+        "kept, not changed: {changing}"
+    );
+    session.screenshot("stacks-update-review").await;
+    session.click("[data-testid=acknowledge]").await;
+    session.click("[data-testid=apply-stack]").await;
+    session
+        .text_containing(
+            "[data-testid=stack-view]",
+            "updated",
+            Duration::from_secs(120),
+        )
+        .await;
+    let updated = cf
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await
+        .unwrap();
+    let parameters = updated.stacks()[0].parameters();
+    let value = |key: &str| {
+        parameters
+            .iter()
+            .find(|p| p.parameter_key() == Some(key))
+            .and_then(|p| p.parameter_value())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(value("ImageTag"), "v1.6.0");
+    assert_eq!(value("DatabasePassword"), PASSWORD, "the password was kept");
 
     // The delete says what stays (the retained file system) before it deletes.
     session.click("[data-testid=stack-delete]").await;

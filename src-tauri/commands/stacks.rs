@@ -92,6 +92,20 @@ pub async fn saved_stack_values(
     )
 }
 
+/// The values an existing stack runs with now (never its NoEcho ones), for an update's form.
+#[tauri::command]
+#[specta::specta]
+pub async fn current_stack_values(
+    target: AwsTarget,
+    stack: String,
+    path: String,
+    desk: State<'_, Desk>,
+) -> Result<BTreeMap<String, String>, IpcError> {
+    let template = slipway_app::Desk::open_template(&PathBuf::from(path)).await?;
+    let conn = desk.0.connection(&target).await?;
+    Ok(stacks::current_values(&conn, &stack, &template).await?)
+}
+
 /// What creating (or updating) `stack` from the template will do; nothing changes yet.
 #[tauri::command]
 #[specta::specta]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use slipway_aws::aws::{self, AwsTarget, Connection};
@@ -35,7 +35,12 @@ struct Linked {
     proven: Instant,
 }
 
+/// How long a review waits for its yes: one left behind (the window reloaded) does not keep
+/// the values it holds in memory for the app's lifetime.
+const REVIEW_TTL: Duration = Duration::from_secs(30 * 60);
+
 struct Pending {
+    made: Instant,
     target: AwsTarget,
     review: StackReview,
     template: Template,
@@ -121,12 +126,17 @@ impl Desk {
         values: &std::collections::BTreeMap<String, String>,
     ) -> Result<PendingReview> {
         let template = Self::open_template(path).await?;
+        // Kept as resolved: a changed endpoint override never sends the apply elsewhere.
+        let target = &self.resolve(target)?;
         let conn = self.connection(target).await?;
         let review = stacks::review(&conn, name, &template, values).await?;
         let id = format!("review-{}", self.next.fetch_add(1, Ordering::Relaxed));
-        self.reviews.lock().expect("reviews lock").insert(
+        let mut reviews = self.reviews.lock().expect("reviews lock");
+        reviews.retain(|_, p| p.made.elapsed() < REVIEW_TTL);
+        reviews.insert(
             id.clone(),
             Pending {
+                made: Instant::now(),
                 target: target.clone(),
                 review: review.clone(),
                 template,

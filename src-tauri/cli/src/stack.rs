@@ -362,8 +362,20 @@ fn print_review(r: &StackReview) {
     for (key, value) in &r.parameters {
         line(Mark::Info, format!("{key} = {value}"));
     }
-    if r.update && r.changes.is_empty() {
+    for change in &r.parameter_changes {
+        let from = change.from.as_deref().unwrap_or("(not set)");
+        line(
+            Mark::Info,
+            format!("{} changes: {from} → {}", change.name, change.to),
+        );
+    }
+    if r.update && r.change_set.is_none() {
         line(Mark::Info, "nothing would change");
+    } else if r.update && r.changes.is_empty() {
+        line(
+            Mark::Info,
+            "CloudFormation lists no resource that this update changes",
+        );
     }
     for c in &r.changes {
         let mark = if c.replacement.as_deref() == Some("True") || c.action == "Remove" {

@@ -1,7 +1,9 @@
 //! Rewriting the emulator's ECS answers where moto cannot say what Fargate would: a
 //! scripted progression of task states (PROVISIONING, PENDING, then the real RUNNING),
 //! and facts a stand-in for Fargate reports about a task or a service (stop codes, exit
-//! codes, container reasons, deployments and their rollout state).
+//! codes, container reasons, deployments and their rollout state); and CloudFormation's
+//! answer for a stack's list parameter, which moto gives as Python's `['a', 'b']` where
+//! AWS gives `a,b`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -56,6 +58,7 @@ impl Rewrites {
             "DescribeTasks" => !self.script.is_empty() || !self.tasks.is_empty(),
             "RunTask" => !self.script.is_empty(),
             "DescribeServices" => !self.services.is_empty(),
+            "DescribeStacks" => true,
             _ => false,
         }
     }
@@ -69,14 +72,18 @@ impl Rewrites {
             return response;
         };
         let (head, body) = (&response[..split], &response[split + 4..]);
-        let Ok(mut json) = serde_json::from_slice::<Value>(body) else {
-            return response;
+        let body = if action == "DescribeStacks" {
+            list_parameters_as_aws(&String::from_utf8_lossy(body)).into_bytes()
+        } else {
+            let Ok(mut json) = serde_json::from_slice::<Value>(body) else {
+                return response;
+            };
+            match action {
+                "DescribeTasks" | "RunTask" => self.tasks_answer(&mut json),
+                _ => self.services_answer(&mut json),
+            }
+            serde_json::to_vec(&json).expect("JSON serialises")
         };
-        match action {
-            "DescribeTasks" | "RunTask" => self.tasks_answer(&mut json),
-            _ => self.services_answer(&mut json),
-        }
-        let body = serde_json::to_vec(&json).expect("JSON serialises");
         let head: Vec<String> = String::from_utf8_lossy(head)
             .split("\r\n")
             .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
@@ -178,5 +185,62 @@ fn merge(target: &mut Value, patch: Value) {
             }
         }
         (target, patch) => *target = patch,
+    }
+}
+
+/// A DescribeStacks answer with each list parameter's value as AWS writes it: moto answers
+/// `['subnet-a', 'subnet-b']` (XML-escaped) for what was given as `subnet-a,subnet-b`.
+fn list_parameters_as_aws(xml: &str) -> String {
+    const OPEN: &str = "<ParameterValue>";
+    const CLOSE: &str = "</ParameterValue>";
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(start) = rest.find(OPEN) {
+        let value_at = start + OPEN.len();
+        let Some(len) = rest[value_at..].find(CLOSE) else {
+            break;
+        };
+        let value = &rest[value_at..value_at + len];
+        out.push_str(&rest[..value_at]);
+        match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            Some(items) => {
+                let items: Vec<&str> = items
+                    .split(',')
+                    .map(|item| {
+                        let item = item.trim();
+                        ["&#x27;", "&#39;", "&apos;", "'"]
+                            .iter()
+                            .find_map(|q| item.strip_prefix(q)?.strip_suffix(q))
+                            .unwrap_or(item)
+                    })
+                    .filter(|item| !item.is_empty())
+                    .collect();
+                out.push_str(&items.join(","));
+            }
+            None => out.push_str(value),
+        }
+        rest = &rest[value_at + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_parameters_as_aws;
+
+    #[test]
+    fn a_list_parameter_reads_as_aws_writes_it() {
+        let moto = "<member><ParameterKey>SubnetIds</ParameterKey><ParameterValue>[&#x27;subnet-a&#x27;, &#x27;subnet-b&#x27;]</ParameterValue></member><member><ParameterValue>v1.5.0</ParameterValue></member>";
+        assert_eq!(
+            list_parameters_as_aws(moto),
+            "<member><ParameterKey>SubnetIds</ParameterKey><ParameterValue>subnet-a,subnet-b</ParameterValue></member><member><ParameterValue>v1.5.0</ParameterValue></member>"
+        );
+        assert_eq!(
+            list_parameters_as_aws(
+                "<ParameterValue>['a']</ParameterValue><ParameterValue>[]</ParameterValue>"
+            ),
+            "<ParameterValue>a</ParameterValue><ParameterValue></ParameterValue>"
+        );
     }
 }

@@ -173,6 +173,14 @@ async fn three_vendor_stacks_are_reviewed_created_chained_updated_and_deleted() 
         "a kept value is shown as it is"
     );
     assert!(reviewed.change_set.is_some(), "{reviewed:?}");
+    assert_eq!(
+        reviewed.parameter_changes,
+        vec![stacks::ParameterChange {
+            name: "ImageTag".into(),
+            from: Some("v1.4.2".into()),
+            to: "v1.5.0".into()
+        }]
+    );
     fx.proxy.fail("ExecuteChangeSet", Fault::Throttle, 1);
     let events = std::sync::Mutex::new(Vec::new());
     let keep = |e: StackProgress| events.lock().unwrap().push(e);
@@ -213,6 +221,15 @@ async fn three_vendor_stacks_are_reviewed_created_chained_updated_and_deleted() 
         !String::from_utf8_lossy(&raw).contains(PASSWORD),
         "the password is nowhere in the data file"
     );
+
+    // An update's form is filled from the stack as it runs, never with the password (the
+    // emulator answers it in plain text, as AWS would not).
+    let current = stacks::current_values(&conn, &server_name, &server)
+        .await
+        .unwrap();
+    assert_eq!(current["ImageTag"], "v1.5.0");
+    assert_eq!(current["VpcId"], vpc);
+    assert!(!current.contains_key("DatabasePassword"), "{current:?}");
 
     // Deleting says what stays, and keeps costing.
     let doomed = review_delete(&conn, &storage_name).await.unwrap();

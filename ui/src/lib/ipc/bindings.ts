@@ -166,6 +166,8 @@ export const commands = {
 	stackChoices: (target: AwsTarget, picker: Picker, vpc: string | null) => typedError<Choice[], IpcError>(__TAURI_INVOKE("stack_choices", { target, picker, vpc })),
 	/**  The values the stack was last given from this computer (never the NoEcho ones). */
 	savedStackValues: (target: AwsTarget, stack: string) => typedError<{ [key in string]: string }, IpcError>(__TAURI_INVOKE("saved_stack_values", { target, stack })),
+	/**  The values an existing stack runs with now (never its NoEcho ones), for an update's form. */
+	currentStackValues: (target: AwsTarget, stack: string, path: string) => typedError<{ [key in string]: string }, IpcError>(__TAURI_INVOKE("current_stack_values", { target, stack, path })),
 	/**  What creating (or updating) `stack` from the template will do; nothing changes yet. */
 	reviewStack: (target: AwsTarget, path: string, stack: string, values: { [key in string]: string }) => typedError<PendingReview, IpcError>(__TAURI_INVOKE("review_stack", { target, path, stack, values })),
 	/**  Creates or updates the stack as the review said, streaming its events. */
@@ -1169,6 +1171,15 @@ export type Parameter = {
 	picker: Picker | null,
 };
 
+/**  A parameter an update gives a new value. */
+export type ParameterChange = {
+	name: string,
+	/**  What the stack has now; None for a parameter it did not have, or a secret. */
+	from: string | null,
+	/**  The new value; a NoEcho one is said as [`template::MASK`]. */
+	to: string,
+};
+
 /**  A group of the form, as the template's Interface metadata has it. */
 export type ParameterGroup = {
 	label: string,
@@ -1715,8 +1726,10 @@ export type StackReview = {
 	parameters: { [key in string]: string },
 	/**  A create: every resource of the template, with what bills and what stays. */
 	resources: TemplateResource[],
-	/**  An update: the change set's changes (empty when nothing would change). */
+	/**  An update: the change set's changes to resources (empty when none would change). */
 	changes: StackChange[],
+	/**  An update: the parameters given a new value, from what the stack has now. */
+	parameterChanges: ParameterChange[],
 	/**  What must be acknowledged, and why. */
 	capabilities: Acknowledgement[],
 	/**  The change set to execute (an update with changes). */

@@ -358,8 +358,12 @@ export const checkStackValues = (path: string, values: Record<string, string>): 
   unwrap(commands.checkStackValues(path, values));
 export const stackChoices = (target: AwsTarget, picker: Picker, vpc: string | null): Promise<Choice[]> =>
   unwrap(commands.stackChoices(target, picker, vpc));
+/** The values this computer last gave a stack of that name (never NoEcho ones). */
 export const savedStackValues = (target: AwsTarget, stack: string): Promise<Record<string, string>> =>
   unwrap(commands.savedStackValues(target, stack));
+/** An existing stack's values as it runs now (never NoEcho ones), for an update's form. */
+export const currentStackValues = (target: AwsTarget, stack: string, path: string): Promise<Record<string, string>> =>
+  unwrap(commands.currentStackValues(target, stack, path));
 /** What creating or updating the stack will do; nothing changes until it is applied. */
 export const reviewStack = (
   target: AwsTarget,

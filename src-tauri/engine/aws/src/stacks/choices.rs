@@ -164,7 +164,11 @@ pub async fn choices(conn: &Connection, picker: Picker, vpc: Option<&str>) -> Re
             let mut out = Vec::new();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| classify(&conn.ctx, "ssm:DescribeParameters", e))?;
-                out.extend(page.parameters().iter().filter_map(|p| {
+                // A SecureString cannot fill an `AWS::SSM::Parameter::Value<…>`.
+                let plain = page.parameters().iter().filter(|p| {
+                    p.r#type() != Some(&aws_sdk_ssm::types::ParameterType::SecureString)
+                });
+                out.extend(plain.filter_map(|p| {
                     let name = p.name()?.to_owned();
                     Some(Choice {
                         value: name.clone(),

@@ -96,12 +96,25 @@ pub struct StackReview {
     pub values: Values,
     /// A create: every resource of the template, with what bills and what stays.
     pub resources: Vec<TemplateResource>,
-    /// An update: the change set's changes (empty when nothing would change).
+    /// An update: the change set's changes to resources (empty when none would change).
     pub changes: Vec<StackChange>,
+    /// An update: the parameters given a new value, from what the stack has now.
+    pub parameter_changes: Vec<ParameterChange>,
     /// What must be acknowledged, and why.
     pub capabilities: Vec<Acknowledgement>,
     /// The change set to execute (an update with changes).
     pub change_set: Option<String>,
+}
+
+/// A parameter an update gives a new value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterChange {
+    pub name: String,
+    /// What the stack has now; None for a parameter it did not have, or a secret.
+    pub from: Option<String>,
+    /// The new value; a NoEcho one is said as [`template::MASK`].
+    pub to: String,
 }
 
 /// Parameter values that print only their names: a NoEcho value never reaches a log by way
@@ -255,6 +268,11 @@ pub async fn review(
             None => {}
         }
     }
+    let parameter_changes = if existing.is_some() {
+        parameter_changes(template, &previous, values)
+    } else {
+        Vec::new()
+    };
     let mut parameters = template::masked(template, &sent);
     for name in &kept_secret {
         parameters.insert(name.clone(), "(unchanged)".into());
@@ -267,6 +285,7 @@ pub async fn review(
         values: Values(sent),
         resources: Vec::new(),
         changes: Vec::new(),
+        parameter_changes,
         capabilities: template
             .capabilities
             .iter()
@@ -453,6 +472,25 @@ pub async fn discard(conn: &Connection, name: &str, change_set: &str) {
 pub async fn outputs(conn: &Connection, name: &str) -> Result<Vec<StackOutput>> {
     let stack = existing(conn, name).await?;
     Ok(outputs_of(&stack))
+}
+
+/// The values the stack runs with now, to fill an update's form: every parameter the
+/// template has, except a NoEcho one (a secret is kept by leaving it out, never shown).
+pub async fn current_values(
+    conn: &Connection,
+    name: &str,
+    template: &Template,
+) -> Result<BTreeMap<String, String>> {
+    let stack = existing(conn, name).await?;
+    Ok(stack
+        .parameters()
+        .iter()
+        .filter_map(|p| Some((p.parameter_key()?, p.parameter_value().unwrap_or_default())))
+        .filter(|(key, value)| {
+            *value != template::MASK && template.parameter(key).is_some_and(|p| !p.no_echo)
+        })
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect())
 }
 
 /// The newest events of the stack, newest first.
@@ -672,6 +710,35 @@ fn status_of(stack: &Stack) -> String {
     stack
         .stack_status()
         .map_or_else(String::new, |s| s.as_str().to_owned())
+}
+
+/// The values given that differ from the stack's, in the template's order; a NoEcho value
+/// given is always a change (what the stack has is not known), said masked.
+fn parameter_changes(
+    template: &Template,
+    previous: &BTreeMap<String, String>,
+    given: &BTreeMap<String, String>,
+) -> Vec<ParameterChange> {
+    template
+        .parameters
+        .iter()
+        .filter_map(|p| {
+            let to = given.get(&p.name)?;
+            if p.no_echo {
+                return Some(ParameterChange {
+                    name: p.name.clone(),
+                    from: None,
+                    to: template::MASK.to_owned(),
+                });
+            }
+            let from = previous.get(&p.name);
+            (from != Some(to)).then(|| ParameterChange {
+                name: p.name.clone(),
+                from: from.cloned(),
+                to: to.clone(),
+            })
+        })
+        .collect()
 }
 
 fn summary(s: &Stack) -> StackSummary {

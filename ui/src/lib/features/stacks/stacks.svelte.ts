@@ -8,6 +8,7 @@ import {
   awsProfiles,
   checkStackValues,
   connectAccount,
+  currentStackValues,
   deleteStack,
   discardStackReview,
   listStacks,
@@ -93,11 +94,29 @@ export function offeredOutputs(
 
 export type View = 'list' | 'form' | 'review' | 'running' | 'stack' | 'service';
 
+/** The values a form sends: for an update, a NoEcho field left empty is left out (the stack
+ * keeps its secret), as is everything the person did not touch that the stack has. */
+export function valuesToSend(
+  template: Template,
+  values: Record<string, string>,
+  update: boolean,
+): Record<string, string> {
+  const sent: Record<string, string> = {};
+  for (const p of template.parameters) {
+    const value = values[p.name] ?? '';
+    if (update && p.noEcho && value === '') continue;
+    sent[p.name] = value;
+  }
+  return sent;
+}
+
 type Choices = { state: 'loading' } | { state: 'ready'; choices: Choice[] } | { state: 'failed'; failure: Failure };
 
 export class StackDesk {
   place = $state<Place>({ profile: null, region: '' });
   profileNames = $state<string[]>([]);
+  /** The account and region connected: every call goes there. */
+  connected = $state<AwsTarget | null>(null);
   identity = $state<CallerIdentity | null>(null);
   connecting = $state(false);
   failure = $state<Failure | null>(null);
@@ -111,7 +130,11 @@ export class StackDesk {
   opening = $state(false);
   stackName = $state('');
   values = $state<Record<string, string>>({});
-  problems = $state<FieldProblem[]>([]);
+  /** The fields the person changed (an update's others keep the stack's values). */
+  touched = $state<Set<string>>(new Set());
+  /** The stack the form was filled from (an update), if any. */
+  filledFrom = $state<string | null>(null);
+  problems = $state<FieldProblem[] | null>(null);
   choices = $state<Record<string, Choices>>({});
 
   // The review and the run.
@@ -130,13 +153,24 @@ export class StackDesk {
   deletion = $state<DeleteReview | null>(null);
   deleting = $state(false);
 
+  /** Answers to an older question are dropped: each kind counts its questions. */
   #checks = 0;
+  #forms = 0;
+  #lists = 0;
+  #opens = 0;
+  #choiceAsked: Record<string, number> = {};
 
   /** The region's ECS services, and the one open. */
   readonly services = new ServiceDesk(() => this.target);
 
+  /** Where calls go: the account and region connected (the typed one before any). */
   get target(): AwsTarget {
-    return targetOf(this.place);
+    return this.connected ?? targetOf(this.place);
+  }
+
+  /** The typed account or region differs from the one connected. */
+  get placeChanged(): boolean {
+    return this.connected !== null && JSON.stringify(targetOf(this.place)) !== JSON.stringify(this.connected);
   }
 
   get existing(): StackSummary | undefined {
@@ -160,18 +194,24 @@ export class StackDesk {
     await this.connect();
   }
 
-  /** Proves the chosen account and region, and lists its stacks. */
+  /** Proves the typed account and region, and lists its stacks and services. */
   async connect(): Promise<void> {
-    if (this.connecting) return;
+    if (this.connecting || this.following) return;
+    const target = targetOf(this.place);
     this.connecting = true;
     this.failure = null;
     this.identity = null;
+    this.connected = null;
     this.stacks = null;
     this.services.reset();
-    if (this.view === 'service' || this.view === 'stack') this.close();
+    this.leave();
+    const mine = ++this.#lists;
     try {
-      this.identity = await connectAccount(this.target);
-      [this.stacks] = await Promise.all([listStacks(this.target), this.services.list()]);
+      const identity = await connectAccount(target);
+      this.connected = target;
+      this.identity = identity;
+      const [stacks] = await Promise.all([listStacks(target), this.services.list()]);
+      if (mine === this.#lists) this.stacks = stacks;
     } catch (e) {
       this.failure = failureOf(e);
     } finally {
@@ -190,11 +230,16 @@ export class StackDesk {
     this.view = this.selected !== null ? 'stack' : 'list';
   }
 
+  /** Reads the stacks again (the newest answer wins). */
   async refresh(): Promise<void> {
+    if (!this.connected) return;
+    const target = this.connected;
+    const mine = ++this.#lists;
     try {
-      this.stacks = await listStacks(this.target);
+      const stacks = await listStacks(target);
+      if (mine === this.#lists && this.connected === target) this.stacks = stacks;
     } catch (e) {
-      this.failure = failureOf(e);
+      if (mine === this.#lists) this.failure = failureOf(e);
     }
   }
 
@@ -204,21 +249,27 @@ export class StackDesk {
     if (path !== null) await this.openTemplate(path, forStack);
   }
 
-  /** Reads the template at `path` into the form (for `forStack`, an update of it). */
+  /** Reads the template at `path` into the form; for a stack that exists, an update filled
+   * from the values it runs with now. */
   async openTemplate(path: string, forStack: string | null = null): Promise<void> {
-    if (this.opening || path.trim() === '') return;
+    if (this.opening || path.trim() === '' || !this.connected) return;
     this.opening = true;
     this.failure = null;
+    const form = ++this.#forms;
     try {
       const template = await openTemplate(path.trim());
+      if (form !== this.#forms) return;
       this.path = path.trim();
       this.template = template;
       this.stackName = forStack ?? stackNameFrom(path);
       this.values = Object.fromEntries(template.parameters.map((p) => [p.name, p.default ?? '']));
-      this.problems = [];
+      this.touched = new Set();
+      this.filledFrom = null;
+      this.problems = null;
       this.choices = {};
+      this.review = null;
       this.view = 'form';
-      await this.fillSaved();
+      await this.fillFromStack();
       void this.loadChoices();
       void this.check();
     } catch (e) {
@@ -228,35 +279,53 @@ export class StackDesk {
     }
   }
 
-  /** An existing stack's values as last given from this computer (NoEcho ones never kept). */
-  async fillSaved(): Promise<void> {
-    if (!this.existing) return;
+  /** Fills the fields not touched for the stack named: an existing stack's values as it
+   * runs now, else the values this computer last gave a stack of that name. A NoEcho value
+   * is never read: left empty in an update, the stack keeps it. */
+  async fillFromStack(): Promise<void> {
+    const name = this.stackName.trim();
+    const template = this.template;
+    if (!template || name === '' || this.filledFrom === name) return;
+    const form = this.#forms;
+    const update = this.existing !== undefined;
     try {
-      const saved = await savedStackValues(this.target, this.stackName.trim());
-      for (const [name, value] of Object.entries(saved)) {
-        if (name in this.values) this.values[name] = value;
+      const known = update
+        ? await currentStackValues(this.target, name, this.path)
+        : await savedStackValues(this.target, name);
+      if (form !== this.#forms || this.stackName.trim() !== name) return;
+      this.filledFrom = name;
+      for (const p of template.parameters) {
+        if (this.touched.has(p.name)) continue;
+        if (p.noEcho) this.values[p.name] = '';
+        else if (known[p.name] !== undefined) this.values[p.name] = known[p.name]!;
       }
-    } catch {
-      // Only a convenience: the form keeps the template's defaults.
+      void this.loadChoices();
+      void this.check();
+    } catch (e) {
+      // Only a convenience when nothing exists yet; an update's form must show its values.
+      if (update) this.failure = failureOf(e);
     }
   }
 
-  /** Loads the choices of every AWS-specific parameter (subnets and groups of the chosen VPC). */
+  /** Loads the choices of the AWS-specific parameters (subnets and groups of the VPC chosen
+   * now; an answer for a VPC no longer chosen is dropped). */
   async loadChoices(only?: (p: Parameter) => boolean): Promise<void> {
     const template = this.template;
     if (!template) return;
     const vpcParam = vpcParameter(template);
-    const vpc = vpcParam ? this.values[vpcParam.name] || null : null;
+    const vpcNow = () => (vpcParam ? this.values[vpcParam.name] || null : null);
+    const vpc = vpcNow();
     const wanted = template.parameters.filter((p) => p.picker !== null && (only?.(p) ?? true));
     await Promise.all(
       wanted.map(async (p) => {
+        const mine = (this.#choiceAsked[p.name] = (this.#choiceAsked[p.name] ?? 0) + 1);
+        const current = () => this.template === template && this.#choiceAsked[p.name] === mine && vpcNow() === vpc;
         this.choices[p.name] = { state: 'loading' };
         try {
           const choices = await stackChoices(this.target, p.picker!, vpc);
-          if (this.template !== template) return;
-          this.choices[p.name] = { state: 'ready', choices };
+          if (current()) this.choices[p.name] = { state: 'ready', choices };
         } catch (e) {
-          this.choices[p.name] = { state: 'failed', failure: failureOf(e) };
+          if (current()) this.choices[p.name] = { state: 'failed', failure: failureOf(e) };
         }
       }),
     );
@@ -265,6 +334,7 @@ export class StackDesk {
   /** Sets a value and checks the form again (a new VPC reloads the subnets and groups). */
   setValue(name: string, value: string): void {
     this.values[name] = value;
+    this.touched = new Set(this.touched).add(name);
     const template = this.template;
     if (template && vpcParameter(template)?.name === name) {
       const inVpc = (p: Parameter) =>
@@ -275,20 +345,30 @@ export class StackDesk {
     void this.check();
   }
 
-  /** The engine's verdict on the values as they are now (the newest check wins). */
+  /** The values the review gets: an update leaves out a secret not typed again. */
+  get sending(): Record<string, string> {
+    return this.template ? valuesToSend(this.template, this.values, this.existing !== undefined) : {};
+  }
+
+  /** The engine's verdict on the values as they are now (the newest check wins). For an
+   * update, a secret left out is kept, not missing. */
   async check(): Promise<void> {
-    if (!this.template) return;
+    const template = this.template;
+    if (!template) return;
     const mine = ++this.#checks;
+    const sent = this.sending;
     try {
-      const problems = await checkStackValues(this.path, { ...this.values });
-      if (mine === this.#checks) this.problems = problems;
+      const problems = await checkStackValues(this.path, sent);
+      if (mine !== this.#checks || this.template !== template) return;
+      this.problems = this.existing ? problems.filter((p) => p.field in sent) : problems;
+      if (this.failure?.code === 'InvalidInput') this.failure = null;
     } catch (e) {
       if (mine === this.#checks) this.failure = failureOf(e);
     }
   }
 
   problemsOf(name: string): string[] {
-    return this.problems.filter((p) => p.field === name).map((p) => p.message);
+    return (this.problems ?? []).filter((p) => p.field === name).map((p) => p.message);
   }
 
   /** Asks AWS what the values would do; nothing changes yet. */
@@ -296,8 +376,15 @@ export class StackDesk {
     if (this.reviewing || !this.template) return;
     this.reviewing = true;
     this.failure = null;
+    const form = this.#forms;
     try {
-      this.review = await reviewStack(this.target, this.path, this.stackName.trim(), { ...this.values });
+      const review = await reviewStack(this.target, this.path, this.stackName.trim(), this.sending);
+      if (form !== this.#forms || this.view !== 'form') {
+        // The form was left meanwhile: its review is dropped, change set and all.
+        await discardStackReview(review.id).catch(() => undefined);
+        return;
+      }
+      this.review = review;
       this.view = 'review';
     } catch (e) {
       this.failure = failureOf(e);
@@ -310,11 +397,13 @@ export class StackDesk {
   async backToForm(): Promise<void> {
     const review = this.review;
     this.review = null;
-    this.view = 'form';
+    this.failure = null;
+    this.view = this.template ? 'form' : 'list';
     if (review) await discardStackReview(review.id).catch(() => undefined);
   }
 
-  /** Creates or updates the stack as reviewed, following its events. */
+  /** Creates or updates the stack as reviewed, following its events. The form is kept
+   * until the stack is made, so a refusal is fixed without typing everything again. */
   async apply(): Promise<void> {
     const review = this.review;
     if (!review) return;
@@ -324,19 +413,25 @@ export class StackDesk {
     this.status = null;
     this.failure = null;
     this.selected = review.review.stack;
-    // The form forgets its values: a NoEcho one is not kept in the window past its use.
-    this.values = {};
     const job = applyStack(review.id, (event) => this.#onProgress(event));
     this.#job = job;
     this.following = true;
     try {
       const outcome = await job.promise;
+      this.#forgetForm();
+      this.events = [];
       this.outputs = outcome.outputs;
-      this.template = null;
-      this.view = 'stack';
       void this.openStack(outcome.stack);
     } catch (e) {
-      this.failure = failureOf(e);
+      const failure = failureOf(e);
+      if (failure.code === 'Cancelled') {
+        // Only the following stopped: the stack goes on changing at AWS.
+        this.#forgetForm();
+        this.events = [];
+        void this.openStack(review.review.stack);
+      } else {
+        this.failure = failure;
+      }
     } finally {
       this.#job = null;
       this.following = false;
@@ -359,36 +454,63 @@ export class StackDesk {
     this.selected = name;
     this.view = 'stack';
     this.deletion = null;
-    this.failure = null;
+    this.outputs = null;
+    this.history = null;
     const target = this.target;
+    const mine = ++this.#opens;
     try {
       const [outputs, history] = await Promise.all([stackOutputs(target, name), stackEvents(target, name)]);
-      if (this.selected !== name) return;
+      if (mine !== this.#opens) return;
       this.outputs = outputs;
       this.history = history;
     } catch (e) {
+      if (mine !== this.#opens) return;
+      this.outputs = [];
+      this.history = [];
       this.failure = failureOf(e);
     }
   }
 
+  /** Back to the list of stacks and services. */
   close(): void {
+    this.leave();
+    void this.refresh();
+  }
+
+  /** Leaves whatever is open: a review not applied is discarded, the form's values
+   * (secrets among them) forgotten. */
+  leave(): void {
+    const review = this.review;
+    if (review) void discardStackReview(review.id).catch(() => undefined);
+    this.#forgetForm();
     this.view = 'list';
     this.selected = null;
     this.outputs = null;
     this.history = null;
     this.deletion = null;
-    this.template = null;
     this.events = [];
     this.status = null;
-    void this.refresh();
+  }
+
+  #forgetForm(): void {
+    this.#forms++;
+    this.review = null;
+    this.template = null;
+    this.values = {};
+    this.touched = new Set();
+    this.filledFrom = null;
+    this.problems = null;
+    this.choices = {};
   }
 
   /** What deleting the selected stack leaves behind; nothing is deleted yet. */
   async reviewDelete(): Promise<void> {
-    if (!this.selected) return;
+    const name = this.selected;
+    if (!name) return;
     this.failure = null;
     try {
-      this.deletion = await reviewStackDelete(this.target, this.selected);
+      const review = await reviewStackDelete(this.target, name);
+      if (this.selected === name && this.view === 'stack') this.deletion = review;
     } catch (e) {
       this.failure = failureOf(e);
     }
@@ -401,18 +523,27 @@ export class StackDesk {
     this.events = [];
     this.status = null;
     this.failure = null;
-    const job = deleteStack(this.target, review, (event) => this.#onProgress(event));
+    const job = deleteStack(this.target, $state.snapshot(review), (event) => this.#onProgress(event));
     this.#job = job;
     this.following = true;
+    let gone = false;
     try {
       await job.promise;
-      this.close();
+      gone = true;
     } catch (e) {
-      this.failure = failureOf(e);
+      const failure = failureOf(e);
+      if (failure.code !== 'Cancelled') this.failure = failure;
     } finally {
       this.#job = null;
       this.following = false;
       this.deleting = false;
+      this.deletion = null;
+    }
+    if (gone) this.close();
+    else {
+      // Failed or no longer followed: the stack as it stands now.
+      void this.refresh();
+      void this.openStack(review.stack);
     }
   }
 }
