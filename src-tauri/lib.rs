@@ -98,6 +98,8 @@ macro_rules! specta_builder {
                 $crate::commands::stacks::stack_events,
                 $crate::commands::stacks::review_stack_delete,
                 $crate::commands::stacks::delete_stack,
+                $crate::commands::stacks::account_secrets,
+                $crate::commands::stacks::create_account_secret,
                 $crate::commands::services::list_services,
                 $crate::commands::services::describe_service,
                 $crate::commands::services::scale_service,

@@ -324,6 +324,126 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
     session.finish().await;
 }
 
+/// A secret created from a template's form: its value goes to Secrets Manager, its ARN to
+/// the parameter, and nowhere on this computer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_made_from_the_form_fills_the_parameter_with_its_arn() {
+    const TOKEN: &str = "e2e-worker-token-5521-Zq";
+    const WORKER_REGION: &str = "af-south-1";
+    let log =
+        "info,slipway_aws=debug,slipway_app=debug,aws_smithy_runtime::client::orchestrator=trace";
+    let Some(session) =
+        e2e::Session::start_env("stacks-secret", &[("SLIPWAY_LOG", log.into())]).await
+    else {
+        return;
+    };
+    let arranged = session.arrange_emulator(WORKER_REGION).await;
+    let stack = format!("e2e-worker-{}", std::process::id());
+    let template =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stacks/worker.yaml");
+
+    session.click("[data-testid=nav-stacks]").await;
+    session
+        .text_containing(
+            "[data-testid=stack-account]",
+            "Account",
+            Duration::from_secs(30),
+        )
+        .await;
+    session
+        .fill("[data-testid=stack-region]", WORKER_REGION)
+        .await;
+    session
+        .click("[data-testid=stack-place] button[type=submit]")
+        .await;
+    session
+        .text_containing(
+            "[data-testid=stack-account]",
+            WORKER_REGION,
+            Duration::from_secs(30),
+        )
+        .await;
+    session
+        .fill("[data-testid=template-path]", template.to_str().unwrap())
+        .await;
+    session.click("[data-testid=template-path-open]").await;
+    session.fill("[data-testid=stack-name]", &stack).await;
+
+    let field = "[data-testid=param-ApiTokenSecretArn]";
+    session
+        .click(&format!("{field} [data-testid=secret-new]"))
+        .await;
+    session
+        .fill(&format!("{field} [data-testid=secret-new-value]"), TOKEN)
+        .await;
+    session
+        .click(&format!("{field} [data-testid=secret-new-create]"))
+        .await;
+    let mut arn = String::new();
+    for _ in 0..100 {
+        arn = session
+            .client_execute(
+                &format!("return document.querySelector('{field} input').value"),
+                vec![],
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if arn.starts_with("arn:aws:secretsmanager:") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(arn.starts_with("arn:aws:secretsmanager:"), "{arn:?}");
+    session.screenshot("stacks-secret").await;
+
+    session
+        .click_until(
+            "[data-testid=review-stack]",
+            "[data-testid=stack-review]",
+            Duration::from_secs(30),
+        )
+        .await;
+    session.click("[data-testid=apply-stack]").await;
+    let outputs = session
+        .text_containing(
+            "[data-testid=stack-outputs]",
+            "TokenSecret",
+            Duration::from_secs(120),
+        )
+        .await;
+    assert!(outputs.contains(&arn), "{outputs}");
+
+    let secrets = aws_sdk_secretsmanager::Client::new(&arranged.connection.ctx.sdk);
+    let kept = secrets
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.secret_string(), Some(TOKEN));
+    for file in files_under(session.home()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(TOKEN),
+            "the token is in {}",
+            file.display()
+        );
+    }
+
+    let cf = Client::new(&arranged.connection.ctx.sdk);
+    cf.delete_stack().stack_name(&stack).send().await.unwrap();
+    secrets
+        .delete_secret()
+        .secret_id(&arn)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    session.finish().await;
+}
+
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use slipway_app::PendingReview;
 use slipway_aws::aws::{AwsTarget, CallerIdentity};
+use slipway_aws::secrets::{create_secret, list_secrets, NewSecret, SecretSummary};
 use slipway_aws::stacks::template::{check_values, Picker};
 use slipway_aws::stacks::{
     self, Choice, DeleteReview, StackEventLine, StackOutcome, StackOutput, StackProgress,
@@ -191,4 +192,26 @@ pub async fn delete_stack(
     let conn = desk.0.connection(&target).await?;
     let sink = channel_sink(on_event);
     Ok(stacks::delete(&conn, &review, &sink, &job.cancel_token()).await?)
+}
+
+/// The secrets of the account and region, in both stores (never their values), to give a
+/// template's parameter a secret's ARN.
+#[tauri::command]
+#[specta::specta]
+pub async fn account_secrets(
+    target: AwsTarget,
+    desk: State<'_, Desk>,
+) -> Result<Vec<SecretSummary>, IpcError> {
+    Ok(list_secrets(&desk.0.connection(&target).await?).await?)
+}
+
+/// Creates a secret in the account and region; its value goes to AWS and nowhere else.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_account_secret(
+    target: AwsTarget,
+    request: NewSecret,
+    desk: State<'_, Desk>,
+) -> Result<SecretSummary, IpcError> {
+    Ok(create_secret(&desk.0.connection(&target).await?, &request).await?)
 }

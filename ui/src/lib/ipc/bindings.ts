@@ -181,6 +181,13 @@ export const commands = {
 	reviewStackDelete: (target: AwsTarget, stack: string) => typedError<DeleteReview, IpcError>(__TAURI_INVOKE("review_stack_delete", { target, stack })),
 	/**  Deletes the stack the review was about, streaming its events. */
 	deleteStack: (jobId: string, target: AwsTarget, review: DeleteReview, onEvent: Channel<StackProgress>) => typedError<null, IpcError>(__TAURI_INVOKE("delete_stack", { jobId, target, review, onEvent })),
+	/**
+	 *  The secrets of the account and region, in both stores (never their values), to give a
+	 *  template's parameter a secret's ARN.
+	 */
+	accountSecrets: (target: AwsTarget) => typedError<SecretSummary[], IpcError>(__TAURI_INVOKE("account_secrets", { target })),
+	/**  Creates a secret in the account and region; its value goes to AWS and nowhere else. */
+	createAccountSecret: (target: AwsTarget, request: NewSecret) => typedError<SecretSummary, IpcError>(__TAURI_INVOKE("create_account_secret", { target, request })),
 	listServices: (target: AwsTarget) => typedError<ServiceSummary[], IpcError>(__TAURI_INVOKE("list_services", { target })),
 	/**  One service: its tasks with their IPs and cost, its rollout and its events. */
 	describeService: (target: AwsTarget, cluster: string, service: string) => typedError<ServiceView, IpcError>(__TAURI_INVOKE("describe_service", { target, cluster, service })),

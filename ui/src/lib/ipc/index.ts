@@ -417,3 +417,8 @@ export function runServiceTask(
 }
 export const serviceLogs = (target: AwsTarget, cluster: string, service: string, query: LogQuery): Promise<LogPage> =>
   unwrap(commands.serviceLogs(target, cluster, service, query));
+/** The account's secrets in both stores (names and ARNs, never values). */
+export const accountSecrets = (target: AwsTarget): Promise<SecretSummary[]> => unwrap(commands.accountSecrets(target));
+/** Creates a secret in the account; its value goes to AWS and nowhere else. */
+export const createAccountSecret = (target: AwsTarget, request: NewSecret): Promise<SecretSummary> =>
+  unwrap(commands.createAccountSecret(target, request));

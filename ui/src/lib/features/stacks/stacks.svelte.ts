@@ -75,6 +75,13 @@ export function grouped(template: Template): { label: string | null; parameters:
   return groups;
 }
 
+/** A parameter that takes a secret's ARN or name (not the secret itself): a text field
+ * whose name or description speaks of a secret. */
+export function takesSecret(p: Parameter): boolean {
+  if (p.noEcho || p.picker !== null || p.allowedValues.length > 0 || p.kind !== 'String') return false;
+  return /secret/i.test(p.name) || /\bsecret'?s? (arn|name)\b|secrets manager|parameter store/i.test(p.description ?? '');
+}
+
 /** The parameter whose value decides which subnets and security groups are offered. */
 export function vpcParameter(template: Template): Parameter | undefined {
   return template.parameters.find((p) => p.picker === 'vpc');
