@@ -42,14 +42,7 @@ async fn a_vendors_service_runs_a_one_off_command_and_shows_its_logs_in_the_wind
         proxy.url()
     ));
 
-    session.click("[data-testid=nav-stacks]").await;
-    session
-        .text_containing(
-            "[data-testid=stack-account]",
-            REGION,
-            Duration::from_secs(30),
-        )
-        .await;
+    session.open_templates(REGION).await;
     session
         .text_containing(
             "[data-testid=service-list]",

@@ -1,4 +1,4 @@
-//! End to end, a vendor's template in the real window: a user opens Vendor templates, picks
+//! End to end, a vendor's template in the real window: a user opens Templates & services, picks
 //! the region, opens the server template (ALB, EFS, a secret, a named IAM role), fills its
 //! form with the account's VPC and subnets from the pickers and a database password, sees a
 //! bad version refused as typed, reviews what it makes (the IAM role named, what bills, what
@@ -15,14 +15,14 @@ use slipway_testkit::FaultProxy;
 
 const REGION: &str = "sa-east-1";
 const PASSWORD: &str = "e2e-Stack-Passw0rd-9431";
+/// Slipway's lines and every AWS request and answer logged in full, so the checks that a
+/// secret is nowhere read what a support bundle would hold.
+const LOG: &str =
+    "info,slipway_aws=debug,slipway_app=debug,aws_smithy_runtime::client::orchestrator=trace";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
-    // Slipway's lines and every AWS request and answer logged in full, so the password
-    // check below reads what a support bundle would hold.
-    let log =
-        "info,slipway_aws=debug,slipway_app=debug,aws_smithy_runtime::client::orchestrator=trace";
-    let Some(session) = e2e::Session::start_env("stacks", &[("SLIPWAY_LOG", log.into())]).await
+    let Some(session) = e2e::Session::start_env("stacks", &[("SLIPWAY_LOG", LOG.into())]).await
     else {
         return;
     };
@@ -35,34 +35,8 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
         proxy.url()
     ));
     let stack = format!("e2e-server-{}", std::process::id());
-    let template =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stacks/server.yaml");
-
-    session.click("[data-testid=nav-stacks]").await;
-    session
-        .text_containing(
-            "[data-testid=stack-account]",
-            "Account",
-            Duration::from_secs(30),
-        )
-        .await;
-    session.fill("[data-testid=stack-region]", REGION).await;
-    session
-        .click("[data-testid=stack-place] button[type=submit]")
-        .await;
-    session
-        .text_containing(
-            "[data-testid=stack-account]",
-            REGION,
-            Duration::from_secs(30),
-        )
-        .await;
-
-    session
-        .fill("[data-testid=template-path]", template.to_str().unwrap())
-        .await;
-    session.click("[data-testid=template-path-open]").await;
-    session.fill("[data-testid=stack-name]", &stack).await;
+    session.open_templates(REGION).await;
+    session.open_template_as("server.yaml", &stack).await;
 
     // The VPC picker lists the region's VPCs; choosing the default one offers its subnets.
     let vpc = "[data-testid=param-VpcId] select";
@@ -210,29 +184,12 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
     session
         .click("[data-testid=stack-view] .card-head .actions button:last-child")
         .await;
-    session
-        .fill("[data-testid=template-path]", template.to_str().unwrap())
-        .await;
-    session.click("[data-testid=template-path-open]").await;
-    session.fill("[data-testid=stack-name]", &stack).await;
-    session.click("[data-testid=param-ImageTag] input").await;
+    session.open_template_as("server.yaml", &stack).await;
     let tag = "[data-testid=param-ImageTag] input";
-    let mut filled = String::new();
-    for _ in 0..50 {
-        filled = session
-            .client_execute(
-                &format!("return document.querySelector('{tag}').value"),
-                vec![],
-            )
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if filled == "v1.5.0" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    session.click(tag).await;
+    let filled = session
+        .input_value(tag, |v| v == "v1.5.0", Duration::from_secs(10))
+        .await;
     assert_eq!(
         filled, "v1.5.0",
         "the form shows the version the stack runs"
@@ -313,14 +270,7 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
     assert!(deleted, "the stack is still there after the delete");
 
     // The NoEcho value went to CloudFormation and nowhere else on this computer.
-    for file in files_under(session.home()) {
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains(PASSWORD),
-            "the database password is in {}",
-            file.display()
-        );
-    }
+    session.assert_nowhere(PASSWORD);
     session.finish().await;
 }
 
@@ -330,44 +280,15 @@ async fn a_template_becomes_a_stack_with_outputs_from_the_window() {
 async fn a_secret_made_from_the_form_fills_the_parameter_with_its_arn() {
     const TOKEN: &str = "e2e-worker-token-5521-Zq";
     const WORKER_REGION: &str = "af-south-1";
-    let log =
-        "info,slipway_aws=debug,slipway_app=debug,aws_smithy_runtime::client::orchestrator=trace";
     let Some(session) =
-        e2e::Session::start_env("stacks-secret", &[("SLIPWAY_LOG", log.into())]).await
+        e2e::Session::start_env("stacks-secret", &[("SLIPWAY_LOG", LOG.into())]).await
     else {
         return;
     };
     let arranged = session.arrange_emulator(WORKER_REGION).await;
     let stack = format!("e2e-worker-{}", std::process::id());
-    let template =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stacks/worker.yaml");
-
-    session.click("[data-testid=nav-stacks]").await;
-    session
-        .text_containing(
-            "[data-testid=stack-account]",
-            "Account",
-            Duration::from_secs(30),
-        )
-        .await;
-    session
-        .fill("[data-testid=stack-region]", WORKER_REGION)
-        .await;
-    session
-        .click("[data-testid=stack-place] button[type=submit]")
-        .await;
-    session
-        .text_containing(
-            "[data-testid=stack-account]",
-            WORKER_REGION,
-            Duration::from_secs(30),
-        )
-        .await;
-    session
-        .fill("[data-testid=template-path]", template.to_str().unwrap())
-        .await;
-    session.click("[data-testid=template-path-open]").await;
-    session.fill("[data-testid=stack-name]", &stack).await;
+    session.open_templates(WORKER_REGION).await;
+    session.open_template_as("worker.yaml", &stack).await;
 
     let field = "[data-testid=param-ApiTokenSecretArn]";
     session
@@ -379,22 +300,13 @@ async fn a_secret_made_from_the_form_fills_the_parameter_with_its_arn() {
     session
         .click(&format!("{field} [data-testid=secret-new-create]"))
         .await;
-    let mut arn = String::new();
-    for _ in 0..100 {
-        arn = session
-            .client_execute(
-                &format!("return document.querySelector('{field} input').value"),
-                vec![],
-            )
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if arn.starts_with("arn:aws:secretsmanager:") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let arn = session
+        .input_value(
+            &format!("{field} input"),
+            |v| v.starts_with("arn:aws:secretsmanager:"),
+            Duration::from_secs(20),
+        )
+        .await;
     assert!(arn.starts_with("arn:aws:secretsmanager:"), "{arn:?}");
     session.screenshot("stacks-secret").await;
 
@@ -423,17 +335,26 @@ async fn a_secret_made_from_the_form_fills_the_parameter_with_its_arn() {
         .await
         .unwrap();
     assert_eq!(kept.secret_string(), Some(TOKEN));
-    for file in files_under(session.home()) {
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains(TOKEN),
-            "the token is in {}",
-            file.display()
-        );
-    }
+    session.assert_nowhere(TOKEN);
 
-    let cf = Client::new(&arranged.connection.ctx.sdk);
-    cf.delete_stack().stack_name(&stack).send().await.unwrap();
+    // Deleting the stack says the secret made for it stays.
+    session.click("[data-testid=stack-delete]").await;
+    let stays = session
+        .text_containing(
+            "[data-testid=stack-delete-review]",
+            &format!("{stack}/api-token"),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(stays.contains("Secrets Manager, $0.40 a month"), "{stays}");
+    session.click("[data-testid=stack-delete-confirm]").await;
+    session
+        .text_containing(
+            "[data-testid=stack-list]",
+            "Stacks in",
+            Duration::from_secs(60),
+        )
+        .await;
     secrets
         .delete_secret()
         .secret_id(&arn)
@@ -442,20 +363,4 @@ async fn a_secret_made_from_the_form_fills_the_parameter_with_its_arn() {
         .await
         .unwrap();
     session.finish().await;
-}
-
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

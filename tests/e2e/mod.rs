@@ -550,6 +550,83 @@ impl Session {
         }
     }
 
+    /// Opens Templates & services and connects it to `region` (the session's default profile).
+    pub async fn open_templates(&self, region: &str) {
+        self.click("[data-testid=nav-stacks]").await;
+        self.text_containing(
+            "[data-testid=stack-account]",
+            "Account",
+            Duration::from_secs(30),
+        )
+        .await;
+        self.fill("[data-testid=stack-region]", region).await;
+        self.click("[data-testid=stack-place] button[type=submit]")
+            .await;
+        self.text_containing(
+            "[data-testid=stack-account]",
+            region,
+            Duration::from_secs(30),
+        )
+        .await;
+    }
+
+    /// Opens `tests/fixtures/stacks/FILE` by its path into the form, for the stack `stack`.
+    pub async fn open_template_as(&self, file: &str, stack: &str) {
+        let template = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/stacks")
+            .join(file);
+        self.fill("[data-testid=template-path]", template.to_str().unwrap())
+            .await;
+        self.click("[data-testid=template-path-open]").await;
+        self.fill("[data-testid=stack-name]", stack).await;
+    }
+
+    /// The value of the input matching `css` once `wanted` accepts it (within `within`);
+    /// the last value read otherwise.
+    pub async fn input_value(
+        &self,
+        css: &str,
+        wanted: impl Fn(&str) -> bool,
+        within: Duration,
+    ) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let value = self
+                .client_execute(
+                    &format!("return document.querySelector('{css}')?.value ?? ''"),
+                    vec![],
+                )
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if wanted(&value) || Instant::now() > deadline {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Fails when `secret` is in any file under the session's home (Slipway's logs and data,
+    /// the AWS files).
+    pub fn assert_nowhere(&self, secret: &str) {
+        let mut dirs = vec![self.home().to_owned()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    assert!(
+                        !String::from_utf8_lossy(&bytes).contains(secret),
+                        "a secret is in {}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+
     /// Saves the window as `target/e2e-screenshots/NAME.png` (the README's picture comes from here).
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");

@@ -2,7 +2,6 @@
 // mocked; each answer is released by the test): an answer to an older question never
 // overwrites a newer one, and calls go to the account and region connected.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Parameter, Template } from '../../ipc';
 
 const pending: Record<string, ((v: unknown) => void)[]> = {};
 function later(name: string) {
@@ -15,6 +14,7 @@ function release(name: string, value: unknown) {
 }
 
 vi.mock('../../ipc', () => ({
+  accountSecrets: vi.fn(async () => []),
   awsProfiles: vi.fn(),
   checkStackValues: vi.fn(async () => []),
   connectAccount: vi.fn(async (target: { region: string }) => ({ account: '123456789012', region: target.region })),
@@ -39,31 +39,8 @@ vi.mock('../../ipc', () => ({
 
 import * as ipc from '../../ipc';
 import { StackDesk } from './stacks.svelte';
+import { parameter, template } from './fixtures';
 
-function parameter(name: string, extra: Partial<Parameter> = {}): Parameter {
-  return {
-    name,
-    kind: 'String',
-    list: false,
-    label: null,
-    description: null,
-    default: null,
-    allowedValues: [],
-    allowedPattern: null,
-    minLength: null,
-    maxLength: null,
-    minValue: null,
-    maxValue: null,
-    noEcho: false,
-    constraintDescription: null,
-    picker: null,
-    ...extra,
-  };
-}
-
-function template(parameters: Parameter[]): Template {
-  return { description: null, parameters, groups: [], resources: [], iam: [], outputs: [], transforms: [], capabilities: [] };
-}
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 

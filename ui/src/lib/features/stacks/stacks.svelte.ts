@@ -4,6 +4,7 @@
 // event, and a stack's outputs, events and deletion. A NoEcho value lives in the form only
 // until it is reviewed: the engine keeps the review, the window keeps its id.
 import {
+  accountSecrets,
   applyStack,
   awsProfiles,
   checkStackValues,
@@ -28,6 +29,7 @@ import {
   type Job,
   type Parameter,
   type PendingReview,
+  type SecretSummary,
   type StackEventLine,
   type StackOutput,
   type StackProgress,
@@ -80,6 +82,12 @@ export function grouped(template: Template): { label: string | null; parameters:
 export function takesSecret(p: Parameter): boolean {
   if (p.noEcho || p.picker !== null || p.allowedValues.length > 0 || p.kind !== 'String') return false;
   return /secret/i.test(p.name) || /\bsecret'?s? (arn|name)\b|secrets manager|parameter store/i.test(p.description ?? '');
+}
+
+/** How a secret made from a stack's form is described at AWS: what finds it again when
+ * the stack is deleted (the secret stays). */
+export function secretDescription(stack: string): string {
+  return `For the stack ${stack}`;
 }
 
 /** The parameter whose value decides which subnets and security groups are offered. */
@@ -158,6 +166,8 @@ export class StackDesk {
   outputs = $state<StackOutput[] | null>(null);
   history = $state<StackEventLine[] | null>(null);
   deletion = $state<DeleteReview | null>(null);
+  /** The secrets made from this screen for the stack under review for deletion: they stay. */
+  deletionSecrets = $state<SecretSummary[]>([]);
   deleting = $state(false);
 
   /** Answers to an older question are dropped: each kind counts its questions. */
@@ -456,13 +466,17 @@ export class StackDesk {
     await this.#job?.cancel();
   }
 
-  /** Shows one stack: its outputs and events. */
-  async openStack(name: string): Promise<void> {
+  /** Shows one stack: its outputs and events (`quiet`: read again in place, keeping what
+   * is shown until the new answer is in). */
+  async openStack(name: string, { quiet = false } = {}): Promise<void> {
+    if (quiet && (this.selected !== name || this.view !== 'stack')) return;
     this.selected = name;
     this.view = 'stack';
-    this.deletion = null;
-    this.outputs = null;
-    this.history = null;
+    if (!quiet) {
+      this.deletion = null;
+      this.outputs = null;
+      this.history = null;
+    }
     const target = this.target;
     const mine = ++this.#opens;
     try {
@@ -472,8 +486,10 @@ export class StackDesk {
       this.history = history;
     } catch (e) {
       if (mine !== this.#opens) return;
-      this.outputs = [];
-      this.history = [];
+      if (!quiet) {
+        this.outputs = [];
+        this.history = [];
+      }
       this.failure = failureOf(e);
     }
   }
@@ -516,8 +532,14 @@ export class StackDesk {
     if (!name) return;
     this.failure = null;
     try {
-      const review = await reviewStackDelete(this.target, name);
-      if (this.selected === name && this.view === 'stack') this.deletion = review;
+      const [review, secrets] = await Promise.all([
+        reviewStackDelete(this.target, name),
+        accountSecrets(this.target).catch(() => [] as SecretSummary[]),
+      ]);
+      if (this.selected === name && this.view === 'stack') {
+        this.deletion = review;
+        this.deletionSecrets = secrets.filter((s) => s.description === secretDescription(name));
+      }
     } catch (e) {
       this.failure = failureOf(e);
     }

@@ -1,32 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Parameter, StackOutput, StackSummary, Template } from '../../ipc';
+import type { StackOutput, StackSummary } from '../../ipc';
 import { grouped, offeredOutputs, stackNameFrom, targetOf, vpcParameter } from './stacks.svelte';
 import { splitCommand } from './services.svelte';
+import { parameter, template } from './fixtures';
 
-function parameter(name: string, extra: Partial<Parameter> = {}): Parameter {
-  return {
-    name,
-    kind: 'String',
-    list: false,
-    label: null,
-    description: null,
-    default: null,
-    allowedValues: [],
-    allowedPattern: null,
-    minLength: null,
-    maxLength: null,
-    minValue: null,
-    maxValue: null,
-    noEcho: false,
-    constraintDescription: null,
-    picker: null,
-    ...extra,
-  };
-}
-
-function template(parameters: Parameter[], groups: Template['groups'] = []): Template {
-  return { description: null, parameters, groups, resources: [], iam: [], outputs: [], transforms: [], capabilities: [] };
-}
 
 function output(key: string, value: string): StackOutput {
   return { key, value, description: null, exportName: null, kind: 'Text' };
