@@ -248,12 +248,58 @@ pub fn remove_published(image: &str) {
         .output();
 }
 
+/// As [`publish_busybox`], the image's own command being `command` (a vendor's server that
+/// keeps running, as a template's task definition runs it without a command of its own).
+pub fn publish_busybox_running(
+    region: &str,
+    repository: &str,
+    tag: &str,
+    command: &[&str],
+) -> String {
+    let local = format!("slipway-testkit/{repository}:{tag}");
+    let container = format!(
+        "slipway-testkit-{}-{}",
+        std::process::id(),
+        repository.replace('/', "-")
+    );
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .expect("the docker CLI runs");
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let cmd = serde_json::to_string(command).expect("a command serialises");
+    run(&["create", "--name", &container, "busybox:1.36"]);
+    run(&[
+        "commit",
+        "--change",
+        &format!("CMD {cmd}"),
+        &container,
+        &local,
+    ]);
+    run(&["rm", &container]);
+    let image = publish_local(region, &local, repository, tag);
+    run(&["rmi", &local]);
+    image
+}
+
 /// Pushes the test environment's offline base image (busybox:1.36) to the registry that
 /// answers as ECR of `region`, as `repository:tag`, and returns that image URI: the
 /// Fargate stand-in pulls it from there with ECR's token, as Fargate pulls a vendor's
 /// image. Uses the docker CLI with a sign-in of its own (never the user's Docker config);
 /// the local tag is removed again (and the pulled one by [`remove_published`]).
 pub fn publish_busybox(region: &str, repository: &str, tag: &str) -> String {
+    publish_local(region, "busybox:1.36", repository, tag)
+}
+
+/// Pushes the local image `local` as `repository:tag` to the registry that answers as ECR
+/// of `region`; the image URI.
+fn publish_local(region: &str, local: &str, repository: &str, tag: &str) -> String {
     let host = format!("{ACCOUNT}.dkr.ecr.{region}.amazonaws.com");
     let image = format!("{host}/{repository}:{tag}");
     let config = tempfile::tempdir().expect("a temporary Docker config");
@@ -276,8 +322,160 @@ pub fn publish_busybox(region: &str, repository: &str, tag: &str) -> String {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    docker(&["tag", "busybox:1.36", &image]);
+    docker(&["tag", local, &image]);
     docker(&["push", &image]);
     docker(&["rmi", &image]);
     image
+}
+
+/// Completes an ECS service a CloudFormation stack made the way AWS would have made it: moto
+/// drops the template's launch type (it reports EC2), the service's network configuration
+/// and the task definition's network mode, compatibilities and size, so no Fargate task
+/// could run from it. A revision with what the template said (awsvpc, FARGATE, `cpu` and
+/// `memory`) is registered and the service pointed at it with its network; the launch type
+/// is set through `proxy`'s answers, and each container is given the task's memory (moto
+/// cannot place a task whose containers name none). The Fargate stand-in then runs the
+/// service's task.
+/// Returns the revision the service runs.
+#[allow(clippy::too_many_arguments)]
+pub async fn complete_stack_service(
+    sdk: &aws_config::SdkConfig,
+    proxy: &crate::FaultProxy,
+    cluster: &str,
+    service: &str,
+    subnets: &[String],
+    security_group: &str,
+    cpu: &str,
+    memory: &str,
+) -> i32 {
+    use aws_sdk_ecs::types::{
+        AssignPublicIp, AwsVpcConfiguration, Compatibility, NetworkConfiguration, NetworkMode,
+    };
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let definition = current_definition(&ecs, cluster, service).await;
+    let registered = ecs
+        .register_task_definition()
+        .family(definition.family().unwrap_or_default())
+        // moto sums its containers' memory to place a task (Fargate needs none of them).
+        .set_container_definitions(Some(
+            definition
+                .container_definitions()
+                .iter()
+                .cloned()
+                .map(|mut c| {
+                    if c.memory.is_none() && c.memory_reservation.is_none() {
+                        c.memory = memory.parse().ok();
+                    }
+                    c
+                })
+                .collect(),
+        ))
+        .cpu(cpu)
+        .memory(memory)
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .set_execution_role_arn(definition.execution_role_arn().map(str::to_owned))
+        .set_task_role_arn(definition.task_role_arn().map(str::to_owned))
+        .send()
+        .await
+        .expect("register the template's task definition")
+        .task_definition
+        .expect("a task definition");
+    let updated = ecs
+        .update_service()
+        .cluster(cluster)
+        .service(service)
+        .task_definition(registered.task_definition_arn().unwrap_or_default())
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .set_subnets(Some(subnets.to_vec()))
+                        .security_groups(security_group)
+                        .assign_public_ip(AssignPublicIp::Enabled)
+                        .build()
+                        .expect("a network configuration"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the stack's service takes its network");
+    let arn = updated
+        .service()
+        .and_then(|s| s.service_arn())
+        .expect("the service's ARN")
+        .to_owned();
+    proxy.patch_service(&arn, serde_json::json!({ "launchType": "FARGATE" }));
+    registered.revision()
+}
+
+async fn current_definition(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> aws_sdk_ecs::types::TaskDefinition {
+    let current = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .expect("describe the service")
+        .services()[0]
+        .task_definition()
+        .expect("its task definition")
+        .to_owned();
+    ecs.describe_task_definition()
+        .task_definition(&current)
+        .send()
+        .await
+        .expect("describe the task definition")
+        .task_definition
+        .expect("a task definition")
+}
+
+/// What AWS does for a stack update that gives a service's container a new image and moto
+/// does not: a new revision of the task definition with `image`, and the service pointed
+/// at it. Returns the new revision.
+pub async fn complete_stack_image_update(
+    sdk: &aws_config::SdkConfig,
+    cluster: &str,
+    service: &str,
+    image: &str,
+) -> i32 {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let definition = current_definition(&ecs, cluster, service).await;
+    let containers = definition
+        .container_definitions()
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            c.image = Some(image.to_owned());
+            c
+        })
+        .collect();
+    let registered = ecs
+        .register_task_definition()
+        .family(definition.family().unwrap_or_default())
+        .set_container_definitions(Some(containers))
+        .set_cpu(definition.cpu().map(str::to_owned))
+        .set_memory(definition.memory().map(str::to_owned))
+        .set_network_mode(definition.network_mode().cloned())
+        .set_requires_compatibilities(Some(definition.requires_compatibilities().to_vec()))
+        .set_execution_role_arn(definition.execution_role_arn().map(str::to_owned))
+        .set_task_role_arn(definition.task_role_arn().map(str::to_owned))
+        .send()
+        .await
+        .expect("register the new revision")
+        .task_definition
+        .expect("a task definition");
+    ecs.update_service()
+        .cluster(cluster)
+        .service(service)
+        .task_definition(registered.task_definition_arn().unwrap_or_default())
+        .send()
+        .await
+        .expect("point the service at it");
+    registered.revision()
 }
