@@ -195,6 +195,31 @@ async fn the_service_a_stack_made_is_scaled_redeployed_rolled_back_and_runs_a_co
         "{back:?}"
     );
 
+    // The upgrade's task, stopped once the rollback's runs, is among the stopped ones,
+    // explained.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let replaced = loop {
+        let view = describe(&db, &conn, &r, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        if let Some(t) = view.stopped.iter().find(|t| t.revision == Some(upgrade)) {
+            break t.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replaced task is listed: {:?}",
+            view.stopped
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        replaced
+            .diagnosis
+            .evidence
+            .contains("Replaced by a new deployment"),
+        "{replaced:?}"
+    );
+
     // A one-off command on the service's task definition and network, as seed 002 reads its
     // bootstrap token.
     let events = Recorder::default();

@@ -1565,6 +1565,8 @@ export type ServiceView = {
 	cost: RunningCost,
 	/**  The CloudWatch Logs group its containers write to (their `awslogs` settings). */
 	logGroup: string | null,
+	/**  Its newest stopped tasks (of the family it runs), each explained. */
+	stopped: StoppedServiceTask[],
 };
 
 export type SetupEvent = 
@@ -1798,6 +1800,13 @@ export type StopReport = {
 	settled: string[],
 	/**  Unfinished deploys that could not be closed, each with why. */
 	unsettled: string[],
+};
+
+/**  A task of the service that stopped, and why in plain words. */
+export type StoppedServiceTask = {
+	taskId: string,
+	revision: number | null,
+	diagnosis: Diagnosis,
 };
 
 export type SubnetVerdict = {

@@ -15,8 +15,10 @@ use time::OffsetDateTime;
 use crate::aws::{classify, Connection};
 use crate::cost::meter::{iso, meter, moment, BilledTask, RunningCost};
 use crate::cost::pricelist::{price_book, Refresh};
-use crate::deploy::ecs::{family_of, revision_of, TaskFilter};
+use crate::deploy::ecs::{describe_tasks, family_of, list_tasks, revision_of, TaskFilter};
 use crate::deploy::status::{observe_tasks, RunningTask};
+use crate::deploy::watch::task_id;
+use slipway_core::diagnosis::{diagnose, Diagnosis};
 use slipway_core::error::{EngineError, Result};
 
 mod awslogs;
@@ -34,6 +36,17 @@ pub use run::{
 const DESCRIBE_BATCH: usize = 10;
 /// The newest events shown of a service (ECS keeps the last 100).
 const EVENTS_SHOWN: usize = 10;
+/// The most stopped tasks a view explains (ECS keeps them about an hour).
+const STOPPED_SHOWN: usize = 5;
+
+/// A task of the service that stopped, and why in plain words.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedServiceTask {
+    pub task_id: String,
+    pub revision: Option<i32>,
+    pub diagnosis: Diagnosis,
+}
 /// The most tasks a scale asks for: beyond that, a typo is likelier than a wish.
 pub const MAX_DESIRED: i32 = 100;
 
@@ -104,6 +117,8 @@ pub struct ServiceView {
     pub cost: RunningCost,
     /// The CloudWatch Logs group its containers write to (their `awslogs` settings).
     pub log_group: Option<String>,
+    /// Its newest stopped tasks (of the family it runs), each explained.
+    pub stopped: Vec<StoppedServiceTask>,
 }
 
 /// What a change did: the value before and after (a count or a revision).
@@ -193,6 +208,25 @@ pub async fn describe(
                 .is_some_and(|by| ids.contains(&by))
         })
         .collect();
+    let family = family_of(&task_definition).to_owned();
+    let stopped_filter = TaskFilter::Family(&family, aws_sdk_ecs::types::DesiredStatus::Stopped);
+    let stopped_arns = list_tasks(conn, &r.cluster, stopped_filter).await?;
+    let mut stopped: Vec<StoppedServiceTask> = describe_tasks(conn, &r.cluster, &stopped_arns)
+        .await?
+        .into_iter()
+        // The service's own (a one-off run of its definition is not its failure).
+        .filter(|t| {
+            t.started_by
+                .as_deref()
+                .is_some_and(|by| by.starts_with("ecs-svc/"))
+        })
+        .map(|t| StoppedServiceTask {
+            task_id: task_id(&t.arn).to_owned(),
+            revision: revision_of(&t.task_definition_arn),
+            diagnosis: diagnose(&t.stopped),
+        })
+        .collect();
+    stopped.truncate(STOPPED_SHOWN);
     let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
     let billed: Vec<BilledTask> = observed.iter().filter_map(|o| o.billed()).collect();
     let cost = meter(&billed, &book, now);
@@ -233,7 +267,7 @@ pub async fn describe(
         desired: service.desired_count(),
         running,
         pending,
-        family: family_of(&task_definition).to_owned(),
+        family,
         revision: revision_of(&task_definition),
         task_definition,
         deployments,
@@ -241,6 +275,7 @@ pub async fn describe(
         tasks,
         cost,
         log_group,
+        stopped,
     })
 }
 
