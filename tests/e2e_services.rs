@@ -25,6 +25,7 @@ async fn a_vendors_service_runs_a_one_off_command_and_shows_its_logs_in_the_wind
         return;
     }
     let _arranged = session.arrange_emulator(REGION).await;
+    let session_endpoint = session.endpoint.clone();
     let prefix = format!("e2ev{}", std::process::id());
     let image = publish_busybox(REGION, &format!("{prefix}/server"), "1.0");
     let made = vendor_service_with_command(
@@ -51,7 +52,10 @@ async fn a_vendors_service_runs_a_one_off_command_and_shows_its_logs_in_the_wind
         )
         .await;
     session
-        .click("[data-testid=service-row] .recent-open")
+        .click(&format!(
+            "[data-testid=service-row][data-service='{}/{}'] .recent-open",
+            made.cluster, made.service
+        ))
         .await;
 
     // The stand-in runs the service's task: 1 of 1, with its private IP.
@@ -117,5 +121,14 @@ async fn a_vendors_service_runs_a_one_off_command_and_shows_its_logs_in_the_wind
 
     session.finish().await;
     standin.shut_down().await;
+    // The vendor's service goes, so no later stand-in in this region runs its task again.
+    let ecs = aws_sdk_ecs::Client::new(&direct_sdk(&session_endpoint, REGION).await);
+    ecs.delete_service()
+        .cluster(&made.cluster)
+        .service(&made.service)
+        .force(true)
+        .send()
+        .await
+        .unwrap();
     remove_published(&image);
 }

@@ -36,7 +36,9 @@ struct Linked {
 }
 
 /// How long a review waits for its yes: one left behind (the window reloaded) does not keep
-/// the values it holds in memory for the app's lifetime.
+/// the values it holds in memory for long, and an old one is not applied (the stack may
+/// have changed since). Expired reviews are dropped whenever reviews are touched; an
+/// update's change set stays at AWS, unexecuted, until the stack's next update.
 const REVIEW_TTL: Duration = Duration::from_secs(30 * 60);
 
 struct Pending {
@@ -176,14 +178,12 @@ impl Desk {
     }
 
     fn take(&self, id: &str) -> Result<Pending> {
-        self.reviews
-            .lock()
-            .expect("reviews lock")
-            .remove(id)
-            .ok_or_else(|| {
-                EngineError::Internal(format!(
-                    "the review {id} is no longer open; review the stack again"
-                ))
-            })
+        let mut reviews = self.reviews.lock().expect("reviews lock");
+        reviews.retain(|_, p| p.made.elapsed() < REVIEW_TTL);
+        reviews.remove(id).ok_or_else(|| {
+            EngineError::Internal(format!(
+                "the review {id} is no longer open; review the stack again"
+            ))
+        })
     }
 }

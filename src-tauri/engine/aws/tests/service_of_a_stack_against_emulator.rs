@@ -178,6 +178,7 @@ async fn the_service_a_stack_made_is_scaled_redeployed_rolled_back_and_runs_a_co
     );
     let upgraded = running(upgrade).await;
     assert_eq!(upgraded.revision, Some(upgrade), "{upgraded:?}");
+    let before: Vec<String> = upgraded.tasks.iter().map(|t| t.task_id.clone()).collect();
     assert_eq!(
         rollback(&conn, &r, None).await.unwrap(),
         Changed {
@@ -187,13 +188,24 @@ async fn the_service_a_stack_made_is_scaled_redeployed_rolled_back_and_runs_a_co
         }
     );
     assert_eq!(in_emulator().await.1, base.to_string());
-    let back = running(base).await;
-    assert!(
-        back.tasks
-            .iter()
-            .any(|t| t.revision == Some(base) && t.status == "RUNNING"),
-        "{back:?}"
-    );
+    // A new task of the earlier revision runs (not one left from before the upgrade).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let back = describe(&db, &conn, &r, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let fresh = back.tasks.iter().any(|t| {
+            t.revision == Some(base) && t.status == "RUNNING" && !before.contains(&t.task_id)
+        });
+        if fresh {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rollback's task runs: {back:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 
     // The upgrade's task, stopped once the rollback's runs, is among the stopped ones,
     // explained.

@@ -178,7 +178,8 @@ async fn three_vendor_stacks_are_reviewed_created_chained_updated_and_deleted() 
         vec![stacks::ParameterChange {
             name: "ImageTag".into(),
             from: Some("v1.4.2".into()),
-            to: "v1.5.0".into()
+            to: "v1.5.0".into(),
+            secret: false,
         }]
     );
     fx.proxy.fail("ExecuteChangeSet", Fault::Throttle, 1);

@@ -1185,6 +1185,8 @@ export type ParameterChange = {
 	from: string | null,
 	/**  The new value; a NoEcho one is said as [`template::MASK`]. */
 	to: string,
+	/**  A NoEcho parameter: given a new secret, neither value shown. */
+	secret: boolean,
 };
 
 /**  A group of the form, as the template's Interface metadata has it. */

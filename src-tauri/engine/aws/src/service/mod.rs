@@ -15,9 +15,9 @@ use time::OffsetDateTime;
 use crate::aws::{classify, Connection};
 use crate::cost::meter::{iso, meter, moment, BilledTask, RunningCost};
 use crate::cost::pricelist::{price_book, Refresh};
-use crate::deploy::ecs::{describe_tasks, family_of, list_tasks, revision_of, TaskFilter};
+use crate::deploy::ecs::{family_of, list_tasks, revision_of, TaskFilter};
 use crate::deploy::status::{observe_tasks, RunningTask};
-use crate::deploy::watch::task_id;
+use crate::deploy::watch::{task_id, TaskSnapshot};
 use slipway_core::diagnosis::{diagnose, Diagnosis};
 use slipway_core::error::{EngineError, Result};
 
@@ -36,7 +36,7 @@ pub use run::{
 const DESCRIBE_BATCH: usize = 10;
 /// The newest events shown of a service (ECS keeps the last 100).
 const EVENTS_SHOWN: usize = 10;
-/// The most stopped tasks a view explains (ECS keeps them about an hour).
+/// The most stopped tasks a view explains.
 const STOPPED_SHOWN: usize = 5;
 
 /// A task of the service that stopped, and why in plain words.
@@ -210,23 +210,7 @@ pub async fn describe(
         .collect();
     let family = family_of(&task_definition).to_owned();
     let stopped_filter = TaskFilter::Family(&family, aws_sdk_ecs::types::DesiredStatus::Stopped);
-    let stopped_arns = list_tasks(conn, &r.cluster, stopped_filter).await?;
-    let mut stopped: Vec<StoppedServiceTask> = describe_tasks(conn, &r.cluster, &stopped_arns)
-        .await?
-        .into_iter()
-        // The service's own (a one-off run of its definition is not its failure).
-        .filter(|t| {
-            t.started_by
-                .as_deref()
-                .is_some_and(|by| by.starts_with("ecs-svc/"))
-        })
-        .map(|t| StoppedServiceTask {
-            task_id: task_id(&t.arn).to_owned(),
-            revision: revision_of(&t.task_definition_arn),
-            diagnosis: diagnose(&t.stopped),
-        })
-        .collect();
-    stopped.truncate(STOPPED_SHOWN);
+    let stopped = stopped_tasks(conn, &r.cluster, &service, stopped_filter).await?;
     let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
     let billed: Vec<BilledTask> = observed.iter().filter_map(|o| o.billed()).collect();
     let cost = meter(&billed, &book, now);
@@ -277,6 +261,48 @@ pub async fn describe(
         log_group,
         stopped,
     })
+}
+
+/// The service's newest stopped tasks (its own: its group, not a one-off's or another
+/// service's of the same family), each explained. ECS keeps a stopped task about an hour;
+/// at most the first 100 listed are read (one DescribeTasks call).
+async fn stopped_tasks(
+    conn: &Connection,
+    cluster: &str,
+    service: &Service,
+    filter: TaskFilter<'_>,
+) -> Result<Vec<StoppedServiceTask>> {
+    let mut arns = list_tasks(conn, cluster, filter).await?;
+    arns.truncate(100);
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let group = format!("service:{}", service.service_name().unwrap_or_default());
+    let answer = aws_sdk_ecs::Client::new(&conn.ctx.sdk)
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "ecs:DescribeTasks", e))?;
+    let mut tasks: Vec<_> = answer
+        .tasks()
+        .iter()
+        .filter(|t| t.group() == Some(group.as_str()))
+        .collect();
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at().map(|at| at.secs())));
+    Ok(tasks
+        .into_iter()
+        .take(STOPPED_SHOWN)
+        .map(|t| {
+            let snapshot = TaskSnapshot::from_sdk(t);
+            StoppedServiceTask {
+                task_id: task_id(&snapshot.arn).to_owned(),
+                revision: revision_of(&snapshot.task_definition_arn),
+                diagnosis: diagnose(&snapshot.stopped),
+            }
+        })
+        .collect())
 }
 
 /// Sets how many tasks the service keeps running (0 stops them all and keeps the service).

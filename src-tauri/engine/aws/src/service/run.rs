@@ -265,8 +265,18 @@ impl Run<'_> {
                         return Err(self.settle_failed_start(e, attempt).await);
                     };
                     if attempt > 1 {
-                        self.stop_marked_except(&arn, "a repeated RunTask started it twice")
-                            .await?;
+                        let single = self
+                            .stop_marked_except(&arn, "a repeated RunTask started it twice")
+                            .await;
+                        if let Err(e) = single {
+                            // The run cannot be made one task: this one is stopped too, so
+                            // nothing of it runs unknown (the error names what still might).
+                            let why = "Stopped by Slipway: its run started twice";
+                            return Err(match self.stop(&arn, why).await {
+                                Ok(()) => e,
+                                Err(_) => self.left_running(&arn, "was started twice", &e),
+                            });
+                        }
                     }
                     if self.cancel.is_cancelled() {
                         self.stop(&arn, "Cancelled in Slipway before it ran")
@@ -289,6 +299,11 @@ impl Run<'_> {
             tokio::select! {
                 () = self.cancel.cancelled() => {}
                 () = tokio::time::sleep(backoff.next(false)) => {}
+            }
+            // Cancelled while waiting to try again: no further RunTask, and whatever an
+            // earlier attempt may have started is stopped.
+            if self.cancel.is_cancelled() {
+                return Err(self.settle_failed_start(e, attempt).await);
             }
         }
     }

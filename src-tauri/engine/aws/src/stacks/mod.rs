@@ -115,6 +115,8 @@ pub struct ParameterChange {
     pub from: Option<String>,
     /// The new value; a NoEcho one is said as [`template::MASK`].
     pub to: String,
+    /// A NoEcho parameter: given a new secret, neither value shown.
+    pub secret: bool,
 }
 
 /// Parameter values that print only their names: a NoEcho value never reaches a log by way
@@ -729,6 +731,7 @@ fn parameter_changes(
                     name: p.name.clone(),
                     from: None,
                     to: template::MASK.to_owned(),
+                    secret: true,
                 });
             }
             let from = previous.get(&p.name);
@@ -736,6 +739,7 @@ fn parameter_changes(
                 name: p.name.clone(),
                 from: from.cloned(),
                 to: to.clone(),
+                secret: false,
             })
         })
         .collect()

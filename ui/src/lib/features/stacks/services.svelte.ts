@@ -1,7 +1,8 @@
 // Any ECS service of the account (one Slipway deployed or a vendor's stack made): the list,
 // one service's tasks with their IPs and cost, its rollout and events, and what a person
-// does with it: scale, a new deployment, a rollback to an earlier revision. What the
-// screen shows is read again after each change and every 10 s while a service is open.
+// does with it: scale, a new deployment, a rollback to an earlier revision, a command run
+// once, its logs. What the screen shows is read again after each change and 10 s after
+// each read while a service is open; leaving it stops the reads and a command still running.
 import {
   describeService,
   listServices,
@@ -82,7 +83,10 @@ export class ServiceDesk {
   busy = $state<'scale' | 'redeploy' | 'rollback' | null>(null);
   /** What the last change did, in words. */
   said = $state<string | null>(null);
-  failure = $state<Failure | null>(null);
+  /** A change or a request the person made that failed: kept until the next one. */
+  actionFailure = $state<Failure | null>(null);
+  /** The last read failed (cleared by the next read that works). */
+  readFailure = $state<Failure | null>(null);
 
   oneOff = $state<OneOff | null>(null);
   #run: Job<OneOffOutcome> | null = null;
@@ -90,75 +94,91 @@ export class ServiceDesk {
   logsLoading = $state(false);
 
   #target: () => AwsTarget;
-  #timer: ReturnType<typeof setInterval> | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
   #reads = 0;
+  #lists = 0;
 
   constructor(target: () => AwsTarget) {
     this.#target = target;
   }
 
+  /** Lists the region's services (the newest answer wins). */
   async list(): Promise<void> {
+    const mine = ++this.#lists;
     this.loading = true;
     try {
-      this.services = await listServices(this.#target());
-      this.failure = null;
+      const services = await listServices(this.#target());
+      if (mine !== this.#lists) return;
+      this.services = services;
+      this.readFailure = null;
     } catch (e) {
-      this.failure = failureOf(e);
+      if (mine === this.#lists) this.readFailure = failureOf(e);
     } finally {
-      this.loading = false;
+      if (mine === this.#lists) this.loading = false;
     }
   }
 
-  /** Shows one service and keeps it current. */
+  /** What went wrong last: a change refused, else a read that failed. */
+  get failure(): Failure | null {
+    return this.actionFailure ?? this.readFailure;
+  }
+
+  /** Shows one service and keeps it current (read again 10 s after each read ends). */
   async show(name: ServiceName): Promise<void> {
+    this.#leave();
     this.open = name;
-    this.view = null;
-    this.logs = null;
-    this.oneOff = null;
-    this.said = null;
-    this.failure = null;
-    this.#stopTimer();
     await this.read();
-    this.#timer = setInterval(() => void this.read(), REFRESH_MS);
   }
 
   /** Forgets everything read (another account or region was chosen). */
   reset(): void {
-    this.#stopTimer();
-    this.#reads++;
-    this.open = null;
-    this.view = null;
-    this.said = null;
+    this.#leave();
+    this.#lists++;
+    this.loading = false;
     this.services = null;
-    this.failure = null;
   }
 
   close(): void {
-    this.#stopTimer();
-    this.open = null;
-    this.view = null;
-    this.said = null;
+    this.#leave();
     void this.list();
   }
 
+  /** Leaves the open service: its timer stopped, a one-off command of it stopped at AWS
+   * (it would otherwise run, paid for, with no control left on screen). */
+  #leave(): void {
+    this.#stopTimer();
+    this.#reads++;
+    void this.#run?.cancel();
+    this.open = null;
+    this.view = null;
+    this.logs = null;
+    this.oneOff = null;
+    this.said = null;
+    this.actionFailure = null;
+    this.readFailure = null;
+  }
+
   #stopTimer(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
 
-  /** Reads the open service again (the newest read wins). */
+  /** Reads the open service again (the newest read wins), then schedules the next read. */
   async read(): Promise<void> {
     const name = this.open;
     if (!name) return;
+    this.#stopTimer();
     const mine = ++this.#reads;
     try {
       const view = await describeService(this.#target(), name.cluster, name.service);
       if (mine !== this.#reads || this.open !== name) return;
       this.view = view;
-      this.failure = null;
+      this.readFailure = null;
     } catch (e) {
-      if (mine === this.#reads) this.failure = failureOf(e);
+      if (mine !== this.#reads || this.open !== name) return;
+      this.readFailure = failureOf(e);
     }
+    this.#timer = setTimeout(() => void this.read(), REFRESH_MS);
   }
 
   /** The last hour of the service's log lines (its containers' awslogs stream). */
@@ -176,7 +196,7 @@ export class ServiceDesk {
       });
       if (this.open === name) this.logs = page.lines;
     } catch (e) {
-      if (this.open === name) this.failure = failureOf(e);
+      if (this.open === name) this.actionFailure = failureOf(e);
     } finally {
       this.logsLoading = false;
     }
@@ -243,11 +263,11 @@ export class ServiceDesk {
     if (!name || this.busy) return;
     this.busy = kind;
     this.said = null;
-    this.failure = null;
+    this.actionFailure = null;
     try {
       this.said = await act(name);
     } catch (e) {
-      this.failure = failureOf(e);
+      this.actionFailure = failureOf(e);
     } finally {
       this.busy = null;
       await this.read();

@@ -110,7 +110,8 @@ export function offeredOutputs(
 export type View = 'list' | 'form' | 'review' | 'running' | 'stack' | 'service';
 
 /** The values a form sends: for an update, a NoEcho field left empty is left out (the stack
- * keeps its secret), as is everything the person did not touch that the stack has. */
+ * keeps its secret); every other value is sent as the form shows it (filled from the stack's
+ * own values, so an untouched one sends what the stack has). */
 export function valuesToSend(
   template: Template,
   values: Record<string, string>,
@@ -166,8 +167,9 @@ export class StackDesk {
   outputs = $state<StackOutput[] | null>(null);
   history = $state<StackEventLine[] | null>(null);
   deletion = $state<DeleteReview | null>(null);
-  /** The secrets made from this screen for the stack under review for deletion: they stay. */
-  deletionSecrets = $state<SecretSummary[]>([]);
+  /** The secrets made from this screen for the stack under review for deletion: they stay
+   * (null: the account's secrets could not be listed to tell). */
+  deletionSecrets = $state<SecretSummary[] | null>([]);
   deleting = $state(false);
 
   /** Answers to an older question are dropped: each kind counts its questions. */
@@ -534,11 +536,11 @@ export class StackDesk {
     try {
       const [review, secrets] = await Promise.all([
         reviewStackDelete(this.target, name),
-        accountSecrets(this.target).catch(() => [] as SecretSummary[]),
+        accountSecrets(this.target).catch(() => null),
       ]);
       if (this.selected === name && this.view === 'stack') {
         this.deletion = review;
-        this.deletionSecrets = secrets.filter((s) => s.description === secretDescription(name));
+        this.deletionSecrets = secrets?.filter((s) => s.description === secretDescription(name)) ?? null;
       }
     } catch (e) {
       this.failure = failureOf(e);
