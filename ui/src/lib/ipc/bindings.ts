@@ -1098,8 +1098,13 @@ export type OneOffOutcome = {
 	stoppedReason: string | null,
 	logGroup: string,
 	logStream: string,
-	/**  Everything the container wrote, oldest first. */
+	/**
+	 *  What the container wrote, oldest first: its last [`OUTPUT_KEPT`] lines (the whole
+	 *  stream stays in CloudWatch Logs).
+	 */
 	output: string[],
+	/**  Older lines were left out of `output`. */
+	outputCut: boolean,
 };
 
 /**  What to run. */

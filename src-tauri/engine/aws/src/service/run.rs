@@ -40,6 +40,8 @@ const START_BUDGET: Duration = Duration::from_secs(60);
 /// stop (CloudWatch ingests the last lines a moment late), and at most `SETTLE_MAX`.
 const SETTLE: Duration = Duration::from_secs(2);
 const SETTLE_MAX: Duration = Duration::from_secs(10);
+/// The most output lines an outcome keeps (a chatty command's all are in its log stream).
+pub const OUTPUT_KEPT: usize = 10_000;
 /// The tag that names a one-off task's run, beside Slipway's managed-by tag.
 pub const RUN_TAG: &str = "slipway:run";
 /// Every one-off task's `startedBy` begins with this.
@@ -96,8 +98,11 @@ pub struct OneOffOutcome {
     pub stopped_reason: Option<String>,
     pub log_group: String,
     pub log_stream: String,
-    /// Everything the container wrote, oldest first.
+    /// What the container wrote, oldest first: its last [`OUTPUT_KEPT`] lines (the whole
+    /// stream stays in CloudWatch Logs).
     pub output: Vec<String>,
+    /// Older lines were left out of `output`.
+    pub output_cut: bool,
 }
 
 /// Runs `request.command` once on the service's task definition and network and waits
@@ -382,6 +387,7 @@ impl Run<'_> {
         let stream = logs.stream(&id);
         let mut reader = StreamReader::new(self.conn, logs, &stream);
         let mut output = Vec::new();
+        let mut cut = false;
         let mut backoff = Backoff::for_deploys();
         let mut status = String::new();
         let mut stopped: Option<(Instant, TaskSnapshot)> = None;
@@ -412,11 +418,15 @@ impl Run<'_> {
                     lines: lines.clone(),
                 });
                 output.extend(lines.iter().cloned());
+                if output.len() > OUTPUT_KEPT {
+                    output.drain(..output.len() - OUTPUT_KEPT);
+                    cut = true;
+                }
             }
             if let Some((at, task)) = &stopped {
                 let waited = at.elapsed();
                 if (lines.is_empty() && waited >= SETTLE) || waited >= SETTLE_MAX {
-                    return finished(arn, container, logs, &stream, task, output);
+                    return finished(arn, container, logs, &stream, task, output, cut);
                 }
             }
             if self.cancel.is_cancelled() {
@@ -466,6 +476,7 @@ fn finished(
     stream: &str,
     task: &TaskSnapshot,
     output: Vec<String>,
+    output_cut: bool,
 ) -> Result<OneOffOutcome> {
     let facts = &task.stopped;
     // A task that failed to start ran no command, whatever exit code is reported.
@@ -502,6 +513,7 @@ fn finished(
         log_group: logs.group.clone(),
         log_stream: stream.to_owned(),
         output,
+        output_cut,
     })
 }
 

@@ -21,6 +21,9 @@ import {
 } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
 
+/** The most output lines of a command run once the window keeps. */
+export const OUTPUT_SHOWN = 2000;
+
 /** How often an open service is read again. */
 export const REFRESH_MS = 10_000;
 
@@ -65,7 +68,10 @@ export interface OneOff {
   command: string;
   taskId: string | null;
   status: string;
+  /** Its last OUTPUT_SHOWN lines. */
   output: string[];
+  /** Older lines were left out (all are in the service's logs). */
+  cut: boolean;
   outcome: OneOffOutcome | null;
   failure: Failure | null;
 }
@@ -95,6 +101,8 @@ export class ServiceDesk {
 
   #target: () => AwsTarget;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The screen is in view: reads are scheduled only then. */
+  #shown = true;
   #reads = 0;
   #lists = 0;
 
@@ -163,6 +171,15 @@ export class ServiceDesk {
     this.#timer = null;
   }
 
+  /** The screen came into view (an open service is read at once) or left it (no more
+   * reads until it is back). */
+  setShown(shown: boolean): void {
+    if (shown === this.#shown) return;
+    this.#shown = shown;
+    if (!shown) this.#stopTimer();
+    else if (this.open) void this.read();
+  }
+
   /** Reads the open service again (the newest read wins), then schedules the next read. */
   async read(): Promise<void> {
     const name = this.open;
@@ -178,7 +195,7 @@ export class ServiceDesk {
       if (mine !== this.#reads || this.open !== name) return;
       this.readFailure = failureOf(e);
     }
-    this.#timer = setTimeout(() => void this.read(), REFRESH_MS);
+    if (this.#shown) this.#timer = setTimeout(() => void this.read(), REFRESH_MS);
   }
 
   /** The last hour of the service's log lines (its containers' awslogs stream). */
@@ -207,7 +224,7 @@ export class ServiceDesk {
     const name = this.open;
     const command = splitCommand(line.trim());
     if (!name || this.#run !== null || command === null || command.length === 0) return;
-    const run: OneOff = $state({ command: line.trim(), taskId: null, status: 'starting', output: [], outcome: null, failure: null });
+    const run: OneOff = $state({ command: line.trim(), taskId: null, status: 'starting', output: [], cut: false, outcome: null, failure: null });
     this.oneOff = run;
     const job = runServiceTask(this.#target(), name.cluster, name.service, { command, container: null, deadlineSeconds: null }, (event) =>
       onOneOff(run, event),
@@ -286,6 +303,10 @@ function onOneOff(run: OneOff, event: OneOffEvent): void {
       break;
     case 'Output':
       run.output.push(...event.data.lines);
+      if (run.output.length > OUTPUT_SHOWN) {
+        run.output.splice(0, run.output.length - OUTPUT_SHOWN);
+        run.cut = true;
+      }
       break;
     case 'Retrying':
       run.status = `retrying (${event.data.reason})`;

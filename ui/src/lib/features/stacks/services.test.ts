@@ -21,7 +21,7 @@ vi.mock('../../ipc', () => ({
   IpcFailure: class {},
 }));
 
-import { ServiceDesk } from './services.svelte';
+import { OUTPUT_SHOWN, ServiceDesk } from './services.svelte';
 
 const target = { source: { kind: 'default' as const }, region: 'us-east-1', endpointUrl: null };
 const view = (name: string) => ({ name, desired: 1, running: 1, tasks: [], deployments: [], events: [], stopped: [] });
@@ -67,5 +67,27 @@ describe('a service on the screen', () => {
     expect(desk.runningOnce).toBe(true);
     desk.close();
     expect(cancel).toHaveBeenCalled();
+  });
+});
+
+describe('a command run once', () => {
+  it('keeps only its last lines on screen, and says so', async () => {
+    const { runServiceTask } = await import('../../ipc');
+    let emit: (event: unknown) => void = () => {};
+    vi.mocked(runServiceTask).mockImplementationOnce((_t, _c, _s, _r, onEvent) => {
+      emit = onEvent as (event: unknown) => void;
+      return { promise: new Promise(() => {}), cancel };
+    });
+    const desk = new ServiceDesk(() => target);
+    const shown = desk.show({ cluster: 'c', service: 'a' });
+    pending['describe:a'].shift()!(view('a'));
+    await shown;
+    void desk.runOnce('yes');
+    const lines = Array.from({ length: OUTPUT_SHOWN + 5 }, (_, i) => `line ${i}`);
+    emit({ type: 'Output', data: { lines } });
+    expect(desk.oneOff?.output.length).toBe(OUTPUT_SHOWN);
+    expect(desk.oneOff?.output[0]).toBe('line 5');
+    expect(desk.oneOff?.cut).toBe(true);
+    desk.close();
   });
 });

@@ -179,6 +179,14 @@ export class StackDesk {
   #opens = 0;
   #choiceAsked: Record<string, number> = {};
 
+  /** The screen is in view (polls run only then). */
+  shown = $state(true);
+
+  setShown(shown: boolean): void {
+    this.shown = shown;
+    this.services.setShown(shown);
+  }
+
   /** The region's ECS services, and the one open. */
   readonly services = new ServiceDesk(() => this.target);
 
