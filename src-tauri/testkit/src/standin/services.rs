@@ -76,9 +76,7 @@ impl World {
             }
             let runs = self.shared.lock().expect("state").runs.clone();
             let mut retire = HashSet::new();
-            let mut kept = None;
             if let Some(primary) = deployments.iter_mut().find(|d| d.status == "PRIMARY") {
-                kept = primary.task.clone().map(|task| (primary.id.clone(), task));
                 match &primary.task {
                     None if primary.rollout == "IN_PROGRESS" => {
                         let network = service.network_configuration().cloned();
@@ -110,27 +108,6 @@ impl World {
                         }
                     }
                     _ => {}
-                }
-            }
-            // One task per deployment, as the scheduler converges to it: a RunTask the SDK
-            // repeated after a slow answer (moto ignores the client token) started a second
-            // one, which is stopped.
-            if let Some((deployment, task)) = kept {
-                let started = self
-                    .ecs
-                    .list_tasks()
-                    .cluster(cluster)
-                    .started_by(&deployment)
-                    .send()
-                    .await;
-                if let Ok(started) = started {
-                    retire.extend(
-                        started
-                            .task_arns()
-                            .iter()
-                            .filter(|arn| **arn != task)
-                            .cloned(),
-                    );
                 }
             }
             if deployments
