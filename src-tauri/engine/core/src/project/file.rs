@@ -250,6 +250,12 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
         || a.vpc.is_some()
         || a.allow_from.is_some()
         || a.log_retention_days.is_some()
+        || a.load_balancer
+        || a.domain.is_some()
+        || a.tasks.is_some()
+        || a.max_tasks.is_some()
+        || a.cpu_target.is_some()
+        || a.sticky_seconds.is_some()
         || root.contains_key("aws");
     if has_aws {
         let aws = table(root, "aws");
@@ -257,11 +263,25 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
         set_optional(aws, "region", a.region.as_deref());
         set_optional(aws, "vpc", a.vpc.as_deref());
         set_optional(aws, "allow_from", a.allow_from.as_deref());
-        match a.log_retention_days {
-            Some(days) => set(aws, "log_retention_days", i64::from(days).into()),
-            None => {
-                aws.remove("log_retention_days");
-            }
+        set_number(aws, "log_retention_days", a.log_retention_days);
+        if a.load_balancer {
+            set(aws, "load_balancer", true.into());
+        } else {
+            aws.remove("load_balancer");
+        }
+        set_optional(aws, "domain", a.domain.as_deref());
+        set_number(aws, "tasks", a.tasks);
+        set_number(aws, "max_tasks", a.max_tasks);
+        set_number(aws, "cpu_target", a.cpu_target);
+        set_number(aws, "sticky_seconds", a.sticky_seconds);
+    }
+}
+
+fn set_number(table: &mut Table, key: &str, value: Option<u32>) {
+    match value {
+        Some(n) => set(table, key, i64::from(n).into()),
+        None => {
+            table.remove(key);
         }
     }
 }
@@ -459,6 +479,17 @@ impl Reader<'_> {
                     "aws.log_retention_days",
                     "log_retention_days",
                 )?,
+                load_balancer: self
+                    .boolean(aws_table, "aws.load_balancer", "load_balancer")?
+                    .unwrap_or(false),
+                domain: match aws_table {
+                    Some(t) => self.string(t, "aws.domain", "domain")?,
+                    None => None,
+                },
+                tasks: self.number(aws_table, "aws.tasks", "tasks")?,
+                max_tasks: self.number(aws_table, "aws.max_tasks", "max_tasks")?,
+                cpu_target: self.number(aws_table, "aws.cpu_target", "cpu_target")?,
+                sticky_seconds: self.number(aws_table, "aws.sticky_seconds", "sticky_seconds")?,
             },
         })
     }
@@ -492,6 +523,16 @@ impl Reader<'_> {
                 .as_str()
                 .map(|s| Some(s.to_owned()))
                 .ok_or_else(|| self.wrong(item, field, "must be a string in quotes")),
+        }
+    }
+
+    fn boolean(&self, table: Option<&Table>, field: &str, key: &str) -> Result<Option<bool>> {
+        match table.and_then(|t| t.get(key)) {
+            None => Ok(None),
+            Some(item) => item
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| self.wrong(item, field, "must be true or false")),
         }
     }
 
@@ -605,6 +646,36 @@ STAGE = "demo"
             config,
             "the file reads back as saved"
         );
+    }
+
+    #[test]
+    fn the_stable_address_settings_save_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(PROJECT_FILE), COMMENTED).unwrap();
+        let mut config = load(dir.path()).unwrap().unwrap();
+        config.aws.load_balancer = true;
+        config.aws.domain = Some("app.example.com".into());
+        config.aws.tasks = Some(2);
+        config.aws.max_tasks = Some(4);
+        config.aws.cpu_target = Some(70);
+        config.aws.sticky_seconds = Some(3600);
+        save(dir.path(), &config).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(PROJECT_FILE)).unwrap();
+        assert!(text.contains("load_balancer = true"), "{text}");
+        let back = load(dir.path()).unwrap().unwrap();
+        assert_eq!(back.aws, config.aws);
+        assert_eq!(back.aws.scaling(), Some((2, 4, 70)));
+        config.aws.load_balancer = false;
+        config.aws.domain = None;
+        config.aws.tasks = None;
+        config.aws.max_tasks = None;
+        config.aws.cpu_target = None;
+        config.aws.sticky_seconds = None;
+        save(dir.path(), &config).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(PROJECT_FILE)).unwrap();
+        for gone in ["load_balancer", "domain", "tasks", "cpu_target", "sticky"] {
+            assert!(!text.contains(gone), "{gone} left in:\n{text}");
+        }
     }
 
     #[test]

@@ -137,6 +137,33 @@ pub struct AwsSettings {
     pub allow_from: Option<String>,
     /// How long CloudWatch keeps the app's logs; 30 days when unset.
     pub log_retention_days: Option<u32>,
+    /// One address that never changes: the app runs as a service behind an Application
+    /// Load Balancer, whose name is its URL. Off (a standalone task with a new public IP
+    /// at each deploy) when unset.
+    #[serde(default)]
+    pub load_balancer: bool,
+    /// The user's domain for HTTPS on the load balancer (`app.example.com`): a certificate
+    /// validated by DNS, and an alias record when its hosted zone is in the account.
+    #[serde(default)]
+    #[specta(optional)]
+    pub domain: Option<String>,
+    /// How many tasks the service keeps running; 1 when unset.
+    #[serde(default)]
+    #[specta(optional)]
+    pub tasks: Option<u32>,
+    /// Scaling between `tasks` and this many tasks on the CPU target; no scaling when unset.
+    #[serde(default)]
+    #[specta(optional)]
+    pub max_tasks: Option<u32>,
+    /// The average CPU (percent) scaling keeps the service at; 60 when unset.
+    #[serde(default)]
+    #[specta(optional)]
+    pub cpu_target: Option<u32>,
+    /// Sticky sessions: the load balancer's cookie keeps a visitor on one task this many
+    /// seconds; off when unset.
+    #[serde(default)]
+    #[specta(optional)]
+    pub sticky_seconds: Option<u32>,
 }
 
 impl AwsSettings {
@@ -157,6 +184,26 @@ impl AwsSettings {
     pub fn log_retention_days(&self) -> u32 {
         self.log_retention_days
             .unwrap_or(Self::DEFAULT_LOG_RETENTION_DAYS)
+    }
+
+    pub const DEFAULT_CPU_TARGET: u32 = 60;
+    /// The most tasks a service may ask for here (a guard against a typo that bills).
+    pub const MAX_TASKS: u32 = 20;
+
+    /// How many tasks the service keeps running.
+    pub fn tasks(&self) -> u32 {
+        self.tasks.unwrap_or(1)
+    }
+
+    /// The scaling range and CPU target, when scaling is on.
+    pub fn scaling(&self) -> Option<(u32, u32, u32)> {
+        self.max_tasks.map(|max| {
+            (
+                self.tasks(),
+                max,
+                self.cpu_target.unwrap_or(Self::DEFAULT_CPU_TARGET),
+            )
+        })
     }
 }
 

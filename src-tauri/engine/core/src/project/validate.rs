@@ -137,6 +137,7 @@ fn check_aws_network(aws: &crate::project::AwsSettings, problems: &mut Vec<Field
             problems.push(problem("aws.allow_from", why));
         }
     }
+    check_address(aws, problems);
     if let Some(days) = aws.log_retention_days {
         if !crate::project::AwsSettings::LOG_RETENTION_CHOICES.contains(&days) {
             let choices = crate::project::AwsSettings::LOG_RETENTION_CHOICES
@@ -149,6 +150,70 @@ fn check_aws_network(aws: &crate::project::AwsSettings, problems: &mut Vec<Field
                 format!("CloudWatch Logs keeps logs for one of {choices} days; {days} is not one of them."),
             ));
         }
+    }
+}
+
+fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProblem>) {
+    let most = crate::project::AwsSettings::MAX_TASKS;
+    if let Some(tasks) = aws.tasks {
+        if tasks == 0 || tasks > most {
+            problems.push(problem(
+                "aws.tasks",
+                format!("A service runs 1 to {most} tasks; {tasks} is not in that range (stop the app to run none)."),
+            ));
+        }
+    }
+    if let Some(max) = aws.max_tasks {
+        if max < aws.tasks() || max > most {
+            problems.push(problem(
+                "aws.max_tasks",
+                format!("Scaling goes up to {} to {most} tasks (at least the {} it keeps running); {max} is not in that range.", aws.tasks(), aws.tasks()),
+            ));
+        }
+    }
+    if let Some(target) = aws.cpu_target {
+        if !(10..=90).contains(&target) {
+            problems.push(problem(
+                "aws.cpu_target",
+                format!("The CPU target is a percentage from 10 to 90; {target} is not."),
+            ));
+        }
+    }
+    if let Some(seconds) = aws.sticky_seconds {
+        if seconds == 0 || seconds > 604_800 {
+            problems.push(problem(
+                "aws.sticky_seconds",
+                format!("Sticky sessions last 1 to 604800 seconds (7 days); {seconds} is not in that range."),
+            ));
+        }
+    }
+    if let Some(domain) = &aws.domain {
+        let labels: Vec<&str> = domain.split('.').collect();
+        let fine = domain.len() <= 253
+            && labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !fine {
+            problems.push(problem(
+                "aws.domain",
+                format!("\"{domain}\" is not a domain name such as app.example.com (letters, digits and -, with a dot between parts)."),
+            ));
+        }
+    }
+    let needs_balancer = aws.domain.is_some()
+        || aws.tasks.is_some_and(|t| t > 1)
+        || aws.max_tasks.is_some()
+        || aws.sticky_seconds.is_some();
+    if needs_balancer && !aws.load_balancer {
+        problems.push(problem(
+            "aws.load_balancer",
+            "A domain, more than one task, scaling and sticky sessions need the stable address (load_balancer = true).".to_owned(),
+        ));
     }
 }
 
@@ -376,6 +441,34 @@ mod tests {
         config.aws.vpc = Some("vpc-0a1b2c".into());
         config.aws.allow_from = Some("203.0.113.7/32".into());
         config.aws.log_retention_days = Some(14);
+        assert_eq!(validate(&config), vec![]);
+    }
+
+    #[test]
+    fn address_settings_name_what_aws_would_refuse() {
+        let mut config = valid();
+        config.aws.domain = Some("app..example".into());
+        config.aws.tasks = Some(0);
+        config.aws.cpu_target = Some(95);
+        config.aws.sticky_seconds = Some(0);
+        assert_eq!(
+            fields(&config),
+            [
+                "aws.tasks",
+                "aws.cpu_target",
+                "aws.sticky_seconds",
+                "aws.domain",
+                "aws.load_balancer"
+            ]
+        );
+        config.aws.load_balancer = true;
+        config.aws.domain = Some("app.example.com".into());
+        config.aws.tasks = Some(3);
+        config.aws.max_tasks = Some(2);
+        config.aws.cpu_target = Some(60);
+        config.aws.sticky_seconds = Some(86_400);
+        assert_eq!(fields(&config), ["aws.max_tasks"]);
+        config.aws.max_tasks = Some(6);
         assert_eq!(validate(&config), vec![]);
     }
 
