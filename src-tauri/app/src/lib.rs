@@ -11,5 +11,5 @@ mod operate;
 mod session;
 
 pub use desk::{Desk, PendingReview};
-pub use operate::{deploy, rollback, settle, status, stop, StopReport};
+pub use operate::{deploy, rollback, scale, settle, status, stop, ScaleRequest, StopReport};
 pub use session::{Session, Sessions};

@@ -210,3 +210,29 @@ pub async fn settle(
         .await?;
     deploy::settle_unfinished(&db, &connection, deploy_id, stop).await
 }
+
+/// How many tasks the app's service should run, as asked from a button or `slipway scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaleRequest {
+    /// The tasks it keeps running (the least, with scaling).
+    pub tasks: u32,
+    /// Scale up to this many on CPU; no scaling when `None`.
+    pub max_tasks: Option<u32>,
+    /// The average CPU (percent) scaling aims for; 60 when `None`.
+    pub cpu_target: Option<u32>,
+}
+
+/// Saves the count (and scaling) in slipway.toml, where the next deploy reads it, and
+/// makes the service run that way now. A count slipway.toml would refuse (no stable
+/// address, more than Slipway allows) changes nothing, on disk or on AWS.
+pub async fn scale(session: &Session, request: ScaleRequest) -> Result<deploy::ScaleOutcome> {
+    let mut config = session.config()?;
+    config.aws.tasks = (request.tasks != 1 || request.max_tasks.is_some()).then_some(request.tasks);
+    config.aws.max_tasks = request.max_tasks;
+    config.aws.cpu_target = request.max_tasks.and(request.cpu_target);
+    slipway_core::project::save(session.dir(), &config)?;
+    let config = session.config()?;
+    let connection = session.connection(&config).await?;
+    deploy::scale(&connection, &config).await
+}

@@ -255,6 +255,46 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
         "{} in account {} ({}), cluster {}",
         status.app, status.account, status.region, status.cluster
     ));
+    if let Some(balancer) = &status.balancer {
+        line(
+            Mark::Ok,
+            format!("address (never changes): {}", balancer.url),
+        );
+        for target in &balancer.targets {
+            line(
+                if target.is_healthy() {
+                    Mark::Ok
+                } else {
+                    Mark::Problem
+                },
+                format!(
+                    "target {}:{}{}: {}",
+                    target.ip,
+                    target.port,
+                    target
+                        .task_id
+                        .as_deref()
+                        .map(|t| format!(" (task {t})"))
+                        .unwrap_or_default(),
+                    target.said
+                ),
+            );
+        }
+        if let Some(scaling) = &balancer.scaling {
+            line(
+                Mark::Info,
+                format!(
+                    "scales between {} and {} tasks{}",
+                    scaling.min,
+                    scaling.max,
+                    scaling
+                        .cpu_target
+                        .map(|c| format!(", keeping average CPU near {c}%"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+    }
     if status.tasks.is_empty() {
         line(
             Mark::Info,
@@ -429,4 +469,63 @@ pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
         );
         ExitCode::FAILURE
     }
+}
+
+#[derive(Args)]
+pub struct ScaleArgs {
+    /// How many tasks the service keeps running (with scaling: the least).
+    #[arg(value_name = "N", required_unless_present = "min")]
+    tasks: Option<u32>,
+    /// The least tasks with auto scaling (instead of N).
+    #[arg(long, value_name = "N", requires = "max")]
+    min: Option<u32>,
+    /// Scale up to this many tasks on CPU (target tracking); without it, no scaling.
+    #[arg(long, value_name = "N")]
+    max: Option<u32>,
+    /// The average CPU, in percent, scaling aims for (default 60).
+    #[arg(long, value_name = "PERCENT", requires = "max")]
+    cpu_target: Option<u32>,
+    #[command(flatten)]
+    on: StatusArgs,
+}
+
+pub async fn scale(args: ScaleArgs, as_json: bool) -> ExitCode {
+    let host = HostEnv::from_process();
+    let dir = args.on.project.unwrap_or_else(|| PathBuf::from("."));
+    let session = Session::new(host, dir).with_endpoint(args.on.endpoint_url);
+    let request = slipway_app::ScaleRequest {
+        tasks: args.min.or(args.tasks).unwrap_or(1),
+        max_tasks: args.max,
+        cpu_target: args.cpu_target,
+    };
+    let outcome = match slipway_app::scale(&session, request).await {
+        Ok(outcome) => outcome,
+        Err(e) => return fail("scale", &e, as_json),
+    };
+    if as_json {
+        json(&outcome);
+        return ExitCode::SUCCESS;
+    }
+    if outcome.changes.is_empty() {
+        line(
+            Mark::Ok,
+            format!(
+                "{} already runs {} task{} as asked",
+                outcome.service,
+                outcome.desired,
+                if outcome.desired == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    for change in &outcome.changes {
+        line(Mark::Ok, format!("{}: {change}", outcome.service));
+    }
+    line(
+        Mark::Info,
+        format!(
+            "{} of {} running now; `slipway status` shows them as they start, `slipway cost` what they cost",
+            outcome.running, outcome.desired
+        ),
+    );
+    ExitCode::SUCCESS
 }

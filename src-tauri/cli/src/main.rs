@@ -90,6 +90,9 @@ enum Command {
     Status(deploy::StatusArgs),
     /// Stop the app's tasks on AWS and scale its service to zero.
     Stop(deploy::StopArgs),
+    /// How many tasks the app's service runs behind its load balancer (saved in
+    /// slipway.toml): `scale 2`, or `scale --min 1 --max 4 --cpu-target 60` for auto scaling.
+    Scale(deploy::ScaleArgs),
     /// Estimate what the app costs on Fargate (compute, public IPv4, logs, image storage) per
     /// hour, day and month, with the prices used and their date.
     Cost(cost::CostArgs),
@@ -126,6 +129,7 @@ async fn main() -> ExitCode {
         Command::Deploy(args) => deploy::deploy(args, cli.json).await,
         Command::Status(args) => deploy::status(args, cli.json).await,
         Command::Stop(args) => deploy::stop(args, cli.json).await,
+        Command::Scale(args) => deploy::scale(args, cli.json).await,
         Command::Cost(args) => cost::run(args, cli.json).await,
         Command::Ps(args) => releases::ps(args, cli.json).await,
         Command::Logs(args) => logs::run(args, cli.json).await,

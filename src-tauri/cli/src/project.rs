@@ -55,6 +55,16 @@ pub struct InitArgs {
     /// The AWS region to deploy to.
     #[arg(long)]
     region: Option<String>,
+    /// One address that never changes: run as a service behind a load balancer (its
+    /// name is the URL), instead of a new public IP at each deploy.
+    #[arg(long)]
+    load_balancer: bool,
+    /// Serve HTTPS on this domain (e.g. app.example.com); needs --load-balancer.
+    #[arg(long, value_name = "NAME")]
+    domain: Option<String>,
+    /// How many tasks the service keeps running; needs --load-balancer above 1.
+    #[arg(long, value_name = "N")]
+    tasks: Option<u32>,
     /// Do not ask; use flags and Slipway's proposal.
     #[arg(long, short)]
     yes: bool,
@@ -176,6 +186,15 @@ fn apply_flags(args: &InitArgs, config: &mut ProjectConfig) -> Result<(), String
     }
     if args.region.is_some() {
         config.aws.region = args.region.clone();
+    }
+    if args.load_balancer {
+        config.aws.load_balancer = true;
+    }
+    if args.domain.is_some() {
+        config.aws.domain = args.domain.clone();
+    }
+    if args.tasks.is_some() {
+        config.aws.tasks = args.tasks;
     }
     Ok(())
 }

@@ -123,6 +123,16 @@ pub enum DeployEvent {
         at: String,
         message: String,
     },
+    /// A new task's target in the load balancer changed state (stable address).
+    Target {
+        task_id: String,
+        /// `ip:port`.
+        target: String,
+        state: String,
+        reason: Option<String>,
+        said: String,
+        at_ms: f64,
+    },
     Address {
         task_id: String,
         public_ip: String,

@@ -11,6 +11,7 @@
 //! and retiring the previous one is best effort; an undo that cannot finish leaves the
 //! deploy open as needing attention, with the tasks it left ([`undo`]).
 
+pub mod balancer;
 pub mod ecs;
 pub mod guard;
 pub mod history;
@@ -18,6 +19,7 @@ pub mod journal;
 pub mod lock;
 mod push;
 mod register;
+pub mod scaling;
 pub use register::{describe as describe_task_definition, pending_changes, PendingChanges};
 mod service;
 mod source;
@@ -35,6 +37,7 @@ use std::time::{Duration, Instant};
 mod events;
 pub use events::{DeployEvent, DeployMode, DeployOutcome, DeployRequest, DeployStep};
 pub use journal::JournalEntry;
+pub use scaling::{scale, ScaleOutcome, Scaling};
 pub use status::{
     left_unfinished, settle_unfinished, status, status_knowing, AppStatus, ClusterKnown, Leftover,
     RunningTask,
@@ -70,6 +73,10 @@ pub struct Deployment<'a> {
     pub security_group: String,
     pub has_health_check: bool,
     pub http_path: String,
+    /// The load balancer the service is registered with (stable address), if any.
+    pub balancer: Option<balancer::Balancer>,
+    /// How many tasks the service keeps running.
+    pub desired: i32,
 }
 
 impl Deployment<'_> {
@@ -279,6 +286,17 @@ pub async fn deploy_with_setup(
     cancel: &Cancel,
 ) -> Result<(DeployOutcome, setup::Observed)> {
     let started = Instant::now();
+    // The stable address is a service behind the load balancer, whatever mode was asked.
+    let as_service;
+    let request = if config.aws.load_balancer && request.mode != DeployMode::Service {
+        as_service = DeployRequest {
+            mode: DeployMode::Service,
+            ..request.clone()
+        };
+        &as_service
+    } else {
+        request
+    };
     let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
     let deadline = started + Duration::from_secs(deadline_seconds.into());
     let id = new_deploy_id();
@@ -406,6 +424,17 @@ pub async fn deploy_with_setup(
             slipway_core::project::HealthProbe::Http { path } => path.clone(),
             _ => "/".to_owned(),
         },
+        balancer: match (
+            &observed.target_group,
+            setup::stable_url(&observed, &wanted),
+        ) {
+            (Some(group), Some(url)) if config.aws.load_balancer => Some(balancer::Balancer {
+                target_group: group.arn.clone(),
+                url,
+            }),
+            _ => None,
+        },
+        desired: i32::try_from(config.aws.tasks()).unwrap_or(1),
     };
     d.emit(DeployEvent::Started {
         deploy_id: id.clone(),
@@ -506,6 +535,28 @@ async fn after_verify(
     }
     d.step_done(DeployStep::Verify, verified);
 
+    // Scaling follows the project once the service is there (best effort: the deploy
+    // answered; what could not be set is said).
+    if d.mode == DeployMode::Service && (d.config.aws.scaling().is_some() || d.balancer.is_some()) {
+        let wanted = d.config.aws.scaling();
+        match d
+            .race(
+                "the service's scaling",
+                scaling::apply(d.conn, &d.names.cluster, &d.config.name, wanted),
+            )
+            .await
+        {
+            Ok(changes) if !changes.is_empty() => d.emit(DeployEvent::ServiceEvent {
+                at: String::new(),
+                message: format!("Scaling: {}", changes.join("; ")),
+            }),
+            Ok(_) => {}
+            Err(e) => d.warn(
+                &mut warnings,
+                format!("The service's scaling could not be set ({e}); deploy again to retry."),
+            ),
+        }
+    }
     let (stopped_previous, kept_previous) = match live.previous {
         Some(previous) => {
             let retired =

@@ -6,13 +6,14 @@
 use std::collections::HashSet;
 
 use aws_sdk_ecs::types::{
-    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType, PropagateTags,
-    Service, Tag,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType, LoadBalancer,
+    PropagateTags, Service, Tag,
 };
 
+use super::balancer::{TargetWatch, GRACE_SECONDS};
 use super::ecs::{describe_tasks, list_tasks, TaskFilter};
 use super::journal::StepKind;
-use super::task::{address, failed, network, show_changes};
+use super::task::{address, failed_behind, network, show_changes};
 use super::watch::{Backoff, TaskSnapshot, Timeline};
 use super::{DeployEvent, DeployStep, Deployment, Running};
 use crate::aws::classify;
@@ -66,7 +67,11 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                     .cluster(&d.names.cluster)
                     .service_name(&d.config.name)
                     .task_definition(task_definition)
-                    .desired_count(1)
+                    .desired_count(d.desired)
+                    .set_load_balancers(registration(d))
+                    .set_health_check_grace_period_seconds(
+                        d.balancer.as_ref().map(|_| GRACE_SECONDS),
+                    )
                     .launch_type(LaunchType::Fargate)
                     .network_configuration(network.clone())
                     .deployment_configuration(circuit_breaker())
@@ -84,7 +89,19 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                     .map_err(|e| classify(&d.conn.ctx, "ecs:CreateService", e))
             })
             .await?;
-            d.step_done(DeployStep::Start, "service created with 1 task");
+            d.step_done(
+                DeployStep::Start,
+                match (&d.balancer, d.desired) {
+                    (Some(_), 1) => {
+                        "service created with 1 task behind the load balancer".to_owned()
+                    }
+                    (Some(_), n) => {
+                        format!("service created with {n} tasks behind the load balancer")
+                    }
+                    (None, 1) => "service created with 1 task".to_owned(),
+                    (None, n) => format!("service created with {n} tasks"),
+                },
+            );
         }
         Some(service) => {
             let previous = service.task_definition().unwrap_or_default().to_owned();
@@ -104,12 +121,23 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                 &d.config.name,
                 &format!("{previous} {}", service.desired_count()),
             )?;
+            let desired = desired_now(d, service);
+            // Registered with the load balancer, or no longer, when that changed.
+            let registered = !service.load_balancers().is_empty();
+            let register =
+                (registered != d.balancer.is_some()).then(|| registration(d).unwrap_or_default());
             d.persist("ecs:UpdateService", true, || async {
                 ecs.update_service()
                     .cluster(&d.names.cluster)
                     .service(&d.config.name)
                     .task_definition(task_definition)
-                    .desired_count(service.desired_count().max(1))
+                    .desired_count(desired)
+                    .set_load_balancers(register.clone())
+                    .set_health_check_grace_period_seconds(
+                        register
+                            .as_ref()
+                            .and_then(|r| (!r.is_empty()).then_some(GRACE_SECONDS)),
+                    )
                     .force_new_deployment(same)
                     .deployment_configuration(circuit_breaker())
                     .send()
@@ -135,6 +163,29 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     Ok(running)
 }
 
+/// The service's registration with the app's target group (stable address).
+fn registration(d: &Deployment<'_>) -> Option<Vec<LoadBalancer>> {
+    d.balancer.as_ref().map(|balancer| {
+        vec![LoadBalancer::builder()
+            .target_group_arn(&balancer.target_group)
+            .container_name(&d.config.name)
+            .container_port(i32::from(d.port))
+            .build()]
+    })
+}
+
+/// How many tasks the updated service keeps: the project's count, or what scaling chose
+/// (kept within the scaling range) when scaling is on.
+fn desired_now(d: &Deployment<'_>, service: &Service) -> i32 {
+    match d.config.aws.scaling() {
+        Some((min, max, _)) => service.desired_count().clamp(
+            i32::try_from(min).unwrap_or(1),
+            i32::try_from(max).unwrap_or(1),
+        ),
+        None => d.desired,
+    }
+}
+
 fn circuit_breaker() -> DeploymentConfiguration {
     DeploymentConfiguration::builder()
         .deployment_circuit_breaker(
@@ -158,6 +209,7 @@ async fn watch_rollout(
     let mut ours_seen = false;
     let mut tasks: Vec<String> = Vec::new();
     let mut failed_seen = 0;
+    let mut targets = TargetWatch::default();
     loop {
         let mut changed = false;
         // Right after CreateService, DescribeServices may not show it yet.
@@ -236,11 +288,21 @@ async fn watch_rollout(
                 })
                 .await?;
             changed |= show_changes(d, &mut timeline, &snapshots);
+            if let Some(balancer) = &d.balancer {
+                changed |= targets.look(d, balancer, &snapshots).await;
+            }
             match ours.rollout_state().map(|r| r.as_str()) {
                 Some("FAILED") => {
-                    return Err(rollout_failed(d, &snapshots, ours.rollout_state_reason()).await)
+                    return Err(rollout_failed(
+                        d,
+                        &snapshots,
+                        &targets,
+                        ours.rollout_state_reason(),
+                    )
+                    .await)
                 }
-                Some("COMPLETED") => {
+                // Behind the load balancer, done once only the new revision serves.
+                Some("COMPLETED") if d.balancer.is_none() || targets.others_healthy == 0 => {
                     if let Some(running) = address(d, &snapshots).await? {
                         return Ok(running);
                     }
@@ -258,7 +320,7 @@ async fn watch_rollout(
                 })
                 .await?;
             let reason = format!("the deployment failed and the circuit breaker rolled the service back to {back_to}");
-            return Err(rollout_failed(d, &snapshots, Some(&reason)).await);
+            return Err(rollout_failed(d, &snapshots, &targets, Some(&reason)).await);
         }
         if d.past_deadline() {
             return Err(EngineError::DeployTimedOut {
@@ -281,10 +343,11 @@ async fn watch_rollout(
 async fn rollout_failed(
     d: &Deployment<'_>,
     snapshots: &[TaskSnapshot],
+    targets: &TargetWatch,
     reason: Option<&str>,
 ) -> EngineError {
     if let Some(stopped) = snapshots.iter().rev().find(|t| t.is_stopped()) {
-        return failed(d, stopped).await;
+        return failed_behind(d, stopped, targets.of_task(stopped.id())).await;
     }
     let said = reason.unwrap_or("the deployment failed").to_owned();
     let diagnosis = Diagnosis {

@@ -88,6 +88,20 @@ pub struct AppStatus {
     pub history: Vec<JournalEntry>,
     /// What the running tasks cost, at the cached or bundled prices.
     pub cost: RunningCost,
+    /// The stable address, when the app runs behind its load balancer.
+    pub balancer: Option<BalancerStatus>,
+}
+
+/// The app's load balancer: its address, the tasks registered with it and their health,
+/// and the service's scaling.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BalancerStatus {
+    /// The address that never changes (`http://<load balancer>` or `https://<domain>`).
+    pub url: String,
+    pub dns_name: String,
+    pub targets: Vec<super::balancer::Target>,
+    pub scaling: Option<super::scaling::Scaling>,
 }
 
 /// What runs for the app now: its tasks (with IPs, URLs and cost) and its service.
@@ -198,6 +212,19 @@ pub async fn status_knowing(
         })
         .collect();
     let leftovers = leftovers(&unfinished, &observed, &cost);
+    let balancer = if config.aws.load_balancer {
+        balancer_status(conn, config, &names, &observed, service.is_some()).await?
+    } else {
+        None
+    };
+    // Behind the load balancer a task's own address does not admit visitors: each task
+    // is reached at the stable address.
+    let mut tasks: Vec<RunningTask> = tasks;
+    if let Some(b) = &balancer {
+        for task in tasks.iter_mut().filter(|t| t.from_service) {
+            task.url = Some(b.url.clone());
+        }
+    }
     let status = AppStatus {
         app: config.name.clone(),
         account: conn.identity.account.clone(),
@@ -211,8 +238,36 @@ pub async fn status_knowing(
         deploying,
         history,
         cost,
+        balancer,
     };
     Ok((status, billed))
+}
+
+async fn balancer_status(
+    conn: &Connection,
+    config: &ProjectConfig,
+    names: &ResourceNames,
+    observed: &[Observed],
+    has_service: bool,
+) -> Result<Option<BalancerStatus>> {
+    let Some(found) =
+        super::balancer::find(conn, &names.load_balancer, &names.target_group).await?
+    else {
+        return Ok(None);
+    };
+    let snapshots: Vec<TaskSnapshot> = observed.iter().map(|o| o.snapshot.clone()).collect();
+    let targets = super::balancer::targets(conn, &found.target_group, &snapshots).await?;
+    let scaling = if has_service {
+        super::scaling::read(conn, &names.cluster, &config.name).await?
+    } else {
+        None
+    };
+    Ok(Some(BalancerStatus {
+        url: found.url(config.aws.domain.as_deref()),
+        dns_name: found.dns_name,
+        targets,
+        scaling,
+    }))
 }
 
 /// The running tasks that unfinished deploys started (by the journal's ARNs or their

@@ -53,6 +53,23 @@ pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopO
     })
     .await?;
     if let Some(s) = service.filter(|s| s.desired > 0) {
+        // Auto scaling would start the tasks again: Slipway's scaling goes first (the next
+        // deploy sets it up again from slipway.toml).
+        let scaled = match config.aws.load_balancer {
+            true => {
+                repeat_until(until(), || {
+                    super::scaling::apply(conn, &names.cluster, &s.name, None)
+                })
+                .await
+            }
+            false => Ok(vec![]),
+        };
+        if let Err(e) = scaled {
+            outcome.failed.push(StopFailure {
+                what: format!("auto scaling of service {}", s.name),
+                reason: e.to_string(),
+            });
+        }
         let scaled = repeat_until(until(), || async {
             ecs.update_service()
                 .cluster(&names.cluster)

@@ -353,7 +353,10 @@ pub(super) async fn address(
     }) else {
         return Ok(None);
     };
-    let url = format!("http://{ip}:{}", d.port);
+    let url = match &d.balancer {
+        Some(balancer) => balancer.url.clone(),
+        None => format!("http://{ip}:{}", d.port),
+    };
     d.emit(DeployEvent::Address {
         task_id: task.id().to_owned(),
         public_ip: ip.clone(),
@@ -368,6 +371,16 @@ pub(super) async fn address(
 
 /// The diagnosis of a stopped task, emitted, as the deploy's error.
 pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineError {
+    failed_behind(d, task, None).await
+}
+
+/// [`failed`], for a task behind the load balancer: a failed health check is explained
+/// with the path, the port and what the load balancer last saw of its target.
+pub(super) async fn failed_behind(
+    d: &Deployment<'_>,
+    task: &TaskSnapshot,
+    target: Option<&super::balancer::Target>,
+) -> EngineError {
     let mut facts = task.stopped.clone();
     // CloudWatch takes a moment to show a task's last lines: ask a few times (a cancel
     // or the deadline ends the asking, not the diagnosis).
@@ -387,7 +400,10 @@ pub(super) async fn failed(d: &Deployment<'_>, task: &TaskSnapshot) -> EngineErr
             break;
         }
     }
-    let diagnosis = diagnose(&facts);
+    let mut diagnosis = diagnose(&facts);
+    if d.balancer.is_some() {
+        diagnosis = super::balancer::explain_health(diagnosis, &d.http_path, d.port, target);
+    }
     d.emit(DeployEvent::Failed {
         task_id: Some(task.id().to_owned()),
         diagnosis: diagnosis.clone(),
