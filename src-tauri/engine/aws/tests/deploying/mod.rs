@@ -51,6 +51,11 @@ impl Timed {
 impl Deploying {
     /// `None` (after saying why) when the test environment is not up.
     pub async fn new(region: &str) -> Option<Self> {
+        Self::with(region, |_| {}).await
+    }
+
+    /// [`Deploying::new`] with the sample's settings changed by `edit` before setup.
+    pub async fn with(region: &str, edit: impl FnOnce(&mut project::ProjectConfig)) -> Option<Self> {
         require("SLIPWAY_TEST_ECR_CA")?;
         let mut fx = Fixture::new(region).await?;
         let dir = fx.temp.path().join("project");
@@ -59,6 +64,7 @@ impl Deploying {
         config.name = fx.config.name.clone();
         config.aws.profile = Some("emu".into());
         config.aws.region = Some(region.to_owned());
+        edit(&mut config);
         project::save(&dir, &config).unwrap();
         // Read back: the first save gave the project its id.
         fx.config = project::load(&dir).unwrap().unwrap();
