@@ -106,6 +106,6 @@ icons: node_modules/.installed
 # deploy, and the Logs view with 100 000 lines in Chromium).
 bench: testenv node_modules/.installed
 	$(WITH_TESTENV) cargo bench -p slipway-docker --bench build
-	$(WITH_TESTENV) cargo bench -p slipway-aws --bench deploy --bench faults
+	$(WITH_TESTENV) cargo bench -p slipway-aws --bench deploy --bench faults --bench balancer
 	$(WITH_TESTENV) cargo bench -p slipway-app --bench calls
 	npm run bench:ui

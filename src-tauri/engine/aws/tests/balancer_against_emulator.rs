@@ -115,7 +115,11 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         "{}",
         diagnosis.cause
     );
-    assert!(diagnosis.fix.contains("security group"), "{}", diagnosis.fix);
+    assert!(
+        diagnosis.fix.contains("security group"),
+        "{}",
+        diagnosis.fix
+    );
     let status = status_until(&t, |s| healthy(s) == 1).await;
     assert_eq!(healthy(&status), 1, "{:?}", status.balancer);
     assert!(get(&first.url).await.1.contains("Second release"));
@@ -160,7 +164,11 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         .all(|task| task.url.as_deref() == Some(first.url.as_str())));
     // The same count again changes nothing on AWS.
     t.fx.proxy.forget_calls();
-    assert!(deploy::scale(&conn, &t.fx.config).await.unwrap().changes.is_empty());
+    assert!(deploy::scale(&conn, &t.fx.config)
+        .await
+        .unwrap()
+        .changes
+        .is_empty());
     assert!(
         t.fx.proxy.mutating_calls().is_empty(),
         "{:?}",
@@ -186,7 +194,11 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         })
     );
     t.fx.proxy.forget_calls();
-    assert!(deploy::scale(&conn, &t.fx.config).await.unwrap().changes.is_empty());
+    assert!(deploy::scale(&conn, &t.fx.config)
+        .await
+        .unwrap()
+        .changes
+        .is_empty());
     assert!(t.fx.proxy.mutating_calls().is_empty());
     // Stop turns Slipway's scaling off before scaling the service to zero.
     let stopped = deploy::stop_app(&conn, &t.fx.config).await.unwrap();
@@ -199,10 +211,10 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         .await
         .unwrap();
     assert!(
-        targets
-            .scalable_targets()
-            .iter()
-            .all(|s| !s.resource_id().unwrap_or_default().contains(&t.fx.config.name)),
+        targets.scalable_targets().iter().all(|s| !s
+            .resource_id()
+            .unwrap_or_default()
+            .contains(&t.fx.config.name)),
         "{:?}",
         targets.scalable_targets()
     );

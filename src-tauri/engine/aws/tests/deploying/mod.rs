@@ -55,7 +55,10 @@ impl Deploying {
     }
 
     /// [`Deploying::new`] with the sample's settings changed by `edit` before setup.
-    pub async fn with(region: &str, edit: impl FnOnce(&mut project::ProjectConfig)) -> Option<Self> {
+    pub async fn with(
+        region: &str,
+        edit: impl FnOnce(&mut project::ProjectConfig),
+    ) -> Option<Self> {
         require("SLIPWAY_TEST_ECR_CA")?;
         let mut fx = Fixture::new(region).await?;
         let dir = fx.temp.path().join("project");
