@@ -70,6 +70,7 @@ macro_rules! specta_builder {
                 $crate::commands::deploy::app_status,
                 $crate::commands::deploy::stop_app,
                 $crate::commands::deploy::stop_task,
+                $crate::commands::deploy::scale_app,
                 $crate::commands::deploy::unfinished_deploys,
                 $crate::commands::deploy::settle_deploy,
                 $crate::commands::cost::project_cost,

@@ -54,6 +54,19 @@ pub async fn stop_app(
     Ok(slipway_app::stop(&projects.session(&host, &dir), None).await?)
 }
 
+/// How many tasks the app's service runs behind its load balancer (saved in slipway.toml
+/// first, refused there when it is not allowed), and its auto scaling.
+#[tauri::command]
+#[specta::specta]
+pub async fn scale_app(
+    dir: String,
+    request: slipway_app::ScaleRequest,
+    host: State<'_, Host>,
+    projects: State<'_, Projects>,
+) -> Result<deploy::ScaleOutcome, IpcError> {
+    Ok(slipway_app::scale(&projects.session(&host, &dir), request).await?)
+}
+
 /// Stops one of the app's standalone tasks.
 #[tauri::command]
 #[specta::specta]
