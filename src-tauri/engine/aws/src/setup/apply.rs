@@ -116,9 +116,15 @@ type Created = Option<(String, Option<String>)>;
 
 impl Applier<'_> {
     async fn apply(&mut self, change: &Change) -> Result<Created> {
-        if let Some(done) =
-            super::balancer::apply::apply(self.c, self.app, &self.tags, &mut self.made, change)
-                .await
+        // Boxed: the load balancer's calls would make this future too large for a stack.
+        if let Some(done) = Box::pin(super::balancer::apply::apply(
+            self.c,
+            self.app,
+            &self.tags,
+            &mut self.made,
+            change,
+        ))
+        .await
         {
             return done;
         }
@@ -372,7 +378,12 @@ impl Applier<'_> {
                     .ip_protocol(&rule.protocol)
                     .from_port(rule.from_port)
                     .to_port(rule.to_port)
-                    .user_id_group_pairs(UserIdGroupPair::builder().group_id(&rule.group).build())
+                    .user_id_group_pairs(
+                        UserIdGroupPair::builder()
+                            .group_id(&rule.group)
+                            .set_description(rule.description.clone())
+                            .build(),
+                    )
                     .build();
                 self.revoke(group, permission).await
             }

@@ -119,6 +119,8 @@ pub struct GroupIngressRule {
     pub group: String,
     /// True when Slipway added it (its description ends in [`RULE_MARK`]).
     pub added_by_slipway: bool,
+    /// Its description, which a revocation repeats (the emulator matches on it).
+    pub description: Option<String>,
 }
 
 impl GroupIngressRule {
@@ -130,6 +132,7 @@ impl GroupIngressRule {
             to_port: i32::from(port),
             group: group.to_owned(),
             added_by_slipway: true,
+            description: None,
         }
     }
 

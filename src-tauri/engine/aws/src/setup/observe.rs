@@ -107,7 +107,8 @@ pub async fn observe(
         log_group(connection, &names.log_group),
         role(connection, &names.execution_role),
         network(connection, names, vpc),
-        balancer::observe::balancer(connection, names),
+        // Boxed, as the SDK's futures are large and a deploy awaits this one deep down.
+        Box::pin(balancer::observe::balancer(connection, names)),
     )?;
     let (vpcs, vpc, security_group, balancer_security_group, subnets) = network;
     let (load_balancer, target_group, listeners) = balancer;
@@ -134,15 +135,15 @@ pub async fn observe(
 pub async fn observe_for(connection: &Connection, wanted: &Wanted) -> Result<Observed> {
     let domain = wanted.balancer.as_ref().and_then(|b| b.domain.as_deref());
     let (observed, domain) = tokio::try_join!(
-        observe(connection, &wanted.names, wanted.vpc.as_deref()),
+        Box::pin(observe(connection, &wanted.names, wanted.vpc.as_deref())),
         async {
             match domain {
-                Some(domain) => balancer::observe::domain(
+                Some(domain) => Box::pin(balancer::observe::domain(
                     connection,
                     &wanted.app,
                     wanted.project.as_deref(),
                     domain,
-                )
+                ))
                 .await
                 .map(Some),
                 None => Ok(None),
@@ -496,6 +497,7 @@ fn group_ingress_rules(permissions: &[aws_sdk_ec2::types::IpPermission]) -> Vec<
                         .description
                         .as_deref()
                         .is_some_and(|d| d.ends_with(RULE_MARK)),
+                    description: pair.description.clone(),
                 })
             })
         })
