@@ -131,6 +131,9 @@ fn print_plan(plan: &SetupPlan) {
                 (Mark::Info, format!("will change: {}", changes.join("; ")))
             }
             ResourceState::Blocked { reason, fix } => (Mark::Problem, format!("{reason} {fix}")),
+            ResourceState::Waiting { reason, next } => {
+                (Mark::Info, format!("waiting: {reason} {next}"))
+            }
         };
         line(
             mark,
@@ -138,6 +141,12 @@ fn print_plan(plan: &SetupPlan) {
         );
         for fact in &resource.facts {
             println!("      {fact}");
+        }
+    }
+    if !plan.dns_records.is_empty() {
+        line(Mark::Info, "add these records at your DNS provider:");
+        for record in &plan.dns_records {
+            println!("      {} {} {}", record.name, record.kind, record.value);
         }
     }
     for warning in &plan.warnings {

@@ -6,14 +6,16 @@
 use std::collections::HashMap;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, TagSpecification, UserIdGroupPair};
 use aws_sdk_ecr::types::ImageScanningConfiguration;
 
+use super::balancer::apply::Made;
 use super::confirm::{confirmed_changes, other_target};
 use super::names::{tags_for, Tags, PROJECT_KEY};
 use super::network::RULE_MARK;
 use super::policy::trust_policy;
-use super::{decide, observe, record_created, wanted, Change, ResourceKind, SetupEvent, SetupPlan};
+use super::{decide, observe_for, record_created, wanted, Change, ResourceKind, SetupEvent};
+use super::SetupPlan;
 use crate::aws::{classify, Connection};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::host::HostEnv;
@@ -33,7 +35,7 @@ pub async fn apply_setup(
     cancel: &Cancel,
 ) -> Result<SetupPlan> {
     let wanted = wanted(config, connection)?;
-    let observed = observe(connection, &wanted.names, wanted.vpc.as_deref()).await?;
+    let observed = observe_for(connection, &wanted).await?;
     let mut plan = decide(&wanted, &observed);
     if let Some(reason) = other_target(confirmed, &plan) {
         return Err(EngineError::ReviewedPlanOutdated { reason });
@@ -59,6 +61,7 @@ pub async fn apply_setup(
         app: &wanted.app,
         tags: tags_for(&wanted.app, wanted.project.as_deref()),
         created_group: None,
+        made: Made::default(),
     };
     let mut current: Option<ResourceKind> = None;
     for change in &plan.changes {
@@ -94,7 +97,7 @@ pub async fn apply_setup(
     if let Some(done) = current {
         sink.emit(SetupEvent::ResourceReady { kind: done });
     }
-    let after = observe(connection, &wanted.names, wanted.vpc.as_deref()).await?;
+    let after = observe_for(connection, &wanted).await?;
     Ok(finish(decide(&wanted, &after)))
 }
 
@@ -104,6 +107,8 @@ struct Applier<'a> {
     tags: Tags,
     /// The security group this apply created, for the rule that follows it.
     created_group: Option<String>,
+    /// What the load balancer's changes created, for those that follow them.
+    made: Made,
 }
 
 /// The name and id of a resource a change created, for the record.
@@ -111,6 +116,18 @@ type Created = Option<(String, Option<String>)>;
 
 impl Applier<'_> {
     async fn apply(&mut self, change: &Change) -> Result<Created> {
+        // Boxed: the load balancer's calls would make this future too large for a stack.
+        if let Some(done) = Box::pin(super::balancer::apply::apply(
+            self.c,
+            self.app,
+            &self.tags,
+            &mut self.made,
+            change,
+        ))
+        .await
+        {
+            return done;
+        }
         let sdk = &self.c.ctx.sdk;
         let ctx = &self.c.ctx;
         match change {
@@ -304,79 +321,150 @@ impl Applier<'_> {
                 Ok(None)
             }
             Change::CreateSecurityGroup { name, vpc } => {
-                let tags = self
-                    .tags
-                    .iter()
-                    .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
-                    .collect();
-                let out = aws_sdk_ec2::Client::new(sdk)
-                    .create_security_group()
-                    .group_name(name)
-                    .vpc_id(vpc)
-                    .description(format!(
-                        "{}: the container port. Created by Slipway.",
-                        self.app
-                    ))
-                    .tag_specifications(
-                        TagSpecification::builder()
-                            .resource_type(ResourceType::SecurityGroup)
-                            .set_tags(Some(tags))
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| classify(ctx, "ec2:CreateSecurityGroup", e))?;
-                self.created_group = out.group_id.clone();
-                Ok(Some((name.clone(), out.group_id)))
+                let id = self
+                    .create_group(name, vpc, "the container port")
+                    .await?;
+                self.created_group = Some(id.clone());
+                Ok(Some((name.clone(), Some(id))))
+            }
+            Change::CreateBalancerGroup { name, vpc } => {
+                let id = self
+                    .create_group(name, vpc, "its load balancer's ports 80 and 443")
+                    .await?;
+                self.made.balancer_group = Some(id.clone());
+                Ok(Some((name.clone(), Some(id))))
             }
             Change::AllowIngress { group, port, cidr } => {
-                let Some(group) = group.clone().or_else(|| self.created_group.clone()) else {
-                    return Err(EngineError::Internal(
-                        "a rule was planned for a security group that was not created".into(),
-                    ));
-                };
-                let permission = IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(i32::from(*port))
-                    .to_port(i32::from(*port))
-                    .ip_ranges(
-                        IpRange::builder()
-                            .cidr_ip(cidr)
-                            .description(format!("{} container port {RULE_MARK}", self.app))
-                            .build(),
-                    )
+                let group = created(group, &self.created_group)?;
+                let range = IpRange::builder()
+                    .cidr_ip(cidr)
+                    .description(format!("{} container port {RULE_MARK}", self.app))
                     .build();
-                match aws_sdk_ec2::Client::new(sdk)
-                    .authorize_security_group_ingress()
-                    .group_id(&group)
-                    .ip_permissions(permission)
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(None),
-                    // EC2 models no error types; its code is the only handle on "already there".
-                    Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(None),
-                    Err(e) => Err(classify(ctx, "ec2:AuthorizeSecurityGroupIngress", e)),
-                }
+                self.authorize(&group, *port, Some(range), None).await
             }
-            Change::RevokeIngress { group, rule } => {
+            Change::AllowBalancerIngress { group, port, cidr } => {
+                let group = created(group, &self.made.balancer_group)?;
+                let range = IpRange::builder()
+                    .cidr_ip(cidr)
+                    .description(format!("{} load balancer {RULE_MARK}", self.app))
+                    .build();
+                self.authorize(&group, *port, Some(range), None).await
+            }
+            Change::AdmitBalancer {
+                group,
+                port,
+                balancer_group,
+            } => {
+                let group = created(group, &self.created_group)?;
+                let source = created(balancer_group, &self.made.balancer_group)?;
+                let pair = UserIdGroupPair::builder()
+                    .group_id(source)
+                    .description(format!("{} from its load balancer {RULE_MARK}", self.app))
+                    .build();
+                self.authorize(&group, *port, None, Some(pair)).await
+            }
+            Change::RevokeIngress { group, rule }
+            | Change::RevokeBalancerIngress { group, rule } => {
                 let permission = IpPermission::builder()
                     .ip_protocol(&rule.protocol)
                     .from_port(rule.from_port)
                     .to_port(rule.to_port)
                     .ip_ranges(IpRange::builder().cidr_ip(&rule.cidr).build())
                     .build();
-                aws_sdk_ec2::Client::new(sdk)
-                    .revoke_security_group_ingress()
-                    .group_id(group)
-                    .ip_permissions(permission)
-                    .send()
-                    .await
-                    .map_err(|e| classify(ctx, "ec2:RevokeSecurityGroupIngress", e))?;
-                Ok(None)
+                self.revoke(group, permission).await
             }
+            Change::RevokeGroupIngress { group, rule } => {
+                let permission = IpPermission::builder()
+                    .ip_protocol(&rule.protocol)
+                    .from_port(rule.from_port)
+                    .to_port(rule.to_port)
+                    .user_id_group_pairs(
+                        UserIdGroupPair::builder()
+                            .group_id(&rule.group)
+                            .set_description(rule.description.clone())
+                            .build(),
+                    )
+                    .build();
+                self.revoke(group, permission).await
+            }
+            other => Err(EngineError::Internal(format!(
+                "setup has no way to apply {other:?}"
+            ))),
         }
     }
+
+    async fn create_group(&self, name: &str, vpc: &str, what: &str) -> Result<String> {
+        let tags = self
+            .tags
+            .iter()
+            .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+            .collect();
+        let out = aws_sdk_ec2::Client::new(&self.c.ctx.sdk)
+            .create_security_group()
+            .group_name(name)
+            .vpc_id(vpc)
+            .description(format!("{}: {what}. Created by Slipway.", self.app))
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::SecurityGroup)
+                    .set_tags(Some(tags))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| classify(&self.c.ctx, "ec2:CreateSecurityGroup", e))?;
+        out.group_id.ok_or_else(|| {
+            EngineError::Internal("EC2 created a security group without an id".into())
+        })
+    }
+
+    async fn authorize(
+        &self,
+        group: &str,
+        port: u16,
+        range: Option<IpRange>,
+        pair: Option<UserIdGroupPair>,
+    ) -> Result<Created> {
+        let permission = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(i32::from(port))
+            .to_port(i32::from(port))
+            .set_ip_ranges(range.map(|r| vec![r]))
+            .set_user_id_group_pairs(pair.map(|p| vec![p]))
+            .build();
+        match aws_sdk_ec2::Client::new(&self.c.ctx.sdk)
+            .authorize_security_group_ingress()
+            .group_id(group)
+            .ip_permissions(permission)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            // EC2 models no error types; its code is the only handle on "already there".
+            Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(None),
+            Err(e) => Err(classify(&self.c.ctx, "ec2:AuthorizeSecurityGroupIngress", e)),
+        }
+    }
+
+    async fn revoke(&self, group: &str, permission: IpPermission) -> Result<Created> {
+        aws_sdk_ec2::Client::new(&self.c.ctx.sdk)
+            .revoke_security_group_ingress()
+            .group_id(group)
+            .ip_permissions(permission)
+            .send()
+            .await
+            .map_err(|e| classify(&self.c.ctx, "ec2:RevokeSecurityGroupIngress", e))?;
+        Ok(None)
+    }
+}
+
+/// The group a rule goes on: the one named, else the one this apply created.
+fn created(group: &Option<String>, made: &Option<String>) -> Result<String> {
+    group.clone().or_else(|| made.clone()).ok_or_else(|| {
+        EngineError::Internal(
+            "a rule was planned for a security group that was not created".into(),
+        )
+    })
 }
 
 /// Adds the project tag to a resource an older Slipway made, with its service's own call.
@@ -439,7 +527,7 @@ async fn tag_project(
                 .await
                 .map_err(|e| classify(ctx, "iam:TagRole", e))?;
         }
-        ResourceKind::SecurityGroup => {
+        ResourceKind::SecurityGroup | ResourceKind::BalancerSecurityGroup => {
             aws_sdk_ec2::Client::new(sdk)
                 .create_tags()
                 .resources(target)
@@ -453,7 +541,38 @@ async fn tag_project(
                 .await
                 .map_err(|e| classify(ctx, "ec2:CreateTags", e))?;
         }
-        ResourceKind::Subnets => {}
+        ResourceKind::LoadBalancer | ResourceKind::TargetGroup => {
+            aws_sdk_elasticloadbalancingv2::Client::new(sdk)
+                .add_tags()
+                .resource_arns(target)
+                .tags(
+                    aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                        .key(PROJECT_KEY)
+                        .value(project)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "elasticloadbalancing:AddTags", e))?;
+        }
+        ResourceKind::Certificate => {
+            let tag = aws_sdk_acm::types::Tag::builder()
+                .key(PROJECT_KEY)
+                .value(project)
+                .build()
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            aws_sdk_acm::Client::new(sdk)
+                .add_tags_to_certificate()
+                .certificate_arn(target)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| classify(ctx, "acm:AddTagsToCertificate", e))?;
+        }
+        ResourceKind::Subnets
+        | ResourceKind::Listener
+        | ResourceKind::DnsRecords
+        | ResourceKind::HttpsListener => {}
     }
     Ok(())
 }

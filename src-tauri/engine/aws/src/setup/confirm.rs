@@ -106,6 +106,7 @@ mod tests {
             subnets: vec![],
             warnings: vec![],
             changes,
+            dns_records: vec![],
         }
     }
 

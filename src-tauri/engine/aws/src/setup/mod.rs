@@ -1,10 +1,14 @@
 //! Setting up an app's AWS infrastructure, as a plan and then its application: the ECR
 //! repository, the ECS cluster, the log group, the task execution role, the security
-//! group, and the public subnets to run in. Observing is read-only (`observe`), deciding
+//! group, and the public subnets to run in; with a load balancer (`balancer`), its
+//! security group, the Application Load Balancer, its target group and listeners, and
+//! HTTPS on the user's domain (certificate and DNS records). Observing is read-only (`observe`), deciding
 //! is a pure function (`plan::decide`), and `apply` makes exactly the plan's changes, so a
 //! second run finds nothing to do. Removal lives in `crate::teardown`.
 
 mod apply;
+pub mod balancer;
+mod change;
 pub mod confirm;
 pub mod names;
 pub mod network;
@@ -18,17 +22,21 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 pub use apply::apply_setup;
+pub use balancer::{stable_url, BalancerWanted, DnsRecord};
+pub use balancer::{ObservedCertificate, ObservedListener, ObservedLoadBalancer};
+pub use balancer::{ObservedRecord, ObservedTargetGroup, ObservedZone};
+pub use change::Change;
 pub use confirm::{confirmed_changes, Confirmed};
 pub use names::ResourceNames;
-pub use network::{my_public_ip, IngressRule, ObservedSubnet, SubnetVerdict};
-pub use observe::{observe, Observed, ObservedCluster, ObservedLogGroup, ObservedRepository};
+pub use network::{my_public_ip, GroupIngressRule, IngressRule, ObservedSubnet, SubnetVerdict};
+pub use observe::{observe, observe_for, Observed, ObservedCluster, ObservedLogGroup, ObservedRepository};
 pub use observe::{ObservedRole, ObservedSecurityGroup, VpcChoice};
 pub use plan::{decide, Wanted};
 
 use crate::aws::{AwsTarget, Connection, CredentialSource};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::host::HostEnv;
-use slipway_core::project::{AwsSettings, ProjectConfig};
+use slipway_core::project::{AwsSettings, HealthProbe, ProjectConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -37,8 +45,18 @@ pub enum ResourceKind {
     Cluster,
     LogGroup,
     ExecutionRole,
+    /// The load balancer's own security group; before the app's, whose rule names it.
+    BalancerSecurityGroup,
     SecurityGroup,
     Subnets,
+    LoadBalancer,
+    TargetGroup,
+    /// The HTTP listener on port 80.
+    Listener,
+    Certificate,
+    DnsRecords,
+    /// HTTPS on port 443, and port 80's redirect to it.
+    HttpsListener,
 }
 
 impl ResourceKind {
@@ -50,7 +68,23 @@ impl ResourceKind {
             Self::ExecutionRole => "Task execution role",
             Self::SecurityGroup => "Security group",
             Self::Subnets => "Public subnets",
+            Self::BalancerSecurityGroup => "Load balancer security group",
+            Self::LoadBalancer => "Load balancer",
+            Self::TargetGroup => "Target group",
+            Self::Listener => "HTTP listener",
+            Self::Certificate => "Certificate",
+            Self::DnsRecords => "DNS records",
+            Self::HttpsListener => "HTTPS listener",
         }
+    }
+
+    /// True for what a deploy can do without: HTTPS on the user's domain waits for the
+    /// certificate, and HTTP works meanwhile.
+    pub fn optional_for_deploy(self) -> bool {
+        matches!(
+            self,
+            Self::Certificate | Self::DnsRecords | Self::HttpsListener
+        )
     }
 }
 
@@ -68,6 +102,13 @@ pub enum ResourceState {
     Blocked {
         reason: String,
         fix: String,
+    },
+    /// Waits on something outside apply (AWS validating a certificate, the user adding DNS
+    /// records at their provider); the app works meanwhile. `next` says what happens or
+    /// what the user does.
+    Waiting {
+        reason: String,
+        next: String,
     },
 }
 
@@ -101,162 +142,6 @@ pub struct PlannedResource {
     pub facts: Vec<String>,
 }
 
-/// One change apply makes, in the order it makes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(tag = "action", rename_all = "camelCase")]
-pub enum Change {
-    CreateRepository {
-        name: String,
-    },
-    EnableScanOnPush {
-        name: String,
-    },
-    CreateCluster {
-        name: String,
-    },
-    CreateLogGroup {
-        name: String,
-        retention_days: i32,
-    },
-    SetLogRetention {
-        name: String,
-        retention_days: i32,
-    },
-    CreateRole {
-        name: String,
-    },
-    /// `document` keeps the statements the role already had.
-    TrustEcsTasks {
-        role: String,
-        document: String,
-    },
-    /// Replaces the broad managed policy earlier versions attached; comes after the
-    /// scoped policy is in place, so the role is never left unable to start a task.
-    DetachPolicy {
-        role: String,
-        policy_arn: String,
-    },
-    PutInlinePolicy {
-        role: String,
-        policy: String,
-        document: String,
-    },
-    DeleteInlinePolicy {
-        role: String,
-        policy: String,
-    },
-    CreateSecurityGroup {
-        name: String,
-        vpc: String,
-    },
-    /// `group` is `None` for the group this same apply creates.
-    AllowIngress {
-        group: Option<String>,
-        port: u16,
-        cidr: String,
-    },
-    RevokeIngress {
-        group: String,
-        rule: IngressRule,
-    },
-    /// Adopts a resource an older Slipway made (tagged for the app, but with no project):
-    /// `target` is what the tagging call names (an ARN, a role name, a group id).
-    TagProject {
-        kind: ResourceKind,
-        target: String,
-        project: String,
-    },
-}
-
-impl Change {
-    pub fn kind(&self) -> ResourceKind {
-        match self {
-            Self::CreateRepository { .. } | Self::EnableScanOnPush { .. } => {
-                ResourceKind::Repository
-            }
-            Self::CreateCluster { .. } => ResourceKind::Cluster,
-            Self::CreateLogGroup { .. } | Self::SetLogRetention { .. } => ResourceKind::LogGroup,
-            Self::CreateRole { .. }
-            | Self::TrustEcsTasks { .. }
-            | Self::DetachPolicy { .. }
-            | Self::PutInlinePolicy { .. }
-            | Self::DeleteInlinePolicy { .. } => ResourceKind::ExecutionRole,
-            Self::CreateSecurityGroup { .. }
-            | Self::AllowIngress { .. }
-            | Self::RevokeIngress { .. } => ResourceKind::SecurityGroup,
-            Self::TagProject { kind, .. } => *kind,
-        }
-    }
-
-    /// The change as the step of a sentence ("create the ECR repository hello").
-    pub fn describe(&self) -> String {
-        match self {
-            Self::CreateRepository { name } => format!("create the ECR repository {name}"),
-            Self::EnableScanOnPush { name } => format!("turn on scan on push for {name}"),
-            Self::CreateCluster { name } => format!("create the ECS cluster {name}"),
-            Self::CreateLogGroup {
-                name,
-                retention_days,
-            } => format!("create the log group {name} (keeps logs {retention_days} days)"),
-            Self::SetLogRetention {
-                name,
-                retention_days,
-            } => format!("set {name} to keep logs {retention_days} days"),
-            Self::CreateRole { name } => format!("create the IAM role {name}"),
-            Self::TrustEcsTasks { role, .. } => format!("let ECS tasks assume {role}"),
-            Self::DetachPolicy { role, policy_arn } => {
-                let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
-                format!("replace broad ECR/logs access ({short}) on {role} with access to this app's repository and log group only")
-            }
-            Self::PutInlinePolicy { role, policy, .. } => {
-                format!("write the policy {policy} of {role}")
-            }
-            Self::DeleteInlinePolicy { role, policy } => {
-                format!("remove the policy {policy} from {role} (no longer needed)")
-            }
-            Self::CreateSecurityGroup { name, vpc } => {
-                format!("create the security group {name} in {vpc}")
-            }
-            Self::AllowIngress { port, cidr, .. } => format!("allow TCP {port} from {cidr}"),
-            Self::RevokeIngress { rule, .. } => {
-                format!("remove the rule {} (no longer wanted)", rule.describe())
-            }
-            Self::TagProject { project, .. } => format!(
-                "tag it with this project's id ({project}): an older Slipway made it for this app"
-            ),
-        }
-    }
-
-    /// What to tell the user when AWS refuses this change, beyond AWS's own words.
-    /// (Only given when AWS denied the action.)
-    pub fn fix(&self) -> Option<String> {
-        match self {
-            Self::CreateRole { .. }
-            | Self::TrustEcsTasks { .. }
-            | Self::DetachPolicy { .. }
-            | Self::PutInlinePolicy { .. }
-            | Self::DeleteInlinePolicy { .. } => Some(
-                "Creating the execution role needs IAM permissions (iam:CreateRole, iam:TagRole, iam:PutRolePolicy, iam:DeleteRolePolicy, iam:DetachRolePolicy, iam:UpdateAssumeRolePolicy); an administrator can create it once and Slipway will use it.".to_owned(),
-            ),
-            Self::TagProject { .. } => Some(
-                "Tagging needs the service's tag permission (ecr:TagResource, ecs:TagResource, logs:TagResource, iam:TagRole or ec2:CreateTags).".to_owned(),
-            ),
-            Self::CreateSecurityGroup { .. } | Self::AllowIngress { .. } | Self::RevokeIngress { .. } => Some(
-                "Check that the VPC still exists and that these credentials may change its security groups (ec2:CreateSecurityGroup, ec2:CreateTags, ec2:AuthorizeSecurityGroupIngress).".to_owned(),
-            ),
-            Self::CreateRepository { .. } | Self::EnableScanOnPush { .. } => Some(
-                "These credentials need ecr:CreateRepository, ecr:TagResource and ecr:PutImageScanningConfiguration.".to_owned(),
-            ),
-            Self::CreateCluster { .. } => Some(
-                "These credentials need ecs:CreateCluster and ecs:TagResource.".to_owned(),
-            ),
-            Self::CreateLogGroup { .. } | Self::SetLogRetention { .. } => Some(
-                "These credentials need logs:CreateLogGroup, logs:TagResource and logs:PutRetentionPolicy.".to_owned(),
-            ),
-        }
-    }
-}
-
 /// What setup would do for one app in one account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -272,15 +157,21 @@ pub struct SetupPlan {
     pub subnets: Vec<SubnetVerdict>,
     pub warnings: Vec<String>,
     pub changes: Vec<Change>,
+    /// The records the user must add at their DNS provider (the domain's hosted zone is not
+    /// in this account); empty otherwise. Those whose value is not known yet are left out
+    /// and said in the DNS records' facts.
+    pub dns_records: Vec<DnsRecord>,
 }
 
 impl SetupPlan {
-    /// What is not ready, in words ("ECR repository x is missing"), as a deploy refused for
-    /// it says; empty when everything is.
+    /// What is not ready for a deploy, in words ("ECR repository x is missing"), as a
+    /// deploy refused for it says; empty when everything is. HTTPS on the user's domain is
+    /// not needed for a deploy (HTTP works while the certificate waits), so it is left out.
     pub fn not_ready(&self) -> Vec<String> {
         self.resources
             .iter()
-            .filter(|r| !matches!(r.state, ResourceState::Ready))
+            .filter(|r| !r.kind.optional_for_deploy())
+            .filter(|r| !matches!(r.state, ResourceState::Ready | ResourceState::Waiting { .. }))
             .map(|r| match &r.state {
                 ResourceState::Blocked { reason, .. } => {
                     format!("{} {} ({reason})", r.title, r.name)
@@ -297,11 +188,12 @@ impl SetupPlan {
         self.changes.is_empty()
     }
 
-    /// True when every resource is ready, the public subnets included.
+    /// True when every resource is ready, the public subnets included; one that waits on
+    /// AWS or the user (a certificate being validated) counts, as the app works without it.
     pub fn ready(&self) -> bool {
         self.resources
             .iter()
-            .all(|r| matches!(r.state, ResourceState::Ready))
+            .all(|r| matches!(r.state, ResourceState::Ready | ResourceState::Waiting { .. }))
     }
 }
 
@@ -337,6 +229,19 @@ pub fn wanted(config: &ProjectConfig, connection: &Connection) -> Result<Wanted>
         what: "The container port".to_owned(),
         reason: format!("{} is not between 1 and 65535", config.port),
     })?;
+    let balancer = config.aws.load_balancer.then(|| BalancerWanted {
+        health_path: match &config.health.probe {
+            HealthProbe::Http { path } if path.starts_with('/') => path.clone(),
+            _ => "/".to_owned(),
+        },
+        sticky_seconds: config.aws.sticky_seconds,
+        domain: config
+            .aws
+            .domain
+            .as_deref()
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty()),
+    });
     network::parse_cidr(config.aws.allow_from()).map_err(|reason| EngineError::InvalidInput {
         what: "Allowed addresses (aws.allow_from)".to_owned(),
         reason,
@@ -351,6 +256,7 @@ pub fn wanted(config: &ProjectConfig, connection: &Connection) -> Result<Wanted>
         retention_days: config.aws.log_retention_days() as i32,
         secret_refs: config.secrets.iter().map(|s| s.value.clone()).collect(),
         vpc: config.aws.vpc.clone(),
+        balancer,
     })
 }
 
@@ -485,7 +391,7 @@ pub async fn reconnect_project(
 /// Observes the account and decides; makes no change.
 pub async fn plan_setup(connection: &Connection, config: &ProjectConfig) -> Result<SetupPlan> {
     let wanted = wanted(config, connection)?;
-    let observed = observe(connection, &wanted.names, wanted.vpc.as_deref()).await?;
+    let observed = observe_for(connection, &wanted).await?;
     Ok(decide(&wanted, &observed))
 }
 

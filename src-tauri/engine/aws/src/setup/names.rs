@@ -76,6 +76,45 @@ pub struct ResourceNames {
     pub log_group: String,
     pub execution_role: String,
     pub security_group: String,
+    /// The Application Load Balancer's name ([`balancer_name`]); always computed, so
+    /// teardown finds it whether or not the project uses one now.
+    pub load_balancer: String,
+    pub target_group: String,
+    /// The load balancer's own security group (`<security group>-lb`).
+    pub balancer_security_group: String,
+}
+
+/// The longest name ELBv2 gives a load balancer or a target group.
+const ELB_NAME_MAX: usize = 32;
+
+/// The name of an app's Application Load Balancer and of its target group: at most 32
+/// letters, digits and hyphens, no hyphen at either end, never starting with "internal-".
+/// `slipway-<app>` when that fits; otherwise as much of it as fits, then a hyphen and six
+/// hex digits of a hash of the app name, so two long names that start alike stay apart.
+pub fn balancer_name(app: &str) -> String {
+    let plain = format!("slipway-{app}");
+    let fits = |s: &str| {
+        s.len() <= ELB_NAME_MAX
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !s.ends_with('-')
+    };
+    if fits(&plain) {
+        return plain;
+    }
+    let digest = {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(app.as_bytes());
+        hash.iter()
+            .take(3)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let cleaned: String = plain
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(ELB_NAME_MAX - digest.len() - 1)
+        .collect();
+    format!("{}-{digest}", cleaned.trim_end_matches('-'))
 }
 
 /// Inline policies Slipway puts on the execution role: pulling the app's image and writing
@@ -99,6 +138,9 @@ impl ResourceNames {
             log_group: format!("/ecs/{app}"),
             execution_role: format!("slipway-{app}-{region}"),
             security_group: format!("slipway-{app}"),
+            load_balancer: balancer_name(app),
+            target_group: balancer_name(app),
+            balancer_security_group: format!("slipway-{app}-lb"),
         };
         let mut problems = Vec::new();
         let repo_ok =
@@ -175,6 +217,27 @@ mod tests {
             "one role per region, as IAM is global"
         );
         assert_eq!(names.security_group, "slipway-hello-site");
+        assert_eq!(names.load_balancer, "slipway-hello-site");
+        assert_eq!(names.target_group, "slipway-hello-site");
+        assert_eq!(names.balancer_security_group, "slipway-hello-site-lb");
+    }
+
+    #[test]
+    fn a_long_or_unusual_app_name_still_gives_a_valid_distinct_balancer_name() {
+        let long = balancer_name("a-rather-long-application-name-1");
+        let other = balancer_name("a-rather-long-application-name-2");
+        for name in [&long, &other, &balancer_name("under_score.app")] {
+            assert!(name.len() <= 32, "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{name}"
+            );
+            assert!(!name.starts_with('-') && !name.ends_with('-'), "{name}");
+            assert!(!name.starts_with("internal-"), "{name}");
+        }
+        assert_ne!(long, other, "the hash keeps two long names apart");
+        assert_eq!(long, balancer_name("a-rather-long-application-name-1"));
+        assert!(long.starts_with("slipway-a-rather-"), "{long}");
     }
 
     #[test]

@@ -106,6 +106,64 @@ impl IngressRule {
     }
 }
 
+/// One TCP ingress permission from another security group (the load balancer's), as EC2
+/// reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupIngressRule {
+    /// "tcp" or "-1" (all traffic).
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    /// The source security group's id.
+    pub group: String,
+    /// True when Slipway added it (its description ends in [`RULE_MARK`]).
+    pub added_by_slipway: bool,
+    /// Its description, which a revocation repeats (the emulator matches on it).
+    pub description: Option<String>,
+}
+
+impl GroupIngressRule {
+    /// The rule Slipway adds for `port` from the group `group`.
+    pub fn tcp(port: u16, group: &str) -> Self {
+        Self {
+            protocol: "tcp".to_owned(),
+            from_port: i32::from(port),
+            to_port: i32::from(port),
+            group: group.to_owned(),
+            added_by_slipway: true,
+            description: None,
+        }
+    }
+
+    /// True when this rule lets TCP `port` in from the group `group`.
+    pub fn covers(&self, port: u16, group: &str) -> bool {
+        let port = i32::from(port);
+        self.group == group
+            && (self.protocol == "-1"
+                || (self.protocol == "tcp" && self.from_port <= port && port <= self.to_port))
+    }
+
+    pub fn describe(&self) -> String {
+        match (self.protocol.as_str(), self.from_port == self.to_port) {
+            ("-1", _) => format!("all traffic from the group {}", self.group),
+            (p, true) => format!(
+                "{} {} from the group {}",
+                p.to_uppercase(),
+                self.from_port,
+                self.group
+            ),
+            (p, false) => format!(
+                "{} {}-{} from the group {}",
+                p.to_uppercase(),
+                self.from_port,
+                self.to_port,
+                self.group
+            ),
+        }
+    }
+}
+
 /// This computer's public IPv4 address as AWS sees it (checkip.amazonaws.com), for the
 /// "only my IP" choice. Asked only when the user asks; any failure is said plainly.
 pub async fn my_public_ip() -> slipway_core::error::Result<String> {

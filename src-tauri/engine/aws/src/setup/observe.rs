@@ -1,6 +1,7 @@
 //! Reading what exists in the account for an app: read-only calls only, gathered into
 //! plain data ([`Observed`]) that the planner and teardown decide from. Services are asked
-//! at the same time; "not found" is an answer, every other failure is an error.
+//! at the same time; "not found" is an answer, every other failure is an error. The load
+//! balancer's side is read by `balancer::observe`.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,11 @@ use aws_sdk_ecs::types::ClusterField;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::balancer::{self, ObservedCertificate, ObservedListener, ObservedLoadBalancer};
+use super::balancer::{ObservedTargetGroup, ObservedZone};
 use super::names::{ResourceNames, Tags, EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
-use super::network::{IngressRule, ObservedSubnet, RULE_MARK};
+use super::network::{GroupIngressRule, IngressRule, ObservedSubnet, RULE_MARK};
+use super::plan::Wanted;
 use super::policy::decode_document;
 use crate::aws::{classify, Connection};
 use slipway_core::error::Result;
@@ -61,6 +65,8 @@ pub struct ObservedSecurityGroup {
     pub id: String,
     pub tags: Tags,
     pub ingress: Vec<IngressRule>,
+    /// Rules whose source is another security group.
+    pub group_ingress: Vec<GroupIngressRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -74,21 +80,38 @@ pub struct Observed {
     pub vpc: Option<VpcChoice>,
     pub security_group: Option<ObservedSecurityGroup>,
     pub subnets: Vec<ObservedSubnet>,
+    /// The load balancer, target group and balancer group named in [`ResourceNames`],
+    /// whether or not the project wants a load balancer now, and the load balancer's
+    /// listeners.
+    pub load_balancer: Option<ObservedLoadBalancer>,
+    pub target_group: Option<ObservedTargetGroup>,
+    pub listeners: Vec<ObservedListener>,
+    pub balancer_security_group: Option<ObservedSecurityGroup>,
+    /// The domain's certificate and hosted zone; looked up only by [`observe_for`], and
+    /// only when the project has a domain.
+    pub certificate: Option<ObservedCertificate>,
+    pub hosted_zone: Option<ObservedZone>,
 }
 
+/// What exists for the app's resource names, in the asked-for VPC (else the default VPC),
+/// the load balancer's included; not the domain's certificate and records, which
+/// [`observe_for`] adds.
 pub async fn observe(
     connection: &Connection,
     names: &ResourceNames,
     vpc: Option<&str>,
 ) -> Result<Observed> {
-    let (repository, cluster, log_group, role, network) = tokio::try_join!(
+    let (repository, cluster, log_group, role, network, balancer) = tokio::try_join!(
         repository(connection, &names.repository),
         cluster(connection, &names.cluster),
         log_group(connection, &names.log_group),
         role(connection, &names.execution_role),
-        network(connection, &names.security_group, vpc),
+        network(connection, names, vpc),
+        // Boxed, as the SDK's futures are large and a deploy awaits this one deep down.
+        Box::pin(balancer::observe::balancer(connection, names)),
     )?;
-    let (vpcs, vpc, security_group, subnets) = network;
+    let (vpcs, vpc, security_group, balancer_security_group, subnets) = network;
+    let (load_balancer, target_group, listeners) = balancer;
     Ok(Observed {
         repository,
         cluster,
@@ -98,6 +121,40 @@ pub async fn observe(
         vpc,
         security_group,
         subnets,
+        load_balancer,
+        target_group,
+        listeners,
+        balancer_security_group,
+        certificate: None,
+        hosted_zone: None,
+    })
+}
+
+/// Everything setup decides from for `wanted`: [`observe`], and the certificate and hosted
+/// zone of the domain when the project has a load balancer with one.
+pub async fn observe_for(connection: &Connection, wanted: &Wanted) -> Result<Observed> {
+    let domain = wanted.balancer.as_ref().and_then(|b| b.domain.as_deref());
+    let (observed, domain) = tokio::try_join!(
+        Box::pin(observe(connection, &wanted.names, wanted.vpc.as_deref())),
+        async {
+            match domain {
+                Some(domain) => Box::pin(balancer::observe::domain(
+                    connection,
+                    &wanted.app,
+                    wanted.project.as_deref(),
+                    domain,
+                ))
+                .await
+                .map(Some),
+                None => Ok(None),
+            }
+        }
+    )?;
+    let (certificate, hosted_zone) = domain.unwrap_or_default();
+    Ok(Observed {
+        certificate,
+        hosted_zone,
+        ..observed
     })
 }
 
@@ -278,10 +335,15 @@ type Network = (
     Vec<VpcChoice>,
     Option<VpcChoice>,
     Option<ObservedSecurityGroup>,
+    Option<ObservedSecurityGroup>,
     Vec<ObservedSubnet>,
 );
 
-async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> Result<Network> {
+async fn network(
+    c: &Connection,
+    names: &ResourceNames,
+    wanted_vpc: Option<&str>,
+) -> Result<Network> {
     let ec2 = aws_sdk_ec2::Client::new(&c.ctx.sdk);
     let vpcs: Vec<VpcChoice> = ec2
         .describe_vpcs()
@@ -303,7 +365,7 @@ async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> 
         None => vpcs.iter().find(|v| v.is_default).cloned(),
     };
     let Some(chosen) = &vpc else {
-        return Ok((vpcs, None, None, vec![]));
+        return Ok((vpcs, None, None, None, vec![]));
     };
     let in_vpc = || Filter::builder().name("vpc-id").values(&chosen.id).build();
     let groups = ec2
@@ -312,24 +374,31 @@ async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> 
         .filters(
             Filter::builder()
                 .name("group-name")
-                .values(group_name)
+                .values(&names.security_group)
+                .values(&names.balancer_security_group)
                 .build(),
         )
         .send();
     let subnets = ec2.describe_subnets().filters(in_vpc()).send();
     let tables = ec2.describe_route_tables().filters(in_vpc()).send();
     let (groups, subnets, tables) = tokio::join!(groups, subnets, tables);
-    let security_group = groups
+    let groups = groups
         .map_err(|e| classify(&c.ctx, "ec2:DescribeSecurityGroups", e))?
         .security_groups
-        .unwrap_or_default()
-        .into_iter()
-        .next()
-        .map(|g| ObservedSecurityGroup {
-            ingress: ingress_rules(g.ip_permissions()),
-            tags: ec2_tags(g.tags()),
-            id: g.group_id.unwrap_or_default(),
-        });
+        .unwrap_or_default();
+    let group_named = |name: &str| {
+        groups
+            .iter()
+            .find(|g| g.group_name.as_deref() == Some(name))
+            .map(|g| ObservedSecurityGroup {
+                ingress: ingress_rules(g.ip_permissions()),
+                group_ingress: group_ingress_rules(g.ip_permissions()),
+                tags: ec2_tags(g.tags()),
+                id: g.group_id.clone().unwrap_or_default(),
+            })
+    };
+    let security_group = group_named(&names.security_group);
+    let balancer_security_group = group_named(&names.balancer_security_group);
     let tables = tables
         .map_err(|e| classify(&c.ctx, "ec2:DescribeRouteTables", e))?
         .route_tables
@@ -339,7 +408,7 @@ async fn network(c: &Connection, group_name: &str, wanted_vpc: Option<&str>) -> 
         .subnets
         .unwrap_or_default();
     let subnets = observed_subnets(subnets, &tables);
-    Ok((vpcs, vpc, security_group, subnets))
+    Ok((vpcs, vpc, security_group, balancer_security_group, subnets))
 }
 
 /// The subnets with the route table in effect for each (its own association, else the VPC's
@@ -408,6 +477,27 @@ fn ingress_rules(permissions: &[aws_sdk_ec2::types::IpPermission]) -> Vec<Ingres
                         .description
                         .as_deref()
                         .is_some_and(|d| d.ends_with(RULE_MARK)),
+                })
+            })
+        })
+        .collect()
+}
+
+fn group_ingress_rules(permissions: &[aws_sdk_ec2::types::IpPermission]) -> Vec<GroupIngressRule> {
+    permissions
+        .iter()
+        .flat_map(|p| {
+            p.user_id_group_pairs().iter().filter_map(move |pair| {
+                Some(GroupIngressRule {
+                    protocol: p.ip_protocol.clone().unwrap_or_default(),
+                    from_port: p.from_port.unwrap_or(-1),
+                    to_port: p.to_port.unwrap_or(-1),
+                    group: pair.group_id.clone()?,
+                    added_by_slipway: pair
+                        .description
+                        .as_deref()
+                        .is_some_and(|d| d.ends_with(RULE_MARK)),
+                    description: pair.description.clone(),
                 })
             })
         })

@@ -7,8 +7,8 @@ use std::time::Duration;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
 use super::{
-    confirmed_removals, other_target, plan_teardown, TeardownEvent, TeardownItem, TeardownPlan,
-    TeardownStep,
+    confirmed_removals, observe_and_plan, other_target, plan_teardown, TeardownEvent,
+    TeardownItem, TeardownObserved, TeardownPlan, TeardownStep,
 };
 use crate::aws::{classify, Connection};
 use crate::setup::forget_created;
@@ -19,8 +19,9 @@ use slipway_core::jobs::Cancel;
 use slipway_core::progress::ProgressSink;
 use slipway_core::project::ProjectConfig;
 
-/// How long teardown waits for AWS to stop tasks and release their network interfaces.
-const WAIT_LIMIT: Duration = Duration::from_secs(180);
+/// How long teardown waits for AWS to stop tasks and release their network interfaces (a
+/// deleted load balancer's can hold its security group for a few minutes).
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
 
 /// Removes what `confirmed` (the teardown plan the user reviewed) listed for removal and
 /// is still there to remove, and returns the plan observed after. Whatever a fresh look
@@ -34,7 +35,7 @@ pub async fn apply_teardown(
     cancel: &Cancel,
 ) -> Result<TeardownPlan> {
     let app = config.name.as_str();
-    let fresh = plan_teardown(connection, config).await?;
+    let (fresh, observed) = observe_and_plan(connection, config).await?;
     if let Some(reason) = other_target(confirmed, &fresh) {
         return Err(EngineError::ReviewedPlanOutdated { reason });
     }
@@ -65,7 +66,7 @@ pub async fn apply_teardown(
             return Err(EngineError::Cancelled);
         }
         sink.emit(TeardownEvent::StepStarted { step: item.step });
-        remove(connection, &names, item, sink, cancel)
+        remove(connection, &names, &observed, item, sink, cancel)
             .await
             .map_err(|cause| EngineError::AwsStepFailed {
                 step: format!(
@@ -88,6 +89,7 @@ pub async fn apply_teardown(
 async fn remove(
     c: &Connection,
     names: &ResourceNames,
+    o: &TeardownObserved,
     item: &TeardownItem,
     sink: &dyn ProgressSink<TeardownEvent>,
     cancel: &Cancel,
@@ -188,29 +190,80 @@ async fn remove(
                 .await
                 .map_err(|e| classify(ctx, "ecs:DeleteCluster", e))?;
         }
-        TeardownStep::SecurityGroup => {
-            let ec2 = aws_sdk_ec2::Client::new(sdk);
-            for id in &item.names {
-                // A stopped task's network interface is released a little later; until
-                // then EC2 answers DependencyViolation (a code string: EC2 models no errors).
-                let waited = std::sync::atomic::AtomicBool::new(false);
-                let awaited = format!("AWS to release what still uses {id}");
-                wait_until(cancel, &awaited, || async {
-                    match ec2.delete_security_group().group_id(id).send().await {
+        TeardownStep::SecurityGroup | TeardownStep::BalancerSecurityGroup => {
+            delete_groups(c, item, sink, cancel).await?;
+        }
+        TeardownStep::ScalingTarget => {
+            super::balancer::remove_scaling_targets(c, &item.names).await?;
+        }
+        TeardownStep::DnsRecords => {
+            super::balancer::remove_records(c, o, &item.names).await?;
+        }
+        TeardownStep::Listeners => {
+            for listener in &item.names {
+                crate::setup::balancer::apply::delete_listener(c, listener).await?;
+            }
+        }
+        TeardownStep::LoadBalancer => {
+            let Some(lb) = &o.load_balancer else {
+                return Ok(());
+            };
+            let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
+            match elb.delete_load_balancer().load_balancer_arn(&lb.arn).send().await {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_load_balancer_not_found_exception()) => {}
+                Err(e) => return Err(classify(ctx, "elasticloadbalancing:DeleteLoadBalancer", e)),
+            }
+            // Its security group and target group can go only once it is gone.
+            sink.emit(TeardownEvent::Waiting {
+                step: item.step,
+                what: format!("the load balancer {} to be deleted", names.load_balancer),
+            });
+            wait_until(cancel, &format!("the load balancer {} to be deleted", names.load_balancer), || async {
+                match elb.describe_load_balancers().load_balancer_arns(&lb.arn).send().await {
+                    Ok(out) => Ok(out.load_balancers().is_empty()),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_load_balancer_not_found_exception()) => Ok(true),
+                    Err(e) => Err(classify(ctx, "elasticloadbalancing:DescribeLoadBalancers", e)),
+                }
+            })
+            .await?;
+        }
+        TeardownStep::TargetGroup => {
+            let Some((arn, _)) = &o.target_group else {
+                return Ok(());
+            };
+            let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
+            wait_until(cancel, &format!("AWS to release the target group {}", names.target_group), || async {
+                match elb.delete_target_group().target_group_arn(arn).send().await {
+                    Ok(_) => Ok(true),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_resource_in_use_exception()) => Ok(false),
+                    // Not modelled for this call: the code is the only handle on "gone".
+                    Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(true),
+                    Err(e) => Err(classify(ctx, "elasticloadbalancing:DeleteTargetGroup", e)),
+                }
+            })
+            .await?;
+        }
+        TeardownStep::Certificate => {
+            let acm = aws_sdk_acm::Client::new(sdk);
+            for arn in &item.names {
+                // A listener just deleted can keep the certificate "in use" for a moment.
+                wait_until(cancel, &format!("AWS to release the certificate {arn}"), || async {
+                    match acm.delete_certificate().certificate_arn(arn).send().await {
                         Ok(_) => Ok(true),
-                        Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(true),
-                        Err(e) if e.code() == Some("DependencyViolation") => {
-                            if !waited.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                                sink.emit(TeardownEvent::Waiting {
-                                    step: item.step,
-                                    what: format!(
-                                        "AWS to release what still uses {id} (usually a stopped task's network interface)"
-                                    ),
-                                });
-                            }
-                            Ok(false)
-                        }
-                        Err(e) => Err(classify(ctx, "ec2:DeleteSecurityGroup", e)),
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|e| e.is_resource_in_use_exception()) => Ok(false),
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|e| e.is_resource_not_found_exception()) => Ok(true),
+                        Err(e) => Err(classify(ctx, "acm:DeleteCertificate", e)),
                     }
                 })
                 .await?;
@@ -272,6 +325,44 @@ async fn remove(
                 .await
                 .map_err(|e| classify(ctx, "ecr:DeleteRepository", e))?;
         }
+    }
+    Ok(())
+}
+
+/// Deletes the security groups of `item`, waiting while EC2 answers DependencyViolation.
+async fn delete_groups(
+    c: &Connection,
+    item: &TeardownItem,
+    sink: &dyn ProgressSink<TeardownEvent>,
+    cancel: &Cancel,
+) -> Result<()> {
+    let ec2 = aws_sdk_ec2::Client::new(&c.ctx.sdk);
+    let ctx = &c.ctx;
+    for id in &item.names {
+        // A stopped task's network interface, or a deleted load balancer's, is released a
+        // little later; until then EC2 answers DependencyViolation (a code string: EC2
+        // models no errors).
+        let waited = std::sync::atomic::AtomicBool::new(false);
+        let awaited = format!("AWS to release what still uses {id}");
+        wait_until(cancel, &awaited, || async {
+            match ec2.delete_security_group().group_id(id).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(true),
+                Err(e) if e.code() == Some("DependencyViolation") => {
+                    if !waited.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        sink.emit(TeardownEvent::Waiting {
+                            step: item.step,
+                            what: format!(
+                                "AWS to release what still uses {id} (usually a stopped task's or a deleted load balancer's network interface)"
+                            ),
+                        });
+                    }
+                    Ok(false)
+                }
+                Err(e) => Err(classify(ctx, "ec2:DeleteSecurityGroup", e)),
+            }
+        })
+        .await?;
     }
     Ok(())
 }

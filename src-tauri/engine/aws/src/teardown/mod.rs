@@ -3,18 +3,21 @@
 //! from what was observed, here) and then the application of the plan the user confirmed
 //! (`apply`), never more than it listed. A resource of the same name without Slipway's
 //! tags, or made by another project with the same app name, is listed as kept and never
-//! touched.
+//! touched. The load balancer's side is decided in `balancer`.
 
 mod apply;
+mod balancer;
 mod observe;
 
 use serde::{Deserialize, Serialize};
 
 pub use apply::apply_teardown;
+pub use balancer::{record_label, TeardownBalancer};
 use observe::observe_teardown;
 
 use crate::aws::Connection;
 use crate::setup::names::{ownership, Ownership, ResourceNames, Tags};
+use crate::setup::balancer::{ObservedCertificate, ObservedRecord};
 use crate::setup::ResourceKind;
 use slipway_core::error::{EngineError, Result};
 use slipway_core::project::ProjectConfig;
@@ -23,10 +26,18 @@ use slipway_core::project::ProjectConfig;
 #[serde(rename_all = "camelCase")]
 pub enum TeardownStep {
     Services,
+    /// The services' Application Auto Scaling targets (and their policies).
+    ScalingTarget,
     Tasks,
     TaskDefinitions,
     Cluster,
+    DnsRecords,
+    Listeners,
+    LoadBalancer,
+    TargetGroup,
     SecurityGroup,
+    BalancerSecurityGroup,
+    Certificate,
     ExecutionRole,
     LogGroup,
     Repository,
@@ -36,6 +47,13 @@ impl TeardownStep {
     pub fn title(self) -> &'static str {
         match self {
             Self::Services => "ECS services",
+            Self::ScalingTarget => "Auto scaling",
+            Self::DnsRecords => "DNS records",
+            Self::Listeners => "Load balancer listeners",
+            Self::LoadBalancer => "Load balancer",
+            Self::TargetGroup => "Target group",
+            Self::BalancerSecurityGroup => "Load balancer security group",
+            Self::Certificate => "Certificate",
             Self::Tasks => "Running tasks",
             Self::TaskDefinitions => "Task definitions",
             Self::Cluster => "ECS cluster",
@@ -53,6 +71,10 @@ impl TeardownStep {
             Self::ExecutionRole => Some(ResourceKind::ExecutionRole),
             Self::LogGroup => Some(ResourceKind::LogGroup),
             Self::Repository => Some(ResourceKind::Repository),
+            Self::LoadBalancer => Some(ResourceKind::LoadBalancer),
+            Self::TargetGroup => Some(ResourceKind::TargetGroup),
+            Self::BalancerSecurityGroup => Some(ResourceKind::BalancerSecurityGroup),
+            Self::Certificate => Some(ResourceKind::Certificate),
             _ => None,
         }
     }
@@ -137,6 +159,19 @@ pub struct TeardownObserved {
     pub role: Option<(String, Tags)>,
     pub log_group: Option<(String, Tags)>,
     pub repository: Option<(String, Tags, usize)>,
+    /// The Application Auto Scaling targets of services in the app's cluster
+    /// (`service/<cluster>/<service>`), with the tags of the service each scales (empty
+    /// when that service is gone); other apps' services' targets are not listed.
+    pub scaling_targets: Vec<(String, Tags)>,
+    pub load_balancer: Option<TeardownBalancer>,
+    pub target_group: Option<(String, Tags)>,
+    /// Security groups tagged for the app and named as its load balancer's.
+    pub balancer_security_groups: Vec<(String, Tags)>,
+    /// Certificates tagged for the app (in any project).
+    pub certificates: Vec<ObservedCertificate>,
+    /// The records, by zone, named like the project's domain, its certificates' domains and
+    /// their validation records: teardown removes only those whose value Slipway wrote.
+    pub dns_records: Vec<(String, ObservedRecord)>,
 }
 
 /// The teardown plan, a pure function of what was observed. `project` is the project's id:
@@ -196,6 +231,11 @@ pub fn decide_teardown(
             },
         ));
     }
+    let cluster_ours = o
+        .cluster
+        .as_ref()
+        .is_some_and(|(_, tags)| whose(tags).is_ours());
+    items.extend(balancer::scaling_item(o, &ours, cluster_ours));
     if !tasks.is_empty() {
         items.push(item(
             TeardownStep::Tasks,
@@ -231,6 +271,7 @@ pub fn decide_teardown(
             action,
         ));
     }
+    items.extend(balancer::balancer_items(o, names, &whose, &keep));
     let (groups, other_groups): (Vec<_>, Vec<_>) = o
         .security_groups
         .iter()
@@ -256,6 +297,7 @@ pub fn decide_teardown(
             keep(Ownership::NotSlipways),
         ));
     }
+    items.extend(balancer::after_group_items(o, &whose, &keep));
     let singles = [
         (
             TeardownStep::ExecutionRole,
@@ -354,16 +396,26 @@ pub async fn plan_teardown(
     connection: &Connection,
     config: &ProjectConfig,
 ) -> Result<TeardownPlan> {
+    Ok(observe_and_plan(connection, config).await?.0)
+}
+
+/// The teardown plan and what it was decided from (which apply needs to remove DNS
+/// records exactly as they are).
+async fn observe_and_plan(
+    connection: &Connection,
+    config: &ProjectConfig,
+) -> Result<(TeardownPlan, TeardownObserved)> {
     let app = &config.name;
     let names = ResourceNames::for_app(app, &connection.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
-    let observed = observe_teardown(connection, app, &names).await?;
-    Ok(TeardownPlan {
+    let observed = observe_teardown(connection, app, &names, config.aws.domain.as_deref()).await?;
+    let plan = TeardownPlan {
         app: app.clone(),
         account: connection.identity.account.clone(),
         region: connection.ctx.region.clone(),
         items: decide_teardown(app, config.id.as_deref(), &names, &observed),
-    })
+    };
+    Ok((plan, observed))
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! What teardown finds for an app: the setup resources with their tags, plus the app's
-//! services, tasks and task definitions, listed page by page and described in AWS's
-//! batch sizes. Read-only.
+//! services (and their scaling targets), tasks and task definitions, listed page by page
+//! and described in AWS's batch sizes, and the load balancer's side. Read-only.
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ecs::types::{ServiceField, TaskDefinitionField, TaskField};
 
-use super::TeardownObserved;
+use super::{TeardownBalancer, TeardownObserved};
 use crate::aws::{classify, Connection};
 use crate::setup::names::{
     is_managed, ResourceNames, Tags, APP_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE,
@@ -17,6 +17,7 @@ pub(super) async fn observe_teardown(
     c: &Connection,
     app: &str,
     names: &ResourceNames,
+    domain: Option<&str>,
 ) -> Result<TeardownObserved> {
     let setup = observe(c, names, None).await?;
     let ecs = aws_sdk_ecs::Client::new(&c.ctx.sdk);
@@ -32,6 +33,20 @@ pub(super) async fn observe_teardown(
             .log_group
             .as_ref()
             .map(|g| (g.arn.clone(), g.tags.clone())),
+        load_balancer: setup.load_balancer.as_ref().map(|lb| TeardownBalancer {
+            arn: lb.arn.clone(),
+            dns_name: lb.dns_name.clone(),
+            tags: lb.tags.clone(),
+            listeners: setup
+                .listeners
+                .iter()
+                .map(|l| (l.arn.clone(), l.port))
+                .collect(),
+        }),
+        target_group: setup
+            .target_group
+            .as_ref()
+            .map(|tg| (tg.arn.clone(), tg.tags.clone())),
         ..Default::default()
     };
     if let Some(repo) = &setup.repository {
@@ -47,6 +62,7 @@ pub(super) async fn observe_teardown(
         o.repository = Some((repo.arn.clone(), repo.tags.clone(), images.len()));
     }
     if o.cluster.is_some() {
+        let mut other_services = Vec::new();
         let services: Vec<String> = ecs
             .list_services()
             .cluster(&names.cluster)
@@ -74,7 +90,10 @@ pub(super) async fn observe_teardown(
                     (Some("ACTIVE"), true) => {
                         o.services.extend(service.service_name.map(|n| (n, tags)))
                     }
-                    (Some("ACTIVE") | Some("DRAINING"), false) => o.others_in_cluster += 1,
+                    (Some("ACTIVE") | Some("DRAINING"), false) => {
+                        o.others_in_cluster += 1;
+                        other_services.extend(service.service_name);
+                    }
                     _ => {}
                 }
             }
@@ -115,6 +134,13 @@ pub(super) async fn observe_teardown(
                 }
             }
         }
+        o.scaling_targets = super::balancer::observe_scaling(
+            c,
+            &names.cluster,
+            &o.services,
+            &other_services,
+        )
+        .await?;
     }
     let definitions: Vec<String> = ecs
         .list_task_definitions()
@@ -161,15 +187,17 @@ pub(super) async fn observe_teardown(
         .send()
         .await
         .map_err(|e| classify(&c.ctx, "ec2:DescribeSecurityGroups", e))?;
-    o.security_groups = tagged
-        .security_groups
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|g| {
-            let tags = ec2_tags(g.tags());
-            Some((g.group_id?, tags))
-        })
-        .collect();
+    for group in tagged.security_groups.unwrap_or_default() {
+        let tags = ec2_tags(group.tags());
+        let balancers = group.group_name.as_deref() == Some(names.balancer_security_group.as_str());
+        let Some(id) = group.group_id else { continue };
+        if balancers {
+            o.balancer_security_groups.push((id, tags));
+        } else {
+            o.security_groups.push((id, tags));
+        }
+    }
+    super::balancer::observe_domains(c, app, domain, &mut o).await?;
     if let Some(group) = &setup.security_group {
         if !is_managed(&group.tags, app) {
             o.untagged_security_group = Some(group.id.clone());

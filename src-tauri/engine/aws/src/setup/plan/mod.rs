@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::balancer::{self, BalancerWanted};
 use super::names::{ownership, Ownership, ResourceNames, Tags};
 use super::names::{EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
 use super::network::{is_everyone, judge_subnet};
@@ -28,18 +29,33 @@ pub struct Wanted {
     pub secret_refs: Vec<String>,
     /// The asked-for VPC; the default VPC when `None`.
     pub vpc: Option<String>,
+    /// The load balancer, when the project wants one (`aws.load_balancer`).
+    pub balancer: Option<BalancerWanted>,
 }
 
 pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
     let mut changes = Vec::new();
-    let resources = vec![
+    let mut resources = vec![
         repository(wanted, observed, &mut changes),
         cluster(wanted, observed, &mut changes),
         log_group(wanted, observed, &mut changes),
         execution_role(wanted, observed, &mut changes),
-        security_group(wanted, observed, &mut changes),
-        subnets(wanted, observed),
     ];
+    if wanted.balancer.is_some() {
+        resources.push(balancer::plan::balancer_group(
+            wanted,
+            observed,
+            &mut changes,
+        ));
+    }
+    resources.push(security_group(wanted, observed, &mut changes));
+    resources.push(subnets(wanted, observed));
+    let mut dns_records = Vec::new();
+    if let Some(b) = &wanted.balancer {
+        let (more, records) = balancer::plan::resources(wanted, b, observed, &mut changes);
+        resources.extend(more);
+        dns_records = records;
+    }
     let mut warnings = Vec::new();
     let others: Vec<&str> = resources
         .iter()
@@ -54,9 +70,22 @@ pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
         ));
     }
     if is_everyone(&wanted.allow_from) {
+        let ports = match wanted.balancer {
+            Some(_) => "The load balancer's ports 80 and 443".to_owned(),
+            None => format!("Port {}", wanted.port),
+        };
         warnings.push(format!(
-            "Port {} will be open to the whole internet (0.0.0.0/0). That is what a public demo needs, but anyone can reach it; choose \"Only my IP\" or a narrower range if it is not meant for everyone.",
-            wanted.port
+            "{ports} will be open to the whole internet (0.0.0.0/0). That is what a public demo needs, but anyone can reach it; choose \"Only my IP\" or a narrower range if it is not meant for everyone."
+        ));
+    }
+    let leftover = observed
+        .load_balancer
+        .as_ref()
+        .is_some_and(|lb| wanted.balancer.is_none() && whose(&lb.tags, wanted).is_ours());
+    if leftover {
+        warnings.push(format!(
+            "The load balancer {} that setup made for this app still runs, and costs money, though the project no longer uses one; the app's tasks are reachable directly again. Teardown removes it with the app.",
+            wanted.names.load_balancer
         ));
     }
     SetupPlan {
@@ -70,14 +99,15 @@ pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
         resources,
         warnings,
         changes,
+        dns_records,
     }
 }
 
-fn whose(tags: &Tags, w: &Wanted) -> Ownership {
+pub(crate) fn whose(tags: &Tags, w: &Wanted) -> Ownership {
     ownership(tags, &w.app, w.project.as_deref())
 }
 
-fn owner(who: Ownership) -> Owner {
+pub(crate) fn owner(who: Ownership) -> Owner {
     match who {
         Ownership::Ours | Ownership::OursUntagged => Owner::Slipway,
         Ownership::OtherProject => Owner::OtherProject,
@@ -85,11 +115,11 @@ fn owner(who: Ownership) -> Owner {
     }
 }
 
-const OTHER_PROJECT: &str =
+pub(crate) const OTHER_PROJECT: &str =
     "made by another Slipway project with the same app name: used as it is, never changed or removed";
 
 /// The tag that adopts what an older Slipway made for this app into this project.
-fn adopt(w: &Wanted, who: Ownership, kind: ResourceKind, target: &str) -> Option<Change> {
+pub(crate) fn adopt(w: &Wanted, who: Ownership, kind: ResourceKind, target: &str) -> Option<Change> {
     match (who, &w.project) {
         (Ownership::OursUntagged, Some(project)) => Some(Change::TagProject {
             kind,
@@ -101,7 +131,7 @@ fn adopt(w: &Wanted, who: Ownership, kind: ResourceKind, target: &str) -> Option
 }
 
 /// Adds `new` to the plan and says what the resource's state is as a result.
-fn settle(exists: bool, new: Vec<Change>, changes: &mut Vec<Change>) -> ResourceState {
+pub(crate) fn settle(exists: bool, new: Vec<Change>, changes: &mut Vec<Change>) -> ResourceState {
     let state = match (exists, new.is_empty()) {
         (false, _) => ResourceState::WillCreate,
         (true, true) => ResourceState::Ready,
@@ -113,7 +143,7 @@ fn settle(exists: bool, new: Vec<Change>, changes: &mut Vec<Change>) -> Resource
     state
 }
 
-fn resource(
+pub(crate) fn resource(
     kind: ResourceKind,
     name: &str,
     id: Option<String>,
@@ -337,7 +367,13 @@ fn role_policies(
 
 fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> PlannedResource {
     let name = &w.names.security_group;
-    let facts = vec![format!("allows TCP {} from {}", w.port, w.allow_from)];
+    let facts = vec![match &w.balancer {
+        Some(_) => format!(
+            "allows TCP {} only from the load balancer ({})",
+            w.port, w.names.balancer_security_group
+        ),
+        None => format!("allows TCP {} from {}", w.port, w.allow_from),
+    }];
     let Some(vpc) = &o.vpc else {
         return resource(
             ResourceKind::SecurityGroup,
@@ -358,11 +394,25 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                 name: name.clone(),
                 vpc: vpc.id.clone(),
             });
-            new.push(Change::AllowIngress {
-                group: None,
-                port: w.port,
-                cidr: w.allow_from.clone(),
-            });
+            match &w.balancer {
+                Some(_) => new.extend(balancer::plan::admit_only_balancer(
+                    w, o, None, &mut facts,
+                )),
+                None => new.push(Change::AllowIngress {
+                    group: None,
+                    port: w.port,
+                    cidr: w.allow_from.clone(),
+                }),
+            }
+        }
+        Some((group, who)) if w.balancer.is_some() => {
+            new.extend(balancer::plan::admit_only_balancer(
+                w,
+                o,
+                Some(group),
+                &mut facts,
+            ));
+            new.extend(adopt(w, who, ResourceKind::SecurityGroup, &group.id));
         }
         Some((group, who)) => {
             if !group
@@ -377,13 +427,20 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                 });
             }
             // Rules Slipway added for an older port or range go; a rule someone else
-            // added stays, and so does any rule that lets the wanted traffic in.
+            // added stays, and so does any rule that lets the wanted traffic in. Without a
+            // load balancer any more, its group's rule goes too, once the open one is in.
             for rule in group
                 .ingress
                 .iter()
                 .filter(|r| r.added_by_slipway && !r.covers(w.port, &w.allow_from))
             {
                 new.push(Change::RevokeIngress {
+                    group: group.id.clone(),
+                    rule: rule.clone(),
+                });
+            }
+            for rule in group.group_ingress.iter().filter(|r| r.added_by_slipway) {
+                new.push(Change::RevokeGroupIngress {
                     group: group.id.clone(),
                     rule: rule.clone(),
                 });
@@ -403,7 +460,7 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
     )
 }
 
-fn no_vpc(w: &Wanted, o: &Observed) -> ResourceState {
+pub(crate) fn no_vpc(w: &Wanted, o: &Observed) -> ResourceState {
     match &w.vpc {
         Some(id) => ResourceState::Blocked {
             reason: format!("There is no VPC {id} in {}.", w.scope.region),
@@ -473,5 +530,7 @@ fn subnets(w: &Wanted, o: &Observed) -> PlannedResource {
     )
 }
 
+#[cfg(test)]
+mod balancer_tests;
 #[cfg(test)]
 mod tests;

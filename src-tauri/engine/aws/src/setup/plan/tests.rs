@@ -7,9 +7,9 @@ use crate::setup::network::IngressRule;
 use crate::setup::network::ObservedSubnet;
 use crate::setup::observe::*;
 
-const PROJECT: &str = "0123456789abcdef";
+pub(super) const PROJECT: &str = "0123456789abcdef";
 
-fn wanted() -> Wanted {
+pub(super) fn wanted() -> Wanted {
     Wanted {
         app: "hello".into(),
         project: Some(PROJECT.into()),
@@ -20,6 +20,7 @@ fn wanted() -> Wanted {
         retention_days: 30,
         secret_refs: vec![],
         vpc: None,
+        balancer: None,
     }
 }
 
@@ -43,7 +44,7 @@ fn public_subnet(id: &str) -> ObservedSubnet {
     }
 }
 
-fn empty_account() -> Observed {
+pub(super) fn empty_account() -> Observed {
     Observed {
         vpcs: vec![default_vpc()],
         vpc: Some(default_vpc()),
@@ -53,7 +54,7 @@ fn empty_account() -> Observed {
 }
 
 /// The account as it is after a successful apply of `wanted()`.
-fn set_up_account() -> Observed {
+pub(super) fn set_up_account() -> Observed {
     let w = wanted();
     let tags = tags_for("hello", Some(PROJECT));
     Observed {
@@ -86,6 +87,7 @@ fn set_up_account() -> Observed {
             id: "sg-1".into(),
             tags,
             ingress: vec![IngressRule::tcp(8080, "0.0.0.0/0")],
+            group_ingress: vec![],
         }),
         ..empty_account()
     }

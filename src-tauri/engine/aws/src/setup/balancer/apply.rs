@@ -1,0 +1,610 @@
+//! Making the load balancer's changes of a setup plan: one AWS call (or a few) per change,
+//! each safe to repeat when a retried call had taken effect (a same-named load balancer,
+//! target group or listener found instead of a second one, a certificate request with an
+//! idempotency token, DNS records UPSERTed). What a change creates is kept in [`Made`] for
+//! the changes after it that name it by `None`.
+
+use std::time::Duration;
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher,
+    ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, TargetGroupAttribute,
+    TargetTypeEnum,
+};
+use aws_sdk_route53::types::{ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+
+use super::{AliasTarget, DnsRecord};
+use super::{HEALTHY_CODES, HEALTHY_THRESHOLD, HEALTH_INTERVAL, HEALTH_TIMEOUT, UNHEALTHY_THRESHOLD};
+use crate::aws::{classify, Connection};
+use crate::setup::names::Tags;
+use crate::setup::Change;
+use slipway_core::error::{EngineError, Result};
+
+/// How long apply waits for ACM to show a new certificate's validation record.
+const VALIDATION_RECORD_WAIT: Duration = Duration::from_secs(90);
+
+/// What this apply created, for the changes after it.
+#[derive(Debug, Default)]
+pub(crate) struct Made {
+    pub balancer_group: Option<String>,
+    /// ARN, DNS name and hosted zone.
+    pub load_balancer: Option<(String, String, String)>,
+    pub target_group: Option<String>,
+    pub http_listener: Option<String>,
+    pub certificate: Option<String>,
+}
+
+fn planned_but_not_made(what: &str) -> EngineError {
+    EngineError::Internal(format!("a change was planned for {what}, which this apply did not create"))
+}
+
+fn pick(given: &Option<String>, made: &Option<String>, what: &str) -> Result<String> {
+    given
+        .clone()
+        .or_else(|| made.clone())
+        .ok_or_else(|| planned_but_not_made(what))
+}
+
+fn elb_tags(tags: &Tags) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
+}
+
+fn forward(target_group: &str) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(target_group)
+        .build()
+}
+
+/// The name and id of what a change created, for Slipway's record.
+pub(crate) type Created = Option<(String, Option<String>)>;
+
+/// Makes one change of the load balancer's part; `None` for a change that is not.
+pub(crate) async fn apply(
+    c: &Connection,
+    app: &str,
+    tags: &Tags,
+    made: &mut Made,
+    change: &Change,
+) -> Option<Result<Created>> {
+    let result = match change {
+        Change::CreateLoadBalancer {
+            name,
+            subnets,
+            security_group,
+        } => create_load_balancer(c, tags, made, name, subnets, security_group).await,
+        Change::UseBalancerGroup {
+            load_balancer,
+            group,
+        } => use_balancer_group(c, made, load_balancer, group).await,
+        Change::CreateTargetGroup {
+            name,
+            port,
+            vpc,
+            health_path,
+        } => create_target_group(c, tags, made, name, *port, vpc, health_path).await,
+        Change::ReplaceTargetGroup {
+            target_group,
+            listeners,
+            ..
+        } => remove_target_group(c, target_group, listeners).await,
+        Change::SetHealthCheck { target_group, path } => {
+            set_health_check(c, target_group, path).await
+        }
+        Change::SetTargetGroupAttributes {
+            target_group,
+            deregistration_delay,
+            sticky_seconds,
+        } => {
+            let arn = match pick(target_group, &made.target_group, "the target group") {
+                Ok(arn) => arn,
+                Err(e) => return Some(Err(e)),
+            };
+            set_attributes(c, &arn, *deregistration_delay, *sticky_seconds).await
+        }
+        Change::CreateListener {
+            load_balancer,
+            port,
+            certificate,
+            target_group,
+        } => create_listener(c, tags, made, load_balancer, *port, certificate, target_group).await,
+        Change::ForwardListener {
+            listener,
+            target_group,
+            ..
+        } => match pick(target_group, &made.target_group, "the target group") {
+            Ok(tg) => modify_listener(c, listener, Some(forward(&tg)), None).await,
+            Err(e) => Err(e),
+        },
+        Change::RedirectToHttps { listener } => {
+            match pick(listener, &made.http_listener, "the port 80 listener") {
+                Ok(listener) => {
+                    let redirect = Action::builder()
+                        .r#type(ActionTypeEnum::Redirect)
+                        .redirect_config(
+                            RedirectActionConfig::builder()
+                                .protocol("HTTPS")
+                                .port("443")
+                                .status_code(RedirectActionStatusCodeEnum::Http301)
+                                .build(),
+                        )
+                        .build();
+                    modify_listener(c, &listener, Some(redirect), None).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Change::SetListenerCertificate {
+            listener,
+            certificate,
+        } => modify_listener(c, listener, None, Some(certificate)).await,
+        Change::DeleteListener { listener, .. } => delete_listener(c, listener).await,
+        Change::RequestCertificate { domain } => {
+            request_certificate(c, app, tags, made, domain).await
+        }
+        Change::AddValidationRecord {
+            zone,
+            certificate,
+            record,
+        } => add_validation_record(c, made, zone, certificate, record).await,
+        Change::PointDomainAtBalancer {
+            zone,
+            domain,
+            target,
+        } => point_domain(c, made, zone, domain, target).await,
+        _ => return None,
+    };
+    Some(result)
+}
+
+async fn create_load_balancer(
+    c: &Connection,
+    tags: &Tags,
+    made: &mut Made,
+    name: &str,
+    subnets: &[String],
+    group: &Option<String>,
+) -> Result<Created> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
+    let group = pick(group, &made.balancer_group, "the load balancer's security group")?;
+    let out = elb
+        .create_load_balancer()
+        .name(name)
+        .set_subnets(Some(subnets.to_vec()))
+        .security_groups(group)
+        .scheme(LoadBalancerSchemeEnum::InternetFacing)
+        .r#type(LoadBalancerTypeEnum::Application)
+        .set_tags(Some(elb_tags(tags)))
+        .send()
+        .await;
+    let lb = match out {
+        Ok(out) => out.load_balancers.unwrap_or_default().into_iter().next(),
+        // A retried call that had taken effect: the load balancer is there.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_duplicate_load_balancer_name_exception()) =>
+        {
+            elb.describe_load_balancers()
+                .names(name)
+                .send()
+                .await
+                .map_err(|e| classify(&c.ctx, "elasticloadbalancing:DescribeLoadBalancers", e))?
+                .load_balancers
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        }
+        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:CreateLoadBalancer", e)),
+    };
+    let lb = lb.ok_or_else(|| planned_but_not_made("the load balancer"))?;
+    let arn = lb.load_balancer_arn.unwrap_or_default();
+    made.load_balancer = Some((
+        arn.clone(),
+        lb.dns_name.unwrap_or_default(),
+        lb.canonical_hosted_zone_id.unwrap_or_default(),
+    ));
+    Ok(Some((name.to_owned(), Some(arn))))
+}
+
+async fn use_balancer_group(
+    c: &Connection,
+    made: &Made,
+    load_balancer: &str,
+    group: &Option<String>,
+) -> Result<Created> {
+    let group = pick(group, &made.balancer_group, "the load balancer's security group")?;
+    aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk)
+        .set_security_groups()
+        .load_balancer_arn(load_balancer)
+        .security_groups(group)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "elasticloadbalancing:SetSecurityGroups", e))?;
+    Ok(None)
+}
+
+async fn create_target_group(
+    c: &Connection,
+    tags: &Tags,
+    made: &mut Made,
+    name: &str,
+    port: u16,
+    vpc: &str,
+    health_path: &str,
+) -> Result<Created> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
+    let out = elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(i32::from(port))
+        .vpc_id(vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_protocol(ProtocolEnum::Http)
+        .health_check_path(health_path)
+        .health_check_interval_seconds(HEALTH_INTERVAL)
+        .health_check_timeout_seconds(HEALTH_TIMEOUT)
+        .healthy_threshold_count(HEALTHY_THRESHOLD)
+        .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
+        .matcher(Matcher::builder().http_code(HEALTHY_CODES).build())
+        .set_tags(Some(elb_tags(tags)))
+        .send()
+        .await;
+    let tg = match out {
+        Ok(out) => out.target_groups.unwrap_or_default().into_iter().next(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_duplicate_target_group_name_exception()) =>
+        {
+            elb.describe_target_groups()
+                .names(name)
+                .send()
+                .await
+                .map_err(|e| classify(&c.ctx, "elasticloadbalancing:DescribeTargetGroups", e))?
+                .target_groups
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        }
+        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:CreateTargetGroup", e)),
+    };
+    let arn = tg
+        .and_then(|t| t.target_group_arn)
+        .ok_or_else(|| planned_but_not_made("the target group"))?;
+    made.target_group = Some(arn.clone());
+    Ok(Some((name.to_owned(), Some(arn))))
+}
+
+/// Removes the listeners that forward to the target group, then the target group (AWS may
+/// take a moment to let go of it after its listeners are gone).
+async fn remove_target_group(
+    c: &Connection,
+    target_group: &str,
+    listeners: &[String],
+) -> Result<Created> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
+    for listener in listeners {
+        delete_listener(c, listener).await?;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match elb
+            .delete_target_group()
+            .target_group_arn(target_group)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception())
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:DeleteTargetGroup", e)),
+        }
+    }
+}
+
+async fn set_health_check(c: &Connection, target_group: &str, path: &str) -> Result<Created> {
+    aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk)
+        .modify_target_group()
+        .target_group_arn(target_group)
+        .health_check_protocol(ProtocolEnum::Http)
+        .health_check_path(path)
+        .health_check_interval_seconds(HEALTH_INTERVAL)
+        .health_check_timeout_seconds(HEALTH_TIMEOUT)
+        .healthy_threshold_count(HEALTHY_THRESHOLD)
+        .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
+        .matcher(Matcher::builder().http_code(HEALTHY_CODES).build())
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "elasticloadbalancing:ModifyTargetGroup", e))?;
+    Ok(None)
+}
+
+async fn set_attributes(
+    c: &Connection,
+    target_group: &str,
+    deregistration_delay: u32,
+    sticky_seconds: Option<u32>,
+) -> Result<Created> {
+    let attribute = |key: &str, value: String| TargetGroupAttribute::builder().key(key).value(value).build();
+    let mut attributes = vec![
+        attribute(
+            "deregistration_delay.timeout_seconds",
+            deregistration_delay.to_string(),
+        ),
+        attribute("stickiness.enabled", sticky_seconds.is_some().to_string()),
+    ];
+    if let Some(seconds) = sticky_seconds {
+        attributes.push(attribute("stickiness.type", "lb_cookie".to_owned()));
+        attributes.push(attribute(
+            "stickiness.lb_cookie.duration_seconds",
+            seconds.to_string(),
+        ));
+    }
+    aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk)
+        .modify_target_group_attributes()
+        .target_group_arn(target_group)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "elasticloadbalancing:ModifyTargetGroupAttributes", e))?;
+    Ok(None)
+}
+
+async fn create_listener(
+    c: &Connection,
+    tags: &Tags,
+    made: &mut Made,
+    load_balancer: &Option<String>,
+    port: u16,
+    certificate: &Option<String>,
+    target_group: &Option<String>,
+) -> Result<Created> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
+    let lb = pick(
+        load_balancer,
+        &made.load_balancer.as_ref().map(|(arn, _, _)| arn.clone()),
+        "the load balancer",
+    )?;
+    let tg = pick(target_group, &made.target_group, "the target group")?;
+    let mut call = elb
+        .create_listener()
+        .load_balancer_arn(&lb)
+        .port(i32::from(port))
+        .default_actions(forward(&tg))
+        .set_tags(Some(elb_tags(tags)));
+    call = match certificate {
+        Some(arn) => call
+            .protocol(ProtocolEnum::Https)
+            .certificates(Certificate::builder().certificate_arn(arn).build()),
+        None => call.protocol(ProtocolEnum::Http),
+    };
+    let arn = match call.send().await {
+        Ok(out) => out
+            .listeners
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|l| l.listener_arn),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_duplicate_listener_exception()) =>
+        {
+            let listeners: Vec<_> = elb
+                .describe_listeners()
+                .load_balancer_arn(&lb)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| classify(&c.ctx, "elasticloadbalancing:DescribeListeners", e))?;
+            listeners
+                .into_iter()
+                .find(|l| l.port == Some(i32::from(port)))
+                .and_then(|l| l.listener_arn)
+        }
+        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:CreateListener", e)),
+    };
+    let arn = arn.ok_or_else(|| planned_but_not_made("the listener"))?;
+    if port == 80 {
+        made.http_listener = Some(arn.clone());
+    }
+    Ok(None)
+}
+
+async fn modify_listener(
+    c: &Connection,
+    listener: &str,
+    action: Option<Action>,
+    certificate: Option<&str>,
+) -> Result<Created> {
+    let mut call = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk)
+        .modify_listener()
+        .listener_arn(listener);
+    if let Some(action) = action {
+        call = call.default_actions(action);
+    }
+    if let Some(arn) = certificate {
+        call = call.certificates(Certificate::builder().certificate_arn(arn).build());
+    }
+    call.send()
+        .await
+        .map_err(|e| classify(&c.ctx, "elasticloadbalancing:ModifyListener", e))?;
+    Ok(None)
+}
+
+pub(crate) async fn delete_listener(c: &Connection, listener: &str) -> Result<Created> {
+    match aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk)
+        .delete_listener()
+        .listener_arn(listener)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_listener_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(classify(&c.ctx, "elasticloadbalancing:DeleteListener", e)),
+    }
+}
+
+/// The token that makes a retried request return the same certificate: the same for one
+/// app and domain (ACM keeps it an hour), at most 32 word characters.
+fn idempotency_token(app: &str, domain: &str) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!("slipway\n{app}\n{domain}").as_bytes());
+    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+async fn request_certificate(
+    c: &Connection,
+    app: &str,
+    tags: &Tags,
+    made: &mut Made,
+    domain: &str,
+) -> Result<Created> {
+    let tags = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_acm::types::Tag::builder().key(k).value(v).build())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    let out = aws_sdk_acm::Client::new(&c.ctx.sdk)
+        .request_certificate()
+        .domain_name(domain)
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .idempotency_token(idempotency_token(app, domain))
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "acm:RequestCertificate", e))?;
+    let arn = out
+        .certificate_arn
+        .ok_or_else(|| planned_but_not_made("the certificate"))?;
+    made.certificate = Some(arn.clone());
+    Ok(Some((domain.to_owned(), Some(arn))))
+}
+
+/// Reads the validation record of `certificate`, waiting for ACM to show it (a few seconds
+/// after the request on AWS).
+async fn validation_record(c: &Connection, certificate: &str) -> Result<DnsRecord> {
+    let deadline = tokio::time::Instant::now() + VALIDATION_RECORD_WAIT;
+    let mut pause = Duration::from_millis(500);
+    loop {
+        let found = super::observe::describe_certificate(c, certificate, Tags::new())
+            .await?
+            .validation;
+        if let Some(record) = found {
+            return Ok(record);
+        }
+        if tokio::time::Instant::now() + pause > deadline {
+            return Err(EngineError::AwsWaitTimedOut {
+                what: "AWS Certificate Manager to show the certificate's validation record".to_owned(),
+                seconds: VALIDATION_RECORD_WAIT.as_secs(),
+            });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn add_validation_record(
+    c: &Connection,
+    made: &Made,
+    zone: &str,
+    certificate: &Option<String>,
+    record: &Option<DnsRecord>,
+) -> Result<Created> {
+    let record = match record {
+        Some(record) => record.clone(),
+        None => {
+            let arn = pick(certificate, &made.certificate, "the certificate")?;
+            validation_record(c, &arn).await?
+        }
+    };
+    let set = ResourceRecordSet::builder()
+        .name(&record.name)
+        .r#type(RrType::from(record.kind.as_str()))
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(&record.value)
+                .build()
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
+        )
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    upsert(c, zone, set, "Slipway: validates the certificate").await
+}
+
+async fn point_domain(
+    c: &Connection,
+    made: &Made,
+    zone: &str,
+    domain: &str,
+    target: &Option<AliasTarget>,
+) -> Result<Created> {
+    let target = match target {
+        Some(t) => t.clone(),
+        None => {
+            let (_, dns_name, hosted_zone) = made
+                .load_balancer
+                .clone()
+                .ok_or_else(|| planned_but_not_made("the load balancer"))?;
+            AliasTarget {
+                dns_name,
+                hosted_zone,
+            }
+        }
+    };
+    let alias = aws_sdk_route53::types::AliasTarget::builder()
+        .hosted_zone_id(&target.hosted_zone)
+        .dns_name(&target.dns_name)
+        .evaluate_target_health(false)
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    let set = ResourceRecordSet::builder()
+        .name(domain)
+        .r#type(RrType::A)
+        .alias_target(alias)
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    upsert(c, zone, set, "Slipway: the app's load balancer").await
+}
+
+async fn upsert(c: &Connection, zone: &str, set: ResourceRecordSet, comment: &str) -> Result<Created> {
+    let change = aws_sdk_route53::types::Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(set)
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    let batch = ChangeBatch::builder()
+        .comment(comment)
+        .changes(change)
+        .build()
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    aws_sdk_route53::Client::new(&c.ctx.sdk)
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch)
+        .send()
+        .await
+        .map_err(|e| classify(&c.ctx, "route53:ChangeResourceRecordSets", e))?;
+    Ok(None)
+}
