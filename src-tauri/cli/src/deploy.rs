@@ -130,6 +130,16 @@ fn print_event(event: DeployEvent) {
             println!("      [{:>6.1} s] task {task_id}: {status}{health}{after}", at_ms / 1000.0);
         }
         DeployEvent::ServiceEvent { message, .. } => println!("      service: {message}"),
+        DeployEvent::Target {
+            task_id,
+            target,
+            said,
+            at_ms,
+            ..
+        } => println!(
+            "      [{:>6.1} s] task {task_id} at the load balancer ({target}): {said}",
+            at_ms / 1000.0
+        ),
         DeployEvent::Address { url, .. } => line(Mark::Info, format!("public URL {url}")),
         DeployEvent::PreviousTasks { task_ids, stopped } => line(
             Mark::Info,

@@ -211,10 +211,10 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         .await
         .unwrap();
     assert!(
-        targets.scalable_targets().iter().all(|s| !s
-            .resource_id()
-            .unwrap_or_default()
-            .contains(&t.fx.config.name)),
+        targets
+            .scalable_targets()
+            .iter()
+            .all(|s| !s.resource_id().contains(&t.fx.config.name)),
         "{:?}",
         targets.scalable_targets()
     );

@@ -112,6 +112,11 @@ export const commands = {
 	/**  Stops one of the app's standalone tasks. */
 	stopTask: (dir: string, taskId: string) => typedError<StopReport, IpcError>(__TAURI_INVOKE("stop_task", { dir, taskId })),
 	/**
+	 *  How many tasks the app's service runs behind its load balancer (saved in slipway.toml
+	 *  first, refused there when it is not allowed), and its auto scaling.
+	 */
+	scaleApp: (dir: string, request: ScaleRequest) => typedError<ScaleOutcome, IpcError>(__TAURI_INVOKE("scale_app", { dir, request })),
+	/**
 	 *  Deploys the journal shows as started and never finished, newest first (read at start),
 	 *  not counting one running now in another window or terminal.
 	 */
@@ -213,6 +218,12 @@ export type Acknowledgement = {
 	why: string,
 };
 
+/**  What an alias record points at: the load balancer's DNS name and its hosted zone. */
+export type AliasTarget = {
+	dnsName: string,
+	hostedZone: string,
+};
+
 export type AppInfo = {
 	version: string,
 	dataDir: string,
@@ -250,6 +261,8 @@ export type AppStatus = {
 	history: JournalEntry[],
 	/**  What the running tasks cost, at the cached or bundled prices. */
 	cost: RunningCost,
+	/**  The stable address, when the app runs behind its load balancer. */
+	balancer: BalancerStatus | null,
 };
 
 export type AwsFile = {
@@ -332,6 +345,28 @@ export type AwsSettings = {
 	allowFrom: string | null,
 	/**  How long CloudWatch keeps the app's logs; 30 days when unset. */
 	logRetentionDays: number | null,
+	/**
+	 *  One address that never changes: the app runs as a service behind an Application
+	 *  Load Balancer, whose name is its URL. Off (a standalone task with a new public IP
+	 *  at each deploy) when unset.
+	 */
+	loadBalancer?: boolean,
+	/**
+	 *  The user's domain for HTTPS on the load balancer (`app.example.com`): a certificate
+	 *  validated by DNS, and an alias record when its hosted zone is in the account.
+	 */
+	domain?: string | null,
+	/**  How many tasks the service keeps running; 1 when unset. */
+	tasks?: number | null,
+	/**  Scaling between `tasks` and this many tasks on the CPU target; no scaling when unset. */
+	maxTasks?: number | null,
+	/**  The average CPU (percent) scaling keeps the service at; 60 when unset. */
+	cpuTarget?: number | null,
+	/**
+	 *  Sticky sessions: the load balancer's cookie keeps a visitor on one task this many
+	 *  seconds; off when unset.
+	 */
+	stickySeconds?: number | null,
 };
 
 export type AwsTarget = {
@@ -339,6 +374,18 @@ export type AwsTarget = {
 	region: string | null,
 	/**  An emulator such as moto or LocalStack; AWS itself when unset. */
 	endpointUrl: string | null,
+};
+
+/**
+ *  The app's load balancer: its address, the tasks registered with it and their health,
+ *  and the service's scaling.
+ */
+export type BalancerStatus = {
+	/**  The address that never changes (`http://<load balancer>` or `https://<domain>`). */
+	url: string,
+	dnsName: string,
+	targets: Target[],
+	scaling: Scaling | null,
 };
 
 export type BuildEvent = { type: "PreflightChecked"; data: {
@@ -434,6 +481,36 @@ export type Change = { action: "createRepository"; name: string } | { action: "e
 { action: "detachPolicy"; role: string; policy_arn: string } | { action: "putInlinePolicy"; role: string; policy: string; document: string } | { action: "deleteInlinePolicy"; role: string; policy: string } | { action: "createSecurityGroup"; name: string; vpc: string } | 
 /**  `group` is `None` for the group this same apply creates. */
 { action: "allowIngress"; group: string | null; port: number; cidr: string } | { action: "revokeIngress"; group: string; rule: IngressRule } | 
+/**
+ *  The app's group lets the container port in from the load balancer's group only.
+ *  Comes before the revocation of the open rule, so the app is never unreachable from
+ *  both sides.
+ */
+{ action: "admitBalancer"; group: string | null; port: number; balancer_group: string | null } | { action: "revokeGroupIngress"; group: string; rule: GroupIngressRule } | { action: "createBalancerGroup"; name: string; vpc: string } | { action: "allowBalancerIngress"; group: string | null; port: number; cidr: string } | { action: "revokeBalancerIngress"; group: string; rule: IngressRule } | { action: "createLoadBalancer"; name: string; subnets: string[]; security_group: string | null } | 
+/**  Puts the balancer's own group on a load balancer that lacks it. */
+{ action: "useBalancerGroup"; load_balancer: string; group: string | null } | { action: "createTargetGroup"; name: string; port: number; vpc: string; health_path: string } | 
+/**
+ *  AWS cannot change a target group's port: this one (and the listeners that forward to
+ *  it) goes, and a [`Change::CreateTargetGroup`] follows.
+ */
+{ action: "replaceTargetGroup"; target_group: string; old_port: number; listeners: string[] } | { action: "setHealthCheck"; target_group: string; path: string } | { action: "setTargetGroupAttributes"; target_group: string | null; deregistration_delay: number; sticky_seconds: number | null } | 
+/**
+ *  HTTP when `certificate` is `None`, HTTPS with it otherwise; forwards to the target
+ *  group.
+ */
+{ action: "createListener"; load_balancer: string | null; port: number; certificate: string | null; target_group: string | null } | { action: "forwardListener"; listener: string; port: number; target_group: string | null } | 
+/**  Port 80 answers with a permanent redirect to HTTPS on 443. */
+{ action: "redirectToHttps"; listener: string | null } | { action: "setListenerCertificate"; listener: string; certificate: string } | { action: "deleteListener"; listener: string; port: number } | { action: "requestCertificate"; domain: string } | 
+/**
+ *  The CNAME that proves the domain to ACM. `record` is `None` when the certificate
+ *  does not show it yet (just requested): apply reads it from the certificate.
+ */
+{ action: "addValidationRecord"; zone: string; certificate: string | null; record: DnsRecord | null } | 
+/**
+ *  An alias A record for the domain; `target` is `None` for the load balancer this
+ *  apply creates.
+ */
+{ action: "pointDomainAtBalancer"; zone: string; domain: string; target: AliasTarget | null } | 
 /**
  *  Adopts a resource an older Slipway made (tagged for the app, but with no project):
  *  `target` is what the tagging call names (an ARN, a role name, a group id).
@@ -622,6 +699,16 @@ export type DeployEvent = { type: "Started"; data: {
 } } | { type: "ServiceEvent"; data: {
 	at: string,
 	message: string,
+} } | 
+/**  A new task's target in the load balancer changed state (stable address). */
+{ type: "Target"; data: {
+	taskId: string,
+	/**  `ip:port`. */
+	target: string,
+	state: string,
+	reason: string | null,
+	said: string,
+	atMs: number | null,
 } } | { type: "Address"; data: {
 	taskId: string,
 	publicIp: string,
@@ -732,6 +819,14 @@ export type Diagnosis = {
 	known: boolean,
 };
 
+/**  A DNS record as the user would type it at their DNS provider. */
+export type DnsRecord = {
+	name: string,
+	/**  "CNAME" or "A". */
+	kind: string,
+	value: string,
+};
+
 /**
  *  One place a Docker engine may answer: `unix:///path`, `npipe:////./pipe/name` or
  *  `tcp://host:port`.
@@ -829,6 +924,23 @@ export type FindingKind = "dockerfileMissing" |
 "targetStageMissing" | "noCommand" | "portMismatch" | "noExpose" | "largeContext" | "platformMismatch" | "baseImageNotLocal" | 
 /**  A base image is not on this machine and its registry says it cannot be downloaded. */
 "baseImageUnavailable" | "secretsNotLocal" | "dockerUnavailable";
+
+/**
+ *  One TCP ingress permission from another security group (the load balancer's), as EC2
+ *  reports it.
+ */
+export type GroupIngressRule = {
+	/**  "tcp" or "-1" (all traffic). */
+	protocol: string,
+	fromPort: number,
+	toPort: number,
+	/**  The source security group's id. */
+	group: string,
+	/**  True when Slipway added it (its description ends in [`RULE_MARK`]). */
+	addedBySlipway: boolean,
+	/**  Its description, which a revocation repeats (the emulator matches on it). */
+	description: string | null,
+};
 
 export type Health = 
 /**  The project has no health check. */
@@ -1409,7 +1521,13 @@ export type ReleaseList = {
 	running: string | null,
 };
 
-export type ResourceKind = "repository" | "cluster" | "logGroup" | "executionRole" | "securityGroup" | "subnets";
+export type ResourceKind = "repository" | "cluster" | "logGroup" | "executionRole" | 
+/**  The load balancer's own security group; before the app's, whose rule names it. */
+"balancerSecurityGroup" | "securityGroup" | "subnets" | "loadBalancer" | "targetGroup" | 
+/**  The HTTP listener on port 80. */
+"listener" | "certificate" | "dnsRecords" | 
+/**  HTTPS on port 443, and port 80's redirect to it. */
+"httpsListener";
 
 export type ResourceNames = {
 	repository: string,
@@ -1417,6 +1535,14 @@ export type ResourceNames = {
 	logGroup: string,
 	executionRole: string,
 	securityGroup: string,
+	/**
+	 *  The Application Load Balancer's name ([`balancer_name`]); always computed, so
+	 *  teardown finds it whether or not the project uses one now.
+	 */
+	loadBalancer: string,
+	targetGroup: string,
+	/**  The load balancer's own security group (`<security group>-lb`). */
+	balancerSecurityGroup: string,
 };
 
 export type ResourceState = 
@@ -1425,7 +1551,13 @@ export type ResourceState =
 /**  Exists; apply will make these changes. */
 { state: "willChange"; changes: string[] } | 
 /**  Apply cannot make this right; the reason and what the user can do. */
-{ state: "blocked"; reason: string; fix: string };
+{ state: "blocked"; reason: string; fix: string } | 
+/**
+ *  Waits on something outside apply (AWS validating a certificate, the user adding DNS
+ *  records at their provider); the app works meanwhile. `next` says what happens or
+ *  what the user does.
+ */
+{ state: "waiting"; reason: string; next: string };
 
 export type Retained = {
 	/**  A final snapshot is kept (the resource itself is deleted). */
@@ -1489,6 +1621,36 @@ export type RunningTask = {
 	/**  What it has cost so far and costs per hour (None when its size is not known). */
 	costSoFar: number | null,
 	costPerHour: number | null,
+};
+
+/**  What a scale did, for the window and the CLI. */
+export type ScaleOutcome = {
+	service: string,
+	/**  The tasks the service now keeps running. */
+	desired: number,
+	/**  The tasks running when it was asked (the new ones start in a minute or so). */
+	running: number,
+	scaling: Scaling | null,
+	/**  What changed, in words; empty when the service already was as asked. */
+	changes: string[],
+};
+
+/**  How many tasks the app's service should run, as asked from a button or `slipway scale`. */
+export type ScaleRequest = {
+	/**  The tasks it keeps running (the least, with scaling). */
+	tasks: number,
+	/**  Scale up to this many on CPU; no scaling when `None`. */
+	maxTasks: number | null,
+	/**  The average CPU (percent) scaling aims for; 60 when `None`. */
+	cpuTarget: number | null,
+};
+
+/**  What scaling is on the service now. */
+export type Scaling = {
+	min: number,
+	max: number,
+	/**  Average CPU, in percent, the policy keeps the service at. */
+	cpuTarget: number | null,
 };
 
 /**
@@ -1611,6 +1773,12 @@ export type SetupPlan = {
 	subnets: SubnetVerdict[],
 	warnings: string[],
 	changes: Change[],
+	/**
+	 *  The records the user must add at their DNS provider (the domain's hosted zone is not
+	 *  in this account); empty otherwise. Those whose value is not known yet are left out
+	 *  and said in the DNS records' facts.
+	 */
+	dnsRecords: DnsRecord[],
 };
 
 export type Severity = 
@@ -1831,6 +1999,23 @@ export type SupportBundle = {
 	files: string[],
 };
 
+/**  One registered task, as the load balancer sees it. */
+export type Target = {
+	/**  The task's private IP and the container port. */
+	ip: string,
+	port: number,
+	/**  The task, when it is one of the app's (matched by private IP). */
+	taskId: string | null,
+	/**  initial, healthy, unhealthy, unused, draining or unavailable. */
+	state: string,
+	/**  Elb.InitialHealthChecking, Target.ResponseCodeMismatch, ... */
+	reason: string | null,
+	/**  The load balancer's own sentence ("Health checks failed with these codes: [404]"). */
+	description: string | null,
+	/**  The same, for a person. */
+	said: string,
+};
+
 export type TaskCost = {
 	taskId: string,
 	/**  ISO 8601. */
@@ -1896,7 +2081,9 @@ export type TeardownPlan = {
 	items: TeardownItem[],
 };
 
-export type TeardownStep = "services" | "tasks" | "taskDefinitions" | "cluster" | "securityGroup" | "executionRole" | "logGroup" | "repository";
+export type TeardownStep = "services" | 
+/**  The services' Application Auto Scaling targets (and their policies). */
+"scalingTarget" | "tasks" | "taskDefinitions" | "cluster" | "dnsRecords" | "listeners" | "loadBalancer" | "targetGroup" | "securityGroup" | "balancerSecurityGroup" | "certificate" | "executionRole" | "logGroup" | "repository";
 
 /**  A template as read: what the form, the confirmation and the stack calls need. */
 export type Template = {
