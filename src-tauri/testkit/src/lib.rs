@@ -11,6 +11,7 @@
 //! know). A rule names one action (`RunTask`) or every action of a service (`ecs:*`), for
 //! a number of calls or at random with a given chance.
 
+mod elb_rewrite;
 pub mod emulator;
 pub mod logs;
 mod rewrite;
@@ -18,6 +19,7 @@ pub mod scenario;
 pub mod sso;
 pub mod standin;
 
+pub use elb_rewrite::TargetHealth;
 pub use rewrite::ScriptedChange;
 pub use standin::FargateStandIn;
 
@@ -263,6 +265,38 @@ impl FaultProxy {
             .patch_service(service_arn, patch);
     }
 
+    /// Answers DescribeTargetHealth for `target_group_arn` with `targets`' states (the
+    /// Fargate stand-in's measurements) instead of moto's "healthy".
+    pub fn report_target_health(&self, target_group_arn: &str, targets: Vec<TargetHealth>) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .target_health
+            .report(target_group_arn, targets);
+    }
+
+    /// Leaves DescribeTargetHealth for `target_group_arn` to moto again.
+    pub fn forget_target_health(&self, target_group_arn: &str) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .target_health
+            .forget(target_group_arn);
+    }
+
+    /// A field CreateService was given for `service_arn` that moto drops
+    /// (`healthCheckGracePeriodSeconds`, `deploymentConfiguration`); DescribeServices
+    /// through the proxy shows it.
+    pub fn created_service_field(&self, service_arn: &str, field: &str) -> Option<serde_json::Value> {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .created(service_arn, field)
+    }
+
     pub fn forget_calls(&self) {
         self.state.lock().expect("proxy state").calls.clear();
     }
@@ -388,7 +422,7 @@ async fn forward(
         .lock()
         .expect("proxy state")
         .rewrites
-        .apply(action, response))
+        .apply(action, &request.body, response))
 }
 
 /// Reads one HTTP/1.1 request (head and Content-Length body); `None` on a closed socket.
@@ -418,7 +452,7 @@ async fn read_response(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-async fn read_head<S: AsyncRead + Unpin>(
+pub(crate) async fn read_head<S: AsyncRead + Unpin>(
     stream: &mut S,
 ) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut buffer = Vec::new();
