@@ -82,7 +82,11 @@ impl TargetHealthReports {
                 measured
                     .iter()
                     .filter(|t| t.state == "draining")
-                    .filter(|t| !listed.iter().any(|(id, port)| *id == t.id && *port == t.port))
+                    .filter(|t| {
+                        !listed
+                            .iter()
+                            .any(|(id, port)| *id == t.id && *port == t.port)
+                    })
                     .cloned(),
             );
             shown
@@ -130,7 +134,10 @@ fn member(t: &TargetHealth) -> String {
         health.push_str(&format!("<Reason>{reason}</Reason>"));
     }
     if let Some(description) = &t.description {
-        health.push_str(&format!("<Description>{}</Description>", escape(description)));
+        health.push_str(&format!(
+            "<Description>{}</Description>",
+            escape(description)
+        ));
     }
     format!(
         "<member><Target><Id>{}</Id><Port>{}</Port></Target><HealthCheckPort>{}</HealthCheckPort><TargetHealth>{health}</TargetHealth></member>",
@@ -180,15 +187,13 @@ fn decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -229,7 +234,10 @@ mod tests {
     #[test]
     fn measured_states_replace_motos_and_draining_targets_stay_listed() {
         let xml = reports()
-            .answer(b"Action=DescribeTargetHealth&TargetGroupArn=arn%3Atg%2Fa", MOTO)
+            .answer(
+                b"Action=DescribeTargetHealth&TargetGroupArn=arn%3Atg%2Fa",
+                MOTO,
+            )
             .expect("a group the stand-in reported is rewritten");
         let listed = members(&xml);
         assert_eq!(

@@ -177,7 +177,10 @@ impl Rewrites {
             return;
         };
         for service in services {
-            let arn = service["serviceArn"].as_str().unwrap_or_default().to_owned();
+            let arn = service["serviceArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if let Some(patch) = self.services.get(&arn) {
                 merge(service, patch.clone());
             }

@@ -6,367 +6,15 @@
 //! targets, sticky by cookie. Against the test environment (moto, Docker, the registry
 //! that answers as ECR); a missing environment fails the test.
 
-use std::sync::Arc;
+mod balanced;
+
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition,
-    DeploymentCircuitBreaker, DeploymentConfiguration, LaunchType, LoadBalancer,
-    NetworkConfiguration, NetworkMode, PortMapping, Service,
-};
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum,
-    RedirectActionConfig, RedirectActionStatusCodeEnum, TargetGroupAttribute, TargetTypeEnum,
+    Action, ActionTypeEnum, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
-use slipway_testkit::emulator::{
-    default_subnets, default_vpc_id, direct_sdk, publish_busybox, remove_published,
-};
-use slipway_testkit::standin::TaskRun;
-use slipway_testkit::{FargateStandIn, FaultProxy, TargetHealth};
-
-/// The registry names images after ECR of one of the regions it has a certificate for;
-/// the tests' own regions need not be among them (an image URI is only a name).
-const IMAGE_REGION: &str = "me-south-1";
-
-fn required(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: start the test environment (tests/env/up) and source its testenv.sh")
-    })
-}
-
-struct Stage {
-    region: String,
-    /// Kept alive: the app's clients talk through it.
-    _proxy: Arc<FaultProxy>,
-    direct: aws_config::SdkConfig,
-    standin: FargateStandIn,
-    ecs: aws_sdk_ecs::Client,
-    elb: aws_sdk_elasticloadbalancingv2::Client,
-    /// ECS through the proxy, as the app talks to it.
-    app_ecs: aws_sdk_ecs::Client,
-    app_elb: aws_sdk_elasticloadbalancingv2::Client,
-    http: reqwest::Client,
-    name: String,
-    image: String,
-}
-
-/// A load balancer with its target group and listener.
-struct Balancer {
-    arn: String,
-    dns: String,
-    group: String,
-}
-
-impl Stage {
-    async fn new(region: &str, name: &str) -> Self {
-        let endpoint = required("SLIPWAY_TEST_AWS_ENDPOINT");
-        required("SLIPWAY_TEST_ECR_CA");
-        required("SLIPWAY_TEST_DOCKER_HOST");
-        let proxy = Arc::new(FaultProxy::start(&endpoint).await);
-        let direct = direct_sdk(&endpoint, region).await;
-        let through = direct_sdk(&proxy.url(), region).await;
-        let standin = FargateStandIn::start(&endpoint, region, proxy.clone()).await;
-        let name = format!("{name}{}", std::process::id() % 100_000);
-        let image = publish_busybox(IMAGE_REGION, &format!("{name}/web"), "1.36");
-        Self {
-            region: region.to_owned(),
-            _proxy: proxy,
-            ecs: aws_sdk_ecs::Client::new(&direct),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&direct),
-            app_ecs: aws_sdk_ecs::Client::new(&through),
-            app_elb: aws_sdk_elasticloadbalancingv2::Client::new(&through),
-            direct,
-            standin,
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap(),
-            name,
-            image,
-        }
-    }
-
-    /// An internet-facing ALB in two subnets, a target group of type ip on port 8080
-    /// checked at /health, and a listener on 80 forwarding to it.
-    async fn balancer(&self) -> Balancer {
-        let vpc = default_vpc_id(&self.direct).await;
-        let subnets: Vec<String> = default_subnets(&self.direct, 2)
-            .await
-            .split(',')
-            .map(str::to_owned)
-            .collect();
-        let lb = self
-            .elb
-            .create_load_balancer()
-            .name(&self.name)
-            .set_subnets(Some(subnets))
-            .scheme(LoadBalancerSchemeEnum::InternetFacing)
-            .r#type(LoadBalancerTypeEnum::Application)
-            .send()
-            .await
-            .expect("create the load balancer")
-            .load_balancers()[0]
-            .clone();
-        let group = self
-            .elb
-            .create_target_group()
-            .name(&self.name)
-            .protocol(ProtocolEnum::Http)
-            .port(8080)
-            .vpc_id(vpc)
-            .target_type(TargetTypeEnum::Ip)
-            .health_check_path("/health")
-            .send()
-            .await
-            .expect("create the target group")
-            .target_groups()[0]
-            .target_group_arn()
-            .unwrap()
-            .to_owned();
-        self.elb
-            .modify_target_group_attributes()
-            .target_group_arn(&group)
-            .attributes(attribute("deregistration_delay.timeout_seconds", "5"))
-            .send()
-            .await
-            .unwrap();
-        self.elb
-            .create_listener()
-            .load_balancer_arn(lb.load_balancer_arn().unwrap())
-            .protocol(ProtocolEnum::Http)
-            .port(80)
-            .default_actions(
-                Action::builder()
-                    .r#type(ActionTypeEnum::Forward)
-                    .target_group_arn(&group)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create the listener");
-        Balancer {
-            arn: lb.load_balancer_arn().unwrap().to_owned(),
-            dns: lb.dns_name().unwrap().to_owned(),
-            group,
-        }
-    }
-
-    /// A revision whose server says `page` (and its hostname) at / and answers /health
-    /// only when `healthy`.
-    async fn revision(&self, page: &str, healthy: bool) -> String {
-        let health = if healthy { " && echo ok > /www/health" } else { "" };
-        let script = format!(
-            "mkdir -p /www && echo {page} > /www/index.html && hostname >> /www/index.html{health} && exec httpd -f -v -p 8080 -h /www"
-        );
-        self.ecs
-            .register_task_definition()
-            .family(&self.name)
-            .requires_compatibilities(Compatibility::Fargate)
-            .network_mode(NetworkMode::Awsvpc)
-            .cpu("256")
-            .memory("512")
-            .container_definitions(
-                ContainerDefinition::builder()
-                    .name("web")
-                    .image(&self.image)
-                    .command("sh")
-                    .command("-c")
-                    .command(script)
-                    .memory(512)
-                    .port_mappings(PortMapping::builder().container_port(8080).build())
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("register a revision")
-            .task_definition()
-            .unwrap()
-            .task_definition_arn()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The service behind `lb`, made through the proxy as the app makes it: the circuit
-    /// breaker with rollback, and `grace` seconds of health-check grace.
-    async fn service(&self, lb: &Balancer, revision: &str, count: i32, grace: i32) -> String {
-        self.ecs
-            .create_cluster()
-            .cluster_name(&self.name)
-            .send()
-            .await
-            .unwrap();
-        let subnet = default_subnets(&self.direct, 1).await;
-        let group = aws_sdk_ec2::Client::new(&self.direct)
-            .create_security_group()
-            .group_name(format!("{}-tasks", self.name))
-            .description("tasks")
-            .vpc_id(default_vpc_id(&self.direct).await)
-            .send()
-            .await
-            .unwrap()
-            .group_id()
-            .unwrap()
-            .to_owned();
-        self.app_ecs
-            .create_service()
-            .cluster(&self.name)
-            .service_name("web")
-            .task_definition(revision)
-            .desired_count(count)
-            .launch_type(LaunchType::Fargate)
-            .health_check_grace_period_seconds(grace)
-            .deployment_configuration(
-                DeploymentConfiguration::builder()
-                    .deployment_circuit_breaker(
-                        DeploymentCircuitBreaker::builder()
-                            .enable(true)
-                            .rollback(true)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .load_balancers(
-                LoadBalancer::builder()
-                    .target_group_arn(&lb.group)
-                    .container_name("web")
-                    .container_port(8080)
-                    .build(),
-            )
-            .network_configuration(
-                NetworkConfiguration::builder()
-                    .awsvpc_configuration(
-                        AwsVpcConfiguration::builder()
-                            .subnets(subnet)
-                            .security_groups(group)
-                            .assign_public_ip(AssignPublicIp::Enabled)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create the service")
-            .service()
-            .unwrap()
-            .service_arn()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The service as the app reads it, through the proxy.
-    async fn described(&self) -> Service {
-        self.app_ecs
-            .describe_services()
-            .cluster(&self.name)
-            .services("web")
-            .send()
-            .await
-            .unwrap()
-            .services()[0]
-            .clone()
-    }
-
-    async fn update(&self, revision: Option<&str>, count: Option<i32>) {
-        self.app_ecs
-            .update_service()
-            .cluster(&self.name)
-            .service("web")
-            .set_task_definition(revision.map(str::to_owned))
-            .set_desired_count(count)
-            .send()
-            .await
-            .expect("update the service");
-    }
-
-    /// DescribeTargetHealth through the proxy: (id, state, reason, description).
-    async fn health(&self, group: &str) -> Vec<(String, String, String, String)> {
-        self.app_elb
-            .describe_target_health()
-            .target_group_arn(group)
-            .send()
-            .await
-            .unwrap()
-            .target_health_descriptions()
-            .iter()
-            .map(|d| {
-                let h = d.target_health().unwrap();
-                (
-                    d.target().unwrap().id().unwrap().to_owned(),
-                    h.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                    h.reason().map(|r| r.as_str().to_owned()).unwrap_or_default(),
-                    h.description().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    }
-
-    /// GET http://<dns>/path: status, body, and the AWSALB cookie set.
-    async fn get(&self, url: &str, cookie: Option<&str>) -> (u16, String, Option<String>) {
-        let mut request = self.http.get(url);
-        if let Some(cookie) = cookie {
-            request = request.header("Cookie", format!("AWSALB={cookie}"));
-        }
-        let Ok(answer) = request.send().await else {
-            return (0, String::new(), None);
-        };
-        let sticky = answer
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix("AWSALB="))
-            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
-        (answer.status().as_u16(), answer.text().await.unwrap_or_default(), sticky)
-    }
-
-    /// Waits until `done` holds of the service as the app reads it.
-    async fn until(&self, what: &str, seconds: u64, done: impl Fn(&Service) -> bool) -> Service {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
-            let service = self.described().await;
-            if done(&service) {
-                return service;
-            }
-            assert!(Instant::now() < deadline, "{what} within {seconds} s: {service:#?}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn tear_down(self, lb: Balancer) {
-        let _ = self
-            .ecs
-            .delete_service()
-            .cluster(&self.name)
-            .service("web")
-            .force(true)
-            .send()
-            .await;
-        let _ = self.elb.delete_load_balancer().load_balancer_arn(&lb.arn).send().await;
-        let _ = self.elb.delete_target_group().target_group_arn(&lb.group).send().await;
-        let _ = self.region;
-        self.standin.shut_down().await;
-        remove_published(&self.image);
-    }
-}
-
-fn attribute(key: &str, value: &str) -> TargetGroupAttribute {
-    TargetGroupAttribute::builder().key(key).value(value).build()
-}
-
-fn primary(service: &Service) -> (String, String) {
-    let d = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"))
-        .expect("a primary deployment");
-    (
-        d.task_definition().unwrap_or_default().to_owned(),
-        d.rollout_state().map(|r| r.as_str().to_owned()).unwrap_or_default(),
-    )
-}
+use balanced::{attribute, primary, Stage};
+use slipway_testkit::TargetHealth;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_back() {
@@ -390,7 +38,11 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
         String::from_utf8_lossy(&curl.stdout).starts_with("v1"),
         "another process reaches the URL by name: {curl:?}"
     );
-    stage.until("v1's rollout completes", 30, |s| primary(s).1 == "COMPLETED").await;
+    stage
+        .until("v1's rollout completes", 30, |s| {
+            primary(s).1 == "COMPLETED"
+        })
+        .await;
     let health = stage.health(&lb.group).await;
     assert_eq!(health.len(), 1, "{health:?}");
     assert_eq!(health[0].1, "healthy", "{health:?}");
@@ -424,7 +76,10 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
                 break;
             }
         }
-        assert!(Instant::now() < deadline, "v2's rollout never completed: {service:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "v2's rollout never completed: {service:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     assert!(
@@ -434,7 +89,10 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
     for _ in 0..5 {
         let (status, body, _) = stage.get(&url, None).await;
         assert_eq!(status, 200);
-        assert!(body.starts_with("v2"), "after the rollout only v2 serves: {body}");
+        assert!(
+            body.starts_with("v2"),
+            "after the rollout only v2 serves: {body}"
+        );
     }
 
     // v3 fails its health check (/health is a 404): each task is stopped with AWS's
@@ -450,7 +108,9 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
         saw_failed |= service.deployments().iter().any(|d| {
             d.task_definition() == Some(v3.as_str())
                 && d.rollout_state().is_some_and(|r| r.as_str() == "FAILED")
-                && d.rollout_state_reason().unwrap_or_default().contains("circuit breaker")
+                && d.rollout_state_reason()
+                    .unwrap_or_default()
+                    .contains("circuit breaker")
         });
         saw_mismatch |= stage.health(&lb.group).await.iter().any(|h| {
             h.1 == "unhealthy"
@@ -458,22 +118,34 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
                 && h.3 == "Health checks failed with these codes: [404]"
         });
         let (_, body, _) = stage.get(&url, None).await;
-        assert!(body.starts_with("v2"), "v2 serves during the failing rollout: {body}");
+        assert!(
+            body.starts_with("v2"),
+            "v2 serves during the failing rollout: {body}"
+        );
         if primary(&service) == (v2.clone(), "COMPLETED".into()) && saw_failed {
             break;
         }
-        assert!(Instant::now() < deadline, "v3 was never rolled back: {service:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "v3 was never rolled back: {service:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(saw_mismatch, "DescribeTargetHealth said why v3's targets were unhealthy");
-    let elb_reason = format!("Task failed ELB health checks in (target-group {})", lb.group);
-    let failed = stage
-        .standin
-        .runs()
-        .values()
-        .filter(|r| matches!(r, TaskRun::Stopped { reason } if *reason == elb_reason))
-        .count();
-    assert!(failed >= 3, "three v3 tasks were stopped for their health checks: {:?}", stage.standin.runs());
+    assert!(
+        saw_mismatch,
+        "DescribeTargetHealth said why v3's targets were unhealthy"
+    );
+    let elb_reason = format!(
+        "Task failed ELB health checks in (target-group {})",
+        lb.group
+    );
+    let reasons = stage.stopped_reasons().await;
+    let failed = reasons.iter().filter(|r| **r == elb_reason).count();
+    assert!(
+        failed >= 3,
+        "three v3 tasks were stopped for their health checks: {reasons:#?} {:#?}",
+        stage.standin.service_events(&service_arn)
+    );
     let moto_definition = stage
         .ecs
         .describe_services()
@@ -486,7 +158,10 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
         .task_definition()
         .unwrap()
         .to_owned();
-    assert_eq!(moto_definition, v2, "the rollback gave the service v2 again");
+    assert_eq!(
+        moto_definition, v2,
+        "the rollback gave the service v2 again"
+    );
     let events: Vec<String> = stage
         .described()
         .await
@@ -495,14 +170,21 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
         .filter_map(|e| e.message().map(str::to_owned))
         .collect();
     assert!(
-        events.iter().any(|e| e.ends_with("deployment failed: tasks failed to start.")),
+        events
+            .iter()
+            .any(|e| e.ends_with("deployment failed: tasks failed to start.")),
         "{events:#?}"
     );
     assert!(
-        events.iter().any(|e| e.starts_with("(service web) rolling back to deployment ecs-svc/")),
+        events
+            .iter()
+            .any(|e| e.starts_with("(service web) rolling back to deployment ecs-svc/")),
         "{events:#?}"
     );
-    assert_eq!(stage.standin.service_events(&service_arn).len(), events.len());
+    assert_eq!(
+        stage.standin.service_events(&service_arn).len(),
+        events.len()
+    );
     stage.tear_down(lb).await;
 }
 
@@ -519,11 +201,17 @@ async fn two_tasks_are_two_healthy_targets_sticky_by_cookie_and_scale_back_to_on
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     while healthy(&stage.health(&lb.group).await) < 2 {
-        assert!(Instant::now() < deadline, "two healthy targets: {:?}", stage.health(&lb.group).await);
+        assert!(
+            Instant::now() < deadline,
+            "two healthy targets: {:?}",
+            stage.health(&lb.group).await
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let service = stage
-        .until("the rollout of two tasks completes", 30, |s| primary(s).1 == "COMPLETED")
+        .until("the rollout of two tasks completes", 30, |s| {
+            primary(s).1 == "COMPLETED"
+        })
         .await;
     assert_eq!(service.running_count(), 2);
     let measured: Vec<TargetHealth> = stage.standin.target_health(&lb.group);
@@ -555,11 +243,18 @@ async fn two_tasks_are_two_healthy_targets_sticky_by_cookie_and_scale_back_to_on
         if let Some(cookie) = cookie {
             break (body, cookie);
         }
-        assert!(Instant::now() < deadline, "no AWSALB cookie once stickiness is on");
+        assert!(
+            Instant::now() < deadline,
+            "no AWSALB cookie once stickiness is on"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     for _ in 0..5 {
-        assert_eq!(stage.get(&url, Some(&cookie)).await.1, first, "the cookie sticks");
+        assert_eq!(
+            stage.get(&url, Some(&cookie)).await.1,
+            first,
+            "the cookie sticks"
+        );
     }
 
     // A listener that redirects HTTP to HTTPS answers with the Location it builds.
@@ -590,7 +285,10 @@ async fn two_tasks_are_two_healthy_targets_sticky_by_cookie_and_scale_back_to_on
         if let Ok(answer) = stage.http.get(&redirect_url).send().await {
             break answer;
         }
-        assert!(Instant::now() < deadline, "the redirect listener never answered");
+        assert!(
+            Instant::now() < deadline,
+            "the redirect listener never answered"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert_eq!(answer.status().as_u16(), 301);

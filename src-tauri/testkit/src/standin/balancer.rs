@@ -94,7 +94,9 @@ impl Balancers {
                 keep
             });
             for listener in lb.listeners {
-                let Some(port) = listener.port() else { continue };
+                let Some(port) = listener.port() else {
+                    continue;
+                };
                 if listener.protocol().is_some_and(|p| p.as_str() != "HTTP") {
                     continue;
                 }
@@ -171,10 +173,7 @@ impl Head {
                 Some((k.trim().to_owned(), v.trim().to_owned()))
             })
             .collect();
-        Some(Self {
-            target,
-            headers,
-        })
+        Some(Self { target, headers })
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -207,7 +206,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         return Ok(());
     };
     let Some(head) = Head::parse(&text) else {
-        return respond(&mut client, 400, "Bad Request", &[], &page(400, "Bad Request")).await;
+        return respond(
+            &mut client,
+            400,
+            "Bad Request",
+            &[],
+            &page(400, "Bad Request"),
+        )
+        .await;
     };
     let port = listener.port().unwrap_or(80);
     match default_action(listener) {
@@ -226,8 +232,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(pick.address))
                     .await;
             let Ok(Ok(target)) = target else {
-                return respond(&mut client, 502, "Bad Gateway", &[], &page(502, "Bad Gateway"))
-                    .await;
+                return respond(
+                    &mut client,
+                    502,
+                    "Bad Gateway",
+                    &[],
+                    &page(502, "Bad Gateway"),
+                )
+                .await;
             };
             let request = forwarded_request(&text, peer, port);
             let cookies = pick
@@ -270,7 +282,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 .and_then(|c| c.content_type())
                 .unwrap_or("text/plain");
             let body = config.and_then(|c| c.message_body()).unwrap_or_default();
-            respond(&mut client, code, "", &[("Content-Type", content_type)], body).await
+            respond(
+                &mut client,
+                code,
+                "",
+                &[("Content-Type", content_type)],
+                body,
+            )
+            .await
         }
         _ => unavailable(&mut client).await,
     }
@@ -300,7 +319,12 @@ fn forward_group(action: &Action) -> Option<String> {
         .forward_config()?
         .target_groups()
         .iter()
-        .filter_map(|t| Some((t.target_group_arn()?.to_owned(), t.weight().unwrap_or(1).max(0) as u64)))
+        .filter_map(|t| {
+            Some((
+                t.target_group_arn()?.to_owned(),
+                t.weight().unwrap_or(1).max(0) as u64,
+            ))
+        })
         .filter(|(_, w)| *w > 0)
         .collect();
     let total: u64 = weighted.iter().map(|(_, w)| w).sum();
@@ -326,12 +350,20 @@ fn forwarded_request(head: &str, peer: SocketAddr, port: i32) -> String {
     let mut forwarded_for = peer.ip().to_string();
     let mut lines: Vec<String> = Vec::new();
     for line in head.trim_end_matches("\r\n").split("\r\n") {
-        let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         match name.as_str() {
             "connection" | "keep-alive" | "proxy-connection" | "x-forwarded-proto"
             | "x-forwarded-port" => {}
             "x-forwarded-for" => {
-                let earlier = line.split_once(':').map(|(_, v)| v.trim()).unwrap_or_default();
+                let earlier = line
+                    .split_once(':')
+                    .map(|(_, v)| v.trim())
+                    .unwrap_or_default();
                 forwarded_for = format!("{earlier}, {forwarded_for}");
             }
             _ => lines.push(line.to_owned()),
@@ -340,8 +372,19 @@ fn forwarded_request(head: &str, peer: SocketAddr, port: i32) -> String {
     lines.push(format!("X-Forwarded-For: {forwarded_for}"));
     lines.push("X-Forwarded-Proto: http".into());
     lines.push(format!("X-Forwarded-Port: {port}"));
-    lines.push(format!("X-Amzn-Trace-Id: Root=1-{:08x}-{:024x}", super::epoch_seconds() as u32, trace_id()));
-    lines.push(if upgrade { "Connection: Upgrade" } else { "Connection: close" }.into());
+    lines.push(format!(
+        "X-Amzn-Trace-Id: Root=1-{:08x}-{:024x}",
+        super::epoch_seconds() as u32,
+        trace_id()
+    ));
+    lines.push(
+        if upgrade {
+            "Connection: Upgrade"
+        } else {
+            "Connection: close"
+        }
+        .into(),
+    );
     format!("{}\r\n\r\n", lines.join("\r\n"))
 }
 
@@ -382,7 +425,12 @@ async fn relay<S: AsyncRead + AsyncWrite + Unpin>(
             .trim_end_matches("\r\n")
             .split("\r\n")
             .filter(|l| {
-                let name = l.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+                let name = l
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
                 switching || !matches!(name.as_str(), "connection" | "keep-alive")
             })
             .map(str::to_owned)
@@ -426,12 +474,23 @@ fn redirect_location(
     let port = fill(config.port(), "#{port}");
     let path = fill(config.path(), "/#{path}");
     let query = fill(config.query(), "#{query}");
-    let default_port = matches!((protocol.as_str(), port.as_str()), ("http", "80") | ("https", "443"));
+    let default_port = matches!(
+        (protocol.as_str(), port.as_str()),
+        ("http", "80") | ("https", "443")
+    );
     format!(
         "{protocol}://{}{}{path}{}",
         fill(config.host(), "#{host}"),
-        if default_port { String::new() } else { format!(":{port}") },
-        if query.is_empty() { String::new() } else { format!("?{query}") }
+        if default_port {
+            String::new()
+        } else {
+            format!(":{port}")
+        },
+        if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        }
     )
 }
 
@@ -452,13 +511,19 @@ async fn respond<S: AsyncWrite + Unpin>(
     body: &str,
 ) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {code} {reason}\r\nServer: awselb/2.0\r\n");
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
         head.push_str("Content-Type: text/html\r\n");
     }
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
     client.write_all(head.as_bytes()).await?;
     client.write_all(body.as_bytes()).await?;
     client.shutdown().await
@@ -467,7 +532,9 @@ async fn respond<S: AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_elasticloadbalancingv2::types::{RedirectActionConfig, RedirectActionStatusCodeEnum};
+    use aws_sdk_elasticloadbalancingv2::types::{
+        RedirectActionConfig, RedirectActionStatusCodeEnum,
+    };
 
     #[test]
     fn http_redirects_to_https_keeping_host_path_and_query() {
@@ -497,7 +564,10 @@ mod tests {
     fn the_target_gets_one_request_with_the_forwarded_headers() {
         let head = "GET / HTTP/1.1\r\nHost: lb\r\nConnection: keep-alive\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n";
         let out = forwarded_request(head, "127.0.0.1:5000".parse().unwrap(), 80);
-        assert!(out.contains("X-Forwarded-For: 10.1.1.1, 127.0.0.1\r\n"), "{out}");
+        assert!(
+            out.contains("X-Forwarded-For: 10.1.1.1, 127.0.0.1\r\n"),
+            "{out}"
+        );
         assert!(out.contains("X-Forwarded-Port: 80\r\n"));
         assert!(out.ends_with("Connection: close\r\n\r\n"), "{out}");
         assert!(!out.contains("keep-alive"));
@@ -505,7 +575,8 @@ mod tests {
 
     #[test]
     fn the_stickiness_cookie_is_read_among_others() {
-        let head = Head::parse("GET / HTTP/1.1\r\nCookie: a=1; AWSALB=abc; AWSALBCORS=abc\r\n").unwrap();
+        let head =
+            Head::parse("GET / HTTP/1.1\r\nCookie: a=1; AWSALB=abc; AWSALBCORS=abc\r\n").unwrap();
         assert_eq!(head.cookie("AWSALB"), Some("abc"));
     }
 }

@@ -155,7 +155,9 @@ fn settings(group: &TargetGroup, attributes: &HashMap<String, String>) -> GroupS
             .map(Duration::from_secs)
     };
     let sticky = attributes.get("stickiness.enabled").map(String::as_str) == Some("true")
-        && attributes.get("stickiness.type").map_or(true, |t| t == "lb_cookie");
+        && attributes
+            .get("stickiness.type")
+            .is_none_or(|t| t == "lb_cookie");
     let defaults = GroupSettings::default();
     GroupSettings {
         path: group

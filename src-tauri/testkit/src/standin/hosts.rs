@@ -107,10 +107,13 @@ mod tests {
     #[test]
     fn a_name_gets_one_line_and_loses_it_again() {
         let text = "127.0.0.1 localhost\n127.0.0.1 old.elb.amazonaws.com # slipway-standin 1\n";
-        let set = with_line(text, "old.elb.amazonaws.com", Some("127.20.0.2 old.elb.amazonaws.com"));
+        let set = with_line(
+            text,
+            "old.elb.amazonaws.com",
+            Some("127.20.0.2 old.elb.amazonaws.com"),
+        );
         assert_eq!(
-            set,
-            "127.0.0.1 localhost\n127.20.0.2 old.elb.amazonaws.com\n",
+            set, "127.0.0.1 localhost\n127.20.0.2 old.elb.amazonaws.com\n",
             "a stale line for the same name is replaced"
         );
         assert_eq!(

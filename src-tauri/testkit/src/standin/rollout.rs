@@ -150,9 +150,9 @@ impl World {
                     .get(task)
                     .is_some_and(|since| since.elapsed() >= grace);
                 let unhealthy = state.registered.get(task).and_then(|targets| {
-                    targets.iter().find(|(g, ip, port)| {
-                        groups.state(g, ip, *port) == Some(State::Unhealthy)
-                    })
+                    targets
+                        .iter()
+                        .find(|(g, ip, port)| groups.state(g, ip, *port) == Some(State::Unhealthy))
                 });
                 if let (true, Some((group, ip, port))) = (past_grace, unhealthy) {
                     let why = groups
@@ -198,7 +198,9 @@ impl World {
         state: &mut ServiceState,
     ) {
         let (enabled, rollback) = self.circuit_breaker(service);
-        let threshold = (service.desired_count().max(0) as u32).div_ceil(2).clamp(3, 200);
+        let threshold = (service.desired_count().max(0) as u32)
+            .div_ceil(2)
+            .clamp(3, 200);
         let Some(at) = state.deployments.iter().position(|d| {
             d.status == "PRIMARY" && d.rollout == "IN_PROGRESS" && d.failed >= threshold
         }) else {
@@ -224,7 +226,9 @@ impl World {
             return;
         };
         let back_to = state.deployments[previous].id.clone();
-        state.event(format!("(service {name}) rolling back to deployment {back_to}."));
+        state.event(format!(
+            "(service {name}) rolling back to deployment {back_to}."
+        ));
         state.deployments[at].status = "ACTIVE";
         let target = &mut state.deployments[previous];
         target.status = "PRIMARY";
@@ -256,15 +260,17 @@ impl World {
 
     /// The health-check grace period in seconds: moto's, else what CreateService asked.
     fn grace_period(&self, service: &Service) -> i32 {
-        service.health_check_grace_period_seconds().unwrap_or_else(|| {
-            self.proxy
-                .created_service_field(
-                    service.service_arn().unwrap_or_default(),
-                    "healthCheckGracePeriodSeconds",
-                )
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0) as i32
-        })
+        service
+            .health_check_grace_period_seconds()
+            .unwrap_or_else(|| {
+                self.proxy
+                    .created_service_field(
+                        service.service_arn().unwrap_or_default(),
+                        "healthCheckGracePeriodSeconds",
+                    )
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0) as i32
+            })
     }
 
     /// The circuit breaker's (enable, rollback): moto's, else what CreateService asked.

@@ -159,7 +159,11 @@ impl World {
             .iter()
             .any(|d| d.status == "PRIMARY" && d.task_definition == wanted);
         if !primary_matches && service.desired_count() > 0 {
-            for d in state.deployments.iter_mut().filter(|d| d.status == "PRIMARY") {
+            for d in state
+                .deployments
+                .iter_mut()
+                .filter(|d| d.status == "PRIMARY")
+            {
                 d.status = "ACTIVE";
             }
             let id = match (state.deployments.is_empty(), service.deployments().first()) {
@@ -222,14 +226,19 @@ impl World {
         {
             // A failed deployment stays listed a little while, so a watcher sees it fail.
             state.deployments.retain(|d| {
-                d.status == "PRIMARY"
-                    || d.failed_at.is_some_and(|at| at.elapsed().as_secs() < 10)
+                d.status == "PRIMARY" || d.failed_at.is_some_and(|at| at.elapsed().as_secs() < 10)
             });
         }
     }
 
     /// Starts the primary deployment's missing tasks.
-    async fn launch(&self, cluster: &str, service: &Service, state: &mut ServiceState, want: usize) {
+    async fn launch(
+        &self,
+        cluster: &str,
+        service: &Service,
+        state: &mut ServiceState,
+        want: usize,
+    ) {
         let balanced = !service.load_balancers().is_empty();
         let Some(primary) = state.deployments.iter_mut().find(|d| d.status == "PRIMARY") else {
             return;
@@ -294,7 +303,10 @@ impl World {
         primary.launched += started.len() as u32;
         primary.tasks.extend(started.iter().cloned());
         if balanced {
-            let ids: Vec<String> = started.iter().map(|t| format!("(task {})", short(t))).collect();
+            let ids: Vec<String> = started
+                .iter()
+                .map(|t| format!("(task {})", short(t)))
+                .collect();
             state.event(format!(
                 "(service {}) has started {} tasks: {}.",
                 service.service_name().unwrap_or_default(),
@@ -306,7 +318,13 @@ impl World {
 
     /// Completes the primary rollout once its tasks serve (healthy in every target group,
     /// or running when the service has none), and stops the older deployments' tasks.
-    async fn complete(&self, cluster: &str, service: &Service, state: &mut ServiceState, want: usize) {
+    async fn complete(
+        &self,
+        cluster: &str,
+        service: &Service,
+        state: &mut ServiceState,
+        want: usize,
+    ) {
         let balanced = !service.load_balancers().is_empty();
         let runs = self.shared.lock().expect("state").runs.clone();
         let Some(primary) = state.deployments.iter().find(|d| d.status == "PRIMARY") else {
@@ -332,16 +350,28 @@ impl World {
             .filter(|d| d.status == "ACTIVE")
             .flat_map(|d| d.tasks.clone())
             .collect();
-        for d in state.deployments.iter_mut().filter(|d| d.status == "PRIMARY") {
+        for d in state
+            .deployments
+            .iter_mut()
+            .filter(|d| d.status == "PRIMARY")
+        {
             d.rollout = "COMPLETED";
             d.reason = None;
         }
         let name = service.service_name().unwrap_or_default();
         if balanced {
-            state.event(format!("(service {name}) (deployment {id}) deployment completed."));
+            state.event(format!(
+                "(service {name}) (deployment {id}) deployment completed."
+            ));
             for task in &old {
-                self.retire(cluster, service, state, task, &format!("Scaling activity initiated by (deployment {id})"))
-                    .await;
+                self.retire(
+                    cluster,
+                    service,
+                    state,
+                    task,
+                    &format!("Scaling activity initiated by (deployment {id})"),
+                )
+                .await;
             }
             state.event(format!("(service {name}) has reached a steady state."));
         } else {
@@ -359,7 +389,13 @@ impl World {
     }
 
     /// Stops the primary deployment's tasks beyond the desired count.
-    async fn scale_in(&self, cluster: &str, service: &Service, state: &mut ServiceState, want: usize) {
+    async fn scale_in(
+        &self,
+        cluster: &str,
+        service: &Service,
+        state: &mut ServiceState,
+        want: usize,
+    ) {
         let Some(primary) = state.deployments.iter().find(|d| d.status == "PRIMARY") else {
             return;
         };
@@ -369,8 +405,14 @@ impl World {
         let id = primary.id.clone();
         let extra: Vec<String> = primary.tasks[want..].to_vec();
         for task in extra {
-            self.retire(cluster, service, state, &task, &format!("Scaling activity initiated by (deployment {id})"))
-                .await;
+            self.retire(
+                cluster,
+                service,
+                state,
+                &task,
+                &format!("Scaling activity initiated by (deployment {id})"),
+            )
+            .await;
         }
     }
 

@@ -129,7 +129,10 @@ impl Target {
                         format!("Health checks failed with these codes: [{code}]"),
                     ),
                     Outcome::Timeout => ("Target.Timeout", "Request timed out".to_owned()),
-                    _ => ("Target.FailedHealthChecks", "Health checks failed".to_owned()),
+                    _ => (
+                        "Target.FailedHealthChecks",
+                        "Health checks failed".to_owned(),
+                    ),
                 };
                 self.reason = Some(reason);
                 self.description = Some(description);
@@ -373,13 +376,15 @@ fn sticky_value((id, port): &(String, i32)) -> String {
 
 /// Whether `code` matches an ELB matcher (`200`, `200,202`, `200-399`).
 pub(super) fn matches(matcher: &str, code: u16) -> bool {
-    matcher.split(',').any(|part| match part.trim().split_once('-') {
-        Some((low, high)) => {
-            low.trim().parse().is_ok_and(|l: u16| l <= code)
-                && high.trim().parse().is_ok_and(|h: u16| code <= h)
-        }
-        None => part.trim().parse() == Ok(code),
-    })
+    matcher
+        .split(',')
+        .any(|part| match part.trim().split_once('-') {
+            Some((low, high)) => {
+                low.trim().parse().is_ok_and(|l: u16| l <= code)
+                    && high.trim().parse().is_ok_and(|h: u16| code <= h)
+            }
+            None => part.trim().parse() == Ok(code),
+        })
 }
 
 /// One health check, as ELB makes it: GET the path, the answer's code against the
@@ -422,11 +427,17 @@ mod tests {
         groups.add_address("10.0.0.5", "127.0.0.9");
         groups.register("tg", "10.0.0.5", 8080);
         let reason = |g: &TargetGroups| g.report("tg")[0].reason.clone();
-        assert_eq!(reason(&groups).as_deref(), Some("Elb.RegistrationInProgress"));
+        assert_eq!(
+            reason(&groups).as_deref(),
+            Some("Elb.RegistrationInProgress")
+        );
         let key = ("10.0.0.5".to_owned(), 8080);
         groups.record("tg", &key, &Outcome::Matched);
         assert_eq!(groups.state("tg", "10.0.0.5", 8080), Some(State::Initial));
-        assert_eq!(reason(&groups).as_deref(), Some("Elb.InitialHealthChecking"));
+        assert_eq!(
+            reason(&groups).as_deref(),
+            Some("Elb.InitialHealthChecking")
+        );
         groups.record("tg", &key, &Outcome::Matched);
         assert_eq!(groups.state("tg", "10.0.0.5", 8080), Some(State::Healthy));
         groups.record("tg", &key, &Outcome::Code(404));
@@ -434,7 +445,10 @@ mod tests {
         groups.record("tg", &key, &Outcome::Code(404));
         let report = &groups.report("tg")[0];
         assert_eq!(report.state, "unhealthy");
-        assert_eq!(report.reason.as_deref(), Some("Target.ResponseCodeMismatch"));
+        assert_eq!(
+            report.reason.as_deref(),
+            Some("Target.ResponseCodeMismatch")
+        );
         assert_eq!(
             report.description.as_deref(),
             Some("Health checks failed with these codes: [404]")
@@ -459,7 +473,10 @@ mod tests {
         let sticky = groups.pick("tg", None).unwrap();
         let (value, _) = sticky.cookie.clone().unwrap();
         for _ in 0..3 {
-            assert_eq!(groups.pick("tg", Some(&value)).unwrap().address, sticky.address);
+            assert_eq!(
+                groups.pick("tg", Some(&value)).unwrap().address,
+                sticky.address
+            );
         }
         groups.deregister("tg", "10.0.0.5", 8080);
         groups.deregister("tg", "10.0.0.6", 8080);
