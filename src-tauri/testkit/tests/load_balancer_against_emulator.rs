@@ -11,7 +11,8 @@ mod balanced;
 use std::time::{Duration, Instant};
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
+    Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum,
 };
 use balanced::{attribute, primary, Stage};
 use slipway_testkit::TargetHealth;
@@ -296,6 +297,51 @@ async fn two_tasks_are_two_healthy_targets_sticky_by_cookie_and_scale_back_to_on
         answer.headers()["location"].to_str().unwrap(),
         format!("https://{}/app?x=1", lb.dns)
     );
+
+    // An HTTPS listener (with a certificate ACM issued) serves TLS on 443, with a
+    // certificate of the stand-in's own for the DNS name.
+    let certificate = aws_sdk_acm::Client::new(&stage.direct)
+        .request_certificate()
+        .domain_name("app.example.com")
+        .send()
+        .await
+        .unwrap()
+        .certificate_arn()
+        .unwrap()
+        .to_owned();
+    stage
+        .elb
+        .create_listener()
+        .load_balancer_arn(&lb.arn)
+        .protocol(ProtocolEnum::Https)
+        .port(443)
+        .certificates(Certificate::builder().certificate_arn(certificate).build())
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&lb.group)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tls = reqwest::Client::builder()
+        .no_proxy()
+        .tls_danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let secure_url = format!("https://{}/", lb.dns);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        if let Ok(answer) = tls.get(&secure_url).send().await {
+            assert_eq!(answer.status().as_u16(), 200);
+            break answer.text().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "{secure_url} never answered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(body.starts_with("v1"), "{body}");
 
     // Back to one task: one target left, the other drained away.
     stage.update(None, Some(1)).await;

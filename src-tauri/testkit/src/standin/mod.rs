@@ -32,11 +32,13 @@ use crate::{FaultProxy, TargetHealth};
 mod balancer;
 mod container;
 mod elb;
+mod forwarding;
 mod hosts;
 mod registry;
 mod rollout;
 mod services;
 mod targets;
+mod tls;
 use services::ServiceState;
 
 /// Loopback addresses handed out as public IPs, unique within the test process.

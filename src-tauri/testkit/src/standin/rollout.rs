@@ -48,7 +48,10 @@ impl World {
                 "(service {name}) registered 1 targets in (target-group {group})"
             ));
         }
-        state.registered.insert(task.to_owned(), registered);
+        // Nothing registered (moto refused): tried again at the next pass.
+        if !registered.is_empty() {
+            state.registered.insert(task.to_owned(), registered);
+        }
     }
 
     /// Deregisters `task`'s targets (they drain).
@@ -215,13 +218,14 @@ impl World {
         state.deployments[at].reason =
             Some("ECS deployment circuit breaker: tasks failed to start.".into());
         state.deployments[at].failed_at = Some(std::time::Instant::now());
+        state.deployments[at].updated_at = super::epoch_seconds();
         state.event(format!(
             "(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start."
         ));
         let previous = state
             .deployments
             .iter()
-            .rposition(|d| d.status == "ACTIVE" && d.rollout != "FAILED");
+            .rposition(|d| d.status == "ACTIVE" && d.completed);
         let Some(previous) = previous.filter(|_| rollback) else {
             return;
         };
@@ -234,6 +238,7 @@ impl World {
         target.status = "PRIMARY";
         target.rollout = "IN_PROGRESS";
         target.reason = None;
+        target.updated_at = super::epoch_seconds();
         let definition = target.task_definition.clone();
         if service.task_definition() != Some(definition.as_str()) {
             let _ = self

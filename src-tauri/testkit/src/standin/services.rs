@@ -30,6 +30,10 @@ pub(super) struct Deployment {
     /// Its tasks that failed (exited, or failed their ELB health checks) while it rolled out.
     pub failed: u32,
     pub failed_at: Option<Instant>,
+    /// Whether its rollout ever completed (a rollback goes back only to such a one).
+    pub completed: bool,
+    pub created_at: f64,
+    pub updated_at: f64,
 }
 
 impl Deployment {
@@ -44,6 +48,9 @@ impl Deployment {
             launched: 0,
             failed: 0,
             failed_at: None,
+            completed: false,
+            created_at: epoch_seconds(),
+            updated_at: epoch_seconds(),
         }
     }
 }
@@ -165,6 +172,7 @@ impl World {
                 .filter(|d| d.status == "PRIMARY")
             {
                 d.status = "ACTIVE";
+                d.updated_at = epoch_seconds();
             }
             let id = match (state.deployments.is_empty(), service.deployments().first()) {
                 (true, Some(first)) => first.id().unwrap_or_default().to_owned(),
@@ -357,6 +365,8 @@ impl World {
         {
             d.rollout = "COMPLETED";
             d.reason = None;
+            d.completed = true;
+            d.updated_at = epoch_seconds();
         }
         let name = service.service_name().unwrap_or_default();
         if balanced {
@@ -445,6 +455,8 @@ impl World {
                     "failedTasks": if balanced { d.failed } else { 0 },
                     "launchType": "FARGATE",
                     "rolloutState": d.rollout,
+                    "createdAt": d.created_at,
+                    "updatedAt": d.updated_at,
                     "rolloutStateReason": d.reason.clone().unwrap_or_else(|| format!("ECS deployment {} {}.", d.id, d.rollout.to_lowercase())),
                 })
             })
