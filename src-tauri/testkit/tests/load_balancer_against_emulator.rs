@@ -57,6 +57,7 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
     // v2 completes only once its target is healthy; the URL then serves v2 alone.
     let v2 = stage.revision("v2", true).await;
     stage.update(Some(&v2), None).await;
+    let updated = Instant::now();
     let mut waited_for_health = false;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -74,6 +75,10 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
                 let health = stage.health(&lb.group).await;
                 let healthy: Vec<_> = health.iter().filter(|h| h.1 == "healthy").collect();
                 assert_eq!(healthy.len(), 1, "only the new target serves: {health:?}");
+                eprintln!(
+                    "v2's rollout completed {:?} after UpdateService",
+                    updated.elapsed()
+                );
                 break;
             }
         }
@@ -101,6 +106,7 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
     // and the URL serves v2 all along.
     let v3 = stage.revision("v3", false).await;
     stage.update(Some(&v3), None).await;
+    let updated = Instant::now();
     let mut saw_mismatch = false;
     let mut saw_failed = false;
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -132,6 +138,10 @@ async fn the_url_serves_each_revision_once_healthy_and_a_failing_one_is_rolled_b
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    eprintln!(
+        "v3 failed and was rolled back {:?} after UpdateService",
+        updated.elapsed()
+    );
     assert!(
         saw_mismatch,
         "DescribeTargetHealth said why v3's targets were unhealthy"
