@@ -53,7 +53,11 @@ async fn setup_with_a_load_balancer_twice_makes_no_mutating_call_the_second_time
         ResourceKind::TargetGroup,
         ResourceKind::Listener,
     ] {
-        assert_eq!(*state_of(&plan, kind), ResourceState::WillCreate, "{kind:?}");
+        assert_eq!(
+            *state_of(&plan, kind),
+            ResourceState::WillCreate,
+            "{kind:?}"
+        );
     }
     assert!(
         plan.not_ready()
@@ -87,7 +91,7 @@ async fn setup_with_a_load_balancer_twice_makes_no_mutating_call_the_second_time
         .find(|r| r.kind == ResourceKind::BalancerSecurityGroup)
         .and_then(|r| r.id.clone())
         .unwrap();
-    assert_eq!(lb.security_groups(), [balancer_group.clone()]);
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&balancer_group));
 
     let tg = t.target_group.expect("the target group exists");
     assert_eq!(tg.target_type.as_ref().unwrap().as_str(), "ip");
@@ -125,7 +129,10 @@ async fn setup_with_a_load_balancer_twice_makes_no_mutating_call_the_second_time
     );
     let kinds: Vec<_> = fx.recorded().into_iter().map(|(k, _)| k).collect();
     for kind in ["LoadBalancer", "TargetGroup", "BalancerSecurityGroup"] {
-        assert!(kinds.iter().any(|k| k == kind), "{kind} recorded: {kinds:?}");
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} recorded: {kinds:?}"
+        );
     }
 
     let connection = fx.connect().await;
@@ -144,7 +151,10 @@ async fn a_running_app_moves_behind_the_balancer_and_back_never_closed_on_both_s
     };
     fx.config.aws.load_balancer = false;
     fx.apply().await.unwrap();
-    assert_eq!(app_group_rules(&fx).await.0, [(8080, "0.0.0.0/0".to_owned())]);
+    assert_eq!(
+        app_group_rules(&fx).await.0,
+        [(8080, "0.0.0.0/0".to_owned())]
+    );
 
     fx.config.aws.load_balancer = true;
     fx.proxy.forget_calls();
@@ -175,7 +185,10 @@ async fn a_running_app_moves_behind_the_balancer_and_back_never_closed_on_both_s
     let calls = fx.proxy.mutating_calls();
     assert_eq!(
         calls,
-        ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"],
+        [
+            "AuthorizeSecurityGroupIngress",
+            "RevokeSecurityGroupIngress"
+        ],
         "the open rule is back before the balancer's goes; nothing else changes"
     );
     assert!(
@@ -238,7 +251,11 @@ async fn https_on_a_domain_whose_zone_is_in_route_53_turns_on_once_the_certifica
             "{:?}",
             state_of(&after, ResourceKind::HttpsListener)
         );
-        assert_eq!(t.listeners.len(), 1, "no 443 before the certificate is issued");
+        assert_eq!(
+            t.listeners.len(),
+            1,
+            "no 443 before the certificate is issued"
+        );
     }
 
     // A plan alone, to count the Route 53 reads a look at the account makes.
@@ -328,16 +345,24 @@ async fn throttling_server_errors_and_cut_answers_on_the_balancer_path_still_con
         return;
     };
     fx.config.aws.domain = Some(format!("www.{}.faults.example", fx.config.name));
-    fx.proxy.fail("DescribeLoadBalancers", Fault::ServerError(503), 1);
+    fx.proxy
+        .fail("DescribeLoadBalancers", Fault::ServerError(503), 1);
     fx.proxy.fail("CreateLoadBalancer", Fault::Throttle, 1);
     fx.proxy.fail("CreateTargetGroup", Fault::Truncate, 1);
-    fx.proxy.fail("ModifyTargetGroupAttributes", Fault::ServerError(500), 1);
+    fx.proxy
+        .fail("ModifyTargetGroupAttributes", Fault::ServerError(500), 1);
     fx.proxy.fail("CreateListener", Fault::Throttle, 1);
     fx.proxy.fail("RequestCertificate", Fault::Truncate, 1);
-    fx.proxy.fail("AuthorizeSecurityGroupIngress", Fault::Drop, 1);
+    fx.proxy
+        .fail("AuthorizeSecurityGroupIngress", Fault::Drop, 1);
     let (after, _) = fx.apply().await.expect("retried faults do not fail setup");
     assert!(after.ready(), "{:?}", after.resources);
-    let injected = fx.proxy.calls().iter().filter(|c| c.fault.is_some()).count();
+    let injected = fx
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.fault.is_some())
+        .count();
     assert_eq!(injected, 7, "every fault was served once");
 
     let names = fx.names();

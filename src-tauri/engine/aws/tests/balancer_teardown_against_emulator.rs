@@ -52,7 +52,8 @@ async fn scaled_service(fx: &emulator::Fixture) -> String {
         .unwrap();
     let scaling = aws_sdk_applicationautoscaling::Client::new(&sdk);
     let id = format!("service/{}/{service}", names.cluster);
-    let dimension = aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount;
+    let dimension =
+        aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount;
     let namespace = aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs;
     scaling
         .register_scalable_target()
@@ -142,18 +143,30 @@ async fn teardown_leaves_nothing_slipway_made_for_the_balancer_and_keeps_the_use
     let connection = fx.connect().await;
     let teardown = plan_teardown(&connection, &fx.config).await.unwrap();
     let removes = |step| {
-        teardown
-            .items
-            .iter()
-            .find(|i| i.step == step)
-            .map(|i| (matches!(i.action, TeardownAction::Remove { .. }), i.names.len()))
+        teardown.items.iter().find(|i| i.step == step).map(|i| {
+            (
+                matches!(i.action, TeardownAction::Remove { .. }),
+                i.names.len(),
+            )
+        })
     };
-    assert_eq!(removes(TeardownStep::ScalingTarget), Some((true, 1)), "{teardown:?}");
-    assert_eq!(removes(TeardownStep::DnsRecords), Some((true, 2)), "alias and validation");
+    assert_eq!(
+        removes(TeardownStep::ScalingTarget),
+        Some((true, 1)),
+        "{teardown:?}"
+    );
+    assert_eq!(
+        removes(TeardownStep::DnsRecords),
+        Some((true, 2)),
+        "alias and validation"
+    );
     assert_eq!(removes(TeardownStep::Listeners), Some((true, 2)));
     assert_eq!(removes(TeardownStep::LoadBalancer), Some((true, 1)));
     assert_eq!(removes(TeardownStep::TargetGroup), Some((true, 1)));
-    assert_eq!(removes(TeardownStep::BalancerSecurityGroup), Some((true, 1)));
+    assert_eq!(
+        removes(TeardownStep::BalancerSecurityGroup),
+        Some((true, 1))
+    );
     assert_eq!(
         removes(TeardownStep::Certificate),
         Some((true, 1)),

@@ -14,8 +14,8 @@ use super::confirm::{confirmed_changes, other_target};
 use super::names::{tags_for, Tags, PROJECT_KEY};
 use super::network::RULE_MARK;
 use super::policy::trust_policy;
-use super::{decide, observe_for, record_created, wanted, Change, ResourceKind, SetupEvent};
 use super::SetupPlan;
+use super::{decide, observe_for, record_created, wanted, Change, ResourceKind, SetupEvent};
 use crate::aws::{classify, Connection};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::host::HostEnv;
@@ -321,9 +321,7 @@ impl Applier<'_> {
                 Ok(None)
             }
             Change::CreateSecurityGroup { name, vpc } => {
-                let id = self
-                    .create_group(name, vpc, "the container port")
-                    .await?;
+                let id = self.create_group(name, vpc, "the container port").await?;
                 self.created_group = Some(id.clone());
                 Ok(Some((name.clone(), Some(id))))
             }
@@ -442,7 +440,11 @@ impl Applier<'_> {
             Ok(_) => Ok(None),
             // EC2 models no error types; its code is the only handle on "already there".
             Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(None),
-            Err(e) => Err(classify(&self.c.ctx, "ec2:AuthorizeSecurityGroupIngress", e)),
+            Err(e) => Err(classify(
+                &self.c.ctx,
+                "ec2:AuthorizeSecurityGroupIngress",
+                e,
+            )),
         }
     }
 
@@ -461,9 +463,7 @@ impl Applier<'_> {
 /// The group a rule goes on: the one named, else the one this apply created.
 fn created(group: &Option<String>, made: &Option<String>) -> Result<String> {
     group.clone().or_else(|| made.clone()).ok_or_else(|| {
-        EngineError::Internal(
-            "a rule was planned for a security group that was not created".into(),
-        )
+        EngineError::Internal("a rule was planned for a security group that was not created".into())
     })
 }
 

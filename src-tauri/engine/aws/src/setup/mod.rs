@@ -29,7 +29,9 @@ pub use change::Change;
 pub use confirm::{confirmed_changes, Confirmed};
 pub use names::ResourceNames;
 pub use network::{my_public_ip, GroupIngressRule, IngressRule, ObservedSubnet, SubnetVerdict};
-pub use observe::{observe, observe_for, Observed, ObservedCluster, ObservedLogGroup, ObservedRepository};
+pub use observe::{
+    observe, observe_for, Observed, ObservedCluster, ObservedLogGroup, ObservedRepository,
+};
 pub use observe::{ObservedRole, ObservedSecurityGroup, VpcChoice};
 pub use plan::{decide, Wanted};
 
@@ -171,7 +173,12 @@ impl SetupPlan {
         self.resources
             .iter()
             .filter(|r| !r.kind.optional_for_deploy())
-            .filter(|r| !matches!(r.state, ResourceState::Ready | ResourceState::Waiting { .. }))
+            .filter(|r| {
+                !matches!(
+                    r.state,
+                    ResourceState::Ready | ResourceState::Waiting { .. }
+                )
+            })
             .map(|r| match &r.state {
                 ResourceState::Blocked { reason, .. } => {
                     format!("{} {} ({reason})", r.title, r.name)
@@ -191,9 +198,12 @@ impl SetupPlan {
     /// True when every resource is ready, the public subnets included; one that waits on
     /// AWS or the user (a certificate being validated) counts, as the app works without it.
     pub fn ready(&self) -> bool {
-        self.resources
-            .iter()
-            .all(|r| matches!(r.state, ResourceState::Ready | ResourceState::Waiting { .. }))
+        self.resources.iter().all(|r| {
+            matches!(
+                r.state,
+                ResourceState::Ready | ResourceState::Waiting { .. }
+            )
+        })
     }
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
 use super::{
-    confirmed_removals, observe_and_plan, other_target, plan_teardown, TeardownEvent,
-    TeardownItem, TeardownObserved, TeardownPlan, TeardownStep,
+    confirmed_removals, observe_and_plan, other_target, plan_teardown, TeardownEvent, TeardownItem,
+    TeardownObserved, TeardownPlan, TeardownStep,
 };
 use crate::aws::{classify, Connection};
 use crate::setup::forget_created;
@@ -209,7 +209,12 @@ async fn remove(
                 return Ok(());
             };
             let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
-            match elb.delete_load_balancer().load_balancer_arn(&lb.arn).send().await {
+            match elb
+                .delete_load_balancer()
+                .load_balancer_arn(&lb.arn)
+                .send()
+                .await
+            {
                 Ok(_) => {}
                 Err(e)
                     if e.as_service_error()
@@ -221,15 +226,31 @@ async fn remove(
                 step: item.step,
                 what: format!("the load balancer {} to be deleted", names.load_balancer),
             });
-            wait_until(cancel, &format!("the load balancer {} to be deleted", names.load_balancer), || async {
-                match elb.describe_load_balancers().load_balancer_arns(&lb.arn).send().await {
-                    Ok(out) => Ok(out.load_balancers().is_empty()),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|e| e.is_load_balancer_not_found_exception()) => Ok(true),
-                    Err(e) => Err(classify(ctx, "elasticloadbalancing:DescribeLoadBalancers", e)),
-                }
-            })
+            wait_until(
+                cancel,
+                &format!("the load balancer {} to be deleted", names.load_balancer),
+                || async {
+                    match elb
+                        .describe_load_balancers()
+                        .load_balancer_arns(&lb.arn)
+                        .send()
+                        .await
+                    {
+                        Ok(out) => Ok(out.load_balancers().is_empty()),
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|e| e.is_load_balancer_not_found_exception()) =>
+                        {
+                            Ok(true)
+                        }
+                        Err(e) => Err(classify(
+                            ctx,
+                            "elasticloadbalancing:DescribeLoadBalancers",
+                            e,
+                        )),
+                    }
+                },
+            )
             .await?;
         }
         TeardownStep::TargetGroup => {
@@ -237,35 +258,52 @@ async fn remove(
                 return Ok(());
             };
             let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
-            wait_until(cancel, &format!("AWS to release the target group {}", names.target_group), || async {
-                match elb.delete_target_group().target_group_arn(arn).send().await {
-                    Ok(_) => Ok(true),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|e| e.is_resource_in_use_exception()) => Ok(false),
-                    // Not modelled for this call: the code is the only handle on "gone".
-                    Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(true),
-                    Err(e) => Err(classify(ctx, "elasticloadbalancing:DeleteTargetGroup", e)),
-                }
-            })
+            wait_until(
+                cancel,
+                &format!("AWS to release the target group {}", names.target_group),
+                || async {
+                    match elb.delete_target_group().target_group_arn(arn).send().await {
+                        Ok(_) => Ok(true),
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+                        {
+                            Ok(false)
+                        }
+                        // Not modelled for this call: the code is the only handle on "gone".
+                        Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(true),
+                        Err(e) => Err(classify(ctx, "elasticloadbalancing:DeleteTargetGroup", e)),
+                    }
+                },
+            )
             .await?;
         }
         TeardownStep::Certificate => {
             let acm = aws_sdk_acm::Client::new(sdk);
             for arn in &item.names {
                 // A listener just deleted can keep the certificate "in use" for a moment.
-                wait_until(cancel, &format!("AWS to release the certificate {arn}"), || async {
-                    match acm.delete_certificate().certificate_arn(arn).send().await {
-                        Ok(_) => Ok(true),
-                        Err(e)
-                            if e.as_service_error()
-                                .is_some_and(|e| e.is_resource_in_use_exception()) => Ok(false),
-                        Err(e)
-                            if e.as_service_error()
-                                .is_some_and(|e| e.is_resource_not_found_exception()) => Ok(true),
-                        Err(e) => Err(classify(ctx, "acm:DeleteCertificate", e)),
-                    }
-                })
+                wait_until(
+                    cancel,
+                    &format!("AWS to release the certificate {arn}"),
+                    || async {
+                        match acm.delete_certificate().certificate_arn(arn).send().await {
+                            Ok(_) => Ok(true),
+                            Err(e)
+                                if e.as_service_error()
+                                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+                            {
+                                Ok(false)
+                            }
+                            Err(e)
+                                if e.as_service_error()
+                                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                            {
+                                Ok(true)
+                            }
+                            Err(e) => Err(classify(ctx, "acm:DeleteCertificate", e)),
+                        }
+                    },
+                )
                 .await?;
             }
         }

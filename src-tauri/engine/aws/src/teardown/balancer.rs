@@ -5,7 +5,9 @@
 //! [`TeardownObserved`]; removing waits for what AWS releases in its own time.
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-use aws_sdk_route53::types::{ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
 
 use super::{TeardownAction, TeardownItem, TeardownObserved, TeardownStep};
 use crate::aws::{classify, Connection};
@@ -223,7 +225,12 @@ pub(super) fn after_group_items(
         items.push(item(
             TeardownStep::Certificate,
             removable.iter().map(|c| c.arn.clone()).collect(),
-            remove(removable.iter().map(|c| format!("for {}", c.domain)).collect()),
+            remove(
+                removable
+                    .iter()
+                    .map(|c| format!("for {}", c.domain))
+                    .collect(),
+            ),
         ));
     }
     for c in o
@@ -402,9 +409,8 @@ pub(super) async fn remove_records(
     labels: &[String],
 ) -> Result<()> {
     let route53 = aws_sdk_route53::Client::new(&c.ctx.sdk);
-    let internal = |e: aws_smithy_types::error::operation::BuildError| {
-        EngineError::Internal(e.to_string())
-    };
+    let internal =
+        |e: aws_smithy_types::error::operation::BuildError| EngineError::Internal(e.to_string());
     for (zone, record) in o
         .dns_records
         .iter()
@@ -415,7 +421,12 @@ pub(super) async fn remove_records(
             .r#type(RrType::from(record.kind.as_str()))
             .set_ttl(record.ttl);
         for value in &record.values {
-            set = set.resource_records(ResourceRecord::builder().value(value).build().map_err(internal)?);
+            set = set.resource_records(
+                ResourceRecord::builder()
+                    .value(value)
+                    .build()
+                    .map_err(internal)?,
+            );
         }
         if let Some(alias) = &record.alias {
             set = set.alias_target(
@@ -447,7 +458,10 @@ pub(super) async fn remove_records(
             Ok(_) => {}
             // Deleted since it was observed (or changed, which Route 53 refuses alike):
             // nothing of Slipway's is left to delete.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_invalid_change_batch()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_invalid_change_batch()) =>
+            {
                 tracing::info!(record = %record_label(record), "the record was already gone or changed");
             }
             Err(e) => return Err(classify(&c.ctx, "route53:ChangeResourceRecordSets", e)),
@@ -455,4 +469,3 @@ pub(super) async fn remove_records(
     }
     Ok(())
 }
-

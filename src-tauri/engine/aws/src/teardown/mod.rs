@@ -16,8 +16,8 @@ pub use balancer::{record_label, TeardownBalancer};
 use observe::observe_teardown;
 
 use crate::aws::Connection;
-use crate::setup::names::{ownership, Ownership, ResourceNames, Tags};
 use crate::setup::balancer::{ObservedCertificate, ObservedRecord};
+use crate::setup::names::{ownership, Ownership, ResourceNames, Tags};
 use crate::setup::ResourceKind;
 use slipway_core::error::{EngineError, Result};
 use slipway_core::project::ProjectConfig;

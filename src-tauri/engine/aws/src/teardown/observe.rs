@@ -134,13 +134,9 @@ pub(super) async fn observe_teardown(
                 }
             }
         }
-        o.scaling_targets = super::balancer::observe_scaling(
-            c,
-            &names.cluster,
-            &o.services,
-            &other_services,
-        )
-        .await?;
+        o.scaling_targets =
+            super::balancer::observe_scaling(c, &names.cluster, &o.services, &other_services)
+                .await?;
     }
     let definitions: Vec<String> = ecs
         .list_task_definitions()

@@ -11,10 +11,14 @@ use aws_sdk_elasticloadbalancingv2::types::{
     ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, TargetGroupAttribute,
     TargetTypeEnum,
 };
-use aws_sdk_route53::types::{ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
 
 use super::{AliasTarget, DnsRecord};
-use super::{HEALTHY_CODES, HEALTHY_THRESHOLD, HEALTH_INTERVAL, HEALTH_TIMEOUT, UNHEALTHY_THRESHOLD};
+use super::{
+    HEALTHY_CODES, HEALTHY_THRESHOLD, HEALTH_INTERVAL, HEALTH_TIMEOUT, UNHEALTHY_THRESHOLD,
+};
 use crate::aws::{classify, Connection};
 use crate::setup::names::Tags;
 use crate::setup::Change;
@@ -35,7 +39,9 @@ pub(crate) struct Made {
 }
 
 fn planned_but_not_made(what: &str) -> EngineError {
-    EngineError::Internal(format!("a change was planned for {what}, which this apply did not create"))
+    EngineError::Internal(format!(
+        "a change was planned for {what}, which this apply did not create"
+    ))
 }
 
 fn pick(given: &Option<String>, made: &Option<String>, what: &str) -> Result<String> {
@@ -114,7 +120,18 @@ pub(crate) async fn apply(
             port,
             certificate,
             target_group,
-        } => create_listener(c, tags, made, load_balancer, *port, certificate, target_group).await,
+        } => {
+            create_listener(
+                c,
+                tags,
+                made,
+                load_balancer,
+                *port,
+                certificate,
+                target_group,
+            )
+            .await
+        }
         Change::ForwardListener {
             listener,
             target_group,
@@ -173,7 +190,11 @@ async fn create_load_balancer(
     group: &Option<String>,
 ) -> Result<Created> {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
-    let group = pick(group, &made.balancer_group, "the load balancer's security group")?;
+    let group = pick(
+        group,
+        &made.balancer_group,
+        "the load balancer's security group",
+    )?;
     let out = elb
         .create_load_balancer()
         .name(name)
@@ -201,7 +222,13 @@ async fn create_load_balancer(
                 .into_iter()
                 .next()
         }
-        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:CreateLoadBalancer", e)),
+        Err(e) => {
+            return Err(classify(
+                &c.ctx,
+                "elasticloadbalancing:CreateLoadBalancer",
+                e,
+            ))
+        }
     };
     let lb = lb.ok_or_else(|| planned_but_not_made("the load balancer"))?;
     let arn = lb.load_balancer_arn.unwrap_or_default();
@@ -219,7 +246,11 @@ async fn use_balancer_group(
     load_balancer: &str,
     group: &Option<String>,
 ) -> Result<Created> {
-    let group = pick(group, &made.balancer_group, "the load balancer's security group")?;
+    let group = pick(
+        group,
+        &made.balancer_group,
+        "the load balancer's security group",
+    )?;
     aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk)
         .set_security_groups()
         .load_balancer_arn(load_balancer)
@@ -273,7 +304,13 @@ async fn create_target_group(
                 .into_iter()
                 .next()
         }
-        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:CreateTargetGroup", e)),
+        Err(e) => {
+            return Err(classify(
+                &c.ctx,
+                "elasticloadbalancing:CreateTargetGroup",
+                e,
+            ))
+        }
     };
     let arn = tg
         .and_then(|t| t.target_group_arn)
@@ -311,7 +348,13 @@ async fn remove_target_group(
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
-            Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:DeleteTargetGroup", e)),
+            Err(e) => {
+                return Err(classify(
+                    &c.ctx,
+                    "elasticloadbalancing:DeleteTargetGroup",
+                    e,
+                ))
+            }
         }
     }
 }
@@ -339,7 +382,12 @@ async fn set_attributes(
     deregistration_delay: u32,
     sticky_seconds: Option<u32>,
 ) -> Result<Created> {
-    let attribute = |key: &str, value: String| TargetGroupAttribute::builder().key(key).value(value).build();
+    let attribute = |key: &str, value: String| {
+        TargetGroupAttribute::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
     let mut attributes = vec![
         attribute(
             "deregistration_delay.timeout_seconds",
@@ -360,7 +408,13 @@ async fn set_attributes(
         .set_attributes(Some(attributes))
         .send()
         .await
-        .map_err(|e| classify(&c.ctx, "elasticloadbalancing:ModifyTargetGroupAttributes", e))?;
+        .map_err(|e| {
+            classify(
+                &c.ctx,
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                e,
+            )
+        })?;
     Ok(None)
 }
 
@@ -515,7 +569,8 @@ async fn validation_record(c: &Connection, certificate: &str) -> Result<DnsRecor
         }
         if tokio::time::Instant::now() + pause > deadline {
             return Err(EngineError::AwsWaitTimedOut {
-                what: "AWS Certificate Manager to show the certificate's validation record".to_owned(),
+                what: "AWS Certificate Manager to show the certificate's validation record"
+                    .to_owned(),
                 seconds: VALIDATION_RECORD_WAIT.as_secs(),
             });
         }
@@ -588,7 +643,12 @@ async fn point_domain(
     upsert(c, zone, set, "Slipway: the app's load balancer").await
 }
 
-async fn upsert(c: &Connection, zone: &str, set: ResourceRecordSet, comment: &str) -> Result<Created> {
+async fn upsert(
+    c: &Connection,
+    zone: &str,
+    set: ResourceRecordSet,
+    comment: &str,
+) -> Result<Created> {
     let change = aws_sdk_route53::types::Change::builder()
         .action(ChangeAction::Upsert)
         .resource_record_set(set)

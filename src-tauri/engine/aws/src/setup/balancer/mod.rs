@@ -177,7 +177,9 @@ impl ObservedZone {
         self.records.iter().any(|r| {
             r.name == dns_name(&record.name)
                 && r.kind == record.kind
-                && r.values.iter().any(|v| dns_name(v) == dns_name(&record.value))
+                && r.values
+                    .iter()
+                    .any(|v| dns_name(v) == dns_name(&record.value))
         })
     }
 }

@@ -37,7 +37,13 @@ pub(crate) async fn balancer(c: &Connection, names: &ResourceNames) -> Result<Ba
         {
             None
         }
-        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:DescribeLoadBalancers", e)),
+        Err(e) => {
+            return Err(classify(
+                &c.ctx,
+                "elasticloadbalancing:DescribeLoadBalancers",
+                e,
+            ))
+        }
     };
     let tg = match tgs {
         Ok(out) => out.target_groups.unwrap_or_default().into_iter().next(),
@@ -47,7 +53,13 @@ pub(crate) async fn balancer(c: &Connection, names: &ResourceNames) -> Result<Ba
         {
             None
         }
-        Err(e) => return Err(classify(&c.ctx, "elasticloadbalancing:DescribeTargetGroups", e)),
+        Err(e) => {
+            return Err(classify(
+                &c.ctx,
+                "elasticloadbalancing:DescribeTargetGroups",
+                e,
+            ))
+        }
     };
     let lb_arn = lb.as_ref().and_then(|l| l.load_balancer_arn.clone());
     let tg_arn = tg.as_ref().and_then(|t| t.target_group_arn.clone());
@@ -84,7 +96,13 @@ pub(crate) async fn balancer(c: &Connection, names: &ResourceNames) -> Result<Ba
             .send()
             .await
             .map(Some)
-            .map_err(|e| classify(&c.ctx, "elasticloadbalancing:DescribeTargetGroupAttributes", e))
+            .map_err(|e| {
+                classify(
+                    &c.ctx,
+                    "elasticloadbalancing:DescribeTargetGroupAttributes",
+                    e,
+                )
+            })
     };
     let health = async {
         let Some(arn) = &tg_arn else {
@@ -206,7 +224,10 @@ fn observed_listener(l: Listener) -> ObservedListener {
     ObservedListener {
         arn: l.listener_arn.unwrap_or_default(),
         port: l.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
-        protocol: l.protocol.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        protocol: l
+            .protocol
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
         certificate: l
             .certificates
             .unwrap_or_default()
@@ -225,10 +246,8 @@ pub(crate) async fn domain(
     project: Option<&str>,
     domain: &str,
 ) -> Result<(Option<ObservedCertificate>, Option<ObservedZone>)> {
-    let (certificates, zone) = tokio::try_join!(
-        certificates(c, Some(domain)),
-        hosted_zone(c, domain)
-    )?;
+    let (certificates, zone) =
+        tokio::try_join!(certificates(c, Some(domain)), hosted_zone(c, domain))?;
     let certificate = choose(certificates, app, project);
     let Some((id, name)) = zone else {
         return Ok((certificate, None));
@@ -308,7 +327,8 @@ pub(crate) async fn certificates(
         // Described only when it could be used or removed: one of Slipway's, or issued.
         let slipways = tags.contains_key(crate::setup::names::MANAGED_BY_KEY);
         let issued = summary.status.as_ref().map(|s| s.as_str()) == Some("ISSUED");
-        if !slipways && !(issued && domain.is_some()) {
+        let usable = slipways || (issued && domain.is_some());
+        if !usable {
             continue;
         }
         found.push(describe_certificate(c, &arn, tags).await?);

@@ -7,7 +7,7 @@
 use super::{dns_name, AliasTarget, BalancerWanted, DnsRecord};
 use super::{DEREGISTRATION_DELAY, HEALTHY_CODES, HEALTHY_THRESHOLD, HEALTH_INTERVAL};
 use crate::setup::names::Ownership;
-use crate::setup::observe::{ObservedSecurityGroup, Observed};
+use crate::setup::observe::{Observed, ObservedSecurityGroup};
 use crate::setup::plan::{adopt, no_vpc, owner, resource, settle, whose, Wanted, OTHER_PROJECT};
 use crate::setup::{Change, Owner, PlannedResource, ResourceKind, ResourceState};
 
@@ -67,7 +67,14 @@ pub(crate) fn balancer_group(
     }
     let id = group.map(|g| g.id.clone());
     let state = settle(group.is_some(), new, changes);
-    resource(kind, name, id, who.map_or(Owner::Nobody, owner), state, facts)
+    resource(
+        kind,
+        name,
+        id,
+        who.map_or(Owner::Nobody, owner),
+        state,
+        facts,
+    )
 }
 
 /// The app's group when the app sits behind the load balancer: the container port is let
@@ -101,9 +108,11 @@ pub(crate) fn admit_only_balancer(
             rule: rule.clone(),
         });
     }
-    for rule in g.group_ingress.iter().filter(|r| {
-        r.added_by_slipway && !balancer.as_deref().is_some_and(|b| r.covers(w.port, b))
-    }) {
+    for rule in g
+        .group_ingress
+        .iter()
+        .filter(|r| r.added_by_slipway && !balancer.as_deref().is_some_and(|b| r.covers(w.port, b)))
+    {
         new.push(Change::RevokeGroupIngress {
             group: g.id.clone(),
             rule: rule.clone(),
@@ -230,7 +239,10 @@ fn load_balancer(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> (Planne
                     vpc.id
                 ),
             );
-            return (resource(kind, name, None, Owner::Nobody, state, facts), false);
+            return (
+                resource(kind, name, None, Owner::Nobody, state, facts),
+                false,
+            );
         }
         let state = settle(
             false,
@@ -241,7 +253,10 @@ fn load_balancer(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> (Planne
             }],
             changes,
         );
-        return (resource(kind, name, None, Owner::Nobody, state, facts), true);
+        return (
+            resource(kind, name, None, Owner::Nobody, state, facts),
+            true,
+        );
     };
     let who = whose(&lb.tags, w);
     let mut facts = vec![
@@ -257,7 +272,10 @@ fn load_balancer(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> (Planne
     } else if lb.scheme != "internet-facing" {
         Some("it is internal (not reachable from the internet)".to_owned())
     } else if lb.vpc != vpc.id {
-        Some(format!("it is in {}, and the app runs in {}", lb.vpc, vpc.id))
+        Some(format!(
+            "it is in {}, and the app runs in {}",
+            lb.vpc, vpc.id
+        ))
     } else if lb.state == "failed" {
         Some("AWS reports it as failed".to_owned())
     } else {
@@ -267,7 +285,9 @@ fn load_balancer(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> (Planne
         let state = blocked(
             format!("A load balancer named {name} exists, but {why}."),
             if who.is_ours() {
-                format!("Delete the load balancer {name} (teardown removes it), then run setup again.")
+                format!(
+                    "Delete the load balancer {name} (teardown removes it), then run setup again."
+                )
             } else {
                 format!("Rename or delete the load balancer {name}, or give this project another app name.")
             },
@@ -364,10 +384,8 @@ fn target_group(
     };
     let who = whose(&tg.tags, w);
     let id = Some(tg.arn.clone());
-    let fits = tg.target_type == "ip"
-        && tg.protocol == "HTTP"
-        && tg.vpc == vpc.id
-        && tg.port == w.port;
+    let fits =
+        tg.target_type == "ip" && tg.protocol == "HTTP" && tg.vpc == vpc.id && tg.port == w.port;
     if !who.is_ours() {
         if who == Ownership::OtherProject {
             facts.push(OTHER_PROJECT.to_owned());
@@ -387,7 +405,11 @@ fn target_group(
                 format!("Rename or delete the target group {name}, or give this project another app name."),
             )
         };
-        return (resource(kind, name, id, owner(who), state, facts), fits, false);
+        return (
+            resource(kind, name, id, owner(who), state, facts),
+            fits,
+            false,
+        );
     }
     let mut new = Vec::new();
     if !fits {
@@ -399,7 +421,11 @@ fn target_group(
                 ),
                 "Stop the app's service, run setup again to replace the target group, then deploy.".to_owned(),
             );
-            return (resource(kind, name, id, owner(who), state, facts), false, false);
+            return (
+                resource(kind, name, id, owner(who), state, facts),
+                false,
+                false,
+            );
         }
         let listeners = o
             .listeners
@@ -414,7 +440,11 @@ fn target_group(
         });
         create(&mut new);
         let state = settle(true, new, changes);
-        return (resource(kind, name, id, owner(who), state, facts), true, true);
+        return (
+            resource(kind, name, id, owner(who), state, facts),
+            true,
+            true,
+        );
     }
     let health_differs = tg.health_path != b.health_path
         || tg.health_interval != HEALTH_INTERVAL
@@ -426,7 +456,8 @@ fn target_group(
             path: b.health_path.clone(),
         });
     }
-    if tg.deregistration_delay != Some(DEREGISTRATION_DELAY) || tg.sticky_seconds != b.sticky_seconds
+    if tg.deregistration_delay != Some(DEREGISTRATION_DELAY)
+        || tg.sticky_seconds != b.sticky_seconds
     {
         new.push(Change::SetTargetGroupAttributes {
             target_group: Some(tg.arn.clone()),
@@ -436,7 +467,11 @@ fn target_group(
     }
     new.extend(adopt(w, who, kind, &tg.arn));
     let state = settle(true, new, changes);
-    (resource(kind, name, id, owner(who), state, facts), true, false)
+    (
+        resource(kind, name, id, owner(who), state, facts),
+        true,
+        false,
+    )
 }
 
 fn waits_upstream() -> ResourceState {
@@ -596,7 +631,9 @@ fn dns_records(
     let cert = o.certificate.as_ref();
     // Someone else's issued certificate is validated already: its record is theirs.
     let validates = cert.is_none_or(|c| whose(&c.tags, w).is_ours());
-    let validation = cert.and_then(|c| c.validation.clone()).filter(|_| validates);
+    let validation = cert
+        .and_then(|c| c.validation.clone())
+        .filter(|_| validates);
     let lb = o.load_balancer.as_ref();
     let Some(zone) = &o.hosted_zone else {
         let mut records = Vec::new();
@@ -651,14 +688,20 @@ fn dns_records(
             records,
         );
     };
-    let mut facts = vec![format!("in the Route 53 hosted zone {} ({})", zone.name, zone.id)];
+    let mut facts = vec![format!(
+        "in the Route 53 hosted zone {} ({})",
+        zone.name, zone.id
+    )];
     let mut new = Vec::new();
     let mut present = 0;
     if validates {
         match &validation {
             Some(r) if zone.has(r) => {
                 present += 1;
-                facts.push(format!("{} {} → {} (proves the domain to AWS)", r.kind, r.name, r.value));
+                facts.push(format!(
+                    "{} {} → {} (proves the domain to AWS)",
+                    r.kind, r.name, r.value
+                ));
             }
             record => new.push(Change::AddValidationRecord {
                 zone: zone.id.clone(),
@@ -682,9 +725,7 @@ fn dns_records(
                 .starts_with(&format!("{}-", w.names.load_balancer.to_ascii_lowercase()))
         })
     };
-    let foreign = at_domain
-        .iter()
-        .find(|r| !points && !earlier_balancer(r));
+    let foreign = at_domain.iter().find(|r| !points && !earlier_balancer(r));
     if points {
         present += 1;
         facts.push(format!("{domain} → the load balancer (alias A record)"));
@@ -702,7 +743,10 @@ fn dns_records(
                 "Delete that record in Route 53 (or point {domain} at the load balancer yourself), then run setup again."
             ),
         );
-        return (resource(kind, domain, None, Owner::Someone, state, facts), vec![]);
+        return (
+            resource(kind, domain, None, Owner::Someone, state, facts),
+            vec![],
+        );
     } else {
         new.push(Change::PointDomainAtBalancer {
             zone: zone.id.clone(),
@@ -756,14 +800,28 @@ fn https_listener(
             });
         }
         let state = settle(true, new, changes);
-        return Some(resource(kind, name, Some(l.arn.clone()), who, state, vec![]));
+        return Some(resource(
+            kind,
+            name,
+            Some(l.arn.clone()),
+            who,
+            state,
+            vec![],
+        ));
     };
     let mut facts = vec![
         format!("HTTPS on port 443 with the certificate for {domain}"),
         "port 80 redirects to HTTPS (301)".to_owned(),
     ];
     if !up.usable {
-        return Some(resource(kind, name, None, Owner::Nobody, waits_upstream(), facts));
+        return Some(resource(
+            kind,
+            name,
+            None,
+            Owner::Nobody,
+            waits_upstream(),
+            facts,
+        ));
     }
     let issued = o
         .certificate
@@ -772,7 +830,14 @@ fn https_listener(
     let Some(cert) = issued else {
         if let Some(l) = found {
             // Set up earlier, with a certificate this look did not see: left as it is.
-            return Some(resource(kind, name, Some(l.arn.clone()), who, ResourceState::Ready, facts));
+            return Some(resource(
+                kind,
+                name,
+                Some(l.arn.clone()),
+                who,
+                ResourceState::Ready,
+                facts,
+            ));
         }
         facts.truncate(1);
         let state = ResourceState::Waiting {
@@ -782,11 +847,22 @@ fn https_listener(
         return Some(resource(kind, name, None, Owner::Nobody, state, facts));
     };
     if !up.ours {
-        let ready = found.is_some_and(|l| l.certificate.is_some()) && http.is_some_and(|l| l.redirects);
+        let ready =
+            found.is_some_and(|l| l.certificate.is_some()) && http.is_some_and(|l| l.redirects);
         if !ready {
-            facts.push("the load balancer is not this project's: its listeners are left as they are".to_owned());
+            facts.push(
+                "the load balancer is not this project's: its listeners are left as they are"
+                    .to_owned(),
+            );
         }
-        return Some(resource(kind, name, found.map(|l| l.arn.clone()), who, ResourceState::Ready, facts));
+        return Some(resource(
+            kind,
+            name,
+            found.map(|l| l.arn.clone()),
+            who,
+            ResourceState::Ready,
+            facts,
+        ));
     }
     let mut new = Vec::new();
     match found {
@@ -818,5 +894,12 @@ fn https_listener(
         });
     }
     let state = settle(found.is_some(), new, changes);
-    Some(resource(kind, name, found.map(|l| l.arn.clone()), if found.is_some() { who } else { Owner::Nobody }, state, facts))
+    Some(resource(
+        kind,
+        name,
+        found.map(|l| l.arn.clone()),
+        if found.is_some() { who } else { Owner::Nobody },
+        state,
+        facts,
+    ))
 }

@@ -30,10 +30,7 @@ fn an_alias_points_at_the_balancer_whatever_route_53_adds_to_its_name() {
         "app.example.com",
         "slipway-hello-1.us-east-1.elb.amazonaws.com"
     ));
-    assert!(!zone.points_at(
-        "app.example.com",
-        "other-1.us-east-1.elb.amazonaws.com"
-    ));
+    assert!(!zone.points_at("app.example.com", "other-1.us-east-1.elb.amazonaws.com"));
     assert!(!zone.points_at(
         "www.example.com",
         "slipway-hello-1.us-east-1.elb.amazonaws.com"

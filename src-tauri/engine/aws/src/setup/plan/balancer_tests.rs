@@ -53,7 +53,12 @@ fn listener(arn: &str, port: u16, certificate: Option<&str>) -> ObservedListener
     ObservedListener {
         arn: arn.into(),
         port,
-        protocol: if certificate.is_some() { "HTTPS" } else { "HTTP" }.into(),
+        protocol: if certificate.is_some() {
+            "HTTPS"
+        } else {
+            "HTTP"
+        }
+        .into(),
         certificate: certificate.map(str::to_owned),
         redirects: false,
         forwards_to: Some(TG_ARN.into()),
@@ -160,7 +165,12 @@ fn records_in_place() -> Vec<ObservedRecord> {
 }
 
 fn state(plan: &SetupPlan, kind: ResourceKind) -> &ResourceState {
-    &plan.resources.iter().find(|r| r.kind == kind).unwrap().state
+    &plan
+        .resources
+        .iter()
+        .find(|r| r.kind == kind)
+        .unwrap()
+        .state
 }
 
 fn kinds(plan: &SetupPlan) -> Vec<ResourceKind> {
@@ -258,7 +268,9 @@ fn an_empty_account_gets_the_balancer_in_dependency_order_and_no_open_port_on_th
     );
     let not_ready = plan.not_ready();
     assert!(
-        not_ready.iter().any(|m| m.contains("Load balancer slipway-hello is missing")),
+        not_ready
+            .iter()
+            .any(|m| m.contains("Load balancer slipway-hello is missing")),
         "a deploy refuses until setup made the balancer: {not_ready:?}"
     );
     assert!(plan.warnings[0].contains("The load balancer's ports 80 and 443"));
@@ -369,14 +381,11 @@ fn public_subnets_in_one_zone_only_block_the_balancer_with_the_fix() {
         state(&plan, ResourceKind::Listener),
         ResourceState::Blocked { .. }
     ));
-    assert!(!plan
-        .changes
-        .iter()
-        .any(|c| matches!(c, Change::CreateLoadBalancer { .. } | Change::CreateListener { .. })));
-    assert!(plan
-        .not_ready()
-        .iter()
-        .any(|m| m.contains("Load balancer")));
+    assert!(!plan.changes.iter().any(|c| matches!(
+        c,
+        Change::CreateLoadBalancer { .. } | Change::CreateListener { .. }
+    )));
+    assert!(plan.not_ready().iter().any(|m| m.contains("Load balancer")));
 }
 
 #[test]
@@ -426,7 +435,10 @@ fn a_new_port_replaces_an_unused_target_group_and_its_listener_but_blocks_a_used
     let ResourceState::Blocked { reason, fix } = state(&plan, ResourceKind::TargetGroup) else {
         panic!("{:?}", state(&plan, ResourceKind::TargetGroup));
     };
-    assert!(reason.contains("port 8080") && reason.contains("2 task(s)"), "{reason}");
+    assert!(
+        reason.contains("port 8080") && reason.contains("2 task(s)"),
+        "{reason}"
+    );
     assert!(fix.contains("Stop the app's service"), "{fix}");
     assert!(!plan
         .changes
@@ -509,7 +521,10 @@ fn a_domain_whose_zone_is_here_gets_a_certificate_and_both_records_and_waits_for
         state(&plan, ResourceKind::Certificate),
         ResourceState::Waiting { .. }
     ));
-    assert_eq!(*state(&plan, ResourceKind::DnsRecords), ResourceState::Ready);
+    assert_eq!(
+        *state(&plan, ResourceKind::DnsRecords),
+        ResourceState::Ready
+    );
     assert_eq!(
         stable_url(&observed, &w),
         Some(format!("http://{DNS}")),

@@ -119,7 +119,12 @@ pub(crate) const OTHER_PROJECT: &str =
     "made by another Slipway project with the same app name: used as it is, never changed or removed";
 
 /// The tag that adopts what an older Slipway made for this app into this project.
-pub(crate) fn adopt(w: &Wanted, who: Ownership, kind: ResourceKind, target: &str) -> Option<Change> {
+pub(crate) fn adopt(
+    w: &Wanted,
+    who: Ownership,
+    kind: ResourceKind,
+    target: &str,
+) -> Option<Change> {
     match (who, &w.project) {
         (Ownership::OursUntagged, Some(project)) => Some(Change::TagProject {
             kind,
@@ -395,9 +400,7 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                 vpc: vpc.id.clone(),
             });
             match &w.balancer {
-                Some(_) => new.extend(balancer::plan::admit_only_balancer(
-                    w, o, None, &mut facts,
-                )),
+                Some(_) => new.extend(balancer::plan::admit_only_balancer(w, o, None, &mut facts)),
                 None => new.push(Change::AllowIngress {
                     group: None,
                     port: w.port,
