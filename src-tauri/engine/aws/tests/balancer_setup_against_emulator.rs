@@ -91,7 +91,7 @@ async fn setup_with_a_load_balancer_twice_makes_no_mutating_call_the_second_time
         .find(|r| r.kind == ResourceKind::BalancerSecurityGroup)
         .and_then(|r| r.id.clone())
         .unwrap();
-    assert_eq!(lb.security_groups(), [balancer_group.clone()]);
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&balancer_group));
 
     let tg = t.target_group.expect("the target group exists");
     assert_eq!(tg.target_type.as_ref().unwrap().as_str(), "ip");

@@ -469,3 +469,155 @@ pub(super) async fn remove_records(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::setup::balancer::{AliasTarget, DnsRecord};
+    use crate::setup::names::tags_for;
+    use crate::setup::ResourceNames;
+    use crate::teardown::decide_teardown;
+
+    const OURS: Option<&str> = Some("aaaaaaaaaaaaaaaa");
+    const LB: &str = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/slipway-hello/abc";
+    const LISTENER: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/slipway-hello/abc/443";
+    const DNS: &str = "slipway-hello-1.us-east-1.elb.amazonaws.com";
+
+    fn record(name: &str, kind: &str, value: &str, alias: bool) -> (String, ObservedRecord) {
+        (
+            "Z1".into(),
+            ObservedRecord {
+                name: name.into(),
+                kind: kind.into(),
+                ttl: (!alias).then_some(300),
+                values: if alias { vec![] } else { vec![value.into()] },
+                alias: alias.then(|| AliasTarget {
+                    dns_name: format!("{value}."),
+                    hosted_zone: "Z35".into(),
+                }),
+                evaluates_health: false,
+            },
+        )
+    }
+
+    fn certificate(used_by: &[&str]) -> ObservedCertificate {
+        ObservedCertificate {
+            arn: "arn:acm:c1".into(),
+            domain: "app.example.com".into(),
+            status: "ISSUED".into(),
+            validation: Some(DnsRecord {
+                name: "_x.app.example.com".into(),
+                kind: "CNAME".into(),
+                value: "_y.acm-validations.aws".into(),
+            }),
+            in_use_by: used_by.iter().map(|s| s.to_string()).collect(),
+            tags: tags_for("hello", OURS),
+        }
+    }
+
+    fn balanced(tags: Tags) -> TeardownObserved {
+        TeardownObserved {
+            cluster: Some(("arn:c".into(), tags_for("hello", OURS))),
+            services: vec![("web".into(), tags_for("hello", OURS))],
+            scaling_targets: vec![
+                ("service/hello/web".into(), tags_for("hello", OURS)),
+                ("service/hello/gone".into(), Tags::new()),
+            ],
+            load_balancer: Some(TeardownBalancer {
+                arn: LB.into(),
+                dns_name: DNS.into(),
+                tags: tags.clone(),
+                listeners: vec![("arn:l80".into(), 80), (LISTENER.into(), 443)],
+            }),
+            target_group: Some(("arn:tg".into(), tags.clone())),
+            balancer_security_groups: vec![("sg-lb".into(), tags)],
+            certificates: vec![certificate(&[LISTENER])],
+            dns_records: vec![
+                record("app.example.com", "A", DNS, true),
+                record(
+                    "_x.app.example.com",
+                    "CNAME",
+                    "_y.acm-validations.aws.",
+                    false,
+                ),
+                record(
+                    "app.example.com",
+                    "AAAA",
+                    "someone-else-1.us-east-1.elb.amazonaws.com",
+                    true,
+                ),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn action_of(items: &[TeardownItem], step: TeardownStep) -> Option<&TeardownAction> {
+        items.iter().find(|i| i.step == step).map(|i| &i.action)
+    }
+
+    #[test]
+    fn everything_slipway_made_for_the_balancer_goes_after_the_services_in_order() {
+        let names = ResourceNames::for_app("hello", "us-east-1").unwrap();
+        let items = decide_teardown("hello", OURS, &names, &balanced(tags_for("hello", OURS)));
+        let steps: Vec<_> = items.iter().map(|i| i.step).collect();
+        assert_eq!(
+            steps,
+            [
+                TeardownStep::Services,
+                TeardownStep::ScalingTarget,
+                TeardownStep::Cluster,
+                TeardownStep::DnsRecords,
+                TeardownStep::Listeners,
+                TeardownStep::LoadBalancer,
+                TeardownStep::TargetGroup,
+                TeardownStep::BalancerSecurityGroup,
+                TeardownStep::Certificate,
+            ]
+        );
+        assert!(items
+            .iter()
+            .all(|i| matches!(i.action, TeardownAction::Remove { .. })));
+        let scaling = &items[1];
+        assert_eq!(
+            scaling.names,
+            ["service/hello/web", "service/hello/gone"],
+            "a target left by a service that is gone goes with the cluster"
+        );
+        let records = &items[3];
+        assert_eq!(
+            records.names,
+            ["A app.example.com", "CNAME _x.app.example.com"],
+            "an alias of another load balancer was not Slipway's"
+        );
+    }
+
+    #[test]
+    fn another_projects_balancer_and_a_certificate_used_elsewhere_are_kept() {
+        let names = ResourceNames::for_app("hello", "us-east-1").unwrap();
+        let mut observed = balanced(tags_for("hello", Some("bbbbbbbbbbbbbbbb")));
+        observed.certificates = vec![certificate(&[LISTENER, "arn:aws:cloudfront::1:x"])];
+        let items = decide_teardown("hello", OURS, &names, &observed);
+        for step in [
+            TeardownStep::LoadBalancer,
+            TeardownStep::TargetGroup,
+            TeardownStep::BalancerSecurityGroup,
+        ] {
+            assert!(
+                matches!(action_of(&items, step), Some(TeardownAction::Keep { .. })),
+                "{step:?}: {items:?}"
+            );
+        }
+        assert_eq!(action_of(&items, TeardownStep::Listeners), None);
+        assert_eq!(
+            action_of(&items, TeardownStep::DnsRecords),
+            None,
+            "neither the alias of a kept balancer nor a kept certificate's record goes"
+        );
+        let Some(TeardownAction::Keep { reason }) = action_of(&items, TeardownStep::Certificate)
+        else {
+            panic!("{items:?}");
+        };
+        assert!(reason.contains("cloudfront"), "{reason}");
+    }
+}

@@ -327,7 +327,8 @@ pub(crate) async fn certificates(
         // Described only when it could be used or removed: one of Slipway's, or issued.
         let slipways = tags.contains_key(crate::setup::names::MANAGED_BY_KEY);
         let issued = summary.status.as_ref().map(|s| s.as_str()) == Some("ISSUED");
-        if !slipways && !(issued && domain.is_some()) {
+        let usable = slipways || (issued && domain.is_some());
+        if !usable {
             continue;
         }
         found.push(describe_certificate(c, &arn, tags).await?);

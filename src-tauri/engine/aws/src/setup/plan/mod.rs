@@ -536,4 +536,6 @@ fn subnets(w: &Wanted, o: &Observed) -> PlannedResource {
 #[cfg(test)]
 mod balancer_tests;
 #[cfg(test)]
+mod https_tests;
+#[cfg(test)]
 mod tests;
