@@ -81,7 +81,9 @@ pub struct RunningCost {
     pub per_hour: f64,
     /// What the running tasks have cost since each started.
     pub so_far: f64,
-    pub prices: PriceBook,
+    /// Boxed, so the cost watch's events (one of which is a meter) stay small; the same
+    /// to serde and TypeScript.
+    pub prices: Box<PriceBook>,
     /// The app's load balancers, billed while they exist.
     #[serde(default)]
     #[specta(optional)]
@@ -126,8 +128,8 @@ impl RunningCost {
                 }
             })
             .collect();
-        self.per_hour = self.tasks.iter().map(|t| t.per_hour).sum::<f64>()
-            + self.load_balancers.iter().map(|l| l.per_hour).sum::<f64>();
+        self.per_hour = total(self.tasks.iter().map(|t| t.per_hour))
+            + total(self.load_balancers.iter().map(|l| l.per_hour));
         self.notes = if self.tasks.is_empty() {
             self.load_balancers
                 .iter()
@@ -163,6 +165,11 @@ pub fn hourly_rate(task: &BilledTask, book: &PriceBook) -> f64 {
         .task_hour(task.platform, task.cpu, task.memory, task.public_ip)
 }
 
+/// The sum of `figures`; nothing adds up to 0 (`Sum` for f64 gives -0, which JSON shows).
+fn total(figures: impl Iterator<Item = f64>) -> f64 {
+    figures.fold(0.0, |sum, f| sum + f)
+}
+
 /// The tasks' meter and the load balancers'.
 pub fn meter_with(
     tasks: &[BilledTask],
@@ -191,10 +198,10 @@ pub fn meter(tasks: &[BilledTask], book: &PriceBook, now: OffsetDateTime) -> Run
         })
         .collect();
     RunningCost {
-        per_hour: tasks.iter().map(|t| t.per_hour).sum(),
-        so_far: tasks.iter().map(|t| t.so_far).sum(),
+        per_hour: total(tasks.iter().map(|t| t.per_hour)),
+        so_far: total(tasks.iter().map(|t| t.so_far)),
         tasks,
-        prices: book.clone(),
+        prices: Box::new(book.clone()),
         load_balancers: Vec::new(),
         notes: Vec::new(),
     }
@@ -252,6 +259,7 @@ mod tests {
         let cost = meter_with(&[], &[balancer(start)], &bundled("us-east-1"), now);
         assert!((cost.per_hour - LB_HOUR).abs() < 1e-12);
         assert_eq!(cost.so_far, 0.0, "so far is the tasks'");
+        assert!(cost.so_far.is_sign_positive(), "0, not -0, in JSON");
         let lb = &cost.load_balancers[0];
         assert!((lb.so_far.unwrap() - 3.0 * LB_HOUR).abs() < 1e-12);
         assert_eq!(lb.since.as_deref(), Some("2026-11-22T10:00:00Z"));

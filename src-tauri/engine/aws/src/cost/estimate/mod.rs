@@ -251,26 +251,28 @@ pub fn estimate(inputs: &CostInputs, book: &PriceBook) -> Estimate {
                 ),
             }
         });
-    let with = |load_balancer| {
-        priced(
-            &CostInputs {
-                load_balancer,
-                ..inputs.clone()
-            },
-            book,
-        )
-    };
-    let (stable, new_each_deploy) = (with(true), with(false));
+    // The load balancer bills every hour it exists, whatever the tasks' schedule: the
+    // stable address is the same tasks plus its month.
+    let new_each_deploy = priced(
+        &CostInputs {
+            load_balancer: false,
+            ..inputs.clone()
+        },
+        book,
+    )
+    .per_month;
+    let extra_per_hour = book.prices.load_balancer_per_hour(LOAD_BALANCER_ZONES);
+    let stable = new_each_deploy + extra_per_hour * HOURS_PER_MONTH;
     let address = AddressChoice {
-        stable_per_month: stable.per_month,
-        new_each_deploy_per_month: new_each_deploy.per_month,
-        stable_extra_per_month: stable.per_month - new_each_deploy.per_month,
-        stable_extra_per_hour: book.prices.load_balancer_per_hour(LOAD_BALANCER_ZONES),
+        stable_per_month: stable,
+        new_each_deploy_per_month: new_each_deploy,
+        stable_extra_per_month: extra_per_hour * HOURS_PER_MONTH,
+        stable_extra_per_hour: extra_per_hour,
         assumption: LCU_ASSUMPTION.to_owned(),
         summary: format!(
             "One address that never changes: about {} a month; a new address each deploy: about {} a month.",
-            dollars(stable.per_month),
-            dollars(new_each_deploy.per_month)
+            dollars(stable),
+            dollars(new_each_deploy)
         ),
     };
     Estimate {

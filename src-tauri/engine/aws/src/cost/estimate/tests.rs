@@ -179,6 +179,15 @@ fn the_stable_address_is_priced_beside_a_new_address_each_deploy() {
             "about $29.57 a month more: the load balancer"
         );
         assert!(close(a.stable_extra_per_hour, LB_HOUR));
+        let chosen = if load_balancer {
+            a.stable_per_month
+        } else {
+            a.new_each_deploy_per_month
+        };
+        assert!(
+            close(e.per_month, chosen),
+            "the chosen way is the estimate's own month"
+        );
         assert_eq!(a.assumption, "assumes light traffic: 1 LCU");
         assert_eq!(
             a.summary,
@@ -194,6 +203,10 @@ fn the_stable_address_is_priced_beside_a_new_address_each_deploy() {
         &book,
     );
     assert!(close(demo.address.stable_extra_per_month, LB_HOUR * 730.0));
+    assert!(close(
+        demo.address.new_each_deploy_per_month,
+        TASK_HOUR * 10.0 * 730.0 / 168.0
+    ));
 }
 
 #[test]
