@@ -1,10 +1,14 @@
-//! `slipway cost`: the estimate for the project, with the prices it used and from when.
+//! `slipway cost`: the estimate for the project, with the prices it used and from when, the
+//! stable address beside a new address each deploy, and what runs for the app now (its
+//! tasks and its load balancer) by the hour.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use slipway_aws::cost::{self, CostSheet, PriceRefresh, PriceSource};
+use serde::Serialize;
+use slipway_aws::cost::estimate::dollars as money;
+use slipway_aws::cost::{self, CostSheet, PriceRefresh, PriceSource, RunningCost};
 use slipway_core::fargate::vcpu_label;
 use slipway_core::host::HostEnv;
 use time::OffsetDateTime;
@@ -29,7 +33,7 @@ pub struct CostArgs {
     /// without it, prices older than 30 days are refreshed when credentials allow.
     #[arg(long)]
     refresh: bool,
-    /// Use cached or bundled prices only; make no AWS call.
+    /// Use cached or bundled prices only, and do not read what runs now; make no AWS call.
     #[arg(long, conflicts_with = "refresh")]
     offline: bool,
     /// Send AWS calls here instead of the saved override or AWS (an emulator).
@@ -37,12 +41,38 @@ pub struct CostArgs {
     endpoint_url: Option<String>,
 }
 
-fn money(usd: f64) -> String {
-    if usd < 1.0 {
-        format!("${usd:.4}")
-    } else {
-        format!("${usd:.2}")
-    }
+/// The estimate (its fields at the top level, as before) and what runs now.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    #[serde(flatten)]
+    sheet: &'a CostSheet,
+    /// What runs for the app now by the hour; None with `--offline`, for a folder without
+    /// slipway.toml, or when it could not be read.
+    running_now: Option<RunningCost>,
+    /// Why what runs now could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    running_now_problem: Option<String>,
+}
+
+/// The app's running tasks and its load balancers, metered now.
+async fn running_now(
+    host: &HostEnv,
+    dir: &Path,
+    endpoint_url: Option<String>,
+    now: OffsetDateTime,
+) -> Result<RunningCost, slipway_core::EngineError> {
+    let (config, conn) = slipway_aws::setup::connect_project(
+        host,
+        dir,
+        endpoint_url,
+        std::time::SystemTime::from(now),
+    )
+    .await?;
+    let db = slipway_core::store::db_path(host);
+    let status = slipway_aws::deploy::status(&db, &conn, &config, now).await?;
+    let balancers = cost::load_balancers::of_app(&conn, &config.name, config.id.as_deref()).await?;
+    Ok(status.cost.with_load_balancers(&balancers, now))
 }
 
 pub async fn run(args: CostArgs, as_json: bool) -> ExitCode {
@@ -56,10 +86,11 @@ pub async fn run(args: CostArgs, as_json: bool) -> ExitCode {
         PriceRefresh::IfStale
     };
     let now = OffsetDateTime::now_utc();
-    let sheet = match cost::project_sheet(&host, &dir, refresh, args.endpoint_url, now).await {
-        Ok(sheet) => sheet,
-        Err(e) => return fail("cost", &e, as_json),
-    };
+    let sheet =
+        match cost::project_sheet(&host, &dir, refresh, args.endpoint_url.clone(), now).await {
+            Ok(sheet) => sheet,
+            Err(e) => return fail("cost", &e, as_json),
+        };
     let overridden = args.hours_per_week.is_some() || args.tasks.is_some() || args.log_gb.is_some();
     let sheet = if overridden {
         let mut inputs = sheet.inputs.clone();
@@ -73,24 +104,96 @@ pub async fn run(args: CostArgs, as_json: bool) -> ExitCode {
     } else {
         sheet
     };
+    // Nothing can run for a folder without slipway.toml; --offline asks for no AWS call.
+    let saved = matches!(slipway_core::project::load(&dir), Ok(Some(_)));
+    let (running, problem) = if args.offline || !saved {
+        (None, None)
+    } else {
+        match running_now(&host, &dir, args.endpoint_url, now).await {
+            Ok(running) => (Some(running), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
     if as_json {
-        json(&sheet);
+        json(&Report {
+            sheet: &sheet,
+            running_now: running,
+            running_now_problem: problem,
+        });
     } else {
         print_sheet(&sheet);
+        print_running(running.as_ref(), problem.as_deref());
     }
     ExitCode::SUCCESS
+}
+
+fn print_running(running: Option<&RunningCost>, problem: Option<&str>) {
+    if let Some(problem) = problem {
+        heading("Running now");
+        line(Mark::Problem, format!("not read: {problem}"));
+        return;
+    }
+    let Some(c) = running else {
+        return;
+    };
+    heading("Running now");
+    if c.tasks.is_empty() && c.load_balancers.is_empty() {
+        line(
+            Mark::Info,
+            "nothing runs on AWS for the app (nothing is billed by the hour)",
+        );
+    }
+    if !c.tasks.is_empty() {
+        let n = c.tasks.len();
+        line(
+            Mark::Info,
+            format!(
+                "{n} task{}: {} an hour, {} so far",
+                if n == 1 { "" } else { "s" },
+                money(c.tasks.iter().map(|t| t.per_hour).sum()),
+                money(c.so_far)
+            ),
+        );
+    }
+    for lb in &c.load_balancers {
+        line(
+            Mark::Info,
+            format!(
+                "load balancer {}: {} an hour{}   {}",
+                lb.name,
+                money(lb.per_hour),
+                lb.so_far
+                    .map(|s| format!(", about {} since it was made", money(s)))
+                    .unwrap_or_default(),
+                lb.detail
+            ),
+        );
+    }
+    if !c.load_balancers.is_empty() && !c.tasks.is_empty() {
+        line(Mark::Ok, format!("{} an hour in all", money(c.per_hour)));
+    }
+    for note in &c.notes {
+        line(Mark::Problem, note);
+    }
 }
 
 fn print_sheet(sheet: &CostSheet) {
     let i = &sheet.inputs;
     let e = &sheet.estimate;
+    let tasks = match i.max_tasks.filter(|most| *most > i.tasks) {
+        Some(most) => format!("{} to {most} tasks", i.tasks),
+        None => format!("{} task{}", i.tasks, if i.tasks == 1 { "" } else { "s" }),
+    };
     heading(&format!(
-        "{} / {} MiB, {}, {} task{} in {}, {}",
+        "{} / {} MiB, {}, {tasks}{} in {}, {}",
         vcpu_label(i.task.cpu),
         i.task.memory,
         i.platform.as_str(),
-        i.tasks,
-        if i.tasks == 1 { "" } else { "s" },
+        if i.load_balancer {
+            " behind a load balancer"
+        } else {
+            ""
+        },
         i.region,
         match i.hours_per_week {
             Some(h) => format!("{h} hours a week"),
@@ -127,6 +230,24 @@ fn print_sheet(sheet: &CostSheet) {
             ),
         );
     }
+    if let Some(range) = &e.range {
+        line(Mark::Ok, format!("with scaling: {}", range.summary));
+    }
+    let a = &e.address;
+    line(Mark::Info, &a.summary);
+    line(
+        Mark::Info,
+        format!(
+            "the stable address costs about {} a month more: the load balancer, billed all month ({}); {}",
+            money(a.stable_extra_per_month),
+            a.assumption,
+            if i.load_balancer {
+                "this app has it (slipway.toml [aws] load_balancer = true)"
+            } else {
+                "this app has a new address each deploy (load_balancer = true in slipway.toml [aws] gives it one that never changes)"
+            }
+        ),
+    );
     let p = &sheet.prices;
     line(
         Mark::Info,

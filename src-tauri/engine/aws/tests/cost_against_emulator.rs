@@ -1,7 +1,8 @@
 //! Cost against the AWS emulator, the ECR-named registry and the Fargate stand-in: the
 //! meter's figure for a running task from the start time the emulator reports, the idle
-//! guard stopping it on a clock the test moves, and prices from the Price List API (which
-//! the emulator lacks: the fault proxy gives its answers and its failures).
+//! guard stopping it on a clock the test moves, the app's load balancer found by its tags
+//! and metered with no task running, and prices from the Price List API (which the
+//! emulator lacks: the fault proxy gives its answers and its failures).
 
 mod deploying;
 mod emulator;
@@ -9,11 +10,15 @@ mod emulator;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, Tag};
+use slipway_aws::cost::load_balancers;
+use slipway_aws::cost::meter::meter_with;
 use slipway_aws::cost::pricelist::{price_book, Refresh};
 use slipway_aws::cost::{save_settings, CostSettings, PriceSource};
 use slipway_aws::deploy::guard::CostEvent;
 use slipway_aws::deploy::guard::{self, Clock};
 use slipway_aws::deploy::{self, DeployRequest};
+use slipway_aws::setup::names::tags_for;
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::Recorder;
 use slipway_core::store::db_path;
@@ -282,10 +287,153 @@ async fn the_meter_prices_a_running_task_from_its_start_and_auto_stop_stops_it()
     d.shut_down().await;
 }
 
+/// An Application Load Balancer made behind the app's back, in the default VPC's first two
+/// subnets, with `tags`; its ARN.
+async fn make_balancer(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    subnets: &str,
+    name: &str,
+    scheme: LoadBalancerSchemeEnum,
+    tags: &[(String, String)],
+) -> String {
+    let made = elb
+        .create_load_balancer()
+        .name(name)
+        .scheme(scheme)
+        .set_subnets(Some(subnets.split(',').map(str::to_owned).collect()))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    made.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_meter_counts_the_apps_load_balancer_and_says_it_bills_with_no_task_running() {
+    let Some(fx) = Fixture::new("us-west-2").await else {
+        return;
+    };
+    let conn = fx.connect().await;
+    let direct = fx.direct().await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&direct);
+    let subnets = slipway_testkit::emulator::default_subnets(&direct, 2).await;
+    let app = fx.config.name.clone();
+    let project = fx.config.id.clone();
+    let ours: Vec<(String, String)> = tags_for(&app, project.as_deref()).into_iter().collect();
+
+    let none = load_balancers::of_app(&conn, &app, project.as_deref())
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "nothing made yet: {none:?}");
+
+    let name = format!("lb-{app}");
+    let mut made = vec![
+        make_balancer(
+            &elb,
+            &subnets,
+            &name,
+            LoadBalancerSchemeEnum::InternetFacing,
+            &ours,
+        )
+        .await,
+    ];
+    // Beside it: another app's, another project's of the same app name, and one without
+    // Slipway's tags. None of them is this app's to pay for.
+    let others = [
+        tags_for(&format!("{app}-other"), project.as_deref()),
+        tags_for(&app, Some("another-project")),
+        [("team".to_owned(), "web".to_owned())].into(),
+    ];
+    for (i, tags) in others.iter().enumerate() {
+        let tags: Vec<(String, String)> = tags.clone().into_iter().collect();
+        made.push(
+            make_balancer(
+                &elb,
+                &subnets,
+                &format!("lb{i}-{app}"),
+                LoadBalancerSchemeEnum::InternetFacing,
+                &tags,
+            )
+            .await,
+        );
+    }
+
+    let found = load_balancers::of_app(&conn, &app, project.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "only the app's own: {found:?}");
+    let lb = &found[0];
+    assert_eq!(lb.name, name);
+    assert_eq!(
+        lb.public_addresses, 2,
+        "internet-facing in two zones: two public IPv4 addresses"
+    );
+    assert!(lb.dns_name.is_some());
+    let created = lb.created_at.expect("the emulator says when it was made");
+
+    // No task runs: the load balancer bills all the same, and the meter says so.
+    let db = db_path(&fx.host);
+    let book = price_book(&db, &fx.region, Refresh::Never, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let later = created + time::Duration::hours(2);
+    let cost = meter_with(&[], &found, &book, later);
+    let lb_hour = 0.0225 + 0.008 + 2.0 * 0.005;
+    assert!((cost.per_hour - lb_hour).abs() < 1e-9, "{}", cost.per_hour);
+    assert!((cost.load_balancers[0].so_far.unwrap() - 2.0 * lb_hour).abs() < 1e-9);
+    assert_eq!(cost.so_far, 0.0, "no task has run");
+    assert!(
+        cost.notes[0].contains(&format!(
+            "The load balancer {name} bills $0.0405 an hour (about $29.57 a month) even with no task running; tear the app down to stop it"
+        )),
+        "{:?}",
+        cost.notes
+    );
+
+    // The app's status meter, given the load balancer, adds it to the tasks' hour (none).
+    let status = deploy::status(&db, &conn, &fx.config, later).await.unwrap();
+    assert!(status.tasks.is_empty());
+    let metered = status.cost.with_load_balancers(&found, later);
+    assert!((metered.per_hour - lb_hour).abs() < 1e-9);
+
+    // Refused: the reason names the call, for the user to grant.
+    fx.proxy
+        .fail("DescribeLoadBalancers", Fault::AccessDenied, 1);
+    let refused = load_balancers::of_app(&conn, &app, project.as_deref())
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("elasticloadbalancing:DescribeLoadBalancers"),
+        "{refused}"
+    );
+
+    for arn in made {
+        elb.delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(load_balancers::of_app(&conn, &app, project.as_deref())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 const ECS_ANSWER: &str =
     include_str!("../../../../tests/fixtures/pricelist/amazonecs-us-east-1.json");
 const VPC_ANSWER: &str =
     include_str!("../../../../tests/fixtures/pricelist/amazonvpc-us-east-1.json");
+const ELB_ANSWER: &str = include_str!("../../../../tests/fixtures/pricelist/awselb-us-east-1.json");
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prices_come_from_the_price_list_api_and_fall_back_when_it_fails() {
@@ -319,10 +467,13 @@ async fn prices_come_from_the_price_list_api_and_fall_back_when_it_fails() {
         book.notes
     );
 
-    // Answered (with a vCPU price that moved, so the figure can only come from the API).
+    // Answered (with a vCPU price and the load balancer's hour that moved, so the figures
+    // can only come from the API).
     let moved = ECS_ANSWER.replace("0.0404800000", "0.0410000000");
+    let moved_elb = ELB_ANSWER.replace("0.0225000000", "0.0230000000");
     fx.proxy.answer("GetProducts", 200, &moved);
     fx.proxy.answer("GetProducts", 200, VPC_ANSWER);
+    fx.proxy.answer("GetProducts", 200, &moved_elb);
     let book = price_book(&db, "us-east-1", Refresh::Now(&conn), now)
         .await
         .unwrap();
@@ -330,6 +481,16 @@ async fn prices_come_from_the_price_list_api_and_fall_back_when_it_fails() {
     assert_eq!(book.prices.x86_vcpu_hour, 0.041);
     assert_eq!(book.prices.arm_gb_hour, Some(0.00356));
     assert_eq!(book.prices.public_ipv4_hour, 0.005);
+    assert_eq!(
+        book.prices.load_balancer_hour, 0.023,
+        "the Application Load Balancer's row, not the Network one's at 0.0225"
+    );
+    assert!(book.prices.load_balancer_listed);
+    assert_eq!(
+        asked(),
+        4,
+        "Fargate, public IPv4 and the load balancer, after the refusal"
+    );
     assert_eq!(&book.as_of[..10], &now.date().to_string());
 
     // Cached: fresh prices are not asked for again.

@@ -1,10 +1,12 @@
 //! What running the app on Fargate costs: the estimate before deploying (`estimate`), the
 //! prices it uses and where they came from (`prices`, `pricelist`), the meter of what runs
-//! now (`meter`) and the idle guard (`guard`). Each app's cost choices (schedule, log
+//! now (`meter`, with the app's load balancers from `load_balancers`) and the idle guard
+//! (`guard`). Each app's cost choices (schedule, log
 //! volume, auto-stop, reminder) are stored here, in the app database; this module is
 //! their one writer.
 
 pub mod estimate;
+pub mod load_balancers;
 pub mod meter;
 pub mod pricelist;
 pub mod prices;
@@ -15,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use estimate::{
-    cost_sheet, CostComponent, CostInputs, CostLine, CostSheet, Estimate, SizeCost,
+    cost_sheet, AddressChoice, CostComponent, CostInputs, CostLine, CostSheet, Estimate, SizeCost,
+    TaskRange,
 };
-pub use meter::{RunningCost, TaskCost};
+pub use meter::{BilledLoadBalancer, LoadBalancerCost, RunningCost, TaskCost};
 pub use prices::{PriceBook, PriceSource, Prices};
 
 use pricelist::{price_book, Refresh};
@@ -120,6 +123,7 @@ pub fn save_settings(db: &Path, app: &str, settings: &CostSettings) -> Result<Co
         platform: slipway_core::project::Platform::default(),
         task: slipway_core::project::TaskSize::default(),
         tasks: settings.tasks,
+        max_tasks: None,
         hours_per_week: settings.hours_per_week,
         log_gb_per_month: settings.log_gb_per_month,
         log_retention_days: 30,
@@ -136,23 +140,30 @@ pub fn save_settings(db: &Path, app: &str, settings: &CostSettings) -> Result<Co
     load_settings(db, app)
 }
 
-/// The estimate's inputs for a project in `region` with the app's choices.
+/// The estimate's inputs for a project in `region` with the app's choices. What
+/// slipway.toml says the app runs as wins over a choice saved for trying out: its load
+/// balancer, its number of tasks (the service's desired count) and its scaling range.
 pub fn inputs_for(
     config: &ProjectConfig,
     region: &str,
     settings: &CostSettings,
     image_mb: Option<f64>,
 ) -> CostInputs {
+    let (tasks, max_tasks) = match config.aws.scaling() {
+        Some((fewest, most, _)) => (fewest, Some(most)),
+        None => (config.aws.tasks.unwrap_or(settings.tasks), None),
+    };
     CostInputs {
         region: region.to_owned(),
         platform: config.platform,
         task: config.task,
-        tasks: settings.tasks,
+        tasks,
+        max_tasks,
         hours_per_week: settings.hours_per_week,
         log_gb_per_month: settings.log_gb_per_month,
         log_retention_days: config.aws.log_retention_days(),
         image_mb,
-        load_balancer: settings.load_balancer,
+        load_balancer: config.aws.load_balancer || settings.load_balancer,
     }
 }
 
@@ -278,6 +289,7 @@ mod tests {
             platform: Platform::LinuxAmd64,
             task: TaskSize::default(),
             tasks: 1,
+            max_tasks: None,
             hours_per_week: None,
             log_gb_per_month: 1.0,
             log_retention_days: 30,
@@ -304,6 +316,12 @@ mod tests {
                 hours_per_week: Some(10.0),
                 ..base.clone()
             },
+            // One address that never changes, scaling from 1 to 3 tasks.
+            CostInputs {
+                load_balancer: true,
+                max_tasks: Some(3),
+                ..base.clone()
+            },
         ];
         let sheets: Vec<CostSheet> = variants
             .iter()
@@ -317,6 +335,33 @@ mod tests {
             std::fs::write(&path, &json).unwrap();
             panic!("tests/fixtures/cost.json was out of date and has been rewritten; commit it");
         }
+    }
+
+    #[test]
+    fn the_estimate_follows_what_slipway_toml_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = slipway_core::project::propose(dir.path());
+        let tried = CostSettings {
+            tasks: 4,
+            ..CostSettings::default()
+        };
+        let inputs = inputs_for(&config, "us-east-1", &tried, None);
+        assert_eq!(
+            (inputs.tasks, inputs.max_tasks, inputs.load_balancer),
+            (4, None, false),
+            "without a word in slipway.toml, the saved choice"
+        );
+        config.aws.load_balancer = true;
+        config.aws.tasks = Some(2);
+        let inputs = inputs_for(&config, "us-east-1", &tried, None);
+        assert_eq!(
+            (inputs.tasks, inputs.max_tasks, inputs.load_balancer),
+            (2, None, true),
+            "the desired count slipway.toml sets"
+        );
+        config.aws.max_tasks = Some(5);
+        let inputs = inputs_for(&config, "us-east-1", &tried, None);
+        assert_eq!((inputs.tasks, inputs.max_tasks), (2, Some(5)));
     }
 
     #[test]

@@ -25,11 +25,19 @@ const X86_GB: &str = "Fargate-GB-Hours";
 const ARM_VCPU: &str = "Fargate-ARM-vCPU-Hours:perCPU";
 const ARM_GB: &str = "Fargate-ARM-GB-Hours";
 const PUBLIC_IPV4: &str = "PublicIPv4:InUseAddress";
+/// ServiceCode `AWSELB` lists every kind of load balancer under the same usage types; the
+/// product family tells the Application Load Balancer's from the Classic and Network ones.
+const APPLICATION_LOAD_BALANCER: &str = "Load Balancer-Application";
+const LOAD_BALANCER_HOUR: &str = "LoadBalancerUsage";
+const LOAD_BALANCER_LCU_HOUR: &str = "LCUUsage";
 
-/// One product of a GetProducts answer: its usage type and on-demand USD price.
+/// One product of a GetProducts answer: its usage type, product family and on-demand USD
+/// price.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceRow {
     pub usage_type: String,
+    /// `product.productFamily` ("Load Balancer-Application"); empty when the product has none.
+    pub family: String,
     pub usd: f64,
 }
 
@@ -65,6 +73,11 @@ pub fn parse_price_list(items: &[String]) -> std::result::Result<Vec<PriceRow>, 
         if let Some(usd) = usd {
             rows.push(PriceRow {
                 usage_type: usage_type.to_owned(),
+                family: product
+                    .pointer("/product/productFamily")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 usd,
             });
         }
@@ -92,38 +105,65 @@ fn find(rows: &[PriceRow], wanted: &str) -> Option<f64> {
         .map(|r| r.usd)
 }
 
-/// Fargate's and the public IPv4 prices from the API's rows, over `base` for what the
-/// API was not asked (load balancer, logs, image storage). None without both x86 prices.
-pub fn prices_from_rows(ecs: &[PriceRow], vpc: &[PriceRow], base: &Prices) -> Option<Prices> {
+/// The rows the API answered for each service Slipway asks about.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answers {
+    /// `AmazonECS`: Fargate.
+    pub ecs: Vec<PriceRow>,
+    /// `AmazonVPC`: public IPv4 addresses.
+    pub vpc: Vec<PriceRow>,
+    /// `AWSELB`: the Application Load Balancer's hour and LCU-hour.
+    pub elb: Vec<PriceRow>,
+}
+
+/// Fargate's, the public IPv4 and the Application Load Balancer's prices from the API's
+/// rows, over `base` for what the API was not asked (logs, image storage) or did not list.
+/// The load balancer counts as listed only when both its prices are. None without both
+/// x86 prices.
+pub fn prices_from_rows(answers: &Answers, base: &Prices) -> Option<Prices> {
+    let application: Vec<PriceRow> = answers
+        .elb
+        .iter()
+        .filter(|r| r.family == APPLICATION_LOAD_BALANCER)
+        .cloned()
+        .collect();
+    let load_balancer =
+        find(&application, LOAD_BALANCER_HOUR).zip(find(&application, LOAD_BALANCER_LCU_HOUR));
     Some(Prices {
-        x86_vcpu_hour: find(ecs, X86_VCPU)?,
-        x86_gb_hour: find(ecs, X86_GB)?,
-        arm_vcpu_hour: find(ecs, ARM_VCPU),
-        arm_gb_hour: find(ecs, ARM_GB),
-        public_ipv4_hour: find(vpc, PUBLIC_IPV4).unwrap_or(base.public_ipv4_hour),
+        x86_vcpu_hour: find(&answers.ecs, X86_VCPU)?,
+        x86_gb_hour: find(&answers.ecs, X86_GB)?,
+        arm_vcpu_hour: find(&answers.ecs, ARM_VCPU),
+        arm_gb_hour: find(&answers.ecs, ARM_GB),
+        public_ipv4_hour: find(&answers.vpc, PUBLIC_IPV4).unwrap_or(base.public_ipv4_hour),
+        load_balancer_hour: load_balancer.map_or(base.load_balancer_hour, |(hour, _)| hour),
+        load_balancer_lcu_hour: load_balancer.map_or(base.load_balancer_lcu_hour, |(_, lcu)| lcu),
+        load_balancer_listed: load_balancer.is_some(),
         ..base.clone()
     })
+}
+
+fn term(field: &str, value: &str) -> Filter {
+    Filter::builder()
+        .r#type(FilterType::TermMatch)
+        .field(field)
+        .value(value)
+        .build()
+        .expect("type, field and value are set")
 }
 
 async fn products(
     client: &aws_sdk_pricing::Client,
     conn: &Connection,
     service_code: &str,
-    region: &str,
+    filters: Vec<Filter>,
 ) -> Result<Vec<PriceRow>> {
-    let filter = Filter::builder()
-        .r#type(FilterType::TermMatch)
-        .field("regionCode")
-        .value(region)
-        .build()
-        .expect("type, field and value are set");
     let mut rows = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let answer = client
             .get_products()
             .service_code(service_code)
-            .filters(filter.clone())
+            .set_filters(Some(filters.clone()))
             .format_version("aws_v1")
             .max_results(100)
             .set_next_token(token.take())
@@ -146,15 +186,29 @@ async fn products(
     Ok(rows)
 }
 
-/// Asks the Price List API for `region`'s Fargate and public IPv4 prices.
+/// Asks the Price List API for `region`'s Fargate, public IPv4 and Application Load
+/// Balancer prices.
 pub async fn fetch(conn: &Connection, region: &str) -> Result<Prices> {
     let config = aws_sdk_pricing::config::Builder::from(&conn.ctx.sdk)
         .region(aws_sdk_pricing::config::Region::new(PRICING_REGION))
         .build();
     let client = aws_sdk_pricing::Client::from_conf(config);
-    let ecs = products(&client, conn, "AmazonECS", region).await?;
-    let vpc = products(&client, conn, "AmazonVPC", region).await?;
-    prices_from_rows(&ecs, &vpc, &bundled(region).prices).ok_or_else(|| {
+    let in_region = || vec![term("regionCode", region)];
+    let answers = Answers {
+        ecs: products(&client, conn, "AmazonECS", in_region()).await?,
+        vpc: products(&client, conn, "AmazonVPC", in_region()).await?,
+        elb: products(
+            &client,
+            conn,
+            "AWSELB",
+            vec![
+                term("regionCode", region),
+                term("productFamily", APPLICATION_LOAD_BALANCER),
+            ],
+        )
+        .await?,
+    };
+    prices_from_rows(&answers, &bundled(region).prices).ok_or_else(|| {
         EngineError::PricesUnreadable {
             reason: format!("the answer has no Fargate x86 prices for {region}"),
         }
@@ -195,6 +249,11 @@ fn date(at: OffsetDateTime) -> String {
 }
 
 fn fetched_book(region: &str, prices: Prices, at: OffsetDateTime) -> PriceBook {
+    let bundled = if prices.load_balancer_listed {
+        "Logs and image storage use"
+    } else {
+        "The load balancer, logs and image storage use"
+    };
     PriceBook {
         region: region.to_owned(),
         prices,
@@ -202,7 +261,7 @@ fn fetched_book(region: &str, prices: Prices, at: OffsetDateTime) -> PriceBook {
         as_of: date(at),
         source_text: "AWS Price List API (pricing:GetProducts)".to_owned(),
         notes: vec![format!(
-            "Load balancer, logs and image storage use Slipway's bundled us-east-1 rates ({BUNDLED_AS_OF})."
+            "{bundled} Slipway's bundled us-east-1 rates ({BUNDLED_AS_OF})."
         )],
     }
 }
@@ -272,6 +331,10 @@ mod tests {
         include_str!("../../../../../tests/fixtures/pricelist/amazonecs-us-east-1.json");
     const VPC_US_EAST_1: &str =
         include_str!("../../../../../tests/fixtures/pricelist/amazonvpc-us-east-1.json");
+    /// AWSELB's answer with the Classic and Network load balancers' rows beside the
+    /// Application one's, under the same usage types.
+    const ELB_US_EAST_1: &str =
+        include_str!("../../../../../tests/fixtures/pricelist/awselb-us-east-1.json");
 
     fn rows(answer: &str) -> Vec<PriceRow> {
         let answer: Value = serde_json::from_str(answer).unwrap();
@@ -284,19 +347,66 @@ mod tests {
         parse_price_list(&items).unwrap()
     }
 
+    fn recorded() -> Answers {
+        Answers {
+            ecs: rows(ECS_US_EAST_1),
+            vpc: rows(VPC_US_EAST_1),
+            elb: rows(ELB_US_EAST_1),
+        }
+    }
+
     #[test]
     fn the_recorded_answers_give_us_east_1_prices() {
-        let prices = prices_from_rows(
-            &rows(ECS_US_EAST_1),
-            &rows(VPC_US_EAST_1),
-            &bundled("us-east-1").prices,
-        )
-        .unwrap();
+        let prices = prices_from_rows(&recorded(), &bundled("us-east-1").prices).unwrap();
         assert_eq!(prices.x86_vcpu_hour, 0.04048);
         assert_eq!(prices.x86_gb_hour, 0.004445);
         assert_eq!(prices.arm_vcpu_hour, Some(0.03238));
         assert_eq!(prices.arm_gb_hour, Some(0.00356));
         assert_eq!(prices.public_ipv4_hour, 0.005);
+        // The Classic (0.025) and Network (LCU 0.006) rows come first in the answer, under
+        // the same usage types: only the Application Load Balancer's are taken.
+        assert_eq!(prices.load_balancer_hour, 0.0225);
+        assert_eq!(prices.load_balancer_lcu_hour, 0.008);
+        assert!(prices.load_balancer_listed);
+    }
+
+    #[test]
+    fn without_application_load_balancer_rows_the_bundled_rates_stand_and_the_book_says_so() {
+        let mut answers = recorded();
+        answers.elb.retain(|r| {
+            r.family != APPLICATION_LOAD_BALANCER || r.usage_type.ends_with("LCUUsage")
+        });
+        let base = bundled("eu-west-2").prices;
+        let prices = prices_from_rows(&answers, &base).unwrap();
+        assert!(!prices.load_balancer_listed, "the hour is missing");
+        assert_eq!(prices.load_balancer_hour, base.load_balancer_hour);
+        assert_eq!(
+            prices.load_balancer_lcu_hour, base.load_balancer_lcu_hour,
+            "not half from the API and half bundled"
+        );
+        let now = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        let book = fetched_book("eu-west-2", prices, now);
+        assert!(
+            book.notes[0]
+                .starts_with("The load balancer, logs and image storage use Slipway's bundled"),
+            "{:?}",
+            book.notes
+        );
+        let listed = prices_from_rows(&recorded(), &base).unwrap();
+        let book = fetched_book("eu-west-2", listed, now);
+        assert!(
+            book.notes[0].starts_with("Logs and image storage use"),
+            "{:?}",
+            book.notes
+        );
+    }
+
+    #[test]
+    fn prices_cached_before_load_balancers_were_asked_read_as_bundled_for_them() {
+        let mut old = serde_json::to_value(bundled("us-east-1").prices).unwrap();
+        old.as_object_mut().unwrap().remove("loadBalancerListed");
+        let prices: Prices = serde_json::from_value(old).unwrap();
+        assert!(!prices.load_balancer_listed);
     }
 
     #[test]
@@ -315,12 +425,16 @@ mod tests {
 
     #[test]
     fn an_answer_without_x86_prices_gives_none_and_bad_json_is_an_error() {
-        let arm_only = vec![PriceRow {
-            usage_type: "USE1-Fargate-ARM-GB-Hours".into(),
-            usd: 0.00356,
-        }];
+        let arm_only = Answers {
+            ecs: vec![PriceRow {
+                usage_type: "USE1-Fargate-ARM-GB-Hours".into(),
+                family: "Compute".into(),
+                usd: 0.00356,
+            }],
+            ..Answers::default()
+        };
         assert_eq!(
-            prices_from_rows(&arm_only, &[], &bundled("us-east-1").prices),
+            prices_from_rows(&arm_only, &bundled("us-east-1").prices),
             None
         );
         assert!(parse_price_list(&["{not json".to_owned()]).is_err());

@@ -17,8 +17,14 @@ pub struct Prices {
     pub arm_gb_hour: Option<f64>,
     /// Per public IPv4 address per hour (every task with a public IP pays it).
     pub public_ipv4_hour: f64,
+    /// An Application Load Balancer's hour, and its load balancer capacity unit (LCU) hour.
     pub load_balancer_hour: f64,
     pub load_balancer_lcu_hour: f64,
+    /// True when the load balancer's prices came from the Price List API; false when they
+    /// are Slipway's bundled us-east-1 rates (and for prices cached before Slipway asked).
+    #[serde(default)]
+    #[specta(optional)]
+    pub load_balancer_listed: bool,
     pub log_ingestion_gb: f64,
     pub log_storage_gb_month: f64,
     pub image_storage_gb_month: f64,
@@ -34,7 +40,38 @@ impl Prices {
             (Platform::LinuxAmd64, _, _) => (self.x86_vcpu_hour, self.x86_gb_hour, false),
         }
     }
+
+    /// What one task costs an hour: its vCPU and memory, and its public IPv4 address when
+    /// it has one.
+    pub fn task_hour(&self, platform: Platform, cpu: u32, memory: u32, public_ip: bool) -> f64 {
+        let (vcpu_hour, gb_hour, _) = self.compute(platform);
+        let ip = if public_ip {
+            self.public_ipv4_hour
+        } else {
+            0.0
+        };
+        f64::from(cpu) / 1024.0 * vcpu_hour + f64::from(memory) / 1024.0 * gb_hour + ip
+    }
+
+    /// What an Application Load Balancer costs an hour while it exists, with or without
+    /// tasks behind it: its hour, the [`ASSUMED_LCUS`] of light traffic, and one public IPv4
+    /// address for each of its `public_addresses` (one per zone when internet-facing).
+    pub fn load_balancer_per_hour(&self, public_addresses: u32) -> f64 {
+        self.load_balancer_hour
+            + ASSUMED_LCUS * self.load_balancer_lcu_hour
+            + f64::from(public_addresses) * self.public_ipv4_hour
+    }
 }
+
+/// Load balancer capacity units an estimate assumes: light traffic (a demo, a small team).
+/// One LCU is 25 new connections a second, 3,000 active connections a minute, 1 GB an hour
+/// processed or 1,000 rule evaluations a second, whichever is highest.
+pub const ASSUMED_LCUS: f64 = 1.0;
+/// The assumption in words a person reads beside the load balancer's figure.
+pub const LCU_ASSUMPTION: &str = "assumes light traffic: 1 LCU";
+/// An internet-facing Application Load Balancer spans at least two zones and has a public
+/// IPv4 address in each; Slipway's spans two.
+pub const LOAD_BALANCER_ZONES: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub enum PriceSource {
@@ -136,7 +173,7 @@ pub fn bundled(region: &str) -> PriceBook {
     });
     if region != FALLBACK_REGION {
         notes.push(format!(
-            "Public IPv4, logs and image storage are priced at {FALLBACK_REGION}'s rates."
+            "Public IPv4, the load balancer, logs and image storage are priced at {FALLBACK_REGION}'s rates."
         ));
     }
     PriceBook {
@@ -149,6 +186,7 @@ pub fn bundled(region: &str) -> PriceBook {
             public_ipv4_hour: PUBLIC_IPV4_HOUR,
             load_balancer_hour: LOAD_BALANCER_HOUR,
             load_balancer_lcu_hour: LOAD_BALANCER_LCU_HOUR,
+            load_balancer_listed: false,
             log_ingestion_gb: LOG_INGESTION_GB,
             log_storage_gb_month: LOG_STORAGE_GB_MONTH,
             image_storage_gb_month: IMAGE_STORAGE_GB_MONTH,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::prices::PriceBook;
+use super::prices::{PriceBook, ASSUMED_LCUS, LCU_ASSUMPTION, LOAD_BALANCER_ZONES};
 use slipway_core::error::{EngineError, Result};
 use slipway_core::fargate::{is_valid_task_size, task_size_options, vcpu_label};
 use slipway_core::project::{Platform, TaskSize};
@@ -12,11 +12,9 @@ use slipway_core::project::{Platform, TaskSize};
 /// AWS bills a month as 730 hours.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 const HOURS_PER_WEEK: f64 = 168.0;
-/// Load balancer capacity units assumed for a demo-sized app.
-const LCUS: f64 = 1.0;
-/// An internet-facing ALB has a public IPv4 address in each of at least two zones.
-const LOAD_BALANCER_ADDRESSES: f64 = 2.0;
 const MIB_PER_GIB: f64 = 1024.0;
+/// The most tasks an estimate prices.
+const MOST_TASKS: u32 = 100;
 
 /// What an estimate is for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -25,8 +23,12 @@ pub struct CostInputs {
     pub region: String,
     pub platform: Platform,
     pub task: TaskSize,
-    /// How many tasks run at once.
+    /// How many tasks run at once (with scaling, the fewest).
     pub tasks: u32,
+    /// With scaling, the most tasks the service may run; None (and left out) without scaling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub max_tasks: Option<u32>,
     /// Hours a week the app runs ("only while I demo"); None when always on.
     pub hours_per_week: Option<f64>,
     /// Expected log volume, GB a month.
@@ -80,6 +82,42 @@ pub struct Estimate {
     pub always_on_per_month: f64,
     /// The month if it ran only the chosen hours a week (None when always on).
     pub demo_per_month: Option<f64>,
+    /// With scaling, the month at the fewest tasks (the figures above) and at the most.
+    pub range: Option<TaskRange>,
+    /// One address that never changes beside a new address each deploy, for the same tasks.
+    pub address: AddressChoice,
+}
+
+/// What a month costs between the fewest and the most tasks scaling may run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRange {
+    pub fewest_tasks: u32,
+    pub most_tasks: u32,
+    pub fewest_per_month: f64,
+    pub most_per_month: f64,
+    /// "From $12.66 (1 task) to $37.97 (3 tasks) a month".
+    pub summary: String,
+}
+
+/// The two ways to be reached, priced for the same tasks, size and schedule: a load
+/// balancer whose name never changes, or each task's own public IP, new at each deploy.
+/// The difference is the load balancer, billed all month whatever the schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressChoice {
+    /// One address that never changes: the tasks behind a load balancer, a month.
+    pub stable_per_month: f64,
+    /// A new address each deploy: the same tasks without a load balancer, a month.
+    pub new_each_deploy_per_month: f64,
+    /// What the stable address adds, a month and an hour (the load balancer).
+    pub stable_extra_per_month: f64,
+    pub stable_extra_per_hour: f64,
+    /// What the load balancer's figure assumes, in words.
+    pub assumption: String,
+    /// "One address that never changes: about $X a month; a new address each deploy: about
+    /// $Y a month."
+    pub summary: String,
 }
 
 /// One valid task size and what a month of it costs with the other choices unchanged.
@@ -120,11 +158,28 @@ pub fn check_inputs(inputs: &CostInputs) -> Result<()> {
             ),
         ));
     }
-    if !(1..=100).contains(&inputs.tasks) {
+    if !(1..=MOST_TASKS).contains(&inputs.tasks) {
         return Err(invalid(
             "The number of tasks",
-            format!("{} is outside 1 to 100", inputs.tasks),
+            format!("{} is outside 1 to {MOST_TASKS}", inputs.tasks),
         ));
+    }
+    if let Some(most) = inputs.max_tasks {
+        if most < inputs.tasks {
+            return Err(invalid(
+                "The most tasks",
+                format!(
+                    "{most} is fewer than the {} the service keeps running; raise it or lower the number of tasks",
+                    inputs.tasks
+                ),
+            ));
+        }
+        if most > MOST_TASKS {
+            return Err(invalid(
+                "The most tasks",
+                format!("{most} is over {MOST_TASKS}"),
+            ));
+        }
     }
     if let Some(h) = inputs.hours_per_week {
         if !(h > 0.0 && h <= HOURS_PER_WEEK) {
@@ -149,8 +204,101 @@ pub fn check_inputs(inputs: &CostInputs) -> Result<()> {
     Ok(())
 }
 
-/// The estimate for `inputs` at `book`'s prices. Inputs are assumed checked.
+/// Dollars as a sentence says them: cents from a dollar up, four places below.
+pub fn dollars(usd: f64) -> String {
+    if usd < 1.0 {
+        format!("${usd:.4}")
+    } else {
+        format!("${usd:.2}")
+    }
+}
+
+fn tasks_word(n: u32) -> &'static str {
+    if n == 1 {
+        "task"
+    } else {
+        "tasks"
+    }
+}
+
+/// The estimate for `inputs` at `book`'s prices, with the scaling range and the address
+/// choice beside it. Inputs are assumed checked.
 pub fn estimate(inputs: &CostInputs, book: &PriceBook) -> Estimate {
+    let e = priced(inputs, book);
+    let range = inputs
+        .max_tasks
+        .filter(|most| *most > inputs.tasks)
+        .map(|most| {
+            let most_per_month = priced(
+                &CostInputs {
+                    tasks: most,
+                    ..inputs.clone()
+                },
+                book,
+            )
+            .per_month;
+            TaskRange {
+                fewest_tasks: inputs.tasks,
+                most_tasks: most,
+                fewest_per_month: e.per_month,
+                most_per_month,
+                summary: format!(
+                    "From {} ({} {}) to {} ({most} tasks) a month",
+                    dollars(e.per_month),
+                    inputs.tasks,
+                    tasks_word(inputs.tasks),
+                    dollars(most_per_month),
+                ),
+            }
+        });
+    // The load balancer bills every hour it exists, whatever the tasks' schedule: the
+    // stable address is the same tasks plus its month.
+    let new_each_deploy = priced(
+        &CostInputs {
+            load_balancer: false,
+            ..inputs.clone()
+        },
+        book,
+    )
+    .per_month;
+    let extra_per_hour = book.prices.load_balancer_per_hour(LOAD_BALANCER_ZONES);
+    let stable = new_each_deploy + extra_per_hour * HOURS_PER_MONTH;
+    let address = AddressChoice {
+        stable_per_month: stable,
+        new_each_deploy_per_month: new_each_deploy,
+        stable_extra_per_month: extra_per_hour * HOURS_PER_MONTH,
+        stable_extra_per_hour: extra_per_hour,
+        assumption: LCU_ASSUMPTION.to_owned(),
+        summary: format!(
+            "One address that never changes: about {} a month; a new address each deploy: about {} a month.",
+            dollars(stable),
+            dollars(new_each_deploy)
+        ),
+    };
+    Estimate {
+        task: inputs.task,
+        per_hour: e.per_hour,
+        per_day: e.per_month * 24.0 / HOURS_PER_MONTH,
+        per_month: e.per_month,
+        running_hours_per_month: e.running_hours,
+        always_on_per_month: e.always_on_per_month,
+        demo_per_month: inputs.hours_per_week.map(|_| e.per_month),
+        lines: e.lines,
+        range,
+        address,
+    }
+}
+
+/// The lines and totals for exactly `inputs`.
+struct Priced {
+    lines: Vec<CostLine>,
+    per_hour: f64,
+    per_month: f64,
+    always_on_per_month: f64,
+    running_hours: f64,
+}
+
+fn priced(inputs: &CostInputs, book: &PriceBook) -> Priced {
     let p = &book.prices;
     let tasks = f64::from(inputs.tasks);
     let running_hours = inputs
@@ -159,7 +307,7 @@ pub fn estimate(inputs: &CostInputs, book: &PriceBook) -> Estimate {
     let (vcpu_hour, gb_hour, _) = p.compute(inputs.platform);
     let vcpu = f64::from(inputs.task.cpu) / 1024.0;
     let gb = f64::from(inputs.task.memory) / MIB_PER_GIB;
-    let task_word = if inputs.tasks == 1 { "task" } else { "tasks" };
+    let task_word = tasks_word(inputs.tasks);
     let arch = match inputs.platform {
         Platform::LinuxAmd64 => "x86",
         Platform::LinuxArm64 => "ARM",
@@ -209,15 +357,13 @@ pub fn estimate(inputs: &CostInputs, book: &PriceBook) -> Estimate {
         ),
     ];
     if inputs.load_balancer {
-        let per_hour = p.load_balancer_hour
-            + LCUS * p.load_balancer_lcu_hour
-            + LOAD_BALANCER_ADDRESSES * p.public_ipv4_hour;
+        let per_hour = p.load_balancer_per_hour(LOAD_BALANCER_ZONES);
         lines.push(CostLine {
             component: CostComponent::LoadBalancer,
             label: "Load balancer".to_owned(),
             detail: format!(
-                "${} per hour + {LCUS} LCU × ${} + {LOAD_BALANCER_ADDRESSES} public IPv4; billed while it exists, so always on",
-                p.load_balancer_hour, p.load_balancer_lcu_hour
+                "${} per hour + {ASSUMED_LCUS} LCU × ${} per LCU-hour ({LCU_ASSUMPTION}) + {LOAD_BALANCER_ZONES} public IPv4 addresses (one per zone) × ${}; billed while it exists, so always on",
+                p.load_balancer_hour, p.load_balancer_lcu_hour, p.public_ipv4_hour
             ),
             per_hour: Some(per_hour),
             per_month: per_hour * HOURS_PER_MONTH,
@@ -267,16 +413,11 @@ pub fn estimate(inputs: &CostInputs, book: &PriceBook) -> Estimate {
         .filter(|l| l.per_hour.is_none() || l.component == CostComponent::LoadBalancer)
         .map(|l| l.per_month)
         .sum();
-    let per_month: f64 = lines.iter().map(|l| l.per_month).sum();
-    let always_on_per_month = per_hour * HOURS_PER_MONTH + fixed;
-    Estimate {
-        task: inputs.task,
+    Priced {
         per_hour: always_on_hourly,
-        per_day: per_month * 24.0 / HOURS_PER_MONTH,
-        per_month,
-        running_hours_per_month: running_hours,
-        always_on_per_month,
-        demo_per_month: inputs.hours_per_week.map(|_| per_month),
+        per_month: lines.iter().map(|l| l.per_month).sum(),
+        always_on_per_month: per_hour * HOURS_PER_MONTH + fixed,
+        running_hours,
         lines,
     }
 }
@@ -293,7 +434,7 @@ pub fn cost_sheet(inputs: &CostInputs, book: PriceBook) -> Result<CostSheet> {
                 .map(move |memory| (option.cpu, memory))
         })
         .map(|(cpu, memory)| {
-            let e = estimate(
+            let e = priced(
                 &CostInputs {
                     task: TaskSize { cpu, memory },
                     ..inputs.clone()
@@ -313,6 +454,12 @@ pub fn cost_sheet(inputs: &CostInputs, book: PriceBook) -> Result<CostSheet> {
         "CloudWatch Logs' 5 GB a month free tier is account-wide and not subtracted.".to_owned(),
         "Data out beyond AWS's 100 GB a month free is not included ($0.09 per GB).".to_owned(),
     ];
+    if inputs.load_balancer {
+        notes.push(format!(
+            "The load balancer's figure {LCU_ASSUMPTION}-hour each hour; busier traffic adds {} an hour for each further LCU.",
+            dollars(book.prices.load_balancer_lcu_hour)
+        ));
+    }
     if book.prices.compute(inputs.platform).2 {
         notes.push(format!(
             "There is no ARM price for {}; the x86 price is shown.",
@@ -329,144 +476,4 @@ pub fn cost_sheet(inputs: &CostInputs, book: PriceBook) -> Result<CostSheet> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cost::prices::bundled;
-
-    fn smallest(region: &str) -> CostInputs {
-        CostInputs {
-            region: region.to_owned(),
-            platform: Platform::LinuxAmd64,
-            task: TaskSize {
-                cpu: 256,
-                memory: 512,
-            },
-            tasks: 1,
-            hours_per_week: None,
-            log_gb_per_month: 0.0,
-            log_retention_days: 30,
-            image_mb: None,
-            load_balancer: false,
-        }
-    }
-
-    fn line(e: &Estimate, component: CostComponent) -> &CostLine {
-        e.lines.iter().find(|l| l.component == component).unwrap()
-    }
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() < 1e-9
-    }
-
-    #[test]
-    fn the_smallest_x86_task_in_us_east_1_matches_the_facts_table() {
-        // 0.25 × 0.04048 + 0.5 × 0.004445 = 0.0123425 per hour, "0.01234/h, about 9.01 a
-        // month"; plus 0.005 per hour for its public IPv4 address.
-        let e = estimate(&smallest("us-east-1"), &bundled("us-east-1"));
-        let compute = line(&e, CostComponent::Cpu).per_hour.unwrap()
-            + line(&e, CostComponent::Memory).per_hour.unwrap();
-        assert!(close(compute, 0.0123425), "{compute}");
-        assert!(close(
-            line(&e, CostComponent::PublicIpv4).per_hour.unwrap(),
-            0.005
-        ));
-        assert!(close(e.per_hour, 0.0173425));
-        assert!(close(compute * 730.0, 9.010025), "about 9.01 a month");
-        assert!(close(e.per_month, 0.0173425 * 730.0));
-        assert!(close(e.per_day, 0.0173425 * 24.0));
-        assert_eq!(e.demo_per_month, None);
-    }
-
-    #[test]
-    fn arm_and_other_regions_use_their_own_rates() {
-        let mut inputs = smallest("us-east-1");
-        inputs.platform = Platform::LinuxArm64;
-        let e = estimate(&inputs, &bundled("us-east-1"));
-        assert!(close(
-            line(&e, CostComponent::Cpu).per_hour.unwrap(),
-            0.25 * 0.03238
-        ));
-        assert!(close(
-            line(&e, CostComponent::Memory).per_hour.unwrap(),
-            0.5 * 0.00356
-        ));
-
-        // 1 vCPU / 2 GB x86 in ap-southeast-1, 2 tasks: 2 × (0.05056 + 2 × 0.00553).
-        let mut inputs = smallest("ap-southeast-1");
-        inputs.task = TaskSize {
-            cpu: 1024,
-            memory: 2048,
-        };
-        inputs.tasks = 2;
-        let e = estimate(&inputs, &bundled("ap-southeast-1"));
-        let compute = line(&e, CostComponent::Cpu).per_hour.unwrap()
-            + line(&e, CostComponent::Memory).per_hour.unwrap();
-        assert!(close(compute, 2.0 * (0.05056 + 2.0 * 0.00553)), "{compute}");
-        assert!(close(
-            line(&e, CostComponent::PublicIpv4).per_hour.unwrap(),
-            0.01
-        ));
-    }
-
-    #[test]
-    fn demo_hours_scale_the_hourly_lines_and_not_storage() {
-        let mut inputs = smallest("us-east-1");
-        inputs.hours_per_week = Some(10.0);
-        inputs.log_gb_per_month = 2.0;
-        inputs.image_mb = Some(150.0);
-        let e = estimate(&inputs, &bundled("us-east-1"));
-        let hours = 10.0 * 730.0 / 168.0;
-        assert!(close(e.running_hours_per_month, hours));
-        let storage = 2.0 * 0.5 + 2.0 * 30.0 * 24.0 / 730.0 * 0.03 + 0.15 * 0.10;
-        assert!(close(e.per_month, 0.0173425 * hours + storage), "{e:?}");
-        assert!(close(e.always_on_per_month, 0.0173425 * 730.0 + storage));
-        assert_eq!(e.demo_per_month, Some(e.per_month));
-    }
-
-    #[test]
-    fn a_load_balancer_is_billed_all_month_with_its_two_addresses() {
-        let mut inputs = smallest("us-east-1");
-        inputs.load_balancer = true;
-        inputs.hours_per_week = Some(1.0);
-        let e = estimate(&inputs, &bundled("us-east-1"));
-        let lb = line(&e, CostComponent::LoadBalancer);
-        assert!(close(lb.per_hour.unwrap(), 0.0225 + 0.008 + 0.01));
-        assert!(close(lb.per_month, (0.0225 + 0.008 + 0.01) * 730.0));
-    }
-
-    #[test]
-    fn every_valid_pair_is_offered_with_its_cost_and_no_invalid_one() {
-        let sheet = cost_sheet(&smallest("us-east-1"), bundled("us-east-1")).unwrap();
-        let expected: usize = task_size_options().iter().map(|o| o.memories.len()).sum();
-        assert_eq!(sheet.sizes.len(), expected);
-        assert_eq!(expected, 3 + 4 + 7 + 13 + 23 + 12 + 12);
-        assert!(sheet
-            .sizes
-            .iter()
-            .all(|s| is_valid_task_size(s.cpu, s.memory)));
-        let largest = sheet.sizes.last().unwrap();
-        assert_eq!((largest.cpu, largest.memory), (16384, 122880));
-        assert!(close(
-            largest.per_hour,
-            16.0 * 0.04048 + 120.0 * 0.004445 + 0.005
-        ));
-        assert!(sheet.sizes.windows(2).all(|w| w[0].cpu <= w[1].cpu));
-    }
-
-    #[test]
-    fn invalid_choices_are_refused_with_what_to_do() {
-        let mut inputs = smallest("us-east-1");
-        inputs.task.memory = 1536;
-        let err = cost_sheet(&inputs, bundled("us-east-1")).unwrap_err();
-        assert!(
-            err.to_string().contains("pick one of the offered pairs"),
-            "{err}"
-        );
-        let mut inputs = smallest("us-east-1");
-        inputs.hours_per_week = Some(200.0);
-        assert!(cost_sheet(&inputs, bundled("us-east-1")).is_err());
-        let mut inputs = smallest("us-east-1");
-        inputs.tasks = 0;
-        assert!(cost_sheet(&inputs, bundled("us-east-1")).is_err());
-    }
-}
+mod tests;
