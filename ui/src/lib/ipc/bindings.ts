@@ -218,6 +218,28 @@ export type Acknowledgement = {
 	why: string,
 };
 
+/**
+ *  The two ways to be reached, priced for the same tasks, size and schedule: a load
+ *  balancer whose name never changes, or each task's own public IP, new at each deploy.
+ *  The difference is the load balancer, billed all month whatever the schedule.
+ */
+export type AddressChoice = {
+	/**  One address that never changes: the tasks behind a load balancer, a month. */
+	stablePerMonth: number | null,
+	/**  A new address each deploy: the same tasks without a load balancer, a month. */
+	newEachDeployPerMonth: number | null,
+	/**  What the stable address adds, a month and an hour (the load balancer). */
+	stableExtraPerMonth: number | null,
+	stableExtraPerHour: number | null,
+	/**  What the load balancer's figure assumes, in words. */
+	assumption: string,
+	/**
+	 *  "One address that never changes: about $X a month; a new address each deploy: about
+	 *  $Y a month."
+	 */
+	summary: string,
+};
+
 /**  What an alias record points at: the load balancer's DNS name and its hosted zone. */
 export type AliasTarget = {
 	dnsName: string,
@@ -587,8 +609,10 @@ export type CostInputs = {
 	region: string,
 	platform: Platform,
 	task: TaskSize,
-	/**  How many tasks run at once. */
+	/**  How many tasks run at once (with scaling, the fewest). */
 	tasks: number,
+	/**  With scaling, the most tasks the service may run; None (and left out) without scaling. */
+	maxTasks?: number | null,
 	/**  Hours a week the app runs ("only while I demo"); None when always on. */
 	hoursPerWeek: number | null,
 	/**  Expected log volume, GB a month. */
@@ -889,6 +913,10 @@ export type Estimate = {
 	alwaysOnPerMonth: number | null,
 	/**  The month if it ran only the chosen hours a week (None when always on). */
 	demoPerMonth: number | null,
+	/**  With scaling, the month at the fewest tasks (the figures above) and at the most. */
+	range: TaskRange | null,
+	/**  One address that never changes beside a new address each deploy, for the same tasks. */
+	address: AddressChoice,
 };
 
 /**  One setting in slipway.toml that is wrong, and why. */
@@ -1073,6 +1101,18 @@ export type Leftover = {
 	/**  Why it is left, in words. */
 	why: string,
 	costPerHour: number | null,
+};
+
+export type LoadBalancerCost = {
+	name: string,
+	dnsName: string | null,
+	publicAddresses: number,
+	perHour: number | null,
+	/**  How the hourly figure is reached, with what it assumes, in words. */
+	detail: string,
+	/**  When it was created (ISO 8601) and what it has cost since; None when AWS did not say. */
+	since: string | null,
+	soFar: number | null,
 };
 
 export type LocalRelease = {
@@ -1438,8 +1478,14 @@ export type Prices = {
 	armGbHour: number | null,
 	/**  Per public IPv4 address per hour (every task with a public IP pays it). */
 	publicIpv4Hour: number | null,
+	/**  An Application Load Balancer's hour, and its load balancer capacity unit (LCU) hour. */
 	loadBalancerHour: number | null,
 	loadBalancerLcuHour: number | null,
+	/**
+	 *  True when the load balancer's prices came from the Price List API; false when they
+	 *  are Slipway's bundled us-east-1 rates (and for prices cached before Slipway asked).
+	 */
+	loadBalancerListed?: boolean,
 	logIngestionGb: number | null,
 	logStorageGbMonth: number | null,
 	imageStorageGbMonth: number | null,
@@ -1586,11 +1632,22 @@ export type RollbackCheck = {
 
 export type RunningCost = {
 	tasks: TaskCost[],
-	/**  What everything running costs per hour now. */
+	/**  What everything running costs per hour now: the tasks and the load balancers. */
 	perHour: number | null,
 	/**  What the running tasks have cost since each started. */
 	soFar: number | null,
+	/**
+	 *  Boxed, so the cost watch's events (one of which is a meter) stay small; the same
+	 *  to serde and TypeScript.
+	 */
 	prices: PriceBook,
+	/**  The app's load balancers, billed while they exist. */
+	loadBalancers?: LoadBalancerCost[],
+	/**
+	 *  What the figures mean for the user, in words (a load balancer that bills with no
+	 *  task running).
+	 */
+	notes?: string[],
 };
 
 /**  A running preview, as the sidebar lists it. */
@@ -2023,6 +2080,16 @@ export type TaskCost = {
 	hours: number | null,
 	perHour: number | null,
 	soFar: number | null,
+};
+
+/**  What a month costs between the fewest and the most tasks scaling may run. */
+export type TaskRange = {
+	fewestTasks: number,
+	mostTasks: number,
+	fewestPerMonth: number | null,
+	mostPerMonth: number | null,
+	/**  "From $12.66 (1 task) to $37.97 (3 tasks) a month". */
+	summary: string,
 };
 
 export type TaskSize = {

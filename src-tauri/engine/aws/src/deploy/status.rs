@@ -169,7 +169,13 @@ pub async fn status_knowing(
         .partition(|o| family_of(&o.snapshot.task_definition_arn) == config.name);
     let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
     let billed: Vec<BilledTask> = observed.iter().filter_map(Observed::billed).collect();
-    let cost = meter(&billed, &book, now);
+    // The app's load balancer bills by the hour, with or without a task.
+    let balancers = if config.aws.load_balancer {
+        crate::cost::load_balancers::of_app(conn, &config.name, config.id.as_deref()).await?
+    } else {
+        Vec::new()
+    };
+    let cost = crate::cost::meter::meter_with(&billed, &balancers, &book, now);
     let port = u16::try_from(config.port).unwrap_or(80);
     let tasks = observed
         .iter()
