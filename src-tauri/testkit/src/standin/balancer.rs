@@ -94,6 +94,7 @@ impl Balancers {
                     bound: HashMap::new(),
                 }
             });
+            self.hosts.keep(&balancer.ip, &balancer.dns);
             let ports: Vec<i32> = lb.listeners.iter().filter_map(|l| l.port()).collect();
             balancer.bound.retain(|port, bound| {
                 let keep = ports.contains(port);
