@@ -14,6 +14,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum,
 };
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+};
 use balanced::{attribute, primary, Stage};
 use slipway_testkit::TargetHealth;
 
@@ -352,6 +355,72 @@ async fn two_tasks_are_two_healthy_targets_sticky_by_cookie_and_scale_back_to_on
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert!(body.starts_with("v1"), "{body}");
+
+    // The user's domain, aliased to the load balancer in Route 53, leads there too.
+    let route53 = aws_sdk_route53::Client::new(&stage.direct);
+    let zone_name = format!("{}.example", stage.name);
+    let zone = route53
+        .create_hosted_zone()
+        .name(&zone_name)
+        .caller_reference(&stage.name)
+        .send()
+        .await
+        .unwrap()
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .to_owned();
+    let alias = |action: ChangeAction| {
+        ChangeBatch::builder()
+            .changes(
+                Change::builder()
+                    .action(action)
+                    .resource_record_set(
+                        ResourceRecordSet::builder()
+                            .name(format!("app.{zone_name}"))
+                            .r#type(RrType::A)
+                            .alias_target(
+                                AliasTarget::builder()
+                                    .hosted_zone_id("Z35SXDOTRQ7X7K")
+                                    .dns_name(format!("dualstack.{}", lb.dns))
+                                    .evaluate_target_health(false)
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    };
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(alias(ChangeAction::Upsert))
+        .send()
+        .await
+        .unwrap();
+    let domain_url = format!("https://app.{zone_name}/");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        if let Ok(answer) = tls.get(&domain_url).send().await {
+            break answer.text().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "{domain_url} never answered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(body.starts_with("v1"), "{body}");
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(alias(ChangeAction::Delete))
+        .send()
+        .await
+        .unwrap();
+    route53.delete_hosted_zone().id(&zone).send().await.unwrap();
 
     // Back to one task: one target left, the other drained away.
     stage.update(None, Some(1)).await;

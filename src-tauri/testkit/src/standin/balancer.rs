@@ -1,7 +1,8 @@
 //! The load balancers moto stores, listening for real: each gets its own loopback address
 //! (never a task's), named by its DNS name in /etc/hosts, with a listener bound there on
 //! each of its listeners' ports (HTTPS ones with a self-signed certificate for the DNS
-//! name, [`super::tls`]). Answering a request is [`super::forwarding`]'s work.
+//! name, [`super::tls`]). A name Route 53 aliases to a load balancer (the user's domain)
+//! leads there too. Answering a request is [`super::forwarding`]'s work.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,8 @@ struct Balancer {
 
 pub(super) struct Balancers {
     balancers: HashMap<String, Balancer>,
+    /// Names that Route 53 aliases to a load balancer → the loopback IP written for them.
+    aliases: HashMap<String, String>,
     hosts: HostsFile,
 }
 
@@ -46,6 +49,7 @@ impl Balancers {
     pub fn new() -> Self {
         Self {
             balancers: HashMap::new(),
+            aliases: HashMap::new(),
             hosts: HostsFile::system(),
         }
     }
@@ -69,6 +73,13 @@ impl Balancers {
             .collect();
         for arn in gone {
             if let Some(balancer) = self.balancers.remove(&arn) {
+                self.aliases.retain(|name, ip| {
+                    let aliased = *ip == balancer.ip;
+                    if aliased {
+                        self.hosts.remove(name);
+                    }
+                    !aliased
+                });
                 close(balancer, &mut self.hosts);
             }
         }
@@ -83,6 +94,7 @@ impl Balancers {
                     bound: HashMap::new(),
                 }
             });
+            self.hosts.keep(&balancer.ip, &balancer.dns);
             let ports: Vec<i32> = lb.listeners.iter().filter_map(|l| l.port()).collect();
             balancer.bound.retain(|port, bound| {
                 let keep = ports.contains(port);
@@ -139,11 +151,46 @@ impl Balancers {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.balancers.is_empty()
+    }
+
+    /// Sends each name that `records` (name, alias target) alias to one of the load
+    /// balancers to its address, as Route 53 would resolve it; names no longer aliased are
+    /// forgotten.
+    pub fn follow_aliases(&mut self, records: &[(String, String)]) {
+        let plain = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+        let mut wanted = HashMap::new();
+        for (name, target) in records {
+            let target = plain(target);
+            let target = target.strip_prefix("dualstack.").unwrap_or(&target);
+            if let Some(b) = self
+                .balancers
+                .values()
+                .find(|b| b.dns.eq_ignore_ascii_case(target))
+            {
+                wanted.insert(plain(name), b.ip.clone());
+            }
+        }
+        for (name, ip) in &wanted {
+            if self.aliases.get(name) != Some(ip) {
+                self.hosts.set(ip, name);
+            }
+        }
+        for name in self.aliases.keys() {
+            if !wanted.contains_key(name) {
+                self.hosts.remove(name);
+            }
+        }
+        self.aliases = wanted;
+    }
+
     /// Stops listening and removes the hosts lines.
     pub fn close_all(&mut self) {
         for (_, balancer) in self.balancers.drain() {
             close(balancer, &mut self.hosts);
         }
+        self.aliases.clear();
         self.hosts.remove_all();
     }
 }

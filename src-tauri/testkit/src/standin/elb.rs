@@ -22,7 +22,13 @@ pub(super) struct Elb {
     pub http: reqwest::Client,
     /// The groups whose health the proxy was told.
     pub reported: HashSet<String>,
+    pub route53: aws_sdk_route53::Client,
+    /// When Route 53's aliases were last read.
+    pub aliases_read: Option<Instant>,
 }
+
+/// How often Route 53's alias records are read (they change with a setup, not a deploy).
+const ALIASES_EVERY: Duration = Duration::from_secs(3);
 
 impl Elb {
     pub async fn run(mut self) {
@@ -73,6 +79,40 @@ impl Elb {
                 .expect("balancers")
                 .reconcile(seen, &self.groups);
         }
+        let balancing = !self.balancers.lock().expect("balancers").is_empty();
+        if balancing
+            && self
+                .aliases_read
+                .is_none_or(|at| at.elapsed() >= ALIASES_EVERY)
+        {
+            self.aliases_read = Some(Instant::now());
+            if let Some(aliases) = self.read_aliases().await {
+                self.balancers
+                    .lock()
+                    .expect("balancers")
+                    .follow_aliases(&aliases);
+            }
+        }
+    }
+
+    /// Every alias record of every hosted zone: (name, alias target's DNS name).
+    async fn read_aliases(&self) -> Option<Vec<(String, String)>> {
+        let zones = self.route53.list_hosted_zones().send().await.ok()?;
+        let mut aliases = Vec::new();
+        for zone in zones.hosted_zones() {
+            let records = self
+                .route53
+                .list_resource_record_sets()
+                .hosted_zone_id(zone.id())
+                .send()
+                .await
+                .ok()?;
+            aliases.extend(records.resource_record_sets().iter().filter_map(|r| {
+                let target = r.alias_target()?.dns_name();
+                Some((r.name().to_owned(), target.to_owned()))
+            }));
+        }
+        Some(aliases)
     }
 
     /// Every target group with its settings and registered targets; `None` when moto

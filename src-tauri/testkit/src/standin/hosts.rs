@@ -34,6 +34,16 @@ impl HostsFile {
         }
     }
 
+    /// Writes the line for `name` again if no line names it any more (another process
+    /// removed it); a line another process wrote for it stays.
+    pub fn keep(&mut self, ip: &str, name: &str) {
+        let named = std::fs::read_to_string(&self.path)
+            .is_ok_and(|text| text.lines().any(|l| names(l).any(|n| n == name)));
+        if !named {
+            self.set(ip, name);
+        }
+    }
+
     pub fn remove(&mut self, name: &str) {
         if self.mine.remove(name) {
             let _ = self.edit(|text| with_line(text, name, None));
@@ -75,10 +85,7 @@ impl Drop for HostsFile {
 fn with_line(text: &str, name: &str, line: Option<&str>) -> String {
     let mut out: String = text
         .lines()
-        .filter(|l| {
-            let names = l.split('#').next().unwrap_or_default();
-            !names.split_whitespace().skip(1).any(|n| n == name)
-        })
+        .filter(|l| !names(l).any(|n| n == name))
         .map(|l| format!("{l}\n"))
         .collect();
     if let Some(line) = line {
@@ -86,6 +93,15 @@ fn with_line(text: &str, name: &str, line: Option<&str>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The host names of a hosts line.
+fn names(line: &str) -> impl Iterator<Item = &str> {
+    line.split('#')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
 }
 
 /// `text` without the marked lines of processes that no longer run.

@@ -115,6 +115,8 @@ impl FargateStandIn {
                 .build()
                 .expect("an HTTP client for health checks"),
             reported: Default::default(),
+            route53: aws_sdk_route53::Client::new(&sdk),
+            aliases_read: None,
         };
         let elb_task = tokio::spawn(elb.run());
         let world = World {
