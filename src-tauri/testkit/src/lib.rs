@@ -339,11 +339,34 @@ impl Request {
         if let Some(target) = self.header("x-amz-target") {
             return target.rsplit('.').next().unwrap_or(target).to_owned();
         }
-        String::from_utf8_lossy(&self.body)
+        if let Some(action) = String::from_utf8_lossy(&self.body)
             .split('&')
             .find_map(|pair| pair.strip_prefix("Action="))
-            .unwrap_or("unknown")
-            .to_owned()
+        {
+            return action.to_owned();
+        }
+        self.rest_action().unwrap_or("unknown").to_owned()
+    }
+
+    /// The action of a REST call (Route 53 names it by method and path, not in the body).
+    fn rest_action(&self) -> Option<&'static str> {
+        let mut words = self.head.lines().next()?.split_whitespace();
+        let (method, target) = (words.next()?, words.next()?);
+        let path = target.split('?').next()?.trim_end_matches('/');
+        let route53 = path.strip_prefix("/2013-04-01/")?;
+        Some(
+            match (method, route53.split('/').collect::<Vec<_>>().as_slice()) {
+                ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
+                ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
+                ("GET", ["hostedzone"]) => "ListHostedZones",
+                ("POST", ["hostedzone"]) => "CreateHostedZone",
+                ("GET", ["hostedzonesbyname"]) => "ListHostedZonesByName",
+                ("GET", ["hostedzone", _]) => "GetHostedZone",
+                ("DELETE", ["hostedzone", _]) => "DeleteHostedZone",
+                ("GET", ["change", _]) => "GetChange",
+                _ => return None,
+            },
+        )
     }
 
     fn is_json_protocol(&self) -> bool {
@@ -540,4 +563,38 @@ pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(path, contents).unwrap();
     }
     dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Request;
+
+    fn request(line: &str, body: &str) -> Request {
+        Request {
+            head: format!("{line}\r\nHost: 127.0.0.1\r\n"),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn route53_calls_are_named_by_method_and_path() {
+        let named = |line: &str| request(line, "").action();
+        assert_eq!(
+            named("POST /2013-04-01/hostedzone/Z123/rrset/ HTTP/1.1"),
+            "ChangeResourceRecordSets"
+        );
+        assert_eq!(
+            named("GET /2013-04-01/hostedzone/Z123/rrset?name=a HTTP/1.1"),
+            "ListResourceRecordSets"
+        );
+        assert_eq!(
+            named("GET /2013-04-01/hostedzone HTTP/1.1"),
+            "ListHostedZones"
+        );
+        assert_eq!(
+            request("POST / HTTP/1.1", "Action=DescribeLoadBalancers&Version=1").action(),
+            "DescribeLoadBalancers"
+        );
+        assert_eq!(named("PUT /elsewhere HTTP/1.1"), "unknown");
+    }
 }
