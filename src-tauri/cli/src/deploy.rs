@@ -484,7 +484,11 @@ pub async fn stop(args: StopArgs, as_json: bool) -> ExitCode {
 #[derive(Args)]
 pub struct ScaleArgs {
     /// How many tasks the service keeps running (with scaling: the least).
-    #[arg(value_name = "N", required_unless_present = "min")]
+    #[arg(
+        value_name = "N",
+        required_unless_present = "min",
+        conflicts_with = "min"
+    )]
     tasks: Option<u32>,
     /// The least tasks with auto scaling (instead of N).
     #[arg(long, value_name = "N", requires = "max")]

@@ -22,11 +22,38 @@ impl World {
             return;
         };
         let name = service.service_name().unwrap_or_default();
+        // ECS refuses a registration naming a container the task definition does not have;
+        // moto does not check, so the stand-in does (and registers nothing).
+        let containers: Vec<String> = match self
+            .ecs
+            .describe_task_definition()
+            .task_definition(service.task_definition().unwrap_or_default())
+            .send()
+            .await
+        {
+            Ok(answer) => answer
+                .task_definition()
+                .map(|t| {
+                    t.container_definitions()
+                        .iter()
+                        .filter_map(|c| c.name().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Err(_) => return,
+        };
         let mut registered = Vec::new();
         for lb in service.load_balancers() {
             let (Some(group), Some(port)) = (lb.target_group_arn(), lb.container_port()) else {
                 continue;
             };
+            let container = lb.container_name().unwrap_or_default();
+            if !containers.iter().any(|c| c == container) {
+                state.event(format!(
+                    "(service {name}) failed to register targets in (target-group {group}): the container {container} does not exist in the task definition"
+                ));
+                continue;
+            }
             let target = TargetDescription::builder().id(&ip).port(port).build();
             if self
                 .elb

@@ -22,8 +22,44 @@ pub const GRACE_SECONDS: i32 = 30;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Balancer {
     pub target_group: String,
+    /// The load balancer's own DNS name.
+    pub dns_name: String,
     /// `http://<load balancer DNS name>`, or `https://<domain>` once HTTPS is on.
     pub url: String,
+}
+
+/// The address visitors use, one rule for the deploy and for status: the user's domain
+/// once an HTTPS listener with its certificate is on (port 80 then redirects there, with
+/// the domain's certificate, so the load balancer's own name would fail in a browser),
+/// else the load balancer's own name.
+pub fn address(dns_name: &str, domain: Option<&str>, https: bool) -> String {
+    match domain {
+        Some(domain) if https => format!("https://{domain}"),
+        _ => url_of(dns_name),
+    }
+}
+
+/// How the deploy reaches `url` to check it: the user's domain is resolved to the load
+/// balancer itself, so the check proves the load balancer serves the new revision with
+/// the domain's certificate, whatever the user's DNS says yet.
+pub async fn check_client(balancer: Option<&Balancer>, url: &str) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    let Some(balancer) = balancer else {
+        return builder;
+    };
+    let Some(host) = url
+        .strip_prefix("https://")
+        .map(|rest| rest.split(['/', ':']).next().unwrap_or(rest))
+    else {
+        return builder;
+    };
+    match tokio::net::lookup_host((balancer.dns_name.as_str(), 443)).await {
+        Ok(addrs) => builder.resolve_to_addrs(host, &addrs.collect::<Vec<_>>()),
+        Err(e) => {
+            tracing::warn!(lb = %balancer.dns_name, "resolving the load balancer: {e}");
+            builder
+        }
+    }
 }
 
 /// One registered task, as the load balancer sees it.
@@ -235,10 +271,7 @@ impl Found {
     /// The address visitors use: the user's domain once HTTPS is on, else the load
     /// balancer's own name.
     pub fn url(&self, domain: Option<&str>) -> String {
-        match domain {
-            Some(domain) if self.https => format!("https://{domain}"),
-            _ => url_of(&self.dns_name),
-        }
+        address(&self.dns_name, domain, self.https)
     }
 }
 

@@ -424,14 +424,18 @@ pub async fn deploy_with_setup(
             slipway_core::project::HealthProbe::Http { path } => path.clone(),
             _ => "/".to_owned(),
         },
-        balancer: match (
-            &observed.target_group,
-            setup::stable_url(&observed, &wanted),
-        ) {
-            (Some(group), Some(url)) if config.aws.load_balancer => Some(balancer::Balancer {
-                target_group: group.arn.clone(),
-                url,
-            }),
+        balancer: match (&observed.target_group, &observed.load_balancer) {
+            (Some(group), Some(lb)) if config.aws.load_balancer => {
+                let https = observed
+                    .listeners
+                    .iter()
+                    .any(|l| l.port == 443 && l.certificate.is_some());
+                Some(balancer::Balancer {
+                    target_group: group.arn.clone(),
+                    dns_name: lb.dns_name.clone(),
+                    url: balancer::address(&lb.dns_name, config.aws.domain.as_deref(), https),
+                })
+            }
             _ => None,
         },
         desired: i32::try_from(config.aws.tasks()).unwrap_or(1),
@@ -488,6 +492,12 @@ async fn run_steps(
             let (running, previous) = task::run(d, &task_definition).await?;
             (running, Some(previous))
         }
+        // Standalone tasks of the app from before the stable address was chosen are
+        // retired once the service answers: they bill, and no visitor reaches them.
+        DeployMode::Service if d.balancer.is_some() => (
+            service::run(d, &task_definition).await?,
+            Some(task::Previous::unknown()),
+        ),
         DeployMode::Service => (service::run(d, &task_definition).await?, None),
     };
 
@@ -537,24 +547,26 @@ async fn after_verify(
 
     // Scaling follows the project once the service is there (best effort: the deploy
     // answered; what could not be set is said).
-    if d.mode == DeployMode::Service && (d.config.aws.scaling().is_some() || d.balancer.is_some()) {
+    // (Also when scaling is no longer wanted: Slipway's is removed.)
+    if d.mode == DeployMode::Service {
         let wanted = d.config.aws.scaling();
-        match d
-            .race(
-                "the service's scaling",
-                scaling::apply(d.conn, &d.names.cluster, &d.config.name, wanted),
-            )
-            .await
+        let until = Instant::now() + Duration::from_secs(20);
+        match undo::repeat_until(until, || {
+            scaling::apply(d.conn, &d.names.cluster, &d.config.name, wanted)
+        })
+        .await
         {
             Ok(changes) if !changes.is_empty() => d.emit(DeployEvent::ServiceEvent {
                 at: String::new(),
                 message: format!("Scaling: {}", changes.join("; ")),
             }),
             Ok(_) => {}
-            Err(e) => d.warn(
+            Err(e) if wanted.is_some() || d.balancer.is_some() => d.warn(
                 &mut warnings,
                 format!("The service's scaling could not be set ({e}); deploy again to retry."),
             ),
+            // Only looking for a scaling Slipway once set: not the user's concern now.
+            Err(e) => tracing::warn!(app = %d.config.name, "reading the service's scaling: {e}"),
         }
     }
     let (stopped_previous, kept_previous) = match live.previous {

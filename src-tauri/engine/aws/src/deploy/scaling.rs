@@ -206,19 +206,26 @@ pub async fn scale(
     .ok_or_else(|| EngineError::InvalidInput {
         what: "Number of tasks".to_owned(),
         reason: format!(
-            "{} has no service in {} yet. The number is saved: the next deploy with the stable address starts that many tasks.",
+            "{} has no service in {} yet. The number is saved: the next deploy starts that many tasks.",
             config.name, conn.ctx.region
         ),
     })?;
     let wanted = config.aws.scaling();
     let desired = match wanted {
-        Some((min, max, _)) => service.desired.clamp(
-            i32::try_from(min).unwrap_or(1),
-            i32::try_from(max).unwrap_or(1),
-        ),
+        Some((min, max, _)) => service
+            .desired
+            .max(i32::try_from(min).unwrap_or(1))
+            .min(i32::try_from(max).unwrap_or(1)),
         None => i32::try_from(config.aws.tasks()).unwrap_or(1),
     };
     let mut changes = Vec::new();
+    // From auto scaling to a fixed count: scaling goes first, or it would move the count.
+    if wanted.is_none() {
+        changes.extend(
+            super::undo::repeat_until(until, || apply(conn, &names.cluster, &config.name, None))
+                .await?,
+        );
+    }
     if service.desired != desired {
         let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
         super::undo::repeat_until(until, || async {
@@ -237,10 +244,12 @@ pub async fn scale(
             service.desired
         ));
     }
-    changes.extend(
-        super::undo::repeat_until(until, || apply(conn, &names.cluster, &config.name, wanted))
-            .await?,
-    );
+    if wanted.is_some() {
+        changes.extend(
+            super::undo::repeat_until(until, || apply(conn, &names.cluster, &config.name, wanted))
+                .await?,
+        );
+    }
     let scaling =
         super::undo::repeat_until(until, || read(conn, &names.cluster, &config.name)).await?;
     Ok(ScaleOutcome {

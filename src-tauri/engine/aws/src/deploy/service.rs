@@ -122,10 +122,19 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                 &format!("{previous} {}", service.desired_count()),
             )?;
             let desired = desired_now(d, service);
-            // Registered with the load balancer, or no longer, when that changed.
-            let registered = !service.load_balancers().is_empty();
-            let register =
-                (registered != d.balancer.is_some()).then(|| registration(d).unwrap_or_default());
+            // Registered with the load balancer, or no longer, when that changed (another
+            // target group after setup replaced it, another port, or off).
+            let now: Vec<(Option<&str>, Option<&str>, Option<i32>)> = service
+                .load_balancers()
+                .iter()
+                .map(|l| (l.target_group_arn(), l.container_name(), l.container_port()))
+                .collect();
+            let wanted = registration(d).unwrap_or_default();
+            let same = now.len() == wanted.len()
+                && wanted.iter().all(|l| {
+                    now.contains(&(l.target_group_arn(), l.container_name(), l.container_port()))
+                });
+            let register = (!same).then_some(wanted);
             d.persist("ecs:UpdateService", true, || async {
                 ecs.update_service()
                     .cluster(&d.names.cluster)
@@ -158,7 +167,12 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     let running = watch_rollout(d, task_definition, seen_events).await?;
     d.step_done(
         DeployStep::Wait,
-        format!("rollout completed; public IP {}", running.public_ip),
+        match &d.balancer {
+            Some(_) => {
+                "rollout completed; the load balancer sends visitors to the new revision".to_owned()
+            }
+            None => format!("rollout completed; public IP {}", running.public_ip),
+        },
     );
     Ok(running)
 }
@@ -168,7 +182,7 @@ fn registration(d: &Deployment<'_>) -> Option<Vec<LoadBalancer>> {
     d.balancer.as_ref().map(|balancer| {
         vec![LoadBalancer::builder()
             .target_group_arn(&balancer.target_group)
-            .container_name(&d.config.name)
+            .container_name(slipway_core::taskdef::CONTAINER)
             .container_port(i32::from(d.port))
             .build()]
     })
@@ -178,13 +192,17 @@ fn registration(d: &Deployment<'_>) -> Option<Vec<LoadBalancer>> {
 /// (kept within the scaling range) when scaling is on.
 fn desired_now(d: &Deployment<'_>, service: &Service) -> i32 {
     match d.config.aws.scaling() {
-        Some((min, max, _)) => service.desired_count().clamp(
-            i32::try_from(min).unwrap_or(1),
-            i32::try_from(max).unwrap_or(1),
-        ),
+        Some((min, max, _)) => service
+            .desired_count()
+            .max(i32::try_from(min).unwrap_or(1))
+            .min(i32::try_from(max).unwrap_or(1)),
         None => d.desired,
     }
 }
+
+/// How long a completed rollout behind the load balancer waits for the previous
+/// revision's targets to leave it.
+const DRAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn circuit_breaker() -> DeploymentConfiguration {
     DeploymentConfiguration::builder()
@@ -210,6 +228,7 @@ async fn watch_rollout(
     let mut tasks: Vec<String> = Vec::new();
     let mut failed_seen = 0;
     let mut targets = TargetWatch::default();
+    let mut completed_at: Option<std::time::Instant> = None;
     loop {
         let mut changed = false;
         // Right after CreateService, DescribeServices may not show it yet.
@@ -301,8 +320,17 @@ async fn watch_rollout(
                     )
                     .await)
                 }
-                // Behind the load balancer, done once only the new revision serves.
-                Some("COMPLETED") if d.balancer.is_none() || targets.others_healthy == 0 => {
+                // Behind the load balancer, done once only the new revision serves: the
+                // previous tasks' targets drain (not waited for past DRAIN_PATIENCE, as a
+                // target group may hold targets that are none of the service's).
+                Some("COMPLETED")
+                    if d.balancer.is_none()
+                        || targets.others_healthy == 0
+                        || completed_at
+                            .get_or_insert_with(std::time::Instant::now)
+                            .elapsed()
+                            > DRAIN_PATIENCE =>
+                {
                     if let Some(running) = address(d, &snapshots).await? {
                         return Ok(running);
                     }

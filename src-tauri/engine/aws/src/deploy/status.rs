@@ -170,8 +170,14 @@ pub async fn status_knowing(
     let book = price_book(db, &conn.ctx.region, Refresh::Never, now).await?;
     let billed: Vec<BilledTask> = observed.iter().filter_map(Observed::billed).collect();
     // The app's load balancer bills by the hour, with or without a task.
+    // Best effort: a load balancer that cannot be read leaves the tasks' cost shown.
     let balancers = if config.aws.load_balancer {
-        crate::cost::load_balancers::of_app(conn, &config.name, config.id.as_deref()).await?
+        crate::cost::load_balancers::of_app(conn, &config.name, config.id.as_deref())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(app = %config.name, "metering the load balancer: {e}");
+                Vec::new()
+            })
     } else {
         Vec::new()
     };
@@ -264,7 +270,12 @@ async fn balancer_status(
     let snapshots: Vec<TaskSnapshot> = observed.iter().map(|o| o.snapshot.clone()).collect();
     let targets = super::balancer::targets(conn, &found.target_group, &snapshots).await?;
     let scaling = if has_service {
-        super::scaling::read(conn, &names.cluster, &config.name).await?
+        super::scaling::read(conn, &names.cluster, &config.name)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(app = %config.name, "reading the service's scaling: {e}");
+                None
+            })
     } else {
         None
     };

@@ -55,15 +55,12 @@ pub async fn stop_app(conn: &Connection, config: &ProjectConfig) -> Result<StopO
     if let Some(s) = service.filter(|s| s.desired > 0) {
         // Auto scaling would start the tasks again: Slipway's scaling goes first (the next
         // deploy sets it up again from slipway.toml).
-        let scaled = match config.aws.load_balancer {
-            true => {
-                repeat_until(until(), || {
-                    super::scaling::apply(conn, &names.cluster, &s.name, None)
-                })
-                .await
-            }
-            false => Ok(vec![]),
-        };
+        // (Read also when slipway.toml no longer asks for a load balancer, or does not
+        // validate: a scaling Slipway once set is still there.)
+        let scaled = repeat_until(until(), || {
+            super::scaling::apply(conn, &names.cluster, &s.name, None)
+        })
+        .await;
         if let Err(e) = scaled {
             outcome.failed.push(StopFailure {
                 what: format!("auto scaling of service {}", s.name),

@@ -169,6 +169,13 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<(Running, 
 /// they could not be listed then (they are looked for again before retiring).
 pub struct Previous(Option<Vec<TaskSnapshot>>);
 
+impl Previous {
+    /// Not looked for yet: they are listed before retiring.
+    pub fn unknown() -> Self {
+        Self(None)
+    }
+}
+
 /// Of the app's tasks, those a deploy retires: still meant to run, not started by this
 /// deploy (`ours`), and not a service's (the service replaces what is stopped).
 fn previous_among(tasks: Vec<TaskSnapshot>, ours: &str) -> Vec<TaskSnapshot> {
@@ -513,7 +520,8 @@ pub async fn retire_previous(
 /// The task(s) behind the URL are watched meanwhile: one that stops is diagnosed instead
 /// of waiting out the deadline.
 pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Result<(u16, String)> {
-    let client = reqwest::Client::builder()
+    let client = super::balancer::check_client(d.balancer.as_ref(), url)
+        .await
         .timeout(Duration::from_secs(4))
         .no_proxy()
         .build()
@@ -562,7 +570,10 @@ pub async fn check_url(d: &Deployment<'_>, url: &str, tasks: &[String]) -> Resul
         if d.past_deadline() {
             return Err(EngineError::DeployTimedOut {
                 seconds: d.deadline_seconds.into(),
-                waiting_for: format!("{target} never answered (last: {outcome}); check that the app listens on 0.0.0.0:{} and that the security group lets you in", d.port),
+                waiting_for: match &d.balancer {
+                    Some(_) => format!("{target} never answered (last: {outcome}); the load balancer reached the new tasks, so check that your address is in the allowed range (the load balancer admits only it)"),
+                    None => format!("{target} never answered (last: {outcome}); check that the app listens on 0.0.0.0:{} and that the security group lets you in", d.port),
+                },
                 left: String::new(),
             });
         }
