@@ -362,9 +362,11 @@ export function installTauriMock(scenario) {
     const running = status.service.running;
     const template = status.tasks.find((t) => t.fromService) ?? status.tasks[0];
     const cost = status.cost.tasks[0];
-    status.tasks = Array.from({ length: desired }, (_, i) =>
-      i < status.tasks.length ? status.tasks[i] : { ...template, taskId: `${template.taskId.slice(0, 30)}${String(i).padStart(2, '0')}`, privateIp: `10.0.2.${60 + i}`, costSoFar: 0 },
-    );
+    status.tasks = Array.from({ length: desired }, (_, i) => {
+      if (i < status.tasks.length) return status.tasks[i];
+      const taskId = `${template.taskId.slice(0, 30)}${String(i).padStart(2, '0')}`;
+      return { ...template, taskId, taskArn: template.taskArn.replace(template.taskId, taskId), privateIp: `10.0.2.${60 + i}`, costSoFar: 0 };
+    });
     status.service = { ...status.service, desired, running: desired };
     status.cost = { ...status.cost, tasks: status.tasks.map((t) => ({ ...cost, taskId: t.taskId })), perHour: status.tasks.length * (template.costPerHour ?? 0) };
     if (status.balancer) {
