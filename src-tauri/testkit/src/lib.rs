@@ -11,13 +11,16 @@
 //! know). A rule names one action (`RunTask`) or every action of a service (`ecs:*`), for
 //! a number of calls or at random with a given chance.
 
+mod elb_rewrite;
 pub mod emulator;
+mod fault_answer;
 pub mod logs;
 mod rewrite;
 pub mod scenario;
 pub mod sso;
 pub mod standin;
 
+pub use elb_rewrite::TargetHealth;
 pub use rewrite::ScriptedChange;
 pub use standin::FargateStandIn;
 
@@ -263,6 +266,42 @@ impl FaultProxy {
             .patch_service(service_arn, patch);
     }
 
+    /// Answers DescribeTargetHealth for `target_group_arn` with `targets`' states (the
+    /// Fargate stand-in's measurements) instead of moto's "healthy".
+    pub fn report_target_health(&self, target_group_arn: &str, targets: Vec<TargetHealth>) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .target_health
+            .report(target_group_arn, targets);
+    }
+
+    /// Leaves DescribeTargetHealth for `target_group_arn` to moto again.
+    pub fn forget_target_health(&self, target_group_arn: &str) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .target_health
+            .forget(target_group_arn);
+    }
+
+    /// A field CreateService was given for `service_arn` that moto drops
+    /// (`healthCheckGracePeriodSeconds`, `deploymentConfiguration`); DescribeServices
+    /// through the proxy shows it.
+    pub fn created_service_field(
+        &self,
+        service_arn: &str,
+        field: &str,
+    ) -> Option<serde_json::Value> {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .rewrites
+            .created(service_arn, field)
+    }
+
     pub fn forget_calls(&self) {
         self.state.lock().expect("proxy state").calls.clear();
     }
@@ -362,7 +401,7 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
             client.write_all(&response[..response.len() / 2]).await
         }
         Some(fault) => {
-            let answer = fault_response(fault, &request, &service, &action);
+            let answer = fault_answer::fault_response(fault, &request, &service, &action);
             client.write_all(&answer).await
         }
         None => {
@@ -388,7 +427,7 @@ async fn forward(
         .lock()
         .expect("proxy state")
         .rewrites
-        .apply(action, response))
+        .apply(action, &request.body, response))
 }
 
 /// Reads one HTTP/1.1 request (head and Content-Length body); `None` on a closed socket.
@@ -418,7 +457,7 @@ async fn read_response(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-async fn read_head<S: AsyncRead + Unpin>(
+pub(crate) async fn read_head<S: AsyncRead + Unpin>(
     stream: &mut S,
 ) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut buffer = Vec::new();
@@ -478,72 +517,6 @@ fn with_connection_close(head: &str) -> String {
         .collect();
     lines.push("Connection: close");
     format!("{}\r\n\r\n", lines.join("\r\n"))
-}
-
-fn fault_response(fault: Fault, request: &Request, service: &str, action: &str) -> Vec<u8> {
-    let denied = format!(
-        "User: arn:aws:iam::123456789012:user/slipway-test is not authorized to perform: {service}:{action}"
-    );
-    let (status, code, message) = match fault {
-        Fault::Throttle if service == "ec2" => (
-            503,
-            "RequestLimitExceeded",
-            "Request limit exceeded.".to_owned(),
-        ),
-        Fault::Throttle if request.is_json_protocol() => {
-            (400, "ThrottlingException", "Rate exceeded".to_owned())
-        }
-        Fault::Throttle => (400, "Throttling", "Rate exceeded".to_owned()),
-        Fault::ServerError(status) if service == "ec2" => (
-            status,
-            "InternalError",
-            "An internal error has occurred".to_owned(),
-        ),
-        Fault::ServerError(status) => (
-            status,
-            "InternalFailure",
-            "An internal error has occurred".to_owned(),
-        ),
-        Fault::AccessDenied if service == "ec2" => (
-            403,
-            "UnauthorizedOperation",
-            format!("You are not authorized to perform this operation. {denied}"),
-        ),
-        Fault::AccessDenied if request.is_json_protocol() => (400, "AccessDeniedException", denied),
-        Fault::AccessDenied => (403, "AccessDenied", denied),
-        Fault::Drop | Fault::Slow(_) | Fault::Truncate => {
-            unreachable!("these faults forward or drop; they have no answer of their own")
-        }
-    };
-    let (content_type, body) = if request.is_json_protocol() {
-        (
-            "application/x-amz-json-1.1",
-            format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"),
-        )
-    } else if service == "ec2" {
-        (
-            "text/xml",
-            format!("<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>"),
-        )
-    } else {
-        (
-            "text/xml",
-            format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"),
-        )
-    };
-    let reason = match status {
-        400 => "Bad Request",
-        403 => "Forbidden",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Error",
-    };
-    format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {code}\r\nx-amzn-RequestId: fault-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
 }
 
 /// Removes every image of `app` from the test environment's Docker engine: its local

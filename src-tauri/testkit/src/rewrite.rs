@@ -1,9 +1,11 @@
 //! Rewriting the emulator's ECS answers where moto cannot say what Fargate would: a
 //! scripted progression of task states (PROVISIONING, PENDING, then the real RUNNING),
 //! and facts a stand-in for Fargate reports about a task or a service (stop codes, exit
-//! codes, container reasons, deployments and their rollout state); and CloudFormation's
-//! answer for a stack's list parameter, which moto gives as Python's `['a', 'b']` where
-//! AWS gives `a,b`.
+//! codes, container reasons, deployments and their rollout state); what CreateService
+//! asked that moto drops (the health-check grace period and the deployment
+//! configuration); the target health the stand-in measured (see [`crate::elb_rewrite`]);
+//! and CloudFormation's answer for a stack's list parameter, which moto gives as Python's
+//! `['a', 'b']` where AWS gives `a,b`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -26,7 +28,13 @@ pub(crate) struct Rewrites {
     changes: Vec<ScriptedChange>,
     tasks: HashMap<String, Value>,
     services: HashMap<String, Value>,
+    /// What CreateService asked that moto drops, by service ARN.
+    created: HashMap<String, Value>,
+    pub(crate) target_health: crate::elb_rewrite::TargetHealthReports,
 }
+
+/// The CreateService fields moto forgets (it keeps them from UpdateService).
+const DROPPED_AT_CREATE: [&str; 2] = ["healthCheckGracePeriodSeconds", "deploymentConfiguration"];
 
 impl Rewrites {
     pub(crate) fn script(&mut self, states: &[(&str, Duration)]) {
@@ -47,6 +55,11 @@ impl Rewrites {
         );
     }
 
+    /// A field of `service_arn` that CreateService asked for and moto dropped.
+    pub(crate) fn created(&self, service_arn: &str, field: &str) -> Option<Value> {
+        self.created.get(service_arn)?.get(field).cloned()
+    }
+
     pub(crate) fn changes(&self) -> Vec<ScriptedChange> {
         self.changes.clone()
     }
@@ -57,14 +70,15 @@ impl Rewrites {
             // clock starts there.
             "DescribeTasks" => !self.script.is_empty() || !self.tasks.is_empty(),
             "RunTask" => !self.script.is_empty(),
-            "DescribeServices" => !self.services.is_empty(),
-            "DescribeStacks" => true,
+            "DescribeServices" => !self.services.is_empty() || !self.created.is_empty(),
+            "DescribeStacks" | "CreateService" => true,
+            "DescribeTargetHealth" => !self.target_health.is_empty(),
             _ => false,
         }
     }
 
     /// The response with its JSON body rewritten (and its Content-Length fixed).
-    pub(crate) fn apply(&mut self, action: &str, response: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn apply(&mut self, action: &str, request: &[u8], response: Vec<u8>) -> Vec<u8> {
         if !self.wants(action) {
             return response;
         }
@@ -74,6 +88,15 @@ impl Rewrites {
         let (head, body) = (&response[..split], &response[split + 4..]);
         let body = if action == "DescribeStacks" {
             list_parameters_as_aws(&String::from_utf8_lossy(body)).into_bytes()
+        } else if action == "DescribeTargetHealth" {
+            let xml = String::from_utf8_lossy(body);
+            match self.target_health.answer(request, &xml) {
+                Some(xml) => xml.into_bytes(),
+                None => return response,
+            }
+        } else if action == "CreateService" {
+            self.remember_created(request, body);
+            return response;
         } else {
             let Ok(mut json) = serde_json::from_slice::<Value>(body) else {
                 return response;
@@ -154,10 +177,39 @@ impl Rewrites {
             return;
         };
         for service in services {
-            let arn = service["serviceArn"].as_str().unwrap_or_default();
-            if let Some(patch) = self.services.get(arn) {
+            let arn = service["serviceArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if let Some(patch) = self.services.get(&arn) {
                 merge(service, patch.clone());
             }
+            for field in DROPPED_AT_CREATE {
+                if service.get(field).is_none_or(Value::is_null) {
+                    if let Some(value) = self.created(&arn, field) {
+                        service[field] = value;
+                    }
+                }
+            }
+        }
+    }
+
+    fn remember_created(&mut self, request: &[u8], response: &[u8]) {
+        let (Ok(asked), Ok(answer)) = (
+            serde_json::from_slice::<Value>(request),
+            serde_json::from_slice::<Value>(response),
+        ) else {
+            return;
+        };
+        let Some(arn) = answer["service"]["serviceArn"].as_str() else {
+            return;
+        };
+        let kept: serde_json::Map<String, Value> = DROPPED_AT_CREATE
+            .iter()
+            .filter_map(|f| Some((f.to_string(), asked.get(*f)?.clone())))
+            .collect();
+        if !kept.is_empty() {
+            self.created.insert(arn.to_owned(), Value::Object(kept));
         }
     }
 }

@@ -8,28 +8,38 @@
 //! moto cannot store). For services it plays the scheduler: a task per deployment, and
 //! the deployment's rollout COMPLETED once that task runs. A task runs its first container
 //! with the command RunTask's overrides give it, else its task definition's.
+//!
+//! It also makes Elastic Load Balancing real for services with load balancers: their tasks
+//! are registered as targets and health-checked, rollouts complete only once the new
+//! tasks are healthy (and fail, and roll back, as the circuit breaker does), and each
+//! load balancer listens on its own loopback address under its DNS name
+//! ([`elb`], [`balancer`], [`rollout`]).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_ecs::types::Task;
-use bollard::auth::DockerCredentials;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
-use bollard::query_parameters::{
-    CreateContainerOptions, CreateImageOptions, LogsOptions, RemoveContainerOptions,
-};
+use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use bollard::Docker;
-use futures_util::StreamExt;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use crate::FaultProxy;
+use crate::{FaultProxy, TargetHealth};
 
+mod balancer;
+mod container;
+mod elb;
+mod forwarding;
+mod hosts;
 mod registry;
+mod rollout;
 mod services;
-use services::Deployment;
+mod targets;
+mod tls;
+use services::ServiceState;
 
 /// Loopback addresses handed out as public IPs, unique within the test process.
 static NEXT_IP: AtomicU32 = AtomicU32::new(0);
@@ -55,13 +65,22 @@ pub enum TaskRun {
 #[derive(Default)]
 struct Shared {
     runs: HashMap<String, TaskRun>,
-    /// Service ARN → its deployments as the stand-in schedules them.
-    services: HashMap<String, Vec<Deployment>>,
+    /// Service ARN → its deployments and events as the stand-in schedules them.
+    services: HashMap<String, ServiceState>,
+    /// Task ARN → its private IP.
+    ips: HashMap<String, String>,
 }
 
+/// Stand-ins started in this process, each with its own number.
+static STARTED: AtomicU64 = AtomicU64::new(1);
+
 pub struct FargateStandIn {
+    id: u64,
     shared: Arc<Mutex<Shared>>,
     loop_task: JoinHandle<()>,
+    elb_task: JoinHandle<()>,
+    groups: Arc<Mutex<targets::TargetGroups>>,
+    balancers: Arc<Mutex<balancer::Balancers>>,
     docker: Docker,
 }
 
@@ -81,7 +100,29 @@ impl FargateStandIn {
         let sdk = crate::emulator::direct_sdk(endpoint, region).await;
         let docker = Docker::connect_with_local_defaults().expect("connect to Docker");
         let shared = Arc::new(Mutex::new(Shared::default()));
+        let id = STARTED.fetch_add(1, Ordering::SeqCst);
+        let groups = Arc::new(Mutex::new(targets::TargetGroups::default()));
+        let balancers = Arc::new(Mutex::new(balancer::Balancers::new()));
+        let elb = elb::Elb {
+            client: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            groups: groups.clone(),
+            balancers: balancers.clone(),
+            proxy: proxy.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .tls_danger_accept_invalid_certs(true)
+                .no_proxy()
+                .build()
+                .expect("an HTTP client for health checks"),
+            reported: Default::default(),
+            route53: aws_sdk_route53::Client::new(&sdk),
+            aliases_read: None,
+        };
+        let elb_task = tokio::spawn(elb.run());
         let world = World {
+            id,
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            groups: groups.clone(),
             ecs: aws_sdk_ecs::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
             ec2: aws_sdk_ec2::Client::new(&sdk),
@@ -98,10 +139,56 @@ impl FargateStandIn {
             }
         });
         Self {
+            id,
             shared,
             loop_task,
+            elb_task,
+            groups,
+            balancers,
             docker,
         }
+    }
+
+    /// The health of each target of `target_group_arn` as the stand-in measured it (what
+    /// DescribeTargetHealth answers through the proxy).
+    pub fn target_health(&self, target_group_arn: &str) -> Vec<TargetHealth> {
+        self.groups
+            .lock()
+            .expect("target groups")
+            .report(target_group_arn)
+    }
+
+    /// The loopback IP the load balancer named `dns_name` listens on (its DNS name leads
+    /// there through /etc/hosts), once the stand-in has seen it.
+    pub fn load_balancer_address(&self, dns_name: &str) -> Option<String> {
+        self.balancers.lock().expect("balancers").address(dns_name)
+    }
+
+    /// The loopback IP a task's container listens on, by the task's private IP (a
+    /// target's id).
+    pub fn target_address(&self, private_ip: &str) -> Option<String> {
+        self.groups
+            .lock()
+            .expect("target groups")
+            .address(private_ip)
+            .cloned()
+    }
+
+    /// The service's events as the stand-in reports them (newest first; only services
+    /// with load balancers have any).
+    pub fn service_events(&self, service_arn: &str) -> Vec<String> {
+        self.shared
+            .lock()
+            .expect("stand-in state")
+            .services
+            .get(service_arn)
+            .map(|s| {
+                s.events
+                    .iter()
+                    .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// What happened to each task seen, by ARN.
@@ -120,12 +207,28 @@ impl FargateStandIn {
             .collect()
     }
 
-    /// Stops the watch and removes every container it started.
+    /// Stops the watch and removes every container it started, its listeners and its
+    /// /etc/hosts lines.
     pub async fn shut_down(self) {
-        self.loop_task.abort();
+        self.stop_watching();
         for container in self.running_containers() {
             remove(&self.docker, &container).await;
         }
+    }
+
+    fn stop_watching(&self) {
+        self.loop_task.abort();
+        self.elb_task.abort();
+        services::release(self.id);
+        if let Ok(mut balancers) = self.balancers.lock() {
+            balancers.close_all();
+        }
+    }
+}
+
+impl Drop for FargateStandIn {
+    fn drop(&mut self) {
+        self.stop_watching();
     }
 }
 
@@ -158,7 +261,11 @@ async fn reqwest_free_post(endpoint: &str, path: &str, body: &str) {
 }
 
 struct World {
+    /// The stand-in's number in this process.
+    id: u64,
     ecs: aws_sdk_ecs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    groups: Arc<Mutex<targets::TargetGroups>>,
     ecr: aws_sdk_ecr::Client,
     ec2: aws_sdk_ec2::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
@@ -372,131 +479,21 @@ impl World {
         );
         self.forward_logs(&def, &name, &id).await;
         self.give_public_ip(task, &public_ip).await;
+        if let Some(private_ip) = private_ip(task) {
+            self.groups
+                .lock()
+                .expect("target groups")
+                .add_address(&private_ip, &public_ip);
+            self.shared
+                .lock()
+                .expect("state")
+                .ips
+                .insert(arn.to_owned(), private_ip);
+        }
         TaskRun::Running {
             container: name,
             public_ip,
         }
-    }
-
-    async fn pull(&self, image: &str) -> Result<(), String> {
-        let token = self
-            .ecr
-            .get_authorization_token()
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let decoded = token
-            .authorization_data()
-            .first()
-            .and_then(|a| a.authorization_token())
-            .and_then(decode_token)
-            .ok_or("no ECR token")?;
-        let (user, password) = decoded.split_once(':').ok_or("bad ECR token")?;
-        let registry = image.split('/').next().unwrap_or_default();
-        let mut pull = self.docker.create_image(
-            Some(CreateImageOptions {
-                from_image: Some(image.to_owned()),
-                ..Default::default()
-            }),
-            None,
-            Some(DockerCredentials {
-                username: Some(user.to_owned()),
-                password: Some(password.to_owned()),
-                serveraddress: Some(registry.to_owned()),
-                ..Default::default()
-            }),
-        );
-        while let Some(step) = pull.next().await {
-            step.map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-
-    async fn give_public_ip(&self, task: &Task, ip: &str) {
-        let eni = task
-            .attachments()
-            .iter()
-            .flat_map(|a| a.details())
-            .find(|d| d.name() == Some("networkInterfaceId"))
-            .and_then(|d| d.value().map(str::to_owned));
-        let Some(eni) = eni else { return };
-        let Ok(address) = self
-            .ec2
-            .allocate_address()
-            .domain(aws_sdk_ec2::types::DomainType::Vpc)
-            .address(ip)
-            .send()
-            .await
-        else {
-            return;
-        };
-        let _ = self
-            .ec2
-            .associate_address()
-            .set_allocation_id(address.allocation_id().map(str::to_owned))
-            .network_interface_id(eni)
-            .send()
-            .await;
-    }
-
-    /// Copies the container's output into its awslogs stream, as the awslogs driver does.
-    async fn forward_logs(
-        &self,
-        def: &aws_sdk_ecs::types::TaskDefinition,
-        container: &str,
-        task_id: &str,
-    ) {
-        let c = &def.container_definitions()[0];
-        let Some(options) = c.log_configuration().and_then(|l| l.options()) else {
-            return;
-        };
-        let group = options.get("awslogs-group").cloned().unwrap_or_default();
-        let prefix = options
-            .get("awslogs-stream-prefix")
-            .cloned()
-            .unwrap_or_default();
-        let stream = format!("{prefix}/{}/{task_id}", c.name().unwrap_or_default());
-        let _ = self
-            .logs
-            .create_log_stream()
-            .log_group_name(&group)
-            .log_stream_name(&stream)
-            .send()
-            .await;
-        let logs = self.logs.clone();
-        let mut output = self.docker.logs(
-            container,
-            Some(LogsOptions {
-                follow: true,
-                stdout: true,
-                stderr: true,
-                ..Default::default()
-            }),
-        );
-        tokio::spawn(async move {
-            while let Some(Ok(line)) = output.next().await {
-                let message = line.to_string().trim_end().to_owned();
-                if message.is_empty() {
-                    continue;
-                }
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_millis() as i64;
-                let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(now)
-                    .message(message)
-                    .build()
-                    .expect("a log event");
-                let _ = logs
-                    .put_log_events()
-                    .log_group_name(&group)
-                    .log_stream_name(&stream)
-                    .log_events(event)
-                    .send()
-                    .await;
-            }
-        });
     }
 
     /// A container that exited stops its task, as Fargate reports an essential container.
@@ -569,6 +566,15 @@ impl World {
             reason: reason.to_owned(),
         }
     }
+}
+
+/// The private IP of a task's network interface.
+fn private_ip(task: &Task) -> Option<String> {
+    task.attachments()
+        .iter()
+        .flat_map(|a| a.details())
+        .find(|d| d.name() == Some("privateIPv4Address"))
+        .and_then(|d| d.value().map(str::to_owned))
 }
 
 /// Now as ECS's JSON says a time: seconds since the epoch, with a fraction.
