@@ -460,6 +460,7 @@ describe('scaling behind the load balancer', () => {
     expect(scaleCost(perTask, 2, null)).toBe('About $0.0347 an hour for 2 tasks (each task $0.0173 an hour), besides the load balancer.');
     expect(scaleCost(perTask, 1, 3)).toBe('About $0.0173 an hour for 1 task to $0.052 with 3 (each task $0.0173 an hour), besides the load balancer.');
     expect(scaleCost(null, 2, null)).toBeNull();
+    expect(stopQuestion(balancedStatus())).toMatch(/The load balancer stays, with its address, and bills while it exists; Remove from AWS removes it\.$/);
   });
 
   it('asks the engine for the numbers typed, shows its refusal, and reads what runs again either way', async () => {

@@ -169,7 +169,7 @@ export function headline(input: HeadlineInput): Headline {
     // Behind the load balancer: its address, which never changes, answers once a task is healthy.
     const counts = targetCounts(balancer, status.service?.desired ?? 0);
     const perHour = status.cost.perHour !== null ? [`${formatMoney(status.cost.perHour)} an hour`] : [];
-    const revision = answering?.revision != null ? [`revision ${answering.revision}`] : [];
+    const revision = answering && answering.revision !== null ? [`revision ${answering.revision}`] : [];
     if (answering) {
       return {
         tone: counts.unhealthy > 0 ? 'warn' : 'ok',
