@@ -159,6 +159,39 @@ async fn the_stable_address_is_chosen_deployed_and_answers_from_the_header() {
 
     session.scroll_to("[data-testid=app-header]").await;
     session.screenshot("stable-address").await;
+
+    // Two tasks behind the same address: saved in slipway.toml, the second one healthy too.
+    session.click("[data-testid=scale-open]").await;
+    session.fill("[data-testid=scale-tasks]", "2").await;
+    session.click("[data-testid=scale-apply]").await;
+    session
+        .text_containing(
+            "[data-testid=scale-result]",
+            "runs 2 tasks",
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(
+        slipway_core::project::load(&sample)
+            .unwrap()
+            .unwrap()
+            .aws
+            .tasks,
+        Some(2),
+        "the number is saved, so the next deploy keeps it"
+    );
+    session
+        .text_containing(
+            "[data-testid=app-header-facts]",
+            "2 of 2 tasks healthy",
+            Duration::from_secs(120),
+        )
+        .await;
+    session
+        .text_containing("[data-testid=app-header-url]", &url, Duration::from_secs(5))
+        .await;
+    let answer = reqwest::get(&url).await.expect("the load balancer answers");
+    assert_eq!(answer.status().as_u16(), 200);
     session.scroll_to("[data-testid=status-balancer]").await;
     session.screenshot("stable-address-status").await;
 

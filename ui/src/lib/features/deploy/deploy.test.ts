@@ -449,10 +449,11 @@ describe('scaling behind the load balancer', () => {
   it('says the scaling, what a change did and what the tasks cost', () => {
     expect(scalingText(null, 1)).toBe('Runs 1 task.');
     expect(scalingText({ min: 1, max: 4, cpuTarget: 60 }, 2)).toBe('Scales from 1 to 4 tasks on CPU load, keeping their average CPU near 60%; 2 running now.');
-    expect(scaleResult({ service: 'hello-site', desired: 2, running: 1, scaling: null, changes: ['runs 2 tasks (was 1)'] })).toBe(
-      'Saved in slipway.toml; the service now runs 2 tasks (was 1). The new task starts in a minute or so.',
-    );
-    expect(scaleResult({ service: 'hello-site', desired: 1, running: 1, scaling: null, changes: [] })).toBe(
+    const scaled = { service: 'hello-site', desired: 3, running: 1, scaling: null, changes: ['runs 3 tasks (was 1)'] };
+    expect(scaleResult(scaled, 1)).toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1). 2 more tasks start in a minute or so.');
+    expect(scaleResult(scaled, 2)).toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1). One more task starts in a minute or so.');
+    expect(scaleResult(scaled, 3), 'once they run, nothing is said to be starting').toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1).');
+    expect(scaleResult({ service: 'hello-site', desired: 1, running: 1, scaling: null, changes: [] }, 1)).toBe(
       'Nothing changed: the service already ran as asked (1 task).',
     );
     const perTask = perTaskHour(balancedStatus().tasks);
@@ -484,7 +485,7 @@ describe('scaling behind the load balancer', () => {
     scale.set('cpuTarget', 70);
     await scale.apply();
     expect(asked).toEqual([{ tasks: 2, maxTasks: 5, cpuTarget: 70 }]);
-    expect(scale.result).toContain('runs 2 tasks (was 1)');
+    expect(scale.outcome?.changes).toEqual(['runs 2 tasks (was 1)']);
     expect(scale.editing).toBe(false);
     expect(after).toBe(1);
 

@@ -14,11 +14,13 @@ export function scalingText(scaling: Scaling | null, desired: number): string {
   return `Scales from ${scaling.min} to ${taskCount(scaling.max)} on CPU load${cpu}; ${desired} running now.`;
 }
 
-/** What a scale did, in a sentence: the engine's changes, or that nothing needed one. */
-export function scaleResult(outcome: ScaleOutcome): string {
+/** What a scale did, in a sentence: the engine's changes, or that nothing needed one; and,
+ * while fewer than asked run (`runningNow`, from the latest reading), that more are starting. */
+export function scaleResult(outcome: ScaleOutcome, runningNow: number): string {
   if (outcome.changes.length === 0) return `Nothing changed: the service already ran as asked (${taskCount(outcome.desired)}).`;
   const changes = outcome.changes.join('; ');
-  const starting = outcome.desired > outcome.running ? ` The new ${outcome.desired - outcome.running === 1 ? 'task starts' : 'tasks start'} in a minute or so.` : '';
+  const missing = outcome.desired - runningNow;
+  const starting = missing > 0 ? ` ${missing === 1 ? 'One more task starts' : `${missing} more tasks start`} in a minute or so.` : '';
   return `Saved in slipway.toml; the service now ${changes}.${starting}`;
 }
 
@@ -48,7 +50,7 @@ export class ScaleControl {
   busy = $state(false);
   failure = $state<Failure | null>(null);
   /** What the last change did, until the form is opened again. */
-  result = $state<string | null>(null);
+  outcome = $state<ScaleOutcome | null>(null);
 
   #dir: string;
   #after: () => Promise<void>;
@@ -68,7 +70,7 @@ export class ScaleControl {
     this.cpuTarget = scaling?.cpuTarget ?? null;
     this.problems = {};
     this.failure = null;
-    this.result = null;
+    this.outcome = null;
     this.editing = true;
   }
 
@@ -98,10 +100,9 @@ export class ScaleControl {
     if (this.busy || Object.keys(this.problems).length > 0) return;
     this.busy = true;
     this.failure = null;
-    this.result = null;
+    this.outcome = null;
     try {
-      const outcome = await scaleApp(this.#dir, this.request);
-      this.result = scaleResult(outcome);
+      this.outcome = await scaleApp(this.#dir, this.request);
       this.editing = false;
     } catch (e) {
       // The engine's refusal (a number out of range, no service yet) says what to do.
