@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { addressChoice, chooseAddress, plainFacts, recordLine, stableCostWords, stableExtra } from './address';
+import { addressChoice, chooseAddress, perTaskHour, plainFacts, recordLine, stableCostWords, stableExtra } from './address';
 import { deployable, newView, planCounts, planInWords, planSummary, rowState, SetupRun, type AwsReady } from './setup.svelte';
 import SetupCard from './SetupCard.svelte';
 import SetupReview from './SetupReview.svelte';
@@ -76,6 +76,16 @@ describe('the address choice', () => {
     expect(stableExtra(structuredClone(costs.sheets[0]) as unknown as CostSheet)).toBeNull();
     expect(stableCostWords(null)).toBeNull();
   });
+
+  it('prices one task from the estimate\'s compute and address lines, not the load balancer\'s', () => {
+    // cost.json's first sheet: 0.25 vCPU, 0.5 GB and a public IPv4 address, one task.
+    expect(perTaskHour(sheetWithBalancer(23.36))).toBeCloseTo(0.01012 + 0.0022225 + 0.005, 8);
+    const two = structuredClone(costs.sheets[0]) as unknown as CostSheet;
+    two.inputs.tasks = 2;
+    for (const line of two.estimate.lines) if (line.perHour !== null) line.perHour *= 2;
+    expect(perTaskHour(two)).toBeCloseTo(0.0173425, 8);
+    expect(perTaskHour(null)).toBeNull();
+  });
 });
 
 describe('the load balancer in the plan', () => {
@@ -143,6 +153,7 @@ describe('SetupCard with the stable address', () => {
 
     await fireEvent.click(screen.getByTestId('address-stable'));
     expect(session.draft!.aws.loadBalancer).toBe(true);
+    expect(document.getElementById('tasks-hint')?.textContent?.replace(/\s+/g, ' ')).toContain('Each one costs about $0.0173 an hour.');
     await fireEvent.input(screen.getByTestId('domain'), { target: { value: ' app.example.com ' } });
     await fireEvent.input(screen.getByTestId('tasks'), { target: { value: '3' } });
     expect(session.draft!.aws).toMatchObject({ domain: 'app.example.com', tasks: 3 });

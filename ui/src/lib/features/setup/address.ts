@@ -62,6 +62,15 @@ export function stableCostWords(extra: StableExtra | null): string | null {
   return `Costs about ${formatMoney(extra.perMonth)} a month more${hour} for the load balancer, billed while it exists, even when no task runs.`;
 }
 
+/** What one task costs an hour by an estimate: its compute and public address lines, for
+ * the tasks it was made for (the load balancer's line is the address's, not a task's). */
+export function perTaskHour(sheet: CostSheet | null): number | null {
+  if (sheet === null || sheet.inputs.tasks < 1) return null;
+  const lines = sheet.estimate.lines.filter((l) => ['Cpu', 'Memory', 'PublicIpv4'].includes(l.component));
+  if (lines.length === 0 || lines.some((l) => l.perHour === null)) return null;
+  return lines.reduce((sum, l) => sum + (l.perHour ?? 0), 0) / sheet.inputs.tasks;
+}
+
 /** The kinds of resource setup adds for the stable address, in the plan's order. */
 export const BALANCER_KINDS: readonly PlannedResource['kind'][] = [
   'balancerSecurityGroup',
