@@ -103,6 +103,7 @@ test('A first deploy with the stable address: the review names the load balancer
   await page.getByTestId('aws-connect').click();
   await guide.and(page.locator('[data-step=setup]')).waitFor();
   await page.getByTestId('setup-review-words').waitFor();
+  assert.match(await text(page, 'setup-review-address'), /one address that never changes, through a load balancer/);
   const row = (kind) => page.locator(`[data-testid=setup-review-resource][data-kind=${kind}]`);
   assert.match(await row('loadBalancer').textContent(), /Will be created.*one address that never changes across deploys and rollbacks/s);
   assert.doesNotMatch(await row('loadBalancer').textContent(), /subnet-/, 'AWS identifiers stay behind Show details');

@@ -216,4 +216,17 @@ describe('SetupReview with the stable address', () => {
     );
     expect(screen.queryByTestId('dns-records')).toBeNull();
   });
+
+  it('offers the stable address from a review of the cheapest, opening the options at the choice', async () => {
+    const session = await openedSession();
+    const cost = new ProjectCost(sample.dir);
+    const run = new SetupRun(sample.dir, connected);
+    run.view = newView(structuredClone(cloud.setupPlan) as SetupPlan);
+    render(SetupReview, { session, run, cost, onEnvironment: () => {} });
+    expect(screen.getByTestId('setup-review-address').textContent).toContain('a new address each deploy, the cheapest way');
+    expect(screen.queryByTestId('address-stable')).toBeNull();
+    await fireEvent.click(screen.getByTestId('setup-review-stable'));
+    await settle();
+    expect(document.activeElement).toBe(screen.getByTestId('address-stable'));
+  });
 });
