@@ -174,13 +174,23 @@ export function installTauriMock(scenario) {
     };
   }
 
-  /** The fixture's plan, as the saved options (allowed range, log retention) shape it. */
+  /** The fixture's plan, as the saved options (allowed range, log retention, the stable
+   * address and its domain) shape it. */
   function setupPlan() {
     const who = identity();
     const config = world.saved.config;
     const allowFrom = config.aws.allowFrom ?? '0.0.0.0/0';
     const days = config.aws.logRetentionDays ?? 30;
-    const plan = structuredClone(cloudWorld.setUp ? cloud.readyPlan : cloud.setupPlan);
+    const balanced = config.aws.loadBalancer === true;
+    const plan = structuredClone(
+      balanced ? (cloudWorld.setUp ? cloud.balancedReadyPlan : cloud.balancedPlan) : cloudWorld.setUp ? cloud.readyPlan : cloud.setupPlan,
+    );
+    if (balanced && !config.aws.domain) {
+      // Without a domain: no certificate, no records, no HTTPS.
+      plan.resources = plan.resources.filter((r) => !['certificate', 'dnsRecords', 'httpsListener'].includes(r.kind));
+      plan.changes = plan.changes.filter((c) => c.action !== 'requestCertificate');
+      plan.dnsRecords = [];
+    }
     plan.account = who.account;
     plan.region = who.region;
     if (allowFrom !== '0.0.0.0/0') plan.warnings = [];
@@ -202,7 +212,10 @@ export function installTauriMock(scenario) {
       'change' in data
         ? { ...data, change: data.change.replace('0.0.0.0/0', config.aws.allowFrom ?? '0.0.0.0/0').replace('30 days', `${config.aws.logRetentionDays ?? 30} days`) }
         : data;
-    for (const [index, event] of cloud.setupEvents.entries()) {
+    const events = config.aws.loadBalancer
+      ? [...cloud.setupEvents, ...cloud.balancedEvents.filter((e) => config.aws.domain || e.data.kind !== 'certificate')]
+      : cloud.setupEvents;
+    for (const [index, event] of events.entries()) {
       await wait(scenario.delayMs ?? 15);
       send(event.type, said(event.data));
       if (scenario.setupFails && event.type === 'ResourceStarted' && event.data.kind === 'executionRole') {
@@ -274,7 +287,7 @@ export function installTauriMock(scenario) {
     const startedAt = nowSeconds() - ageSeconds;
     return { ...entry, startedAt, finishedAt: entry.finishedAt === null ? null : startedAt + 60 };
   };
-  const statusOf = (status) => status && { ...structuredClone(status), history: status.history.map(dated) };
+  const statusOf = (status) => status && { balancer: null, ...structuredClone(status), history: status.history.map(dated) };
   const deployWorld = {
     status: statusOf(deploys.statusBefore),
     unfinished: scenario.unfinished ? (deploys.unfinished ?? []).map(dated) : [],
@@ -288,7 +301,9 @@ export function installTauriMock(scenario) {
     }
     if (request.rollback) return rollBack({ jobId, request, onEvent });
     const send = channel(onEvent);
-    const plan = scenario.deployFails ? deploys.failure : request.mode === 'service' ? deploys.service : deploys.success;
+    // The stable address is always a service behind the load balancer, whatever was asked.
+    const balanced = world.saved?.config.aws.loadBalancer === true;
+    const plan = scenario.deployFails ? deploys.failure : balanced ? deploys.balanced : request.mode === 'service' ? deploys.service : deploys.success;
     const pauseAfter = scenario.pauseDeploy ? deploys.success.pauseAfter : -1;
     const cancelled = untilCancelled(jobId).then(() => 'cancelled');
     for (const [index, event] of plan.events.entries()) {
@@ -303,6 +318,12 @@ export function installTauriMock(scenario) {
     }
     cancellable.delete(jobId);
     if (scenario.deployFails) throw plan.error;
+    if (balanced) {
+      deployWorld.status = statusOf(deploys.balanced.status);
+      releaseWorld.list = releasesOf(operate.afterDeploy);
+      releaseWorld.latestRevision = 4;
+      return plan.outcome;
+    }
     deployWorld.status = statusOf(deploys.statusAfter);
     if (request.mode === 'service') {
       // What runs is the service's task, the one the outcome names.
@@ -316,9 +337,49 @@ export function installTauriMock(scenario) {
     return plan.outcome;
   }
 
+  /** The service runs `tasks` (the least, with scaling), as slipway.toml now says: the load
+   * balancer's targets follow, each new one first checked, then healthy at the next reading. */
+  function scaleApp({ request }) {
+    identity();
+    const { tasks, maxTasks, cpuTarget } = request;
+    // `scenario.scaleRefused`: the engine's refusal of the numbers (nothing is saved then).
+    if (scenario.scaleRefused) throw scenario.scaleRefused;
+    world.saved = structuredClone(world.saved);
+    Object.assign(world.saved.config.aws, { tasks: tasks !== 1 || maxTasks !== null ? tasks : null, maxTasks, cpuTarget: maxTasks === null ? null : cpuTarget });
+    const status = deployWorld.status;
+    if (!status?.service) {
+      throw { code: 'InvalidInput', message: `Number of tasks: ${status?.app ?? 'the app'} has no service in ${status?.region ?? 'the region'} yet. The number is saved: the next deploy with the stable address starts that many tasks.` };
+    }
+    const was = status.service.desired;
+    const desired = maxTasks === null ? tasks : Math.min(Math.max(was, tasks), maxTasks);
+    const scaling = maxTasks === null ? null : { min: tasks, max: maxTasks, cpuTarget: cpuTarget ?? 60 };
+    const changes = [];
+    if (desired !== was) changes.push(`runs ${desired} task${desired === 1 ? '' : 's'} (was ${was})`);
+    const hadScaling = status.balancer?.scaling ?? null;
+    if (JSON.stringify(hadScaling) !== JSON.stringify(scaling)) {
+      changes.push(scaling ? `scales from ${scaling.min} to ${scaling.max} tasks on CPU (target ${scaling.cpuTarget}%)` : 'no more auto scaling');
+    }
+    const running = status.service.running;
+    const template = status.tasks.find((t) => t.fromService) ?? status.tasks[0];
+    const cost = status.cost.tasks[0];
+    status.tasks = Array.from({ length: desired }, (_, i) => {
+      if (i < status.tasks.length) return status.tasks[i];
+      const taskId = `${template.taskId.slice(0, 30)}${String(i).padStart(2, '0')}`;
+      return { ...template, taskId, taskArn: template.taskArn.replace(template.taskId, taskId), privateIp: `10.0.2.${60 + i}`, costSoFar: 0 };
+    });
+    status.service = { ...status.service, desired, running: desired };
+    status.cost = { ...status.cost, tasks: status.tasks.map((t) => ({ ...cost, taskId: t.taskId })), perHour: status.tasks.length * (template.costPerHour ?? 0) };
+    if (status.balancer) {
+      status.balancer.scaling = scaling;
+      status.balancer.targets = status.tasks.map((t) => ({ ip: t.privateIp, port: 8080, taskId: t.taskId, state: 'healthy', reason: null, description: null, said: 'healthy: the load balancer sends it visitors' }));
+    }
+    return { service: status.service.name, desired, running, scaling, changes };
+  }
+
   function stopApp() {
     const status = deployWorld.status;
     const stopped = { stoppedTasks: status.tasks.map((t) => t.taskId), serviceScaledDown: status.service?.desired ? status.service.name : null, failed: [] };
+    if (status.balancer) status.balancer.targets = [];
     status.tasks = [];
     status.cost = { ...status.cost, tasks: [], perHour: 0, soFar: 0 };
     if (status.service) status.service = { ...status.service, desired: 0, running: 0 };
@@ -712,6 +773,10 @@ export function installTauriMock(scenario) {
     },
     stop_app: async () => stopApp(),
     stop_task: async (args) => stopTask(args),
+    scale_app: async (args) => {
+      await wait(scenario.delayMs ?? 15);
+      return scaleApp(args);
+    },
     unfinished_deploys: async () => structuredClone(deployWorld.unfinished),
     settle_deploy: async (args) => {
       await wait(scenario.delayMs ?? 15);

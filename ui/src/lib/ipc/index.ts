@@ -73,6 +73,8 @@ import type {
   SsoSignInEvent,
   SsoSignInRequest,
   SetupPlan,
+  ScaleOutcome,
+  ScaleRequest,
   StopOutcome,
   StopReport,
   SupportBundle,
@@ -286,6 +288,9 @@ export const taskDefinitionChanges = (dir: string): Promise<PendingChanges> => u
 export const stopApp = (dir: string): Promise<StopReport> => unwrap(commands.stopApp(dir));
 /** Stops one of the app's standalone tasks (a service's task is refused: scale the service instead). */
 export const stopTask = (dir: string, taskId: string): Promise<StopReport> => unwrap(commands.stopTask(dir, taskId));
+/** How many tasks the app's service runs behind its load balancer, and its auto scaling:
+ * saved in slipway.toml first (refused there when not allowed), then applied to the service. */
+export const scaleApp = (dir: string, request: ScaleRequest): Promise<ScaleOutcome> => unwrap(commands.scaleApp(dir, request));
 /** Deploys of any app that started and never finished (the window closed mid-deploy). */
 export const unfinishedDeploys = (): Promise<JournalEntry[]> => unwrap(commands.unfinishedDeploys());
 /** Closes an unfinished deploy; `stop` stops the tasks it started first. */

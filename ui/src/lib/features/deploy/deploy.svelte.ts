@@ -38,6 +38,7 @@ export type DeployStarted = EventData<'Started'>;
 export type PushProgress = EventData<'PushProgress'>;
 export type TaskDefinitionChange = EventData<'TaskDefinition'>;
 export type ServiceEvent = EventData<'ServiceEvent'>;
+export type TargetChange = EventData<'Target'>;
 export type TaskAddress = EventData<'Address'>;
 export type UrlCheck = EventData<'Check'>;
 export type PreviousTasks = EventData<'PreviousTasks'>;
@@ -77,6 +78,8 @@ export interface DeployView {
   taskDefinition: TaskDefinitionChange | null;
   tasks: TaskTimeline[];
   serviceEvents: ServiceEvent[];
+  /** Each new task's target at the load balancer, as it changed (stable address). */
+  targets: TargetChange[];
   address: TaskAddress | null;
   checks: UrlCheck[];
   previous: PreviousTasks | null;
@@ -95,6 +98,7 @@ export function newView(): DeployView {
     taskDefinition: null,
     tasks: [],
     serviceEvents: [],
+    targets: [],
     address: null,
     checks: [],
     previous: null,
@@ -158,6 +162,9 @@ export function applyDeployEvent(view: DeployView, event: DeployEvent): void {
     case 'ServiceEvent':
       view.serviceEvents.push(event.data);
       break;
+    case 'Target':
+      view.targets.push(event.data);
+      break;
     case 'Address':
       view.address = event.data;
       break;
@@ -181,8 +188,27 @@ export function applyDeployEvent(view: DeployView, event: DeployEvent): void {
   }
 }
 
+/** A target change as the timeline's row says it: "at the load balancer: healthy: the load
+ * balancer sends it visitors". */
+export function targetRow(change: Pick<TargetChange, 'said'>): string {
+  return `at the load balancer: ${change.said}`;
+}
+
+/** The tone of a target's state: healthy is good, unhealthy bad, the rest on its way. */
+export function targetTone(state: string): Tone {
+  if (state === 'healthy') return 'ok';
+  if (state === 'unhealthy') return 'bad';
+  if (state === 'draining' || state === 'unused') return 'neutral';
+  return 'pending';
+}
+
+/** A task's target changes, in the order seen. */
+export function targetsOf(view: DeployView, taskId: string): TargetChange[] {
+  return view.targets.filter((t) => t.taskId === taskId);
+}
+
 function lastSeenMs(view: DeployView): number | null {
-  const times = view.tasks.flatMap((t) => t.states.map((s) => s.atMs)).filter((ms) => ms !== null);
+  const times = [...view.tasks.flatMap((t) => t.states.map((s) => s.atMs)), ...view.targets.map((t) => t.atMs)].filter((ms) => ms !== null);
   return times.length > 0 ? Math.max(...times) : null;
 }
 

@@ -15,8 +15,14 @@ import {
   pushLabel,
   pushPercent,
   stepElapsed,
+  targetRow,
+  targetTone,
+  targetsOf,
   type DeployView,
 } from './deploy.svelte';
+import { perTaskHour, ScaleControl, scaleCost, scaleResult, scalingText } from './scale.svelte';
+import DeployTimeline from './DeployTimeline.svelte';
+import BalancerStatus from './BalancerStatus.svelte';
 import { historyKind, outcomeTone, RunningOnAws, stopQuestion, stopResult, stopTaskQuestion, taskRelease, taskState } from './status.svelte';
 import { UnfinishedDeploys, unfinishedText } from './unfinished.svelte';
 import DeployResult from './DeployResult.svelte';
@@ -397,5 +403,119 @@ describe('the OS notification at a deploy\'s end', () => {
       body: 'The task stopped: exit code 3.',
     });
     expect(deployNotice('hello-site', false, null, { code: 'Cancelled', message: 'Cancelled.' }, true)).toBeNull();
+  });
+});
+
+describe('a deploy behind the load balancer', () => {
+  const balanced = fixtures.balanced.events as DeployEvent[];
+  const task = fixtures.balanced.outcome.taskIds[0];
+
+  it('keeps each new task\'s target changes in order, said as the load balancer sees them', () => {
+    const view = fold(balanced);
+    expect(targetsOf(view, task).map((t) => [t.state, t.reason])).toEqual([
+      ['initial', 'Elb.RegistrationInProgress'],
+      ['initial', 'Elb.InitialHealthChecking'],
+      ['healthy', null],
+    ]);
+    expect(targetRow(view.targets[2])).toBe('at the load balancer: healthy: the load balancer sends it visitors');
+    expect(['healthy', 'unhealthy', 'initial', 'draining'].map(targetTone)).toEqual(['ok', 'bad', 'pending', 'neutral']);
+    expect(view.steps.every((s) => s.state === 'done' || s.step === 'retire')).toBe(true);
+  });
+
+  it('shows the target rows under their task, with AWS\'s identifiers behind Show details', () => {
+    render(DeployTimeline, { view: fold(balanced) });
+    const rows = screen.getAllByTestId('target-row');
+    expect(rows.map((r) => r.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
+      'at the load balancer: being registered with the load balancer at 0:33',
+      'at the load balancer: registered; the load balancer is checking its health at 0:35',
+      'at the load balancer: healthy: the load balancer sends it visitors at 0:56',
+    ]);
+    expect(rows[0].closest('[data-testid=task-timeline]')?.getAttribute('data-task')).toBe(task);
+    expect(screen.getByTestId('target-details').closest('details')?.open).toBe(false);
+    expect(screen.getByTestId('target-details').textContent).toContain('10.0.2.57:8080');
+  });
+
+  it('ends a failure at the last target change seen, when that is the newest', () => {
+    const view = fold(balanced.slice(0, balanced.findIndex((e) => e.type === 'Target' && e.data.state === 'healthy')));
+    applyDeployEvent(view, { type: 'Failed', data: { ...(fixtures.failure.events.at(-1) as Extract<DeployEvent, { type: 'Failed' }>).data } });
+    expect(view.steps.find((s) => s.step === 'wait')).toMatchObject({ state: 'failed', endedMs: 35800 });
+  });
+});
+
+describe('scaling behind the load balancer', () => {
+  const balancedStatus = (): AppStatus =>
+    ({ ...structuredClone(fixtures.balanced.status), history: fixtures.balanced.status.history.map(dated) }) as AppStatus;
+
+  it('says the scaling, what a change did and what the tasks cost', () => {
+    expect(scalingText(null, 1)).toBe('Runs 1 task.');
+    expect(scalingText({ min: 1, max: 4, cpuTarget: 60 }, 2)).toBe('Scales from 1 to 4 tasks on CPU load, keeping their average CPU near 60%; 2 running now.');
+    const scaled = { service: 'hello-site', desired: 3, running: 1, scaling: null, changes: ['runs 3 tasks (was 1)'] };
+    expect(scaleResult(scaled, 1)).toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1). 2 more tasks start in a minute or so.');
+    expect(scaleResult(scaled, 2)).toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1). One more task starts in a minute or so.');
+    expect(scaleResult(scaled, 3), 'once they run, nothing is said to be starting').toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1).');
+    expect(scaleResult({ service: 'hello-site', desired: 1, running: 1, scaling: null, changes: [] }, 1)).toBe(
+      'Nothing changed: the service already ran as asked (1 task).',
+    );
+    const perTask = perTaskHour(balancedStatus().tasks);
+    expect(perTask).toBe(0.0173425);
+    expect(scaleCost(perTask, 2, null)).toBe('About $0.0347 an hour for 2 tasks (each task $0.0173 an hour), besides the load balancer.');
+    expect(scaleCost(perTask, 1, 3)).toBe('About $0.0173 an hour for 1 task to $0.052 with 3 (each task $0.0173 an hour), besides the load balancer.');
+    expect(scaleCost(null, 2, null)).toBeNull();
+    expect(stopQuestion(balancedStatus())).toMatch(/The load balancer stays, with its address, and bills while it exists; Remove from AWS removes it\.$/);
+  });
+
+  it('asks the engine for the numbers typed, shows its refusal, and reads what runs again either way', async () => {
+    const asked: unknown[] = [];
+    let refuse = false;
+    mockIPC((cmd, args) => {
+      if (cmd !== 'scale_app') return null;
+      asked.push((args as { request: unknown }).request);
+      if (refuse) return Promise.reject({ code: 'InvalidProjectConfig', message: 'aws.max_tasks: Scaling goes up to 2 to 20 tasks (at least the 2 it keeps running); 1 is not in that range.' });
+      return { service: 'hello-site', desired: 2, running: 1, scaling: { min: 2, max: 5, cpuTarget: 70 }, changes: ['runs 2 tasks (was 1)'] };
+    });
+    let after = 0;
+    const scale = new ScaleControl('/home/ana/hello-site', async () => {
+      after += 1;
+    });
+    scale.open(balancedStatus());
+    expect([scale.tasks, scale.auto, scale.maxTasks, scale.cpuTarget]).toEqual([1, false, 2, null]);
+    scale.set('tasks', 2);
+    scale.auto = true;
+    scale.set('maxTasks', 5);
+    scale.set('cpuTarget', 70);
+    await scale.apply();
+    expect(asked).toEqual([{ tasks: 2, maxTasks: 5, cpuTarget: 70 }]);
+    expect(scale.outcome?.changes).toEqual(['runs 2 tasks (was 1)']);
+    expect(scale.editing).toBe(false);
+    expect(after).toBe(1);
+
+    refuse = true;
+    scale.open(balancedStatus());
+    scale.set('maxTasks', null);
+    expect(scale.problems).toEqual({ maxTasks: 'Enter a whole number.' });
+    await scale.apply();
+    expect(asked, 'nothing is asked while a number is not one').toHaveLength(1);
+    scale.set('maxTasks', 1);
+    scale.auto = true;
+    scale.set('tasks', 2);
+    await scale.apply();
+    expect(scale.failure?.message).toContain('Scaling goes up to 2 to 20 tasks');
+    expect(scale.editing, 'the form stays to be corrected').toBe(true);
+    expect(after).toBe(2);
+  });
+
+  it('shows each target in the load balancer\'s words, its scaling, and the control once the service exists', async () => {
+    const status = balancedStatus();
+    const scale = new ScaleControl('/home/ana/hello-site', async () => {});
+    render(BalancerStatus, { status, balancer: status.balancer!, scale, onOpenFailure: () => {} });
+    expect(screen.getByTestId('status-balancer-url').textContent).toBe(fixtures.balanced.outcome.url);
+    expect(screen.getByTestId('status-balancer-health').textContent).toContain('1 of 1 task healthy at the load balancer');
+    expect(screen.getByTestId('status-target').textContent).toContain('Version 20261121-143005');
+    expect(screen.getByTestId('status-target-said').textContent).toBe('healthy: the load balancer sends it visitors');
+    expect(screen.getByTestId('status-balancer-details').closest('details')?.open).toBe(false);
+    expect(screen.getByTestId('status-scaling').textContent).toBe('Runs 1 task.');
+    screen.getByTestId('scale-open').click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(screen.getByTestId('scale-hint').textContent).toContain('About $0.0173 an hour for 1 task');
   });
 });

@@ -26,7 +26,9 @@ export function somethingRuns(status: AppStatus): boolean {
 /** The question before Stop everything: what stops, and why it matters. */
 export function stopQuestion(status: AppStatus): string {
   const service = status.service && status.service.desired > 0 ? `, and scales service ${status.service.name} to zero` : '';
-  return `This stops ${taskCount(status.tasks.length)} of ${status.app}${service}. The app stops answering, and you stop paying for ${status.tasks.length === 1 && !service ? 'it' : 'them'}. The next deploy starts it again.`;
+  // The load balancer is not stopped: it keeps the address for the next deploy, and bills.
+  const balancer = status.balancer ? ' The load balancer stays, with its address, and bills while it exists; Remove from AWS removes it.' : '';
+  return `This stops ${taskCount(status.tasks.length)} of ${status.app}${service}. The app stops answering, and you stop paying for ${status.tasks.length === 1 && !service ? 'it' : 'them'}. The next deploy starts it again.${balancer}`;
 }
 
 /** The question before stopping one task: what stops, and what it saves. */

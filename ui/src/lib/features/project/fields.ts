@@ -30,6 +30,12 @@ export const FORM_FIELDS = [
   'aws.vpc',
   'aws.allow_from',
   'aws.log_retention_days',
+  'aws.load_balancer',
+  'aws.domain',
+  'aws.tasks',
+  'aws.max_tasks',
+  'aws.cpu_target',
+  'aws.sticky_seconds',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -129,12 +135,23 @@ export function shellProbe(line: string): HealthProbe {
 
 /** Two configs are the same settings regardless of key order. */
 export function sameConfig(a: ProjectConfig, b: ProjectConfig): boolean {
-  return canonical(a) === canonical(b);
+  return canonical({ ...a, aws: plainAws(a.aws) }) === canonical({ ...b, aws: plainAws(b.aws) });
 }
 
 /** Two `[aws]` sections are the same settings regardless of key order. */
 export function sameAws(a: AwsSettings, b: AwsSettings): boolean {
-  return canonical(a) === canonical(b);
+  return canonical(plainAws(a)) === canonical(plainAws(b));
+}
+
+/**
+ * The `[aws]` section with its unset settings left out: the engine writes `null` for an
+ * optional setting it has no value for (and `false` for no load balancer), where a form or
+ * an older file has no key at all; both mean the same.
+ */
+function plainAws(aws: AwsSettings): Partial<AwsSettings> {
+  return Object.fromEntries(
+    Object.entries(aws).filter(([key, value]) => value !== null && value !== undefined && !(key === 'loadBalancer' && value === false)),
+  );
 }
 
 function canonical(value: unknown): string {

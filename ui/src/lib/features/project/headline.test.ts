@@ -106,3 +106,43 @@ describe('the app page header', () => {
     expect(isFirstDeploy(input({ connected: true, status: { ...statusAfter(), history: [] } }))).toBe(false);
   });
 });
+
+describe('the header behind the load balancer', () => {
+  const balanced = (): AppStatus => ({ ...structuredClone(fixtures.balanced.status), history: fixtures.balanced.status.history.map(dated) }) as AppStatus;
+
+  it('shows the address that never changes and how many tasks the load balancer finds healthy', () => {
+    const head = headline(input({ connected: true, status: balanced() }));
+    expect(head).toMatchObject({ tone: 'ok', title: 'Live on AWS', url: fixtures.balanced.outcome.url, next: null });
+    expect(head.facts).toEqual(['address never changes', '1 of 1 task healthy', '$0.0173 an hour', 'revision 4', 'last deploy 20261121-143005, just now']);
+  });
+
+  it('counts a new task still being checked, and not one leaving', () => {
+    const status = balanced();
+    const [healthy] = status.balancer!.targets;
+    status.service!.desired = 2;
+    status.balancer!.targets.push({ ...healthy, ip: '10.0.2.60', taskId: null, state: 'initial', reason: 'Elb.InitialHealthChecking', said: 'registered; the load balancer is checking its health' });
+    status.balancer!.targets.push({ ...healthy, ip: '10.0.2.61', taskId: null, state: 'draining', reason: 'Target.DeregistrationInProgress', said: 'leaving the load balancer (finishing open requests)' });
+    expect(headline(input({ connected: true, status })).facts[1]).toBe('1 of 2 tasks healthy');
+  });
+
+  it('is not live while no task is healthy there, and says when one fails its health check', () => {
+    const starting = balanced();
+    starting.balancer!.targets[0] = { ...starting.balancer!.targets[0], state: 'initial', reason: 'Elb.InitialHealthChecking', said: 'registered; the load balancer is checking its health' };
+    expect(headline(input({ connected: true, status: starting }))).toMatchObject({ tone: 'pending', title: 'Starting on AWS', url: null });
+    expect(steps(input({ connected: true, status: starting })).find((s) => s.label === 'Live')?.state).toBe('open');
+
+    const failing = balanced();
+    failing.balancer!.targets[0] = { ...failing.balancer!.targets[0], state: 'unhealthy', reason: 'Target.ResponseCodeMismatch', said: 'failing the health check: the app answered with the wrong status' };
+    const head = headline(input({ connected: true, status: failing }));
+    expect(head).toMatchObject({ tone: 'warn', title: 'Not answering: no task passes the health check', url: null });
+    expect(head.facts[0]).toBe('0 of 1 task healthy');
+  });
+
+  it('says the load balancer still bills once nothing runs', () => {
+    const stopped = { ...balanced(), tasks: [], service: { ...balanced().service!, desired: 0, running: 0 } };
+    stopped.balancer = { ...stopped.balancer!, targets: [] };
+    const head = headline(input({ connected: true, status: stopped }));
+    expect(head).toMatchObject({ title: 'Not running on AWS', url: null });
+    expect(head.facts).toContain('the load balancer keeps its address and bills while it exists');
+  });
+});

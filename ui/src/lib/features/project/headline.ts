@@ -2,7 +2,7 @@
 // last deploy, and the one thing to do next. Everything comes from the last readings the
 // cards already make (what runs on AWS, the local preview, the releases); nothing here
 // guesses: before the first reading of AWS the header says it does not know yet.
-import type { AppStatus, Preview, RunningTask } from '../../ipc';
+import type { AppStatus, BalancerStatus, Preview, RunningTask } from '../../ipc';
 import { formatMoney } from '../cost/money';
 import { formatAgo } from '../../ui/format';
 import { taskCount } from '../deploy/status.svelte';
@@ -61,10 +61,32 @@ export type HeadlineInput = {
   nowMs: number;
 };
 
-/** The task that answers at a public address now, if any. */
+/** The task that answers at a public address now, if any. Behind the load balancer, only
+ * once the load balancer finds a task healthy (it sends visitors to no other). */
 function answeringTask(status: AppStatus | null): RunningTask | null {
-  return status?.tasks.find((t) => t.status === 'RUNNING' && t.url !== null) ?? null;
+  if (!status) return null;
+  const balancer = status.balancer ?? null;
+  if (balancer) {
+    const healthy = balancer.targets.filter((t) => t.state === 'healthy');
+    if (healthy.length === 0) return null;
+    const running = status.tasks.filter((t) => t.status === 'RUNNING');
+    return running.find((t) => healthy.some((h) => h.taskId === t.taskId)) ?? running[0] ?? null;
+  }
+  return status.tasks.find((t) => t.status === 'RUNNING' && t.url !== null) ?? null;
 }
+
+/** The load balancer's targets counted as the header says them: healthy ones of those the
+ * service has or is bringing in (a target leaving it is not counted), never fewer than the
+ * tasks the service keeps running. */
+export function targetCounts(balancer: BalancerStatus, desired: number): { healthy: number; unhealthy: number; of: number } {
+  const serving = balancer.targets.filter((t) => t.state !== 'draining' && t.state !== 'unused');
+  const healthy = serving.filter((t) => t.state === 'healthy').length;
+  const unhealthy = serving.filter((t) => t.state === 'unhealthy').length;
+  return { healthy, unhealthy, of: Math.max(serving.length, desired) };
+}
+
+/** "1 of 2 tasks healthy". */
+const healthyFact = ({ healthy, of }: { healthy: number; of: number }) => `${healthy} of ${of} ${of === 1 ? 'task' : 'tasks'} healthy`;
 
 /** The first deploy as six steps (open, try it here, connect, set up, deploy, live): each
  * done, the current one, or locked with the reason; any may be revisited. Trying it here is
@@ -142,6 +164,29 @@ export function headline(input: HeadlineInput): Headline {
   const last = status?.history.find((entry) => entry.outcome === 'succeeded') ?? null;
   const lastFact = last ? [`last deploy ${last.version}, ${formatAgo(last.finishedAt ?? last.startedAt, nowMs)}`] : [];
   const answering = answeringTask(status);
+  const balancer = status?.balancer ?? null;
+  if (status && balancer && (status.tasks.length > 0 || (status.service?.desired ?? 0) > 0)) {
+    // Behind the load balancer: its address, which never changes, answers once a task is healthy.
+    const counts = targetCounts(balancer, status.service?.desired ?? 0);
+    const perHour = status.cost.perHour !== null ? [`${formatMoney(status.cost.perHour)} an hour`] : [];
+    const revision = answering && answering.revision !== null ? [`revision ${answering.revision}`] : [];
+    if (answering) {
+      return {
+        tone: counts.unhealthy > 0 ? 'warn' : 'ok',
+        title: counts.unhealthy > 0 ? 'Live on AWS, a task failing its health check' : 'Live on AWS',
+        url: balancer.url,
+        facts: ['address never changes', healthyFact(counts), ...perHour, ...revision, ...lastFact],
+        next: null,
+      };
+    }
+    return {
+      tone: counts.unhealthy > 0 ? 'warn' : 'pending',
+      title: counts.unhealthy > 0 ? 'Not answering: no task passes the health check' : 'Starting on AWS',
+      url: null,
+      facts: [healthyFact(counts), ...perHour, ...lastFact],
+      next: null,
+    };
+  }
   if (status && answering) {
     const revision = answering.revision !== null ? [`revision ${answering.revision}`] : [];
     const perHour = status.cost.perHour !== null ? [`${formatMoney(status.cost.perHour)} an hour`] : [];
@@ -181,7 +226,8 @@ export function headline(input: HeadlineInput): Headline {
           : 'Reading what runs on AWS…'
         : 'Not running on AWS',
     url: local?.url ?? null,
-    facts: lastFact,
+    // Stopped, the load balancer stays (and bills) so the address comes back with the next deploy.
+    facts: balancer ? [...lastFact, 'the load balancer keeps its address and bills while it exists'] : lastFact,
     next,
   };
 }

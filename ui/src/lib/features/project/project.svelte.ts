@@ -245,6 +245,25 @@ export class ProjectSession {
     }
   }
 
+  /**
+   * Reads slipway.toml's `[aws]` section again after the engine wrote it (a scale from the
+   * Running on AWS card): the saved settings take it, and so does the form's `[aws]` when it
+   * had no unsaved change; every other unsaved edit stays as it is.
+   */
+  async reloadAws(): Promise<void> {
+    if (!this.project) return;
+    const dir = this.project.dir;
+    try {
+      const fresh = await openProject(dir);
+      if (this.project?.dir !== dir) return;
+      const untouched = this.draft !== null && sameAws($state.snapshot(this.draft.aws), this.project.config.aws);
+      this.project = { ...this.project, config: { ...this.project.config, aws: fresh.config.aws } };
+      if (this.draft && untouched) this.draft.aws = structuredClone(fresh.config.aws);
+    } catch (e) {
+      this.error = failureOf(e);
+    }
+  }
+
   /** Pre-flight for the settings as the form has them. */
   async recheck(): Promise<void> {
     if (this.checking) {

@@ -129,28 +129,44 @@ export function rowState(resource: PlannedResource, progress: RowProgress | unde
       return { tone: 'warn', label: 'Will change' };
     case 'blocked':
       return { tone: 'bad', label: 'Blocked' };
+    case 'waiting':
+      return { tone: 'pending', label: WAITING_LABELS[resource.kind] ?? 'Waiting' };
   }
 }
 
-/** A count of the plan's work in one line ("Creates 5, changes 1; 1 blocked"). */
-/** How many of the plan's resources it creates, changes, finds ready and cannot make. */
-export function planCounts(plan: SetupPlan): { create: number; change: number; ready: number; blocked: number } {
+/** What a waiting row waits for, by kind (AWS validating the certificate, the user's DNS records). */
+const WAITING_LABELS: Partial<Record<ResourceKind, string>> = {
+  certificate: 'Waiting for DNS validation',
+  dnsRecords: 'Waiting for your DNS records',
+  httpsListener: 'Waiting for the certificate',
+};
+
+/** How many of the plan's resources it creates, changes, finds ready, cannot make, and
+ * leaves waiting on something outside apply (a certificate's DNS validation). */
+export function planCounts(plan: SetupPlan): { create: number; change: number; ready: number; blocked: number; waiting: number } {
   const count = (state: PlannedResource['state']['state']) => plan.resources.filter((r) => r.state.state === state).length;
-  return { create: count('willCreate'), change: count('willChange'), ready: count('ready'), blocked: count('blocked') };
+  return { create: count('willCreate'), change: count('willChange'), ready: count('ready'), blocked: count('blocked'), waiting: count('waiting') };
+}
+
+/** True when nothing in the plan stops a deploy: each resource is ready, or waits on DNS
+ * while the app answers over HTTP (a waiting certificate never stops a deploy). */
+export function deployable(plan: SetupPlan): boolean {
+  return plan.resources.every((r) => r.state.state === 'ready' || r.state.state === 'waiting');
 }
 
 const things = (n: number) => (n === 1 ? '1 thing' : `${n} things`);
 
 /** The plan in words for someone who does not know AWS: what happens to their account. */
 export function planInWords(plan: SetupPlan): string {
-  const { create, change, ready, blocked } = planCounts(plan);
+  const { create, change, ready, blocked, waiting } = planCounts(plan);
   if (blocked > 0) return `${things(blocked)} cannot be set up as things are: see why below.`;
-  if (create === 0 && change === 0) return 'Everything the app needs is in place in your AWS account.';
+  const waits = waiting > 0 ? ` HTTPS on your domain waits for DNS validation (see below); the app answers over HTTP meanwhile.` : '';
+  if (create === 0 && change === 0) return `Everything the app needs is in place in your AWS account.${waits}`;
   const work = [create > 0 ? `${things(create)} will be created` : null, change > 0 ? `${create > 0 ? change : things(change)} changed` : null]
     .filter((p) => p !== null)
     .join(' and ');
   const there = ready > 0 ? ` ${ready === 1 ? '1 is' : `${ready} are`} there already.` : '';
-  return `${work.charAt(0).toUpperCase()}${work.slice(1)} in your AWS account.${there}`;
+  return `${work.charAt(0).toUpperCase()}${work.slice(1)} in your AWS account.${there}${waits}`;
 }
 
 /** The Setup card's pill: what applying the plan does, counted as the plan's rows are. */
@@ -167,6 +183,7 @@ export function planSummary(plan: SetupPlan): string {
     count('willCreate') > 0 ? `creates ${count('willCreate')}` : null,
     count('willChange') > 0 ? `changes ${count('willChange')}` : null,
     count('ready') > 0 ? `${count('ready')} ready` : null,
+    count('waiting') > 0 ? `${count('waiting')} waiting for DNS` : null,
   ].filter((p) => p !== null);
   const blocked = count('blocked');
   const text = parts.join(', ');
