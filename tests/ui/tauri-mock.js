@@ -419,7 +419,8 @@ export function installTauriMock(scenario) {
     const sheet = costs.sheets.find(
       (s) =>
         sameSize(s.inputs.task, inputs.task) &&
-        ['tasks', 'hoursPerWeek', 'logGbPerMonth', 'loadBalancer'].every((key) => s.inputs[key] === inputs[key]),
+        ['tasks', 'hoursPerWeek', 'logGbPerMonth', 'loadBalancer'].every((key) => s.inputs[key] === inputs[key]) &&
+        (s.inputs.maxTasks ?? null) === (inputs.maxTasks ?? null),
     );
     if (!sheet) throw { code: 'Internal', message: `the mock has no cost sheet for ${JSON.stringify(inputs)}` };
     const copy = structuredClone(sheet);
