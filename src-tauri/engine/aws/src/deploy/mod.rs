@@ -19,6 +19,7 @@ pub mod journal;
 pub mod lock;
 mod push;
 mod register;
+mod scale;
 pub mod scaling;
 pub use register::{describe as describe_task_definition, pending_changes, PendingChanges};
 mod service;
@@ -37,7 +38,8 @@ use std::time::{Duration, Instant};
 mod events;
 pub use events::{DeployEvent, DeployMode, DeployOutcome, DeployRequest, DeployStep};
 pub use journal::JournalEntry;
-pub use scaling::{scale, ScaleOutcome, Scaling};
+pub use scale::{scale, ScaleOutcome};
+pub use scaling::Scaling;
 pub use status::{
     left_unfinished, settle_unfinished, status, status_knowing, AppStatus, ClusterKnown, Leftover,
     RunningTask,

@@ -15,6 +15,7 @@ pub mod network;
 pub(crate) mod observe;
 pub mod plan;
 pub mod policy;
+mod want;
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -22,7 +23,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 pub use apply::apply_setup;
-pub use balancer::{stable_url, BalancerWanted, DnsRecord};
+pub use balancer::{BalancerWanted, DnsRecord};
 pub use balancer::{ObservedCertificate, ObservedListener, ObservedLoadBalancer};
 pub use balancer::{ObservedRecord, ObservedTargetGroup, ObservedZone};
 pub use change::Change;
@@ -33,6 +34,7 @@ pub use observe::{
     observe, observe_for, Observed, ObservedCluster, ObservedLogGroup, ObservedRepository,
 };
 pub use observe::{ObservedRole, ObservedSecurityGroup, VpcChoice};
+pub use plan::stable::stable_url;
 pub use plan::{decide, Wanted};
 
 use crate::aws::{AwsTarget, Connection, CredentialSource};

@@ -14,8 +14,8 @@ use super::balancer::{self, ObservedCertificate, ObservedListener, ObservedLoadB
 use super::balancer::{ObservedTargetGroup, ObservedZone};
 use super::names::{ResourceNames, Tags, EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
 use super::network::{GroupIngressRule, IngressRule, ObservedSubnet, RULE_MARK};
-use super::plan::Wanted;
 use super::policy::decode_document;
+use super::want::Wanted;
 use crate::aws::{classify, Connection};
 use slipway_core::error::Result;
 

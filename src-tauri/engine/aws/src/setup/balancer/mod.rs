@@ -7,13 +7,10 @@
 
 pub(crate) mod apply;
 pub(crate) mod observe;
-pub(crate) mod plan;
 
 use serde::{Deserialize, Serialize};
 
 use super::names::Tags;
-use super::observe::Observed;
-use super::plan::Wanted;
 
 /// Seconds between two health checks of a target.
 pub const HEALTH_INTERVAL: i32 = 10;
@@ -182,36 +179,6 @@ impl ObservedZone {
                     .any(|v| dns_name(v) == dns_name(&record.value))
         })
     }
-}
-
-/// The app's address that never changes: `https://<domain>` once port 443 serves the
-/// domain's certificate and the domain's alias record points at the load balancer;
-/// `http://<load balancer's DNS name>` otherwise. `None` when the project has no load
-/// balancer (or it does not exist yet).
-pub fn stable_url(observed: &Observed, wanted: &Wanted) -> Option<String> {
-    let balancer = wanted.balancer.as_ref()?;
-    let lb = observed.load_balancer.as_ref()?;
-    let https = balancer.domain.as_deref().filter(|domain| {
-        let issued = observed
-            .certificate
-            .as_ref()
-            .filter(|c| c.status == "ISSUED" && dns_name(&c.domain) == *domain);
-        let serves = issued.is_some_and(|c| {
-            observed
-                .listeners
-                .iter()
-                .any(|l| l.port == 443 && l.certificate.as_deref() == Some(c.arn.as_str()))
-        });
-        let points = observed
-            .hosted_zone
-            .as_ref()
-            .is_some_and(|z| z.points_at(domain, &lb.dns_name));
-        serves && points
-    });
-    Some(match https {
-        Some(domain) => format!("https://{domain}"),
-        None => format!("http://{}", lb.dns_name),
-    })
 }
 
 #[cfg(test)]

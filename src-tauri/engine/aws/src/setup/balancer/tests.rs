@@ -1,6 +1,7 @@
 //! How records and aliases are compared, and which subnets the load balancer takes.
 use super::*;
 use crate::setup::network::ObservedSubnet;
+use crate::setup::observe::Observed;
 
 fn alias(name: &str, dns: &str) -> ObservedRecord {
     ObservedRecord {
@@ -57,7 +58,7 @@ fn the_balancer_takes_one_subnet_per_zone_with_an_internet_route_only() {
         ..Default::default()
     };
     assert_eq!(
-        plan::balancer_subnets(&observed),
+        crate::setup::plan::stable::balancer_subnets(&observed),
         [
             ("subnet-a1".to_owned(), "eu-west-1a".to_owned()),
             ("subnet-b1".to_owned(), "eu-west-1b".to_owned()),

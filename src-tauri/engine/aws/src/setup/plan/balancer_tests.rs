@@ -7,6 +7,7 @@ use crate::setup::balancer::*;
 use crate::setup::names::tags_for;
 use crate::setup::network::{GroupIngressRule, IngressRule, ObservedSubnet};
 use crate::setup::observe::*;
+use crate::setup::plan::stable::stable_url;
 
 pub(super) const LB_ARN: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/slipway-hello/abc";

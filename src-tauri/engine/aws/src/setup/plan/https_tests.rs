@@ -4,6 +4,7 @@
 use super::balancer_tests::*;
 use super::*;
 use crate::setup::balancer::*;
+use crate::setup::plan::stable::stable_url;
 
 #[test]
 fn a_domain_whose_zone_is_here_gets_a_certificate_and_both_records_and_waits_for_https() {

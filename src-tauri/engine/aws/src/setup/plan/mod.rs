@@ -5,33 +5,15 @@
 
 use serde_json::Value;
 
-use super::balancer::{self, BalancerWanted};
-use super::names::{ownership, Ownership, ResourceNames, Tags};
+pub use super::want::Wanted;
+
+pub(crate) mod stable;
+use super::names::{ownership, Ownership, Tags};
 use super::names::{EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
 use super::network::{is_everyone, judge_subnet};
 use super::observe::Observed;
-use super::policy::{self, ArnScope, EXECUTION_ROLE_POLICY};
+use super::policy::{self, EXECUTION_ROLE_POLICY};
 use super::{Change, Owner, PlannedResource, ResourceKind, ResourceState, SetupPlan};
-
-/// What the app needs, resolved from slipway.toml and the connected account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wanted {
-    pub app: String,
-    /// The project's id, tagged on what setup creates; `None` for a project without one
-    /// (then any resource Slipway tagged for the app counts as this project's).
-    pub project: Option<String>,
-    pub names: ResourceNames,
-    pub scope: ArnScope,
-    pub port: u16,
-    pub allow_from: String,
-    pub retention_days: i32,
-    /// The `valueFrom` of each secret the task reads.
-    pub secret_refs: Vec<String>,
-    /// The asked-for VPC; the default VPC when `None`.
-    pub vpc: Option<String>,
-    /// The load balancer, when the project wants one (`aws.load_balancer`).
-    pub balancer: Option<BalancerWanted>,
-}
 
 pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
     let mut changes = Vec::new();
@@ -42,17 +24,13 @@ pub fn decide(wanted: &Wanted, observed: &Observed) -> SetupPlan {
         execution_role(wanted, observed, &mut changes),
     ];
     if wanted.balancer.is_some() {
-        resources.push(balancer::plan::balancer_group(
-            wanted,
-            observed,
-            &mut changes,
-        ));
+        resources.push(stable::balancer_group(wanted, observed, &mut changes));
     }
     resources.push(security_group(wanted, observed, &mut changes));
     resources.push(subnets(wanted, observed));
     let mut dns_records = Vec::new();
     if let Some(b) = &wanted.balancer {
-        let (more, records) = balancer::plan::resources(wanted, b, observed, &mut changes);
+        let (more, records) = stable::resources(wanted, b, observed, &mut changes);
         resources.extend(more);
         dns_records = records;
     }
@@ -400,7 +378,7 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
                 vpc: vpc.id.clone(),
             });
             match &w.balancer {
-                Some(_) => new.extend(balancer::plan::admit_only_balancer(w, o, None, &mut facts)),
+                Some(_) => new.extend(stable::admit_only_balancer(w, o, None, &mut facts)),
                 None => new.push(Change::AllowIngress {
                     group: None,
                     port: w.port,
@@ -409,12 +387,7 @@ fn security_group(w: &Wanted, o: &Observed, changes: &mut Vec<Change>) -> Planne
             }
         }
         Some((group, who)) if w.balancer.is_some() => {
-            new.extend(balancer::plan::admit_only_balancer(
-                w,
-                o,
-                Some(group),
-                &mut facts,
-            ));
+            new.extend(stable::admit_only_balancer(w, o, Some(group), &mut facts));
             new.extend(adopt(w, who, ResourceKind::SecurityGroup, &group.id));
         }
         Some((group, who)) => {

@@ -2,10 +2,12 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::setup::names::ResourceNames;
 use crate::setup::names::{tags_for, PROJECT_KEY};
 use crate::setup::network::IngressRule;
 use crate::setup::network::ObservedSubnet;
 use crate::setup::observe::*;
+use crate::setup::policy::ArnScope;
 
 pub(super) const PROJECT: &str = "0123456789abcdef";
 

@@ -6,8 +6,10 @@
 
 mod https;
 
-use super::{BalancerWanted, DnsRecord};
-use super::{DEREGISTRATION_DELAY, HEALTHY_CODES, HEALTHY_THRESHOLD, HEALTH_INTERVAL};
+use crate::setup::balancer::{BalancerWanted, DnsRecord};
+use crate::setup::balancer::{
+    DEREGISTRATION_DELAY, HEALTHY_CODES, HEALTHY_THRESHOLD, HEALTH_INTERVAL,
+};
 use crate::setup::names::Ownership;
 use crate::setup::observe::{Observed, ObservedSecurityGroup};
 use crate::setup::plan::{adopt, no_vpc, owner, resource, settle, whose, Wanted, OTHER_PROJECT};
@@ -555,4 +557,33 @@ fn listener(
     }
     let state = settle(true, new, changes);
     resource(kind, name, Some(l.arn.clone()), who, state, facts)
+}
+
+/// The app's address that never changes: `https://<domain>` once port 443 serves the
+/// domain's certificate and the domain's alias record points at the load balancer;
+/// `http://<load balancer's DNS name>` otherwise. `None` when the project has no load
+/// balancer (or it does not exist yet).
+pub fn stable_url(observed: &Observed, wanted: &Wanted) -> Option<String> {
+    let balancer = wanted.balancer.as_ref()?;
+    let lb = observed.load_balancer.as_ref()?;
+    let https = balancer.domain.as_deref().filter(|domain| {
+        let issued = observed.certificate.as_ref().filter(|c| {
+            c.status == "ISSUED" && crate::setup::balancer::dns_name(&c.domain) == *domain
+        });
+        let serves = issued.is_some_and(|c| {
+            observed
+                .listeners
+                .iter()
+                .any(|l| l.port == 443 && l.certificate.as_deref() == Some(c.arn.as_str()))
+        });
+        let points = observed
+            .hosted_zone
+            .as_ref()
+            .is_some_and(|z| z.points_at(domain, &lb.dns_name));
+        serves && points
+    });
+    Some(match https {
+        Some(domain) => format!("https://{domain}"),
+        None => format!("http://{}", lb.dns_name),
+    })
 }

@@ -1,0 +1,94 @@
+//! Changing how many tasks the app's service runs now, from a button or `slipway scale`:
+//! the count in slipway.toml (saved by the caller first) and its auto scaling.
+
+use serde::Serialize;
+
+use super::scaling::{apply, read, Scaling};
+use crate::aws::{classify, Connection};
+use slipway_core::error::{EngineError, Result};
+
+/// What a scale did, for the window and the CLI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaleOutcome {
+    pub service: String,
+    /// The tasks the service now keeps running.
+    pub desired: i32,
+    /// The tasks running when it was asked (the new ones start in a minute or so).
+    pub running: i32,
+    pub scaling: Option<Scaling>,
+    /// What changed, in words; empty when the service already was as asked.
+    pub changes: Vec<String>,
+}
+
+/// Makes the app's service run as `config` says (`aws.tasks`, and scaling when
+/// `aws.max_tasks` is set). The caller saves those in slipway.toml first, so the next
+/// deploy keeps them. Repeated through throttling and 5xx; a second run changes nothing.
+pub async fn scale(
+    conn: &Connection,
+    config: &slipway_core::project::ProjectConfig,
+) -> Result<ScaleOutcome> {
+    let names = crate::setup::ResourceNames::for_app(&config.name, &conn.ctx.region)
+        .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let service = super::undo::repeat_until(until, || {
+        super::status::service_status(conn, &names.cluster, &config.name)
+    })
+    .await?
+    .ok_or_else(|| EngineError::InvalidInput {
+        what: "Number of tasks".to_owned(),
+        reason: format!(
+            "{} has no service in {} yet. The number is saved: the next deploy starts that many tasks.",
+            config.name, conn.ctx.region
+        ),
+    })?;
+    let wanted = config.aws.scaling();
+    let desired = match wanted {
+        Some((min, max, _)) => service
+            .desired
+            .max(i32::try_from(min).unwrap_or(1))
+            .min(i32::try_from(max).unwrap_or(1)),
+        None => i32::try_from(config.aws.tasks()).unwrap_or(1),
+    };
+    let mut changes = Vec::new();
+    // From auto scaling to a fixed count: scaling goes first, or it would move the count.
+    if wanted.is_none() {
+        changes.extend(
+            super::undo::repeat_until(until, || apply(conn, &names.cluster, &config.name, None))
+                .await?,
+        );
+    }
+    if service.desired != desired {
+        let ecs = aws_sdk_ecs::Client::new(&conn.ctx.sdk);
+        super::undo::repeat_until(until, || async {
+            ecs.update_service()
+                .cluster(&names.cluster)
+                .service(&config.name)
+                .desired_count(desired)
+                .send()
+                .await
+                .map_err(|e| classify(&conn.ctx, "ecs:UpdateService", e))
+        })
+        .await?;
+        changes.push(format!(
+            "runs {desired} task{} (was {})",
+            if desired == 1 { "" } else { "s" },
+            service.desired
+        ));
+    }
+    if wanted.is_some() {
+        changes.extend(
+            super::undo::repeat_until(until, || apply(conn, &names.cluster, &config.name, wanted))
+                .await?,
+        );
+    }
+    let scaling =
+        super::undo::repeat_until(until, || read(conn, &names.cluster, &config.name)).await?;
+    Ok(ScaleOutcome {
+        service: config.name.clone(),
+        desired,
+        running: service.running,
+        scaling,
+        changes,
+    })
+}
