@@ -231,8 +231,16 @@ pub async fn scale(session: &Session, request: ScaleRequest) -> Result<deploy::S
     config.aws.tasks = (request.tasks != 1 || request.max_tasks.is_some()).then_some(request.tasks);
     config.aws.max_tasks = request.max_tasks;
     config.aws.cpu_target = request.max_tasks.and(request.cpu_target);
-    slipway_core::project::save(session.dir(), &config)?;
-    let config = session.config()?;
+    // A count slipway.toml would refuse is refused before AWS is asked.
+    let problems = slipway_core::project::validate(&config);
+    if !problems.is_empty() {
+        return Err(EngineError::InvalidProjectConfig { problems });
+    }
     let connection = session.connection(&config).await?;
-    deploy::scale(&connection, &config).await
+    let app = config.name.clone();
+    deploy::scale(session.host(), &connection, &app, || {
+        slipway_core::project::save(session.dir(), &config)?;
+        session.config()
+    })
+    .await
 }

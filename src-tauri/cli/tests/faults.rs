@@ -151,7 +151,7 @@ async fn deploys_stay_in_a_true_state_under_signals_locks_and_a_broken_file() {
     let (code, _, err) = run(&["deploy"]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("already being deployed")
+        err.contains("already being changed")
             && err.contains(started["event"]["data"]["deployId"].as_str().unwrap()),
         "{err}"
     );

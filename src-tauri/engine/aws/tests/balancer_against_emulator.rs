@@ -48,6 +48,18 @@ async fn status_until(
     }
 }
 
+/// Scales the app to the test's settings, saving them in its slipway.toml first.
+async fn scale(
+    t: &Deploying,
+    conn: &slipway_aws::aws::Connection,
+) -> slipway_core::error::Result<deploy::ScaleOutcome> {
+    deploy::scale(&t.fx.host, conn, &t.fx.config.name, || {
+        project::save(&t.dir, &t.fx.config)?;
+        Ok(t.fx.config.clone())
+    })
+    .await
+}
+
 fn healthy(status: &deploy::AppStatus) -> usize {
     status
         .balancer
@@ -144,8 +156,35 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
     let one = status_until(&t, |s| healthy(s) == 1 && s.tasks.len() == 1).await;
     let conn = t.fx.connect().await;
     t.fx.config.aws.tasks = Some(2);
-    project::save(&t.dir, &t.fx.config).unwrap();
-    let scaled = deploy::scale(&conn, &t.fx.config).await.unwrap();
+    // While a deploy holds the app, a scale is refused and saves nothing.
+    {
+        let _deploying = deploy::lock::acquire(
+            &slipway_core::app::data_dir(&t.fx.host).join("locks"),
+            &conn.identity.account,
+            &conn.ctx.region,
+            &t.fx.config.name,
+            &deploy::lock::Holder {
+                deploy_id: "d-elsewhere".into(),
+                held_for: deploy::lock::HeldFor::Deploy,
+                pid: 1,
+                by: "another window".into(),
+                since: 0,
+            },
+            deploy::lock::WhenHeld::Refuse,
+            &slipway_core::jobs::Cancel::new(),
+        )
+        .await
+        .unwrap();
+        let before = std::fs::read(t.dir.join("slipway.toml")).unwrap();
+        let refused = scale(&t, &conn).await.unwrap_err();
+        assert!(
+            matches!(refused, EngineError::DeployInProgress { .. }),
+            "{refused:?}"
+        );
+        assert!(refused.to_string().contains("d-elsewhere"), "{refused}");
+        assert_eq!(std::fs::read(t.dir.join("slipway.toml")).unwrap(), before);
+    }
+    let scaled = scale(&t, &conn).await.unwrap();
     assert_eq!(scaled.desired, 2);
     let two = status_until(&t, |s| healthy(s) == 2 && s.tasks.len() == 2).await;
     assert_eq!(healthy(&two), 2, "{:?}", two.balancer);
@@ -164,19 +203,14 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         .all(|task| task.url.as_deref() == Some(first.url.as_str())));
     // The same count again changes nothing on AWS.
     t.fx.proxy.forget_calls();
-    assert!(deploy::scale(&conn, &t.fx.config)
-        .await
-        .unwrap()
-        .changes
-        .is_empty());
+    assert!(scale(&t, &conn).await.unwrap().changes.is_empty());
     assert!(
         t.fx.proxy.mutating_calls().is_empty(),
         "{:?}",
         t.fx.proxy.mutating_calls()
     );
     t.fx.config.aws.tasks = None;
-    project::save(&t.dir, &t.fx.config).unwrap();
-    assert_eq!(deploy::scale(&conn, &t.fx.config).await.unwrap().desired, 1);
+    assert_eq!(scale(&t, &conn).await.unwrap().desired, 1);
     let back_to_one = status_until(&t, |s| healthy(s) == 1 && s.tasks.len() == 1).await;
     assert_eq!(back_to_one.tasks.len(), 1);
     assert!((back_to_one.cost.per_hour - one.cost.per_hour).abs() < 1e-9);
@@ -184,7 +218,7 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
     // Auto scaling between 1 and 3 on CPU: set in Application Auto Scaling, once.
     t.fx.config.aws.max_tasks = Some(3);
     t.fx.config.aws.cpu_target = Some(70);
-    let scaled = deploy::scale(&conn, &t.fx.config).await.unwrap();
+    let scaled = scale(&t, &conn).await.unwrap();
     assert_eq!(
         scaled.scaling,
         Some(deploy::Scaling {
@@ -194,11 +228,7 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         })
     );
     t.fx.proxy.forget_calls();
-    assert!(deploy::scale(&conn, &t.fx.config)
-        .await
-        .unwrap()
-        .changes
-        .is_empty());
+    assert!(scale(&t, &conn).await.unwrap().changes.is_empty());
     assert!(t.fx.proxy.mutating_calls().is_empty());
     // Stop turns Slipway's scaling off before scaling the service to zero.
     let stopped = deploy::stop_app(&conn, &t.fx.config).await.unwrap();

@@ -136,7 +136,7 @@ pub enum EngineError {
         aws_message: String,
     },
 
-    #[error("{app} is already being deployed to {region} by {holder}, since {since}. One deploy at a time keeps them from stopping each other's tasks: wait for it to finish, or cancel it there.")]
+    #[error("{app} in {region} is already being changed by {holder}, since {since}. One change at a time keeps them from stopping each other's tasks: wait for it to finish, or cancel it there.")]
     DeployInProgress {
         app: String,
         region: String,

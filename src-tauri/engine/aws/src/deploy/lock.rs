@@ -15,7 +15,11 @@ use slipway_core::jobs::Cancel;
 /// Who holds an app's deploy lock, as written beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
+    /// The deploy's id; empty when the lock is held for a change of the task count.
     pub deploy_id: String,
+    /// What it is held for; a holder written before scales took the lock is a deploy.
+    #[serde(default)]
+    pub held_for: HeldFor,
     pub pid: u32,
     /// "the Slipway window", "the slipway CLI".
     pub by: String,
@@ -23,7 +27,23 @@ pub struct Holder {
     pub since: i64,
 }
 
+/// What changes the app's service while the lock is held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldFor {
+    #[default]
+    Deploy,
+    /// A change of how many tasks run (`slipway scale`): a deploy started meanwhile
+    /// would read the old count, and a scale during a rollout would fight the rollout.
+    Scale,
+}
+
 impl Holder {
+    /// The deploy running now, if the lock is held for one.
+    pub fn deploy(&self) -> Option<&str> {
+        (self.held_for == HeldFor::Deploy).then_some(self.deploy_id.as_str())
+    }
+
     fn describe(&self) -> (String, String) {
         let since = time::OffsetDateTime::from_unix_timestamp(self.since)
             .ok()
@@ -34,11 +54,12 @@ impl Holder {
                 .ok()
             })
             .unwrap_or_else(|| "a moment ago".to_owned());
+        let what = match self.held_for {
+            HeldFor::Deploy => format!("deploy {}", self.deploy_id),
+            HeldFor::Scale => "a change of its task count".to_owned(),
+        };
         (
-            format!(
-                "deploy {} in {} (process {})",
-                self.deploy_id, self.by, self.pid
-            ),
+            format!("{what} in {} (process {})", self.by, self.pid),
             since,
         )
     }
@@ -151,6 +172,7 @@ pub fn holder(locks_dir: &Path, account: &str, region: &str, app: &str) -> Optio
         Ok(()) => None,
         Err(_) => read_holder(&locks_dir.join(format!("{name}.holder.json"))).or(Some(Holder {
             deploy_id: String::new(),
+            held_for: HeldFor::Deploy,
             pid: 0,
             by: "another Slipway window or CLI".into(),
             since: 0,
@@ -169,6 +191,7 @@ mod tests {
     fn holder(id: &str) -> Holder {
         Holder {
             deploy_id: id.into(),
+            held_for: HeldFor::Deploy,
             pid: std::process::id(),
             by: "a test".into(),
             since: 1_790_000_000,

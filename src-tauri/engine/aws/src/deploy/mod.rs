@@ -310,6 +310,7 @@ pub async fn deploy_with_setup(
         &config.name,
         &lock::Holder {
             deploy_id: id.clone(),
+            held_for: lock::HeldFor::Deploy,
             pid: std::process::id(),
             by: deployed_by(),
             since: time::OffsetDateTime::now_utc().unix_timestamp(),

@@ -1,11 +1,17 @@
 //! Changing how many tasks the app's service runs now, from a button or `slipway scale`:
-//! the count in slipway.toml (saved by the caller first) and its auto scaling.
+//! the count in slipway.toml and its auto scaling. It holds the app's deploy lock, so a
+//! scale never runs beside a deploy: the deploy would start the old count, and the
+//! rollout and the scale would each move the other's tasks.
 
 use serde::Serialize;
 
+use super::lock;
 use super::scaling::{apply, read, Scaling};
 use crate::aws::{classify, Connection};
 use slipway_core::error::{EngineError, Result};
+use slipway_core::host::HostEnv;
+use slipway_core::jobs::Cancel;
+use slipway_core::project::ProjectConfig;
 
 /// What a scale did, for the window and the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
@@ -21,13 +27,34 @@ pub struct ScaleOutcome {
     pub changes: Vec<String>,
 }
 
-/// Makes the app's service run as `config` says (`aws.tasks`, and scaling when
-/// `aws.max_tasks` is set). The caller saves those in slipway.toml first, so the next
-/// deploy keeps them. Repeated through throttling and 5xx; a second run changes nothing.
+/// Makes `app`'s service run as the settings `save` writes say (`aws.tasks`, and scaling
+/// when `aws.max_tasks` is set). `save` puts them in slipway.toml, so the next deploy
+/// keeps them; it runs once the deploy lock is held, so while a deploy runs the scale is
+/// refused and nothing is saved. Repeated through throttling and 5xx; a second run
+/// changes nothing.
 pub async fn scale(
+    host: &HostEnv,
     conn: &Connection,
-    config: &slipway_core::project::ProjectConfig,
+    app: &str,
+    save: impl FnOnce() -> Result<ProjectConfig>,
 ) -> Result<ScaleOutcome> {
+    let _lock = lock::acquire(
+        &slipway_core::app::data_dir(host).join("locks"),
+        &conn.identity.account,
+        &conn.ctx.region,
+        app,
+        &lock::Holder {
+            deploy_id: String::new(),
+            held_for: lock::HeldFor::Scale,
+            pid: std::process::id(),
+            by: super::deployed_by(),
+            since: time::OffsetDateTime::now_utc().unix_timestamp(),
+        },
+        lock::WhenHeld::Refuse,
+        &Cancel::new(),
+    )
+    .await?;
+    let config = save()?;
     let names = crate::setup::ResourceNames::for_app(&config.name, &conn.ctx.region)
         .map_err(|problems| EngineError::InvalidResourceNames { problems })?;
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -213,7 +213,7 @@ pub async fn status_knowing(
             &config.name,
         )
     });
-    let deploying = deploying.map(|h| h.deploy_id);
+    let deploying = deploying.and_then(|h| h.deploy().map(str::to_owned));
     let unfinished: Vec<JournalEntry> = journal::unfinished(db)?
         .into_iter()
         .filter(|e| {
@@ -510,7 +510,7 @@ pub fn left_unfinished(db: &Path) -> Result<Vec<JournalEntry>> {
             locks
                 .as_ref()
                 .and_then(|l| super::lock::holder(l, &e.account, &e.region, &e.app))
-                .is_none_or(|h| h.deploy_id != e.id)
+                .is_none_or(|h| h.deploy() != Some(e.id.as_str()))
         })
         .collect())
 }
@@ -546,7 +546,7 @@ pub async fn settle_unfinished(
             &entry.app,
         )
     }) {
-        if holder.deploy_id == entry.id {
+        if holder.deploy() == Some(entry.id.as_str()) {
             return Err(EngineError::DeployInProgress {
                 app: entry.app,
                 region: entry.region,

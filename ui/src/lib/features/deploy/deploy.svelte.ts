@@ -335,7 +335,7 @@ export function deployHint(code: ErrorCode | null): string | null {
     case 'DeployTimedOut':
       return 'Running on AWS below shows what still runs.';
     case 'DeployInProgress':
-      return 'Another deploy of this app is running. When it has finished, press Deploy again.';
+      return 'Another deploy, or a change of the number of tasks, is running for this app. When it has finished, press Deploy again.';
     default:
       return null;
   }
