@@ -166,7 +166,7 @@ test('A deploy behind the load balancer: the target\'s health in the timeline, t
   await page.getByTestId('scale-apply').click();
   await page.getByTestId('scale-result').waitFor();
   assert.match(await text(page, 'scale-result'), /runs 2 tasks \(was 1\)/);
-  assert.deepEqual((await calls(page, 'scale_app'))[0].args.request, { tasks: 2, maxTasks: null, cpuTarget: null });
+  assert.deepEqual((await calls(page, 'scale_app'))[0].args.request, { tasks: 2, maxTasks: null, cpuTarget: null, requestsTarget: null });
   await page.getByTestId('status-scaling').filter({ hasText: 'Runs 2 tasks' }).waitFor();
   assert.equal(await page.getByTestId('status-target').count(), 2);
   await page.getByTestId('app-header-facts').filter({ hasText: '2 of 2 tasks healthy' }).waitFor();
@@ -174,6 +174,18 @@ test('A deploy behind the load balancer: the target\'s health in the timeline, t
   assert.equal(await page.getByTestId('tasks').inputValue(), '2', 'the setup card shows what slipway.toml now says');
   assert.equal(await page.getByTestId('setup-options-note').count(), 0, 'nothing unsaved: the scale saved it');
   await tab(page, 'overview');
+  // More when busy, following the requests each task serves.
+  await page.getByTestId('scale-open').click();
+  await page.getByTestId('scale-auto').check();
+  await page.getByTestId('scale-max').fill('4');
+  await page.getByTestId('scale-on').selectOption('requests');
+  assert.match(await text(page, 'scale-hint'), /each serves more requests a minute than the target/);
+  await page.getByTestId('scale-requests').fill('500');
+  await shoot(page, 'status-card', 'scale-on-requests.png');
+  await page.getByTestId('scale-apply').click();
+  await page.getByTestId('scale-result').filter({ hasText: '500 requests a minute' }).waitFor();
+  assert.deepEqual((await calls(page, 'scale_app'))[1].args.request, { tasks: 2, maxTasks: 4, cpuTarget: null, requestsTarget: 500 });
+  await page.getByTestId('status-scaling').filter({ hasText: 'keeping each task near 500 requests a minute' }).waitFor();
   await shoot(page, 'status-card', 'stable-address-status.png');
   await page.screenshot({ path: join(shots, 'stable-address-overview.png') });
   assert.deepEqual(errors, []);

@@ -341,23 +341,27 @@ export function installTauriMock(scenario) {
    * balancer's targets follow, each new one first checked, then healthy at the next reading. */
   function scaleApp({ request }) {
     identity();
-    const { tasks, maxTasks, cpuTarget } = request;
+    const { tasks, maxTasks, cpuTarget, requestsTarget = null } = request;
     // `scenario.scaleRefused`: the engine's refusal of the numbers (nothing is saved then).
     if (scenario.scaleRefused) throw scenario.scaleRefused;
     world.saved = structuredClone(world.saved);
-    Object.assign(world.saved.config.aws, { tasks: tasks !== 1 || maxTasks !== null ? tasks : null, maxTasks, cpuTarget: maxTasks === null ? null : cpuTarget });
+    Object.assign(world.saved.config.aws, { tasks: tasks !== 1 || maxTasks !== null ? tasks : null, maxTasks, cpuTarget: maxTasks === null ? null : cpuTarget, requestsTarget: maxTasks === null ? null : requestsTarget });
     const status = deployWorld.status;
     if (!status?.service) {
       throw { code: 'InvalidInput', message: `Number of tasks: ${status?.app ?? 'the app'} has no service in ${status?.region ?? 'the region'} yet. The number is saved: the next deploy with the stable address starts that many tasks.` };
     }
     const was = status.service.desired;
     const desired = maxTasks === null ? tasks : Math.min(Math.max(was, tasks), maxTasks);
-    const scaling = maxTasks === null ? null : { min: tasks, max: maxTasks, cpuTarget: cpuTarget ?? 60 };
+    const scaling =
+      maxTasks === null
+        ? null
+        : { min: tasks, max: maxTasks, cpuTarget: requestsTarget === null ? (cpuTarget ?? 60) : null, requestsTarget };
     const changes = [];
     if (desired !== was) changes.push(`runs ${desired} task${desired === 1 ? '' : 's'} (was ${was})`);
     const hadScaling = status.balancer?.scaling ?? null;
     if (JSON.stringify(hadScaling) !== JSON.stringify(scaling)) {
-      changes.push(scaling ? `scales from ${scaling.min} to ${scaling.max} tasks on CPU (target ${scaling.cpuTarget}%)` : 'no more auto scaling');
+      const on = scaling?.requestsTarget != null ? `keeps each task near ${scaling.requestsTarget} requests a minute` : `keeps average CPU near ${scaling?.cpuTarget}%`;
+      changes.push(scaling ? `scales between ${scaling.min} and ${scaling.max} tasks; ${on}` : 'turned auto scaling off');
     }
     const running = status.service.running;
     const template = status.tasks.find((t) => t.fromService) ?? status.tasks[0];

@@ -221,6 +221,10 @@ pub struct ScaleRequest {
     pub max_tasks: Option<u32>,
     /// The average CPU (percent) scaling aims for; 60 when `None`.
     pub cpu_target: Option<u32>,
+    /// Scale on requests instead of CPU: requests a minute per task.
+    #[serde(default)]
+    #[specta(optional)]
+    pub requests_target: Option<u32>,
 }
 
 /// Saves the count (and scaling) in slipway.toml, where the next deploy reads it, and
@@ -231,6 +235,7 @@ pub async fn scale(session: &Session, request: ScaleRequest) -> Result<deploy::S
     config.aws.tasks = (request.tasks != 1 || request.max_tasks.is_some()).then_some(request.tasks);
     config.aws.max_tasks = request.max_tasks;
     config.aws.cpu_target = request.max_tasks.and(request.cpu_target);
+    config.aws.requests_target = request.max_tasks.and(request.requests_target);
     // A count slipway.toml would refuse is refused before AWS is asked.
     let problems = slipway_core::project::validate(&config);
     if !problems.is_empty() {

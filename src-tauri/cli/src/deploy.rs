@@ -297,10 +297,11 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
                     "scales between {} and {} tasks{}",
                     scaling.min,
                     scaling.max,
-                    scaling
-                        .cpu_target
-                        .map(|c| format!(", keeping average CPU near {c}%"))
-                        .unwrap_or_default()
+                    match (scaling.cpu_target, scaling.requests_target) {
+                        (Some(c), _) => format!(", keeping average CPU near {c}%"),
+                        (_, Some(r)) => format!(", keeping each task near {r} requests a minute"),
+                        _ => String::new(),
+                    }
                 ),
             );
         }
@@ -493,12 +494,21 @@ pub struct ScaleArgs {
     /// The least tasks with auto scaling (instead of N).
     #[arg(long, value_name = "N", requires = "max")]
     min: Option<u32>,
-    /// Scale up to this many tasks on CPU (target tracking); without it, no scaling.
+    /// Scale up to this many tasks on CPU (or requests, with --requests-target); without it, no scaling.
     #[arg(long, value_name = "N")]
     max: Option<u32>,
     /// The average CPU, in percent, scaling aims for (default 60).
     #[arg(long, value_name = "PERCENT", requires = "max")]
     cpu_target: Option<u32>,
+    /// Scale on requests instead of CPU: the requests a minute each task serves on
+    /// average before another starts.
+    #[arg(
+        long,
+        value_name = "PER_MINUTE",
+        requires = "max",
+        conflicts_with = "cpu_target"
+    )]
+    requests_target: Option<u32>,
     #[command(flatten)]
     on: StatusArgs,
 }
@@ -511,6 +521,7 @@ pub async fn scale(args: ScaleArgs, as_json: bool) -> ExitCode {
         tasks: args.min.or(args.tasks).unwrap_or(1),
         max_tasks: args.max,
         cpu_target: args.cpu_target,
+        requests_target: args.requests_target,
     };
     let outcome = match slipway_app::scale(&session, request).await {
         Ok(outcome) => outcome,

@@ -91,7 +91,7 @@ enum Command {
     /// Stop the app's tasks on AWS and scale its service to zero.
     Stop(deploy::StopArgs),
     /// How many tasks the app's service runs behind its load balancer (saved in
-    /// slipway.toml): `scale 2`, or `scale --min 1 --max 4 --cpu-target 60` for auto scaling.
+    /// slipway.toml): `scale 2`, or `scale --min 1 --max 4 --cpu-target 60` (or `--requests-target 1000`) for auto scaling.
     Scale(deploy::ScaleArgs),
     /// Estimate what the app costs on Fargate (compute, public IPv4, logs, image storage) per
     /// hour, day and month, with the prices used and their date.

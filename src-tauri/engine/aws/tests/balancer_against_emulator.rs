@@ -224,8 +224,54 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
         Some(deploy::Scaling {
             min: 1,
             max: 3,
-            cpu_target: Some(70)
+            cpu_target: Some(70),
+            requests_target: None,
         })
+    );
+    t.fx.proxy.forget_calls();
+    assert!(scale(&t, &conn).await.unwrap().changes.is_empty());
+    assert!(t.fx.proxy.mutating_calls().is_empty());
+    // On requests instead: the load balancer's count for the app's target group, and the
+    // CPU policy gone; once.
+    t.fx.config.aws.cpu_target = None;
+    t.fx.config.aws.requests_target = Some(500);
+    let scaled = scale(&t, &conn).await.unwrap();
+    assert_eq!(
+        scaled.scaling,
+        Some(deploy::Scaling {
+            min: 1,
+            max: 3,
+            cpu_target: None,
+            requests_target: Some(500),
+        })
+    );
+    let aas = aws_sdk_applicationautoscaling::Client::new(&t.fx.direct().await);
+    let policies = aas
+        .describe_scaling_policies()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id(format!(
+            "service/{}/{}",
+            t.fx.names().cluster,
+            t.fx.config.name
+        ))
+        .send()
+        .await
+        .unwrap();
+    let [policy] = policies.scaling_policies() else {
+        panic!("one policy: {:?}", policies.scaling_policies());
+    };
+    let metric = policy
+        .target_tracking_scaling_policy_configuration()
+        .and_then(|c| c.predefined_metric_specification())
+        .expect("a predefined metric");
+    assert_eq!(
+        metric.predefined_metric_type(),
+        &aws_sdk_applicationautoscaling::types::MetricType::AlbRequestCountPerTarget
+    );
+    let label = metric.resource_label().unwrap_or_default();
+    assert!(
+        label.starts_with("app/") && label.contains("/targetgroup/"),
+        "{label}"
     );
     t.fx.proxy.forget_calls();
     assert!(scale(&t, &conn).await.unwrap().changes.is_empty());
@@ -233,7 +279,6 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
     // Stop turns Slipway's scaling off before scaling the service to zero.
     let stopped = deploy::stop_app(&conn, &t.fx.config).await.unwrap();
     assert!(stopped.failed.is_empty(), "{:?}", stopped.failed);
-    let aas = aws_sdk_applicationautoscaling::Client::new(&t.fx.direct().await);
     let targets = aas
         .describe_scalable_targets()
         .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)

@@ -385,6 +385,11 @@ export type AwsSettings = {
 	/**  The average CPU (percent) scaling keeps the service at; 60 when unset. */
 	cpuTarget?: number | null,
 	/**
+	 *  Scale on requests instead of CPU: the requests a minute each task serves on
+	 *  average (the load balancer's count per target) before scaling adds one.
+	 */
+	requestsTarget?: number | null,
+	/**
 	 *  Sticky sessions: the load balancer's cookie keeps a visitor on one task this many
 	 *  seconds; off when unset.
 	 */
@@ -1700,6 +1705,8 @@ export type ScaleRequest = {
 	maxTasks: number | null,
 	/**  The average CPU (percent) scaling aims for; 60 when `None`. */
 	cpuTarget: number | null,
+	/**  Scale on requests instead of CPU: requests a minute per task. */
+	requestsTarget?: number | null,
 };
 
 /**  What scaling is on the service now. */
@@ -1708,6 +1715,8 @@ export type Scaling = {
 	max: number,
 	/**  Average CPU, in percent, the policy keeps the service at. */
 	cpuTarget: number | null,
+	/**  Requests a minute per task the policy keeps the service at. */
+	requestsTarget: number | null,
 };
 
 /**

@@ -150,7 +150,7 @@ pub fn inputs_for(
     image_mb: Option<f64>,
 ) -> CostInputs {
     let (tasks, max_tasks) = match config.aws.scaling() {
-        Some((fewest, most, _)) => (fewest, Some(most)),
+        Some(range) => (range.min, Some(range.max)),
         None => (config.aws.tasks.unwrap_or(settings.tasks), None),
     };
     CostInputs {

@@ -71,10 +71,10 @@ pub async fn scale(
     })?;
     let wanted = config.aws.scaling();
     let desired = match wanted {
-        Some((min, max, _)) => service
+        Some(range) => service
             .desired
-            .max(i32::try_from(min).unwrap_or(1))
-            .min(i32::try_from(max).unwrap_or(1)),
+            .max(i32::try_from(range.min).unwrap_or(1))
+            .min(i32::try_from(range.max).unwrap_or(1)),
         None => i32::try_from(config.aws.tasks()).unwrap_or(1),
     };
     let mut changes = Vec::new();

@@ -192,10 +192,10 @@ fn registration(d: &Deployment<'_>) -> Option<Vec<LoadBalancer>> {
 /// (kept within the scaling range) when scaling is on.
 fn desired_now(d: &Deployment<'_>, service: &Service) -> i32 {
     match d.config.aws.scaling() {
-        Some((min, max, _)) => service
+        Some(range) => service
             .desired_count()
-            .max(i32::try_from(min).unwrap_or(1))
-            .min(i32::try_from(max).unwrap_or(1)),
+            .max(i32::try_from(range.min).unwrap_or(1))
+            .min(i32::try_from(range.max).unwrap_or(1)),
         None => d.desired,
     }
 }

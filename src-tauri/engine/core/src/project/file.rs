@@ -255,6 +255,7 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
         || a.tasks.is_some()
         || a.max_tasks.is_some()
         || a.cpu_target.is_some()
+        || a.requests_target.is_some()
         || a.sticky_seconds.is_some()
         || root.contains_key("aws");
     if has_aws {
@@ -273,6 +274,7 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
         set_number(aws, "tasks", a.tasks);
         set_number(aws, "max_tasks", a.max_tasks);
         set_number(aws, "cpu_target", a.cpu_target);
+        set_number(aws, "requests_target", a.requests_target);
         set_number(aws, "sticky_seconds", a.sticky_seconds);
     }
 }
@@ -489,6 +491,11 @@ impl Reader<'_> {
                 tasks: self.number(aws_table, "aws.tasks", "tasks")?,
                 max_tasks: self.number(aws_table, "aws.max_tasks", "max_tasks")?,
                 cpu_target: self.number(aws_table, "aws.cpu_target", "cpu_target")?,
+                requests_target: self.number(
+                    aws_table,
+                    "aws.requests_target",
+                    "requests_target",
+                )?,
                 sticky_seconds: self.number(aws_table, "aws.sticky_seconds", "sticky_seconds")?,
             },
         })
@@ -586,6 +593,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::{ScaleOn, ScalingRange};
 
     const COMMENTED: &str = r#"# My app, deployed with Slipway.
 name = "hello-site" # the app name
@@ -664,16 +672,32 @@ STAGE = "demo"
         assert!(text.contains("load_balancer = true"), "{text}");
         let back = load(dir.path()).unwrap().unwrap();
         assert_eq!(back.aws, config.aws);
-        assert_eq!(back.aws.scaling(), Some((2, 4, 70)));
+        assert_eq!(
+            back.aws.scaling(),
+            Some(ScalingRange {
+                min: 2,
+                max: 4,
+                on: ScaleOn::Cpu(70)
+            })
+        );
+        config.aws.cpu_target = None;
+        config.aws.requests_target = Some(600);
+        save(dir.path(), &config).unwrap();
+        let back = load(dir.path()).unwrap().unwrap();
+        assert_eq!(back.aws.requests_target, Some(600));
+        assert_eq!(
+            back.aws.scaling().map(|s| s.on),
+            Some(ScaleOn::Requests(600))
+        );
         config.aws.load_balancer = false;
         config.aws.domain = None;
         config.aws.tasks = None;
         config.aws.max_tasks = None;
-        config.aws.cpu_target = None;
+        config.aws.requests_target = None;
         config.aws.sticky_seconds = None;
         save(dir.path(), &config).unwrap();
         let text = std::fs::read_to_string(dir.path().join(PROJECT_FILE)).unwrap();
-        for gone in ["load_balancer", "domain", "tasks", "cpu_target", "sticky"] {
+        for gone in ["load_balancer", "domain", "tasks", "_target", "sticky"] {
             assert!(!text.contains(gone), "{gone} left in:\n{text}");
         }
     }

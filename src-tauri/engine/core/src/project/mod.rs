@@ -159,6 +159,11 @@ pub struct AwsSettings {
     #[serde(default)]
     #[specta(optional)]
     pub cpu_target: Option<u32>,
+    /// Scale on requests instead of CPU: the requests a minute each task serves on
+    /// average (the load balancer's count per target) before scaling adds one.
+    #[serde(default)]
+    #[specta(optional)]
+    pub requests_target: Option<u32>,
     /// Sticky sessions: the load balancer's cookie keeps a visitor on one task this many
     /// seconds; off when unset.
     #[serde(default)]
@@ -195,16 +200,37 @@ impl AwsSettings {
         self.tasks.unwrap_or(1)
     }
 
-    /// The scaling range and CPU target, when scaling is on.
-    pub fn scaling(&self) -> Option<(u32, u32, u32)> {
-        self.max_tasks.map(|max| {
-            (
-                self.tasks(),
-                max,
-                self.cpu_target.unwrap_or(Self::DEFAULT_CPU_TARGET),
-            )
+    /// The most requests a minute per task a requests target may be.
+    pub const MAX_REQUESTS_TARGET: u32 = 1_000_000;
+
+    /// The scaling range and what it follows, when scaling is on.
+    pub fn scaling(&self) -> Option<ScalingRange> {
+        self.max_tasks.map(|max| ScalingRange {
+            min: self.tasks(),
+            max,
+            on: match self.requests_target {
+                Some(per_task) => ScaleOn::Requests(per_task),
+                None => ScaleOn::Cpu(self.cpu_target.unwrap_or(Self::DEFAULT_CPU_TARGET)),
+            },
         })
     }
+}
+
+/// Auto scaling as slipway.toml asks for it: between `min` and `max` tasks, on `on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScalingRange {
+    pub min: u32,
+    pub max: u32,
+    pub on: ScaleOn,
+}
+
+/// What target tracking keeps steady by adding or removing tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleOn {
+    /// The service's average CPU, in percent.
+    Cpu(u32),
+    /// Requests a minute per task, counted by the load balancer.
+    Requests(u32),
 }
 
 /// Everything `slipway.toml` says. Paths are relative to the project folder.

@@ -179,6 +179,21 @@ fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProb
             ));
         }
     }
+    if let Some(per_task) = aws.requests_target {
+        let most = crate::project::AwsSettings::MAX_REQUESTS_TARGET;
+        if per_task == 0 || per_task > most {
+            problems.push(problem(
+                "aws.requests_target",
+                format!("The requests target is requests a minute per task, from 1 to {most}; {per_task} is not in that range."),
+            ));
+        } else if aws.cpu_target.is_some() {
+            problems.push(problem(
+                "aws.requests_target",
+                "Scaling follows either CPU or requests: remove cpu_target or requests_target."
+                    .to_owned(),
+            ));
+        }
+    }
     if let Some(seconds) = aws.sticky_seconds {
         if seconds == 0 || seconds > 604_800 {
             problems.push(problem(
@@ -208,6 +223,7 @@ fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProb
     let needs_balancer = aws.domain.is_some()
         || aws.tasks.is_some_and(|t| t > 1)
         || aws.max_tasks.is_some()
+        || aws.requests_target.is_some()
         || aws.sticky_seconds.is_some();
     if needs_balancer && !aws.load_balancer {
         problems.push(problem(
@@ -470,6 +486,16 @@ mod tests {
         assert_eq!(fields(&config), ["aws.max_tasks"]);
         config.aws.max_tasks = Some(6);
         assert_eq!(validate(&config), vec![]);
+        config.aws.requests_target = Some(500);
+        assert_eq!(
+            fields(&config),
+            ["aws.requests_target"],
+            "CPU or requests, not both"
+        );
+        config.aws.cpu_target = None;
+        assert_eq!(validate(&config), vec![]);
+        config.aws.requests_target = Some(0);
+        assert_eq!(fields(&config), ["aws.requests_target"]);
     }
 
     fn fields(config: &ProjectConfig) -> Vec<String> {

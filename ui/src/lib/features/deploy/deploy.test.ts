@@ -448,7 +448,10 @@ describe('scaling behind the load balancer', () => {
 
   it('says the scaling, what a change did and what the tasks cost', () => {
     expect(scalingText(null, 1)).toBe('Runs 1 task.');
-    expect(scalingText({ min: 1, max: 4, cpuTarget: 60 }, 2)).toBe('Scales from 1 to 4 tasks on CPU load, keeping their average CPU near 60%; 2 running now.');
+    expect(scalingText({ min: 1, max: 4, cpuTarget: 60, requestsTarget: null }, 2)).toBe('Scales from 1 to 4 tasks on CPU load, keeping their average CPU near 60%; 2 running now.');
+    expect(scalingText({ min: 1, max: 3, cpuTarget: null, requestsTarget: 500 }, 1)).toBe(
+      "Scales from 1 to 3 tasks on visitors' requests, keeping each task near 500 requests a minute; 1 running now.",
+    );
     const scaled = { service: 'hello-site', desired: 3, running: 1, scaling: null, changes: ['runs 3 tasks (was 1)'] };
     expect(scaleResult(scaled, 1)).toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1). 2 more tasks start in a minute or so.');
     expect(scaleResult(scaled, 2)).toBe('Saved in slipway.toml; the service now runs 3 tasks (was 1). One more task starts in a minute or so.');
@@ -471,7 +474,7 @@ describe('scaling behind the load balancer', () => {
       if (cmd !== 'scale_app') return null;
       asked.push((args as { request: unknown }).request);
       if (refuse) return Promise.reject({ code: 'InvalidProjectConfig', message: 'aws.max_tasks: Scaling goes up to 2 to 20 tasks (at least the 2 it keeps running); 1 is not in that range.' });
-      return { service: 'hello-site', desired: 2, running: 1, scaling: { min: 2, max: 5, cpuTarget: 70 }, changes: ['runs 2 tasks (was 1)'] };
+      return { service: 'hello-site', desired: 2, running: 1, scaling: { min: 2, max: 5, cpuTarget: 70, requestsTarget: null }, changes: ['runs 2 tasks (was 1)'] };
     });
     let after = 0;
     const scale = new ScaleControl('/home/ana/hello-site', async () => {
@@ -484,24 +487,44 @@ describe('scaling behind the load balancer', () => {
     scale.set('maxTasks', 5);
     scale.set('cpuTarget', 70);
     await scale.apply();
-    expect(asked).toEqual([{ tasks: 2, maxTasks: 5, cpuTarget: 70 }]);
+    expect(asked).toEqual([{ tasks: 2, maxTasks: 5, cpuTarget: 70, requestsTarget: null }]);
     expect(scale.outcome?.changes).toEqual(['runs 2 tasks (was 1)']);
     expect(scale.editing).toBe(false);
     expect(after).toBe(1);
 
+    // On requests instead: only the requests target is sent, and a CPU typo left behind
+    // does not stop it.
+    scale.open(balancedStatus());
+    scale.auto = true;
+    scale.set('maxTasks', 3);
+    scale.set('cpuTarget', null);
+    scale.on = 'requests';
+    scale.set('requestsTarget', 500);
+    expect(scale.problemsNow).toEqual([]);
+    await scale.apply();
+    expect(asked[1]).toEqual({ tasks: 1, maxTasks: 3, cpuTarget: null, requestsTarget: 500 });
+    scale.open(balancedStatus());
+    scale.auto = true;
+    scale.on = 'requests';
+    scale.set('requestsTarget', null);
+    expect(scale.problemsNow).toEqual(['Enter a whole number.']);
+    await scale.apply();
+    expect(asked, 'a requests target that is not a number asks nothing').toHaveLength(2);
+
     refuse = true;
     scale.open(balancedStatus());
+    scale.auto = true;
     scale.set('maxTasks', null);
     expect(scale.problems).toEqual({ maxTasks: 'Enter a whole number.' });
     await scale.apply();
-    expect(asked, 'nothing is asked while a number is not one').toHaveLength(1);
+    expect(asked, 'nothing is asked while a number is not one').toHaveLength(2);
     scale.set('maxTasks', 1);
     scale.auto = true;
     scale.set('tasks', 2);
     await scale.apply();
     expect(scale.failure?.message).toContain('Scaling goes up to 2 to 20 tasks');
     expect(scale.editing, 'the form stays to be corrected').toBe(true);
-    expect(after).toBe(2);
+    expect(after).toBe(3);
   });
 
   it('shows each target in the load balancer\'s words, its scaling, and the control once the service exists', async () => {

@@ -10,9 +10,19 @@ import { taskCount } from './status.svelte';
 /** The service's scaling in words: "Runs 2 tasks", "Scales from 1 to 4 tasks, keeping average CPU near 60%". */
 export function scalingText(scaling: Scaling | null, desired: number): string {
   if (scaling === null) return `Runs ${taskCount(desired)}.`;
+  const range = `Scales from ${scaling.min} to ${taskCount(scaling.max)}`;
+  if (scaling.requestsTarget !== null) {
+    return `${range} on visitors' requests, keeping each task near ${scaling.requestsTarget} requests a minute; ${desired} running now.`;
+  }
   const cpu = scaling.cpuTarget !== null ? `, keeping their average CPU near ${scaling.cpuTarget}%` : '';
-  return `Scales from ${scaling.min} to ${taskCount(scaling.max)} on CPU load${cpu}; ${desired} running now.`;
+  return `${range} on CPU load${cpu}; ${desired} running now.`;
 }
+
+/** What auto scaling follows: the tasks' average CPU, or the requests each task serves. */
+export type ScaleOn = 'cpu' | 'requests';
+
+/** The requests a minute per task the form offers first. */
+export const DEFAULT_REQUESTS_TARGET = 1000;
 
 /** What a scale did, in a sentence: the engine's changes, or that nothing needed one; and,
  * while fewer than asked run (`runningNow`, from the latest reading), that more are starting. */
@@ -43,8 +53,11 @@ export class ScaleControl {
   tasks = $state(1);
   auto = $state(false);
   maxTasks = $state(2);
+  on = $state<ScaleOn>('cpu');
   /** Empty means the engine's default target. */
   cpuTarget = $state<number | null>(null);
+  /** Requests a minute per task, when scaling on requests. */
+  requestsTarget = $state(DEFAULT_REQUESTS_TARGET);
   /** Fields whose text is not a whole number, by field. */
   problems = $state<Record<string, string>>({});
   busy = $state(false);
@@ -68,6 +81,8 @@ export class ScaleControl {
     this.auto = scaling !== null;
     this.maxTasks = scaling?.max ?? this.tasks + 1;
     this.cpuTarget = scaling?.cpuTarget ?? null;
+    this.on = scaling?.requestsTarget != null ? 'requests' : 'cpu';
+    this.requestsTarget = scaling?.requestsTarget ?? DEFAULT_REQUESTS_TARGET;
     this.problems = {};
     this.failure = null;
     this.outcome = null;
@@ -80,7 +95,7 @@ export class ScaleControl {
   }
 
   /** A field's new value, or null when its text is not a whole number (nothing can be applied then). */
-  set(field: 'tasks' | 'maxTasks' | 'cpuTarget', value: number | null, empty = false): void {
+  set(field: 'tasks' | 'maxTasks' | 'cpuTarget' | 'requestsTarget', value: number | null, empty = false): void {
     const next = { ...this.problems };
     if (value === null && !(empty && field === 'cpuTarget')) {
       next[field] = 'Enter a whole number.';
@@ -92,12 +107,25 @@ export class ScaleControl {
     this.problems = next;
   }
 
+  /** The problems of the fields in use: the count, and with auto scaling its maximum and
+   * the chosen target (a CPU typo does not block scaling on requests). */
+  get problemsNow(): string[] {
+    const inUse = ['tasks', ...(this.auto ? ['maxTasks', this.on === 'cpu' ? 'cpuTarget' : 'requestsTarget'] : [])];
+    return inUse.flatMap((field) => (field in this.problems ? [this.problems[field]] : []));
+  }
+
   get request(): ScaleRequest {
-    return { tasks: this.tasks, maxTasks: this.auto ? this.maxTasks : null, cpuTarget: this.auto ? this.cpuTarget : null };
+    const auto = this.auto;
+    return {
+      tasks: this.tasks,
+      maxTasks: auto ? this.maxTasks : null,
+      cpuTarget: auto && this.on === 'cpu' ? this.cpuTarget : null,
+      requestsTarget: auto && this.on === 'requests' ? this.requestsTarget : null,
+    };
   }
 
   async apply(): Promise<void> {
-    if (this.busy || Object.keys(this.problems).length > 0) return;
+    if (this.busy || this.problemsNow.length > 0) return;
     this.busy = true;
     this.failure = null;
     this.outcome = null;

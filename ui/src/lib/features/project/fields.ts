@@ -35,6 +35,7 @@ export const FORM_FIELDS = [
   'aws.tasks',
   'aws.max_tasks',
   'aws.cpu_target',
+  'aws.requests_target',
   'aws.sticky_seconds',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];

@@ -9,7 +9,7 @@ import { formatMoney } from '../cost/money';
 export type AddressChoice = 'newEachDeploy' | 'stable';
 
 /** The settings only the stable address allows (the engine refuses them without one). */
-export const STABLE_ONLY = ['domain', 'tasks', 'maxTasks', 'cpuTarget', 'stickySeconds'] as const;
+export const STABLE_ONLY = ['domain', 'tasks', 'maxTasks', 'cpuTarget', 'requestsTarget', 'stickySeconds'] as const;
 export type StableOptions = Pick<AwsSettings, (typeof STABLE_ONLY)[number]>;
 
 export function addressChoice(aws: AwsSettings): AddressChoice {
