@@ -295,3 +295,69 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
     );
     t.shut_down().await;
 }
+
+/// A first deploy behind the load balancer whose release fails the health check: the
+/// circuit breaker has no earlier revision to go back to, so ECS would go on starting
+/// (and billing) failing tasks. The service the deploy created is scaled to zero, said in
+/// the timeline, and nothing of it runs afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_deploy_that_fails_its_health_check_leaves_nothing_running() {
+    let Some(t) = Deploying::with("me-south-1", |config| {
+        config.aws.load_balancer = true;
+        config.health.probe = HealthProbe::None;
+    })
+    .await
+    else {
+        return;
+    };
+    std::fs::remove_file(t.dir.join("site/index.html")).unwrap();
+    t.edit("site/other.html", "<h1>No index</h1>");
+    t.build().await;
+    let (failed, events) = t.deploy(&DeployRequest::default()).await;
+    let Err(EngineError::DeployFailed { diagnosis, .. }) = &failed else {
+        panic!("expected the failed health check, got {failed:?}");
+    };
+    assert!(
+        diagnosis.cause.contains("GET / on port 8080"),
+        "{}",
+        diagnosis.cause
+    );
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            DeployEvent::ServiceEvent { message, .. } if message.contains("to 0 tasks")
+        )),
+        "the timeline says the service was scaled to zero: {events:?}"
+    );
+    let ecs = aws_sdk_ecs::Client::new(&t.fx.direct().await);
+    let described = ecs
+        .describe_services()
+        .cluster(&t.fx.names().cluster)
+        .services(&t.fx.config.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.services()[0].desired_count(), 0);
+    let status = status_until(&t, |s| s.tasks.is_empty()).await;
+    assert!(status.tasks.is_empty(), "{:?}", status.tasks);
+    let db = slipway_core::store::db_path(&t.fx.host);
+    let entry = deploy::journal::history(
+        &db,
+        &t.fx.connect().await.identity.account,
+        &t.fx.region,
+        &t.fx.config.name,
+    )
+    .unwrap()
+    .remove(0);
+    assert_eq!(entry.outcome.map(|o| o.as_str()), Some("failed"));
+    assert!(
+        entry
+            .summary
+            .as_deref()
+            .unwrap_or_default()
+            .contains("to 0 tasks"),
+        "{:?}",
+        entry.summary
+    );
+    t.shut_down().await;
+}

@@ -673,13 +673,50 @@ async fn finish(
             })
         }
         Err(e @ EngineError::DeployFailed { .. }) => {
+            // A service this deploy created has no earlier revision for the circuit
+            // breaker to go back to: ECS would go on starting (and billing) failing tasks,
+            // so it is scaled to zero. One it updated was rolled back by the breaker.
+            let created = request.mode == DeployMode::Service
+                && matches!(
+                    d.journal.service_step(),
+                    Ok(Some((journal::StepKind::CreatedService, _)))
+                );
+            let put_back = if created {
+                let until = Instant::now() + undo::UNDO_BUDGET;
+                let undone = undo::restore_service(
+                    d.conn,
+                    &d.names.cluster,
+                    &d.config.name,
+                    &d.journal,
+                    until,
+                )
+                .await;
+                if let Some(said) = &undone.service {
+                    d.emit(DeployEvent::ServiceEvent {
+                        at: String::new(),
+                        message: said.clone(),
+                    });
+                }
+                Some(undone)
+            } else {
+                None
+            };
             // The failed task stopped on its own; anything else this deploy started is
             // named so the user can decide.
             let left = task::left_running(d).await;
-            if let Err(write) =
-                d.journal
-                    .finish(journal::Outcome::Failed, None, &format!("{e} {left}"))
-            {
+            let service_said = put_back
+                .as_ref()
+                .and_then(|u| u.service.as_deref())
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            let summary = format!("{e} {service_said}{left}");
+            let written = match put_back.and_then(|u| u.service_left) {
+                Some(why) => d.journal.needs_attention(&format!(
+                    "{summary} The service it created could not be scaled to zero ({why}): it may go on starting tasks that fail."
+                )),
+                None => d.journal.finish(journal::Outcome::Failed, None, &summary),
+            };
+            if let Err(write) = written {
                 tracing::warn!(deploy = %d.journal.id, "journal: {write}");
             }
             Err(e)
