@@ -60,6 +60,24 @@ async fn scale(
     .await
 }
 
+/// The deploy failed on the load balancer's health check of "/", diagnosed with the path,
+/// the port and the security-group cause.
+fn fails_the_health_check(deployed: &Result<deploy::DeployOutcome, EngineError>) {
+    let Err(EngineError::DeployFailed { diagnosis, .. }) = deployed else {
+        panic!("expected the failed health check, got {deployed:?}");
+    };
+    assert!(
+        diagnosis.cause.contains("GET / on port 8080"),
+        "{}",
+        diagnosis.cause
+    );
+    assert!(
+        diagnosis.fix.contains("security group"),
+        "{}",
+        diagnosis.fix
+    );
+}
+
 fn healthy(status: &deploy::AppStatus) -> usize {
     status
         .balancer
@@ -119,19 +137,7 @@ async fn one_address_serves_each_deploy_and_rollback_and_scaling_shows_in_status
     t.edit("site/other.html", "<h1>No index</h1>");
     t.build().await;
     let (failed, _) = t.deploy(&DeployRequest::default()).await;
-    let Err(EngineError::DeployFailed { diagnosis, .. }) = &failed else {
-        panic!("expected the failed health check, got {failed:?}");
-    };
-    assert!(
-        diagnosis.cause.contains("GET / on port 8080"),
-        "{}",
-        diagnosis.cause
-    );
-    assert!(
-        diagnosis.fix.contains("security group"),
-        "{}",
-        diagnosis.fix
-    );
+    fails_the_health_check(&failed);
     let status = status_until(&t, |s| healthy(s) == 1).await;
     assert_eq!(healthy(&status), 1, "{:?}", status.balancer);
     assert!(get(&first.url).await.1.contains("Second release"));
@@ -314,14 +320,7 @@ async fn a_first_deploy_that_fails_its_health_check_leaves_nothing_running() {
     t.edit("site/other.html", "<h1>No index</h1>");
     t.build().await;
     let (failed, events) = t.deploy(&DeployRequest::default()).await;
-    let Err(EngineError::DeployFailed { diagnosis, .. }) = &failed else {
-        panic!("expected the failed health check, got {failed:?}");
-    };
-    assert!(
-        diagnosis.cause.contains("GET / on port 8080"),
-        "{}",
-        diagnosis.cause
-    );
+    fails_the_health_check(&failed);
     assert!(
         events.iter().any(|e| matches!(
             e,
@@ -329,15 +328,7 @@ async fn a_first_deploy_that_fails_its_health_check_leaves_nothing_running() {
         )),
         "the timeline says the service was scaled to zero: {events:?}"
     );
-    let ecs = aws_sdk_ecs::Client::new(&t.fx.direct().await);
-    let described = ecs
-        .describe_services()
-        .cluster(&t.fx.names().cluster)
-        .services(&t.fx.config.name)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(described.services()[0].desired_count(), 0);
+    assert_eq!(t.service().await.desired_count(), 0);
     let status = status_until(&t, |s| s.tasks.is_empty()).await;
     assert!(status.tasks.is_empty(), "{:?}", status.tasks);
     let db = slipway_core::store::db_path(&t.fx.host);

@@ -116,16 +116,8 @@ async fn a_service_deploy_is_created_then_moves_to_the_new_revision() {
     let second = second.expect("the update completes");
     assert!(second.revision > first.revision);
     assert!(get(&second.url).await.1.contains("Service v2"));
-    let ecs = aws_sdk_ecs::Client::new(&t.fx.direct().await);
-    let described = ecs
-        .describe_services()
-        .cluster(&t.fx.names().cluster)
-        .services(&t.fx.config.name)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        described.services()[0].task_definition(),
+        t.service().await.task_definition(),
         Some(second.task_definition.as_str())
     );
     t.shut_down().await;

@@ -126,6 +126,21 @@ impl Deploying {
         (result, events.events())
     }
 
+    /// The app's service as the emulator has it.
+    pub async fn service(&self) -> aws_sdk_ecs::types::Service {
+        aws_sdk_ecs::Client::new(&self.fx.direct().await)
+            .describe_services()
+            .cluster(&self.fx.names().cluster)
+            .services(&self.fx.config.name)
+            .send()
+            .await
+            .unwrap()
+            .services()
+            .first()
+            .cloned()
+            .expect("the app's service")
+    }
+
     /// The app's tasks the emulator says are not stopped.
     pub async fn live_tasks(&self) -> Vec<String> {
         let ecs = aws_sdk_ecs::Client::new(&self.fx.direct().await);
