@@ -43,6 +43,11 @@ test('One address that never changes: chosen in setup with a domain and tasks, p
   assert.match(await text(page, 'address-cost'), /costs more while it exists, even when no task runs/);
   await page.getByTestId('domain').fill('app.example.com');
   await page.getByTestId('tasks').fill('2');
+  assert.equal(await page.getByTestId('sticky-for').count(), 0, 'sticky sessions are off at first');
+  await page.getByTestId('sticky').check();
+  assert.equal(await page.getByTestId('sticky-for').inputValue(), '3600', 'an hour when turned on');
+  await page.getByTestId('sticky-for').selectOption('86400');
+  await shoot(page, 'setup-card', 'stable-address-options.png');
   assert.match(await page.locator('#domain-hint').textContent(), /records to add at your DNS provider/);
   await page.getByTestId('setup-options-note').waitFor();
 
@@ -53,13 +58,14 @@ test('One address that never changes: chosen in setup with a domain and tasks, p
   await page.getByTestId('address-stable').check();
   assert.equal(await page.getByTestId('domain').inputValue(), 'app.example.com');
   assert.equal(await page.getByTestId('tasks').inputValue(), '2');
+  assert.equal(await page.getByTestId('sticky-for').inputValue(), '86400', 'sticky sessions come back too');
 
   await page.getByTestId('plan-setup').click();
   await resourceState(page, 'loadBalancer').waitFor();
   const saved = (await calls(page, 'save_project')).at(-1).args.config.aws;
   assert.deepEqual(
-    { loadBalancer: saved.loadBalancer, domain: saved.domain, tasks: saved.tasks },
-    { loadBalancer: true, domain: 'app.example.com', tasks: 2 },
+    { loadBalancer: saved.loadBalancer, domain: saved.domain, tasks: saved.tasks, stickySeconds: saved.stickySeconds },
+    { loadBalancer: true, domain: 'app.example.com', tasks: 2, stickySeconds: 86400 },
     'Review plan saves the choice to slipway.toml first',
   );
   for (const kind of ['balancerSecurityGroup', 'loadBalancer', 'targetGroup', 'listener', 'certificate']) {

@@ -65,6 +65,10 @@ pub struct InitArgs {
     /// How many tasks the service keeps running; needs --load-balancer above 1.
     #[arg(long, value_name = "N")]
     tasks: Option<u32>,
+    /// Sticky sessions: the load balancer keeps each visitor on one task this many
+    /// seconds (1 to 604800); needs --load-balancer.
+    #[arg(long, value_name = "SECONDS")]
+    sticky_seconds: Option<u32>,
     /// Do not ask; use flags and Slipway's proposal.
     #[arg(long, short)]
     yes: bool,
@@ -195,6 +199,9 @@ fn apply_flags(args: &InitArgs, config: &mut ProjectConfig) -> Result<(), String
     }
     if args.tasks.is_some() {
         config.aws.tasks = args.tasks;
+    }
+    if args.sticky_seconds.is_some() {
+        config.aws.sticky_seconds = args.sticky_seconds;
     }
     Ok(())
 }

@@ -89,6 +89,56 @@ fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
 }
 
 #[test]
+fn init_with_the_stable_address_writes_its_options_and_refuses_them_without_it() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("shop-api");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM busybox:1.36\nEXPOSE 3000\nCMD [\"httpd\", \"-f\"]\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    // Without the load balancer, its options are refused and nothing is written.
+    let (code, out, _) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &["init", d, "--yes", "--json", "--sticky-seconds", "3600"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(json(&out)["error"]["code"], "InvalidProjectConfig");
+    assert!(!dir.join("slipway.toml").exists());
+    let (code, out, err) = slipway(
+        home.path(),
+        "unix:///nonexistent",
+        &[
+            "init",
+            d,
+            "--yes",
+            "--json",
+            "--load-balancer",
+            "--domain",
+            "shop.example.com",
+            "--tasks",
+            "2",
+            "--sticky-seconds",
+            "3600",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let aws = &json(&out)["config"]["aws"];
+    assert_eq!(aws["loadBalancer"], true);
+    assert_eq!(aws["domain"], "shop.example.com");
+    assert_eq!(aws["tasks"], 2);
+    assert_eq!(aws["stickySeconds"], 3600);
+    let text = std::fs::read_to_string(dir.join("slipway.toml")).unwrap();
+    assert!(
+        text.contains("load_balancer = true") && text.contains("sticky_seconds = 3600"),
+        "{text}"
+    );
+}
+
+#[test]
 fn init_with_an_image_makes_its_folder_names_the_app_and_a_new_tag_upgrades_it() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("vendors").join("dbward");

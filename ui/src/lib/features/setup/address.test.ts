@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { addressChoice, chooseAddress, perTaskHour, plainFacts, recordLine, stableCostWords, stableExtra } from './address';
+import { addressChoice, chooseAddress, perTaskHour, plainFacts, recordLine, stableCostWords, stableExtra, stickyChoices } from './address';
 import { deployable, newView, planCounts, planInWords, planSummary, rowState, SetupRun, type AwsReady } from './setup.svelte';
 import SetupCard from './SetupCard.svelte';
 import SetupReview from './SetupReview.svelte';
@@ -228,5 +228,13 @@ describe('SetupReview with the stable address', () => {
     await fireEvent.click(screen.getByTestId('setup-review-stable'));
     await settle();
     expect(document.activeElement).toBe(screen.getByTestId('address-stable'));
+  });
+});
+
+describe('sticky sessions', () => {
+  it('offers the usual durations, and one slipway.toml says besides them', () => {
+    expect(stickyChoices(null).map((c) => c.seconds)).toEqual([600, 3600, 86_400, 604_800]);
+    expect(stickyChoices(7200).map((c) => c.label)).toEqual(['10 minutes', '1 hour', '7200 seconds', '1 day', '7 days']);
+    expect(stickyChoices(3600)).toHaveLength(4);
   });
 });

@@ -94,3 +94,21 @@ export function plainFacts(resource: PlannedResource): string[] {
 export function recordLine(record: DnsRecord): string {
   return `${record.kind} ${record.name} → ${record.value}`;
 }
+
+/** How long sticky sessions keep a visitor on one task, as the setup card offers it. */
+export const STICKY_CHOICES = [
+  { seconds: 600, label: '10 minutes' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 86_400, label: '1 day' },
+  { seconds: 604_800, label: '7 days' },
+] as const;
+
+/** The choices, with `seconds` among them when slipway.toml says another duration. */
+export function stickyChoices(seconds: number | null): { seconds: number; label: string }[] {
+  const choices: { seconds: number; label: string }[] = [...STICKY_CHOICES];
+  if (seconds !== null && !choices.some((c) => c.seconds === seconds)) {
+    choices.push({ seconds, label: `${seconds} seconds` });
+    choices.sort((a, b) => a.seconds - b.seconds);
+  }
+  return choices;
+}
