@@ -43,7 +43,7 @@ async fn app_group_rules(fx: &emulator::Fixture) -> (Vec<(i32, String)>, Vec<(i3
 
 #[tokio::test]
 async fn setup_with_a_load_balancer_twice_makes_no_mutating_call_the_second_time() {
-    let Some(fx) = balanced("eu-central-2").await else {
+    let Some(mut fx) = balanced("eu-central-2").await else {
         return;
     };
     let plan = plan_setup(&fx.connect().await, &fx.config).await.unwrap();
@@ -142,6 +142,31 @@ async fn setup_with_a_load_balancer_twice_makes_no_mutating_call_the_second_time
         stable_url(&observed, &w),
         Some(format!("http://{}", lb.dns_name.unwrap()))
     );
+
+    // Sticky sessions turned on: the target group's cookie for an hour, changed in place,
+    // once.
+    fx.config.aws.sticky_seconds = Some(3600);
+    fx.apply().await.unwrap();
+    let t = truth(&fx).await;
+    for (key, value) in [
+        ("stickiness.enabled", "true"),
+        ("stickiness.type", "lb_cookie"),
+        ("stickiness.lb_cookie.duration_seconds", "3600"),
+    ] {
+        assert!(
+            t.attributes.contains(&(key.into(), value.into())),
+            "{key} = {value}: {:?}",
+            t.attributes
+        );
+    }
+    assert_eq!(
+        t.target_group.and_then(|g| g.target_group_arn),
+        tg.target_group_arn,
+        "the same target group"
+    );
+    fx.proxy.forget_calls();
+    fx.apply().await.unwrap();
+    assert_eq!(fx.proxy.mutating_calls(), Vec::<String>::new());
 }
 
 #[tokio::test]
