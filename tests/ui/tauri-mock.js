@@ -360,8 +360,15 @@ export function installTauriMock(scenario) {
     if (desired !== was) changes.push(`runs ${desired} task${desired === 1 ? '' : 's'} (was ${was})`);
     const hadScaling = status.balancer?.scaling ?? null;
     if (JSON.stringify(hadScaling) !== JSON.stringify(scaling)) {
-      const on = scaling?.requestsTarget != null ? `keeps each task near ${scaling.requestsTarget} requests a minute` : `keeps average CPU near ${scaling?.cpuTarget}%`;
-      changes.push(scaling ? `scales between ${scaling.min} and ${scaling.max} tasks; ${on}` : 'turned auto scaling off');
+      // The engine's words, a change each (scaling.rs).
+      if (scaling === null) changes.push('turned auto scaling off');
+      else {
+        if (hadScaling?.min !== scaling.min || hadScaling?.max !== scaling.max) changes.push(`scales between ${scaling.min} and ${scaling.max} tasks`);
+        if (scaling.requestsTarget !== null && hadScaling?.requestsTarget !== scaling.requestsTarget) {
+          changes.push(`keeps each task near ${scaling.requestsTarget} requests a minute`);
+        }
+        if (scaling.cpuTarget !== null && hadScaling?.cpuTarget !== scaling.cpuTarget) changes.push(`keeps average CPU near ${scaling.cpuTarget}%`);
+      }
     }
     const running = status.service.running;
     const template = status.tasks.find((t) => t.fromService) ?? status.tasks[0];

@@ -217,7 +217,8 @@ pub async fn settle(
 pub struct ScaleRequest {
     /// The tasks it keeps running (the least, with scaling).
     pub tasks: u32,
-    /// Scale up to this many on CPU; no scaling when `None`.
+    /// Scale up to this many (on CPU, or on requests with `requests_target`); no scaling
+    /// when `None`.
     pub max_tasks: Option<u32>,
     /// The average CPU (percent) scaling aims for; 60 when `None`.
     pub cpu_target: Option<u32>,

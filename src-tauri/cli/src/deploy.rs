@@ -297,9 +297,10 @@ pub async fn status(args: StatusArgs, as_json: bool) -> ExitCode {
                     "scales between {} and {} tasks{}",
                     scaling.min,
                     scaling.max,
-                    match (scaling.cpu_target, scaling.requests_target) {
-                        (Some(c), _) => format!(", keeping average CPU near {c}%"),
-                        (_, Some(r)) => format!(", keeping each task near {r} requests a minute"),
+                    // As the window says it: requests first, when both policies are there.
+                    match (scaling.requests_target, scaling.cpu_target) {
+                        (Some(r), _) => format!(", keeping each task near {r} requests a minute"),
+                        (_, Some(c)) => format!(", keeping average CPU near {c}%"),
                         _ => String::new(),
                     }
                 ),
@@ -494,7 +495,8 @@ pub struct ScaleArgs {
     /// The least tasks with auto scaling (instead of N).
     #[arg(long, value_name = "N", requires = "max")]
     min: Option<u32>,
-    /// Scale up to this many tasks on CPU (or requests, with --requests-target); without it, no scaling.
+    /// Scale up to this many tasks (on CPU, or on requests with --requests-target; with
+    /// neither, on what it follows now); without it, no scaling.
     #[arg(long, value_name = "N")]
     max: Option<u32>,
     /// The average CPU, in percent, scaling aims for (default 60).
@@ -517,11 +519,19 @@ pub async fn scale(args: ScaleArgs, as_json: bool) -> ExitCode {
     let host = HostEnv::from_process();
     let dir = args.on.project.unwrap_or_else(|| PathBuf::from("."));
     let session = Session::new(host, dir).with_endpoint(args.on.endpoint_url);
+    // Without --cpu-target or --requests-target, scaling follows what it follows now.
+    let (cpu_target, requests_target) = match (args.cpu_target, args.requests_target) {
+        (None, None) => session
+            .config()
+            .map(|c| (c.aws.cpu_target, c.aws.requests_target))
+            .unwrap_or_default(),
+        asked => asked,
+    };
     let request = slipway_app::ScaleRequest {
         tasks: args.min.or(args.tasks).unwrap_or(1),
         max_tasks: args.max,
-        cpu_target: args.cpu_target,
-        requests_target: args.requests_target,
+        cpu_target,
+        requests_target,
     };
     let outcome = match slipway_app::scale(&session, request).await {
         Ok(outcome) => outcome,

@@ -350,5 +350,15 @@ async fn a_first_deploy_that_fails_its_health_check_leaves_nothing_running() {
         "{:?}",
         entry.summary
     );
+
+    // Failing again: the service had no tasks before this deploy either, so it goes back
+    // to zero again rather than retrying for ever.
+    t.edit("site/other.html", "<h1>Still no index</h1>");
+    t.build().await;
+    let (again, _) = t.deploy(&DeployRequest::default()).await;
+    fails_the_health_check(&again);
+    assert_eq!(t.service().await.desired_count(), 0);
+    let status = status_until(&t, |s| s.tasks.is_empty()).await;
+    assert!(status.tasks.is_empty(), "{:?}", status.tasks);
     t.shut_down().await;
 }

@@ -136,12 +136,14 @@ pub enum EngineError {
         aws_message: String,
     },
 
-    #[error("{app} in {region} is already being changed by {holder}, since {since}. One change at a time keeps them from stopping each other's tasks: wait for it to finish, or cancel it there.")]
+    #[error("{app} in {region} is already being changed by {holder}, since {since}. One change at a time keeps them from stopping each other's tasks: {then}.")]
     DeployInProgress {
         app: String,
         region: String,
         holder: String,
         since: String,
+        /// What to do: wait (a deploy can also be cancelled where it runs).
+        then: String,
     },
 
     #[error("Could not {step}: {cause} {}What was done before this step is kept and recorded; {again}.", .fix.as_deref().map(|f| format!("{f} ")).unwrap_or_default())]

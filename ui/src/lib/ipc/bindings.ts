@@ -1701,7 +1701,10 @@ export type ScaleOutcome = {
 export type ScaleRequest = {
 	/**  The tasks it keeps running (the least, with scaling). */
 	tasks: number,
-	/**  Scale up to this many on CPU; no scaling when `None`. */
+	/**
+	 *  Scale up to this many (on CPU, or on requests with `requests_target`); no scaling
+	 *  when `None`.
+	 */
 	maxTasks: number | null,
 	/**  The average CPU (percent) scaling aims for; 60 when `None`. */
 	cpuTarget: number | null,

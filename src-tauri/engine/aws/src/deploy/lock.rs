@@ -44,6 +44,14 @@ impl Holder {
         (self.held_for == HeldFor::Deploy).then_some(self.deploy_id.as_str())
     }
 
+    /// What to do about it, in the refusal's words.
+    fn then(&self) -> &'static str {
+        match self.held_for {
+            HeldFor::Deploy => "wait for it to finish, or cancel it there",
+            HeldFor::Scale => "try again in a moment, when it has finished",
+        }
+    }
+
     fn describe(&self) -> (String, String) {
         let since = time::OffsetDateTime::from_unix_timestamp(self.since)
             .ok()
@@ -56,7 +64,7 @@ impl Holder {
             .unwrap_or_else(|| "a moment ago".to_owned());
         let what = match self.held_for {
             HeldFor::Deploy => format!("deploy {}", self.deploy_id),
-            HeldFor::Scale => "a change of its task count".to_owned(),
+            HeldFor::Scale => "a scale".to_owned(),
         };
         (
             format!("{what} in {} (process {})", self.by, self.pid),
@@ -137,12 +145,16 @@ pub async fn acquire(
                 }
             }
             _ => {
-                let (holder, since) = read_holder(&holder_file)
-                    .map(|h| h.describe())
+                let (holder, since, then) = read_holder(&holder_file)
+                    .map(|h| {
+                        let (holder, since) = h.describe();
+                        (holder, since, h.then())
+                    })
                     .unwrap_or_else(|| {
                         (
                             "another Slipway window or CLI".to_owned(),
                             "just now".to_owned(),
+                            "wait for it to finish, or cancel it there",
                         )
                     });
                 return Err(EngineError::DeployInProgress {
@@ -150,6 +162,7 @@ pub async fn acquire(
                     region: region.to_owned(),
                     holder,
                     since,
+                    then: then.to_owned(),
                 });
             }
         }
@@ -196,6 +209,53 @@ mod tests {
             by: "a test".into(),
             since: 1_790_000_000,
         }
+    }
+
+    #[tokio::test]
+    async fn a_deploy_during_a_scale_is_refused_naming_the_scale_and_is_no_running_deploy() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = Cancel::new();
+        let scale = Holder {
+            deploy_id: String::new(),
+            held_for: HeldFor::Scale,
+            ..holder("")
+        };
+        let _held = acquire(
+            dir.path(),
+            "1",
+            "eu-west-1",
+            "web",
+            &scale,
+            WhenHeld::Refuse,
+            &cancel,
+        )
+        .await
+        .unwrap();
+        let message = acquire(
+            dir.path(),
+            "1",
+            "eu-west-1",
+            "web",
+            &holder("d1"),
+            WhenHeld::Refuse,
+            &cancel,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            message.contains("by a scale in a test")
+                && message.contains("try again in a moment")
+                && !message.contains("cancel"),
+            "{message}"
+        );
+        let held = super::holder(dir.path(), "1", "eu-west-1", "web").expect("held");
+        assert_eq!(held.held_for, HeldFor::Scale);
+        assert_eq!(held.deploy(), None, "a scale is not a running deploy");
+        // A holder written before scales took the lock reads as a deploy.
+        let old: Holder =
+            serde_json::from_str(r#"{"deploy_id":"d0","pid":1,"by":"x","since":0}"#).unwrap();
+        assert_eq!(old.deploy(), Some("d0"));
     }
 
     #[tokio::test]

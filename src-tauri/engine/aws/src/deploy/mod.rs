@@ -210,6 +210,24 @@ fn transient_reason(e: &EngineError) -> String {
 }
 
 /// Who is deploying, for another deploy's refusal: the window or the CLI.
+/// `config` with the task count and scaling slipway.toml holds now, when a scale (which
+/// holds the same lock) saved others while this deploy waited for it; `None` when they
+/// are as read, or the file cannot be read as a whole now.
+fn task_count_saved_since(dir: &Path, config: &ProjectConfig) -> Option<ProjectConfig> {
+    let now = slipway_core::project::load(dir).ok().flatten()?;
+    let (a, b) = (&now.aws, &config.aws);
+    let same = (a.tasks, a.max_tasks, a.cpu_target, a.requests_target)
+        == (b.tasks, b.max_tasks, b.cpu_target, b.requests_target);
+    (!same).then(|| {
+        let mut config = config.clone();
+        config.aws.tasks = a.tasks;
+        config.aws.max_tasks = a.max_tasks;
+        config.aws.cpu_target = a.cpu_target;
+        config.aws.requests_target = a.requests_target;
+        config
+    })
+}
+
 fn deployed_by() -> String {
     let program = std::env::current_exe()
         .ok()
@@ -323,6 +341,14 @@ pub async fn deploy_with_setup(
         cancel,
     )
     .await?;
+    let now_saved;
+    let config = match task_count_saved_since(dir, config) {
+        Some(saved) => {
+            now_saved = saved;
+            &now_saved
+        }
+        None => config,
+    };
     let wanted = setup::wanted(config, conn)?;
     // Reads only: repeated through transient failures, abandoned at once on a cancel.
     let observed = match known {
@@ -673,15 +699,17 @@ async fn finish(
             })
         }
         Err(e @ EngineError::DeployFailed { .. }) => {
-            // A service this deploy created has no earlier revision for the circuit
-            // breaker to go back to: ECS would go on starting (and billing) failing tasks,
-            // so it is scaled to zero. One it updated was rolled back by the breaker.
-            let created = request.mode == DeployMode::Service
-                && matches!(
-                    d.journal.service_step(),
-                    Ok(Some((journal::StepKind::CreatedService, _)))
-                );
-            let put_back = if created {
+            // A service that ran nothing before this deploy (created by it, or left at zero
+            // by an earlier failure) has no revision for the circuit breaker to go back
+            // to: ECS would go on starting (and billing) failing tasks, so it goes back to
+            // zero. One that ran tasks was rolled back by the breaker.
+            let ran_nothing = request.mode == DeployMode::Service
+                && match d.journal.service_step() {
+                    Ok(Some((journal::StepKind::CreatedService, _))) => true,
+                    Ok(Some((_, detail))) => detail.ends_with(" 0"),
+                    _ => false,
+                };
+            let put_back = if ran_nothing {
                 let until = Instant::now() + undo::UNDO_BUDGET;
                 let undone = undo::restore_service(
                     d.conn,
@@ -712,7 +740,7 @@ async fn finish(
             let summary = format!("{e} {service_said}{left}");
             let written = match put_back.and_then(|u| u.service_left) {
                 Some(why) => d.journal.needs_attention(&format!(
-                    "{summary} The service it created could not be scaled to zero ({why}): it may go on starting tasks that fail."
+                    "{summary} The service could not be scaled back to zero ({why}): it may go on starting tasks that fail."
                 )),
                 None => d.journal.finish(journal::Outcome::Failed, None, &summary),
             };
@@ -782,4 +810,28 @@ async fn close_undone(
         tracing::warn!(deploy = %d.journal.id, "journal: {e}");
     }
     said
+}
+
+#[cfg(test)]
+mod tests {
+    use super::task_count_saved_since;
+    use slipway_core::project;
+
+    #[test]
+    fn a_deploy_that_waited_for_a_scale_takes_the_count_it_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        project::write_sample(dir.path()).unwrap();
+        let mut read = project::load(dir.path()).unwrap().unwrap();
+        read.aws.load_balancer = true;
+        project::save(dir.path(), &read).unwrap();
+        assert_eq!(task_count_saved_since(dir.path(), &read), None);
+        let mut scaled = read.clone();
+        scaled.aws.tasks = Some(2);
+        scaled.aws.max_tasks = Some(4);
+        scaled.aws.requests_target = Some(500);
+        project::save(dir.path(), &scaled).unwrap();
+        let now = task_count_saved_since(dir.path(), &read).expect("the saved count");
+        assert_eq!(now.aws, scaled.aws);
+        assert_eq!(now.port, read.port);
+    }
 }

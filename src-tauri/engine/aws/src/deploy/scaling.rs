@@ -1,8 +1,8 @@
 //! How many tasks the app's service runs (seed 004): a fixed count, or target-tracking
-//! auto scaling between a minimum and a maximum on average CPU, through Application Auto
-//! Scaling. Applying looks first and changes only what differs, so a second run makes no
-//! call that changes anything; teardown deregisters the scalable target (which drops its
-//! policy).
+//! auto scaling between a minimum and a maximum on average CPU or on the load balancer's
+//! requests per task, through Application Auto Scaling. Applying looks first and changes
+//! only what differs, so a second run makes no call that changes anything; teardown
+//! deregisters the scalable target (which drops its policies).
 
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
@@ -45,6 +45,18 @@ pub fn resource_id(cluster: &str, service: &str) -> String {
 
 /// The service's scaling as Application Auto Scaling has it; `None` when none.
 pub async fn read(conn: &Connection, cluster: &str, service: &str) -> Result<Option<Scaling>> {
+    Ok(read_with_label(conn, cluster, service)
+        .await?
+        .map(|(scaling, _)| scaling))
+}
+
+/// The service's scaling, with the target group the requests policy counts on (its
+/// resource label), when there is one.
+async fn read_with_label(
+    conn: &Connection,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<(Scaling, Option<String>)>> {
     let aas = aws_sdk_applicationautoscaling::Client::new(&conn.ctx.sdk);
     let id = resource_id(cluster, service);
     let targets = aas
@@ -86,12 +98,23 @@ pub async fn read(conn: &Connection, cluster: &str, service: &str) -> Result<Opt
             .and_then(|p| p.target_tracking_scaling_policy_configuration())
             .map(|c| c.target_value().round() as u32)
     };
-    Ok(Some(Scaling {
-        min: target.min_capacity(),
-        max: target.max_capacity(),
-        cpu_target: target_of(POLICY),
-        requests_target: target_of(REQUESTS_POLICY),
-    }))
+    let label = policies
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == REQUESTS_POLICY)
+        .and_then(|p| p.target_tracking_scaling_policy_configuration())
+        .and_then(|c| c.predefined_metric_specification())
+        .and_then(|m| m.resource_label())
+        .map(str::to_owned);
+    Ok(Some((
+        Scaling {
+            min: target.min_capacity(),
+            max: target.max_capacity(),
+            cpu_target: target_of(POLICY),
+            requests_target: target_of(REQUESTS_POLICY),
+        },
+        label,
+    )))
 }
 
 /// Makes the service's scaling `wanted` (range, and CPU or requests), or removes
@@ -104,7 +127,10 @@ pub async fn apply(
 ) -> Result<Vec<String>> {
     let aas = aws_sdk_applicationautoscaling::Client::new(&conn.ctx.sdk);
     let id = resource_id(cluster, service);
-    let now = read(conn, cluster, service).await?;
+    let (now, label_now) = match read_with_label(conn, cluster, service).await? {
+        Some((scaling, label)) => (Some(scaling), label),
+        None => (None, None),
+    };
     let mut done = Vec::new();
     let Some(wanted) = wanted else {
         if now.as_ref().is_some_and(Scaling::is_slipways) {
@@ -162,10 +188,12 @@ pub async fn apply(
             requests_now.map(|_| REQUESTS_POLICY)
         }
         ScaleOn::Requests(per_task) => {
-            if requests_now != Some(per_task) {
+            // Counted on the service's target group now: setup may have replaced it.
+            let label = request_count_label(conn, cluster, service).await?;
+            if requests_now != Some(per_task) || label_now.as_deref() != Some(label.as_str()) {
                 let metric = PredefinedMetricSpecification::builder()
                     .predefined_metric_type(MetricType::AlbRequestCountPerTarget)
-                    .resource_label(request_count_label(conn, cluster, service).await?)
+                    .resource_label(label)
                     .build()
                     .map_err(|e| EngineError::Internal(e.to_string()))?;
                 put_policy(conn, &id, REQUESTS_POLICY, metric, per_task).await?;

@@ -555,6 +555,7 @@ pub async fn settle_unfinished(
                     holder.deploy_id, holder.by, holder.pid
                 ),
                 since: "it started".to_owned(),
+                then: "wait for it to finish, or cancel it there".to_owned(),
             });
         }
     }

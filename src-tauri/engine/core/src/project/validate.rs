@@ -122,6 +122,17 @@ pub fn validate(config: &ProjectConfig) -> Vec<FieldProblem> {
     problems
 }
 
+/// A scaling target set without the range it scales in.
+fn needs_scaling(field: &str, what: &str) -> FieldProblem {
+    problem(
+        field,
+        format!(
+            "{what} only counts with auto scaling: set max_tasks too, or remove {}.",
+            field.trim_start_matches("aws.")
+        ),
+    )
+}
+
 fn check_aws_network(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProblem>) {
     if let Some(vpc) = &aws.vpc {
         let hex = vpc.strip_prefix("vpc-").unwrap_or_default();
@@ -177,6 +188,8 @@ fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProb
                 "aws.cpu_target",
                 format!("The CPU target is a percentage from 10 to 90; {target} is not."),
             ));
+        } else if aws.max_tasks.is_none() {
+            problems.push(needs_scaling("aws.cpu_target", "A CPU target"));
         }
     }
     if let Some(per_task) = aws.requests_target {
@@ -192,6 +205,8 @@ fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProb
                 "Scaling follows either CPU or requests: remove cpu_target or requests_target."
                     .to_owned(),
             ));
+        } else if aws.max_tasks.is_none() {
+            problems.push(needs_scaling("aws.requests_target", "A requests target"));
         }
     }
     if let Some(seconds) = aws.sticky_seconds {
@@ -496,6 +511,13 @@ mod tests {
         assert_eq!(validate(&config), vec![]);
         config.aws.requests_target = Some(0);
         assert_eq!(fields(&config), ["aws.requests_target"]);
+        config.aws.requests_target = Some(500);
+        config.aws.max_tasks = None;
+        assert_eq!(
+            fields(&config),
+            ["aws.requests_target"],
+            "a target without max_tasks scales nothing"
+        );
     }
 
     fn fields(config: &ProjectConfig) -> Vec<String> {

@@ -33,10 +33,10 @@ export const FORM_FIELDS = [
   'aws.load_balancer',
   'aws.domain',
   'aws.tasks',
-  'aws.max_tasks',
-  'aws.cpu_target',
-  'aws.requests_target',
   'aws.sticky_seconds',
+  // aws.max_tasks, aws.cpu_target and aws.requests_target are changed by the Status card's
+  // scale control, which shows the engine's refusal there; a problem in a hand-edited file
+  // is listed with the form's other problems.
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
