@@ -39,8 +39,8 @@ fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
-#[test]
-fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
+/// A home folder holding `shop-api`, a project folder with a Dockerfile and no slipway.toml.
+fn shop_api() -> (tempfile::TempDir, std::path::PathBuf) {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("shop-api");
     std::fs::create_dir(&dir).unwrap();
@@ -49,6 +49,12 @@ fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
         "FROM busybox:1.36\nEXPOSE 3000\nCMD [\"httpd\", \"-f\"]\n",
     )
     .unwrap();
+    (home, dir)
+}
+
+#[test]
+fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
+    let (home, dir) = shop_api();
     let d = dir.to_str().unwrap();
     let (code, out, err) = slipway(
         home.path(),
@@ -90,14 +96,7 @@ fn init_writes_a_valid_file_and_refuses_an_invalid_size_without_touching_it() {
 
 #[test]
 fn init_with_the_stable_address_writes_its_options_and_refuses_them_without_it() {
-    let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("shop-api");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM busybox:1.36\nEXPOSE 3000\nCMD [\"httpd\", \"-f\"]\n",
-    )
-    .unwrap();
+    let (home, dir) = shop_api();
     let d = dir.to_str().unwrap();
     // Without the load balancer, its options are refused and nothing is written.
     let (code, out, _) = slipway(
