@@ -50,6 +50,28 @@ fn next_public_ip() -> String {
     format!("127.{block}.{}.{}", n / 250, n % 250 + 2)
 }
 
+/// The next loopback address no container on the engine publishes a port on: the block
+/// is per process, and another test process with the same block may have left one.
+async fn free_public_ip(docker: &Docker) -> String {
+    let taken: std::collections::HashSet<String> = docker
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            ..Default::default()
+        }))
+        .await
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|c| c.ports.clone().unwrap_or_default())
+        .filter_map(|p| p.ip)
+        .collect();
+    loop {
+        let ip = next_public_ip();
+        if !taken.contains(&ip) {
+            return ip;
+        }
+    }
+}
+
 /// What the stand-in did with one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskRun {
@@ -379,7 +401,7 @@ impl World {
             .and_then(|p| p.container_port())
             .unwrap_or(80);
         let memory_mib: i64 = def.memory().and_then(|m| m.parse().ok()).unwrap_or(512);
-        let public_ip = next_public_ip();
+        let public_ip = free_public_ip(&self.docker).await;
         let name = format!("slipway-standin-{id}");
         // The task's command: RunTask's override for this container, else the task
         // definition's, else the image's; the entry point is the definition's or the image's.
