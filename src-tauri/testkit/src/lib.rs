@@ -9,8 +9,11 @@
 //! (JSON with `x-amz-target`, or the query/XML protocol of IAM, STS and EC2); or forwards
 //! it late, or forwards it and cuts the answer short (the call happened, the caller cannot
 //! know). A rule names one action (`RunTask`) or every action of a service (`ecs:*`), for
-//! a number of calls or at random with a given chance.
+//! a number of calls or at random with a given chance. It answers ECS's service-deployment
+//! API itself, which moto lacks, from what the Fargate stand-in reports
+//! ([`deployments_api`]).
 
+mod deployments_api;
 mod elb_rewrite;
 pub mod emulator;
 mod fault_answer;
@@ -107,6 +110,7 @@ struct State {
     rules: Vec<Rule>,
     calls: Vec<Call>,
     rewrites: rewrite::Rewrites,
+    service_deployments: deployments_api::ServiceDeployments,
     /// The random faults' generator (xorshift, seeded, so a run can be repeated).
     seed: u64,
 }
@@ -302,6 +306,30 @@ impl FaultProxy {
             .created(service_arn, field)
     }
 
+    /// Answers ListServiceDeployments and DescribeServiceDeployments for `service_arn`
+    /// with `deployments` (each as DescribeServiceDeployments shows it).
+    pub(crate) fn report_service_deployments(
+        &self,
+        service_arn: &str,
+        deployments: Vec<serde_json::Value>,
+    ) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .service_deployments
+            .report(service_arn, deployments);
+    }
+
+    /// The service deployments of `service_arn` that StopServiceDeployment asked to roll
+    /// back since the last call (their ARNs).
+    pub(crate) fn take_rollback_requests(&self, service_arn: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .service_deployments
+            .take_requests(service_arn)
+    }
+
     pub fn forget_calls(&self) {
         self.state.lock().expect("proxy state").calls.clear();
     }
@@ -327,10 +355,19 @@ impl Request {
     }
 
     fn service(&self) -> String {
+        self.credential_scope(3)
+    }
+
+    fn region(&self) -> String {
+        self.credential_scope(2)
+    }
+
+    /// A part of the signature's scope.
+    fn credential_scope(&self, part: usize) -> String {
         // Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
         self.header("authorization")
             .and_then(|auth| auth.split("Credential=").nth(1))
-            .and_then(|cred| cred.split('/').nth(3))
+            .and_then(|cred| cred.split('/').nth(part))
             .unwrap_or("unknown")
             .to_owned()
     }
@@ -434,13 +471,22 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
     }
 }
 
-/// The emulator's answer to `request`, with the scripted rewrites applied.
+/// The emulator's answer to `request`, with the scripted rewrites applied; the proxy's
+/// own for the actions moto lacks.
 async fn forward(
     upstream: &str,
     request: &Request,
     action: &str,
     state: &Mutex<State>,
 ) -> std::io::Result<Vec<u8>> {
+    if let Some(answer) = state
+        .lock()
+        .expect("proxy state")
+        .service_deployments
+        .answer(&request.service(), action, &request.region(), &request.body)
+    {
+        return Ok(answer);
+    }
     let mut server = TcpStream::connect(upstream).await?;
     let head = with_connection_close(&request.head);
     server.write_all(head.as_bytes()).await?;

@@ -1,30 +1,34 @@
 //! The load balancers moto stores, listening for real: each gets its own loopback address
 //! (never a task's), named by its DNS name in /etc/hosts, with a listener bound there on
-//! each of its listeners' ports (HTTPS ones with a self-signed certificate for the DNS
+//! each of its listeners' ports, answering by the listener's rules as last read (HTTPS ones with a self-signed certificate for the DNS
 //! name, [`super::tls`]). A name Route 53 aliases to a load balancer (the user's domain)
-//! leads there too. Answering a request is [`super::forwarding`]'s work.
+//! leads there too. A rule the stand-in changes itself (a blue/green traffic shift) is
+//! followed at once, not at the next read of moto's. Answering a request is [`super::forwarding`]'s work.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use aws_sdk_elasticloadbalancingv2::types::Listener;
+use aws_sdk_elasticloadbalancingv2::types::Rule;
+
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use super::forwarding::serve;
 use super::hosts::HostsFile;
+use super::rules::Routes;
 use super::targets::TargetGroups;
 use super::tls;
 
-/// A load balancer as moto describes it, with its listeners.
+/// A load balancer as moto describes it, with its listeners and their rules.
 pub(super) struct Seen {
     pub arn: String,
     pub dns: String,
-    pub listeners: Vec<Listener>,
+    pub listeners: Vec<Routes>,
 }
 
 struct Bound {
-    listener: Arc<Mutex<Listener>>,
+    listener: Arc<Mutex<Routes>>,
     accept: JoinHandle<()>,
     https: bool,
 }
@@ -43,6 +47,9 @@ pub(super) struct Balancers {
     /// Names that Route 53 aliases to a load balancer → the loopback IP written for them.
     aliases: HashMap<String, String>,
     hosts: HostsFile,
+    /// Rules the stand-in changed, by ARN, and when: a read of moto's from before then
+    /// does not undo them.
+    followed: HashMap<String, (Rule, Instant)>,
 }
 
 impl Balancers {
@@ -51,7 +58,27 @@ impl Balancers {
             balancers: HashMap::new(),
             aliases: HashMap::new(),
             hosts: HostsFile::system(),
+            followed: HashMap::new(),
         }
+    }
+
+    /// Answers by `rule` (changed in moto by the stand-in) from now on.
+    pub fn follow_rule(&mut self, rule: &Rule) {
+        let Some(arn) = rule.rule_arn() else {
+            return;
+        };
+        for bound in self.balancers.values().flat_map(|b| b.bound.values()) {
+            let mut routes = bound.listener.lock().expect("listener");
+            for r in routes
+                .rules
+                .iter_mut()
+                .filter(|r| r.rule_arn() == Some(arn))
+            {
+                *r = rule.clone();
+            }
+        }
+        self.followed
+            .insert(arn.to_owned(), (rule.clone(), Instant::now()));
     }
 
     /// The loopback address the load balancer named `dns` listens on.
@@ -62,9 +89,24 @@ impl Balancers {
             .map(|b| b.ip.clone())
     }
 
-    /// Listens as `seen` says: new load balancers and listeners bound, changed listeners
-    /// followed, deleted ones closed.
-    pub fn reconcile(&mut self, seen: Vec<Seen>, groups: &Arc<Mutex<TargetGroups>>) {
+    /// Listens as `seen` (read at `read_at`) says: new load balancers and listeners bound,
+    /// changed listeners followed, deleted ones closed.
+    pub fn reconcile(
+        &mut self,
+        mut seen: Vec<Seen>,
+        groups: &Arc<Mutex<TargetGroups>>,
+        read_at: Instant,
+    ) {
+        self.followed.retain(|_, (_, at)| *at >= read_at);
+        for rule in seen
+            .iter_mut()
+            .flat_map(|s| s.listeners.iter_mut())
+            .flat_map(|l| l.rules.iter_mut())
+        {
+            if let Some((followed, _)) = rule.rule_arn().and_then(|arn| self.followed.get(arn)) {
+                *rule = followed.clone();
+            }
+        }
         let gone: Vec<String> = self
             .balancers
             .keys()
@@ -95,7 +137,11 @@ impl Balancers {
                 }
             });
             self.hosts.keep(&balancer.ip, &balancer.dns);
-            let ports: Vec<i32> = lb.listeners.iter().filter_map(|l| l.port()).collect();
+            let ports: Vec<i32> = lb
+                .listeners
+                .iter()
+                .filter_map(|l| l.listener.port())
+                .collect();
             balancer.bound.retain(|port, bound| {
                 let keep = ports.contains(port);
                 if !keep {
@@ -104,10 +150,10 @@ impl Balancers {
                 keep
             });
             for listener in lb.listeners {
-                let Some(port) = listener.port() else {
+                let Some(port) = listener.listener.port() else {
                     continue;
                 };
-                let https = match listener.protocol().map(|p| p.as_str()) {
+                let https = match listener.listener.protocol().map(|p| p.as_str()) {
                     Some("HTTPS") => true,
                     Some("HTTP") | None => false,
                     Some(_) => continue,
@@ -205,7 +251,7 @@ fn close(balancer: Balancer, hosts: &mut HostsFile) {
 fn listen(
     ip: &str,
     port: i32,
-    listener: Arc<Mutex<Listener>>,
+    listener: Arc<Mutex<Routes>>,
     groups: Arc<Mutex<TargetGroups>>,
     tls: Option<TlsAcceptor>,
 ) -> std::io::Result<JoinHandle<()>> {

@@ -1,7 +1,8 @@
 //! The stand-in's Elastic Load Balancing, a loop of its own beside the task watch (so an
 //! image pull never delays a health check): once a second it reads moto's target groups
 //! and their registered targets, checks each target, tells the proxy the states for
-//! DescribeTargetHealth, and keeps the load balancers' listeners in line with moto's.
+//! DescribeTargetHealth, and keeps the load balancers' listeners (and their rules) in line
+//! with moto's.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::TargetGroup;
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::balancer::{Balancers, Seen};
+use super::rules::Routes;
 use super::targets::{self, GroupSettings, TargetGroups, INTERVAL};
 use crate::FaultProxy;
 
@@ -73,11 +75,12 @@ impl Elb {
             self.proxy.report_target_health(&arn, report);
         }
         self.reported = now;
+        let read_at = Instant::now();
         if let Some(seen) = self.read_balancers().await {
             self.balancers
                 .lock()
                 .expect("balancers")
-                .reconcile(seen, &self.groups);
+                .reconcile(seen, &self.groups, read_at);
         }
         let balancing = !self.balancers.lock().expect("balancers").is_empty();
         if balancing
@@ -157,7 +160,8 @@ impl Elb {
         Some(groups)
     }
 
-    /// Every load balancer with its listeners; `None` when moto could not say.
+    /// Every load balancer with its listeners and their rules; `None` when moto could not
+    /// say.
     async fn read_balancers(&self) -> Option<Vec<Seen>> {
         let described = self.client.describe_load_balancers().send().await.ok()?;
         let mut seen = Vec::new();
@@ -177,10 +181,26 @@ impl Elb {
                 .ok()?
                 .listeners()
                 .to_vec();
+            let mut routes = Vec::new();
+            for listener in listeners {
+                let rules = match listener.listener_arn() {
+                    Some(arn) => self
+                        .client
+                        .describe_rules()
+                        .listener_arn(arn)
+                        .send()
+                        .await
+                        .ok()?
+                        .rules()
+                        .to_vec(),
+                    None => Vec::new(),
+                };
+                routes.push(Routes { listener, rules });
+            }
             seen.push(Seen {
                 arn: arn.to_owned(),
                 dns: dns.to_owned(),
-                listeners,
+                listeners: routes,
             });
         }
         Some(seen)

@@ -1,8 +1,9 @@
-//! Answering one request to a load balancer's listener, per its default action:
-//! `forward` proxies it to a target of the group ([`TargetGroups::pick`]: the healthy
-//! ones in turn, sticky by the AWSALB cookie when the group says so, 503 when none can
-//! take it), `redirect` answers with the Location the action builds, `fixed-response` with
-//! its body. One request per connection (`Connection: close`): the bytes after the heads
+//! Answering one request to a load balancer's listener, per the action its rules choose
+//! ([`Routes::route`]): `forward` proxies it to a target of the group (of a weighted
+//! forward, the group whose turn it is by weight), picked by [`TargetGroups::pick`] (the
+//! healthy ones in turn, sticky by the AWSALB cookie when the group says so, 503 when none
+//! can take it); `redirect` answers with the Location the action builds, `fixed-response`
+//! with its body. One request per connection (`Connection: close`): the bytes after the heads
 //! are copied both ways, so bodies stream and upgrades work.
 
 use std::net::SocketAddr;
@@ -10,10 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, Listener};
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::rules::{self, Routes};
 use super::targets::TargetGroups;
 
 /// The request line and headers of one request.
@@ -60,7 +62,7 @@ impl Head {
 pub(super) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut client: S,
     peer: SocketAddr,
-    listener: &Listener,
+    routes: &Routes,
     groups: &Mutex<TargetGroups>,
 ) -> std::io::Result<()> {
     let Some((text, rest)) = crate::read_head(&mut client).await? else {
@@ -76,9 +78,10 @@ pub(super) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         )
         .await;
     };
-    let port = listener.port().unwrap_or(80);
-    let protocol = listener.protocol().map_or("HTTP", |p| p.as_str());
-    match default_action(listener) {
+    let port = routes.listener.port().unwrap_or(80);
+    let protocol = routes.listener.protocol().map_or("HTTP", |p| p.as_str());
+    let (path, _) = head.path_and_query();
+    match routes.route(path, head.header("host").unwrap_or_default()) {
         Some(action) if action.r#type() == Some(&ActionTypeEnum::Forward) => {
             let Some(group) = forward_group(action) else {
                 return unavailable(&mut client).await;
@@ -157,50 +160,13 @@ pub(super) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// The first action that answers (authentication actions come before it, by order).
-fn default_action(listener: &Listener) -> Option<&Action> {
-    let mut actions: Vec<&Action> = listener.default_actions().iter().collect();
-    actions.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
-    actions.into_iter().find(|a| {
-        matches!(
-            a.r#type(),
-            Some(
-                ActionTypeEnum::Forward | ActionTypeEnum::Redirect | ActionTypeEnum::FixedResponse
-            )
-        )
-    })
-}
-
-/// The group a forward action sends this request to (weighted, when it names several).
+/// The group a forward action sends this request to (by weight, when it names several).
 fn forward_group(action: &Action) -> Option<String> {
     static TURN: AtomicU64 = AtomicU64::new(0);
-    if let Some(arn) = action.target_group_arn() {
-        return Some(arn.to_owned());
-    }
-    let weighted: Vec<(String, u64)> = action
-        .forward_config()?
-        .target_groups()
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.target_group_arn()?.to_owned(),
-                t.weight().unwrap_or(1).max(0) as u64,
-            ))
-        })
-        .filter(|(_, w)| *w > 0)
-        .collect();
-    let total: u64 = weighted.iter().map(|(_, w)| w).sum();
-    if total == 0 {
-        return None;
-    }
-    let mut turn = TURN.fetch_add(1, Ordering::Relaxed) % total;
-    for (arn, weight) in weighted {
-        if turn < weight {
-            return Some(arn);
-        }
-        turn -= weight;
-    }
-    None
+    rules::pick_weighted(
+        &rules::weights(action),
+        TURN.fetch_add(1, Ordering::Relaxed),
+    )
 }
 
 /// The request head as the target gets it: one request per connection, and the

@@ -12,8 +12,18 @@
 //! It also makes Elastic Load Balancing real for services with load balancers: their tasks
 //! are registered as targets and health-checked, rollouts complete only once the new
 //! tasks are healthy (and fail, and roll back, as the circuit breaker does), and each
-//! load balancer listens on its own loopback address under its DNS name
-//! ([`elb`], [`balancer`], [`rollout`]).
+//! load balancer listens on its own loopback address under its DNS name, answering by its
+//! listeners' rules (path and host patterns, weighted forwards) ([`elb`], [`balancer`],
+//! [`rollout`], [`rules`]).
+//!
+//! A service whose deployment strategy is BLUE_GREEN (ECS-native, with an alternate target
+//! group and a production listener rule per load balancer) deploys a later revision as
+//! ECS does: its tasks in the other group, production traffic moved with ModifyRule once
+//! they are healthy, a bake time (of [`FargateStandIn::set_bake_minute`] minutes), then
+//! the old tasks retired; a failure before the end rolls it back, traffic and all
+//! ([`bluegreen`], [`lifecycle`]). Every deployment of every service has a service
+//! deployment, which the proxy answers ListServiceDeployments, DescribeServiceDeployments
+//! and StopServiceDeployment (a rollback) from ([`service_deployments`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -30,12 +40,17 @@ use tokio::task::JoinHandle;
 use crate::{FaultProxy, TargetHealth};
 
 mod balancer;
+mod bluegreen;
 mod container;
 mod elb;
 mod forwarding;
 mod hosts;
+mod lifecycle;
 mod registry;
+mod report;
 mod rollout;
+mod rules;
+mod service_deployments;
 mod services;
 mod targets;
 mod tls;
@@ -104,6 +119,7 @@ pub struct FargateStandIn {
     groups: Arc<Mutex<targets::TargetGroups>>,
     balancers: Arc<Mutex<balancer::Balancers>>,
     docker: Docker,
+    bake_minute: Arc<Mutex<Duration>>,
 }
 
 impl FargateStandIn {
@@ -122,6 +138,7 @@ impl FargateStandIn {
         let sdk = crate::emulator::direct_sdk(endpoint, region).await;
         let docker = Docker::connect_with_local_defaults().expect("connect to Docker");
         let shared = Arc::new(Mutex::new(Shared::default()));
+        let bake_minute = Arc::new(Mutex::new(Duration::from_secs(60)));
         let id = STARTED.fetch_add(1, Ordering::SeqCst);
         let groups = Arc::new(Mutex::new(targets::TargetGroups::default()));
         let balancers = Arc::new(Mutex::new(balancer::Balancers::new()));
@@ -153,6 +170,8 @@ impl FargateStandIn {
             proxy,
             shared: shared.clone(),
             mirror: tokio::sync::Mutex::new(registry::Mirror::new()),
+            bake_minute: bake_minute.clone(),
+            balancers: balancers.clone(),
         };
         let loop_task = tokio::spawn(async move {
             loop {
@@ -168,7 +187,14 @@ impl FargateStandIn {
             groups,
             balancers,
             docker,
+            bake_minute,
         }
+    }
+
+    /// How long a minute of a blue/green deployment's bake time lasts (a minute unless
+    /// told), so a test can bake for `bakeTimeInMinutes` of seconds.
+    pub fn set_bake_minute(&self, minute: Duration) {
+        *self.bake_minute.lock().expect("bake minute") = minute;
     }
 
     /// The health of each target of `target_group_arn` as the stand-in measured it (what
@@ -295,6 +321,9 @@ struct World {
     proxy: Arc<FaultProxy>,
     shared: Arc<Mutex<Shared>>,
     mirror: tokio::sync::Mutex<registry::Mirror>,
+    /// The length of a bake time's minute.
+    bake_minute: Arc<Mutex<Duration>>,
+    balancers: Arc<Mutex<balancer::Balancers>>,
 }
 
 impl World {

@@ -3,7 +3,10 @@
 //! service's target groups and deregistered when it stops; a task whose target is
 //! unhealthy past the health-check grace period stopped with AWS's reason; and the
 //! deployment circuit breaker: after enough such failures the rollout is FAILED and, when
-//! the breaker rolls back, the previous deployment is primary again.
+//! the breaker rolls back, the previous deployment is primary again (a blue/green one's
+//! rollback is [`super::bluegreen`]'s). A deployment's tasks register in the group its
+//! deployment names for a load balancer (a blue/green pair's other one), else in the load
+//! balancer's `targetGroupArn`.
 
 use std::time::Duration;
 
@@ -42,11 +45,18 @@ impl World {
                 .unwrap_or_default(),
             Err(_) => return,
         };
+        let placed = state
+            .deployments
+            .iter()
+            .find(|d| d.tasks.iter().any(|t| t == task))
+            .map(|d| d.groups.clone())
+            .unwrap_or_default();
         let mut registered = Vec::new();
         for lb in service.load_balancers() {
             let (Some(group), Some(port)) = (lb.target_group_arn(), lb.container_port()) else {
                 continue;
             };
+            let group = placed.get(group).map_or(group, String::as_str);
             let container = lb.container_name().unwrap_or_default();
             if !containers.iter().any(|c| c == container) {
                 state.event(format!(
@@ -241,29 +251,77 @@ impl World {
         }
         let name = service.service_name().unwrap_or_default().to_owned();
         let failed_id = state.deployments[at].id.clone();
-        state.deployments[at].rollout = "FAILED";
-        state.deployments[at].reason =
-            Some("ECS deployment circuit breaker: tasks failed to start.".into());
-        state.deployments[at].failed_at = Some(std::time::Instant::now());
-        state.deployments[at].updated_at = super::epoch_seconds();
+        let why = "ECS deployment circuit breaker: tasks failed to start.";
+        state.fail(at, why);
         state.event(format!(
             "(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start."
         ));
+        if !rollback {
+            if let Some(record) = state.record(&failed_id) {
+                record.set("STOPPED", Some(why.into()));
+            }
+            return;
+        }
+        self.roll_back(
+            cluster,
+            service,
+            state,
+            at,
+            "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+        )
+        .await;
+    }
+
+    /// Rolls the deployment at `at` back: production traffic shifted back if a blue/green
+    /// one had moved it, the previous deployment primary again (and the service's task
+    /// definition with it), the deployment's tasks retired; its service deployment
+    /// ROLLBACK_IN_PROGRESS until the previous one is back.
+    pub(super) async fn roll_back(
+        &self,
+        cluster: &str,
+        service: &Service,
+        state: &mut ServiceState,
+        at: usize,
+        reason: &str,
+    ) {
+        let name = service.service_name().unwrap_or_default().to_owned();
+        let failed_id = state.deployments[at].id.clone();
         let previous = state
             .deployments
             .iter()
             .rposition(|d| d.status == "ACTIVE" && d.completed);
-        let Some(previous) = previous.filter(|_| rollback) else {
+        let Some(previous) = previous else {
+            if let Some(record) = state.record(&failed_id) {
+                let why = format!("{reason} There is no earlier deployment to roll back to.");
+                record.set("STOPPED", Some(why));
+            }
             return;
         };
+        let blue_green = state.deployments[at].blue_green.clone();
+        if let Some(shifted) = blue_green.as_ref().filter(|bg| bg.shifted) {
+            if !self.shift_back(service, state, shifted).await {
+                if let Some(record) = state.record(&failed_id) {
+                    let why = format!("{reason} Production traffic could not be shifted back.");
+                    record.set("ROLLBACK_FAILED", Some(why));
+                }
+                return;
+            }
+        }
         let back_to = state.deployments[previous].id.clone();
+        let revision = state.deployments[previous].revision.clone();
+        if let Some(record) = state.record(&failed_id) {
+            record.roll_back(reason, &back_to, &revision);
+        }
         state.event(format!(
             "(service {name}) rolling back to deployment {back_to}."
         ));
         state.deployments[at].status = "ACTIVE";
         let target = &mut state.deployments[previous];
         target.status = "PRIMARY";
-        target.rollout = "IN_PROGRESS";
+        // A blue/green deployment's predecessor kept serving: it is done as it was.
+        if blue_green.is_none() {
+            target.rollout = "IN_PROGRESS";
+        }
         target.reason = None;
         target.updated_at = super::epoch_seconds();
         let definition = target.task_definition.clone();
@@ -285,6 +343,34 @@ impl World {
                 state,
                 &task,
                 &format!("Scaling activity initiated by (deployment {back_to})"),
+            )
+            .await;
+        }
+    }
+
+    /// Stops the primary deployment's tasks beyond the desired count.
+    pub(super) async fn scale_in(
+        &self,
+        cluster: &str,
+        service: &Service,
+        state: &mut ServiceState,
+        want: usize,
+    ) {
+        let Some(primary) = state.deployments.iter().find(|d| d.status == "PRIMARY") else {
+            return;
+        };
+        if primary.tasks.len() <= want {
+            return;
+        }
+        let id = primary.id.clone();
+        let extra: Vec<String> = primary.tasks[want..].to_vec();
+        for task in extra {
+            self.retire(
+                cluster,
+                service,
+                state,
+                &task,
+                &format!("Scaling activity initiated by (deployment {id})"),
             )
             .await;
         }

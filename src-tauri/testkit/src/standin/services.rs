@@ -1,10 +1,13 @@
 //! The service scheduler moto does not have: a deployment per task definition the service
 //! is given, its tasks started by the deployment's id (as ECS does), the rollout COMPLETED
 //! once they serve, the older deployments' tasks stopped, and the deployments reported
-//! through the proxy. A service without load balancers gets one task per deployment, which
-//! completes once it runs. A service with load balancers gets its desired count, each task
-//! registered in its target groups ([`super::rollout`]), and completes once every new task
-//! is healthy there. Each service is scheduled by one stand-in of the process at a time.
+//! through the proxy ([`super::report`]), each with its service deployment
+//! ([`super::service_deployments`]). A service without load balancers gets one task per
+//! deployment, which completes once it runs. A service with load balancers gets its desired
+//! count, each task registered in its target groups ([`super::rollout`]), and completes
+//! once every new task is healthy there; a later deployment of a blue/green service goes
+//! through the blue/green lifecycle instead ([`super::bluegreen`]). Each service is
+//! scheduled by one stand-in of the process at a time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +17,8 @@ use std::time::Instant;
 use aws_sdk_ecs::types::Service;
 use serde_json::{json, Value};
 
+use super::lifecycle::BlueGreen;
+use super::service_deployments::{self, Record, Standing};
 use super::{epoch_seconds, TaskRun, World, NEXT_IP};
 
 #[derive(Debug, Clone)]
@@ -34,13 +39,23 @@ pub(super) struct Deployment {
     pub completed: bool,
     pub created_at: f64,
     pub updated_at: f64,
+    /// Its service revision's ARN.
+    pub revision: String,
+    /// The target group its tasks register in instead of a load balancer's
+    /// `targetGroupArn` (a blue/green pair's other group), by that ARN.
+    pub groups: HashMap<String, String>,
+    /// Its blue/green lifecycle, for a later deployment of a blue/green service.
+    pub blue_green: Option<BlueGreen>,
 }
 
 impl Deployment {
-    fn new(id: String, task_definition: String) -> Self {
+    fn new(id: String, task_definition: String, revision: String) -> Self {
         Self {
             id,
             task_definition,
+            revision,
+            groups: HashMap::new(),
+            blue_green: None,
             status: "PRIMARY",
             rollout: "IN_PROGRESS",
             reason: None,
@@ -67,9 +82,25 @@ pub(super) struct ServiceState {
     pub running_since: HashMap<String, Instant>,
     /// Tasks the scheduler stopped itself (their stop is no failure).
     pub retired: HashSet<String>,
+    /// Its service deployments, oldest first.
+    pub records: Vec<Record>,
 }
 
 impl ServiceState {
+    /// Marks the deployment at `at` FAILED for `reason`.
+    pub fn fail(&mut self, at: usize, reason: &str) {
+        let deployment = &mut self.deployments[at];
+        deployment.rollout = "FAILED";
+        deployment.reason = Some(reason.to_owned());
+        deployment.failed_at = Some(Instant::now());
+        deployment.updated_at = epoch_seconds();
+    }
+
+    /// The newest service deployment of the deployment `id`.
+    pub fn record(&mut self, id: &str) -> Option<&mut Record> {
+        self.records.iter_mut().rev().find(|r| r.deployment == id)
+    }
+
     pub fn event(&mut self, message: String) {
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
@@ -154,6 +185,7 @@ impl World {
 
     /// One pass over one service.
     async fn schedule(&self, cluster: &str, service: &Service, state: &mut ServiceState) {
+        let pass_started = epoch_seconds();
         let balanced = !service.load_balancers().is_empty();
         let want = if balanced {
             service.desired_count().max(0) as usize
@@ -166,23 +198,9 @@ impl World {
             .iter()
             .any(|d| d.status == "PRIMARY" && d.task_definition == wanted);
         if !primary_matches && service.desired_count() > 0 {
-            for d in state
-                .deployments
-                .iter_mut()
-                .filter(|d| d.status == "PRIMARY")
-            {
-                d.status = "ACTIVE";
-                d.updated_at = epoch_seconds();
-            }
-            let id = match (state.deployments.is_empty(), service.deployments().first()) {
-                (true, Some(first)) => first.id().unwrap_or_default().to_owned(),
-                _ => format!(
-                    "ecs-svc/{}",
-                    1_000_000_000 + NEXT_IP.fetch_add(1, Ordering::SeqCst)
-                ),
-            };
-            state.deployments.push(Deployment::new(id, wanted.clone()));
+            self.begin(cluster, service, state, &wanted).await;
         }
+        self.roll_back_on_request(cluster, service, state).await;
         let runs = self.shared.lock().expect("state").runs.clone();
         // Tasks that stopped: a failure of a rollout unless the scheduler stopped them.
         let mut stopped = Vec::new();
@@ -225,6 +243,7 @@ impl World {
         self.launch(cluster, service, state, want).await;
         self.complete(cluster, service, state, want).await;
         if balanced {
+            self.advance(cluster, service, state, want).await;
             self.scale_in(cluster, service, state, want).await;
         }
         if state
@@ -237,6 +256,77 @@ impl World {
                 d.status == "PRIMARY" || d.failed_at.is_some_and(|at| at.elapsed().as_secs() < 10)
             });
         }
+        let standing: HashMap<String, Standing> = state
+            .deployments
+            .iter()
+            .map(|d| {
+                let standing = Standing {
+                    primary: d.status == "PRIMARY",
+                    completed: d.rollout == "COMPLETED",
+                    ever_completed: d.completed,
+                    failed: d.rollout == "FAILED",
+                };
+                (d.id.clone(), standing)
+            })
+            .collect();
+        service_deployments::settle(
+            &mut state.records,
+            |id| standing.get(id).copied(),
+            pass_started,
+        );
+    }
+
+    /// Starts a deployment of `task_definition`, the primary one from now on, with its
+    /// service deployment.
+    async fn begin(
+        &self,
+        cluster: &str,
+        service: &Service,
+        state: &mut ServiceState,
+        task_definition: &str,
+    ) {
+        self.supersede(cluster, service, state).await;
+        for d in state
+            .deployments
+            .iter_mut()
+            .filter(|d| d.status == "PRIMARY")
+        {
+            d.status = "ACTIVE";
+            d.updated_at = epoch_seconds();
+        }
+        let id = match (state.deployments.is_empty(), service.deployments().first()) {
+            (true, Some(first)) => first.id().unwrap_or_default().to_owned(),
+            _ => format!(
+                "ecs-svc/{}",
+                1_000_000_000 + NEXT_IP.fetch_add(1, Ordering::SeqCst)
+            ),
+        };
+        let service_arn = service.service_arn().unwrap_or_default();
+        let cluster_arn = service.cluster_arn().unwrap_or(cluster);
+        let revision = service_deployments::new_arn("service-revision", service_arn, cluster_arn);
+        let first = !state.deployments.iter().any(|d| d.completed);
+        let (groups, blue_green) = self.place(service, first).await;
+        let sources = state
+            .deployments
+            .iter()
+            .filter(|d| !d.tasks.is_empty())
+            .map(|d| d.revision.clone())
+            .collect();
+        state.records.push(Record::new(
+            service_arn,
+            cluster_arn,
+            &id,
+            &revision,
+            sources,
+            self.strategy(service),
+        ));
+        state
+            .records
+            .drain(..state.records.len().saturating_sub(50));
+        let mut deployment = Deployment::new(id, task_definition.to_owned(), revision);
+        deployment.groups = groups;
+        deployment.blue_green = blue_green;
+        state.deployments.push(deployment);
     }
 
     /// Starts the primary deployment's missing tasks.
@@ -338,7 +428,8 @@ impl World {
         let Some(primary) = state.deployments.iter().find(|d| d.status == "PRIMARY") else {
             return;
         };
-        if primary.rollout != "IN_PROGRESS" || primary.tasks.len() < want.max(1) {
+        let blue_green = primary.blue_green.is_some();
+        if blue_green || primary.rollout != "IN_PROGRESS" || primary.tasks.len() < want.max(1) {
             return;
         }
         let serving = |task: &String| {
@@ -396,83 +487,6 @@ impl World {
                     .await;
             }
         }
-    }
-
-    /// Stops the primary deployment's tasks beyond the desired count.
-    async fn scale_in(
-        &self,
-        cluster: &str,
-        service: &Service,
-        state: &mut ServiceState,
-        want: usize,
-    ) {
-        let Some(primary) = state.deployments.iter().find(|d| d.status == "PRIMARY") else {
-            return;
-        };
-        if primary.tasks.len() <= want {
-            return;
-        }
-        let id = primary.id.clone();
-        let extra: Vec<String> = primary.tasks[want..].to_vec();
-        for task in extra {
-            self.retire(
-                cluster,
-                service,
-                state,
-                &task,
-                &format!("Scaling activity initiated by (deployment {id})"),
-            )
-            .await;
-        }
-    }
-
-    /// Tells the proxy what DescribeServices must say of the service.
-    fn report(&self, service: &Service, state: &ServiceState) {
-        let balanced = !service.load_balancers().is_empty();
-        let runs = self.shared.lock().expect("state").runs.clone();
-        let running = |d: &Deployment| {
-            d.tasks
-                .iter()
-                .filter(|t| matches!(runs.get(*t), Some(TaskRun::Running { .. })))
-                .count()
-        };
-        let deployments: Vec<Value> = state
-            .deployments
-            .iter()
-            .map(|d| {
-                let desired = match (balanced, d.status) {
-                    (true, "PRIMARY") => service.desired_count().max(0) as usize,
-                    (true, _) => d.tasks.len(),
-                    (false, _) => 1,
-                };
-                json!({
-                    "id": d.id,
-                    "status": d.status,
-                    "taskDefinition": d.task_definition,
-                    "desiredCount": desired,
-                    "runningCount": running(d),
-                    "pendingCount": if balanced { d.tasks.len() - running(d) } else { 0 },
-                    "failedTasks": if balanced { d.failed } else { 0 },
-                    "launchType": "FARGATE",
-                    "rolloutState": d.rollout,
-                    "createdAt": d.created_at,
-                    "updatedAt": d.updated_at,
-                    "rolloutStateReason": d.reason.clone().unwrap_or_else(|| format!("ECS deployment {} {}.", d.id, d.rollout.to_lowercase())),
-                })
-            })
-            .collect();
-        let running_count: usize = state.deployments.iter().map(running).sum();
-        let mut patch = json!({
-            "runningCount": running_count,
-            "deployments": deployments,
-        });
-        if balanced {
-            let all: usize = state.deployments.iter().map(|d| d.tasks.len()).sum();
-            patch["pendingCount"] = json!(all - running_count);
-            patch["events"] = json!(state.events);
-        }
-        self.proxy
-            .patch_service(service.service_arn().unwrap_or_default(), patch);
     }
 }
 
