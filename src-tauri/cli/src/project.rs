@@ -69,6 +69,11 @@ pub struct InitArgs {
     /// seconds (1 to 604800); needs --load-balancer.
     #[arg(long, value_name = "SECONDS")]
     sticky_seconds: Option<u32>,
+    /// Blue/green deploys: all traffic moves to the new release once it is healthy, and
+    /// the previous one stays ready this many minutes (0 to 1440) for an instant
+    /// rollback; needs --load-balancer. Rolling (tasks replaced gradually) without it.
+    #[arg(long, value_name = "MINUTES")]
+    bake_minutes: Option<u32>,
     /// Do not ask; use flags and Slipway's proposal.
     #[arg(long, short)]
     yes: bool,
@@ -202,6 +207,9 @@ fn apply_flags(args: &InitArgs, config: &mut ProjectConfig) -> Result<(), String
     }
     if args.sticky_seconds.is_some() {
         config.aws.sticky_seconds = args.sticky_seconds;
+    }
+    if args.bake_minutes.is_some() {
+        config.aws.bake_minutes = args.bake_minutes;
     }
     Ok(())
 }

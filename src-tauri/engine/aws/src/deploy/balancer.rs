@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::watch::TaskSnapshot;
 use super::{DeployEvent, Deployment};
 use crate::aws::{classify, Connection};
+use crate::setup::Observed;
 use slipway_core::diagnosis::Diagnosis;
 use slipway_core::error::{EngineError, Result};
+use slipway_core::project::ProjectConfig;
 
 /// How long ECS ignores failed load balancer health checks of a new task: room for a
 /// slow start before the first checks count.
@@ -21,11 +23,62 @@ pub const GRACE_SECONDS: i32 = 30;
 /// Where the service is registered and what its address is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Balancer {
+    /// The target group that gets the traffic now.
     pub target_group: String,
     /// The load balancer's own DNS name.
     pub dns_name: String,
     /// `http://<load balancer DNS name>`, or `https://<domain>` once HTTPS is on.
     pub url: String,
+    pub blue_green: Option<BlueGreen>,
+}
+
+/// What a blue/green deploy hands ECS: the group the new release starts in, the rule ECS
+/// switches, the role it takes to do it, and how long the previous release stays ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueGreen {
+    pub standby: String,
+    pub rule: String,
+    pub role: String,
+    pub bake_minutes: u32,
+}
+
+impl BlueGreen {
+    /// When the project wants blue/green deploys and setup made what they need.
+    pub fn of(observed: &Observed, config: &ProjectConfig, main: &str) -> Option<Self> {
+        let seen = &observed.blue_green;
+        let bake_minutes = config
+            .aws
+            .bake_minutes
+            .filter(|_| config.aws.blue_green())?;
+        let (alternate, rule, role) = (
+            seen.alternate.as_ref()?,
+            seen.rule.as_ref()?,
+            seen.role.as_ref()?,
+        );
+        let serving = serving_group(observed, main);
+        Some(Self {
+            standby: if serving == alternate.arn {
+                main.to_owned()
+            } else {
+                alternate.arn.clone()
+            },
+            rule: rule.arn.clone(),
+            role: role.arn.clone(),
+            bake_minutes,
+        })
+    }
+}
+
+/// The target group the production rule sends the traffic to (blue/green swaps it at each
+/// deploy), else `main`.
+pub fn serving_group(observed: &Observed, main: &str) -> String {
+    observed
+        .blue_green
+        .rule
+        .as_ref()
+        .and_then(|r| r.serving())
+        .unwrap_or(main)
+        .to_owned()
 }
 
 /// The address visitors use, one rule for the deploy and for status: the user's domain
@@ -177,7 +230,7 @@ impl TargetWatch {
         balancer: &Balancer,
         snapshots: &[TaskSnapshot],
     ) -> bool {
-        let Ok(targets) = d
+        let Ok(mut found) = d
             .race(
                 "the load balancer's targets",
                 targets(d.conn, &balancer.target_group, snapshots),
@@ -186,9 +239,22 @@ impl TargetWatch {
         else {
             return false;
         };
+        // Blue/green: the new release registers in the other group.
+        if let Some(bg) = &balancer.blue_green {
+            let Ok(standby) = d
+                .race(
+                    "the load balancer's targets",
+                    Box::pin(targets(d.conn, &bg.standby, snapshots)),
+                )
+                .await
+            else {
+                return false;
+            };
+            found.extend(standby);
+        }
         let mut changed = false;
         let (ours, others): (Vec<Target>, Vec<Target>) =
-            targets.into_iter().partition(|t| t.task_id.is_some());
+            found.into_iter().partition(|t| t.task_id.is_some());
         self.others_healthy = others.iter().filter(|t| t.is_healthy()).count();
         for target in ours {
             let key = format!("{}:{}", target.ip, target.port);
@@ -276,10 +342,13 @@ impl Found {
 }
 
 /// The app's load balancer and target group, read by name: `None` when the app has none.
+/// With blue/green's second group (`alternate`) in use, the group is the one the
+/// production rule sends the traffic to.
 pub async fn find(
     conn: &Connection,
     load_balancer: &str,
     target_group: &str,
+    alternate: &str,
 ) -> Result<Option<Found>> {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conn.ctx.sdk);
     let lbs = match elb
@@ -340,11 +409,67 @@ pub async fn find(
         .listeners()
         .iter()
         .any(|l| l.port() == Some(443) && !l.certificates().is_empty());
+    let attached = elb
+        .describe_target_groups()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| classify(&conn.ctx, "elasticloadbalancing:DescribeTargetGroups", e))?;
+    let alternate = attached
+        .target_groups()
+        .iter()
+        .find(|g| g.target_group_name() == Some(alternate))
+        .and_then(|g| g.target_group_arn());
+    let target_group = match alternate {
+        Some(alternate) => Box::pin(serving_of(
+            conn,
+            listeners.listeners(),
+            &[&target_group, alternate],
+        ))
+        .await?
+        .unwrap_or(target_group),
+        None => target_group,
+    };
     Ok(Some(Found {
         dns_name,
         target_group,
         https,
     }))
+}
+
+/// The one of `groups` that a listener rule sends the traffic to (the highest weight).
+async fn serving_of(
+    conn: &Connection,
+    listeners: &[aws_sdk_elasticloadbalancingv2::types::Listener],
+    groups: &[&str],
+) -> Result<Option<String>> {
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conn.ctx.sdk);
+    for listener in listeners.iter().filter_map(|l| l.listener_arn()) {
+        let rules = elb
+            .describe_rules()
+            .listener_arn(listener)
+            .send()
+            .await
+            .map_err(|e| classify(&conn.ctx, "elasticloadbalancing:DescribeRules", e))?;
+        let serving = rules
+            .rules()
+            .iter()
+            .filter(|r| r.is_default() != Some(true))
+            .flat_map(|r| r.actions())
+            .filter_map(|a| a.forward_config())
+            .flat_map(|f| f.target_groups())
+            .filter(|t| {
+                t.weight().unwrap_or(1) > 0
+                    && t.target_group_arn()
+                        .is_some_and(|arn| groups.contains(&arn))
+            })
+            .max_by_key(|t| t.weight().unwrap_or(1))
+            .and_then(|t| t.target_group_arn());
+        if let Some(serving) = serving {
+            return Ok(Some(serving.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 fn not_found<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(

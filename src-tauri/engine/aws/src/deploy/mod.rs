@@ -12,6 +12,7 @@
 //! deploy open as needing attention, with the tasks it left ([`undo`]).
 
 pub mod balancer;
+pub mod blue_green;
 pub mod ecs;
 pub mod guard;
 pub mod history;
@@ -317,7 +318,12 @@ pub async fn deploy_with_setup(
     } else {
         request
     };
-    let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600);
+    // A blue/green deploy also waits out its bake time.
+    let bake_seconds = match config.aws.blue_green() {
+        true => config.aws.bake_minutes.unwrap_or(0) * 60,
+        false => 0,
+    };
+    let deadline_seconds = request.deadline_seconds.unwrap_or(600).clamp(30, 3600) + bake_seconds;
     let deadline = started + Duration::from_secs(deadline_seconds.into());
     let id = new_deploy_id();
     // Held until this function returns, undo included.
@@ -460,9 +466,10 @@ pub async fn deploy_with_setup(
                     .iter()
                     .any(|l| l.port == 443 && l.certificate.is_some());
                 Some(balancer::Balancer {
-                    target_group: group.arn.clone(),
+                    target_group: balancer::serving_group(&observed, &group.arn),
                     dns_name: lb.dns_name.clone(),
                     url: balancer::address(&lb.dns_name, config.aws.domain.as_deref(), https),
+                    blue_green: balancer::BlueGreen::of(&observed, config, &group.arn),
                 })
             }
             _ => None,
@@ -717,6 +724,7 @@ async fn finish(
                     &d.config.name,
                     &d.journal,
                     until,
+                    false,
                 )
                 .await;
                 if let Some(said) = &undone.service {
@@ -789,9 +797,15 @@ async fn close_undone(
     )
     .await;
     if mode == DeployMode::Service {
-        let service =
-            undo::restore_service(d.conn, &d.names.cluster, &d.config.name, &d.journal, until)
-                .await;
+        let service = undo::restore_service(
+            d.conn,
+            &d.names.cluster,
+            &d.config.name,
+            &d.journal,
+            until,
+            d.balancer.as_ref().is_some_and(|b| b.blue_green.is_some()),
+        )
+        .await;
         undone.service = service.service;
         undone.service_left = service.service_left;
     }

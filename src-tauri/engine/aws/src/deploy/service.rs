@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 
 use aws_sdk_ecs::types::{
-    DeploymentCircuitBreaker, DeploymentConfiguration, DesiredStatus, LaunchType, LoadBalancer,
-    PropagateTags, Service, Tag,
+    AdvancedConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy,
+    DesiredStatus, LaunchType, LoadBalancer, PropagateTags, Service, Tag,
 };
 
 use super::balancer::{TargetWatch, GRACE_SECONDS};
@@ -74,7 +74,7 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                     )
                     .launch_type(LaunchType::Fargate)
                     .network_configuration(network.clone())
-                    .deployment_configuration(circuit_breaker())
+                    .deployment_configuration(deployment_configuration(d))
                     .propagate_tags(PropagateTags::Service)
                     .client_token(d.started_by())
                     .tags(
@@ -134,7 +134,10 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                 && wanted.iter().all(|l| {
                     now.contains(&(l.target_group_arn(), l.container_name(), l.container_port()))
                 });
-            let register = (!same).then_some(wanted);
+            // Blue/green names the groups, rule and role each time (the serving group
+            // changes at every deploy).
+            let blue_green = d.balancer.as_ref().is_some_and(|b| b.blue_green.is_some());
+            let register = (!same || blue_green).then_some(wanted);
             d.persist("ecs:UpdateService", true, || async {
                 ecs.update_service()
                     .cluster(&d.names.cluster)
@@ -148,7 +151,7 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
                             .and_then(|r| (!r.is_empty()).then_some(GRACE_SECONDS)),
                     )
                     .force_new_deployment(same)
-                    .deployment_configuration(circuit_breaker())
+                    .deployment_configuration(deployment_configuration(d))
                     .send()
                     .await
                     .map_err(|e| classify(&d.conn.ctx, "ecs:UpdateService", e))
@@ -177,13 +180,22 @@ pub async fn run(d: &Deployment<'_>, task_definition: &str) -> Result<Running> {
     Ok(running)
 }
 
-/// The service's registration with the app's target group (stable address).
+/// The service's registration with the app's target group (stable address): the serving
+/// group, and for blue/green the other group, the rule ECS switches and its role.
 fn registration(d: &Deployment<'_>) -> Option<Vec<LoadBalancer>> {
     d.balancer.as_ref().map(|balancer| {
+        let advanced = balancer.blue_green.as_ref().map(|bg| {
+            AdvancedConfiguration::builder()
+                .alternate_target_group_arn(&bg.standby)
+                .production_listener_rule(&bg.rule)
+                .role_arn(&bg.role)
+                .build()
+        });
         vec![LoadBalancer::builder()
             .target_group_arn(&balancer.target_group)
             .container_name(slipway_core::taskdef::CONTAINER)
             .container_port(i32::from(d.port))
+            .set_advanced_configuration(advanced)
             .build()]
     })
 }
@@ -204,7 +216,9 @@ fn desired_now(d: &Deployment<'_>, service: &Service) -> i32 {
 /// revision's targets to leave it.
 const DRAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn circuit_breaker() -> DeploymentConfiguration {
+/// The circuit breaker with rollback, and rolling or (with its bake time) blue/green.
+fn deployment_configuration(d: &Deployment<'_>) -> DeploymentConfiguration {
+    let blue_green = d.balancer.as_ref().and_then(|b| b.blue_green.as_ref());
     DeploymentConfiguration::builder()
         .deployment_circuit_breaker(
             DeploymentCircuitBreaker::builder()
@@ -214,6 +228,11 @@ fn circuit_breaker() -> DeploymentConfiguration {
         )
         .maximum_percent(200)
         .minimum_healthy_percent(100)
+        .strategy(match blue_green {
+            Some(_) => DeploymentStrategy::BlueGreen,
+            None => DeploymentStrategy::Rolling,
+        })
+        .set_bake_time_in_minutes(blue_green.map(|bg| i32::try_from(bg.bake_minutes).unwrap_or(0)))
         .build()
 }
 
@@ -229,6 +248,7 @@ async fn watch_rollout(
     let mut failed_seen = 0;
     let mut targets = TargetWatch::default();
     let mut completed_at: Option<std::time::Instant> = None;
+    let mut stage = super::blue_green::Stages::default();
     loop {
         let mut changed = false;
         // Right after CreateService, DescribeServices may not show it yet.
@@ -309,6 +329,9 @@ async fn watch_rollout(
             changed |= show_changes(d, &mut timeline, &snapshots);
             if let Some(balancer) = &d.balancer {
                 changed |= targets.look(d, balancer, &snapshots).await;
+                if let Some(bg) = &balancer.blue_green {
+                    changed |= stage.look(d, bg).await;
+                }
             }
             match ours.rollout_state().map(|r| r.as_str()) {
                 Some("FAILED") => {

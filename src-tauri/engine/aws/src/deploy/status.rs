@@ -262,8 +262,13 @@ async fn balancer_status(
     observed: &[Observed],
     has_service: bool,
 ) -> Result<Option<BalancerStatus>> {
-    let Some(found) =
-        super::balancer::find(conn, &names.load_balancer, &names.target_group).await?
+    let Some(found) = super::balancer::find(
+        conn,
+        &names.load_balancer,
+        &names.target_group,
+        &names.alternate_target_group,
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -581,7 +586,8 @@ pub async fn settle_unfinished(
         .await;
         if let Some(service) = &entry.service {
             let restored =
-                super::undo::restore_service(conn, &entry.cluster, service, &journal, until).await;
+                super::undo::restore_service(conn, &entry.cluster, service, &journal, until, false)
+                    .await;
             undone.service = restored.service;
             undone.service_left = restored.service_left;
         }

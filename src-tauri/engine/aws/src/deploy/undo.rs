@@ -118,12 +118,16 @@ pub async fn stop_deploy_tasks(
 /// Puts back the service a deploy changed, as its journal recorded: one it created is
 /// scaled to zero (a deleted service drains for minutes and blocks creating it again; the
 /// next deploy updates this one), one it updated goes back to its revision and count.
+/// With `native` (a blue/green deploy) ECS is first asked to stop its deployment with a
+/// rollback, which moves the traffic back at once; UpdateService is what is left when
+/// there is no deployment in progress to stop.
 pub async fn restore_service(
     conn: &Connection,
     cluster: &str,
     service: &str,
     journal: &Journal,
     until: Instant,
+    native: bool,
 ) -> Undone {
     let mut undone = Undone::default();
     let step = match journal.service_step() {
@@ -159,6 +163,26 @@ pub async fn restore_service(
         (StepKind::CreatedService, _) => update(None, 0).await.map(|()| {
             format!("Scaled service {service} that it had created to 0 tasks; nothing of it runs (the next deploy reuses it).")
         }),
+        (_, detail) if native && !detail.is_empty() => {
+            match repeat_until(until, || {
+                Box::pin(super::blue_green::roll_back(conn, cluster, service))
+            })
+            .await
+            {
+                Ok(Some(arn)) => Ok(native_rollback(conn, service, &arn, until).await),
+                stopped => {
+                    if let Err(e) = stopped {
+                        tracing::warn!(%service, "stopping the service deployment: {e}");
+                    }
+                    let (previous, count) =
+                        detail.split_once(' ').unwrap_or((detail.as_str(), "1"));
+                    let count: i32 = count.parse().unwrap_or(1);
+                    update(Some(previous), count).await.map(|()| {
+                        format!("Pointed service {service} back at {previous} with {count} task(s), as before the deploy.")
+                    })
+                }
+            }
+        }
         (_, detail) if !detail.is_empty() => {
             let (previous, count) = detail.split_once(' ').unwrap_or((detail.as_str(), "1"));
             let count: i32 = count.parse().unwrap_or(1);
@@ -177,6 +201,36 @@ pub async fn restore_service(
         Err(e) => undone.service_left = Some(e.to_string()),
     }
     undone
+}
+
+/// Follows the rollback ECS was asked for until it is over or `until` passes, and says
+/// where it ended.
+async fn native_rollback(conn: &Connection, service: &str, arn: &str, until: Instant) -> String {
+    let mut backoff = Backoff::new(Duration::from_millis(300), Duration::from_secs(2));
+    loop {
+        let status = repeat_until(until, || Box::pin(super::blue_green::status(conn, arn)))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        match status.as_str() {
+            "ROLLBACK_SUCCESSFUL" | "STOPPED" => {
+                return format!("Rolled service {service} back: ECS stopped the blue/green deployment and sends visitors to the previous release again.")
+            }
+            "ROLLBACK_FAILED" => {
+                return format!("ECS stopped the blue/green deployment of service {service}, but its rollback failed; check the service's events.")
+            }
+            _ if Instant::now() >= until => {
+                return format!("ECS stopped the blue/green deployment of service {service} and is still moving visitors back to the previous release.")
+            }
+            _ => tokio::time::sleep(
+                backoff
+                    .next(false)
+                    .min(until.saturating_duration_since(Instant::now())),
+            )
+            .await,
+        }
+    }
 }
 
 /// Runs `call` until it succeeds, fails for good, or `until` passes (transient failures

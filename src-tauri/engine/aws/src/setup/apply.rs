@@ -572,7 +572,9 @@ async fn tag_project(
         ResourceKind::Subnets
         | ResourceKind::Listener
         | ResourceKind::DnsRecords
-        | ResourceKind::HttpsListener => {}
+        | ResourceKind::HttpsListener
+        // Made by this version first: always tagged with the project.
+        | ResourceKind::BlueGreen => {}
     }
     Ok(())
 }

@@ -165,6 +165,37 @@ pub enum Change {
         domain: String,
         target: Option<AliasTarget>,
     },
+    /// Blue/green: the second target group, made like the first (with its attributes).
+    CreateAlternateTargetGroup {
+        name: String,
+        port: u16,
+        vpc: String,
+        health_path: String,
+        sticky_seconds: Option<u32>,
+    },
+    /// Blue/green: the role ECS takes to move the load balancer's traffic, trusted by ECS
+    /// only.
+    CreateInfrastructureRole {
+        name: String,
+    },
+    /// AWS's managed policy for that role (`blue_green::INFRASTRUCTURE_POLICY`).
+    AttachInfrastructurePolicy {
+        role: String,
+    },
+    /// Blue/green: the rule on the listener of `port` (`listener` `None`: the port 80
+    /// listener this apply creates) that forwards every request by weight, 100 to
+    /// `serving` and 0 to `standby` (`None`: the group this apply creates).
+    CreateProductionRule {
+        listener: Option<String>,
+        port: u16,
+        serving: Option<String>,
+        standby: Option<String>,
+    },
+    /// A production rule on a listener that no longer serves (port 80 once HTTPS is on).
+    DeleteRule {
+        rule: String,
+        port: u16,
+    },
     /// Adopts a resource an older Slipway made (tagged for the app, but with no project):
     /// `target` is what the tagging call names (an ARN, a role name, a group id).
     TagProject {
@@ -215,6 +246,11 @@ impl Change {
             Self::AddValidationRecord { .. } | Self::PointDomainAtBalancer { .. } => {
                 ResourceKind::DnsRecords
             }
+            Self::CreateAlternateTargetGroup { .. }
+            | Self::CreateInfrastructureRole { .. }
+            | Self::AttachInfrastructurePolicy { .. }
+            | Self::CreateProductionRule { .. }
+            | Self::DeleteRule { .. } => ResourceKind::BlueGreen,
             Self::TagProject { kind, .. } => *kind,
         }
     }
@@ -347,6 +383,21 @@ impl Change {
             Self::PointDomainAtBalancer { domain, .. } => {
                 format!("point {domain} at the load balancer (alias A record)")
             }
+            Self::CreateAlternateTargetGroup { name, port, .. } => format!(
+                "create the second target group {name} (tasks by IP on port {port}), where each new release starts"
+            ),
+            Self::CreateInfrastructureRole { name } => {
+                format!("create the IAM role {name}, which ECS takes to move the load balancer's traffic")
+            }
+            Self::AttachInfrastructurePolicy { role } => format!(
+                "attach AWS's AmazonECSInfrastructureRolePolicyForLoadBalancers to {role}"
+            ),
+            Self::CreateProductionRule { port, .. } => format!(
+                "add the rule on port {port} that sends every request to the serving target group, which ECS switches at each deploy"
+            ),
+            Self::DeleteRule { port, .. } => {
+                format!("remove the rule on port {port} (traffic is served on the other port now)")
+            }
             Self::TagProject { project, .. } => format!(
                 "tag it with this project's id ({project}): an older Slipway made it for this app"
             ),
@@ -385,6 +436,10 @@ impl Change {
             | Self::RedirectToHttps { .. }
             | Self::SetListenerCertificate { .. }
             | Self::DeleteListener { .. } => "These credentials need Elastic Load Balancing permissions (elasticloadbalancing:CreateLoadBalancer, CreateTargetGroup, CreateListener, ModifyListener, ModifyTargetGroup, ModifyTargetGroupAttributes, SetSecurityGroups, AddTags, DeleteListener, DeleteTargetGroup) and iam:CreateServiceLinkedRole the first time an account makes a load balancer.",
+            Self::CreateAlternateTargetGroup { .. }
+            | Self::CreateProductionRule { .. }
+            | Self::DeleteRule { .. } => "These credentials need elasticloadbalancing:CreateTargetGroup, ModifyTargetGroupAttributes, CreateRule, DeleteRule and AddTags.",
+            Self::CreateInfrastructureRole { .. } | Self::AttachInfrastructurePolicy { .. } => "Blue/green deploys need a role for ECS: these credentials need iam:CreateRole, iam:TagRole and iam:AttachRolePolicy; an administrator can create it once and Slipway will use it.",
             Self::RequestCertificate { .. } => "These credentials need acm:RequestCertificate and acm:AddTagsToCertificate.",
             Self::AddValidationRecord { .. } | Self::PointDomainAtBalancer { .. } => "These credentials need route53:ChangeResourceRecordSets on the domain's hosted zone (and acm:DescribeCertificate); or add the records at your DNS provider yourself.",
         };

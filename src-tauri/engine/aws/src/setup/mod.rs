@@ -61,6 +61,8 @@ pub enum ResourceKind {
     DnsRecords,
     /// HTTPS on port 443, and port 80's redirect to it.
     HttpsListener,
+    /// Blue/green deploys: the second target group, the production rule and ECS's role.
+    BlueGreen,
 }
 
 impl ResourceKind {
@@ -79,6 +81,7 @@ impl ResourceKind {
             Self::Certificate => "Certificate",
             Self::DnsRecords => "DNS records",
             Self::HttpsListener => "HTTPS listener",
+            Self::BlueGreen => "Blue/green switch",
         }
     }
 
@@ -247,6 +250,7 @@ pub fn wanted(config: &ProjectConfig, connection: &Connection) -> Result<Wanted>
             _ => "/".to_owned(),
         },
         sticky_seconds: config.aws.sticky_seconds,
+        bake_minutes: config.aws.bake_minutes,
         domain: config
             .aws
             .domain

@@ -82,6 +82,11 @@ pub struct ResourceNames {
     pub target_group: String,
     /// The load balancer's own security group (`<security group>-lb`).
     pub balancer_security_group: String,
+    /// Blue/green deploys: the second target group, where each new release starts
+    /// while the other serves (the two swap roles at every deploy).
+    pub alternate_target_group: String,
+    /// Blue/green deploys: the role ECS takes to move the load balancer's traffic.
+    pub infrastructure_role: String,
 }
 
 /// The longest name ELBv2 gives a load balancer or a target group.
@@ -117,6 +122,18 @@ pub fn balancer_name(app: &str) -> String {
     format!("{}-{digest}", cleaned.trim_end_matches('-'))
 }
 
+/// `name` when IAM takes it (64 characters at most), else its first 57 and a hyphen with
+/// six hex digits of its hash.
+fn role_name(name: &str) -> String {
+    if name.len() <= 64 {
+        return name.to_owned();
+    }
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(name.as_bytes());
+    let digest: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{digest}", &name[..57])
+}
+
 /// Inline policies Slipway puts on the execution role: pulling the app's image and writing
 /// its logs, and reading its secrets.
 pub const EXECUTION_POLICY: &str = "slipway-execution";
@@ -141,6 +158,8 @@ impl ResourceNames {
             load_balancer: balancer_name(app),
             target_group: balancer_name(app),
             balancer_security_group: format!("slipway-{app}-lb"),
+            alternate_target_group: balancer_name(&format!("{app}-alt")),
+            infrastructure_role: role_name(&format!("slipway-{app}-{region}-lb")),
         };
         let mut problems = Vec::new();
         let repo_ok =

@@ -10,6 +10,7 @@ use aws_sdk_ecs::types::ClusterField;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::balancer::blue_green::{self, ObservedBlueGreen, ObservedInfraRole};
 use super::balancer::{self, ObservedCertificate, ObservedListener, ObservedLoadBalancer};
 use super::balancer::{ObservedTargetGroup, ObservedZone};
 use super::names::{ResourceNames, Tags, EXECUTION_POLICY, LOGS_POLICY, SECRETS_POLICY};
@@ -91,6 +92,8 @@ pub struct Observed {
     /// only when the project has a domain.
     pub certificate: Option<ObservedCertificate>,
     pub hosted_zone: Option<ObservedZone>,
+    /// What blue/green deploys use, whether or not the project wants them now.
+    pub blue_green: ObservedBlueGreen,
 }
 
 /// What exists for the app's resource names, in the asked-for VPC (else the default VPC),
@@ -101,7 +104,7 @@ pub async fn observe(
     names: &ResourceNames,
     vpc: Option<&str>,
 ) -> Result<Observed> {
-    let (repository, cluster, log_group, role, network, balancer) = tokio::try_join!(
+    let (repository, cluster, log_group, role, network, balancer, alternate, infrastructure) = tokio::try_join!(
         repository(connection, &names.repository),
         cluster(connection, &names.cluster),
         log_group(connection, &names.log_group),
@@ -109,9 +112,26 @@ pub async fn observe(
         network(connection, names, vpc),
         // Boxed, as the SDK's futures are large and a deploy awaits this one deep down.
         Box::pin(balancer::observe::balancer(connection, names)),
+        Box::pin(blue_green::alternate(
+            connection,
+            &names.alternate_target_group
+        )),
+        Box::pin(role(connection, &names.infrastructure_role)),
     )?;
     let (vpcs, vpc, security_group, balancer_security_group, subnets) = network;
     let (load_balancer, target_group, listeners) = balancer;
+    // The production rule is looked for only where blue/green was set up.
+    let rule = match (&alternate, &target_group) {
+        (Some(alternate), Some(main)) => {
+            blue_green::rule(
+                connection,
+                &listeners,
+                &[alternate.arn.as_str(), main.arn.as_str()],
+            )
+            .await?
+        }
+        _ => None,
+    };
     Ok(Observed {
         repository,
         cluster,
@@ -127,6 +147,15 @@ pub async fn observe(
         balancer_security_group,
         certificate: None,
         hosted_zone: None,
+        blue_green: ObservedBlueGreen {
+            alternate,
+            rule,
+            role: infrastructure.map(|r| ObservedInfraRole {
+                arn: r.arn,
+                tags: r.tags,
+                attached: r.attached,
+            }),
+        },
     })
 }
 
@@ -268,7 +297,7 @@ async fn log_group(c: &Connection, name: &str) -> Result<Option<ObservedLogGroup
     }))
 }
 
-async fn role(c: &Connection, name: &str) -> Result<Option<ObservedRole>> {
+pub(crate) async fn role(c: &Connection, name: &str) -> Result<Option<ObservedRole>> {
     let iam = aws_sdk_iam::Client::new(&c.ctx.sdk);
     let role = match iam.get_role().role_name(name).send().await {
         Ok(out) => out.role,

@@ -253,14 +253,18 @@ async fn remove(
             )
             .await?;
         }
-        TeardownStep::TargetGroup => {
-            let Some((arn, _)) = &o.target_group else {
+        TeardownStep::TargetGroup | TeardownStep::AlternateTargetGroup => {
+            let (found, name) = match item.step {
+                TeardownStep::TargetGroup => (&o.target_group, &names.target_group),
+                _ => (&o.alternate_target_group, &names.alternate_target_group),
+            };
+            let Some((arn, _)) = found else {
                 return Ok(());
             };
             let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
             wait_until(
                 cancel,
-                &format!("AWS to release the target group {}", names.target_group),
+                &format!("AWS to release the target group {name}"),
                 || async {
                     match elb.delete_target_group().target_group_arn(arn).send().await {
                         Ok(_) => Ok(true),
@@ -307,9 +311,12 @@ async fn remove(
                 .await?;
             }
         }
-        TeardownStep::ExecutionRole => {
+        TeardownStep::ExecutionRole | TeardownStep::InfrastructureRole => {
             let iam = aws_sdk_iam::Client::new(sdk);
-            let role = &names.execution_role;
+            let role = match item.step {
+                TeardownStep::ExecutionRole => &names.execution_role,
+                _ => &names.infrastructure_role,
+            };
             let attached = iam
                 .list_attached_role_policies()
                 .role_name(role)

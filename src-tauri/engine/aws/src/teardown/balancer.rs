@@ -180,17 +180,31 @@ pub(super) fn balancer_items(
             },
         ));
     }
-    if let Some((_, tags)) = &o.target_group {
-        let who = whose(tags);
-        items.push(item(
+    let groups = [
+        (
             TeardownStep::TargetGroup,
-            vec![names.target_group.clone()],
-            if who.is_ours() {
-                remove(vec![])
-            } else {
-                keep(who)
-            },
-        ));
+            &names.target_group,
+            &o.target_group,
+        ),
+        (
+            TeardownStep::AlternateTargetGroup,
+            &names.alternate_target_group,
+            &o.alternate_target_group,
+        ),
+    ];
+    for (step, name, found) in groups {
+        if let Some((_, tags)) = found {
+            let who = whose(tags);
+            items.push(item(
+                step,
+                vec![name.clone()],
+                if who.is_ours() {
+                    remove(vec![])
+                } else {
+                    keep(who)
+                },
+            ));
+        }
     }
     items
 }

@@ -35,10 +35,14 @@ pub enum TeardownStep {
     Listeners,
     LoadBalancer,
     TargetGroup,
+    /// Blue/green's second target group.
+    AlternateTargetGroup,
     SecurityGroup,
     BalancerSecurityGroup,
     Certificate,
     ExecutionRole,
+    /// The role ECS took to move traffic in blue/green deploys.
+    InfrastructureRole,
     LogGroup,
     Repository,
 }
@@ -52,6 +56,8 @@ impl TeardownStep {
             Self::Listeners => "Load balancer listeners",
             Self::LoadBalancer => "Load balancer",
             Self::TargetGroup => "Target group",
+            Self::AlternateTargetGroup => "Second target group (blue/green)",
+            Self::InfrastructureRole => "Blue/green role",
             Self::BalancerSecurityGroup => "Load balancer security group",
             Self::Certificate => "Certificate",
             Self::Tasks => "Running tasks",
@@ -75,6 +81,8 @@ impl TeardownStep {
             Self::TargetGroup => Some(ResourceKind::TargetGroup),
             Self::BalancerSecurityGroup => Some(ResourceKind::BalancerSecurityGroup),
             Self::Certificate => Some(ResourceKind::Certificate),
+            // The last of blue/green's to go.
+            Self::InfrastructureRole => Some(ResourceKind::BlueGreen),
             _ => None,
         }
     }
@@ -165,6 +173,8 @@ pub struct TeardownObserved {
     pub scaling_targets: Vec<(String, Tags)>,
     pub load_balancer: Option<TeardownBalancer>,
     pub target_group: Option<(String, Tags)>,
+    pub alternate_target_group: Option<(String, Tags)>,
+    pub infrastructure_role: Option<(String, Tags)>,
     /// Security groups tagged for the app and named as its load balancer's.
     pub balancer_security_groups: Vec<(String, Tags)>,
     /// Certificates tagged for the app (in any project).
@@ -304,6 +314,12 @@ pub fn decide_teardown(
             &names.execution_role,
             o.role.as_ref().map(|(_, tags)| tags),
             "its policies are detached and deleted first".to_owned(),
+        ),
+        (
+            TeardownStep::InfrastructureRole,
+            &names.infrastructure_role,
+            o.infrastructure_role.as_ref().map(|(_, tags)| tags),
+            "its policy is detached first".to_owned(),
         ),
         (
             TeardownStep::LogGroup,

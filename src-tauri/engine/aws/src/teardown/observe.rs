@@ -47,6 +47,16 @@ pub(super) async fn observe_teardown(
             .target_group
             .as_ref()
             .map(|tg| (tg.arn.clone(), tg.tags.clone())),
+        alternate_target_group: setup
+            .blue_green
+            .alternate
+            .as_ref()
+            .map(|tg| (tg.arn.clone(), tg.tags.clone())),
+        infrastructure_role: setup
+            .blue_green
+            .role
+            .as_ref()
+            .map(|r| (r.arn.clone(), r.tags.clone())),
         ..Default::default()
     };
     if let Some(repo) = &setup.repository {

@@ -257,6 +257,7 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
         || a.cpu_target.is_some()
         || a.requests_target.is_some()
         || a.sticky_seconds.is_some()
+        || a.bake_minutes.is_some()
         || root.contains_key("aws");
     if has_aws {
         let aws = table(root, "aws");
@@ -276,6 +277,7 @@ fn write_config(doc: &mut DocumentMut, config: &ProjectConfig) {
         set_number(aws, "cpu_target", a.cpu_target);
         set_number(aws, "requests_target", a.requests_target);
         set_number(aws, "sticky_seconds", a.sticky_seconds);
+        set_number(aws, "bake_minutes", a.bake_minutes);
     }
 }
 
@@ -497,6 +499,7 @@ impl Reader<'_> {
                     "requests_target",
                 )?,
                 sticky_seconds: self.number(aws_table, "aws.sticky_seconds", "sticky_seconds")?,
+                bake_minutes: self.number(aws_table, "aws.bake_minutes", "bake_minutes")?,
             },
         })
     }
@@ -667,6 +670,7 @@ STAGE = "demo"
         config.aws.max_tasks = Some(4);
         config.aws.cpu_target = Some(70);
         config.aws.sticky_seconds = Some(3600);
+        config.aws.bake_minutes = Some(5);
         save(dir.path(), &config).unwrap();
         let text = std::fs::read_to_string(dir.path().join(PROJECT_FILE)).unwrap();
         assert!(text.contains("load_balancer = true"), "{text}");
@@ -695,9 +699,17 @@ STAGE = "demo"
         config.aws.max_tasks = None;
         config.aws.requests_target = None;
         config.aws.sticky_seconds = None;
+        config.aws.bake_minutes = None;
         save(dir.path(), &config).unwrap();
         let text = std::fs::read_to_string(dir.path().join(PROJECT_FILE)).unwrap();
-        for gone in ["load_balancer", "domain", "tasks", "_target", "sticky"] {
+        for gone in [
+            "load_balancer",
+            "domain",
+            "tasks",
+            "_target",
+            "sticky",
+            "bake",
+        ] {
             assert!(!text.contains(gone), "{gone} left in:\n{text}");
         }
     }

@@ -169,6 +169,13 @@ pub struct AwsSettings {
     #[serde(default)]
     #[specta(optional)]
     pub sticky_seconds: Option<u32>,
+    /// Blue/green deploys: the new release gets all the traffic once every new task is
+    /// healthy, and the previous one stays ready this many minutes (the bake time), when a
+    /// click puts the traffic straight back. Rolling (tasks replaced a few at a time)
+    /// when unset.
+    #[serde(default)]
+    #[specta(optional)]
+    pub bake_minutes: Option<u32>,
 }
 
 impl AwsSettings {
@@ -198,6 +205,14 @@ impl AwsSettings {
     /// How many tasks the service keeps running.
     pub fn tasks(&self) -> u32 {
         self.tasks.unwrap_or(1)
+    }
+
+    /// The longest bake time ECS takes (a day).
+    pub const MAX_BAKE_MINUTES: u32 = 1440;
+
+    /// True when deploys switch all traffic at once after checks (blue/green).
+    pub fn blue_green(&self) -> bool {
+        self.load_balancer && self.bake_minutes.is_some()
     }
 
     /// The most requests a minute per task a requests target may be.

@@ -217,6 +217,17 @@ fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProb
             ));
         }
     }
+    if let Some(minutes) = aws.bake_minutes {
+        let most = crate::project::AwsSettings::MAX_BAKE_MINUTES;
+        if minutes > most {
+            problems.push(problem(
+                "aws.bake_minutes",
+                format!(
+                    "The bake time is 0 to {most} minutes (a day); {minutes} is not in that range."
+                ),
+            ));
+        }
+    }
     if let Some(domain) = &aws.domain {
         let labels: Vec<&str> = domain.split('.').collect();
         let fine = domain.len() <= 253
@@ -239,11 +250,12 @@ fn check_address(aws: &crate::project::AwsSettings, problems: &mut Vec<FieldProb
         || aws.tasks.is_some_and(|t| t > 1)
         || aws.max_tasks.is_some()
         || aws.requests_target.is_some()
-        || aws.sticky_seconds.is_some();
+        || aws.sticky_seconds.is_some()
+        || aws.bake_minutes.is_some();
     if needs_balancer && !aws.load_balancer {
         problems.push(problem(
             "aws.load_balancer",
-            "A domain, more than one task, scaling and sticky sessions need the stable address (load_balancer = true).".to_owned(),
+            "A domain, more than one task, scaling, sticky sessions and blue/green deploys need the stable address (load_balancer = true).".to_owned(),
         ));
     }
 }
@@ -482,16 +494,19 @@ mod tests {
         config.aws.tasks = Some(0);
         config.aws.cpu_target = Some(95);
         config.aws.sticky_seconds = Some(0);
+        config.aws.bake_minutes = Some(1441);
         assert_eq!(
             fields(&config),
             [
                 "aws.tasks",
                 "aws.cpu_target",
                 "aws.sticky_seconds",
+                "aws.bake_minutes",
                 "aws.domain",
                 "aws.load_balancer"
             ]
         );
+        config.aws.bake_minutes = Some(0);
         config.aws.load_balancer = true;
         config.aws.domain = Some("app.example.com".into());
         config.aws.tasks = Some(3);

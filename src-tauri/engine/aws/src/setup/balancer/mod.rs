@@ -6,6 +6,7 @@
 //! target group is the deploy's.
 
 pub(crate) mod apply;
+pub mod blue_green;
 pub(crate) mod observe;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,8 @@ pub struct BalancerWanted {
     pub sticky_seconds: Option<u32>,
     /// The user's domain for HTTPS, lowercase and without a trailing dot.
     pub domain: Option<String>,
+    /// Blue/green deploys with this bake time in minutes; rolling when `None`.
+    pub bake_minutes: Option<u32>,
 }
 
 /// A DNS record as the user would type it at their DNS provider.

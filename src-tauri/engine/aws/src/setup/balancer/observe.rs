@@ -2,7 +2,8 @@
 //! setup gives (a load balancer or target group that is not there is an answer), and, for
 //! a domain, the certificate Slipway requested for it and the Route 53 zone it is in.
 
-use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, Listener};
+use aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput;
+use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, Listener, TargetGroup};
 
 use super::{dns_name, AliasTarget, DnsRecord, ObservedCertificate, ObservedListener};
 use super::{ObservedLoadBalancer, ObservedRecord, ObservedTargetGroup, ObservedZone};
@@ -157,49 +158,61 @@ pub(crate) async fn balancer(c: &Connection, names: &ResourceNames) -> Result<Ba
         vpc: lb.vpc_id.unwrap_or_default(),
     });
     let target_group = tg.map(|tg| {
-        let attribute = |key: &str| {
-            attributes.as_ref().and_then(|a| {
-                a.attributes()
-                    .iter()
-                    .find(|x| x.key.as_deref() == Some(key))
-                    .and_then(|x| x.value.clone())
-            })
-        };
-        let sticky = attribute("stickiness.enabled").as_deref() == Some("true")
-            && attribute("stickiness.type").as_deref() == Some("lb_cookie");
-        ObservedTargetGroup {
-            tags: tags_of(&tg_arn),
-            arn: tg.target_group_arn.unwrap_or_default(),
-            port: tg.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
-            protocol: tg
-                .protocol
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            target_type: tg
-                .target_type
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default(),
-            vpc: tg.vpc_id.unwrap_or_default(),
-            health_path: tg.health_check_path.unwrap_or_default(),
-            health_interval: tg.health_check_interval_seconds.unwrap_or(0),
-            healthy_threshold: tg.healthy_threshold_count.unwrap_or(0),
-            matcher: tg.matcher.and_then(|m| m.http_code).unwrap_or_default(),
-            deregistration_delay: attribute("deregistration_delay.timeout_seconds")
-                .and_then(|v| v.parse().ok()),
-            sticky_seconds: sticky
-                .then(|| attribute("stickiness.lb_cookie.duration_seconds"))
-                .flatten()
-                .and_then(|v| v.parse().ok()),
-            targets: health
-                .as_ref()
-                .map_or(0, |h| h.target_health_descriptions().len()),
-        }
+        let targets = health
+            .as_ref()
+            .map_or(0, |h| h.target_health_descriptions().len());
+        observed_group(tg, tags_of(&tg_arn), attributes.as_ref(), targets)
     });
     Ok((
         load_balancer,
         target_group,
         listeners.into_iter().map(observed_listener).collect(),
     ))
+}
+
+/// A target group as setup sees it, from its description, tags, attributes and the
+/// number of targets registered with it.
+pub(crate) fn observed_group(
+    tg: TargetGroup,
+    tags: Tags,
+    attributes: Option<&DescribeTargetGroupAttributesOutput>,
+    targets: usize,
+) -> ObservedTargetGroup {
+    let attribute = |key: &str| {
+        attributes.and_then(|a| {
+            a.attributes()
+                .iter()
+                .find(|x| x.key.as_deref() == Some(key))
+                .and_then(|x| x.value.clone())
+        })
+    };
+    let sticky = attribute("stickiness.enabled").as_deref() == Some("true")
+        && attribute("stickiness.type").as_deref() == Some("lb_cookie");
+    ObservedTargetGroup {
+        tags,
+        arn: tg.target_group_arn.unwrap_or_default(),
+        port: tg.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+        protocol: tg
+            .protocol
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        target_type: tg
+            .target_type
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        vpc: tg.vpc_id.unwrap_or_default(),
+        health_path: tg.health_check_path.unwrap_or_default(),
+        health_interval: tg.health_check_interval_seconds.unwrap_or(0),
+        healthy_threshold: tg.healthy_threshold_count.unwrap_or(0),
+        matcher: tg.matcher.and_then(|m| m.http_code).unwrap_or_default(),
+        deregistration_delay: attribute("deregistration_delay.timeout_seconds")
+            .and_then(|v| v.parse().ok()),
+        sticky_seconds: sticky
+            .then(|| attribute("stickiness.lb_cookie.duration_seconds"))
+            .flatten()
+            .and_then(|v| v.parse().ok()),
+        targets,
+    }
 }
 
 fn observed_listener(l: Listener) -> ObservedListener {

@@ -22,6 +22,7 @@ pub(super) fn lb_wanted(domain: Option<&str>) -> Wanted {
             health_path: "/health".into(),
             sticky_seconds: None,
             domain: domain.map(str::to_owned),
+            bake_minutes: None,
         }),
         ..wanted()
     }

@@ -509,6 +509,8 @@ fn subnets(w: &Wanted, o: &Observed) -> PlannedResource {
 #[cfg(test)]
 mod balancer_tests;
 #[cfg(test)]
+mod blue_green_tests;
+#[cfg(test)]
 mod https_tests;
 #[cfg(test)]
 mod tests;

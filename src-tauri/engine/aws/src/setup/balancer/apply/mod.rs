@@ -4,6 +4,7 @@
 //! idempotency token, DNS records UPSERTed). What a change creates is kept in [`Made`] for
 //! the changes after it that name it by `None`.
 
+mod blue_green;
 mod https;
 
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub(crate) struct Made {
     pub target_group: Option<String>,
     pub http_listener: Option<String>,
     pub certificate: Option<String>,
+    pub alternate_target_group: Option<String>,
 }
 
 fn planned_but_not_made(what: &str) -> EngineError {
@@ -47,7 +49,7 @@ fn pick(given: &Option<String>, made: &Option<String>, what: &str) -> Result<Str
         .ok_or_else(|| planned_but_not_made(what))
 }
 
-fn elb_tags(tags: &Tags) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+pub(super) fn elb_tags(tags: &Tags) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
     tags.iter()
         .map(|(k, v)| {
             aws_sdk_elasticloadbalancingv2::types::Tag::builder()
@@ -172,6 +174,32 @@ pub(crate) async fn apply(
             domain,
             target,
         } => point_domain(c, made, zone, domain, target).await,
+        Change::CreateAlternateTargetGroup {
+            name,
+            port,
+            vpc,
+            health_path,
+            sticky_seconds,
+        } => match make_target_group(c, tags, name, *port, vpc, health_path).await {
+            Ok(arn) => {
+                made.alternate_target_group = Some(arn.clone());
+                set_attributes(c, &arn, super::DEREGISTRATION_DELAY, *sticky_seconds)
+                    .await
+                    .map(|_| Some((name.clone(), Some(arn))))
+            }
+            Err(e) => Err(e),
+        },
+        Change::CreateInfrastructureRole { name } => {
+            blue_green::create_role(c, app, tags, name).await
+        }
+        Change::AttachInfrastructurePolicy { role } => blue_green::attach_policy(c, role).await,
+        Change::CreateProductionRule {
+            listener,
+            serving,
+            standby,
+            ..
+        } => blue_green::create_rule(c, tags, made, listener, serving, standby).await,
+        Change::DeleteRule { rule, .. } => blue_green::delete_rule(c, rule).await,
         _ => return None,
     };
     Some(result)
@@ -266,6 +294,21 @@ async fn create_target_group(
     vpc: &str,
     health_path: &str,
 ) -> Result<Created> {
+    let arn = make_target_group(c, tags, name, port, vpc, health_path).await?;
+    made.target_group = Some(arn.clone());
+    Ok(Some((name.to_owned(), Some(arn))))
+}
+
+/// Creates the target group `name` (or finds it, when a retried call had made it) and
+/// answers its ARN.
+async fn make_target_group(
+    c: &Connection,
+    tags: &Tags,
+    name: &str,
+    port: u16,
+    vpc: &str,
+    health_path: &str,
+) -> Result<String> {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
     let out = elb
         .create_target_group()
@@ -308,11 +351,8 @@ async fn create_target_group(
             ))
         }
     };
-    let arn = tg
-        .and_then(|t| t.target_group_arn)
-        .ok_or_else(|| planned_but_not_made("the target group"))?;
-    made.target_group = Some(arn.clone());
-    Ok(Some((name.to_owned(), Some(arn))))
+    tg.and_then(|t| t.target_group_arn)
+        .ok_or_else(|| planned_but_not_made("the target group"))
 }
 
 /// Removes the listeners that forward to the target group, then the target group (AWS may

@@ -4,6 +4,7 @@
 //! Slipway made for this project is changed; a same-named resource of someone else's is
 //! used when it fits and explained when it does not.
 
+mod blue_green;
 mod https;
 
 use crate::setup::balancer::{BalancerWanted, DnsRecord};
@@ -200,6 +201,7 @@ pub(crate) fn resources(
     if let Some(https) = https::https_listener(b, o, &up, changes) {
         out.push(https);
     }
+    out.extend(blue_green::blue_green(w, b, o, &up, changes));
     (out, to_add)
 }
 
