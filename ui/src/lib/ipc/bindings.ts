@@ -394,6 +394,13 @@ export type AwsSettings = {
 	 *  seconds; off when unset.
 	 */
 	stickySeconds?: number | null,
+	/**
+	 *  Blue/green deploys: the new release gets all the traffic once every new task is
+	 *  healthy, and the previous one stays ready this many minutes (the bake time), when a
+	 *  click puts the traffic straight back. Rolling (tasks replaced a few at a time)
+	 *  when unset.
+	 */
+	bakeMinutes?: number | null,
 };
 
 export type AwsTarget = {
@@ -538,6 +545,23 @@ export type Change = { action: "createRepository"; name: string } | { action: "e
  *  apply creates.
  */
 { action: "pointDomainAtBalancer"; zone: string; domain: string; target: AliasTarget | null } | 
+/**  Blue/green: the second target group, made like the first (with its attributes). */
+{ action: "createAlternateTargetGroup"; name: string; port: number; vpc: string; health_path: string; sticky_seconds: number | null } | 
+/**
+ *  Blue/green: the role ECS takes to move the load balancer's traffic, trusted by ECS
+ *  only.
+ */
+{ action: "createInfrastructureRole"; name: string } | 
+/**  AWS's managed policy for that role (`blue_green::INFRASTRUCTURE_POLICY`). */
+{ action: "attachInfrastructurePolicy"; role: string } | 
+/**
+ *  Blue/green: the rule on the listener of `port` (`listener` `None`: the port 80
+ *  listener this apply creates) that forwards every request by weight, 100 to
+ *  `serving` and 0 to `standby` (`None`: the group this apply creates).
+ */
+{ action: "createProductionRule"; listener: string | null; port: number; serving: string | null; standby: string | null } | 
+/**  A production rule on a listener that no longer serves (port 80 once HTTPS is on). */
+{ action: "deleteRule"; rule: string; port: number } | 
 /**
  *  Adopts a resource an older Slipway made (tagged for the app, but with no project):
  *  `target` is what the tagging call names (an ARN, a role name, a group id).
@@ -1578,7 +1602,9 @@ export type ResourceKind = "repository" | "cluster" | "logGroup" | "executionRol
 /**  The HTTP listener on port 80. */
 "listener" | "certificate" | "dnsRecords" | 
 /**  HTTPS on port 443, and port 80's redirect to it. */
-"httpsListener";
+"httpsListener" | 
+/**  Blue/green deploys: the second target group, the production rule and ECS's role. */
+"blueGreen";
 
 export type ResourceNames = {
 	repository: string,
@@ -1594,6 +1620,13 @@ export type ResourceNames = {
 	targetGroup: string,
 	/**  The load balancer's own security group (`<security group>-lb`). */
 	balancerSecurityGroup: string,
+	/**
+	 *  Blue/green deploys: the second target group, where each new release starts
+	 *  while the other serves (the two swap roles at every deploy).
+	 */
+	alternateTargetGroup: string,
+	/**  Blue/green deploys: the role ECS takes to move the load balancer's traffic. */
+	infrastructureRole: string,
 };
 
 export type ResourceState = 
@@ -2162,7 +2195,11 @@ export type TeardownPlan = {
 
 export type TeardownStep = "services" | 
 /**  The services' Application Auto Scaling targets (and their policies). */
-"scalingTarget" | "tasks" | "taskDefinitions" | "cluster" | "dnsRecords" | "listeners" | "loadBalancer" | "targetGroup" | "securityGroup" | "balancerSecurityGroup" | "certificate" | "executionRole" | "logGroup" | "repository";
+"scalingTarget" | "tasks" | "taskDefinitions" | "cluster" | "dnsRecords" | "listeners" | "loadBalancer" | "targetGroup" | 
+/**  Blue/green's second target group. */
+"alternateTargetGroup" | "securityGroup" | "balancerSecurityGroup" | "certificate" | "executionRole" | 
+/**  The role ECS took to move traffic in blue/green deploys. */
+"infrastructureRole" | "logGroup" | "repository";
 
 /**  A template as read: what the form, the confirmation and the stack calls need. */
 export type Template = {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { addressChoice, chooseAddress, perTaskHour, plainFacts, recordLine, stableCostWords, stableExtra, stickyChoices } from './address';
+import { addressChoice, bakeChoices, bakeCostWords, chooseAddress, perTaskHour, plainFacts, recordLine, stableCostWords, stableExtra, stickyChoices } from './address';
 import { deployable, newView, planCounts, planInWords, planSummary, rowState, SetupRun, type AwsReady } from './setup.svelte';
 import SetupCard from './SetupCard.svelte';
 import SetupReview from './SetupReview.svelte';
@@ -236,5 +236,19 @@ describe('sticky sessions', () => {
     expect(stickyChoices(null).map((c) => c.seconds)).toEqual([600, 3600, 86_400, 604_800]);
     expect(stickyChoices(7200).map((c) => c.label)).toEqual(['10 minutes', '1 hour', '7200 seconds', '1 day', '7 days']);
     expect(stickyChoices(3600)).toHaveLength(4);
+  });
+});
+
+describe('blue/green bake time', () => {
+  it('offers the usual waits, and the one slipway.toml says', () => {
+    expect(bakeChoices(null).map((c) => c.minutes)).toEqual([0, 5, 15, 60]);
+    expect(bakeChoices(30).map((c) => c.label)).toEqual(['no wait', '5 minutes', '15 minutes', '30 minutes', '1 hour']);
+  });
+
+  it('prices the bake: both releases run that long', () => {
+    expect(bakeCostWords(0.06, 2, 15)).toBe('Both releases run for 15 minutes at each deploy (about $0.03 a deploy).');
+    expect(bakeCostWords(0.012, 1, 5)).toBe('Both releases run for 5 minutes at each deploy (about $0.0010 a deploy).');
+    expect(bakeCostWords(null, 1, 5)).toBe('Both releases run for 5 minutes at each deploy.');
+    expect(bakeCostWords(0.06, 1, 0)).toContain('stops as soon as');
   });
 });

@@ -80,6 +80,7 @@ export const BALANCER_KINDS: readonly PlannedResource['kind'][] = [
   'certificate',
   'dnsRecords',
   'httpsListener',
+  'blueGreen',
 ];
 
 /** AWS's own identifiers in a fact (subnet and VPC ids, a hosted zone's id, an ARN). */
@@ -111,4 +112,33 @@ export function stickyChoices(seconds: number | null): { seconds: number; label:
     choices.sort((a, b) => a.seconds - b.seconds);
   }
   return choices;
+}
+
+/** How long blue/green keeps the previous release ready, as the setup card offers it. */
+export const BAKE_CHOICES = [
+  { minutes: 0, label: 'no wait' },
+  { minutes: 5, label: '5 minutes' },
+  { minutes: 15, label: '15 minutes' },
+  { minutes: 60, label: '1 hour' },
+] as const;
+
+/** The choices, with `minutes` among them when slipway.toml says another bake time. */
+export function bakeChoices(minutes: number | null): { minutes: number; label: string }[] {
+  const choices: { minutes: number; label: string }[] = [...BAKE_CHOICES];
+  if (minutes !== null && !choices.some((c) => c.minutes === minutes)) {
+    choices.push({ minutes, label: `${minutes} minutes` });
+    choices.sort((a, b) => a.minutes - b.minutes);
+  }
+  return choices;
+}
+
+/**
+ * What a blue/green deploy costs beyond a rolling one: the previous release's tasks keep
+ * running through the bake time. `perTaskHour` is one task's hourly price (null: unknown).
+ */
+export function bakeCostWords(perTaskHour: number | null, tasks: number, minutes: number): string {
+  if (minutes === 0) return 'The previous release stops as soon as the new one has the visitors.';
+  const extra = perTaskHour === null ? null : (perTaskHour * tasks * minutes) / 60;
+  const money = extra === null ? '' : ` (about $${extra < 0.01 ? extra.toFixed(4) : extra.toFixed(2)} a deploy)`;
+  return `Both releases run for ${minutes} minutes at each deploy${money}.`;
 }
