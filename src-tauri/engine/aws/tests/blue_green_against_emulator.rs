@@ -17,6 +17,7 @@ use slipway_core::jobs::Cancel;
 use slipway_core::progress::{ProgressSink, Recorder};
 use slipway_core::project::HealthProbe;
 use slipway_core::EngineError;
+use slipway_testkit::Fault;
 
 async fn get(url: &str) -> String {
     reqwest::Client::builder()
@@ -200,8 +201,13 @@ async fn a_blue_green_deploy_moves_every_visitor_at_once_and_a_rollback_in_the_b
     let second_revision = t.service().await.task_definition().unwrap().to_owned();
 
     // A third release rolled back in its bake (a long one now): visitors are back on the
-    // second release at once, and the third stops.
+    // second release at once, and the third stops; through a throttled listing and a stop
+    // whose first answer is lost (ECS took it; the SDK's retry is refused).
     standin.set_bake_minute(Duration::from_secs(120));
+    t.fx.proxy
+        .fail("ListServiceDeployments", Fault::ServerError(503), 1);
+    t.fx.proxy.fail("StopServiceDeployment", Fault::Truncate, 1);
+    t.fx.proxy.forget_calls();
     t.edit("site/index.html", "<h1>Third release</h1>");
     t.build().await;
     let sink = CancelOn {
@@ -217,6 +223,20 @@ async fn a_blue_green_deploy_moves_every_visitor_at_once_and_a_rollback_in_the_b
         left.contains("ECS stopped the blue/green deployment"),
         "{left}"
     );
+    let stops =
+        t.fx.proxy
+            .calls()
+            .iter()
+            .filter(|c| c.action == "StopServiceDeployment")
+            .count();
+    assert!(stops >= 2, "the lost answer was retried ({stops} calls)");
+    let updates =
+        t.fx.proxy
+            .mutating_calls()
+            .iter()
+            .filter(|a| *a == "UpdateService")
+            .count();
+    assert_eq!(updates, 1, "the deploy's own; the rollback is ECS's");
     assert_eq!(
         serving(&t).await,
         names.alternate_target_group,

@@ -63,14 +63,23 @@ pub async fn roll_back(conn: &Connection, cluster: &str, service: &str) -> Resul
     let Some(deployment) = Box::pin(in_progress(conn, cluster, service)).await? else {
         return Ok(None);
     };
-    aws_sdk_ecs::Client::new(&conn.ctx.sdk)
+    let stopped = aws_sdk_ecs::Client::new(&conn.ctx.sdk)
         .stop_service_deployment()
         .service_deployment_arn(&deployment.arn)
         .stop_type(StopServiceDeploymentStopType::Rollback)
         .send()
         .await
-        .map_err(|e| classify(&conn.ctx, "ecs:StopServiceDeployment", e))?;
-    Ok(Some(deployment.arn))
+        .map_err(|e| classify(&conn.ctx, "ecs:StopServiceDeployment", e));
+    match stopped {
+        Ok(_) => Ok(Some(deployment.arn)),
+        // A refusal after a first call took effect (its answer lost, the SDK's retry
+        // refused as the deployment is no longer in progress): the rollback is on.
+        Err(e) if !e.is_transient() => match Box::pin(status(conn, &deployment.arn)).await {
+            Ok(Some(now)) if now.starts_with("ROLLBACK") => Ok(Some(deployment.arn)),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// The status of the service deployment `arn` (ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL,
