@@ -195,5 +195,92 @@ async fn the_stable_address_is_chosen_deployed_and_answers_from_the_header() {
     session.scroll_to("[data-testid=status-balancer]").await;
     session.screenshot("stable-address-status").await;
 
+    // Blue/green, chosen in plain words: setup adds its part, and the next deploy moves
+    // every visitor at once to the new release, which the timeline leads with.
+    standin.set_bake_minute(Duration::from_secs(20));
+    session.tab("aws").await;
+    session
+        .client_execute(
+            "const s = document.querySelector('[data-testid=rollout]');
+             s.value = 'blue-green';
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await;
+    let hint = session
+        .text_containing(
+            "#rollout-hint",
+            "Both releases run for 5 minutes",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(hint.contains("a deploy)"), "the bake is priced: {hint}");
+    session.click("[data-testid=plan-setup]").await;
+    session
+        .text_containing(
+            "[data-testid=setup-resource][data-kind=blueGreen] [data-testid=resource-state]",
+            "Will be created",
+            Duration::from_secs(60),
+        )
+        .await;
+    session.click("[data-testid=apply-setup]").await;
+    session
+        .text_containing(
+            "[data-testid=setup-resource][data-kind=blueGreen] [data-testid=resource-state]",
+            "Ready",
+            Duration::from_secs(120),
+        )
+        .await;
+    assert_eq!(
+        slipway_core::project::load(&sample)
+            .unwrap()
+            .unwrap()
+            .aws
+            .bake_minutes,
+        Some(5)
+    );
+    std::fs::write(
+        sample.join("site/index.html"),
+        "<h1>Blue green release</h1>",
+    )
+    .unwrap();
+    // Deploy builds the folder first.
+    session.tab("overview").await;
+    session
+        .click_until(
+            "[data-testid=deploy-button]",
+            "[data-testid=deploy-step]",
+            Duration::from_secs(10),
+        )
+        .await;
+    session
+        .text_containing(
+            "[data-testid=deploy-rollout]",
+            "stays ready for 5 min",
+            Duration::from_secs(300),
+        )
+        .await;
+    session
+        .text_containing(
+            "[data-testid=cancel-deploy]",
+            "Roll back now",
+            Duration::from_secs(5),
+        )
+        .await;
+    session.scroll_to("[data-testid=deploy-rollout]").await;
+    session.screenshot("blue-green-bake").await;
+    let answer = reqwest::get(&url).await.expect("the load balancer answers");
+    assert!(
+        answer.text().await.unwrap().contains("Blue green release"),
+        "every visitor is on the new release during the bake"
+    );
+    session
+        .text_containing(
+            "[data-testid=deploy-answer]",
+            "Blue green release",
+            Duration::from_secs(300),
+        )
+        .await;
+
     session.clean_up(arranged, &app, Some(standin)).await;
 }

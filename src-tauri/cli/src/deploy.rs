@@ -130,6 +130,7 @@ fn print_event(event: DeployEvent) {
             println!("      [{:>6.1} s] task {task_id}: {status}{health}{after}", at_ms / 1000.0);
         }
         DeployEvent::ServiceEvent { message, .. } => println!("      service: {message}"),
+        DeployEvent::Rollout { said, .. } => println!("      blue/green: {said}"),
         DeployEvent::Target {
             task_id,
             target,

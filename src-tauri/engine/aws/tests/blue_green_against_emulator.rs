@@ -93,8 +93,7 @@ struct CancelOn {
 
 impl ProgressSink<DeployEvent> for CancelOn {
     fn emit(&self, event: DeployEvent) {
-        if matches!(&event, DeployEvent::ServiceEvent { message, .. } if message.contains(self.needle))
-        {
+        if matches!(&event, DeployEvent::Rollout { said, .. } if said.contains(self.needle)) {
             self.cancel.cancel();
         }
         self.events.emit(event);
@@ -105,7 +104,7 @@ fn said(events: &[DeployEvent]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
-            DeployEvent::ServiceEvent { message, .. } => Some(message.clone()),
+            DeployEvent::Rollout { said, .. } => Some(said.clone()),
             _ => None,
         })
         .collect()
@@ -185,7 +184,7 @@ async fn a_blue_green_deploy_moves_every_visitor_at_once_and_a_rollback_in_the_b
     assert!(get(&second.url).await.contains("Green release"));
     let stages = said(&events);
     for stage in [
-        "starting the new release beside the current one",
+        "the new release beside the current one",
         "stays ready for 1 min",
     ] {
         assert!(

@@ -753,6 +753,14 @@ export type DeployEvent = { type: "Started"; data: {
 	at: string,
 	message: string,
 } } | 
+/**
+ *  A blue/green deployment's stage as ECS reports it (SCALE_UP, BAKE_TIME, ...), and
+ *  what it means for the user's visitors.
+ */
+{ type: "Rollout"; data: {
+	stage: string,
+	said: string,
+} } | 
 /**  A new task's target in the load balancer changed state (stable address). */
 { type: "Target"; data: {
 	taskId: string,

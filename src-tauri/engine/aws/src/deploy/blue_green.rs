@@ -102,15 +102,15 @@ pub async fn status(conn: &Connection, arn: &str) -> Result<Option<String>> {
 pub fn say(stage: &str, bake_minutes: u32) -> Option<String> {
     let text = match stage {
         "PRE_SCALE_UP" | "SCALE_UP" => {
-            "Blue/green: starting the new release beside the current one; visitors still get the current one".to_owned()
+            "Starting the new release beside the current one; visitors still get the current one".to_owned()
         }
         "PRODUCTION_TRAFFIC_SHIFT" => {
-            "Blue/green: the new release is healthy; moving all visitors to it".to_owned()
+            "The new release is healthy; moving all visitors to it".to_owned()
         }
         "BAKE_TIME" => format!(
-            "Blue/green: the new release has all visitors; the previous one stays ready for {bake_minutes} min, and Roll back now moves visitors back at once"
+            "The new release has all visitors; the previous one stays ready for {bake_minutes} min, and Roll back now moves them back at once"
         ),
-        "CLEAN_UP" => "Blue/green: stopping the previous release".to_owned(),
+        "CLEAN_UP" => "Stopping the previous release".to_owned(),
         _ => return None,
     };
     Some(text)
@@ -141,17 +141,14 @@ impl Stages {
                 return false;
             }
         };
-        let Some(message) = say(&stage, bg.bake_minutes) else {
+        let Some(said) = say(&stage, bg.bake_minutes) else {
             return false;
         };
-        if self.said.as_deref() == Some(message.as_str()) {
+        if self.said.as_deref() == Some(said.as_str()) {
             return false;
         }
-        self.said = Some(message.clone());
-        d.emit(DeployEvent::ServiceEvent {
-            at: String::new(),
-            message,
-        });
+        self.said = Some(said.clone());
+        d.emit(DeployEvent::Rollout { stage, said });
         true
     }
 }

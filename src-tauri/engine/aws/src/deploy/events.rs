@@ -123,6 +123,12 @@ pub enum DeployEvent {
         at: String,
         message: String,
     },
+    /// A blue/green deployment's stage as ECS reports it (SCALE_UP, BAKE_TIME, ...), and
+    /// what it means for the user's visitors.
+    Rollout {
+        stage: String,
+        said: String,
+    },
     /// A new task's target in the load balancer changed state (stable address).
     Target {
         task_id: String,

@@ -78,6 +78,8 @@ export interface DeployView {
   taskDefinition: TaskDefinitionChange | null;
   tasks: TaskTimeline[];
   serviceEvents: ServiceEvent[];
+  /** A blue/green deployment's stage, in the user's words (null for rolling deploys). */
+  rollout: string | null;
   /** Each new task's target at the load balancer, as it changed (stable address). */
   targets: TargetChange[];
   address: TaskAddress | null;
@@ -98,6 +100,7 @@ export function newView(): DeployView {
     taskDefinition: null,
     tasks: [],
     serviceEvents: [],
+    rollout: null,
     targets: [],
     address: null,
     checks: [],
@@ -161,6 +164,9 @@ export function applyDeployEvent(view: DeployView, event: DeployEvent): void {
     }
     case 'ServiceEvent':
       view.serviceEvents.push(event.data);
+      break;
+    case 'Rollout':
+      view.rollout = event.data.said;
       break;
     case 'Target':
       view.targets.push(event.data);

@@ -111,6 +111,18 @@ describe('applyDeployEvent', () => {
     expect(view.address).toBeNull();
   });
 
+  it('leads a blue/green rollout with its newest stage in plain words', () => {
+    const stages: DeployEvent[] = [
+      { type: 'Rollout', data: { stage: 'SCALE_UP', said: 'Starting the new release beside the current one; visitors still get the current one' } },
+      { type: 'Rollout', data: { stage: 'BAKE_TIME', said: 'The new release has all visitors; the previous one stays ready for 5 min, and Roll back now moves them back at once' } },
+    ];
+    const view = fold([...service, ...stages]);
+    expect(view.rollout).toMatch(/stays ready for 5 min/);
+    render(DeployTimeline, { view });
+    expect(screen.getByTestId('deploy-rollout').textContent).toMatch(/Roll back now moves them back at once/);
+    expect(fold(service).rollout).toBeNull();
+  });
+
   it('lists a service rollout\'s events in the order AWS told them, and needs no previous task stopped', () => {
     const view = fold(service);
     expect(view.started?.mode).toBe('service');
