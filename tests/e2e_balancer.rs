@@ -262,7 +262,7 @@ async fn the_stable_address_is_chosen_deployed_and_answers_from_the_header() {
         .await;
     session
         .text_containing(
-            "[data-testid=cancel-deploy]",
+            "[data-testid=rollout-roll-back]",
             "Roll back now",
             Duration::from_secs(5),
         )
