@@ -10,8 +10,7 @@ mod balanced;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{
-    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker,
-    DeploymentConfiguration, DeploymentStrategy, LaunchType, LoadBalancer, NetworkConfiguration,
+    AdvancedConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy,
     ServiceDeployment, StopServiceDeploymentStopType,
 };
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -19,7 +18,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     RuleCondition, TargetGroupTuple, TargetTypeEnum,
 };
 use balanced::{attribute, primary, Balancer, Stage};
-use slipway_testkit::emulator::{default_subnets, default_vpc_id};
+use slipway_testkit::emulator::default_vpc_id;
 
 /// The pair's other group and the production listener rule that chooses between them.
 struct Pair {
@@ -103,75 +102,24 @@ async fn pair(stage: &Stage, lb: &Balancer) -> Pair {
 
 /// The blue/green service, made through the proxy as the app makes it.
 async fn service(stage: &Stage, lb: &Balancer, pair: &Pair, revision: &str) {
+    let configuration = DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::BlueGreen)
+        .bake_time_in_minutes(1)
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(true)
+                .build(),
+        )
+        .build();
+    let advanced = AdvancedConfiguration::builder()
+        .alternate_target_group_arn(&pair.green)
+        .production_listener_rule(&pair.rule)
+        .role_arn("arn:aws:iam::123456789012:role/ecs-infrastructure")
+        .build();
     stage
-        .ecs
-        .create_cluster()
-        .cluster_name(&stage.name)
-        .send()
-        .await
-        .unwrap();
-    let subnet = default_subnets(&stage.direct, 1).await;
-    let group = aws_sdk_ec2::Client::new(&stage.direct)
-        .create_security_group()
-        .group_name(format!("{}-tasks", stage.name))
-        .description("tasks")
-        .vpc_id(default_vpc_id(&stage.direct).await)
-        .send()
-        .await
-        .unwrap()
-        .group_id()
-        .unwrap()
-        .to_owned();
-    stage
-        .app_ecs
-        .create_service()
-        .cluster(&stage.name)
-        .service_name("web")
-        .task_definition(revision)
-        .desired_count(1)
-        .launch_type(LaunchType::Fargate)
-        .health_check_grace_period_seconds(2)
-        .deployment_configuration(
-            DeploymentConfiguration::builder()
-                .strategy(DeploymentStrategy::BlueGreen)
-                .bake_time_in_minutes(1)
-                .deployment_circuit_breaker(
-                    DeploymentCircuitBreaker::builder()
-                        .enable(true)
-                        .rollback(true)
-                        .build(),
-                )
-                .build(),
-        )
-        .load_balancers(
-            LoadBalancer::builder()
-                .target_group_arn(&lb.group)
-                .container_name("web")
-                .container_port(8080)
-                .advanced_configuration(
-                    AdvancedConfiguration::builder()
-                        .alternate_target_group_arn(&pair.green)
-                        .production_listener_rule(&pair.rule)
-                        .role_arn("arn:aws:iam::123456789012:role/ecs-infrastructure")
-                        .build(),
-                )
-                .build(),
-        )
-        .network_configuration(
-            NetworkConfiguration::builder()
-                .awsvpc_configuration(
-                    AwsVpcConfiguration::builder()
-                        .subnets(subnet)
-                        .security_groups(group)
-                        .assign_public_ip(AssignPublicIp::Enabled)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create the service");
+        .service_with(lb, revision, 1, 2, configuration, Some(advanced))
+        .await;
 }
 
 /// The production rule's weights: (blue, green).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition,
+    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition,
     DeploymentCircuitBreaker, DeploymentConfiguration, LaunchType, LoadBalancer,
     NetworkConfiguration, NetworkMode, PortMapping, Service,
 };
@@ -195,6 +195,29 @@ impl Stage {
     /// The service behind `lb`, made through the proxy as the app makes it: the circuit
     /// breaker with rollback, and `grace` seconds of health-check grace.
     pub async fn service(&self, lb: &Balancer, revision: &str, count: i32, grace: i32) -> String {
+        let configuration = DeploymentConfiguration::builder()
+            .deployment_circuit_breaker(
+                DeploymentCircuitBreaker::builder()
+                    .enable(true)
+                    .rollback(true)
+                    .build(),
+            )
+            .build();
+        self.service_with(lb, revision, count, grace, configuration, None)
+            .await
+    }
+
+    /// [`Stage::service`] with its own deployment configuration and, for blue/green, the
+    /// load balancer's advanced configuration.
+    pub async fn service_with(
+        &self,
+        lb: &Balancer,
+        revision: &str,
+        count: i32,
+        grace: i32,
+        configuration: DeploymentConfiguration,
+        advanced: Option<AdvancedConfiguration>,
+    ) -> String {
         self.ecs
             .create_cluster()
             .cluster_name(&self.name)
@@ -221,21 +244,13 @@ impl Stage {
             .desired_count(count)
             .launch_type(LaunchType::Fargate)
             .health_check_grace_period_seconds(grace)
-            .deployment_configuration(
-                DeploymentConfiguration::builder()
-                    .deployment_circuit_breaker(
-                        DeploymentCircuitBreaker::builder()
-                            .enable(true)
-                            .rollback(true)
-                            .build(),
-                    )
-                    .build(),
-            )
+            .deployment_configuration(configuration)
             .load_balancers(
                 LoadBalancer::builder()
                     .target_group_arn(&lb.group)
                     .container_name("web")
                     .container_port(8080)
+                    .set_advanced_configuration(advanced)
                     .build(),
             )
             .network_configuration(
