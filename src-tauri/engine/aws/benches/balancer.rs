@@ -1,8 +1,9 @@
 //! Stable-address benchmark (`make bench`, issue 18): deploys of the sample behind the
 //! load balancer against the AWS emulator, with the test kit's stand-in running the
 //! service's tasks, registering them as targets, checking their health and serving the
-//! load balancer's address; beside the same number of standalone-task deploys. It prints,
-//! per run and as medians:
+//! load balancer's address; then blue/green deploys (a bake of 0 minutes, so the figure is
+//! the switch itself); beside the same number of standalone-task deploys. It prints, per
+//! run and as medians:
 //! - the time from the deploy's start to "the address answers with the new revision"
 //!   (the page each release writes is fetched at the deploy's URL);
 //! - AWS calls per deploy, by action (the proxy counts them).
@@ -104,6 +105,17 @@ async fn main() {
     };
     let behind = measure(&balanced, "load balancer").await;
     balanced.shut_down().await;
+    let Some(switched) = Deploying::with("us-west-2", |config| {
+        config.aws.load_balancer = true;
+        config.aws.bake_minutes = Some(0);
+        config.health.probe = HealthProbe::None;
+    })
+    .await
+    else {
+        return;
+    };
+    let blue_green = measure(&switched, "blue/green").await;
+    switched.shut_down().await;
     let Some(standalone) = Deploying::with("sa-east-1", |config| {
         config.health.probe = HealthProbe::None;
     })
@@ -115,19 +127,22 @@ async fn main() {
     standalone.shut_down().await;
 
     println!();
-    println!("figure (median of {RUNS})                         behind the load balancer   standalone task");
+    println!("figure (median of {RUNS})                         behind the load balancer   blue/green   standalone task");
     println!(
-        "deploy start to the new release answering (ms)   {:>24.0}   {:>15.0}",
+        "deploy start to the new release answering (ms)   {:>24.0}   {:>10.0}   {:>15.0}",
         median(behind.times),
+        median(blue_green.times),
         median(tasks.times)
     );
     println!(
-        "AWS calls per deploy                             {:>24.0}   {:>15.0}",
+        "AWS calls per deploy                             {:>24.0}   {:>10.0}   {:>15.0}",
         median(behind.calls),
+        median(blue_green.calls),
         median(tasks.calls)
     );
     for (label, by_action) in [
         ("behind the load balancer", behind.by_action),
+        ("blue/green", blue_green.by_action),
         ("standalone task", tasks.by_action),
     ] {
         println!();

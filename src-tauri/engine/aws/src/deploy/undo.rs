@@ -169,7 +169,13 @@ pub async fn restore_service(
             })
             .await
             {
-                Ok(Some(arn)) => Ok(native_rollback(conn, service, &arn, until).await),
+                Ok(Some(arn)) => match native_rollback(conn, service, &arn, until).await {
+                    Ok(said) => Ok(said),
+                    Err(why) => {
+                        undone.service_left = Some(why);
+                        return undone;
+                    }
+                },
                 stopped => {
                     if let Err(e) = stopped {
                         tracing::warn!(%service, "stopping the service deployment: {e}");
@@ -204,8 +210,14 @@ pub async fn restore_service(
 }
 
 /// Follows the rollback ECS was asked for until it is over or `until` passes, and says
-/// where it ended.
-async fn native_rollback(conn: &Connection, service: &str, arn: &str, until: Instant) -> String {
+/// where it ended; a rollback ECS reports failed is an error (the deploy then needs
+/// attention).
+async fn native_rollback(
+    conn: &Connection,
+    service: &str,
+    arn: &str,
+    until: Instant,
+) -> std::result::Result<String, String> {
     let mut backoff = Backoff::new(Duration::from_millis(300), Duration::from_secs(2));
     loop {
         let status = repeat_until(until, || Box::pin(super::blue_green::status(conn, arn)))
@@ -215,13 +227,15 @@ async fn native_rollback(conn: &Connection, service: &str, arn: &str, until: Ins
             .unwrap_or_default();
         match status.as_str() {
             "ROLLBACK_SUCCESSFUL" | "STOPPED" => {
-                return format!("Rolled service {service} back: ECS stopped the blue/green deployment and sends visitors to the previous release again.")
+                return Ok(format!("Rolled service {service} back: ECS stopped the blue/green deployment and sends visitors to the previous release again."))
             }
             "ROLLBACK_FAILED" => {
-                return format!("ECS stopped the blue/green deployment of service {service}, but its rollback failed; check the service's events.")
+                return Err(format!(
+                    "ECS stopped the blue/green deployment of service {service}, but its rollback failed (see the service's events)"
+                ))
             }
             _ if Instant::now() >= until => {
-                return format!("ECS stopped the blue/green deployment of service {service} and is still moving visitors back to the previous release.")
+                return Ok(format!("ECS stopped the blue/green deployment of service {service} and is still moving visitors back to the previous release."))
             }
             _ => tokio::time::sleep(
                 backoff
