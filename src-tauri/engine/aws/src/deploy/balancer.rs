@@ -43,8 +43,14 @@ pub struct BlueGreen {
 }
 
 impl BlueGreen {
-    /// When the project wants blue/green deploys and setup made what they need.
-    pub fn of(observed: &Observed, config: &ProjectConfig, main: &str) -> Option<Self> {
+    /// When the project wants blue/green deploys and setup made what they need; `serving`
+    /// is [`serving_group`]'s answer.
+    pub fn of(
+        observed: &Observed,
+        config: &ProjectConfig,
+        main: &str,
+        serving: &str,
+    ) -> Option<Self> {
         let seen = &observed.blue_green;
         let bake_minutes = config
             .aws
@@ -55,7 +61,6 @@ impl BlueGreen {
             seen.rule.as_ref()?,
             seen.role.as_ref()?,
         );
-        let serving = serving_group(observed, main);
         Some(Self {
             standby: if serving == alternate.arn {
                 main.to_owned()

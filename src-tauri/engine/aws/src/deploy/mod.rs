@@ -465,11 +465,12 @@ pub async fn deploy_with_setup(
                     .listeners
                     .iter()
                     .any(|l| l.port == 443 && l.certificate.is_some());
+                let serving = balancer::serving_group(&observed, &group.arn);
                 Some(balancer::Balancer {
-                    target_group: balancer::serving_group(&observed, &group.arn),
+                    blue_green: balancer::BlueGreen::of(&observed, config, &group.arn, &serving),
+                    target_group: serving,
                     dns_name: lb.dns_name.clone(),
                     url: balancer::address(&lb.dns_name, config.aws.domain.as_deref(), https),
-                    blue_green: balancer::BlueGreen::of(&observed, config, &group.arn),
                 })
             }
             _ => None,

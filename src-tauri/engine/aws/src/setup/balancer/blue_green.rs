@@ -6,7 +6,7 @@
 
 use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, Rule};
 
-use super::observe::observed_group;
+use super::observe::{named_group, observed_group};
 use super::{ObservedListener, ObservedTargetGroup};
 use crate::aws::{classify, Connection};
 use crate::setup::names::Tags;
@@ -59,32 +59,13 @@ pub struct ObservedBlueGreen {
     pub role: Option<ObservedInfraRole>,
 }
 
-impl ObservedBlueGreen {
-    pub fn is_empty(&self) -> bool {
-        self.alternate.is_none() && self.rule.is_none() && self.role.is_none()
-    }
-}
-
 /// The alternate target group named `name`, with its tags, attributes and targets.
 pub(crate) async fn alternate(c: &Connection, name: &str) -> Result<Option<ObservedTargetGroup>> {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.ctx.sdk);
-    let tg = match elb.describe_target_groups().names(name).send().await {
-        Ok(out) => out.target_groups.unwrap_or_default().into_iter().next(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_target_group_not_found_exception()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(classify(
-                &c.ctx,
-                "elasticloadbalancing:DescribeTargetGroups",
-                e,
-            ))
-        }
+    let answer = elb.describe_target_groups().names(name).send().await;
+    let Some(tg) = named_group(c, answer)? else {
+        return Ok(None);
     };
-    let Some(tg) = tg else { return Ok(None) };
     let arn = tg.target_group_arn.clone().unwrap_or_default();
     let tags = elb.describe_tags().resource_arns(&arn).send();
     let attributes = elb

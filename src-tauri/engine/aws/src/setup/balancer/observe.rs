@@ -2,7 +2,12 @@
 //! setup gives (a load balancer or target group that is not there is an answer), and, for
 //! a domain, the certificate Slipway requested for it and the Route 53 zone it is in.
 
+use aws_sdk_elasticloadbalancingv2::config::http::HttpResponse;
+use aws_sdk_elasticloadbalancingv2::error::SdkError;
 use aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput;
+use aws_sdk_elasticloadbalancingv2::operation::describe_target_groups::{
+    DescribeTargetGroupsError, DescribeTargetGroupsOutput,
+};
 use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, Listener, TargetGroup};
 
 use super::{dns_name, AliasTarget, DnsRecord, ObservedCertificate, ObservedListener};
@@ -46,22 +51,7 @@ pub(crate) async fn balancer(c: &Connection, names: &ResourceNames) -> Result<Ba
             ))
         }
     };
-    let tg = match tgs {
-        Ok(out) => out.target_groups.unwrap_or_default().into_iter().next(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_target_group_not_found_exception()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(classify(
-                &c.ctx,
-                "elasticloadbalancing:DescribeTargetGroups",
-                e,
-            ))
-        }
-    };
+    let tg = named_group(c, tgs)?;
     let lb_arn = lb.as_ref().and_then(|l| l.load_balancer_arn.clone());
     let tg_arn = tg.as_ref().and_then(|t| t.target_group_arn.clone());
     let arns: Vec<String> = lb_arn.iter().chain(tg_arn.iter()).cloned().collect();
@@ -168,6 +158,31 @@ pub(crate) async fn balancer(c: &Connection, names: &ResourceNames) -> Result<Ba
         target_group,
         listeners.into_iter().map(observed_listener).collect(),
     ))
+}
+
+/// The target group a DescribeTargetGroups by name answered with; `None` when there is
+/// none of that name.
+pub(crate) fn named_group(
+    c: &Connection,
+    answer: std::result::Result<
+        DescribeTargetGroupsOutput,
+        SdkError<DescribeTargetGroupsError, HttpResponse>,
+    >,
+) -> Result<Option<TargetGroup>> {
+    match answer {
+        Ok(out) => Ok(out.target_groups.unwrap_or_default().into_iter().next()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_target_group_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(classify(
+            &c.ctx,
+            "elasticloadbalancing:DescribeTargetGroups",
+            e,
+        )),
+    }
 }
 
 /// A target group as setup sees it, from its description, tags, attributes and the

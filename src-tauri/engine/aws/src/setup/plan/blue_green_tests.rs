@@ -1,7 +1,7 @@
 //! The setup plan's decisions for blue/green deploys: what it adds beside the load
 //! balancer, nothing once it is there, and the production rule moved to port 443 (keeping
 //! the group that serves) once HTTPS is on.
-use super::balancer_tests::{lb_account, lb_wanted, listener, tags, TG_ARN};
+use super::balancer_tests::{lb_account, lb_wanted, listener, state, tags, TG_ARN};
 use super::*;
 use crate::setup::balancer::blue_green::{ObservedInfraRole, ObservedRule, INFRASTRUCTURE_POLICY};
 use crate::setup::balancer::ObservedTargetGroup;
@@ -145,13 +145,4 @@ fn someone_elses_group_of_that_name_blocks_blue_green_with_the_fix() {
     };
     assert!(fix.contains("Rename or delete the target group"), "{fix}");
     assert!(blue_green_changes(&plan).is_empty());
-}
-
-fn state(plan: &SetupPlan, kind: ResourceKind) -> &ResourceState {
-    &plan
-        .resources
-        .iter()
-        .find(|r| r.kind == kind)
-        .unwrap()
-        .state
 }
