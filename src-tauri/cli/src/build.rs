@@ -60,6 +60,14 @@ pub async fn run(args: BuildArgs, as_json: bool) -> ExitCode {
                     );
                 }
             }
+            BuildEvent::ContextSent {
+                files,
+                bytes,
+                changed_only,
+            } => println!(
+                "{}",
+                slipway_docker::build::sent_words(files, bytes, changed_only)
+            ),
             BuildEvent::UpToDate { version } => {
                 println!("Up to date: release {version} has exactly this content.")
             }

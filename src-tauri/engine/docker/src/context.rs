@@ -27,6 +27,9 @@ use slipway_core::error::{EngineError, Result};
 use slipway_core::jobs::Cancel;
 use slipway_core::user_files::{self, TEXT_FILE_LIMIT};
 
+mod listing;
+pub use listing::{Filter, Listed};
+
 /// The tar goes to the engine in chunks of this size, a few chunks ahead at most, so a
 /// context of any size costs a few megabytes of memory.
 const CHUNK: usize = 256 * 1024;
@@ -376,7 +379,7 @@ fn docker_mode_from_windows(readonly: bool) -> u32 {
 }
 
 /// Opens `path` for reading only when it is a regular file: a pipe would block the read.
-fn open_regular(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File> {
     let metadata = std::fs::metadata(path).map_err(|e| EngineError::io(path, e))?;
     if !metadata.is_file() {
         return Err(EngineError::NotARegularFile {

@@ -436,6 +436,16 @@ export type BuildEvent = { type: "PreflightChecked"; data: {
 	/**  Pipes, sockets and devices in the context folder, which were not sent. */
 	skipped: string[],
 } } | 
+/**
+ *  The build's context reached the engine: `files` of `bytes` moved. With
+ *  `changed_only`, a BuildKit session sent only what changed since the last build of
+ *  this folder (the engine kept the rest); else the whole context went as a tar.
+ */
+{ type: "ContextSent"; data: {
+	files: number,
+	bytes: number | null,
+	changedOnly: boolean,
+} } | 
 /**  A release with this exact content exists: no build needed. */
 { type: "UpToDate"; data: {
 	version: string,

@@ -8,11 +8,13 @@
 
 mod buildkit;
 pub mod image;
+#[cfg(unix)]
+mod session;
 mod stream;
 mod version;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -55,6 +57,14 @@ pub enum BuildEvent {
         fingerprint: String,
         /// Pipes, sockets and devices in the context folder, which were not sent.
         skipped: Vec<String>,
+    },
+    /// The build's context reached the engine: `files` of `bytes` moved. With
+    /// `changed_only`, a BuildKit session sent only what changed since the last build of
+    /// this folder (the engine kept the rest); else the whole context went as a tar.
+    ContextSent {
+        files: u32,
+        bytes: f64,
+        changed_only: bool,
     },
     /// A release with this exact content exists: no build needed.
     UpToDate {
@@ -111,6 +121,19 @@ pub struct BuildRequest {
     /// Build even when an identical release exists.
     #[serde(default)]
     pub force: bool,
+}
+
+/// What a `ContextSent` says, in words (the window says the same).
+pub fn sent_words(files: u32, bytes: f64, changed_only: bool) -> String {
+    let size = preflight::human_bytes(bytes as u64);
+    let plural = if files == 1 { "" } else { "s" };
+    match (changed_only, files) {
+        (true, 0) => "Sent no files: Docker already had all of them from the last build.".into(),
+        (true, _) => format!(
+            "Sent {files} changed file{plural} ({size}); Docker already had the rest from the last build."
+        ),
+        (false, _) => format!("Sent the whole folder: {files} file{plural} ({size})."),
+    }
 }
 
 /// Builds the project in `dir` as a new local release.
@@ -208,6 +231,7 @@ pub async fn build(
     };
     let job = BuildJob {
         docker: &docker,
+        socket: session_socket(&endpoint.uri),
         context: &context,
         sink,
         cancel,
@@ -391,6 +415,9 @@ enum Built {
 /// One build's parts, shared by the two builders.
 struct BuildJob<'a> {
     docker: &'a bollard::Docker,
+    /// The engine's local Unix socket, where a BuildKit session can carry the context.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    socket: Option<PathBuf>,
     context: &'a Arc<context::Context>,
     sink: &'a dyn ProgressSink<BuildEvent>,
     cancel: &'a Cancel,
@@ -416,13 +443,14 @@ impl BuildJob<'_> {
     async fn with_buildkit(&self, mut options: BuildImageOptions) -> Result<Built> {
         options.version = BuilderVersion::BuilderBuildKit;
         options.session = Some(format!("slipway-{}", random_id()));
-        let (body, packer) = self.context.stream(self.cancel);
         let mut reader = StatusReader::new(self.started);
         let mut image_id = None;
         let mut heard = false;
-        let mut stream =
-            self.docker
-                .build_image(options, None, Some(bollard::body_try_stream(body)));
+        let (mut stream, sending) = tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => return Err(EngineError::Cancelled),
+            started = self.buildkit_messages(options) => started,
+        };
         loop {
             match self.next(&mut stream).await? {
                 None => break,
@@ -440,7 +468,7 @@ impl BuildJob<'_> {
                 }
                 Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
                     drop(stream);
-                    return Err(packing_error(packer, reader.failure(error)).await);
+                    return Err(sending.error_or(reader.failure(error)).await);
                 }
                 Some(Err(bollard::errors::Error::DockerResponseServerError {
                     status_code,
@@ -450,26 +478,58 @@ impl BuildJob<'_> {
                     && refuses_buildkit(&message) =>
                 {
                     drop(stream);
-                    let _ = packing_error(packer, EngineError::Cancelled).await;
+                    let _ = sending.error_or(EngineError::Cancelled).await;
                     return Ok(Built::BuildKitRefused(message));
                 }
                 Some(Err(e)) => {
                     drop(stream);
-                    return Err(
-                        packing_error(packer, docker::engine_error("build the image", e)).await,
-                    );
+                    return Err(sending
+                        .error_or(docker::engine_error("build the image", e))
+                        .await);
                 }
             }
         }
         drop(stream);
-        context_sent(packer).await?;
+        self.sink
+            .emit(sending.finished(self.context.summary()).await?);
         image_id.map(Built::Image).ok_or_else(|| {
             reader.failure("the builder finished without naming the image it built".into())
         })
     }
 
+    /// The engine's answer to a BuildKit build, with the context sent through a session
+    /// where the engine takes one (only what changed since the last build moves), else as
+    /// a tar.
+    async fn buildkit_messages(&self, options: BuildImageOptions) -> (Messages<'_>, Sending) {
+        #[cfg(unix)]
+        if let (Some(socket), Some(dockerfile)) =
+            (self.socket.as_deref(), self.context.dockerfile_base_name())
+        {
+            let id = options.session.clone().unwrap_or_default();
+            if let Some(open) = session::Session::open(socket, self.context, id).await {
+                let open = Arc::new(open);
+                let options = BuildImageOptions {
+                    dockerfile,
+                    ..options
+                };
+                let messages = match session::build(socket, &open, options).await {
+                    Ok(messages) => messages,
+                    Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+                };
+                return (messages, Sending::Session(open));
+            }
+        }
+        let (body, packer) = self.context.stream(self.cancel);
+        let messages = self
+            .docker
+            .build_image(options, None, Some(bollard::body_try_stream(body)))
+            .boxed();
+        (messages, Sending::Tar(packer))
+    }
+
     async fn with_legacy_builder(&self, options: BuildImageOptions) -> Result<String> {
         let (body, packer) = self.context.stream(self.cancel);
+        let sending = Sending::Tar(packer);
         let mut reader = StreamReader::new(self.started);
         let mut stream =
             self.docker
@@ -484,45 +544,100 @@ impl BuildJob<'_> {
                 }
                 Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
                     drop(stream);
-                    return Err(packing_error(packer, reader.failure(error)).await);
+                    return Err(sending.error_or(reader.failure(error)).await);
                 }
                 Some(Err(e)) => {
                     drop(stream);
-                    return Err(
-                        packing_error(packer, docker::engine_error("build the image", e)).await,
-                    );
+                    return Err(sending
+                        .error_or(docker::engine_error("build the image", e))
+                        .await);
                 }
             }
         }
         drop(stream);
-        context_sent(packer).await?;
+        self.sink
+            .emit(sending.finished(self.context.summary()).await?);
         reader.image_id().ok_or_else(|| {
             reader.failure("the builder finished without naming the image it built".into())
         })
     }
 }
 
-/// When the engine's side failed because the context could not be sent (a file vanished
-/// or became unreadable mid-build), that is the error to show; else `engine_side`. The
-/// engine's stream is dropped first, so the packer cannot stay blocked on it.
-async fn packing_error(
-    packer: tokio::task::JoinHandle<Result<u64>>,
-    engine_side: EngineError,
-) -> EngineError {
-    match packer.await {
-        Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => e,
-        _ => engine_side,
-    }
+/// The engine's local Unix socket, where a session can carry the context.
+#[cfg(unix)]
+fn session_socket(uri: &str) -> Option<PathBuf> {
+    session::socket_of(uri)
 }
 
-/// After the engine's stream ended (and was dropped): the packer's own failure, if any.
-async fn context_sent(packer: tokio::task::JoinHandle<Result<u64>>) -> Result<()> {
-    match packer.await {
-        Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => Err(e),
-        Err(e) => Err(EngineError::Internal(format!(
-            "streaming the build context: {e}"
-        ))),
-        _ => Ok(()),
+#[cfg(not(unix))]
+fn session_socket(_uri: &str) -> Option<PathBuf> {
+    None
+}
+
+type Messages<'a> = std::pin::Pin<
+    Box<dyn Stream<Item = std::result::Result<BuildInfo, bollard::errors::Error>> + Send + 'a>,
+>;
+
+/// How the context goes to the engine during a build.
+enum Sending {
+    /// A tar, written by this packer.
+    Tar(tokio::task::JoinHandle<Result<u64>>),
+    /// Through a BuildKit session.
+    #[cfg(unix)]
+    Session(Arc<session::Session>),
+}
+
+impl Sending {
+    /// When the engine's side failed because the context could not be sent (a file
+    /// vanished or became unreadable mid-build), that is the error to show; else
+    /// `engine_side`. The engine's stream is dropped first, so the packer cannot stay
+    /// blocked on it.
+    async fn error_or(self, engine_side: EngineError) -> EngineError {
+        match self {
+            Sending::Tar(packer) => match packer.await {
+                Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => e,
+                _ => engine_side,
+            },
+            #[cfg(unix)]
+            Sending::Session(session) => session.failure().unwrap_or(engine_side),
+        }
+    }
+
+    /// After the engine's stream ended (and was dropped): the sending's own failure, if
+    /// any, else what was sent.
+    async fn finished(self, context: context::ContextSummary) -> Result<BuildEvent> {
+        let files = context.files;
+        match self {
+            Sending::Tar(packer) => match packer.await {
+                Ok(Ok(bytes)) => Ok(BuildEvent::ContextSent {
+                    files,
+                    bytes: bytes as f64,
+                    changed_only: false,
+                }),
+                Ok(Err(e)) if !matches!(e, EngineError::Cancelled) => Err(e),
+                // The engine had what it needed before the tar's end.
+                Ok(Err(_)) => Ok(BuildEvent::ContextSent {
+                    files,
+                    bytes: context.bytes,
+                    changed_only: false,
+                }),
+                Err(e) => Err(EngineError::Internal(format!(
+                    "streaming the build context: {e}"
+                ))),
+            },
+            #[cfg(unix)]
+            Sending::Session(session) => match session.failure() {
+                Some(e) => Err(e),
+                None => {
+                    let (files, bytes) = session.sent();
+                    Ok(BuildEvent::ContextSent {
+                        files,
+                        bytes: bytes as f64,
+                        changed_only: true,
+                    })
+                }
+            },
+        }
     }
 }
 
@@ -578,6 +693,22 @@ fn fingerprint(context: &str, dockerfile: &str, config: &ProjectConfig) -> Strin
 mod tests {
     use super::*;
     use slipway_core::project::KeyValue;
+
+    #[test]
+    fn what_reached_docker_is_said_in_words() {
+        assert_eq!(
+            sent_words(1, 412.0, true),
+            "Sent 1 changed file (412 B); Docker already had the rest from the last build."
+        );
+        assert_eq!(
+            sent_words(0, 0.0, true),
+            "Sent no files: Docker already had all of them from the last build."
+        );
+        assert_eq!(
+            sent_words(230, 12.0 * 1024.0 * 1024.0, false),
+            "Sent the whole folder: 230 files (12.0 MB)."
+        );
+    }
 
     #[test]
     fn build_arguments_and_platform_change_the_fingerprint_but_their_order_does_not() {

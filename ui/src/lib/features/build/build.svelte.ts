@@ -2,7 +2,7 @@
 // shows (step N of M, base-layer downloads, output), the running clock, and the outcome.
 import { buildProject, IpcFailure, type BuildEvent, type BuildOutcome, type Finding, type Job } from '../../ipc';
 import { failureOf, type Failure } from '../../ui/failure';
-import { formatDuration } from '../../ui/format';
+import { formatBytes, formatDuration } from '../../ui/format';
 
 /** The output box keeps this many lines; the failing step's own lines are kept apart. */
 export const OUTPUT_CAP = 5000;
@@ -33,6 +33,8 @@ export interface BuildProgress {
   layers: LayerProgress[];
   findings: Finding[];
   context: { files: number; bytes: number | null; skipped: string[] } | null;
+  /** What reached Docker: only the changed files (a BuildKit session) or the whole folder. */
+  sent: { files: number; bytes: number | null; changedOnly: boolean } | null;
   /** The builder the engine uses, and why when it is not BuildKit. */
   builder: { name: 'BuildKit' | 'Legacy'; note: string | null } | null;
   /** Steps that finished, and how many of them came from the build cache. */
@@ -54,6 +56,7 @@ export function newProgress(): BuildProgress {
     layers: [],
     findings: [],
     context: null,
+    sent: null,
     builder: null,
     finished: 0,
     cached: 0,
@@ -73,6 +76,9 @@ export function applyBuildEvent(progress: BuildProgress, event: BuildEvent): voi
       break;
     case 'ContextPacked':
       progress.context = { files: event.data.files, bytes: event.data.bytes, skipped: event.data.skipped };
+      break;
+    case 'ContextSent':
+      progress.sent = { files: event.data.files, bytes: event.data.bytes, changedOnly: event.data.changedOnly };
       break;
     case 'UpToDate':
       progress.upToDate = event.data.version;
@@ -124,6 +130,14 @@ function logLine(progress: BuildProgress, line: string): void {
 function pushCapped<T>(lines: T[], line: T): void {
   lines.push(line);
   if (lines.length > OUTPUT_CAP) lines.splice(0, lines.length - OUTPUT_CAP);
+}
+
+/** What reached Docker, in words (the engine's `sent_words` says the same for the CLI). */
+export function sentText(sent: NonNullable<BuildProgress['sent']>): string {
+  const files = `${sent.files} ${sent.changedOnly ? 'changed ' : ''}file${sent.files === 1 ? '' : 's'}`;
+  if (!sent.changedOnly) return `Sent the whole folder: ${files} (${formatBytes(sent.bytes)}).`;
+  if (sent.files === 0) return 'Sent no files: Docker already had all of them from the last build.';
+  return `Sent ${files} (${formatBytes(sent.bytes)}); Docker already had the rest from the last build.`;
 }
 
 /** A layer's completion in percent, or null while its size is unknown. */

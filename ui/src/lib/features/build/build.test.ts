@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { applyBuildEvent, BuildRun, layerPercent, newProgress, OUTPUT_CAP, resultText } from './build.svelte';
+import { applyBuildEvent, BuildRun, layerPercent, newProgress, OUTPUT_CAP, resultText, sentText } from './build.svelte';
 import BuildCard from './BuildCard.svelte';
 import type { BuildEvent, BuildOutcome, LocalRelease } from '../../ipc';
 import fixtures from '../../../../../tests/fixtures/project.json';
@@ -84,6 +84,16 @@ describe('applyBuildEvent', () => {
     expect(resultText({ ...outcome, upToDate: true })).toBe('Release 20261121-143005 is up to date — nothing changed');
     expect(layerPercent({ id: 'x', status: 'Waiting', current: null, total: null })).toBeNull();
   });
+
+  it('says what reached Docker: only the changed files, none, or the whole folder', () => {
+    expect(sentText({ files: 1, bytes: 412, changedOnly: true })).toBe(
+      'Sent 1 changed file (412 B); Docker already had the rest from the last build.',
+    );
+    expect(sentText({ files: 0, bytes: 0, changedOnly: true })).toBe(
+      'Sent no files: Docker already had all of them from the last build.',
+    );
+    expect(sentText({ files: 230, bytes: 12_400_000, changedOnly: false })).toBe('Sent the whole folder: 230 files (12 MB).');
+  });
 });
 
 describe('BuildRun', () => {
@@ -102,6 +112,10 @@ describe('BuildRun', () => {
     expect(seenStep).toBe(4);
     expect(run.phase).toBe('done');
     expect(built).toBe(1);
+    render(BuildCard, { run, blocker: null, onEnvironment: () => {} });
+    expect(screen.getByTestId('build-sent').textContent).toBe(
+      'Sent 1 changed file (412 B); Docker already had the rest from the last build.',
+    );
   });
 
   it('gives a second caller the running build instead of failing it', async () => {

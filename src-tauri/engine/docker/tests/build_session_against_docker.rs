@@ -1,0 +1,257 @@
+//! Builds whose context goes through Slipway's BuildKit session (as the Docker CLI sends
+//! it) against the test environment's real Docker engine: the first build sends the
+//! folder, a rebuild after an edit sends only the edited file, and the image holds exactly
+//! the folder's content each time (ignored files left out, links, modes, nested folders,
+//! deleted files gone). Needs `SLIPWAY_TEST_DOCKER_HOST`; `make test` sets it.
+#![cfg(unix)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use slipway_core::host::{HostEnv, Os};
+use slipway_core::jobs::Cancel;
+use slipway_core::progress::{ProgressSink, Recorder};
+use slipway_core::project::{self, write_sample};
+use slipway_core::test_support::require;
+use slipway_core::{EngineError, ErrorCode};
+use slipway_docker::build::{build, BuildEvent, BuildOutcome, BuildRequest};
+use time::OffsetDateTime;
+
+/// The image lists what it was given, as the build saw it.
+const DOCKERFILE: &str = r#"FROM busybox:1.36
+COPY . /ctx/
+RUN cd /ctx && find . | sort > /listing && test -x tools/run.sh && test "$(readlink link)" = "site/index.html"
+EXPOSE 8080
+CMD ["httpd", "-f", "-p", "8080", "-h", "/ctx/site"]
+"#;
+
+struct Project {
+    host: HostEnv,
+    dir: PathBuf,
+    app: String,
+    _temp: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(docker_host: &str) -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("project");
+        write_sample(&dir).unwrap();
+        let app = format!(
+            "session{}-{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
+        );
+        let mut config = project::load(&dir).unwrap().unwrap();
+        config.name = app.clone();
+        project::save(&dir, &config).unwrap();
+        let host = HostEnv::new(
+            Os::current(),
+            Some(temp.path().to_owned()),
+            [
+                ("DOCKER_HOST".to_owned(), docker_host.to_owned()),
+                (
+                    "SLIPWAY_DATA_DIR".to_owned(),
+                    temp.path().join("data").display().to_string(),
+                ),
+            ],
+        );
+        let project = Self {
+            host,
+            dir,
+            app,
+            _temp: temp,
+        };
+        project.write("Dockerfile", DOCKERFILE);
+        project.write(".dockerignore", "secret.txt\nnode_modules\n");
+        project.write("site/index.html", "one");
+        project.write("a.txt", "a");
+        project.write("a/b", "b");
+        project.write("tools/run.sh", "#!/bin/sh\necho run\n");
+        project.write("secret.txt", "never sent");
+        project.write("node_modules/m.js", "never sent");
+        std::os::unix::fs::symlink("site/index.html", project.dir.join("link")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            project.dir.join("tools/run.sh"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        project
+    }
+
+    fn write(&self, name: &str, contents: &str) {
+        let path = self.dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    async fn build_with(
+        &self,
+        sink: &dyn ProgressSink<BuildEvent>,
+    ) -> Result<BuildOutcome, EngineError> {
+        build(
+            &self.host,
+            &self.dir,
+            &BuildRequest::default(),
+            sink,
+            &Cancel::new(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+
+    async fn build(&self) -> (BuildOutcome, (u32, f64, bool)) {
+        let events = Recorder::default();
+        let outcome = self.build_with(&events).await.expect("the build");
+        let sent = events
+            .events()
+            .into_iter()
+            .find_map(|e| match e {
+                BuildEvent::ContextSent {
+                    files,
+                    bytes,
+                    changed_only,
+                } => Some((files, bytes, changed_only)),
+                _ => None,
+            })
+            .expect("the build says what it sent");
+        (outcome, sent)
+    }
+
+    /// `cat` of `paths` inside the image.
+    fn read_in(&self, image: &str, paths: &[&str]) -> String {
+        let out = docker(&self.host)
+            .args(["run", "--rm", image, "cat"])
+            .args(paths)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+fn docker(host: &HostEnv) -> Command {
+    let mut command = Command::new("docker");
+    command.env("DOCKER_HOST", host.var("DOCKER_HOST").unwrap_or_default());
+    command
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        if let Ok(out) = docker(&self.host)
+            .args([
+                "images",
+                "-q",
+                "--filter",
+                &format!("reference={}", self.app),
+            ])
+            .output()
+        {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut ids: Vec<&str> = text.split_whitespace().collect();
+            ids.sort();
+            ids.dedup();
+            for id in ids {
+                let _ = docker(&self.host).args(["rmi", "-f", id]).output();
+            }
+        }
+    }
+}
+
+/// The folder as `find` lists it in the image: the sample's files and the project's own,
+/// without what .dockerignore names.
+const LISTING: &str = ".\n./.dockerignore\n./Dockerfile\n./README.md\n./a\n./a.txt\n./a/b\n./link\n./site\n./site/index.html\n./site/style.css\n./slipway.toml\n./tools\n./tools/run.sh\n";
+
+#[tokio::test]
+async fn a_rebuild_sends_only_the_edited_file_and_the_image_holds_the_folder_as_it_is() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let project = Project::new(&docker_host);
+    let (first, (_, _, changed_only)) = project.build().await;
+    assert!(
+        changed_only,
+        "a local engine takes the context through a session"
+    );
+    assert_eq!(
+        project.read_in(
+            &first.release.image_id,
+            &["/listing", "/ctx/site/index.html"]
+        ),
+        format!("{LISTING}one")
+    );
+
+    project.write("site/index.html", "two!");
+    let (second, sent) = project.build().await;
+    assert_eq!(sent, (1, 4.0, true), "only the edited file moves");
+    assert_eq!(
+        project.read_in(
+            &second.release.image_id,
+            &["/listing", "/ctx/site/index.html"]
+        ),
+        format!("{LISTING}two!")
+    );
+
+    // A deleted file is gone from the next image, though nothing was sent for it.
+    std::fs::remove_file(project.dir.join("a.txt")).unwrap();
+    let (third, sent) = project.build().await;
+    assert_eq!(sent, (0, 0.0, true));
+    assert_eq!(
+        project.read_in(&third.release.image_id, &["/listing"]),
+        LISTING.replace("./a.txt\n", "")
+    );
+}
+
+#[tokio::test]
+async fn a_dockerfile_in_a_subfolder_with_its_own_name_builds_through_the_session() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let project = Project::new(&docker_host);
+    std::fs::remove_file(project.dir.join("Dockerfile")).unwrap();
+    project.write("docker/Dockerfile.web", DOCKERFILE);
+    let mut config = project::load(&project.dir).unwrap().unwrap();
+    config.dockerfile = "docker/Dockerfile.web".into();
+    project::save(&project.dir, &config).unwrap();
+    let (built, (_, _, changed_only)) = project.build().await;
+    assert!(changed_only);
+    let listing = project.read_in(&built.release.image_id, &["/listing"]);
+    assert!(listing.contains("./docker/Dockerfile.web\n"), "{listing}");
+    assert!(!listing.contains("./Dockerfile\n"), "{listing}");
+}
+
+/// Removes a file once the context was read, before the engine asks for it.
+struct RemoveAfterScan(PathBuf);
+
+impl ProgressSink<BuildEvent> for RemoveAfterScan {
+    fn emit(&self, event: BuildEvent) {
+        if matches!(event, BuildEvent::ContextPacked { .. }) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_file_gone_before_the_engine_reads_it_is_named_and_nothing_is_tagged() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let project = Project::new(&docker_host);
+    let gone = project.dir.join("tools/run.sh");
+    let err = project
+        .build_with(&RemoveAfterScan(gone))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::FileSystem, "{err:?}");
+    assert!(err.to_string().contains("run.sh"), "{err}");
+    let tagged = docker(&project.host)
+        .args(["images", "-q", &project.app])
+        .output()
+        .unwrap();
+    assert!(tagged.stdout.is_empty(), "nothing tagged");
+}
