@@ -148,7 +148,8 @@ pub async fn release_from_image(
     )
     .await?;
     let outcome =
-        crate::build::tag_release(&docker, config, &released, &version, started, sink).await?;
+        crate::build::tag_release(&docker, config, &released, &version, false, started, sink)
+            .await?;
     shelf.remember(&outcome.release).await;
     Ok(outcome)
 }

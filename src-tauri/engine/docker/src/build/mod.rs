@@ -225,6 +225,9 @@ pub async fn build(
             labels::RELEASE.to_owned(),
             labels::release(&config.name, &version, &fingerprint),
         )])),
+        // The build itself gives the image its version tag (one engine call fewer); a
+        // failed build tags nothing.
+        t: Some(format!("{}:{version}", config.name)),
         rm: true,
         forcerm: true,
         ..Default::default()
@@ -265,25 +268,34 @@ pub async fn build(
             job.with_legacy_builder(options).await?
         }
     };
-    let outcome = tag_release(&docker, &config, &image_id, &version, started, sink).await?;
+    let outcome = tag_release(&docker, &config, &image_id, &version, true, started, sink).await?;
     shelf.remember(&outcome.release).await;
     Ok(outcome)
 }
 
-/// Tags the image a build made as `<app>:<version>` and `latest` (only once it exists, so a
-/// failed build leaves nothing tagged) and reads it back as a release: the last step of a
-/// build and of an image project's release alike.
+/// Tags the image a build made as `<app>:<version>` (unless the build did) and `latest`
+/// (only once it exists, so a failed build leaves nothing tagged) and reads it back as a
+/// release: the last step of a build and of an image project's release alike.
 pub(crate) async fn tag_release(
     docker: &bollard::Docker,
     config: &ProjectConfig,
     image_id: &str,
     version: &str,
+    version_tagged: bool,
     started: Instant,
     sink: &dyn ProgressSink<BuildEvent>,
 ) -> Result<BuildOutcome> {
     // The version first: `latest` moves only once the release has its own tag.
     let mut tags = Vec::new();
-    for tag in [version, "latest"] {
+    if version_tagged {
+        tags.push(format!("{}:{version}", config.name));
+    }
+    let to_tag = if version_tagged {
+        &["latest"][..]
+    } else {
+        &[version, "latest"][..]
+    };
+    for &tag in to_tag {
         docker
             .tag_image(
                 image_id,

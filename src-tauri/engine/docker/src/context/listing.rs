@@ -32,7 +32,7 @@ impl Context {
     /// The context folder's walk, filtered as the engine asks; `None` when a name is not
     /// UTF-8 or a pattern does not parse (the tar then carries the build).
     pub fn listing(&self, filter: &Filter) -> Option<Vec<Listed>> {
-        let include = matcher(&self.root, &filter.include)?;
+        let include = matcher(&self.root, &self.followed(&filter.include))?;
         let exclude = matcher(&self.root, &filter.exclude)?;
         let mut files = Vec::new();
         for entry in &self.entries {
@@ -47,6 +47,31 @@ impl Context {
             files.push((path, entry.absolute.clone()));
         }
         Some(walk_order(&self.root, files))
+    }
+
+    /// `paths` with the targets of those that are links inside the context, as fsutil
+    /// follows them, so a COPY of a link also sends what it points to.
+    fn followed(&self, paths: &[String]) -> Vec<String> {
+        let mut all = paths.to_vec();
+        let mut next = 0;
+        while next < all.len() && all.len() < paths.len() + FOLLOW_LIMIT {
+            let link = self.root.join(all[next].trim_start_matches('/'));
+            next += 1;
+            let Ok(target) = std::fs::read_link(&link) else {
+                continue;
+            };
+            let resolved = lexical(&link.parent().unwrap_or(&self.root).join(target));
+            if let Some(inside) = resolved
+                .strip_prefix(&self.root)
+                .ok()
+                .and_then(Path::to_str)
+                .map(|p| p.replace('\\', "/"))
+                .filter(|p| !p.is_empty() && !all.contains(p))
+            {
+                all.push(inside);
+            }
+        }
+        all
     }
 
     /// The Dockerfile alone, under its own name: the session's "dockerfile" folder.
@@ -74,6 +99,24 @@ impl Context {
     pub fn dockerfile_base_name(&self) -> Option<String> {
         Some(self.dockerfile.file_name()?.to_str()?.to_owned())
     }
+}
+
+/// Links followed for one listing, at most (a loop of links ends there).
+const FOLLOW_LIMIT: usize = 64;
+
+/// `path` with `.` and `..` resolved by name, as Go's `filepath.Clean` does.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Patterns as an anchored matcher (`None` when one does not parse).
@@ -182,5 +225,31 @@ mod tests {
             ]
         );
         assert_eq!(ctx.dockerfile_base_name().as_deref(), Some("Dockerfile"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_followed_link_brings_its_target() {
+        let dir = tree(&[
+            ("Dockerfile", "FROM scratch"),
+            ("site/index.html", "x"),
+            ("other.txt", "x"),
+        ]);
+        std::os::unix::fs::symlink("site/index.html", dir.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+        let ctx = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
+        let following = Filter {
+            include: vec!["link".into(), "loop".into()],
+            exclude: vec![],
+        };
+        assert_eq!(
+            paths(&ctx.listing(&following).unwrap()),
+            vec![
+                ("link", false),
+                ("loop", false),
+                ("site", true),
+                ("site/index.html", false)
+            ]
+        );
     }
 }

@@ -291,17 +291,17 @@ fn go_mode(unix: u32, dir: bool, symlink: bool) -> u32 {
 
 /// What the engine asked of the context folder, from the call's metadata (each pattern
 /// one value; percent-encoded when `<key>-encoded` says so, as newer BuildKit sends them).
+/// `followpaths` (the paths COPY and ADD name, and .dockerignore) narrow the walk as
+/// include patterns do, as fsutil's walk takes them.
 fn filter(metadata: &MetadataMap) -> Filter {
-    if first(metadata, "override-excludes").as_deref() == Some("true") {
-        return Filter {
-            include: all(metadata, "include-patterns"),
-            exclude: Vec::new(),
-        };
-    }
-    Filter {
-        include: all(metadata, "include-patterns"),
-        exclude: all(metadata, "exclude-patterns"),
-    }
+    let mut include = all(metadata, "include-patterns");
+    include.extend(all(metadata, "followpaths"));
+    let exclude = if first(metadata, "override-excludes").as_deref() == Some("true") {
+        Vec::new()
+    } else {
+        all(metadata, "exclude-patterns")
+    };
+    Filter { include, exclude }
 }
 
 fn all(metadata: &MetadataMap, key: &str) -> Vec<String> {
