@@ -255,3 +255,44 @@ async fn a_file_gone_before_the_engine_reads_it_is_named_and_nothing_is_tagged()
         .unwrap();
     assert!(tagged.stdout.is_empty(), "nothing tagged");
 }
+
+/// A TCP port on 127.0.0.1 that forwards to the engine's Unix socket, as a remote engine
+/// or one published over TCP is reached.
+async fn tcp_to(socket: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let socket = socket.to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let socket = socket.clone();
+            tokio::spawn(async move {
+                if let Ok(mut engine) = tokio::net::UnixStream::connect(&socket).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut engine).await;
+                }
+            });
+        }
+    });
+    format!("tcp://{address}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_reached_over_tcp_gets_the_whole_context_as_a_tar() {
+    let Some(docker_host) = require("SLIPWAY_TEST_DOCKER_HOST") else {
+        return;
+    };
+    let socket = docker_host
+        .strip_prefix("unix://")
+        .expect("the test engine listens on a Unix socket");
+    let mut project = Project::new(&docker_host);
+    project.host = project
+        .host
+        .clone()
+        .with_var("DOCKER_HOST", &tcp_to(socket).await);
+    let (built, (files, _, changed_only)) = project.build().await;
+    assert!(!changed_only, "no session over TCP");
+    assert_eq!(files, 10, "every file the context holds");
+    assert_eq!(
+        project.read_in(&built.release.image_id, &["/listing"]),
+        LISTING
+    );
+}
