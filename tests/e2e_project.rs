@@ -36,6 +36,15 @@ async fn the_sample_builds_previews_and_answers_at_the_url_the_window_shows() {
             Duration::from_secs(120),
         )
         .await;
+    // The context went through a BuildKit session: the card says what reached Docker.
+    session
+        .text_containing(
+            "[data-testid=build-sent]",
+            "to Docker: only what it did not have",
+            Duration::from_secs(5),
+        )
+        .await;
+    session.screenshot("project-built").await;
     session.click("[data-testid=start-preview]").await;
     let url = session
         .text("[data-testid=preview-url]", Duration::from_secs(30))

@@ -59,8 +59,9 @@ pub enum BuildEvent {
         skipped: Vec<String>,
     },
     /// The build's context reached the engine: `files` of `bytes` moved. With
-    /// `changed_only`, a BuildKit session sent only what changed since the last build of
-    /// this folder (the engine kept the rest); else the whole context went as a tar.
+    /// `changed_only`, a BuildKit session sent only the files the engine asked for (what it
+    /// did not have from an earlier build of this folder); else the whole context went as
+    /// a tar.
     ContextSent {
         files: u32,
         bytes: f64,
@@ -128,11 +129,11 @@ pub fn sent_words(files: u32, bytes: f64, changed_only: bool) -> String {
     let size = preflight::human_bytes(bytes as u64);
     let plural = if files == 1 { "" } else { "s" };
     match (changed_only, files) {
-        (true, 0) => "Sent no files: Docker already had all of them from the last build.".into(),
+        (true, 0) => "Sent no files: Docker had everything it needed from an earlier build.".into(),
         (true, _) => format!(
-            "Sent {files} changed file{plural} ({size}); Docker already had the rest from the last build."
+            "Sent {files} file{plural} ({size}) to Docker: only what it did not have from an earlier build."
         ),
-        (false, _) => format!("Sent the whole folder: {files} file{plural} ({size})."),
+        (false, _) => format!("Sent the whole folder to Docker: {files} file{plural} ({size})."),
     }
 }
 
@@ -710,15 +711,15 @@ mod tests {
     fn what_reached_docker_is_said_in_words() {
         assert_eq!(
             sent_words(1, 412.0, true),
-            "Sent 1 changed file (412 B); Docker already had the rest from the last build."
+            "Sent 1 file (412 B) to Docker: only what it did not have from an earlier build."
         );
         assert_eq!(
             sent_words(0, 0.0, true),
-            "Sent no files: Docker already had all of them from the last build."
+            "Sent no files: Docker had everything it needed from an earlier build."
         );
         assert_eq!(
             sent_words(230, 12.0 * 1024.0 * 1024.0, false),
-            "Sent the whole folder: 230 files (12.0 MB)."
+            "Sent the whole folder to Docker: 230 files (12.0 MB)."
         );
     }
 

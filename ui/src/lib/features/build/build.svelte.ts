@@ -134,10 +134,10 @@ function pushCapped<T>(lines: T[], line: T): void {
 
 /** What reached Docker, in words (the engine's `sent_words` says the same for the CLI). */
 export function sentText(sent: NonNullable<BuildProgress['sent']>): string {
-  const files = `${sent.files} ${sent.changedOnly ? 'changed ' : ''}file${sent.files === 1 ? '' : 's'}`;
-  if (!sent.changedOnly) return `Sent the whole folder: ${files} (${formatBytes(sent.bytes)}).`;
-  if (sent.files === 0) return 'Sent no files: Docker already had all of them from the last build.';
-  return `Sent ${files} (${formatBytes(sent.bytes)}); Docker already had the rest from the last build.`;
+  const files = `${sent.files} file${sent.files === 1 ? '' : 's'} (${formatBytes(sent.bytes)})`;
+  if (!sent.changedOnly) return `Sent the whole folder to Docker: ${files}.`;
+  if (sent.files === 0) return 'Sent no files: Docker had everything it needed from an earlier build.';
+  return `Sent ${files} to Docker: only what it did not have from an earlier build.`;
 }
 
 /** A layer's completion in percent, or null while its size is unknown. */

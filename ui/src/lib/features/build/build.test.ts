@@ -85,14 +85,16 @@ describe('applyBuildEvent', () => {
     expect(layerPercent({ id: 'x', status: 'Waiting', current: null, total: null })).toBeNull();
   });
 
-  it('says what reached Docker: only the changed files, none, or the whole folder', () => {
+  it('says what reached Docker: only what it lacked, nothing, or the whole folder', () => {
     expect(sentText({ files: 1, bytes: 412, changedOnly: true })).toBe(
-      'Sent 1 changed file (412 B); Docker already had the rest from the last build.',
+      'Sent 1 file (412 B) to Docker: only what it did not have from an earlier build.',
     );
     expect(sentText({ files: 0, bytes: 0, changedOnly: true })).toBe(
-      'Sent no files: Docker already had all of them from the last build.',
+      'Sent no files: Docker had everything it needed from an earlier build.',
     );
-    expect(sentText({ files: 230, bytes: 12_400_000, changedOnly: false })).toBe('Sent the whole folder: 230 files (12 MB).');
+    expect(sentText({ files: 230, bytes: 12_400_000, changedOnly: false })).toBe(
+      'Sent the whole folder to Docker: 230 files (12 MB).',
+    );
   });
 });
 
@@ -114,7 +116,7 @@ describe('BuildRun', () => {
     expect(built).toBe(1);
     render(BuildCard, { run, blocker: null, onEnvironment: () => {} });
     expect(screen.getByTestId('build-sent').textContent).toBe(
-      'Sent 1 changed file (412 B); Docker already had the rest from the last build.',
+      'Sent 1 file (412 B) to Docker: only what it did not have from an earlier build.',
     );
   });
 
