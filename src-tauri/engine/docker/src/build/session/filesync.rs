@@ -324,30 +324,13 @@ fn first(metadata: &MetadataMap, key: &str) -> Option<String> {
     metadata.get(key)?.to_str().ok().map(str::to_owned)
 }
 
-/// `url.QueryUnescape`: `%XX` escapes and `+` for a space.
+/// `url.QueryUnescape`, which BuildKit's `url.QueryEscape` undoes (`%XX`, `+` for a
+/// space; `&` and `=` always arrive escaped).
 fn percent_decoded(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(high), Some(low)) => {
-                    out.push(high << 4 | low);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(digit: u8) -> Option<u8> {
-    (digit as char).to_digit(16).map(|d| d as u8)
+    form_urlencoded::parse(value.as_bytes())
+        .map(|(decoded, _)| decoded.into_owned())
+        .next()
+        .unwrap_or_default()
 }
 
 /// The session's health service: BuildKit checks it to know the session is alive.
