@@ -17,7 +17,8 @@ use bollard::query_parameters::BuildImageOptions;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -32,12 +33,8 @@ use filesync::{ContextSync, Failure, Healthy, Sent};
 
 pub type Messages = Pin<Box<dyn Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Send>>;
 
-/// The gRPC methods the session offers the engine.
-const METHODS: [&str; 3] = [
-    "/moby.filesync.v1.FileSync/DiffCopy",
-    "/moby.filesync.v1.FileSync/TarStream",
-    "/grpc.health.v1.Health/Check",
-];
+/// The gRPC methods the session offers the engine (its health checks need no mention).
+const METHODS: [&str; 1] = ["/moby.filesync.v1.FileSync/DiffCopy"];
 
 /// A response head longer than this is not the engine's.
 const HEAD_LIMIT: usize = 16 * 1024;
@@ -84,14 +81,18 @@ impl Session {
             failure: Arc::clone(&failure),
             sent: Arc::clone(&sent),
         };
-        let router = tonic::transport::Server::builder()
-            .add_service(bollard::health::health_server::HealthServer::new(Healthy))
-            .add_service(
-                bollard::moby::filesync::packet::file_sync_server::FileSyncServer::new(sync),
-            );
-        let incoming = futures_util::stream::iter([Ok::<_, std::io::Error>(stream)]);
+        let routes =
+            tonic::service::Routes::new(bollard::health::health_server::HealthServer::new(Healthy))
+                .add_service(
+                    bollard::moby::filesync::packet::file_sync_server::FileSyncServer::new(sync),
+                );
+        // The one connection is served here, in a task this session owns: dropping the
+        // session closes it, and the engine ends the session as it does when the Docker
+        // CLI closes its own after a build.
+        let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(routes));
         let server = tokio::spawn(async move {
-            if let Err(e) = router.serve_with_incoming(incoming).await {
+            if let Err(e) = connection.await {
                 tracing::info!("the BuildKit session ended: {e}");
             }
         });
