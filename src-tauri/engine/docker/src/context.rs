@@ -73,6 +73,8 @@ struct Entry {
 pub struct Context {
     root: PathBuf,
     entries: Vec<Entry>,
+    /// The folders that are not excluded, relative as the file system names them.
+    folders: Vec<PathBuf>,
     skipped: Vec<String>,
     dockerfile_in_context: Option<String>,
     dockerfile: PathBuf,
@@ -108,6 +110,7 @@ impl Context {
             relative.as_os_str().is_empty() || !prune_matcher.matched(relative, true).is_ignore()
         });
         let mut entries = Vec::new();
+        let mut folders = Vec::new();
         let mut skipped = Vec::new();
         for result in walk.build() {
             let entry = result
@@ -115,10 +118,13 @@ impl Context {
             let Some(file_type) = entry.file_type() else {
                 continue;
             };
+            let relative_path = entry.path().strip_prefix(root).unwrap_or(entry.path());
             if file_type.is_dir() {
+                if !relative_path.as_os_str().is_empty() && !is_excluded(&matcher, relative_path) {
+                    folders.push(relative_path.to_owned());
+                }
                 continue;
             }
-            let relative_path = entry.path().strip_prefix(root).unwrap_or(entry.path());
             let relative = slash_path(relative_path);
             let always = ALWAYS_SENT.contains(&relative.as_str())
                 || dockerfile_in_context.as_deref() == Some(relative.as_str());
@@ -148,6 +154,7 @@ impl Context {
         Ok(Self {
             root: root.to_owned(),
             entries,
+            folders,
             skipped,
             dockerfile_in_context,
             dockerfile: dockerfile.to_owned(),
@@ -251,6 +258,13 @@ impl Context {
                 hasher.update((mode & 0o7777).to_le_bytes());
             }
         }
+        // Empty folders are content too (COPY makes them); a project without any hashes
+        // as it always did.
+        for folder in self.empty_folders() {
+            hasher.update(b"folder:");
+            hasher.update(folder.as_os_str().as_encoded_bytes());
+            hasher.update([0]);
+        }
         if self.dockerfile_in_context.is_none() {
             hasher.update(b".slipway.Dockerfile\0");
             hasher.update(self.outside_dockerfile()?.as_bytes());
@@ -339,6 +353,10 @@ impl Context {
             };
             appended.map_err(|e| tar_error(&cancel, &entry.absolute, e))?;
         }
+        for folder in self.empty_folders() {
+            tar.append_dir(folder, self.root.join(folder))
+                .map_err(|e| tar_error(&cancel, &self.root.join(folder), e))?;
+        }
         if self.dockerfile_in_context.is_none() {
             let contents = self.outside_dockerfile()?;
             let mut header = tar::Header::new_gnu();
@@ -355,6 +373,19 @@ impl Context {
             .flush()
             .map_err(|e| tar_error(&cancel, &self.root, e))?;
         Ok(sender.sent)
+    }
+
+    /// The folders that hold nothing that is sent: the files' own folders go into the tar
+    /// and the session's walk with them.
+    fn empty_folders(&self) -> impl Iterator<Item = &PathBuf> + '_ {
+        let holding: std::collections::HashSet<&Path> = self
+            .entries
+            .iter()
+            .flat_map(|e| e.name.ancestors().skip(1))
+            .collect();
+        self.folders
+            .iter()
+            .filter(move |f| !holding.contains(f.as_path()))
     }
 
     fn outside_dockerfile(&self) -> Result<String> {
@@ -607,6 +638,38 @@ mod tests {
             .map(|e| e.unwrap().path().unwrap().display().to_string())
             .collect();
         assert_eq!(paths, vec!["Dockerfile", "site/index.html"]);
+    }
+
+    #[tokio::test]
+    async fn an_empty_folder_is_content_and_goes_into_the_tar() {
+        fn entries(tar: &[u8]) -> Vec<(String, bool)> {
+            tar::Archive::new(tar)
+                .entries()
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let dir = e.header().entry_type().is_dir();
+                    (e.path().unwrap().display().to_string(), dir)
+                })
+                .collect()
+        }
+        let dir = tree(&[("Dockerfile", "FROM scratch"), ("site/index.html", "one")]);
+        let (_, without) = pack(dir.path()).await;
+        std::fs::create_dir(dir.path().join("uploads")).unwrap();
+        let (tar, with) = pack(dir.path()).await;
+        assert_ne!(without, with, "an empty folder is a change");
+        assert_eq!(
+            entries(&tar),
+            vec![
+                ("Dockerfile".into(), false),
+                ("site/index.html".into(), false),
+                ("uploads".into(), true)
+            ]
+        );
+        // Once it holds a file, it goes with the file.
+        std::fs::write(dir.path().join("uploads/a"), "a").unwrap();
+        let (tar, _) = pack(dir.path()).await;
+        assert_eq!(entries(&tar).last().unwrap(), &("uploads/a".into(), false));
     }
 
     #[test]

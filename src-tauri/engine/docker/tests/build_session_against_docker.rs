@@ -17,8 +17,8 @@ use slipway_core::ErrorCode;
 use slipway_docker::build::BuildEvent;
 
 /// The folder as `find` lists it in the image: the sample's files and the project's own,
-/// without what .dockerignore names.
-const LISTING: &str = ".\n./.dockerignore\n./Dockerfile\n./README.md\n./a\n./a.txt\n./a/b\n./link\n./site\n./site/index.html\n./site/style.css\n./slipway.toml\n./tools\n./tools/run.sh\n";
+/// without what .dockerignore names, with the empty folder.
+const LISTING: &str = ".\n./.dockerignore\n./Dockerfile\n./README.md\n./a\n./a.txt\n./a/b\n./link\n./site\n./site/index.html\n./site/style.css\n./slipway.toml\n./tools\n./tools/run.sh\n./uploads\n";
 
 #[tokio::test]
 async fn a_rebuild_sends_only_the_edited_file_and_the_image_holds_the_folder_as_it_is() {

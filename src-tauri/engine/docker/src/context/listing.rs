@@ -18,60 +18,120 @@ pub struct Listed {
     pub path: String,
     pub absolute: PathBuf,
     pub is_dir: bool,
+    /// Sent as what a link points to rather than as the link (the Dockerfile).
+    pub follow: bool,
 }
 
-/// What the engine asked of one synced folder: BuildKit's include and exclude patterns
-/// (.dockerignore's, as the frontend read them), in Docker's syntax.
+/// What the engine asked of one synced folder, in Docker's pattern syntax: BuildKit's
+/// include patterns, the paths to follow (what COPY and ADD name, and .dockerignore), and
+/// the exclude patterns (.dockerignore's, as the frontend read them).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub include: Vec<String>,
+    pub follow: Vec<String>,
     pub exclude: Vec<String>,
 }
 
 impl Context {
-    /// The context folder's walk, filtered as the engine asks; `None` when a name is not
-    /// UTF-8 or a pattern does not parse (the tar then carries the build).
+    /// The context folder's walk, filtered as the engine asks, as fsutil walks it: the
+    /// paths to follow (with the links along them resolved) join the include patterns,
+    /// and `.` among them adds nothing. `None` when a name is not UTF-8 or a pattern does
+    /// not parse (the tar then carries the build).
     pub fn listing(&self, filter: &Filter) -> Option<Vec<Listed>> {
-        let include = matcher(&self.root, &self.followed(&filter.include))?;
+        let mut include = filter.include.clone();
+        if !filter
+            .follow
+            .iter()
+            .any(|p| matches!(p.trim_matches('/'), "" | "."))
+        {
+            include.extend(self.followed(&filter.follow).iter().map(|p| literal(p)));
+        }
+        let only = match include.is_empty() {
+            true => None,
+            false => Some(matcher(&self.root, &include)?),
+        };
         let exclude = matcher(&self.root, &filter.exclude)?;
+        let sent = |relative: &Path| {
+            only.as_ref().is_none_or(|m| is_excluded(m, relative))
+                && !is_excluded(&exclude, relative)
+        };
         let mut files = Vec::new();
         for entry in &self.entries {
-            let path = entry.name.to_str()?.replace('\\', "/");
-            let relative = Path::new(&path);
-            if !filter.include.is_empty() && !is_excluded(&include, relative) {
-                continue;
+            let path = slashed(entry.name.to_str()?);
+            if sent(Path::new(&path)) {
+                files.push((path, entry.absolute.clone()));
             }
-            if is_excluded(&exclude, relative) {
-                continue;
-            }
-            files.push((path, entry.absolute.clone()));
         }
-        Some(walk_order(&self.root, files))
+        let mut folders = Vec::new();
+        for folder in &self.folders {
+            let path = slashed(folder.to_str()?);
+            if sent(Path::new(&path)) {
+                folders.push(path);
+            }
+        }
+        Some(walk_order(&self.root, files, folders))
     }
 
-    /// `paths` with the targets of those that are links inside the context, as fsutil
-    /// follows them, so a COPY of a link also sends what it points to.
+    /// `paths` and where the links along them lead, as fsutil's `FollowLinks` resolves
+    /// them: a link at any part of a path, a link a wildcard in the last part matches, and
+    /// a link's absolute target taken from the context's root. So a COPY of a link, or of
+    /// a path through a linked folder, also sends what it points to.
     fn followed(&self, paths: &[String]) -> Vec<String> {
-        let mut all = paths.to_vec();
-        let mut next = 0;
-        while next < all.len() && all.len() < paths.len() + FOLLOW_LIMIT {
-            let link = self.root.join(all[next].trim_start_matches('/'));
-            next += 1;
-            let Ok(target) = std::fs::read_link(&link) else {
+        let mut all: Vec<String> = Vec::new();
+        let mut queue: Vec<String> = paths.iter().map(|p| slashed(p)).collect();
+        while let Some(path) = queue.pop() {
+            if all.contains(&path) || all.len() >= paths.len() + FOLLOW_LIMIT {
                 continue;
-            };
-            let resolved = lexical(&link.parent().unwrap_or(&self.root).join(target));
-            if let Some(inside) = resolved
-                .strip_prefix(&self.root)
-                .ok()
-                .and_then(Path::to_str)
-                .map(|p| p.replace('\\', "/"))
-                .filter(|p| !p.is_empty() && !all.contains(p))
-            {
-                all.push(inside);
             }
+            queue.extend(self.links_along(&path));
+            all.push(path);
         }
         all
+    }
+
+    /// The first link along `path` and where the path leads through it (the rest of the
+    /// path joined to the link's target); for a wildcard last part, the links in its
+    /// folder it matches.
+    fn links_along(&self, path: &str) -> Vec<String> {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut current = PathBuf::new();
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 == parts.len() && part.contains(['*', '?', '[']) {
+                let Some(pattern) = matcher(&self.root, &[path.to_owned()]) else {
+                    return Vec::new();
+                };
+                let Ok(names) = std::fs::read_dir(self.root.join(&current)) else {
+                    return Vec::new();
+                };
+                return names
+                    .filter_map(|name| {
+                        let name = name.ok()?;
+                        name.file_type().ok()?.is_symlink().then_some(())?;
+                        let candidate = current.join(name.file_name());
+                        pattern
+                            .matched(&candidate, false)
+                            .is_ignore()
+                            .then_some(())?;
+                        candidate.to_str().map(slashed)
+                    })
+                    .collect();
+            }
+            current.push(part);
+            if let Ok(target) = std::fs::read_link(self.root.join(&current)) {
+                let base = match target.strip_prefix("/") {
+                    Ok(from_root) => from_root.to_owned(),
+                    Err(_) => current.parent().unwrap_or(Path::new("")).join(&target),
+                };
+                let mut resolved = lexical(&base);
+                resolved.extend(&parts[i + 1..]);
+                // The link itself goes too, as fsutil keeps each link it passed.
+                return [current.as_path(), resolved.as_path()]
+                    .iter()
+                    .filter_map(|p| p.to_str().map(slashed))
+                    .collect();
+            }
+        }
+        Vec::new()
     }
 
     /// The Dockerfile alone, under its own name: the session's "dockerfile" folder.
@@ -80,6 +140,7 @@ impl Context {
             path: self.dockerfile.file_name()?.to_str()?.to_owned(),
             absolute: self.dockerfile.clone(),
             is_dir: false,
+            follow: true,
         }])
     }
 
@@ -98,6 +159,26 @@ impl Context {
     /// The Dockerfile's name in the session's "dockerfile" folder.
     pub fn dockerfile_base_name(&self) -> Option<String> {
         Some(self.dockerfile.file_name()?.to_str()?.to_owned())
+    }
+}
+
+/// A relative path with `/` separators (on Windows a backslash is one; elsewhere it is part
+/// of a name).
+fn slashed(path: &str) -> String {
+    let path = if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_owned()
+    };
+    path.trim_start_matches('/').to_owned()
+}
+
+/// A path as a pattern that matches it: a leading `!` or `#` is not a negation or a comment.
+fn literal(path: &str) -> String {
+    if path.starts_with(['!', '#']) {
+        format!("\\{path}")
+    } else {
+        path.to_owned()
     }
 }
 
@@ -130,30 +211,33 @@ fn matcher(root: &Path, patterns: &[String]) -> Option<Gitignore> {
     builder.build().ok()
 }
 
-/// The files with their folders, in fsutil's order: a depth-first walk with each folder's
-/// names in byte order, which is the order of the paths compared component by component
-/// (`a`, `a/b`, `a.txt`; a plain string sort would put `a.txt` before `a/b`).
-fn walk_order(root: &Path, files: Vec<(String, PathBuf)>) -> Vec<Listed> {
-    let mut folders = BTreeSet::new();
+/// The files with their folders (those given, and every folder above a file), in fsutil's
+/// order: a depth-first walk with each folder's names in byte order, which is the order of
+/// the paths compared component by component (`a`, `a/b`, `a.txt`; a plain string sort
+/// would put `a.txt` before `a/b`).
+fn walk_order(root: &Path, files: Vec<(String, PathBuf)>, folders: Vec<String>) -> Vec<Listed> {
+    let mut all_folders: BTreeSet<String> = folders.into_iter().collect();
     for (path, _) in &files {
         let mut end = 0;
         while let Some(slash) = path[end..].find('/') {
             end += slash;
-            folders.insert(path[..end].to_owned());
+            all_folders.insert(path[..end].to_owned());
             end += 1;
         }
     }
-    let mut listed: Vec<Listed> = folders
+    let mut listed: Vec<Listed> = all_folders
         .into_iter()
         .map(|path| Listed {
             absolute: root.join(&path),
             path,
             is_dir: true,
+            follow: false,
         })
         .chain(files.into_iter().map(|(path, absolute)| Listed {
             path,
             absolute,
             is_dir: false,
+            follow: false,
         }))
         .collect();
     listed.sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
@@ -205,16 +289,16 @@ mod tests {
         ]);
         let ctx = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
         let only_ignore = Filter {
-            include: vec![".dockerignore".into()],
-            exclude: vec![],
+            follow: vec![".dockerignore".into()],
+            ..Filter::default()
         };
         assert_eq!(
             paths(&ctx.listing(&only_ignore).unwrap()),
             vec![(".dockerignore", false)]
         );
         let excluding = Filter {
-            include: vec![],
             exclude: vec!["Dockerfile".into(), "**/*.pyc".into()],
+            ..Filter::default()
         };
         assert_eq!(
             paths(&ctx.listing(&excluding).unwrap()),
@@ -239,8 +323,8 @@ mod tests {
         std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
         let ctx = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
         let following = Filter {
-            include: vec!["link".into(), "loop".into()],
-            exclude: vec![],
+            follow: vec!["link".into(), "loop".into()],
+            ..Filter::default()
         };
         assert_eq!(
             paths(&ctx.listing(&following).unwrap()),
@@ -250,6 +334,69 @@ mod tests {
                 ("site", true),
                 ("site/index.html", false)
             ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_along_a_path_wildcards_and_absolute_targets_are_followed() {
+        use std::os::unix::fs::symlink;
+        let dir = tree(&[
+            ("Dockerfile", "FROM scratch"),
+            ("conf.d/app.yml", "x"),
+            ("site/index.html", "x"),
+            ("libx.so.1", "x"),
+            ("unrelated.txt", "x"),
+        ]);
+        symlink("conf.d", dir.path().join("config")).unwrap();
+        symlink("/site/index.html", dir.path().join("abs")).unwrap();
+        symlink("libx.so.1", dir.path().join("libx.so")).unwrap();
+        let ctx = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
+        let following = Filter {
+            follow: vec!["config/app.yml".into(), "abs".into(), "lib*.so".into()],
+            ..Filter::default()
+        };
+        assert_eq!(
+            paths(&ctx.listing(&following).unwrap()),
+            vec![
+                ("abs", false),
+                ("conf.d", true),
+                ("conf.d/app.yml", false),
+                ("config", false),
+                ("libx.so", false),
+                ("libx.so.1", false),
+                ("site", true),
+                ("site/index.html", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_folders_are_walked_and_a_dot_follows_everything() {
+        let dir = tree(&[("Dockerfile", "FROM scratch"), ("logs/.keep", "")]);
+        std::fs::create_dir_all(dir.path().join("empty/inner")).unwrap();
+        std::fs::remove_file(dir.path().join("logs/.keep")).unwrap();
+        let ctx = Context::scan(dir.path(), &dir.path().join("Dockerfile")).unwrap();
+        let everything = Filter {
+            follow: vec![".".into()],
+            ..Filter::default()
+        };
+        assert_eq!(
+            paths(&ctx.listing(&everything).unwrap()),
+            vec![
+                ("Dockerfile", false),
+                ("empty", true),
+                ("empty/inner", true),
+                ("logs", true),
+            ]
+        );
+        let one = Filter {
+            follow: vec!["empty".into()],
+            ..Filter::default()
+        };
+        assert_eq!(
+            paths(&ctx.listing(&one).unwrap()),
+            vec![("empty", true), ("empty/inner", true)]
         );
     }
 }

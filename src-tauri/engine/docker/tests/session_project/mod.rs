@@ -68,6 +68,7 @@ impl Project {
         project.write("secret.txt", "never sent");
         project.write("node_modules/m.js", "never sent");
         std::os::unix::fs::symlink("site/index.html", project.dir.join("link")).unwrap();
+        std::fs::create_dir(project.dir.join("uploads")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(
             project.dir.join("tools/run.sh"),

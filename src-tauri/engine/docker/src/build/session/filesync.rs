@@ -79,11 +79,16 @@ impl FileSync for ContextSync {
         request: Request<Streaming<Packet>>,
     ) -> Result<Response<Packets>, Status> {
         let folder = first(request.metadata(), "dir-name").unwrap_or_default();
-        let listing = match folder.as_str() {
-            "context" => self.context.listing(&filter(request.metadata())),
-            "dockerfile" => self.context.dockerfile_listing(),
-            other => return Err(Status::not_found(format!("no synced folder {other:?}"))),
-        }
+        let filter = filter(request.metadata());
+        let context = Arc::clone(&self.context);
+        // Listing reads the folder (links, stats): off the async threads.
+        let listing = tokio::task::spawn_blocking(move || match folder.as_str() {
+            "context" => Ok(context.listing(&filter)),
+            "dockerfile" => Ok(context.dockerfile_listing()),
+            other => Err(Status::not_found(format!("no synced folder {other:?}"))),
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))??
         .ok_or_else(|| Status::invalid_argument("the folder cannot be listed for a session"))?;
         let (tx, rx) = mpsc::channel(PACKETS_AHEAD);
         tokio::spawn(send(
@@ -116,10 +121,10 @@ async fn send(
     tx: mpsc::Sender<Result<Packet, Status>>,
     (failure, sent): (Failure, Arc<Sent>),
 ) {
-    let stats = {
+    {
         let (listing, tx, failure) = (Arc::clone(&listing), tx.clone(), Arc::clone(&failure));
-        tokio::task::spawn_blocking(move || send_stats(&listing, &tx, &failure))
-    };
+        tokio::task::spawn_blocking(move || send_stats(&listing, &tx, &failure));
+    }
     let (wanted_tx, wanted) = std::sync::mpsc::channel::<u32>();
     let files = {
         let (listing, tx, failure) = (Arc::clone(&listing), tx.clone(), Arc::clone(&failure));
@@ -138,7 +143,6 @@ async fn send(
                 drop(wanted_tx);
                 let _ = files.await;
                 let _ = tx.send(Ok(packet_of(PacketType::PacketFin))).await;
-                stats.abort();
                 return;
             }
             PacketType::PacketErr => {
@@ -151,7 +155,6 @@ async fn send(
             _ => {}
         }
     }
-    stats.abort();
 }
 
 fn packet_of(kind: PacketType) -> Packet {
@@ -236,13 +239,16 @@ fn fail(tx: &mpsc::Sender<Result<Packet, Status>>, failure: &Failure, error: Eng
 }
 
 /// An entry's stat as fsutil writes it: Go's `os.FileMode` bits, the modification time in
-/// nanoseconds, owner 0:0 (as the Docker CLI resets it), the target of a link.
+/// nanoseconds, owner 0:0 (as the Docker CLI resets it), the target of a link. A listed
+/// entry marked `follow` (the Dockerfile) is read through its link.
 fn stat(entry: &Listed) -> Result<Stat, EngineError> {
     use std::os::unix::fs::MetadataExt;
-    let metadata = entry
-        .absolute
-        .symlink_metadata()
-        .map_err(|e| EngineError::io(&entry.absolute, e))?;
+    let metadata = if entry.follow {
+        entry.absolute.metadata()
+    } else {
+        entry.absolute.symlink_metadata()
+    }
+    .map_err(|e| EngineError::io(&entry.absolute, e))?;
     let kind = metadata.file_type();
     let mut linkname = String::new();
     if kind.is_symlink() {
@@ -289,39 +295,33 @@ fn go_mode(unix: u32, dir: bool, symlink: bool) -> u32 {
     mode
 }
 
-/// What the engine asked of the context folder, from the call's metadata (each pattern
-/// one value; percent-encoded when `<key>-encoded` says so, as newer BuildKit sends them).
-/// `followpaths` (the paths COPY and ADD name, and .dockerignore) narrow the walk as
-/// include patterns do, as fsutil's walk takes them.
+/// What the engine asked of the context folder, from the call's metadata: each pattern one
+/// value, percent-encoded when `<key>-encoded` is true (BuildKit escapes them all when one
+/// is not ASCII). `followpaths` are the paths COPY and ADD name (and .dockerignore).
 fn filter(metadata: &MetadataMap) -> Filter {
-    let mut include = all(metadata, "include-patterns");
-    include.extend(all(metadata, "followpaths"));
-    let exclude = if first(metadata, "override-excludes").as_deref() == Some("true") {
-        Vec::new()
-    } else {
-        all(metadata, "exclude-patterns")
-    };
-    Filter { include, exclude }
+    Filter {
+        include: all(metadata, "include-patterns"),
+        follow: all(metadata, "followpaths"),
+        exclude: all(metadata, "exclude-patterns"),
+    }
 }
 
 fn all(metadata: &MetadataMap, key: &str) -> Vec<String> {
-    let encoded = first(metadata, &format!("{key}-encoded")).as_deref() == Some("true");
+    // Go's strconv.ParseBool, which BuildKit reads the flag with.
+    let encoded = matches!(
+        first(metadata, &format!("{key}-encoded")).as_deref(),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True")
+    );
     metadata
         .get_all(key)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| {
-            if encoded {
-                percent_decoded(v)
-            } else {
-                v.to_owned()
-            }
-        })
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|v| if encoded { percent_decoded(&v) } else { v })
         .collect()
 }
 
 fn first(metadata: &MetadataMap, key: &str) -> Option<String> {
-    metadata.get(key)?.to_str().ok().map(str::to_owned)
+    Some(String::from_utf8_lossy(metadata.get(key)?.as_bytes()).into_owned())
 }
 
 /// `url.QueryUnescape`, which BuildKit's `url.QueryEscape` undoes (`%XX`, `+` for a
@@ -375,6 +375,19 @@ mod tests {
         assert_eq!(go_mode(0o120777, false, true), (1 << 27) | 0o777);
         assert_eq!(go_mode(0o104755, false, false), (1 << 23) | 0o755);
         assert_eq!(go_mode(0o41777, true, false), (1 << 31) | (1 << 20) | 0o777);
+    }
+
+    #[test]
+    fn the_engine_s_request_is_read_from_the_call_s_metadata() {
+        let mut metadata = MetadataMap::new();
+        metadata.append("followpaths", "site%2Fa+b".parse().unwrap());
+        metadata.append("followpaths", "src".parse().unwrap());
+        metadata.append("followpaths-encoded", "1".parse().unwrap());
+        metadata.append("exclude-patterns", "*.md".parse().unwrap());
+        let filter = filter(&metadata);
+        assert_eq!(filter.follow, vec!["site/a b", "src"]);
+        assert_eq!(filter.exclude, vec!["*.md"]);
+        assert!(filter.include.is_empty());
     }
 
     #[test]
