@@ -149,3 +149,68 @@ async fn an_engine_reached_over_tcp_gets_the_whole_context_as_a_tar() {
         LISTING
     );
 }
+
+/// Docker's sign-in for `registry` in `home/.docker/config.json`, as `docker login` leaves
+/// it without a credential store.
+fn sign_in(home: &std::path::Path, registry: &str, user: &str, password: &str) {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::write(
+        home.join(".docker/config.json"),
+        format!(r#"{{"auths": {{"{registry}": {{"auth": "{auth}"}}}}}}"#),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_base_image_from_a_private_registry_is_pulled_with_docker_s_sign_in() {
+    let (Some(docker_host), Some(registry), Some(user), Some(password)) = (
+        require("SLIPWAY_TEST_DOCKER_HOST"),
+        require("SLIPWAY_TEST_REGISTRY"),
+        require("SLIPWAY_TEST_REGISTRY_USER"),
+        require("SLIPWAY_TEST_REGISTRY_PASSWORD"),
+    ) else {
+        return;
+    };
+    let project = Project::new(&docker_host);
+    let home = project.dir.parent().unwrap().to_owned();
+    sign_in(&home, &registry, &user, &password);
+    // The base image is on the private registry only.
+    let base = format!("{registry}/private/base{}:1", std::process::id());
+    let cli = |args: &[&str]| {
+        let out = docker(&project.host)
+            .arg("--config")
+            .arg(home.join(".docker"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    cli(&["tag", "busybox:1.36", &base]);
+    cli(&["push", &base]);
+    cli(&["rmi", &base]);
+    project.write("Dockerfile", &DOCKERFILE.replace("busybox:1.36", &base));
+
+    let (built, (_, _, changed_only)) = project.build().await;
+    assert!(changed_only);
+    assert!(project
+        .read_in(&built.release.image_id, &["/listing"])
+        .contains("./site/index.html"));
+
+    // Without the sign-in the registry refuses the same pull (BuildKit asks the registry
+    // again for a base image the engine's own store does not hold).
+    std::fs::remove_file(home.join(".docker/config.json")).unwrap();
+    project.write("site/index.html", "signed out");
+    let refused = project
+        .build_with(&slipway_core::progress::Recorder::default())
+        .await;
+    assert!(
+        refused.is_err(),
+        "an anonymous pull of a private image fails"
+    );
+}

@@ -234,6 +234,7 @@ pub async fn build(
         ..Default::default()
     };
     let job = BuildJob {
+        host,
         docker: &docker,
         socket: session_socket(&endpoint.uri),
         context: &context,
@@ -427,6 +428,8 @@ enum Built {
 
 /// One build's parts, shared by the two builders.
 struct BuildJob<'a> {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    host: &'a HostEnv,
     docker: &'a bollard::Docker,
     /// The engine's local Unix socket, where a BuildKit session can carry the context.
     #[cfg_attr(not(unix), allow(dead_code))]
@@ -519,7 +522,7 @@ impl BuildJob<'_> {
             (self.socket.as_deref(), self.context.dockerfile_base_name())
         {
             let id = options.session.clone().unwrap_or_default();
-            if let Some(open) = session::Session::open(socket, self.context, id).await {
+            if let Some(open) = session::Session::open(socket, self.context, self.host, id).await {
                 let open = Arc::new(open);
                 let options = BuildImageOptions {
                     dockerfile,

@@ -26,7 +26,9 @@ use tokio::task::JoinHandle;
 
 use crate::context::Context;
 use slipway_core::error::EngineError;
+use slipway_core::host::HostEnv;
 
+mod auth;
 mod filesync;
 
 use filesync::{ContextSync, Failure, Healthy, Sent};
@@ -34,7 +36,11 @@ use filesync::{ContextSync, Failure, Healthy, Sent};
 pub type Messages = Pin<Box<dyn Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Send>>;
 
 /// The gRPC methods the session offers the engine (its health checks need no mention).
-const METHODS: [&str; 1] = ["/moby.filesync.v1.FileSync/DiffCopy"];
+const METHODS: [&str; 3] = [
+    "/moby.filesync.v1.FileSync/DiffCopy",
+    "/moby.filesync.v1.Auth/Credentials",
+    "/moby.filesync.v1.Auth/FetchToken",
+];
 
 /// A response head longer than this is not the engine's.
 const HEAD_LIMIT: usize = 16 * 1024;
@@ -62,9 +68,14 @@ impl Drop for Session {
 }
 
 impl Session {
-    /// Opens a session that serves `context` on the engine at `socket`; `None` when the
-    /// engine will not (it then gets the tar).
-    pub async fn open(socket: &Path, context: &Arc<Context>, id: String) -> Option<Self> {
+    /// Opens a session that serves `context`, and the sign-ins Docker keeps on `host`, to
+    /// the engine at `socket`; `None` when the engine will not (it then gets the tar).
+    pub async fn open(
+        socket: &Path,
+        context: &Arc<Context>,
+        host: &HostEnv,
+        id: String,
+    ) -> Option<Self> {
         context.listing(&Default::default())?;
         let opened = tokio::time::timeout(OPEN_TIMEOUT, hijack(socket, &id, context)).await;
         let stream = match opened.unwrap_or_else(|_| Err(std::io::Error::other("timed out"))) {
@@ -85,7 +96,10 @@ impl Session {
             tonic::service::Routes::new(bollard::health::health_server::HealthServer::new(Healthy))
                 .add_service(
                     bollard::moby::filesync::packet::file_sync_server::FileSyncServer::new(sync),
-                );
+                )
+                .add_service(bollard::moby::filesync::v1::auth_server::AuthServer::new(
+                    auth::RegistryAuth { host: host.clone() },
+                ));
         // The one connection is served here, in a task this session owns: dropping the
         // session closes it, and the engine ends the session as it does when the Docker
         // CLI closes its own after a build.
