@@ -438,8 +438,9 @@ export type BuildEvent = { type: "PreflightChecked"; data: {
 } } | 
 /**
  *  The build's context reached the engine: `files` of `bytes` moved. With
- *  `changed_only`, a BuildKit session sent only what changed since the last build of
- *  this folder (the engine kept the rest); else the whole context went as a tar.
+ *  `changed_only`, a BuildKit session sent only the files the engine asked for (what it
+ *  did not have from an earlier build of this folder); else the whole context went as
+ *  a tar.
  */
 { type: "ContextSent"; data: {
 	files: number,
