@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use base64::Engine as _;
 use deploying::Deploying;
 use slipway_aws::deploy::DeployRequest;
-use slipway_core::host::{HostEnv, Os};
+use slipway_core::host::HostEnv;
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::Recorder;
 use slipway_core::project::{self, write_sample};
@@ -203,17 +203,7 @@ async fn a_prebuilt_image_previews_locally_like_a_built_one() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let host = HostEnv::new(
-        Os::current(),
-        Some(home.path().to_owned()),
-        [
-            ("DOCKER_HOST".to_owned(), docker_host.clone()),
-            (
-                "SLIPWAY_DATA_DIR".to_owned(),
-                home.path().join("data").display().to_string(),
-            ),
-        ],
-    );
+    let host = slipway_core::test_support::docker_host_env(home.path(), &docker_host);
     vendor.sign_in(home.path());
     let image = vendor.publish(home.path(), "2.0", "<h1>Prebuilt preview</h1>");
     let app = format!(

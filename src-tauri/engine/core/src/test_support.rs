@@ -2,7 +2,7 @@
 //! starts. Lives in the core so the engine, desktop and end-to-end tests share one rule:
 //! when a run must be complete (`make test`, which sets `SLIPWAY_TEST_REQUIRE_ENV`, or CI)
 //! a missing environment fails the test; a bare `cargo test` skips loudly. Also the one
-//! way tests give a temporary home its own AWS CLI files.
+//! way tests give a temporary home its own AWS CLI files, and its own Docker host.
 
 /// Set by `make test` so that a test which cannot reach the environment fails.
 pub const REQUIRE_ENV: &str = "SLIPWAY_TEST_REQUIRE_ENV";
@@ -55,6 +55,23 @@ pub fn write_aws_files(home: &std::path::Path, config: &str, credentials: &str) 
     std::fs::create_dir_all(&dir).expect("create the test's .aws directory");
     std::fs::write(dir.join("config"), config).expect("write the test's AWS config");
     std::fs::write(dir.join("credentials"), credentials).expect("write the test's AWS credentials");
+}
+
+/// A host whose home is `home`, which reaches Docker at `docker_host` and keeps Slipway's
+/// data in `home/data`: what a test that builds or previews runs as, never the machine's
+/// own home or data.
+pub fn docker_host_env(home: &std::path::Path, docker_host: &str) -> crate::host::HostEnv {
+    crate::host::HostEnv::new(
+        crate::host::Os::current(),
+        Some(home.to_owned()),
+        [
+            ("DOCKER_HOST".to_owned(), docker_host.to_owned()),
+            (
+                "SLIPWAY_DATA_DIR".to_owned(),
+                home.join("data").display().to_string(),
+            ),
+        ],
+    )
 }
 
 #[cfg(test)]

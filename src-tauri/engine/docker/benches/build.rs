@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use slipway_core::host::{HostEnv, Os};
+use slipway_core::host::HostEnv;
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::Recorder;
 use slipway_core::project::{self, write_sample};
@@ -177,17 +177,7 @@ async fn main() {
         std::process::exit(2);
     };
     let temp = tempfile::tempdir().unwrap();
-    let host = HostEnv::new(
-        Os::current(),
-        Some(temp.path().to_owned()),
-        [
-            ("DOCKER_HOST".to_owned(), docker_host.clone()),
-            (
-                "SLIPWAY_DATA_DIR".to_owned(),
-                temp.path().join("data").display().to_string(),
-            ),
-        ],
-    );
+    let host = slipway_core::test_support::docker_host_env(temp.path(), &docker_host);
     // First, while the process is fresh: the peak memory of a build whose context is 1 GB.
     {
         let dir = temp.path().join("huge");

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use slipway_core::host::{HostEnv, Os};
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::Recorder;
 use slipway_core::project;
@@ -47,17 +46,7 @@ async fn a_missing_copy_source_and_an_unpullable_base_image_are_named_before_any
     let mut config = project::propose(&dir);
     config.name = app.clone();
     project::save(&dir, &config).unwrap();
-    let host = HostEnv::new(
-        Os::current(),
-        Some(temp.path().to_owned()),
-        [
-            ("DOCKER_HOST".to_owned(), docker_host),
-            (
-                "SLIPWAY_DATA_DIR".to_owned(),
-                temp.path().join("data").display().to_string(),
-            ),
-        ],
-    );
+    let host = slipway_core::test_support::docker_host_env(temp.path(), &docker_host);
 
     let started = Instant::now();
     let found = tokio::time::timeout(

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use slipway_core::host::{HostEnv, Os};
+use slipway_core::host::HostEnv;
 use slipway_core::jobs::Cancel;
 use slipway_core::progress::{ProgressSink, Recorder};
 use slipway_core::project::{self, write_sample};
@@ -42,17 +42,7 @@ impl Project {
         let mut config = project::load(&dir).unwrap().unwrap();
         config.name = app.clone();
         project::save(&dir, &config).unwrap();
-        let host = HostEnv::new(
-            Os::current(),
-            Some(temp.path().to_owned()),
-            [
-                ("DOCKER_HOST".to_owned(), docker_host.to_owned()),
-                (
-                    "SLIPWAY_DATA_DIR".to_owned(),
-                    temp.path().join("data").display().to_string(),
-                ),
-            ],
-        );
+        let host = slipway_core::test_support::docker_host_env(temp.path(), docker_host);
         let project = Self {
             host,
             dir,
