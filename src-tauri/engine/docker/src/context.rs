@@ -181,7 +181,16 @@ impl Context {
             .unwrap_or_else(|| ".slipway.Dockerfile".to_owned())
     }
 
+    /// How many files and links the context holds, and their bytes.
+    pub fn size(&self) -> (u32, f64) {
+        (
+            self.entries.len() as u32,
+            self.entries.iter().map(|e| e.size as f64).sum(),
+        )
+    }
+
     pub fn summary(&self) -> ContextSummary {
+        let (files, bytes) = self.size();
         let mut sizes: HashMap<String, u64> = HashMap::new();
         for entry in &self.entries {
             let mut parts = entry.relative.split('/');
@@ -201,8 +210,8 @@ impl Context {
         biggest.sort_by(|a, b| b.bytes.total_cmp(&a.bytes).then(a.path.cmp(&b.path)));
         biggest.truncate(6);
         ContextSummary {
-            files: self.entries.len() as u32,
-            bytes: self.entries.iter().map(|e| e.size as f64).sum(),
+            files,
+            bytes,
             biggest,
             has_dockerignore: self.has_dockerignore,
             skipped: self.skipped.clone(),

@@ -289,25 +289,19 @@ pub(crate) async fn tag_release(
 ) -> Result<BuildOutcome> {
     // The version first: `latest` moves only once the release has its own tag.
     let mut tags = Vec::new();
-    if version_tagged {
-        tags.push(format!("{}:{version}", config.name));
-    }
-    let to_tag = if version_tagged {
-        &["latest"][..]
-    } else {
-        &[version, "latest"][..]
-    };
-    for &tag in to_tag {
-        docker
-            .tag_image(
-                image_id,
-                Some(TagImageOptions {
-                    repo: Some(config.name.clone()),
-                    tag: Some(tag.to_owned()),
-                }),
-            )
-            .await
-            .map_err(|e| docker::engine_error("tag the image", e))?;
+    for tag in [version, "latest"] {
+        if !(version_tagged && tag == version) {
+            docker
+                .tag_image(
+                    image_id,
+                    Some(TagImageOptions {
+                        repo: Some(config.name.clone()),
+                        tag: Some(tag.to_owned()),
+                    }),
+                )
+                .await
+                .map_err(|e| docker::engine_error("tag the image", e))?;
+        }
         tags.push(format!("{}:{tag}", config.name));
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -506,8 +500,7 @@ impl BuildJob<'_> {
             }
         }
         drop(stream);
-        self.sink
-            .emit(sending.finished(self.context.summary()).await?);
+        self.sink.emit(sending.finished(self.context.size()).await?);
         image_id.map(Built::Image).ok_or_else(|| {
             reader.failure("the builder finished without naming the image it built".into())
         })
@@ -571,8 +564,7 @@ impl BuildJob<'_> {
             }
         }
         drop(stream);
-        self.sink
-            .emit(sending.finished(self.context.summary()).await?);
+        self.sink.emit(sending.finished(self.context.size()).await?);
         reader.image_id().ok_or_else(|| {
             reader.failure("the builder finished without naming the image it built".into())
         })
@@ -621,8 +613,7 @@ impl Sending {
 
     /// After the engine's stream ended (and was dropped): the sending's own failure, if
     /// any, else what was sent.
-    async fn finished(self, context: context::ContextSummary) -> Result<BuildEvent> {
-        let files = context.files;
+    async fn finished(self, (files, bytes): (u32, f64)) -> Result<BuildEvent> {
         match self {
             Sending::Tar(packer) => match packer.await {
                 Ok(Ok(bytes)) => Ok(BuildEvent::ContextSent {
@@ -634,7 +625,7 @@ impl Sending {
                 // The engine had what it needed before the tar's end.
                 Ok(Err(_)) => Ok(BuildEvent::ContextSent {
                     files,
-                    bytes: context.bytes,
+                    bytes,
                     changed_only: false,
                 }),
                 Err(e) => Err(EngineError::Internal(format!(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-use super::{anchored, is_excluded, Context};
+use super::{anchored, is_excluded, slash_path, Context};
 
 /// One entry of the session's walk.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,19 +57,25 @@ impl Context {
         };
         let mut files = Vec::new();
         for entry in &self.entries {
-            let path = slashed(entry.name.to_str()?);
-            if sent(Path::new(&path)) {
-                files.push((path, entry.absolute.clone()));
+            entry.name.to_str()?;
+            if sent(Path::new(&entry.relative)) {
+                files.push((entry.relative.clone(), entry.absolute.clone()));
             }
         }
         let mut folders = Vec::new();
         for folder in &self.folders {
-            let path = slashed(folder.to_str()?);
+            let path = slash_path(Path::new(folder.to_str()?));
             if sent(Path::new(&path)) {
                 folders.push(path);
             }
         }
         Some(walk_order(&self.root, files, folders))
+    }
+
+    /// Whether every name in the context is text, as a session's paths must be.
+    pub fn names_are_text(&self) -> bool {
+        self.entries.iter().all(|e| e.name.to_str().is_some())
+            && self.folders.iter().all(|f| f.to_str().is_some())
     }
 
     /// `paths` and where the links along them lead, as fsutil's `FollowLinks` resolves
@@ -78,7 +84,10 @@ impl Context {
     /// a path through a linked folder, also sends what it points to.
     fn followed(&self, paths: &[String]) -> Vec<String> {
         let mut all: Vec<String> = Vec::new();
-        let mut queue: Vec<String> = paths.iter().map(|p| slashed(p)).collect();
+        let mut queue: Vec<String> = paths
+            .iter()
+            .map(|p| p.trim_start_matches('/').to_owned())
+            .collect();
         while let Some(path) = queue.pop() {
             if all.contains(&path) || all.len() >= paths.len() + FOLLOW_LIMIT {
                 continue;
@@ -112,7 +121,7 @@ impl Context {
                             .matched(&candidate, false)
                             .is_ignore()
                             .then_some(())?;
-                        candidate.to_str().map(slashed)
+                        Some(slash_path(&candidate))
                     })
                     .collect();
             }
@@ -125,10 +134,7 @@ impl Context {
                 let mut resolved = lexical(&base);
                 resolved.extend(&parts[i + 1..]);
                 // The link itself goes too, as fsutil keeps each link it passed.
-                return [current.as_path(), resolved.as_path()]
-                    .iter()
-                    .filter_map(|p| p.to_str().map(slashed))
-                    .collect();
+                return vec![slash_path(&current), slash_path(&resolved)];
             }
         }
         Vec::new()
@@ -137,7 +143,7 @@ impl Context {
     /// The Dockerfile alone, under its own name: the session's "dockerfile" folder.
     pub fn dockerfile_listing(&self) -> Option<Vec<Listed>> {
         Some(vec![Listed {
-            path: self.dockerfile.file_name()?.to_str()?.to_owned(),
+            path: self.dockerfile_base_name()?,
             absolute: self.dockerfile.clone(),
             is_dir: false,
             follow: true,
@@ -160,17 +166,6 @@ impl Context {
     pub fn dockerfile_base_name(&self) -> Option<String> {
         Some(self.dockerfile.file_name()?.to_str()?.to_owned())
     }
-}
-
-/// A relative path with `/` separators (on Windows a backslash is one; elsewhere it is part
-/// of a name).
-fn slashed(path: &str) -> String {
-    let path = if cfg!(windows) {
-        path.replace('\\', "/")
-    } else {
-        path.to_owned()
-    };
-    path.trim_start_matches('/').to_owned()
 }
 
 /// A path as a pattern that matches it: a leading `!` or `#` is not a negation or a comment.

@@ -76,7 +76,9 @@ impl Session {
         host: &HostEnv,
         id: String,
     ) -> Option<Self> {
-        context.listing(&Default::default())?;
+        if !context.names_are_text() {
+            return None;
+        }
         let opened = tokio::time::timeout(OPEN_TIMEOUT, hijack(socket, &id, context)).await;
         let stream = match opened.unwrap_or_else(|_| Err(std::io::Error::other("timed out"))) {
             Ok(stream) => stream,
