@@ -53,18 +53,12 @@ pub fn socket_of(uri: &str) -> Option<PathBuf> {
     uri.strip_prefix("unix://").map(PathBuf::from)
 }
 
-/// A running session: its server stops when this is dropped.
+/// A running session: its connection closes when this is dropped.
 pub struct Session {
     pub id: String,
-    server: JoinHandle<()>,
+    _server: Abort,
     failure: Failure,
     sent: Arc<Sent>,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 impl Session {
@@ -114,7 +108,7 @@ impl Session {
         });
         Some(Self {
             id,
-            server,
+            _server: Abort(server),
             failure,
             sent,
         })
